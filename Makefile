@@ -1,0 +1,68 @@
+# Top-level driver: CMake does the real work in build directories.
+#   make demo   install missing packages, build, show a real trace
+#   make check  the whole test suite (plain gcc, ASan+UBSan, TSan, fuzzers)
+#   make bench  benchmarks (see docs/performance.md)
+
+JOBS  ?= $(shell nproc)
+CMAKE ?= cmake
+CTEST ?= ctest
+
+.PHONY: all deps build demo check check-plain check-asan check-tsan check-fuzz bench install format clean
+
+all: build
+
+deps:
+	@sh scripts/deps.sh
+
+build: deps
+	@$(CMAKE) -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@$(CMAKE) --build build -j $(JOBS)
+
+demo: build
+	@echo "== examples/threads: a trace with threads, events, an error and a child process =="
+	@OTEL_TRACES_EXPORTER=console OTEL_SERVICE_NAME=otelc-demo ./build/example_threads
+
+check: deps check-plain check-asan check-tsan check-fuzz
+	@echo "make check: all suites passed"
+
+check-plain:
+	@$(CMAKE) -S . -B build/check-gcc -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	@$(CMAKE) --build build/check-gcc -j $(JOBS)
+	@cd build/check-gcc && $(CTEST) --output-on-failure -j $(JOBS)
+
+check-asan:
+	@$(CMAKE) -S . -B build/check-asan -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
+		-DOTELC_SANITIZE=address >/dev/null
+	@$(CMAKE) --build build/check-asan -j $(JOBS)
+	@cd build/check-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 $(CTEST) --output-on-failure -j $(JOBS)
+
+check-tsan:
+	@$(CMAKE) -S . -B build/check-tsan -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
+		-DOTELC_SANITIZE=thread -DOTELC_BUILD_EXAMPLES=OFF >/dev/null
+	@$(CMAKE) --build build/check-tsan -j $(JOBS)
+	@cd build/check-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+		$(CTEST) --output-on-failure -j $(JOBS)
+
+check-fuzz:
+	@if command -v clang >/dev/null 2>&1; then \
+		$(CMAKE) -S . -B build/check-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
+			-DOTELC_BUILD_FUZZ=ON -DOTELC_BUILD_TESTS=OFF -DOTELC_BUILD_EXAMPLES=OFF >/dev/null && \
+		$(CMAKE) --build build/check-fuzz -j $(JOBS) && \
+		cd build/check-fuzz && $(CTEST) --output-on-failure -L fuzz; \
+	else echo "check-fuzz: clang not found, fuzzers skipped"; fi
+
+bench: deps
+	@$(CMAKE) -S . -B build/bench -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=Release \
+		-DOTELC_BUILD_BENCH=ON -DOTELC_BUILD_TESTS=OFF >/dev/null
+	@$(CMAKE) --build build/bench -j $(JOBS)
+	@sh bench/run.sh build/bench
+
+install: build
+	@$(CMAKE) --install build
+
+format:
+	@clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build

@@ -1,0 +1,243 @@
+/*
+ * otelc/trace.h - tracers and spans.
+ *
+ * Every function here is safe to call with a NULL or non-recording handle:
+ * it then does nothing and returns a neutral value, so instrumented code
+ * never needs an "is tracing on?" test. Strings passed in are copied; the
+ * caller keeps ownership of its buffers.
+ */
+#ifndef OTELC_TRACE_H
+#define OTELC_TRACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common.h"
+#include <string.h>
+
+#include "context.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Span kinds, numbered as in OTLP. */
+typedef enum otelc_span_kind {
+    OTELC_SPAN_INTERNAL = 1,
+    OTELC_SPAN_SERVER = 2,
+    OTELC_SPAN_CLIENT = 3,
+    OTELC_SPAN_PRODUCER = 4,
+    OTELC_SPAN_CONSUMER = 5,
+} otelc_span_kind;
+
+/* Span status codes, numbered as in OTLP. */
+typedef enum otelc_status_code {
+    OTELC_STATUS_UNSET = 0,
+    OTELC_STATUS_OK = 1,
+    OTELC_STATUS_ERROR = 2,
+} otelc_status_code;
+
+/* Attribute value types: the OpenTelemetry primitive types and arrays of them. */
+typedef enum otelc_value_type {
+    OTELC_VALUE_STRING = 1,
+    OTELC_VALUE_BOOL,
+    OTELC_VALUE_INT,
+    OTELC_VALUE_DOUBLE,
+    OTELC_VALUE_STRING_ARRAY,
+    OTELC_VALUE_BOOL_ARRAY,
+    OTELC_VALUE_INT_ARRAY,
+    OTELC_VALUE_DOUBLE_ARRAY,
+} otelc_value_type;
+
+/*
+ * A typed attribute value. For strings, len is the byte length (no NUL
+ * needed in input); for arrays, count is the number of items and items
+ * points at const char *[], bool[], int64_t[] or double[].
+ */
+typedef struct otelc_value {
+    otelc_value_type type;
+    union {
+        struct {
+            const char *ptr;
+            size_t len;
+        } str;
+        bool b;
+        int64_t i;
+        double d;
+        struct {
+            const void *items;
+            size_t count;
+        } array;
+    } u;
+} otelc_value;
+
+/* A key and its value: the unit of attributes on spans, events and links. */
+typedef struct otelc_attr {
+    const char *key;
+    otelc_value value;
+} otelc_attr;
+
+/* Compound-literal helpers for attribute lists (events, links, options). */
+#define OTELC_ATTR_STR(k, v)                                                                       \
+    ((otelc_attr){(k), {.type = OTELC_VALUE_STRING, .u.str = {(v), (v) ? strlen(v) : 0}}})
+#define OTELC_ATTR_BOOL(k, v) ((otelc_attr){(k), {.type = OTELC_VALUE_BOOL, .u.b = (v)}})
+#define OTELC_ATTR_INT(k, v)  ((otelc_attr){(k), {.type = OTELC_VALUE_INT, .u.i = (v)}})
+#define OTELC_ATTR_DOUBLE(k, v)                                                                    \
+    ((otelc_attr){(k), {.type = OTELC_VALUE_DOUBLE, .u.d = (v)}})
+
+typedef struct otelc_tracer otelc_tracer;
+typedef struct otelc_span otelc_span;
+
+/*
+ * The tracer for an instrumentation scope from the global provider (set up
+ * by otelc_init()). name identifies the instrumenting library ("" is allowed
+ * but discouraged); version and schema_url may be NULL. The same arguments
+ * return the same tracer. Before otelc_init() or when the SDK is disabled a
+ * no-op tracer is returned, never NULL.
+ */
+otelc_tracer *otelc_tracer_get(const char *name, const char *version);
+
+/* As otelc_tracer_get(), with the scope's schema URL. */
+otelc_tracer *otelc_tracer_get_with_schema(const char *name, const char *version,
+                                           const char *schema_url);
+
+/* A link to another span given at span start or added later. */
+typedef struct otelc_link {
+    otelc_span_context context;
+    const otelc_attr *attrs;
+    size_t attr_count;
+} otelc_link;
+
+/*
+ * Rarely needed start options; zero-initialise and set what you need:
+ *   otelc_span_options o = {.kind = OTELC_SPAN_SERVER, .parent = ctx};
+ * parent: explicit parent context (NULL: the thread's current context,
+ * unless root is true). start_ns: explicit start time in Unix nanoseconds
+ * (0: now). attrs are set before sampling so samplers see them.
+ */
+typedef struct otelc_span_options {
+    otelc_span_kind kind;
+    const otelc_context *parent;
+    bool root;
+    uint64_t start_ns;
+    const otelc_attr *attrs;
+    size_t attr_count;
+    const otelc_link *links;
+    size_t link_count;
+} otelc_span_options;
+
+/*
+ * Start a span named name as a child of the current context. Never returns
+ * NULL: when the span is not sampled or tracing is off a non-recording span
+ * is returned, which still carries a valid context to propagate. Every span
+ * must be ended with otelc_span_end() exactly once.
+ */
+otelc_span *otelc_span_start(otelc_tracer *tracer, const char *name, otelc_span_kind kind);
+
+/* Start a span with explicit options (NULL opts: as otelc_span_start, INTERNAL). */
+otelc_span *otelc_span_start_with(otelc_tracer *tracer, const char *name,
+                                  const otelc_span_options *opts);
+
+/* End the span now. The handle is invalid afterwards. */
+void otelc_span_end(otelc_span *span);
+
+/* End the span at end_ns (Unix nanoseconds; 0 means now). */
+void otelc_span_end_at(otelc_span *span, uint64_t end_ns);
+
+/* True when the span records attributes and events (it was sampled in or recorded). */
+bool otelc_span_is_recording(const otelc_span *span);
+
+/* The span's context (ids, flags, tracestate). Invalid for a NULL span. */
+otelc_span_context otelc_span_get_context(const otelc_span *span);
+
+/* Rename the span. */
+void otelc_span_update_name(otelc_span *span, const char *name);
+
+/* Typed attribute setters. Setting an existing key replaces its value. */
+void otelc_span_set_str(otelc_span *span, const char *key, const char *value);
+void otelc_span_set_strn(otelc_span *span, const char *key, const char *value, size_t len);
+void otelc_span_set_bool(otelc_span *span, const char *key, bool value);
+void otelc_span_set_int(otelc_span *span, const char *key, int64_t value);
+void otelc_span_set_double(otelc_span *span, const char *key, double value);
+void otelc_span_set_str_array(otelc_span *span, const char *key, const char *const *values,
+                              size_t count);
+void otelc_span_set_bool_array(otelc_span *span, const char *key, const bool *values,
+                               size_t count);
+void otelc_span_set_int_array(otelc_span *span, const char *key, const int64_t *values,
+                              size_t count);
+void otelc_span_set_double_array(otelc_span *span, const char *key, const double *values,
+                                 size_t count);
+
+/* Set any attribute from a generic key/value (used by the helpers above). */
+void otelc_span_set_attr(otelc_span *span, const otelc_attr *attr);
+
+/* Add an event now, with optional attributes (attrs may be NULL). */
+void otelc_span_add_event(otelc_span *span, const char *name, const otelc_attr *attrs,
+                          size_t attr_count);
+
+/* Add an event with an explicit timestamp (Unix ns; 0 means now). */
+void otelc_span_add_event_at(otelc_span *span, const char *name, uint64_t time_ns,
+                             const otelc_attr *attrs, size_t attr_count);
+
+/* Add a link after start (the span context is copied). */
+void otelc_span_add_link(otelc_span *span, const otelc_span_context *sc, const otelc_attr *attrs,
+                         size_t attr_count);
+
+/*
+ * Set the status. description is kept only with OTELC_STATUS_ERROR. OK is
+ * final: later calls cannot change it; UNSET never overrides.
+ */
+void otelc_span_set_status(otelc_span *span, otelc_status_code code, const char *description);
+
+/*
+ * Record an exception as the standard "exception" event with
+ * exception.type, exception.message and exception.stacktrace (each may be
+ * NULL and is then omitted). Does not change the status.
+ */
+void otelc_span_record_exception(otelc_span *span, const char *type, const char *message,
+                                 const char *stacktrace);
+
+/* ---- Current span ------------------------------------------------------ */
+
+/*
+ * Make span current on this thread until the scope exits. The span stays
+ * valid while active even if ended early. Pair with otelc_scope_exit().
+ */
+otelc_scope otelc_span_activate(otelc_span *span);
+
+/* The thread's current span, or NULL. Borrowed. */
+otelc_span *otelc_span_current(void);
+
+/* ---- Block helper ------------------------------------------------------ */
+
+/* Internal support for OTELC_WITH_SPAN; do not call directly. */
+typedef struct otelc__auto_span {
+    otelc_span *span;
+    otelc_scope scope;
+    int once;
+} otelc__auto_span;
+otelc__auto_span otelc__auto_span_begin(otelc_tracer *tracer, const char *name);
+void otelc__auto_span_finish(otelc__auto_span *a);
+
+#define OTELC__CAT2(a, b) a##b
+#define OTELC__CAT(a, b)  OTELC__CAT2(a, b)
+
+/*
+ * Run the following block inside a new INTERNAL span that is current for the
+ * block and ends when the block is left by any path (break, return, goto),
+ * thanks to the cleanup attribute (gcc and clang). Inside the block the span
+ * is otelc_span_current().
+ *
+ *   OTELC_WITH_SPAN(tracer, "load-config") { ... }
+ */
+#define OTELC_WITH_SPAN(tracer, name)                                                              \
+    for (otelc__auto_span OTELC__CAT(otelc__as_, __LINE__)                                         \
+             __attribute__((cleanup(otelc__auto_span_finish))) =                                   \
+                 otelc__auto_span_begin((tracer), (name));                                         \
+         OTELC__CAT(otelc__as_, __LINE__).once; OTELC__CAT(otelc__as_, __LINE__).once = 0)
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,26 @@
+#!/bin/sh
+# Install the Debian packages otelc needs to build and test, when missing.
+# Idempotent and silent when everything is already there.
+set -eu
+
+PACKAGES="build-essential cmake pkg-config clang libclang-rt-14-dev libcmocka-dev
+valgrind"
+
+missing=""
+for p in $PACKAGES; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing="$missing $p"
+    fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+    SUDO=sudo
+else
+    SUDO=
+fi
+echo "deps.sh: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >/dev/null
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,285 @@
+/*
+ * internal.h - structures and helpers shared inside libotelc.
+ *
+ * Nothing here is public API. Modules:
+ *   sdk/span.c        span lifecycle, attributes, events, links, limits
+ *   sdk/span_pool.c   recycled span memory (per-thread caches + shared stack)
+ *   sdk/provider.c    provider, tracers, global provider, init/shutdown
+ *   sdk/stats.c       sharded self-telemetry counters
+ *   sdk/clock.c       Unix-time clock (calibrated TSC, clock_gettime fallback)
+ *   sdk/ids.c         trace/span id generation (per-thread PRNG)
+ *   sdk/sampler.c     samplers
+ *   sdk/resource.c    resource detection and merge
+ *   sdk/log.c         rate-limited diagnostics
+ *   sdk/processor.c   processor/exporter wrappers, simple processor
+ *   sdk/batch.c       batch processor
+ *   api/context.c     contexts, per-thread current-context stack, scopes
+ *   config/env.c      every OTEL_* variable is read here and nowhere else
+ *   propagation/*     W3C trace context, baggage, B3, Jaeger, carriers
+ *   export/*          console, memory exporters; testing helpers
+ */
+#ifndef OTELC_INTERNAL_H
+#define OTELC_INTERNAL_H
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "otelc/otelc.h"
+
+#define OTELC_LIKELY(x)   __builtin_expect(!!(x), 1)
+#define OTELC_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define OTELC_INTERNAL_API __attribute__((visibility("hidden")))
+
+/* ---- Span memory ------------------------------------------------------- */
+
+/*
+ * A bump allocator owned by one span: an inline buffer first, then malloc'd
+ * chunks freed when the span is recycled. Everything variable-sized a span
+ * holds (strings, arrays, events, links, grown attribute tables) lives here.
+ */
+typedef struct otelc_arena_chunk {
+    struct otelc_arena_chunk *next;
+    size_t size;
+    char data[];
+} otelc_arena_chunk;
+
+typedef struct otelc_arena {
+    char *pos;
+    char *end;
+    otelc_arena_chunk *chunks;
+} otelc_arena;
+
+void *otelc__arena_alloc(otelc_arena *a, size_t size, size_t align);
+char *otelc__arena_strndup(otelc_arena *a, const char *s, size_t len);
+void otelc__arena_reset(otelc_arena *a, char *inline_buf, size_t inline_size);
+
+#define OTELC_INLINE_ATTRS 4
+#define OTELC_INLINE_BYTES 160
+
+struct otelc_span {
+    otelc_span_data data; /* first member: exporters see only this */
+    _Atomic uint32_t refs;
+    uint8_t recording;
+    uint8_t ended;
+    uint8_t status_final;
+    struct otelc_tracer *tracer;
+    uint32_t attr_cap;
+    uint32_t event_cap;
+    uint32_t link_cap;
+    struct otelc_span *next; /* pool and queue link */
+    otelc_arena arena;
+    otelc_attr inline_attrs[OTELC_INLINE_ATTRS];
+    char inline_buf[OTELC_INLINE_BYTES];
+};
+
+/* Span from the pool, zeroed enough to start. Never NULL unless out of memory. */
+struct otelc_span *otelc__span_alloc(void);
+
+/* Give a span back to the pool (frees its arena chunks). */
+void otelc__span_free(struct otelc_span *span);
+
+/* Span from its data view (data is the first member). */
+static inline struct otelc_span *otelc__span_of(const otelc_span_data *sd)
+{
+    return (struct otelc_span *)(uintptr_t)sd;
+}
+
+void otelc__span_retain(struct otelc_span *span);
+void otelc__span_release(struct otelc_span *span);
+
+/* ---- Self-telemetry ---------------------------------------------------- */
+
+enum otelc_stat {
+    OTELC_STAT_STARTED,
+    OTELC_STAT_ENDED,
+    OTELC_STAT_SAMPLED_OUT,
+    OTELC_STAT_DROPPED,
+    OTELC_STAT_EXPORTED,
+    OTELC_STAT_EXPORT_FAILED_SPANS,
+    OTELC_STAT_EXPORT_FAILURES,
+    OTELC_STAT_PROPAGATION_ERRORS,
+    OTELC_STAT_COUNT
+};
+
+#define OTELC_STAT_SHARDS 16
+
+/* Counters sharded by thread so that threads do not share a cache line. */
+typedef struct otelc_stats_shard {
+    _Alignas(64) _Atomic uint64_t v[OTELC_STAT_COUNT];
+} otelc_stats_shard;
+
+typedef struct otelc_stats_block {
+    otelc_stats_shard shard[OTELC_STAT_SHARDS];
+} otelc_stats_block;
+
+void otelc__stats_add(otelc_stats_block *b, enum otelc_stat which, uint64_t n);
+void otelc__stats_read(const otelc_stats_block *b, otelc_stats *out);
+
+/* Count on the global provider (parsers, which know no provider). */
+void otelc__stats_global_add(enum otelc_stat which, uint64_t n);
+
+/* ---- Processors and exporters ------------------------------------------ */
+
+struct otelc_processor {
+    const otelc_processor_ops *ops;
+    void *self;
+    otelc_stats_block *stats; /* set when attached to a provider; may be NULL */
+    bool shut_down;
+};
+
+struct otelc_exporter {
+    const otelc_exporter_ops *ops;
+    void *self;
+    bool shut_down;
+};
+
+/*
+ * Count an export outcome on stats (NULL allowed). Processors call this after
+ * each export.
+ */
+void otelc__count_export(otelc_stats_block *stats, otelc_export_result r, size_t spans);
+
+/* ---- Provider and tracers ----------------------------------------------- */
+
+#define OTELC_MAX_PROCESSORS 16
+
+struct otelc_tracer {
+    struct otelc_provider *provider; /* NULL: the no-op tracer */
+    otelc_scope_info scope;
+    struct otelc_tracer *next;
+};
+
+struct otelc_provider {
+    bool disabled;
+    _Atomic bool shut_down;
+    otelc_resource *resource;
+    otelc_sampler *sampler;
+    otelc_span_limits limits;
+    otelc_processor *processors[OTELC_MAX_PROCESSORS];
+    _Atomic size_t processor_count;
+    otelc_propagator *propagator;
+    otelc_context *env_parent; /* TRACEPARENT from the environment, or NULL */
+    pthread_mutex_t lock;      /* tracers list, add_processor */
+    struct otelc_tracer *tracers;
+    otelc_stats_block stats;
+};
+
+/* The no-op tracer returned when there is no provider. */
+extern struct otelc_tracer otelc__noop_tracer;
+
+/* ---- Contexts ------------------------------------------------------------ */
+
+struct otelc_context {
+    _Atomic uint32_t refs;
+    otelc_span_context sc; /* sc.trace_state points at trace_state below */
+    char *trace_state;
+    otelc_baggage *baggage;
+};
+
+/* One entry of the per-thread current-context stack: a span or a context. */
+typedef struct otelc_ctx_entry {
+    struct otelc_span *span;
+    otelc_context *ctx;
+} otelc_ctx_entry;
+
+/*
+ * The parent for a new span on this thread: fills *sc from the top of the
+ * current stack and returns true, or returns false when nothing is current.
+ */
+bool otelc__current_span_context(otelc_span_context *sc);
+
+/* Baggage struct, implemented in propagation/baggage.c. */
+struct otelc_baggage_entry {
+    char *key;
+    char *value;
+    char *metadata; /* may be NULL */
+};
+
+struct otelc_baggage {
+    _Atomic uint32_t refs;
+    size_t count;
+    struct otelc_baggage_entry *entries;
+};
+
+/* ---- Clock and ids -------------------------------------------------------- */
+
+/* Unix time in nanoseconds, fast (calibrated TSC when invariant). */
+uint64_t otelc__now_ns(void);
+
+/* Calibrate the clock; safe to call more than once (init, worker thread). */
+void otelc__clock_init(void);
+
+/* New random ids from this thread's generator: never all zeros. */
+void otelc__trace_id_new(uint8_t out[16]);
+void otelc__span_id_new(uint8_t out[8]);
+
+/* Reseed every thread's generator after fork (bumps a generation). */
+void otelc__ids_after_fork(void);
+
+/* Lowercase hex of n bytes into out (2n chars, no NUL). */
+void otelc__hex_encode(const uint8_t *in, size_t n, char *out);
+
+/* Decode 2n lowercase hex chars; false on any other character. */
+bool otelc__hex_decode(const char *in, size_t n, uint8_t *out);
+
+bool otelc__is_zero(const uint8_t *p, size_t n);
+
+/* ---- Configuration (config/env.c) ----------------------------------------- */
+
+/* getenv that treats empty as unset. */
+const char *otelc__env(const char *name);
+
+/*
+ * Typed readers: return def when unset; on an invalid value warn once naming
+ * the variable and return def.
+ */
+bool otelc__env_bool(const char *name, bool def);
+uint32_t otelc__env_u32(const char *name, uint32_t def);
+double otelc__env_double(const char *name, double def);
+
+/* Span limits from OTEL_*_LIMIT variables (spec defaults otherwise). */
+void otelc__limits_from_env(otelc_span_limits *out);
+
+/* Batch settings from OTEL_BSP_* (fills the zero fields of out). */
+void otelc__batch_options_from_env(otelc_batch_options *out);
+
+/* Sampler from OTEL_TRACES_SAMPLER / _ARG. Never NULL unless out of memory. */
+otelc_sampler *otelc__sampler_from_env(void);
+
+/* Propagator from OTEL_PROPAGATORS (default tracecontext,baggage). */
+otelc_propagator *otelc__propagator_from_env(void);
+
+/*
+ * Processors from OTEL_TRACES_EXPORTER (console -> simple processor, others
+ * -> batch processor). Writes up to max processors, returns how many.
+ */
+size_t otelc__processors_from_env(otelc_processor **out, size_t max);
+
+/* Parse "k1=v1,k2=v2" with percent-decoding (OTEL_RESOURCE_ATTRIBUTES). */
+otelc_resource *otelc__resource_parse_kv(const char *text, int *bad);
+
+/* OTEL_LOG_LEVEL -> level (default warn). */
+otelc_log_level otelc__log_level_from_env(void);
+
+/* ---- Diagnostics (sdk/log.c) ----------------------------------------------- */
+
+/* Log at level, rate limited per level. printf-style. */
+void otelc__log(otelc_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Read OTEL_LOG_LEVEL once (provider creation). */
+void otelc__log_configure_from_env(void);
+
+/* ---- Fork handling ---------------------------------------------------------- */
+
+/* Register pthread_atfork handlers once. */
+void otelc__fork_handlers_install(void);
+
+/* Increments in every fork child; lets lazy per-thread state notice a fork. */
+extern _Atomic uint32_t otelc__fork_generation;
+
+#endif

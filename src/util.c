@@ -1,0 +1,66 @@
+/*
+ * util.c - small helpers shared by several modules: hex codecs and error
+ * strings.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+static const char hex_digits[] = "0123456789abcdef";
+
+void otelc__hex_encode(const uint8_t *in, size_t n, char *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = hex_digits[in[i] >> 4];
+        out[2 * i + 1] = hex_digits[in[i] & 0xf];
+    }
+}
+
+/* -1 for anything but a lowercase hex digit: W3C ids are lowercase only. */
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+}
+
+bool otelc__hex_decode(const char *in, size_t n, uint8_t *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        int hi = hex_value(in[2 * i]);
+        int lo = hex_value(in[2 * i + 1]);
+        if (hi < 0 || lo < 0) return false;
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return true;
+}
+
+bool otelc__is_zero(const uint8_t *p, size_t n)
+{
+    uint8_t acc = 0;
+    for (size_t i = 0; i < n; i++) acc |= p[i];
+    return acc == 0;
+}
+
+const char *otelc_strerror(int err)
+{
+    switch (err) {
+    case OTELC_OK: return "success";
+    case OTELC_ERR_INVALID_ARG: return "invalid argument";
+    case OTELC_ERR_NOMEM: return "out of memory";
+    case OTELC_ERR_CONFIG: return "invalid configuration";
+    case OTELC_ERR_STATE: return "invalid state for this call";
+    case OTELC_ERR_TIMEOUT: return "timed out";
+    case OTELC_ERR_PARSE: return "malformed input";
+    case OTELC_ERR_IO: return "input/output error";
+    case OTELC_ERR_DISABLED: return "the SDK is disabled";
+    case OTELC_ERR_EXPORT: return "export failed";
+    case OTELC_ERR_UNSUPPORTED: return "not supported in this build";
+    default: return "unknown error";
+    }
+}
+
+const char *otelc_version(void)
+{
+    return OTELC_VERSION;
+}
