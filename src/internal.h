@@ -15,8 +15,8 @@
  *   sdk/batch.c       batch processor
  *   api/context.c     contexts, per-thread current-context stack, scopes
  *   config/env.c      every OTEL_* variable is read here and nowhere else
- *   propagation/*     W3C trace context, baggage, B3, Jaeger, carriers
- *   export/*          console, memory exporters; testing helpers
+ *   propagation/      W3C trace context, baggage, B3, Jaeger, carriers
+ *   export/           console, memory exporters; testing helpers
  */
 #ifndef OTELC_INTERNAL_H
 #define OTELC_INTERNAL_H
@@ -58,7 +58,7 @@ char *otelc__arena_strndup(otelc_arena *a, const char *s, size_t len);
 void otelc__arena_reset(otelc_arena *a, char *inline_buf, size_t inline_size);
 
 #define OTELC_INLINE_ATTRS 4
-#define OTELC_INLINE_BYTES 160
+#define OTELC_INLINE_BYTES 144
 
 struct otelc_span {
     otelc_span_data data; /* first member: exporters see only this */
@@ -184,6 +184,7 @@ struct otelc_context {
 typedef struct otelc_ctx_entry {
     struct otelc_span *span;
     otelc_context *ctx;
+    uint32_t generation; /* matches the scope token that pushed it */
 } otelc_ctx_entry;
 
 /*
@@ -264,6 +265,17 @@ otelc_resource *otelc__resource_parse_kv(const char *text, int *bad);
 
 /* OTEL_LOG_LEVEL -> level (default warn). */
 otelc_log_level otelc__log_level_from_env(void);
+
+/*
+ * The pure parsers behind the typed readers (fuzzed directly): true and *out
+ * set when s is a valid value; *out untouched otherwise.
+ */
+bool otelc__parse_bool(const char *s, bool *out);
+bool otelc__parse_u32(const char *s, uint32_t *out);
+bool otelc__parse_double(const char *s, double *out);
+
+/* The rate-limiting sampler's decision at an explicit time (tests). */
+bool otelc__rate_limiter_admit_at(otelc_sampler *s, uint64_t now_ns);
 
 /* ---- Diagnostics (sdk/log.c) ----------------------------------------------- */
 

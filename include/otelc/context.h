@@ -43,6 +43,7 @@ typedef struct otelc_span_context {
     const char *trace_state;
 } otelc_span_context;
 
+#ifndef OTELC_NOOP
 /* True when neither the trace id nor the span id is all zeros. */
 bool otelc_span_context_is_valid(const otelc_span_context *sc);
 
@@ -57,6 +58,7 @@ char *otelc_trace_id_hex(const otelc_span_context *sc, char out[33]);
 
 /* Write the span id as 16 lowercase hex digits plus a NUL. Returns out. */
 char *otelc_span_id_hex(const otelc_span_context *sc, char out[17]);
+#endif
 
 /* ---- Baggage ---------------------------------------------------------- */
 
@@ -68,6 +70,7 @@ char *otelc_span_id_hex(const otelc_span_context *sc, char out[17]);
  */
 typedef struct otelc_baggage otelc_baggage;
 
+#ifndef OTELC_NOOP
 /* The value stored under key, or NULL. Valid while bg is referenced. */
 const char *otelc_baggage_get(const otelc_baggage *bg, const char *key);
 
@@ -103,6 +106,7 @@ otelc_baggage *otelc_baggage_retain(const otelc_baggage *bg);
 
 /* Drop a reference; the last one frees. NULL is ignored. */
 void otelc_baggage_release(const otelc_baggage *bg);
+#endif
 
 /* ---- Contexts --------------------------------------------------------- */
 
@@ -113,6 +117,7 @@ void otelc_baggage_release(const otelc_baggage *bg);
  */
 typedef struct otelc_context otelc_context;
 
+#ifndef OTELC_NOOP
 /*
  * A new context holding sc (copied, tracestate included) and bg (retained).
  * Either may be NULL. Returns NULL on allocation failure.
@@ -144,6 +149,7 @@ void otelc_context_release(const otelc_context *ctx);
  * unless out of memory. Release it when done.
  */
 otelc_context *otelc_context_current(void);
+#endif
 
 /*
  * A token returned by the activate/attach calls; pass it to
@@ -155,6 +161,7 @@ typedef struct otelc_scope {
     uint32_t generation;
 } otelc_scope;
 
+#ifndef OTELC_NOOP
 /*
  * Make ctx the current context on this thread (retains it) until the scope
  * exits. Spans started without an explicit parent become its children.
@@ -186,6 +193,10 @@ int otelc_context_serialize(const otelc_context *ctx, char *out, size_t out_size
  * context of the result is marked remote.
  */
 otelc_context *otelc_context_deserialize(const char *text);
+#else
+#define OTELC__NOOP_CONTEXT
+#include "noop.h"
+#endif
 
 #ifdef __cplusplus
 }

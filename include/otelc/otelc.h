@@ -23,6 +23,7 @@
 extern "C" {
 #endif
 
+#ifndef OTELC_NOOP
 /* A static English description of an otelc error code. */
 const char *otelc_strerror(int err);
 
@@ -45,6 +46,10 @@ void otelc_shutdown(void);
 
 /* Export everything queued in the global provider; waits at most timeout_ms. */
 int otelc_force_flush(uint32_t timeout_ms);
+#else
+#define OTELC__NOOP_OTELC
+#include "noop.h"
+#endif
 
 #ifdef __cplusplus
 }

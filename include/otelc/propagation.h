@@ -49,6 +49,7 @@ typedef struct otelc_headers {
     size_t capacity;
 } otelc_headers;
 
+#ifndef OTELC_NOOP
 /* Append a header (duplicates allowed). Returns an otelc error code. */
 int otelc_headers_add(otelc_headers *h, const char *name, const char *value);
 
@@ -84,11 +85,13 @@ char **otelc_envp_copy(void);
 
 /* Free an array from otelc_envp_copy(). */
 void otelc_envp_free(char **envp);
+#endif
 
 /* ---- Propagators ------------------------------------------------------- */
 
 typedef struct otelc_propagator otelc_propagator;
 
+#ifndef OTELC_NOOP
 otelc_propagator *otelc_propagator_tracecontext(void); /* W3C traceparent + tracestate */
 otelc_propagator *otelc_propagator_baggage(void);      /* W3C baggage */
 otelc_propagator *otelc_propagator_b3(void);           /* b3 single header */
@@ -132,6 +135,10 @@ void otelc_inject(const otelc_context *ctx, const otelc_carrier *carrier);
 
 /* Extract with the global provider's propagator. */
 otelc_context *otelc_extract(const otelc_carrier *carrier);
+#else
+#define OTELC__NOOP_PROPAGATION
+#include "noop.h"
+#endif
 
 /* ---- Format-level helpers (parsers and writers) ------------------------ */
 

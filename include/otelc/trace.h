@@ -79,8 +79,12 @@ typedef struct otelc_attr {
 } otelc_attr;
 
 /* Compound-literal helpers for attribute lists (events, links, options). */
+static inline size_t otelc__strlen0(const char *s)
+{
+    return s ? strlen(s) : 0;
+}
 #define OTELC_ATTR_STR(k, v)                                                                       \
-    ((otelc_attr){(k), {.type = OTELC_VALUE_STRING, .u.str = {(v), (v) ? strlen(v) : 0}}})
+    ((otelc_attr){(k), {.type = OTELC_VALUE_STRING, .u.str = {(v), otelc__strlen0(v)}}})
 #define OTELC_ATTR_BOOL(k, v) ((otelc_attr){(k), {.type = OTELC_VALUE_BOOL, .u.b = (v)}})
 #define OTELC_ATTR_INT(k, v)  ((otelc_attr){(k), {.type = OTELC_VALUE_INT, .u.i = (v)}})
 #define OTELC_ATTR_DOUBLE(k, v)                                                                    \
@@ -89,6 +93,7 @@ typedef struct otelc_attr {
 typedef struct otelc_tracer otelc_tracer;
 typedef struct otelc_span otelc_span;
 
+#ifndef OTELC_NOOP
 /*
  * The tracer for an instrumentation scope from the global provider (set up
  * by otelc_init()). name identifies the instrumenting library ("" is allowed
@@ -101,6 +106,7 @@ otelc_tracer *otelc_tracer_get(const char *name, const char *version);
 /* As otelc_tracer_get(), with the scope's schema URL. */
 otelc_tracer *otelc_tracer_get_with_schema(const char *name, const char *version,
                                            const char *schema_url);
+#endif
 
 /* A link to another span given at span start or added later. */
 typedef struct otelc_link {
@@ -127,6 +133,7 @@ typedef struct otelc_span_options {
     size_t link_count;
 } otelc_span_options;
 
+#ifndef OTELC_NOOP
 /*
  * Start a span named name as a child of the current context. Never returns
  * NULL: when the span is not sampled or tracing is off a non-recording span
@@ -208,6 +215,7 @@ otelc_scope otelc_span_activate(otelc_span *span);
 
 /* The thread's current span, or NULL. Borrowed. */
 otelc_span *otelc_span_current(void);
+#endif
 
 /* ---- Block helper ------------------------------------------------------ */
 
@@ -217,8 +225,13 @@ typedef struct otelc__auto_span {
     otelc_scope scope;
     int once;
 } otelc__auto_span;
+#ifndef OTELC_NOOP
 otelc__auto_span otelc__auto_span_begin(otelc_tracer *tracer, const char *name);
 void otelc__auto_span_finish(otelc__auto_span *a);
+#else
+#define OTELC__NOOP_TRACE
+#include "noop.h"
+#endif
 
 #define OTELC__CAT2(a, b) a##b
 #define OTELC__CAT(a, b)  OTELC__CAT2(a, b)

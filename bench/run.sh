@@ -1,0 +1,104 @@
+#!/bin/sh
+# Run every benchmark of bench/bench_span.c and print the figures for
+# docs/performance.md.
+#
+# usage: sh bench/run.sh BUILD_DIR     (make bench: a gcc Release build)
+#
+# Environment: BENCH_ROUNDS (default 7) and BENCH_SPANS (spans per thread per
+# round, default 1000000) scale the timed runs; BENCH_JSON=1 adds the JSON
+# output of each run; CALLGRIND_SPANS (default 100000) is N for callgrind.
+set -eu
+
+build=${1:-build/bench}
+bin="$build/bench_span"
+[ -x "$bin" ] || {
+    echo "run.sh: $bin not found; build with -DOTELC_BUILD_BENCH=ON" >&2
+    exit 1
+}
+rounds=${BENCH_ROUNDS:-7}
+spans=${BENCH_SPANS:-1000000}
+cg_spans=${CALLGRIND_SPANS:-100000}
+json=
+[ "${BENCH_JSON:-0}" = 1 ] && json=--json
+
+compiler=$(sed -n 's/^CMAKE_C_COMPILER:[A-Z]*=//p' "$build/CMakeCache.txt" 2>/dev/null || true)
+build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build/CMakeCache.txt" 2>/dev/null || true)
+echo "== otelc benchmarks"
+echo "date:      $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+echo "machine:   $(uname -srm), nproc $(nproc)"
+echo "cpu:       $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
+echo "compiler:  $("${compiler:-cc}" --version | head -n 1) (${build_type:-?})"
+echo "load:      $(cut -d ' ' -f 1-3 /proc/loadavg) (1/5/15 min load average at start)"
+echo "rounds:    $rounds measured rounds of $spans spans per thread after 1 warm-up; medians"
+echo
+
+printf '%-40s %14s %-10s %s\n' figure value unit note
+for mode in sampled unsampled disabled mallocs memory; do
+    # shellcheck disable=SC2086
+    "$bin" "$mode" --rounds "$rounds" --spans "$spans" $json
+done
+
+echo
+echo "== instructions per sampled span (callgrind, N = $cg_spans)"
+if ! command -v valgrind >/dev/null 2>&1; then
+    echo "valgrind not installed: skipped"
+    exit 0
+fi
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/otelc-bench.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+# With client requests only the window around the N spans (and their export)
+# is instrumented; otherwise the whole run is, and the N = 0 run cancels the
+# fixed costs out.
+instr=
+"$bin" features | grep -q 'callgrind_client_requests=1' && instr=--instr-atstart=no
+
+# Ir of one callgrind output file: its "totals:" line, else its "summary:".
+thread_ir() {
+    awk '/^totals:/ { t = $2; have = 1 } /^summary:/ { s = $2 }
+        END { printf "%.0f\n", have ? t : s }' "$1"
+}
+# Total Ir of one callgrind run over all of its threads (one file per thread).
+total_ir() {
+    sum=0
+    for f in "$1".*; do
+        [ -s "$f" ] || continue
+        sum=$((sum + $(thread_ir "$f")))
+    done
+    echo "$sum"
+}
+
+for n in 0 "$cg_spans"; do
+    # shellcheck disable=SC2086
+    valgrind --tool=callgrind $instr --separate-threads=yes \
+        --callgrind-out-file="$tmp/cg.$n.%p" "$bin" callgrind "$n" >/dev/null 2>"$tmp/vg.$n.log" || {
+        cat "$tmp/vg.$n.log" >&2
+        echo "run.sh: callgrind run failed" >&2
+        exit 1
+    }
+done
+ir0=$(total_ir "$tmp/cg.0")
+irn=$(total_ir "$tmp/cg.$cg_spans")
+main_file=$(ls "$tmp/cg.$cg_spans".*-01 | head -n 1)
+main0_file=$(ls "$tmp/cg.0".*-01 | head -n 1)
+irmain=$(($(thread_ir "$main_file") - $(thread_ir "$main0_file")))
+printf '%-40s %14s %-10s %s\n' callgrind.ir_per_span \
+    "$(awk -v a="$irn" -v b="$ir0" -v n="$cg_spans" 'BEGIN { printf "%.0f", (a - b) / n }')" \
+    instr "(Ir(N) - Ir(0)) / N, all threads; opentelemetry-cpp ~6900"
+printf '%-40s %14s %-10s %s\n' callgrind.ir_per_span.app_thread \
+    "$(awk -v a="$irmain" -v n="$cg_spans" 'BEGIN { printf "%.0f", a / n }')" \
+    instr "the thread making the spans"
+printf '%-40s %14s %-10s %s\n' callgrind.ir_per_span.other_threads \
+    "$(awk -v a="$irn" -v b="$ir0" -v m="$irmain" -v n="$cg_spans" 'BEGIN { printf "%.0f", (a - b - m) / n }')" \
+    instr "batch worker: collect, export, recycle"
+
+for f in "$tmp/cg.$cg_spans".*-[0-9][0-9]; do
+    case "$f" in
+    *-01) who="application thread" ;;
+    *) who="thread ${f##*-} (batch worker)" ;;
+    esac
+    echo
+    echo "== callgrind_annotate, $who: top functions by self cost (N = $cg_spans)"
+    callgrind_annotate --inclusive=no --auto=no "$f" 2>/dev/null |
+        awk '/^-+$/ { dashes++; next } dashes >= 3 && NF { print; if (++shown == 16) exit }'
+done

@@ -1,0 +1,239 @@
+/*
+ * context.c - span-context helpers, context objects and the per-thread
+ * current-context stack.
+ *
+ * The current context is a small per-thread stack. Activating a span pushes
+ * the span itself (no allocation: starting a child only needs to read the
+ * top); attaching a context pushes the context. A scope token records the
+ * depth and a generation number, so exiting a stale or out-of-order scope is
+ * detected instead of silently corrupting the stack.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* ---- Span contexts ------------------------------------------------------- */
+
+bool otelc_span_context_is_valid(const otelc_span_context *sc)
+{
+    return sc && !otelc__is_zero(sc->trace_id, 16) && !otelc__is_zero(sc->span_id, 8);
+}
+
+bool otelc_span_context_is_sampled(const otelc_span_context *sc)
+{
+    return sc && (sc->trace_flags & OTELC_TRACE_FLAG_SAMPLED);
+}
+
+char *otelc_trace_id_hex(const otelc_span_context *sc, char out[33])
+{
+    static const uint8_t zero[16];
+    otelc__hex_encode(sc ? sc->trace_id : zero, 16, out);
+    out[32] = '\0';
+    return out;
+}
+
+char *otelc_span_id_hex(const otelc_span_context *sc, char out[17])
+{
+    static const uint8_t zero[8];
+    otelc__hex_encode(sc ? sc->span_id : zero, 8, out);
+    out[16] = '\0';
+    return out;
+}
+
+/* ---- Context objects --------------------------------------------------------- */
+
+static otelc_context *context_make(const otelc_span_context *sc, const char *trace_state,
+                                   const otelc_baggage *bg)
+{
+    otelc_context *ctx = calloc(1, sizeof(*ctx));
+    if (!ctx) return NULL;
+    atomic_init(&ctx->refs, 1);
+    if (sc) ctx->sc = *sc;
+    ctx->sc.trace_state = NULL;
+    if (trace_state && *trace_state) {
+        ctx->trace_state = strdup(trace_state);
+        if (!ctx->trace_state) {
+            free(ctx);
+            return NULL;
+        }
+        ctx->sc.trace_state = ctx->trace_state;
+    }
+    ctx->baggage = otelc_baggage_retain(bg);
+    return ctx;
+}
+
+otelc_context *otelc_context_new(const otelc_span_context *sc, const otelc_baggage *bg)
+{
+    return context_make(sc, sc ? sc->trace_state : NULL, bg);
+}
+
+otelc_span_context otelc_context_span_context(const otelc_context *ctx)
+{
+    if (!ctx) return (otelc_span_context){{0}, {0}, 0, false, NULL};
+    return ctx->sc;
+}
+
+const otelc_baggage *otelc_context_baggage(const otelc_context *ctx)
+{
+    return ctx ? ctx->baggage : NULL;
+}
+
+otelc_context *otelc_context_with_baggage(const otelc_context *ctx, const otelc_baggage *bg)
+{
+    return context_make(ctx ? &ctx->sc : NULL, ctx ? ctx->trace_state : NULL, bg);
+}
+
+otelc_context *otelc_context_with_span_context(const otelc_context *ctx,
+                                               const otelc_span_context *sc)
+{
+    return context_make(sc, sc ? sc->trace_state : NULL, ctx ? ctx->baggage : NULL);
+}
+
+otelc_context *otelc_context_retain(const otelc_context *ctx)
+{
+    otelc_context *c = (otelc_context *)(uintptr_t)ctx;
+    if (c) atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
+    return c;
+}
+
+void otelc_context_release(const otelc_context *ctx)
+{
+    otelc_context *c = (otelc_context *)(uintptr_t)ctx;
+    if (!c || atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) != 1) return;
+    otelc_baggage_release(c->baggage);
+    free(c->trace_state);
+    free(c);
+}
+
+/* ---- The per-thread stack -------------------------------------------------------- */
+
+#define INLINE_DEPTH 32
+
+struct ctx_stack {
+    otelc_ctx_entry *entries;
+    uint32_t depth;
+    uint32_t cap;
+    uint32_t generation;
+    otelc_ctx_entry inline_entries[INLINE_DEPTH];
+};
+
+static __thread struct ctx_stack stack;
+static pthread_key_t stack_key;
+static pthread_once_t stack_key_once = PTHREAD_ONCE_INIT;
+
+static void entry_release(otelc_ctx_entry *e)
+{
+    otelc__span_release(e->span);
+    otelc_context_release(e->ctx);
+}
+
+/* Thread exit: whatever is still current is released, and a grown stack freed. */
+static void stack_destroy(void *arg)
+{
+    struct ctx_stack *st = arg;
+    while (st->depth > 0) entry_release(&st->entries[--st->depth]);
+    if (st->entries != st->inline_entries) free(st->entries);
+    st->entries = NULL;
+    st->cap = 0;
+}
+
+static void stack_key_create(void)
+{
+    pthread_key_create(&stack_key, stack_destroy);
+}
+
+static bool stack_reserve(void)
+{
+    if (OTELC_UNLIKELY(stack.entries == NULL)) {
+        pthread_once(&stack_key_once, stack_key_create);
+        pthread_setspecific(stack_key, &stack);
+        stack.entries = stack.inline_entries;
+        stack.cap = INLINE_DEPTH;
+    }
+    if (stack.depth < stack.cap) return true;
+    uint32_t cap = stack.cap * 2;
+    otelc_ctx_entry *grown = malloc(cap * sizeof(*grown));
+    if (!grown) return false;
+    memcpy(grown, stack.entries, stack.depth * sizeof(*grown));
+    if (stack.entries != stack.inline_entries) free(stack.entries);
+    stack.entries = grown;
+    stack.cap = cap;
+    return true;
+}
+
+static otelc_scope stack_push(struct otelc_span *span, otelc_context *ctx)
+{
+    if (!stack_reserve()) {
+        otelc__log(OTELC_LOG_ERROR, "out of memory growing the current-context stack");
+        otelc__span_release(span);
+        otelc_context_release(ctx);
+        return (otelc_scope){0, 0};
+    }
+    uint32_t gen = ++stack.generation;
+    stack.entries[stack.depth++] = (otelc_ctx_entry){span, ctx, gen};
+    return (otelc_scope){stack.depth, gen};
+}
+
+otelc_scope otelc_span_activate(otelc_span *span)
+{
+    if (!span) return (otelc_scope){0, 0};
+    otelc__span_retain(span);
+    return stack_push(span, NULL);
+}
+
+otelc_scope otelc_context_attach(const otelc_context *ctx)
+{
+    otelc_context *c = otelc_context_retain(ctx);
+    if (!c) c = otelc_context_new(NULL, NULL); /* attaching "nothing" hides what was current */
+    if (!c) return (otelc_scope){0, 0};
+    return stack_push(NULL, c);
+}
+
+void otelc_scope_exit(otelc_scope scope)
+{
+    if (scope.depth == 0) return;
+    if (scope.depth > stack.depth ||
+        stack.entries[scope.depth - 1].generation != scope.generation) {
+        otelc__log(OTELC_LOG_WARN, "scope exited twice or on another thread; ignored");
+        return;
+    }
+    if (scope.depth != stack.depth)
+        otelc__log(OTELC_LOG_WARN, "scopes exited out of order; unwinding %u inner scope(s)",
+                   stack.depth - scope.depth);
+    while (stack.depth >= scope.depth) entry_release(&stack.entries[--stack.depth]);
+}
+
+static const otelc_ctx_entry *stack_top(void)
+{
+    return stack.depth ? &stack.entries[stack.depth - 1] : NULL;
+}
+
+bool otelc__current_span_context(otelc_span_context *sc)
+{
+    const otelc_ctx_entry *top = stack_top();
+    if (!top) return false;
+    *sc = top->span ? otelc_span_get_context(top->span) : top->ctx->sc;
+    return true;
+}
+
+otelc_span *otelc_span_current(void)
+{
+    const otelc_ctx_entry *top = stack_top();
+    return top ? top->span : NULL;
+}
+
+const otelc_baggage *otelc_baggage_current(void)
+{
+    /* Spans do not carry baggage: the nearest attached context decides. */
+    for (uint32_t i = stack.depth; i > 0; i--)
+        if (stack.entries[i - 1].ctx) return stack.entries[i - 1].ctx->baggage;
+    return NULL;
+}
+
+otelc_context *otelc_context_current(void)
+{
+    otelc_span_context sc;
+    if (!otelc__current_span_context(&sc)) memset(&sc, 0, sizeof(sc));
+    return otelc_context_new(&sc, otelc_baggage_current());
+}

@@ -1,0 +1,573 @@
+/*
+ * batch.c - the batch span processor: queue finished spans, export them in
+ * batches from one background worker thread.
+ *
+ * Design. Every thread that ends spans gets its own single-producer ring,
+ * registered once with the processor (pthread key). on_end writes a pointer
+ * into the caller's ring and bumps the ring head: no lock, no shared cache
+ * line written per span. One worker thread drains every ring under the
+ * processor lock and calls the exporter without it.
+ *
+ * The queue bound (max_queue_size) is shared through credits: a global pool
+ * holding max_queue_size credits, from which producers reserve chunks. A
+ * span needs one credit from its thread's reserve and gives it back to the
+ * pool only after its export, so spans queued plus spans being exported
+ * never exceed max_queue_size. A thread may sit on up to one chunk of unused
+ * credits; they return to the pool when the thread exits.
+ *
+ * Waking the worker early: each producer reports its enqueued spans to a
+ * shared hint counter once per chunk; the report that makes the hint reach
+ * a batch's worth signals the worker (one lock and signal per batch, not
+ * per span). The schedule-delay timer exports whatever the hint missed.
+ *
+ * Ownership hand-offs:
+ *   - on_end retains the span only once it has a credit and a ring slot; from
+ *     then on the ring owns that reference (a drop never retains).
+ *   - the worker moves references from rings to b->pending under b->lock;
+ *     pending then owns them until export_batch() releases each one.
+ *   - a ring belongs to its thread while the thread lives. The key
+ *     destructor marks it orphan and the worker frees it once drained, so
+ *     spans queued by a thread that exits are still exported.
+ *   - after fork, the child abandons every ring and pending span (see
+ *     batch_after_fork_child) instead of freeing them.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+
+#define DEFAULT_QUEUE   2048
+#define DEFAULT_DELAY   5000
+#define DEFAULT_BATCH   512
+#define DEFAULT_TIMEOUT 30000
+#define MAX_CHUNK       64
+#define MAX_RING_SLOTS  16384
+
+struct batch;
+
+/*
+ * A single-producer single-consumer ring. The first cache line is written
+ * only by the owning thread, the second only by the worker, so neither
+ * side's stores invalidate the other's line on every span.
+ */
+struct ring {
+    _Atomic uint32_t head;
+    uint32_t tail_seen;  /* producer's cached copy of tail */
+    uint32_t credits;    /* queue credits reserved by this thread */
+    uint32_t unreported; /* spans not yet added to the shared hint */
+    uint32_t gen;        /* processor fork generation when created */
+    uint32_t mask;
+    struct batch *owner;
+
+    _Alignas(64) _Atomic uint32_t tail;
+    _Atomic bool orphan; /* the owning thread has exited */
+    struct ring *next;   /* processor's list, under b->lock */
+    const otelc_span_data *slot[];
+};
+
+struct batch {
+    /* Read on every on_end; written at creation, shutdown and fork only. */
+    otelc_exporter *exp;
+    otelc_processor *wrap; /* the handle: its stats pointer is set later */
+    pthread_key_t key;
+    _Atomic uint32_t gen;
+    _Atomic bool stop;
+    uint32_t chunk;
+    uint32_t ring_slots;
+    otelc_batch_options opt;
+
+    /* Written once per chunk of spans by producers, per batch by the worker. */
+    _Alignas(64) _Atomic uint32_t credits;
+    _Atomic uint32_t hint;
+    _Atomic bool sleeping; /* the worker waits (or is about to) for work */
+
+    /* Guarded by lock. */
+    _Alignas(64) pthread_mutex_t lock;
+    pthread_cond_t wake; /* the worker waits here */
+    pthread_cond_t done; /* flush and shutdown callers wait here */
+    struct ring *rings;
+    bool kick;
+    bool running;
+    bool exited;
+    uint64_t flush_req;
+    uint64_t flush_done;
+    pthread_t thread;
+
+    /* Owned by the worker (or by shutdown once no worker can run). */
+    uint32_t npending;
+    const otelc_span_data **pending;
+};
+
+static otelc_stats_block *stats_of(struct batch *b)
+{
+    return b->wrap ? b->wrap->stats : NULL;
+}
+
+static void cond_init_monotonic(pthread_cond_t *c)
+{
+    pthread_condattr_t a;
+    pthread_condattr_init(&a);
+    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+    pthread_cond_init(c, &a);
+    pthread_condattr_destroy(&a);
+}
+
+static struct timespec deadline_in(uint32_t ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    return ts;
+}
+
+/* ---- Export ------------------------------------------------------------------ */
+
+/* Export n pending spans, then give back their references and credits. */
+static void export_batch(struct batch *b, uint32_t n)
+{
+    otelc_export_result r = otelc_exporter_export(b->exp, b->pending, n);
+    otelc__count_export(stats_of(b), r, n);
+    for (uint32_t i = 0; i < n; i++) otelc_span_data_release(b->pending[i]);
+    atomic_fetch_add_explicit(&b->credits, n, memory_order_release);
+}
+
+/*
+ * Move spans from the rings into pending until it holds a batch; free the
+ * rings of exited threads once empty. Caller holds b->lock.
+ */
+static void collect(struct batch *b)
+{
+    uint32_t max = b->opt.max_export_batch_size;
+    struct ring **pp = &b->rings;
+    while (*pp && b->npending < max) {
+        struct ring *r = *pp;
+        bool orphan = atomic_load_explicit(&r->orphan, memory_order_acquire);
+        uint32_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
+        uint32_t h = atomic_load_explicit(&r->head, memory_order_acquire);
+        while (t != h && b->npending < max) b->pending[b->npending++] = r->slot[t++ & r->mask];
+        atomic_store_explicit(&r->tail, t, memory_order_release);
+        if (orphan && t == h) {
+            *pp = r->next;
+            free(r);
+            continue;
+        }
+        pp = &r->next;
+    }
+}
+
+/*
+ * Export what the rings hold: full batches only, or everything when all is
+ * set (timer, flush, shutdown). A partial batch otherwise waits in pending,
+ * still holding its credits.
+ */
+static void export_queued(struct batch *b, bool all)
+{
+    for (;;) {
+        pthread_mutex_lock(&b->lock);
+        collect(b);
+        pthread_mutex_unlock(&b->lock);
+        uint32_t n = b->npending;
+        if (n == 0 || (n < b->opt.max_export_batch_size && !all)) return;
+        export_batch(b, n);
+        b->npending = 0;
+    }
+}
+
+static int exporter_flush(struct batch *b, uint32_t timeout_ms)
+{
+    const otelc_exporter_ops *ops = b->exp->ops;
+    if (b->exp->shut_down || !ops->force_flush) return OTELC_OK;
+    return ops->force_flush(b->exp->self, timeout_ms);
+}
+
+static void exporter_shutdown(struct batch *b)
+{
+    if (b->exp->shut_down) return;
+    b->exp->shut_down = true;
+    if (b->exp->ops->shutdown) b->exp->ops->shutdown(b->exp->self);
+}
+
+/* ---- Worker -------------------------------------------------------------------- */
+
+static bool has_work(struct batch *b)
+{
+    return b->kick || atomic_load(&b->stop) || b->flush_req != b->flush_done ||
+           atomic_load(&b->hint) >= b->opt.max_export_batch_size;
+}
+
+/*
+ * Sleep until a batch is ready, a flush or shutdown is asked for, or the
+ * schedule delay passes. Returns true when everything queued should be
+ * exported. Called and returns with b->lock held.
+ *
+ * sleeping pairs with the hint (both seq_cst): a producer whose report
+ * completes a batch either sees sleeping set and signals, or the worker's
+ * has_work() that follows its store sees the producer's hint. Producers
+ * thus take the lock only to wake a worker that is really asleep.
+ */
+static bool wait_for_work(struct batch *b)
+{
+    struct timespec until = deadline_in(b->opt.schedule_delay_ms);
+    bool timed_out = false;
+    while (!timed_out) {
+        atomic_store(&b->sleeping, true);
+        if (has_work(b)) break;
+        timed_out = pthread_cond_timedwait(&b->wake, &b->lock, &until) == ETIMEDOUT;
+    }
+    atomic_store(&b->sleeping, false);
+    return timed_out || atomic_load(&b->stop) || b->flush_req != b->flush_done;
+}
+
+static void *worker_main(void *arg)
+{
+    struct batch *b = arg;
+    pthread_mutex_lock(&b->lock);
+    for (;;) {
+        bool all = wait_for_work(b);
+        uint64_t ticket = b->flush_req;
+        bool stop = atomic_load(&b->stop);
+        b->kick = false;
+        atomic_store_explicit(&b->hint, 0, memory_order_relaxed);
+        pthread_mutex_unlock(&b->lock);
+
+        export_queued(b, all);
+        if (ticket != b->flush_done || stop) exporter_flush(b, b->opt.export_timeout_ms);
+
+        pthread_mutex_lock(&b->lock);
+        b->flush_done = ticket;
+        pthread_cond_broadcast(&b->done);
+        if (stop) break;
+    }
+    b->exited = true;
+    pthread_cond_broadcast(&b->done);
+    pthread_mutex_unlock(&b->lock);
+    return NULL;
+}
+
+/*
+ * Start the worker if none runs (first span, first span after fork).
+ * Application signals are blocked in it so they land on the application's
+ * own threads. Caller holds b->lock.
+ */
+static int ensure_worker(struct batch *b)
+{
+    if (b->running) return OTELC_OK;
+    if (atomic_load(&b->stop)) return OTELC_ERR_STATE;
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int rc = pthread_create(&b->thread, NULL, worker_main, b);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        otelc__log(OTELC_LOG_ERROR, "batch processor: cannot start worker thread (error %d)", rc);
+        return OTELC_ERR_STATE;
+    }
+    b->running = true;
+    b->exited = false;
+    return OTELC_OK;
+}
+
+/* ---- Producer side --------------------------------------------------------------- */
+
+/* Key destructor: the exiting thread hands its ring to the worker. */
+static void ring_detach(void *p)
+{
+    struct ring *r = p;
+    struct batch *b = r->owner;
+    if (r->gen != atomic_load_explicit(&b->gen, memory_order_relaxed)) return;
+    atomic_fetch_add_explicit(&b->credits, r->credits, memory_order_relaxed);
+    r->credits = 0;
+    atomic_store_explicit(&r->orphan, true, memory_order_release);
+}
+
+/* Give this thread a ring (first span, or first span after fork). */
+static struct ring *ring_attach(struct batch *b)
+{
+    size_t size = sizeof(struct ring) + (size_t)b->ring_slots * sizeof(void *);
+    struct ring *r;
+    if (posix_memalign((void **)&r, 64, size) != 0) return NULL;
+    memset(r, 0, size);
+    r->mask = b->ring_slots - 1;
+    r->owner = b;
+    r->gen = atomic_load_explicit(&b->gen, memory_order_relaxed);
+    pthread_mutex_lock(&b->lock);
+    if (ensure_worker(b) != OTELC_OK) {
+        pthread_mutex_unlock(&b->lock);
+        free(r);
+        return NULL;
+    }
+    r->next = b->rings;
+    b->rings = r;
+    pthread_mutex_unlock(&b->lock);
+    pthread_setspecific(b->key, r);
+    return r;
+}
+
+/* Reserve up to a chunk of credits from the shared pool; false when empty. */
+static bool credits_refill(struct batch *b, struct ring *r)
+{
+    uint32_t avail = atomic_load_explicit(&b->credits, memory_order_relaxed);
+    uint32_t take;
+    do {
+        if (avail == 0) return false;
+        take = avail < b->chunk ? avail : b->chunk;
+    } while (!atomic_compare_exchange_weak_explicit(&b->credits, &avail, avail - take,
+                                                    memory_order_acquire, memory_order_relaxed));
+    r->credits = take;
+    return true;
+}
+
+/* Add a chunk to the hint; the report that completes a batch wakes the worker. */
+static void report(struct batch *b, struct ring *r)
+{
+    uint32_t n = r->unreported, batch = b->opt.max_export_batch_size;
+    r->unreported = 0;
+    uint32_t old = atomic_fetch_add(&b->hint, n);
+    if (old >= batch || old + n < batch || !atomic_load(&b->sleeping)) return;
+    pthread_mutex_lock(&b->lock);
+    b->kick = true;
+    pthread_cond_signal(&b->wake);
+    pthread_mutex_unlock(&b->lock);
+}
+
+static bool ring_full(struct ring *r, uint32_t h)
+{
+    if (h - r->tail_seen <= r->mask) return false;
+    r->tail_seen = atomic_load_explicit(&r->tail, memory_order_acquire);
+    return h - r->tail_seen > r->mask;
+}
+
+/* Queue sd on this thread's ring; false when there is no room for it. */
+static bool enqueue(struct batch *b, const otelc_span_data *sd)
+{
+    struct ring *r = pthread_getspecific(b->key);
+    if (OTELC_UNLIKELY(!r || r->gen != atomic_load_explicit(&b->gen, memory_order_relaxed))) {
+        if (!(r = ring_attach(b))) return false;
+    }
+    if (OTELC_UNLIKELY(r->credits == 0) && !credits_refill(b, r)) return false;
+    uint32_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
+    if (OTELC_UNLIKELY(ring_full(r, h))) return false;
+    otelc_span_data_retain(sd);
+    r->slot[h & r->mask] = sd;
+    atomic_store_explicit(&r->head, h + 1, memory_order_release);
+    r->credits--;
+    if (++r->unreported >= b->chunk) report(b, r);
+    return true;
+}
+
+/* Only sampled spans are exported; the rest never enter the queue. */
+static void batch_on_end(void *self, const otelc_span_data *sd)
+{
+    struct batch *b = self;
+    if (!(sd->context.trace_flags & OTELC_TRACE_FLAG_SAMPLED)) return;
+    if (OTELC_UNLIKELY(atomic_load_explicit(&b->stop, memory_order_relaxed))) return;
+    if (OTELC_UNLIKELY(!enqueue(b, sd))) otelc__stats_add(stats_of(b), OTELC_STAT_DROPPED, 1);
+}
+
+/* ---- Flush, shutdown, destroy ------------------------------------------------------ */
+
+/*
+ * Wait on b->done until flush ticket is served (ticket 0: until the worker
+ * has exited) or the deadline passes. Caller holds b->lock.
+ */
+static bool wait_done(struct batch *b, const struct timespec *until, uint64_t ticket)
+{
+    for (;;) {
+        if (ticket ? b->flush_done >= ticket : b->exited) return true;
+        if (pthread_cond_timedwait(&b->done, &b->lock, until) == ETIMEDOUT)
+            return ticket ? b->flush_done >= ticket : b->exited;
+    }
+}
+
+/* The wait bound: the caller's timeout, capped by export_timeout. */
+static uint32_t wait_ms(struct batch *b, uint32_t timeout_ms)
+{
+    uint32_t cap = b->opt.export_timeout_ms;
+    return timeout_ms && timeout_ms < cap ? timeout_ms : cap;
+}
+
+static int batch_force_flush(void *self, uint32_t timeout_ms)
+{
+    struct batch *b = self;
+    struct timespec until = deadline_in(wait_ms(b, timeout_ms));
+    pthread_mutex_lock(&b->lock);
+    int rc = ensure_worker(b);
+    if (rc == OTELC_OK) {
+        uint64_t ticket = ++b->flush_req;
+        pthread_cond_signal(&b->wake);
+        rc = wait_done(b, &until, ticket) ? OTELC_OK : OTELC_ERR_TIMEOUT;
+    }
+    pthread_mutex_unlock(&b->lock);
+    return rc;
+}
+
+/*
+ * Stop the worker after it exported everything queued, then shut the
+ * exporter down. On timeout the worker keeps running and destroy joins it.
+ */
+static int batch_shutdown(void *self, uint32_t timeout_ms)
+{
+    struct batch *b = self;
+    struct timespec until = deadline_in(wait_ms(b, timeout_ms));
+    pthread_mutex_lock(&b->lock);
+    atomic_store(&b->stop, true);
+    pthread_cond_signal(&b->wake);
+    bool running = b->running;
+    bool exited = !running || wait_done(b, &until, 0);
+    pthread_mutex_unlock(&b->lock);
+    if (!exited) return OTELC_ERR_TIMEOUT;
+    if (running) {
+        pthread_join(b->thread, NULL);
+        pthread_mutex_lock(&b->lock);
+        b->running = false;
+        pthread_mutex_unlock(&b->lock);
+    }
+    /* No worker runs and none can start: exporting here is not concurrent. */
+    export_queued(b, true);
+    exporter_shutdown(b);
+    return OTELC_OK;
+}
+
+/* Give back every reference still queued (spans ended after shutdown). */
+static void release_queued(struct batch *b)
+{
+    for (uint32_t i = 0; i < b->npending; i++) otelc_span_data_release(b->pending[i]);
+    b->npending = 0;
+    while (b->rings) {
+        struct ring *r = b->rings;
+        uint32_t h = atomic_load_explicit(&r->head, memory_order_acquire);
+        for (uint32_t t = atomic_load(&r->tail); t != h; t++)
+            otelc_span_data_release(r->slot[t & r->mask]);
+        b->rings = r->next;
+        free(r);
+    }
+}
+
+static void batch_destroy(void *self)
+{
+    struct batch *b = self;
+    pthread_mutex_lock(&b->lock);
+    atomic_store(&b->stop, true);
+    pthread_cond_signal(&b->wake);
+    bool running = b->running;
+    pthread_mutex_unlock(&b->lock);
+    if (running) pthread_join(b->thread, NULL);
+    pthread_key_delete(b->key);
+    release_queued(b);
+    otelc_exporter_free(b->exp);
+    pthread_cond_destroy(&b->wake);
+    pthread_cond_destroy(&b->done);
+    pthread_mutex_destroy(&b->lock);
+    free(b->pending);
+    free(b);
+}
+
+/*
+ * In the fork child only this thread exists: the parent's worker is gone
+ * and its lock may have been held mid-operation. Spans the parent queued
+ * are discarded without export; rings and pending references are leaked
+ * rather than freed, because other parent threads may have been writing to
+ * them (and to the span pool) at the moment of fork. The generation bump
+ * makes every thread attach a fresh ring, which also restarts the worker.
+ */
+static void batch_after_fork_child(void *self)
+{
+    struct batch *b = self;
+    pthread_mutex_init(&b->lock, NULL);
+    cond_init_monotonic(&b->wake);
+    cond_init_monotonic(&b->done);
+    b->rings = NULL;
+    b->npending = 0;
+    b->kick = false;
+    b->running = false;
+    b->exited = false;
+    b->flush_req = b->flush_done = 0;
+    atomic_store(&b->credits, b->opt.max_queue_size);
+    atomic_store(&b->hint, 0);
+    atomic_fetch_add(&b->gen, 1);
+}
+
+static const otelc_processor_ops batch_ops = {
+    .on_end = batch_on_end,
+    .force_flush = batch_force_flush,
+    .shutdown = batch_shutdown,
+    .destroy = batch_destroy,
+    .after_fork_child = batch_after_fork_child,
+};
+
+/* ---- Creation ------------------------------------------------------------------------ */
+
+static void resolve_options(otelc_batch_options *o, const otelc_batch_options *given)
+{
+    if (given)
+        *o = *given;
+    else
+        memset(o, 0, sizeof(*o));
+    if (!o->max_queue_size || !o->schedule_delay_ms || !o->max_export_batch_size ||
+        !o->export_timeout_ms)
+        otelc__batch_options_from_env(o);
+    if (!o->max_queue_size) o->max_queue_size = DEFAULT_QUEUE;
+    if (!o->schedule_delay_ms) o->schedule_delay_ms = DEFAULT_DELAY;
+    if (!o->max_export_batch_size) o->max_export_batch_size = DEFAULT_BATCH;
+    if (!o->export_timeout_ms) o->export_timeout_ms = DEFAULT_TIMEOUT;
+    if (o->max_export_batch_size > o->max_queue_size) o->max_export_batch_size = o->max_queue_size;
+}
+
+/*
+ * Chunks small enough that a batch is a whole number of them (so a lone
+ * thread wakes the worker at exactly a batch), large enough to make the
+ * shared counters cold.
+ */
+static void size_queue(struct batch *b)
+{
+    uint32_t chunk = b->opt.max_export_batch_size / 4;
+    b->chunk = chunk < 1 ? 1 : chunk > MAX_CHUNK ? MAX_CHUNK : chunk;
+    uint32_t want = b->opt.max_queue_size < MAX_RING_SLOTS ? b->opt.max_queue_size : MAX_RING_SLOTS;
+    b->ring_slots = 1;
+    while (b->ring_slots < want) b->ring_slots <<= 1;
+}
+
+static struct batch *batch_alloc(otelc_exporter *exp, const otelc_batch_options *opts)
+{
+    struct batch *b;
+    if (posix_memalign((void **)&b, 64, sizeof(*b)) != 0) return NULL;
+    memset(b, 0, sizeof(*b));
+    resolve_options(&b->opt, opts);
+    size_queue(b);
+    b->pending = calloc(b->opt.max_export_batch_size, sizeof(*b->pending));
+    if (!b->pending || pthread_key_create(&b->key, ring_detach) != 0) {
+        free(b->pending);
+        free(b);
+        return NULL;
+    }
+    b->exp = exp;
+    atomic_init(&b->credits, b->opt.max_queue_size);
+    pthread_mutex_init(&b->lock, NULL);
+    cond_init_monotonic(&b->wake);
+    cond_init_monotonic(&b->done);
+    return b;
+}
+
+otelc_processor *otelc_batch_processor_new(otelc_exporter *exp, const otelc_batch_options *opts)
+{
+    if (!exp) return NULL;
+    struct batch *b = batch_alloc(exp, opts);
+    if (!b) {
+        otelc_exporter_free(exp);
+        return NULL;
+    }
+    b->wrap = otelc_processor_new(&batch_ops, b);
+    if (!b->wrap) {
+        batch_destroy(b);
+        return NULL;
+    }
+    return b->wrap;
+}

@@ -1,0 +1,317 @@
+/*
+ * test_batch.c - the batch processor: batch-size and timer exports, queue
+ * bound and drop accounting, flush, shutdown, many producer threads, fork.
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "otelc/otelc.h"
+
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TEST_TSAN 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__) || defined(TEST_TSAN)
+/* The fork test's child starts a worker thread, which TSan refuses by default. */
+const char *__tsan_default_options(void);
+const char *__tsan_default_options(void)
+{
+    return "die_after_fork=0";
+}
+#endif
+
+#define SINK_MAX 65536
+
+/* An exporter that records span ids and names, and can be held blocked. */
+typedef struct sink {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool blocked;
+    bool shut_down;
+    size_t calls;
+    size_t largest;
+    size_t count;
+    uint8_t ids[SINK_MAX][8];
+    char names[SINK_MAX][16];
+} sink;
+
+static sink *sk;
+
+static otelc_export_result sink_export(void *self, const otelc_span_data *const *spans, size_t n)
+{
+    sink *s = self;
+    pthread_mutex_lock(&s->lock);
+    while (s->blocked) pthread_cond_wait(&s->cond, &s->lock);
+    for (size_t i = 0; i < n && s->count < SINK_MAX; i++, s->count++) {
+        memcpy(s->ids[s->count], spans[i]->context.span_id, 8);
+        snprintf(s->names[s->count], sizeof(s->names[0]), "%s", spans[i]->name);
+    }
+    s->calls++;
+    if (n > s->largest) s->largest = n;
+    pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+    return OTELC_EXPORT_SUCCESS;
+}
+
+static void sink_shutdown(void *self)
+{
+    sink *s = self;
+    pthread_mutex_lock(&s->lock);
+    s->shut_down = true;
+    pthread_mutex_unlock(&s->lock);
+}
+
+static const otelc_exporter_ops sink_ops = {
+    .export_spans = sink_export,
+    .shutdown = sink_shutdown,
+};
+
+static void sink_block(sink *s, bool blocked)
+{
+    pthread_mutex_lock(&s->lock);
+    s->blocked = blocked;
+    pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* Wait (generously bounded, so a hang fails instead of stalling) for n spans. */
+static bool sink_wait(sink *s, size_t n)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 30;
+    pthread_mutex_lock(&s->lock);
+    int rc = 0;
+    while (s->count < n && rc == 0) rc = pthread_cond_timedwait(&s->cond, &s->lock, &until);
+    bool ok = s->count >= n;
+    pthread_mutex_unlock(&s->lock);
+    return ok;
+}
+
+static size_t sink_count(sink *s)
+{
+    pthread_mutex_lock(&s->lock);
+    size_t n = s->count;
+    pthread_mutex_unlock(&s->lock);
+    return n;
+}
+
+static int setup(void **state)
+{
+    sk = calloc(1, sizeof(*sk));
+    pthread_mutex_init(&sk->lock, NULL);
+    pthread_cond_init(&sk->cond, NULL);
+    *state = NULL;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    otelc_provider_free(*state);
+    pthread_mutex_destroy(&sk->lock);
+    pthread_cond_destroy(&sk->cond);
+    free(sk);
+    return 0;
+}
+
+/* A provider with one batch processor feeding the sink; *proc gets the processor. */
+static otelc_provider *provider_with(const otelc_batch_options *bo, otelc_processor **proc)
+{
+    otelc_processor *p = otelc_batch_processor_new(otelc_exporter_new(&sink_ops, sk), bo);
+    assert_non_null(p);
+    if (proc) *proc = p;
+    otelc_provider_options o = {.no_env = true, .processors = &p, .processor_count = 1};
+    otelc_provider *prov = NULL;
+    assert_int_equal(otelc_provider_new(&o, &prov), OTELC_OK);
+    return prov;
+}
+
+static void end_spans(otelc_provider *p, const char *name, size_t n)
+{
+    otelc_tracer *t = otelc_provider_tracer(p, "test.batch", NULL, NULL);
+    for (size_t i = 0; i < n; i++) otelc_span_end(otelc_span_start(t, name, OTELC_SPAN_INTERNAL));
+}
+
+static void test_full_batch_exports_before_delay(void **state)
+{
+    otelc_batch_options bo = {1024, 60000, 64, 30000};
+    otelc_provider *p = *state = provider_with(&bo, NULL);
+    end_spans(p, "s", 64);
+    assert_true(sink_wait(sk, 64));
+    assert_int_equal(sk->largest, 64);
+    end_spans(p, "s", 10);
+    assert_int_equal(otelc_provider_force_flush(p, 10000), OTELC_OK);
+    assert_int_equal(sink_count(sk), 74);
+}
+
+static void test_timer_exports_partial_batch(void **state)
+{
+    otelc_batch_options bo = {1024, 20, 512, 30000};
+    otelc_provider *p = *state = provider_with(&bo, NULL);
+    end_spans(p, "s", 5);
+    assert_true(sink_wait(sk, 5));
+    assert_int_equal(sink_count(sk), 5);
+}
+
+static void test_batch_larger_than_queue_is_clamped(void **state)
+{
+    otelc_batch_options bo = {8, 60000, 100, 30000};
+    otelc_provider *p = *state = provider_with(&bo, NULL);
+    end_spans(p, "s", 8);
+    assert_true(sink_wait(sk, 8));
+    assert_int_equal(sk->largest, 8);
+}
+
+/*
+ * With the exporter stuck, no credit comes back: one producer gets exactly
+ * max_queue_size spans in and every other span is dropped and counted.
+ */
+static void test_full_queue_drops_are_counted(void **state)
+{
+    otelc_batch_options bo = {100, 60000, 10, 30000};
+    otelc_provider *p = *state = provider_with(&bo, NULL);
+    sink_block(sk, true);
+    end_spans(p, "s", 500);
+    otelc_stats st;
+    otelc_provider_stats(p, &st);
+    assert_int_equal(st.spans_dropped, 400);
+    sink_block(sk, false);
+    assert_int_equal(otelc_provider_force_flush(p, 10000), OTELC_OK);
+    otelc_provider_stats(p, &st);
+    assert_int_equal(sink_count(sk), 100);
+    assert_int_equal(st.spans_exported, 100);
+    assert_int_equal(st.spans_exported + st.spans_dropped, st.spans_ended);
+    assert_true(sk->largest <= 10);
+    /* Credits came back: the queue takes spans again. */
+    end_spans(p, "s", 50);
+    assert_int_equal(otelc_provider_force_flush(p, 10000), OTELC_OK);
+    assert_int_equal(sink_count(sk), 150);
+}
+
+static void test_force_flush_exports_everything(void **state)
+{
+    otelc_batch_options bo = {2048, 60000, 512, 30000};
+    otelc_provider *p = *state = provider_with(&bo, NULL);
+    end_spans(p, "s", 100);
+    assert_int_equal(otelc_provider_force_flush(p, 10000), OTELC_OK);
+    assert_int_equal(sink_count(sk), 100);
+    assert_int_equal(otelc_provider_force_flush(p, 10000), OTELC_OK);
+    assert_int_equal(sink_count(sk), 100);
+}
+
+static void test_shutdown_exports_then_stops(void **state)
+{
+    otelc_batch_options bo = {2048, 60000, 512, 30000};
+    otelc_processor *proc;
+    otelc_provider *p = *state = provider_with(&bo, &proc);
+    end_spans(p, "before", 50);
+    assert_int_equal(otelc_processor_shutdown(proc, 10000), OTELC_OK);
+    assert_int_equal(sink_count(sk), 50);
+    assert_true(sk->shut_down);
+    /* The provider still records, but this processor no longer queues. */
+    end_spans(p, "after", 20);
+    assert_int_equal(otelc_provider_force_flush(p, 10000), OTELC_OK);
+    assert_int_equal(sink_count(sk), 50);
+}
+
+#define THREADS       4
+#define SPANS_PER_THR 10000
+
+static void *producer(void *arg)
+{
+    end_spans(arg, "t", SPANS_PER_THR);
+    return NULL;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+    return memcmp(a, b, 8);
+}
+
+/* Producers exit before the flush: their rings pass to the worker. */
+static void test_many_threads_export_everything_once(void **state)
+{
+    otelc_batch_options bo = {65536, 60000, 512, 30000};
+    otelc_provider *p = *state = provider_with(&bo, NULL);
+    pthread_t th[THREADS];
+    for (int i = 0; i < THREADS; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, producer, p), 0);
+    for (int i = 0; i < THREADS; i++) pthread_join(th[i], NULL);
+    assert_int_equal(otelc_provider_force_flush(p, 30000), OTELC_OK);
+    assert_int_equal(sink_count(sk), THREADS * SPANS_PER_THR);
+    assert_true(sk->largest <= 512);
+    qsort(sk->ids, sk->count, 8, cmp_id);
+    for (size_t i = 1; i < sk->count; i++) assert_true(memcmp(sk->ids[i - 1], sk->ids[i], 8) != 0);
+    otelc_stats st;
+    otelc_provider_stats(p, &st);
+    assert_int_equal(st.spans_dropped, 0);
+}
+
+static size_t count_named(sink *s, const char *name)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->count; i++) n += strcmp(s->names[i], name) == 0;
+    return n;
+}
+
+/* Runs in the fork child: only its own spans may reach its exporter. */
+static int child_checks(void)
+{
+    otelc_provider *p = otelc_provider_global();
+    end_spans(p, "child", 7);
+    if (otelc_provider_force_flush(p, 10000) != OTELC_OK) return 2;
+    if (sk->count != 7) return 3;
+    if (count_named(sk, "child") != 7) return 4;
+    return 0;
+}
+
+/*
+ * The parent's queued spans are inherited by the child's memory but must be
+ * neither exported there nor lost in the parent.
+ */
+static void test_fork_child_exports_only_its_spans(void **state)
+{
+    otelc_batch_options bo = {1024, 60000, 512, 30000};
+    otelc_provider_set_global(provider_with(&bo, NULL));
+    otelc_provider *p = otelc_provider_global();
+    end_spans(p, "parent", 5);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) _exit(child_checks());
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    end_spans(p, "parent", 3);
+    assert_int_equal(otelc_provider_force_flush(p, 10000), OTELC_OK);
+    assert_int_equal(sink_count(sk), 8);
+    assert_int_equal(count_named(sk, "parent"), 8);
+    otelc_provider_set_global(NULL);
+    *state = NULL;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_full_batch_exports_before_delay, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_timer_exports_partial_batch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_larger_than_queue_is_clamped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_full_queue_drops_are_counted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_force_flush_exports_everything, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_shutdown_exports_then_stops, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_many_threads_export_everything_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fork_child_exports_only_its_spans, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,457 @@
+/* test_span.c - spans: identity, parentage, attributes, events, links, status, limits. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include "unit/collect.h"
+
+static collect col;
+
+static int setup(void **state)
+{
+    collect_init(&col);
+    *state = collect_provider(&col, NULL, NULL);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    otelc_provider_free(*state);
+    collect_clear(&col);
+    return 0;
+}
+
+static otelc_tracer *tracer_of(void **state)
+{
+    return otelc_provider_tracer(*state, "test.scope", "1.2.3", "https://opentelemetry.io/schemas/1.26.0");
+}
+
+static void test_span_identity_and_times(void **state)
+{
+    otelc_tracer *t = tracer_of(state);
+    otelc_span *s = otelc_span_start(t, "work", OTELC_SPAN_SERVER);
+    assert_true(otelc_span_is_recording(s));
+    otelc_span_context sc = otelc_span_get_context(s);
+    assert_true(otelc_span_context_is_valid(&sc));
+    assert_true(otelc_span_context_is_sampled(&sc));
+    assert_true(sc.trace_flags & OTELC_TRACE_FLAG_RANDOM);
+    otelc_span_end(s);
+
+    assert_int_equal(col.count, 1);
+    const otelc_span_data *d = col.spans[0];
+    assert_string_equal(d->name, "work");
+    assert_int_equal(d->kind, OTELC_SPAN_SERVER);
+    assert_false(d->has_parent);
+    assert_memory_equal(d->context.trace_id, sc.trace_id, 16);
+    assert_memory_equal(d->context.span_id, sc.span_id, 8);
+    assert_true(d->start_ns > 1600000000ull * 1000000000ull);
+    assert_true(d->end_ns >= d->start_ns);
+    assert_string_equal(d->scope->name, "test.scope");
+    assert_string_equal(d->scope->version, "1.2.3");
+    assert_string_equal(d->scope->schema_url, "https://opentelemetry.io/schemas/1.26.0");
+    assert_non_null(d->resource);
+    assert_non_null(otelc_resource_get(d->resource, "service.name"));
+    /* Same scope, same tracer. */
+    assert_ptr_equal(t, tracer_of(state));
+}
+
+static void test_explicit_timestamps(void **state)
+{
+    otelc_span_options o = {.kind = OTELC_SPAN_CLIENT, .start_ns = 1000};
+    otelc_span *s = otelc_span_start_with(tracer_of(state), "timed", &o);
+    otelc_span_add_event_at(s, "ev", 1500, NULL, 0);
+    otelc_span_end_at(s, 2000);
+    const otelc_span_data *d = collect_find(&col, "timed");
+    assert_non_null(d);
+    assert_int_equal(d->start_ns, 1000);
+    assert_int_equal(d->end_ns, 2000);
+    assert_int_equal(d->events[0].time_ns, 1500);
+    assert_int_equal(d->kind, OTELC_SPAN_CLIENT);
+}
+
+static void test_nesting_through_current_context(void **state)
+{
+    otelc_tracer *t = tracer_of(state);
+    otelc_span *root = otelc_span_start(t, "root", OTELC_SPAN_SERVER);
+    otelc_scope s1 = otelc_span_activate(root);
+    assert_ptr_equal(otelc_span_current(), root);
+    otelc_span *child = otelc_span_start(t, "child", OTELC_SPAN_INTERNAL);
+    otelc_scope s2 = otelc_span_activate(child);
+    otelc_span *grandchild = otelc_span_start(t, "grandchild", OTELC_SPAN_INTERNAL);
+    otelc_span_end(grandchild);
+    otelc_scope_exit(s2);
+    otelc_span_end(child);
+    assert_ptr_equal(otelc_span_current(), root);
+    otelc_span_options o = {.root = true};
+    otelc_span *other = otelc_span_start_with(t, "other-root", &o);
+    otelc_span_end(other);
+    otelc_scope_exit(s1);
+    otelc_span_end(root);
+    assert_null(otelc_span_current());
+
+    const otelc_span_data *r = collect_find(&col, "root"), *c = collect_find(&col, "child"),
+                          *g = collect_find(&col, "grandchild"), *o2 = collect_find(&col, "other-root");
+    assert_non_null(r);
+    assert_non_null(c);
+    assert_non_null(g);
+    assert_non_null(o2);
+    assert_memory_equal(c->parent_span_id, r->context.span_id, 8);
+    assert_memory_equal(g->parent_span_id, c->context.span_id, 8);
+    assert_memory_equal(g->context.trace_id, r->context.trace_id, 16);
+    assert_false(c->parent_is_remote);
+    assert_false(o2->has_parent);
+    assert_memory_not_equal(o2->context.trace_id, r->context.trace_id, 16);
+}
+
+static void test_explicit_remote_parent(void **state)
+{
+    otelc_span_context remote = {.trace_flags = 1, .is_remote = true, .trace_state = "vendor=x"};
+    memset(remote.trace_id, 0xab, 16);
+    memset(remote.span_id, 0xcd, 8);
+    otelc_context *ctx = otelc_context_new(&remote, NULL);
+    otelc_span_options o = {.kind = OTELC_SPAN_SERVER, .parent = ctx};
+    otelc_span *s = otelc_span_start_with(tracer_of(state), "handle", &o);
+    otelc_span_end(s);
+    otelc_context_release(ctx);
+    const otelc_span_data *d = collect_find(&col, "handle");
+    assert_true(d->has_parent);
+    assert_true(d->parent_is_remote);
+    assert_memory_equal(d->context.trace_id, remote.trace_id, 16);
+    assert_memory_equal(d->parent_span_id, remote.span_id, 8);
+    assert_string_equal(d->context.trace_state, "vendor=x");
+}
+
+static void test_attach_context_parents_new_spans(void **state)
+{
+    otelc_span_context remote = {.trace_flags = 1, .is_remote = true};
+    memset(remote.trace_id, 0x11, 16);
+    memset(remote.span_id, 0x22, 8);
+    otelc_context *ctx = otelc_context_new(&remote, NULL);
+    otelc_scope sc = otelc_context_attach(ctx);
+    otelc_context_release(ctx); /* the scope holds its own reference */
+    otelc_span *s = otelc_span_start(tracer_of(state), "under-remote", OTELC_SPAN_SERVER);
+    otelc_span_end(s);
+    otelc_scope_exit(sc);
+    const otelc_span_data *d = collect_find(&col, "under-remote");
+    assert_memory_equal(d->parent_span_id, remote.span_id, 8);
+    assert_true(d->parent_is_remote);
+}
+
+static void test_every_attribute_type(void **state)
+{
+    otelc_span *s = otelc_span_start(tracer_of(state), "attrs", OTELC_SPAN_INTERNAL);
+    const char *strs[] = {"a", "bc"};
+    bool bools[] = {true, false, true};
+    int64_t ints[] = {-1, 0, INT64_MAX};
+    double dbls[] = {0.5, -2.25};
+    char key[16] = "dyn.key";
+    otelc_span_set_str(s, key, "v1");
+    memset(key, 0, sizeof(key)); /* keys and values are copied */
+    otelc_span_set_bool(s, "b", true);
+    otelc_span_set_int(s, "i", -42);
+    otelc_span_set_double(s, "d", 3.5);
+    otelc_span_set_strn(s, "sn", "abcdef", 3);
+    otelc_span_set_str_array(s, "sa", strs, 2);
+    otelc_span_set_bool_array(s, "ba", bools, 3);
+    otelc_span_set_int_array(s, "ia", ints, 3);
+    otelc_span_set_double_array(s, "da", dbls, 2);
+    otelc_span_set_int(s, "i", 7); /* replaces */
+    otelc_span_end(s);
+
+    const otelc_span_data *d = collect_find(&col, "attrs");
+    assert_int_equal(d->attr_count, 9);
+    assert_string_equal(otelc_span_data_attr(d, "dyn.key")->u.str.ptr, "v1");
+    assert_true(otelc_span_data_attr(d, "b")->u.b);
+    assert_int_equal(otelc_span_data_attr(d, "i")->u.i, 7);
+    assert_true(otelc_span_data_attr(d, "d")->u.d == 3.5);
+    const otelc_value *sn = otelc_span_data_attr(d, "sn");
+    assert_int_equal(sn->u.str.len, 3);
+    assert_string_equal(sn->u.str.ptr, "abc");
+    const otelc_value *sa = otelc_span_data_attr(d, "sa");
+    assert_int_equal(sa->type, OTELC_VALUE_STRING_ARRAY);
+    assert_int_equal(sa->u.array.count, 2);
+    assert_string_equal(((const char *const *)sa->u.array.items)[1], "bc");
+    const otelc_value *ia = otelc_span_data_attr(d, "ia");
+    assert_int_equal(((const int64_t *)ia->u.array.items)[2], INT64_MAX);
+    const otelc_value *ba = otelc_span_data_attr(d, "ba");
+    assert_false(((const bool *)ba->u.array.items)[1]);
+    const otelc_value *da = otelc_span_data_attr(d, "da");
+    assert_true(((const double *)da->u.array.items)[1] == -2.25);
+}
+
+static void test_events_links_exception_status(void **state)
+{
+    otelc_tracer *t = tracer_of(state);
+    otelc_span *other = otelc_span_start(t, "linked", OTELC_SPAN_INTERNAL);
+    otelc_span_context lsc = otelc_span_get_context(other);
+    otelc_span_end(other);
+
+    otelc_attr la[] = {OTELC_ATTR_STR("link.kind", "batch")};
+    otelc_link links[] = {{lsc, la, 1}};
+    otelc_span_options o = {.links = links, .link_count = 1};
+    otelc_span *s = otelc_span_start_with(t, "main", &o);
+    otelc_attr ea[] = {OTELC_ATTR_INT("n", 3), OTELC_ATTR_BOOL("ok", false)};
+    otelc_span_add_event(s, "cache.miss", ea, 2);
+    otelc_span_record_exception(s, "IOError", "disk full", "at main.c:10");
+    otelc_span_add_link(s, &lsc, NULL, 0);
+    otelc_span_set_status(s, OTELC_STATUS_UNSET, "ignored");
+    otelc_span_set_status(s, OTELC_STATUS_ERROR, "it broke");
+    otelc_span_update_name(s, "main-renamed");
+    otelc_span_end(s);
+
+    const otelc_span_data *d = collect_find(&col, "main-renamed");
+    assert_non_null(d);
+    assert_int_equal(d->event_count, 2);
+    assert_string_equal(d->events[0].name, "cache.miss");
+    assert_int_equal(d->events[0].attr_count, 2);
+    assert_int_equal(otelc_attrs_find(d->events[0].attrs, 2, "n")->u.i, 3);
+    assert_true(d->events[0].time_ns >= d->start_ns);
+    assert_string_equal(d->events[1].name, "exception");
+    const otelc_event_data *ex = &d->events[1];
+    assert_string_equal(otelc_attrs_find(ex->attrs, ex->attr_count, "exception.type")->u.str.ptr, "IOError");
+    assert_string_equal(otelc_attrs_find(ex->attrs, ex->attr_count, "exception.message")->u.str.ptr, "disk full");
+    assert_string_equal(otelc_attrs_find(ex->attrs, ex->attr_count, "exception.stacktrace")->u.str.ptr, "at main.c:10");
+    assert_int_equal(d->link_count, 2);
+    assert_memory_equal(d->links[0].context.span_id, lsc.span_id, 8);
+    assert_string_equal(d->links[0].attrs[0].key, "link.kind");
+    assert_int_equal(d->status, OTELC_STATUS_ERROR);
+    assert_string_equal(d->status_message, "it broke");
+}
+
+static void test_status_ok_is_final(void **state)
+{
+    otelc_span *s = otelc_span_start(tracer_of(state), "ok", OTELC_SPAN_INTERNAL);
+    otelc_span_set_status(s, OTELC_STATUS_OK, "description dropped");
+    otelc_span_set_status(s, OTELC_STATUS_ERROR, "too late");
+    otelc_span_end(s);
+    const otelc_span_data *d = collect_find(&col, "ok");
+    assert_int_equal(d->status, OTELC_STATUS_OK);
+    assert_null(d->status_message);
+}
+
+static void test_limits(void **state)
+{
+    otelc_provider_free(*state);
+    collect_clear(&col);
+    otelc_span_limits lim;
+    otelc_span_limits_default(&lim);
+    assert_int_equal(lim.attribute_count, 128);
+    assert_int_equal(lim.attribute_value_length, OTELC_UNLIMITED);
+    lim.attribute_count = 2;
+    lim.attribute_value_length = 4;
+    lim.event_count = 1;
+    lim.link_count = 1;
+    lim.event_attribute_count = 1;
+    *state = collect_provider(&col, NULL, &lim);
+
+    otelc_span *s = otelc_span_start(tracer_of(state), "limited", OTELC_SPAN_INTERNAL);
+    otelc_span_set_str(s, "a", "h\xc3\xa9llo"); /* "héllo": 5 characters, 6 bytes */
+    otelc_span_set_int(s, "b", 1);
+    otelc_span_set_int(s, "c", 2); /* over the count: dropped */
+    otelc_span_set_int(s, "a", 3); /* replacing an existing key is allowed */
+    const char *arr[] = {"abcdefgh"};
+    otelc_span_set_str_array(s, "d", arr, 1); /* dropped too */
+    otelc_attr ea[] = {OTELC_ATTR_INT("x", 1), OTELC_ATTR_INT("y", 2)};
+    otelc_span_add_event(s, "e1", ea, 2);
+    otelc_span_add_event(s, "e2", NULL, 0);
+    otelc_span_context sc = otelc_span_get_context(s);
+    otelc_span_add_link(s, &sc, NULL, 0);
+    otelc_span_add_link(s, &sc, NULL, 0);
+    otelc_span_end(s);
+
+    const otelc_span_data *d = collect_find(&col, "limited");
+    assert_int_equal(d->attr_count, 2);
+    assert_int_equal(d->dropped_attr_count, 2);
+    assert_int_equal(otelc_span_data_attr(d, "a")->u.i, 3);
+    assert_int_equal(d->event_count, 1);
+    assert_int_equal(d->dropped_event_count, 1);
+    assert_int_equal(d->events[0].attr_count, 1);
+    assert_int_equal(d->events[0].dropped_attr_count, 1);
+    assert_int_equal(d->link_count, 1);
+    assert_int_equal(d->dropped_link_count, 1);
+
+    otelc_span *t2 = otelc_span_start(tracer_of(state), "trunc", OTELC_SPAN_INTERNAL);
+    otelc_span_set_str(t2, "s", "h\xc3\xa9llo");
+    otelc_span_end(t2);
+    const otelc_value *v = otelc_span_data_attr(collect_find(&col, "trunc"), "s");
+    assert_int_equal(v->u.str.len, 5); /* 4 characters: h, é (2 bytes), l, l */
+    assert_string_equal(v->u.str.ptr, "h\xc3\xa9ll");
+}
+
+static void test_many_attributes_grow(void **state)
+{
+    otelc_span *s = otelc_span_start(tracer_of(state), "many", OTELC_SPAN_INTERNAL);
+    char key[32], val[64];
+    for (int i = 0; i < 100; i++) {
+        snprintf(key, sizeof(key), "key.%d", i);
+        snprintf(val, sizeof(val), "a fairly long value number %d to spill the arena", i);
+        otelc_span_set_str(s, key, val);
+    }
+    for (int i = 0; i < 40; i++) otelc_span_add_event(s, "tick", NULL, 0);
+    otelc_span_end(s);
+    const otelc_span_data *d = collect_find(&col, "many");
+    assert_int_equal(d->attr_count, 100);
+    assert_int_equal(d->event_count, 40);
+    assert_string_equal(otelc_span_data_attr(d, "key.99")->u.str.ptr,
+                        "a fairly long value number 99 to spill the arena");
+}
+
+static void test_unsampled_spans_propagate_but_do_not_export(void **state)
+{
+    otelc_provider_free(*state);
+    collect_clear(&col);
+    *state = collect_provider(&col, otelc_sampler_always_off(), NULL);
+    otelc_span *s = otelc_span_start(tracer_of(state), "dropped", OTELC_SPAN_SERVER);
+    assert_false(otelc_span_is_recording(s));
+    otelc_span_context sc = otelc_span_get_context(s);
+    assert_true(otelc_span_context_is_valid(&sc));
+    assert_false(otelc_span_context_is_sampled(&sc));
+    otelc_scope scope = otelc_span_activate(s);
+    otelc_span *child = otelc_span_start(tracer_of(state), "child", OTELC_SPAN_INTERNAL);
+    otelc_span_context csc = otelc_span_get_context(child);
+    assert_memory_equal(csc.trace_id, sc.trace_id, 16);
+    otelc_span_set_str(child, "k", "v");
+    otelc_span_end(child);
+    otelc_scope_exit(scope);
+    otelc_span_end(s);
+    assert_int_equal(col.count, 0);
+    otelc_stats st;
+    otelc_provider_stats(*state, &st);
+    assert_int_equal(st.spans_sampled_out, 2);
+    assert_int_equal(st.spans_started, 0);
+}
+
+static void test_stats_count_spans(void **state)
+{
+    for (int i = 0; i < 5; i++) otelc_span_end(otelc_span_start(tracer_of(state), "x", OTELC_SPAN_INTERNAL));
+    otelc_stats st;
+    otelc_provider_stats(*state, &st);
+    assert_int_equal(st.spans_started, 5);
+    assert_int_equal(st.spans_ended, 5);
+    assert_int_equal(st.spans_exported, 5);
+}
+
+static void test_null_and_noop_handles_are_safe(void **state)
+{
+    (void)state;
+    otelc_span *s = otelc_span_start(NULL, "x", OTELC_SPAN_INTERNAL);
+    assert_non_null(s);
+    assert_false(otelc_span_is_recording(s));
+    otelc_span_set_str(s, "k", "v");
+    otelc_span_set_int(NULL, "k", 1);
+    otelc_span_set_str_array(NULL, "k", NULL, 3);
+    otelc_span_add_event(NULL, "e", NULL, 0);
+    otelc_span_add_link(NULL, NULL, NULL, 0);
+    otelc_span_set_status(NULL, OTELC_STATUS_ERROR, "x");
+    otelc_span_record_exception(NULL, "t", "m", NULL);
+    otelc_span_update_name(NULL, "n");
+    otelc_scope sc = otelc_span_activate(s);
+    otelc_scope_exit(sc);
+    otelc_scope_exit(otelc_span_activate(NULL));
+    otelc_span_context c = otelc_span_get_context(NULL);
+    assert_false(otelc_span_context_is_valid(&c));
+    char hex[33];
+    assert_string_equal(otelc_trace_id_hex(NULL, hex), "00000000000000000000000000000000");
+    otelc_span_end(s);
+    otelc_span_end(NULL);
+    /* Without a global provider the global tracer is a no-op, never NULL. */
+    otelc_tracer *t = otelc_tracer_get("nothing", NULL);
+    assert_non_null(t);
+    otelc_span *n = otelc_span_start(t, "noop", OTELC_SPAN_INTERNAL);
+    assert_false(otelc_span_is_recording(n));
+    otelc_span_end(n);
+}
+
+static void test_with_span_block_ends_on_any_exit(void **state)
+{
+    otelc_tracer *t = tracer_of(state);
+    otelc_span *outer = otelc_span_start(t, "outer", OTELC_SPAN_INTERNAL);
+    otelc_scope sc = otelc_span_activate(outer);
+    for (int i = 0; i < 3; i++) {
+        OTELC_WITH_SPAN(t, "block")
+        {
+            assert_string_equal(((otelc_span_data *)otelc_span_current())->name, "block");
+            if (i == 1) break;
+        }
+    }
+    assert_ptr_equal(otelc_span_current(), outer);
+    otelc_scope_exit(sc);
+    otelc_span_end(outer);
+    size_t blocks = 0;
+    const otelc_span_data *o = collect_find(&col, "outer");
+    for (size_t i = 0; i < col.count; i++) {
+        if (strcmp(col.spans[i]->name, "block") != 0) continue;
+        blocks++;
+        assert_memory_equal(col.spans[i]->parent_span_id, o->context.span_id, 8);
+    }
+    assert_int_equal(blocks, 3);
+}
+
+static void test_scope_out_of_order_unwinds(void **state)
+{
+    otelc_tracer *t = tracer_of(state);
+    otelc_span *a = otelc_span_start(t, "a", OTELC_SPAN_INTERNAL);
+    otelc_span *b = otelc_span_start(t, "b", OTELC_SPAN_INTERNAL);
+    otelc_scope sa = otelc_span_activate(a);
+    otelc_scope sb = otelc_span_activate(b);
+    otelc_span_end(b); /* ended while active: the scope keeps it alive */
+    otelc_scope_exit(sa); /* out of order: unwinds b as well */
+    assert_null(otelc_span_current());
+    otelc_scope_exit(sb); /* stale: ignored */
+    assert_null(otelc_span_current());
+    otelc_span_end(a);
+    assert_non_null(collect_find(&col, "b"));
+}
+
+static void test_span_ids_hex(void **state)
+{
+    otelc_span *s = otelc_span_start(tracer_of(state), "hex", OTELC_SPAN_INTERNAL);
+    otelc_span_context sc = otelc_span_get_context(s);
+    char th[33], sh[17];
+    otelc_trace_id_hex(&sc, th);
+    otelc_span_id_hex(&sc, sh);
+    assert_int_equal(strlen(th), 32);
+    assert_int_equal(strlen(sh), 16);
+    for (int i = 0; i < 32; i++) assert_true(strchr("0123456789abcdef", th[i]) != NULL);
+    char expect[3];
+    snprintf(expect, sizeof(expect), "%02x", sc.span_id[0]);
+    assert_memory_equal(sh, expect, 2);
+    otelc_span_end(s);
+}
+
+static void test_shutdown_makes_spans_noop(void **state)
+{
+    assert_int_equal(otelc_provider_shutdown(*state, 1000), OTELC_OK);
+    assert_int_equal(col.shutdowns, 1);
+    otelc_span *s = otelc_span_start(tracer_of(state), "late", OTELC_SPAN_INTERNAL);
+    assert_false(otelc_span_is_recording(s));
+    otelc_span_end(s);
+    assert_null(collect_find(&col, "late"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_span_identity_and_times, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_explicit_timestamps, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nesting_through_current_context, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_explicit_remote_parent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_attach_context_parents_new_spans, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_every_attribute_type, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_events_links_exception_status, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_status_ok_is_final, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_many_attributes_grow, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unsampled_spans_propagate_but_do_not_export, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stats_count_spans, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_null_and_noop_handles_are_safe, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_with_span_block_ends_on_any_exit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_scope_out_of_order_unwinds, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_span_ids_hex, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_shutdown_makes_spans_noop, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
