@@ -42,16 +42,29 @@
 
 /*
  * The allocator entry points are replaced for the whole process: each call is
- * counted (per thread and process-wide) and forwarded to glibc.
+ * counted (per thread and process-wide) and forwarded to glibc. Sanitizers
+ * bring their own allocator: then nothing is replaced and nothing counted.
  */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define BENCH_COUNT_ALLOCS 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define BENCH_COUNT_ALLOCS 0
+#endif
+#endif
+#ifndef BENCH_COUNT_ALLOCS
+#define BENCH_COUNT_ALLOCS 1
+#endif
+
+static _Atomic uint64_t allocs_process;
+static __thread uint64_t allocs_thread;
+
+#if BENCH_COUNT_ALLOCS
 extern void *__libc_malloc(size_t size);
 extern void *__libc_calloc(size_t n, size_t size);
 extern void *__libc_realloc(void *p, size_t size);
 extern void *__libc_memalign(size_t align, size_t size);
 extern void __libc_free(void *p);
-
-static _Atomic uint64_t allocs_process;
-static __thread uint64_t allocs_thread;
 
 static void count_alloc(void)
 {
@@ -96,6 +109,7 @@ void free(void *p)
 {
     __libc_free(p);
 }
+#endif
 
 /* ---- Results ------------------------------------------------------------- */
 
@@ -369,7 +383,8 @@ static void run_mallocs(const struct options *o)
     snprintf(note, sizeof note, "%llu calls, export worker and flush included",
              (unsigned long long)(process1 - process0));
     add_result("mallocs.process_per_span", (double)(process1 - process0) / n, "calls", note);
-    add_result("mallocs.dropped", (double)st.spans_dropped, "spans", NULL);
+    add_result("mallocs.dropped", (double)st.spans_dropped, "spans",
+               BENCH_COUNT_ALLOCS ? NULL : "allocator calls not counted (sanitizer build)");
 }
 
 /*
@@ -489,7 +504,8 @@ int main(int argc, char **argv)
     } else if (strcmp(mode, "memory") == 0) {
         run_memory();
     } else if (strcmp(mode, "features") == 0) {
-        printf("callgrind_client_requests=%d\n", BENCH_HAVE_CALLGRIND);
+        printf("callgrind_client_requests=%d\ncount_allocs=%d\n", BENCH_HAVE_CALLGRIND,
+               BENCH_COUNT_ALLOCS);
         return 0;
     } else if (strcmp(mode, "all") == 0) {
         run_pipeline(&o, true, 0);

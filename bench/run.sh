@@ -39,7 +39,7 @@ for mode in sampled unsampled disabled mallocs memory; do
 done
 
 echo
-echo "== instructions per sampled span (callgrind, N = $cg_spans)"
+echo "== instructions per span (callgrind, N = $cg_spans, after a 100000-span warm-up)"
 if ! command -v valgrind >/dev/null 2>&1; then
     echo "valgrind not installed: skipped"
     exit 0
@@ -68,37 +68,52 @@ total_ir() {
     echo "$sum"
 }
 
-for n in 0 "$cg_spans"; do
+# One callgrind run: cg_run KIND N writes $tmp/cg.KIND.N.<pid>-<thread>.
+cg_run() {
     # shellcheck disable=SC2086
     valgrind --tool=callgrind $instr --separate-threads=yes \
-        --callgrind-out-file="$tmp/cg.$n.%p" "$bin" callgrind "$n" >/dev/null 2>"$tmp/vg.$n.log" || {
-        cat "$tmp/vg.$n.log" >&2
-        echo "run.sh: callgrind run failed" >&2
+        --callgrind-out-file="$tmp/cg.$1.$2.%p" "$bin" callgrind "$2" "$1" >"$tmp/out.$1.$2" \
+        2>"$tmp/vg.$1.$2.log" || {
+        cat "$tmp/vg.$1.$2.log" >&2
+        echo "run.sh: callgrind run failed ($1, N = $2)" >&2
         exit 1
     }
-done
-ir0=$(total_ir "$tmp/cg.0")
-irn=$(total_ir "$tmp/cg.$cg_spans")
-main_file=$(ls "$tmp/cg.$cg_spans".*-01 | head -n 1)
-main0_file=$(ls "$tmp/cg.0".*-01 | head -n 1)
-irmain=$(($(thread_ir "$main_file") - $(thread_ir "$main0_file")))
-printf '%-40s %14s %-10s %s\n' callgrind.ir_per_span \
-    "$(awk -v a="$irn" -v b="$ir0" -v n="$cg_spans" 'BEGIN { printf "%.0f", (a - b) / n }')" \
-    instr "(Ir(N) - Ir(0)) / N, all threads; opentelemetry-cpp ~6900"
-printf '%-40s %14s %-10s %s\n' callgrind.ir_per_span.app_thread \
-    "$(awk -v a="$irmain" -v n="$cg_spans" 'BEGIN { printf "%.0f", a / n }')" \
-    instr "the thread making the spans"
-printf '%-40s %14s %-10s %s\n' callgrind.ir_per_span.other_threads \
-    "$(awk -v a="$irn" -v b="$ir0" -v m="$irmain" -v n="$cg_spans" 'BEGIN { printf "%.0f", (a - b - m) / n }')" \
-    instr "batch worker: collect, export, recycle"
+    dropped=$(awk '$1 == "callgrind.dropped" { print $2 }' "$tmp/out.$1.$2")
+    [ "$dropped" = 0 ] || echo "run.sh: warning: $dropped spans dropped in the callgrind run ($1)"
+}
+per_span() {
+    awk -v a="$1" -v b="$2" -v n="$cg_spans" 'BEGIN { printf "%.0f", (a - b) / n }'
+}
 
-for f in "$tmp/cg.$cg_spans".*-[0-9][0-9]; do
+for kind in sampled unsampled disabled; do
+    cg_run "$kind" 0
+    cg_run "$kind" "$cg_spans"
+done
+for kind in sampled unsampled disabled; do
+    ir0=$(total_ir "$tmp/cg.$kind.0")
+    irn=$(total_ir "$tmp/cg.$kind.$cg_spans")
+    note="(Ir(N) - Ir(0)) / N, all threads"
+    [ "$kind" = sampled ] && note="$note; opentelemetry-cpp ~6900"
+    printf '%-40s %14s %-10s %s\n' "callgrind.$kind.ir_per_span" "$(per_span "$irn" "$ir0")" \
+        instr "$note"
+done
+main_n=$(thread_ir "$(ls "$tmp/cg.sampled.$cg_spans".*-01)")
+main_0=$(thread_ir "$(ls "$tmp/cg.sampled.0".*-01)")
+irn=$(total_ir "$tmp/cg.sampled.$cg_spans")
+ir0=$(total_ir "$tmp/cg.sampled.0")
+printf '%-40s %14s %-10s %s\n' callgrind.sampled.ir_per_span.app_thread \
+    "$(per_span "$main_n" "$main_0")" instr "the thread making the spans"
+printf '%-40s %14s %-10s %s\n' callgrind.sampled.ir_per_span.other_threads \
+    "$(per_span $((irn - main_n)) $((ir0 - main_0)))" instr \
+    "batch worker: collect, export, recycle"
+
+for f in "$tmp/cg.sampled.$cg_spans".*-[0-9][0-9]; do
     case "$f" in
     *-01) who="application thread" ;;
     *) who="thread ${f##*-} (batch worker)" ;;
     esac
     echo
-    echo "== callgrind_annotate, $who: top functions by self cost (N = $cg_spans)"
+    echo "== callgrind_annotate, sampled, $who: top functions by self cost (N = $cg_spans)"
     callgrind_annotate --inclusive=no --auto=no "$f" 2>/dev/null |
-        awk '/^-+$/ { dashes++; next } dashes >= 3 && NF { print; if (++shown == 16) exit }'
+        awk '/^-+$/ { dashes++; next } dashes >= 3 && NF { print; if (++shown == 20) exit }'
 done

@@ -165,6 +165,7 @@ struct otelc_provider {
     otelc_context *env_parent; /* TRACEPARENT from the environment, or NULL */
     pthread_mutex_t lock;      /* tracers list, add_processor */
     struct otelc_tracer *tracers;
+    struct otelc_provider *next_live; /* every live provider, for fork handling */
     otelc_stats_block stats;
 };
 

@@ -75,8 +75,10 @@ static bool is_plain_number(const char *s)
 {
     bool digit = false;
     for (; *s; s++) {
-        if (isdigit((unsigned char)*s)) digit = true;
-        else if (!strchr(".eE+- \t", *s)) return false;
+        if (isdigit((unsigned char)*s))
+            digit = true;
+        else if (!strchr(".eE+- \t", *s))
+            return false;
     }
     return digit;
 }
@@ -323,8 +325,8 @@ static enum exporter_kind exporter_kind(const char *name, size_t n)
 
 static otelc_processor *console_processor(bool json)
 {
-    otelc_exporter *exp = otelc_console_exporter_new(stderr, json ? OTELC_CONSOLE_JSON
-                                                                   : OTELC_CONSOLE_TREE);
+    otelc_exporter *exp =
+        otelc_console_exporter_new(stderr, json ? OTELC_CONSOLE_JSON : OTELC_CONSOLE_TREE);
     return exp ? otelc_simple_processor_new(exp) : NULL;
 }
 
@@ -334,8 +336,8 @@ static void report_exporter(enum exporter_kind kind, const char *name, size_t n)
     snprintf(item, sizeof item, "%.*s", (int)(n < 63 ? n : 63), name);
     if (!first_report("OTEL_TRACES_EXPORTER", item)) return;
     if (kind == EXP_UNAVAILABLE)
-        otelc__log(OTELC_LOG_WARN, "OTEL_TRACES_EXPORTER: exporter %s is not available in this build",
-                   item);
+        otelc__log(OTELC_LOG_WARN,
+                   "OTEL_TRACES_EXPORTER: exporter %s is not available in this build", item);
     else
         otelc__log(OTELC_LOG_WARN, "OTEL_TRACES_EXPORTER: unknown exporter \"%s\" ignored", item);
 }

@@ -361,6 +361,12 @@ static void tree_span(struct sbuf *b, const otelc_span_data *sd)
     tree_status(b, sd);
     sb_puts(b, " span=");
     sb_hex(b, sd->context.span_id, 8);
+    if (sd->parent_is_remote) {
+        /* Show where a continued trace came from: another process or service. */
+        sb_puts(b, " parent=");
+        sb_hex(b, sd->parent_span_id, 8);
+        sb_puts(b, " (remote)");
+    }
     if (sd->attr_count) {
         sb_puts(b, "\n  attributes:");
         tree_attrs(b, sd->attrs, sd->attr_count);

@@ -29,17 +29,35 @@ static size_t retired_count;
 
 static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
 
+/* Every provider not yet freed: the fork child must reset all of them. */
+static otelc_provider *live_providers;
+
+static void live_add(otelc_provider *p)
+{
+    pthread_mutex_lock(&global_lock);
+    p->next_live = live_providers;
+    live_providers = p;
+    pthread_mutex_unlock(&global_lock);
+}
+
+static void live_remove(otelc_provider *p)
+{
+    pthread_mutex_lock(&global_lock);
+    otelc_provider **pp = &live_providers;
+    while (*pp && *pp != p) pp = &(*pp)->next_live;
+    if (*pp) *pp = p->next_live;
+    pthread_mutex_unlock(&global_lock);
+}
+
 static void fork_prepare(void)
 {
     pthread_mutex_lock(&global_lock);
-    otelc_provider *p = atomic_load(&global_provider);
-    if (p) pthread_mutex_lock(&p->lock);
+    for (otelc_provider *p = live_providers; p; p = p->next_live) pthread_mutex_lock(&p->lock);
 }
 
 static void fork_parent(void)
 {
-    otelc_provider *p = atomic_load(&global_provider);
-    if (p) pthread_mutex_unlock(&p->lock);
+    for (otelc_provider *p = live_providers; p; p = p->next_live) pthread_mutex_unlock(&p->lock);
     pthread_mutex_unlock(&global_lock);
 }
 
@@ -53,13 +71,13 @@ static void fork_child(void)
     pthread_mutex_init(&global_lock, NULL);
     atomic_fetch_add(&otelc__fork_generation, 1);
     otelc__ids_after_fork();
-    otelc_provider *p = atomic_load(&global_provider);
-    if (!p) return;
-    pthread_mutex_init(&p->lock, NULL);
-    size_t n = atomic_load(&p->processor_count);
-    for (size_t i = 0; i < n; i++) {
-        otelc_processor *proc = p->processors[i];
-        if (proc->ops->after_fork_child) proc->ops->after_fork_child(proc->self);
+    for (otelc_provider *p = live_providers; p; p = p->next_live) {
+        pthread_mutex_init(&p->lock, NULL);
+        size_t n = atomic_load(&p->processor_count);
+        for (size_t i = 0; i < n; i++) {
+            otelc_processor *proc = p->processors[i];
+            if (proc->ops->after_fork_child) proc->ops->after_fork_child(proc->self);
+        }
     }
 }
 
@@ -174,6 +192,7 @@ int otelc_provider_new(const otelc_provider_options *opts, otelc_provider **out)
     }
     otelc__clock_init();
     otelc__fork_handlers_install();
+    live_add(p);
     take_options(p, o);
     if (o->processors) {
         for (size_t i = 0; i < o->processor_count; i++)
@@ -263,6 +282,7 @@ static void provider_stop(otelc_provider *p)
 void otelc_provider_free(otelc_provider *p)
 {
     if (!p) return;
+    if (!p->disabled) live_remove(p);
     provider_stop(p);
     otelc_sampler_free(p->sampler);
     otelc_propagator_free(p->propagator);

@@ -27,7 +27,9 @@ struct otelc_resource {
 static void value_free(otelc_value *v)
 {
     switch (v->type) {
-    case OTELC_VALUE_STRING: free((char *)(uintptr_t)v->u.str.ptr); break;
+    case OTELC_VALUE_STRING:
+        free((char *)(uintptr_t)v->u.str.ptr);
+        break;
     case OTELC_VALUE_STRING_ARRAY: {
         char **items = (char **)(uintptr_t)v->u.array.items;
         for (size_t i = 0; i < v->u.array.count; i++) free(items[i]);
@@ -36,8 +38,11 @@ static void value_free(otelc_value *v)
     }
     case OTELC_VALUE_BOOL_ARRAY:
     case OTELC_VALUE_INT_ARRAY:
-    case OTELC_VALUE_DOUBLE_ARRAY: free((void *)(uintptr_t)v->u.array.items); break;
-    default: break;
+    case OTELC_VALUE_DOUBLE_ARRAY:
+        free((void *)(uintptr_t)v->u.array.items);
+        break;
+    default:
+        break;
     }
 }
 
@@ -71,10 +76,14 @@ static bool copy_string_array(otelc_value *dst, const otelc_value *src)
 static size_t array_elem_size(otelc_value_type t)
 {
     switch (t) {
-    case OTELC_VALUE_BOOL_ARRAY: return sizeof(bool);
-    case OTELC_VALUE_INT_ARRAY: return sizeof(int64_t);
-    case OTELC_VALUE_DOUBLE_ARRAY: return sizeof(double);
-    default: return 0;
+    case OTELC_VALUE_BOOL_ARRAY:
+        return sizeof(bool);
+    case OTELC_VALUE_INT_ARRAY:
+        return sizeof(int64_t);
+    case OTELC_VALUE_DOUBLE_ARRAY:
+        return sizeof(double);
+    default:
+        return 0;
     }
 }
 
@@ -85,7 +94,8 @@ static bool value_copy(otelc_value *dst, const otelc_value *src)
     switch (src->type) {
     case OTELC_VALUE_BOOL:
     case OTELC_VALUE_INT:
-    case OTELC_VALUE_DOUBLE: return true;
+    case OTELC_VALUE_DOUBLE:
+        return true;
     case OTELC_VALUE_STRING: {
         size_t n = src->u.str.ptr ? src->u.str.len : 0;
         dst->u.str.ptr = dup_n(src->u.str.ptr, n);
@@ -107,7 +117,8 @@ static bool value_copy(otelc_value *dst, const otelc_value *src)
         dst->u.array.count = n;
         return true;
     }
-    default: return false;
+    default:
+        return false;
     }
 }
 
@@ -260,7 +271,11 @@ static bool utf8_valid(const unsigned char *s, size_t n)
     size_t i = 0;
     while (i < n) {
         unsigned char c = s[i];
-        size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+        size_t len = c < 0x80           ? 1
+                     : (c >> 5) == 0x6  ? 2
+                     : (c >> 4) == 0xe  ? 3
+                     : (c >> 3) == 0x1e ? 4
+                                        : 0;
         if (len == 0 || i + len > n) return false;
         uint32_t cp = len == 1 ? c : c & (0x7f >> len);
         for (size_t k = 1; k < len; k++) {

@@ -25,7 +25,14 @@
 #define TH_DIGITS       4                         /* the spec's default precision */
 #define OT_VALUE_MAX    256
 
-enum sampler_kind { KIND_USER, KIND_ALWAYS_ON, KIND_ALWAYS_OFF, KIND_RATIO, KIND_PARENT, KIND_RATE };
+enum sampler_kind {
+    KIND_USER,
+    KIND_ALWAYS_ON,
+    KIND_ALWAYS_OFF,
+    KIND_RATIO,
+    KIND_PARENT,
+    KIND_RATE
+};
 
 enum parent_case { ROOT, REMOTE_SAMPLED, REMOTE_NOT_SAMPLED, LOCAL_SAMPLED, LOCAL_NOT_SAMPLED };
 
@@ -105,8 +112,8 @@ const char *otelc_sampler_description(const otelc_sampler *s)
 {
     if (!s) return "";
     if (s->kind == KIND_USER) {
-        const char *d = s->u.user.ops->description ? s->u.user.ops->description(s->u.user.self)
-                                                   : NULL;
+        const char *d =
+            s->u.user.ops->description ? s->u.user.ops->description(s->u.user.self) : NULL;
         return d ? d : "UserSampler";
     }
     return s->owned_description ? s->owned_description : s->description;
@@ -141,22 +148,25 @@ static uint64_t ratio_threshold(double ratio)
 /* th value: 14 hex digits with trailing zeros dropped ("0" for zero). */
 static void threshold_format(uint64_t t, char out[16])
 {
-    char hex[15];
-    snprintf(hex, sizeof hex, "%014llx", (unsigned long long)t);
-    size_t n = 14;
+    char hex[17];
+    int n = snprintf(hex, sizeof hex, "%014llx", (unsigned long long)t);
     while (n > 1 && hex[n - 1] == '0') n--;
-    memcpy(out, hex, n);
+    memcpy(out, hex, (size_t)n);
     out[n] = '\0';
 }
 
-/* The shortest decimal form that reads back as ratio (at least six decimals). */
+/*
+ * "%f" as the spec's example, unless six decimals would make two different
+ * ratios look alike: then the shortest form that reads back exactly.
+ */
 static void ratio_describe(double ratio, char *out, size_t size)
 {
+    const size_t prefix = sizeof "TraceIdRatioBased{" - 1;
     snprintf(out, size, "TraceIdRatioBased{%f}", ratio);
-    if (strtod(out + 18, NULL) == ratio) return;
+    if (strtod(out + prefix, NULL) == ratio) return;
     for (int prec = 7; prec <= 17; prec++) {
         snprintf(out, size, "TraceIdRatioBased{%.*g}", prec, ratio);
-        if (strtod(out + 18, NULL) == ratio) return;
+        if (strtod(out + prefix, NULL) == ratio) return;
     }
 }
 
@@ -170,7 +180,7 @@ otelc_sampler *otelc_sampler_trace_id_ratio(double ratio)
     if (!s) return NULL;
     /* Zero is not a probability (the spec's minimum is 2^-56): never sample. */
     s->u.ratio.threshold = ratio > 0.0 ? ratio_threshold(ratio) : MAX_THRESHOLD;
-    threshold_format(s->u.ratio.threshold, s->u.ratio.th);
+    if (s->u.ratio.threshold < MAX_THRESHOLD) threshold_format(s->u.ratio.threshold, s->u.ratio.th);
     ratio_describe(ratio, s->description, sizeof s->description);
     return s;
 }
@@ -249,8 +259,8 @@ static bool ot_with_threshold(const char *ot, const char *th, char out[OT_VALUE_
     return true;
 }
 
-static void record_threshold(const otelc_sampler *s, const otelc_span_context *parent,
-                             bool has_ot, const char *ot, otelc_sampling_result *result)
+static void record_threshold(const otelc_sampler *s, const otelc_span_context *parent, bool has_ot,
+                             const char *ot, otelc_sampling_result *result)
 {
     const char *ts = parent ? parent->trace_state : NULL;
     char value[OT_VALUE_MAX + 1];
@@ -288,9 +298,9 @@ static void ratio_should_sample(const otelc_sampler *s, const otelc_sampling_par
 
 /* ---- ParentBased ---------------------------------------------------------------- */
 
-static const char *const parent_case_names[5] = {
-    "root", "remoteParentSampled", "remoteParentNotSampled", "localParentSampled",
-    "localParentNotSampled"};
+static const char *const parent_case_names[5] = {"root", "remoteParentSampled",
+                                                 "remoteParentNotSampled", "localParentSampled",
+                                                 "localParentNotSampled"};
 
 static char *parent_describe(otelc_sampler *const d[5])
 {
@@ -359,10 +369,11 @@ otelc_sampler *otelc_sampler_rate_limiting(double per_second)
     if (!s) return NULL;
     if (per_second > 0.0) {
         double interval = 1e9 / per_second;
-        s->u.rate.interval_ns = interval < 1.0 ? 1 : interval > 1e18 ? (uint64_t)1e18
-                                                                     : (uint64_t)interval;
-        s->u.rate.burst_ns = s->u.rate.interval_ns > 1000000000ULL ? s->u.rate.interval_ns
-                                                                   : 1000000000ULL;
+        s->u.rate.interval_ns = interval < 1.0    ? 1
+                                : interval > 1e18 ? (uint64_t)1e18
+                                                  : (uint64_t)interval;
+        s->u.rate.burst_ns =
+            s->u.rate.interval_ns > 1000000000ULL ? s->u.rate.interval_ns : 1000000000ULL;
     }
     snprintf(s->description, sizeof s->description, "RateLimitingSampler{%.15g}", per_second);
     return s;
@@ -402,14 +413,22 @@ void otelc_sampler_should_sample(otelc_sampler *s, const otelc_sampling_params *
         return;
     }
     switch (s->kind) {
-    case KIND_ALWAYS_ON: result->decision = OTELC_SAMPLING_RECORD_AND_SAMPLE; break;
-    case KIND_ALWAYS_OFF: break;
-    case KIND_RATIO: ratio_should_sample(s, params, result); break;
+    case KIND_ALWAYS_ON:
+        result->decision = OTELC_SAMPLING_RECORD_AND_SAMPLE;
+        break;
+    case KIND_ALWAYS_OFF:
+        break;
+    case KIND_RATIO:
+        ratio_should_sample(s, params, result);
+        break;
     case KIND_RATE:
         if (otelc__rate_limiter_admit_at(s, otelc__now_ns()))
             result->decision = OTELC_SAMPLING_RECORD_AND_SAMPLE;
         break;
-    case KIND_USER: s->u.user.ops->should_sample(s->u.user.self, params, result); break;
-    case KIND_PARENT: break;
+    case KIND_USER:
+        s->u.user.ops->should_sample(s->u.user.self, params, result);
+        break;
+    case KIND_PARENT:
+        break;
     }
 }

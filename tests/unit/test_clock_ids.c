@@ -75,6 +75,35 @@ static void test_clock_across_refresh(void **state)
     }
 }
 
+static void *read_clock_for_a_while(void *arg)
+{
+    int64_t end = realtime_ns() + 1200 * MS;
+    uint64_t prev = otelc__now_ns();
+    long bad = 0;
+    while (realtime_ns() < end) {
+        int64_t before = realtime_ns();
+        uint64_t t = otelc__now_ns();
+        int64_t after = realtime_ns();
+        bad += t < prev;
+        bad += (int64_t)t < before - 5 * MS || (int64_t)t > after + 5 * MS;
+        prev = t;
+    }
+    *(long *)arg = bad;
+    return NULL;
+}
+
+/* Readers on several threads while one of them recalibrates. */
+static void test_clock_threads(void **state)
+{
+    (void)state;
+    pthread_t t[3];
+    long bad[3];
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, read_clock_for_a_while, &bad[i]), 0);
+    for (int i = 0; i < 3; i++) pthread_join(t[i], NULL);
+    for (int i = 0; i < 3; i++) assert_int_equal(bad[i], 0);
+}
+
 static void test_clock_measures_sleep(void **state)
 {
     (void)state;
@@ -189,6 +218,7 @@ int main(void)
         cmocka_unit_test(test_clock_lazy_init_and_accuracy),
         cmocka_unit_test(test_clock_non_decreasing),
         cmocka_unit_test(test_clock_across_refresh),
+        cmocka_unit_test(test_clock_threads),
         cmocka_unit_test(test_clock_measures_sleep),
         cmocka_unit_test(test_ids_never_zero),
         cmocka_unit_test(test_ids_distinct_across_threads),

@@ -51,16 +51,26 @@ static int logged(const char *word, ...)
 }
 
 static const char *const vars[] = {
-    "OTEL_ATTRIBUTE_COUNT_LIMIT",      "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT",
-    "OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT",
-    "OTEL_SPAN_EVENT_COUNT_LIMIT",     "OTEL_SPAN_LINK_COUNT_LIMIT",
-    "OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT", "OTEL_LINK_ATTRIBUTE_COUNT_LIMIT",
-    "OTEL_BSP_MAX_QUEUE_SIZE",         "OTEL_BSP_SCHEDULE_DELAY",
-    "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",  "OTEL_BSP_EXPORT_TIMEOUT",
-    "OTEL_TRACES_SAMPLER",             "OTEL_TRACES_SAMPLER_ARG",
-    "OTEL_TRACES_EXPORTER",            "OTELC_CONSOLE_FORMAT",
-    "OTEL_LOG_LEVEL",                  "OTELC_TEST_BOOL",
-    "OTELC_TEST_U32",                  "OTELC_TEST_DOUBLE",
+    "OTEL_ATTRIBUTE_COUNT_LIMIT",
+    "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+    "OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT",
+    "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+    "OTEL_SPAN_EVENT_COUNT_LIMIT",
+    "OTEL_SPAN_LINK_COUNT_LIMIT",
+    "OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT",
+    "OTEL_LINK_ATTRIBUTE_COUNT_LIMIT",
+    "OTEL_BSP_MAX_QUEUE_SIZE",
+    "OTEL_BSP_SCHEDULE_DELAY",
+    "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
+    "OTEL_BSP_EXPORT_TIMEOUT",
+    "OTEL_TRACES_SAMPLER",
+    "OTEL_TRACES_SAMPLER_ARG",
+    "OTEL_TRACES_EXPORTER",
+    "OTELC_CONSOLE_FORMAT",
+    "OTEL_LOG_LEVEL",
+    "OTELC_TEST_BOOL",
+    "OTELC_TEST_U32",
+    "OTELC_TEST_DOUBLE",
 };
 
 static int setup(void **state)
@@ -109,8 +119,9 @@ static void test_parse_u32(void **state)
     assert_true(otelc__parse_u32("2147483647", &v) && v == 2147483647u);
     assert_true(otelc__parse_u32("4294967295", &v) && v == UINT32_MAX);
     v = 9;
-    const char *bad[] = {"-1", "+1", "4294967296", "99999999999999999999", "1e3", "0x10",
-                         "12abc", "1 2", "", " ", "1.5", NULL};
+    const char *bad[] = {"-1",  "+1",   "4294967296", "99999999999999999999",
+                         "1e3", "0x10", "12abc",      "1 2",
+                         "",    " ",    "1.5",        NULL};
     for (int i = 0; bad[i]; i++) assert_false(otelc__parse_u32(bad[i], &v));
     assert_int_equal(v, 9);
 }
@@ -125,8 +136,8 @@ static void test_parse_double(void **state)
     assert_true(otelc__parse_double("1e-3", &d) && d == 0.001);
     assert_true(otelc__parse_double("-2", &d) && d == -2.0);
     d = 3;
-    const char *bad[] = {"nan", "inf", "-infinity", "0x1p-2", "abc", "", "1.5x",
-                         "1e999", ".", "e5", "0.5 0.5", NULL};
+    const char *bad[] = {"nan",  "inf",   "-infinity", "0x1p-2", "abc",     "",
+                         "1.5x", "1e999", ".",         "e5",     "0.5 0.5", NULL};
     for (int i = 0; bad[i]; i++) assert_false(otelc__parse_double(bad[i], &d));
     assert_true(d == 3);
 }
@@ -296,10 +307,14 @@ static void test_batch_clamp(void **state)
 
 static void expect_sampler(const char *name, const char *arg, const char *description)
 {
-    if (name) setenv("OTEL_TRACES_SAMPLER", name, 1);
-    else unsetenv("OTEL_TRACES_SAMPLER");
-    if (arg) setenv("OTEL_TRACES_SAMPLER_ARG", arg, 1);
-    else unsetenv("OTEL_TRACES_SAMPLER_ARG");
+    if (name)
+        setenv("OTEL_TRACES_SAMPLER", name, 1);
+    else
+        unsetenv("OTEL_TRACES_SAMPLER");
+    if (arg)
+        setenv("OTEL_TRACES_SAMPLER_ARG", arg, 1);
+    else
+        unsetenv("OTEL_TRACES_SAMPLER_ARG");
     otelc_sampler *s = otelc__sampler_from_env();
     assert_non_null(s);
     assert_string_equal(otelc_sampler_description(s), description);
@@ -307,7 +322,7 @@ static void expect_sampler(const char *name, const char *arg, const char *descri
 }
 
 #define PB(root)                                                                                   \
-    "ParentBased{root=" root ",remoteParentSampled=AlwaysOnSampler,"                             \
+    "ParentBased{root=" root ",remoteParentSampled=AlwaysOnSampler,"                               \
     "remoteParentNotSampled=AlwaysOffSampler,localParentSampled=AlwaysOnSampler,"                  \
     "localParentNotSampled=AlwaysOffSampler}"
 
@@ -345,8 +360,10 @@ static void test_sampler_from_env_invalid(void **state)
 
 static size_t processors_from(const char *value)
 {
-    if (value) setenv("OTEL_TRACES_EXPORTER", value, 1);
-    else unsetenv("OTEL_TRACES_EXPORTER");
+    if (value)
+        setenv("OTEL_TRACES_EXPORTER", value, 1);
+    else
+        unsetenv("OTEL_TRACES_EXPORTER");
     otelc_processor *procs[8] = {0};
     size_t n = otelc__processors_from_env(procs, 8);
     for (size_t i = 0; i < n; i++) {

@@ -137,7 +137,8 @@ static void test_parse_kv(void **state)
     int bad = -1;
     otelc_resource *r = otelc__resource_parse_kv(
         " service.name = shop ,deployment.environment.name=prod,note=a%20b%2Cc%3Dd%25,"
-        "k%2Ey=v,empty=,caf%C3%A9=%E2%9C%93,", &bad);
+        "k%2Ey=v,empty=,caf%C3%A9=%E2%9C%93,",
+        &bad);
     assert_non_null(r);
     assert_int_equal(bad, 0);
     assert_string_equal(str(r, "service.name"), "shop");
@@ -160,10 +161,9 @@ static void test_parse_kv_malformed(void **state)
         const char *text;
         int bad;
     } cases[] = {
-        {"a=1,b", 1},          {"=v", 1},      {" =v,a=1", 1}, {"a=%zz", 1},
-        {"a=%4", 1},           {"a=%", 1},     {"a=%ff", 1},   {"a=%c3%28", 1},
-        {"a=%00b", 1},         {"%00=b", 1},   {"x,y,z=1", 2}, {"a=%ed%a0%80", 1},
-        {"a=%f4%90%80%80", 1}, {"a=%c0%af", 1},
+        {"a=1,b", 1},   {"=v", 1},          {" =v,a=1", 1},        {"a=%zz", 1},    {"a=%4", 1},
+        {"a=%", 1},     {"a=%ff", 1},       {"a=%c3%28", 1},       {"a=%00b", 1},   {"%00=b", 1},
+        {"x,y,z=1", 2}, {"a=%ed%a0%80", 1}, {"a=%f4%90%80%80", 1}, {"a=%c0%af", 1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         int bad = -1;

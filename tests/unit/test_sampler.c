@@ -16,8 +16,8 @@
 static otelc_sampling_decision decide(otelc_sampler *s, const otelc_span_context *parent,
                                       const uint8_t trace_id[16], otelc_sampling_result *r)
 {
-    otelc_sampling_params p = {.parent = parent, .trace_id = trace_id, .name = "op",
-                               .kind = OTELC_SPAN_INTERNAL};
+    otelc_sampling_params p = {
+        .parent = parent, .trace_id = trace_id, .name = "op", .kind = OTELC_SPAN_INTERNAL};
     otelc_sampler_should_sample(s, &p, r);
     return r->decision;
 }
@@ -148,9 +148,9 @@ static void test_ratio_threshold_encoding(void **state)
         double ratio;
         const char *ts;
     } cases[] = {
-        {0.5, "ot=th:8"},          {0.25, "ot=th:c"},        {0.125, "ot=th:e"},
-        {0.1, "ot=th:e666"},       {1.0 / 3, "ot=th:aaab"},  {0.2, "ot=th:cccd"},
-        {0.01, "ot=th:fd70a"},     {0.001, "ot=th:ffbe77"},  {0.0001, "ot=th:fff9724"},
+        {0.5, "ot=th:8"},      {0.25, "ot=th:c"},       {0.125, "ot=th:e"},
+        {0.1, "ot=th:e666"},   {1.0 / 3, "ot=th:aaab"}, {0.2, "ot=th:cccd"},
+        {0.01, "ot=th:fd70a"}, {0.001, "ot=th:ffbe77"}, {0.0001, "ot=th:fff9724"},
         {0.0625, "ot=th:f"},
     };
     uint8_t id[16];
@@ -258,8 +258,8 @@ static const otelc_sampler_ops probe_ops = {probe_should_sample, probe_descripti
 static void test_parent_based_defaults(void **state)
 {
     (void)state;
-    otelc_sampler *s = otelc_sampler_parent_based(otelc_sampler_always_off(), NULL, NULL, NULL,
-                                                  NULL);
+    otelc_sampler *s =
+        otelc_sampler_parent_based(otelc_sampler_always_off(), NULL, NULL, NULL, NULL);
     otelc_sampling_result r;
     uint8_t id[16];
     otelc__trace_id_new(id);
@@ -296,8 +296,11 @@ static void test_parent_based_delegates(void **state)
     otelc_sampling_result r;
     uint8_t id[16];
     otelc__trace_id_new(id);
-    otelc_span_context parents[5] = {{0}, parent_ctx(true, true, NULL), parent_ctx(true, false, NULL),
-                                     parent_ctx(false, true, NULL), parent_ctx(false, false, NULL)};
+    otelc_span_context parents[5] = {{.is_remote = false},
+                                     parent_ctx(true, true, NULL),
+                                     parent_ctx(true, false, NULL),
+                                     parent_ctx(false, true, NULL),
+                                     parent_ctx(false, false, NULL)};
     for (int i = 0; i < 5; i++) {
         assert_int_equal(decide(s, i ? &parents[i] : NULL, id, &r), pr[i].answer);
         for (int k = 0; k < 5; k++) assert_int_equal(pr[k].calls, k <= i);
@@ -310,8 +313,8 @@ static void test_parent_based_delegates(void **state)
 static void test_parent_based_ratio(void **state)
 {
     (void)state;
-    otelc_sampler *s = otelc_sampler_parent_based(otelc_sampler_trace_id_ratio(0.0), NULL, NULL,
-                                                  NULL, NULL);
+    otelc_sampler *s =
+        otelc_sampler_parent_based(otelc_sampler_trace_id_ratio(0.0), NULL, NULL, NULL, NULL);
     assert_int_equal(count_sampled(s, 1000), 0);
     otelc_span_context ls = parent_ctx(false, true, NULL);
     otelc_sampling_result r;
@@ -370,7 +373,8 @@ static void test_rate_limit_steady(void **state)
     uint64_t t0 = 5 * SEC;
     int admitted = 0;
     /* Ten simulated seconds of a request every millisecond. */
-    for (uint64_t ms = 0; ms < 10000; ms++) admitted += otelc__rate_limiter_admit_at(s, t0 + ms * 1000000);
+    for (uint64_t ms = 0; ms < 10000; ms++)
+        admitted += otelc__rate_limiter_admit_at(s, t0 + ms * 1000000);
     assert_in_range(admitted, 540, 560); /* 50/s plus the initial burst of 50 */
     otelc_sampler_free(s);
 }
@@ -425,8 +429,8 @@ static void test_rate_limit_threads(void **state)
 static void test_rate_limit_should_sample(void **state)
 {
     (void)state;
-    otelc_sampler *s = otelc_sampler_parent_based(otelc_sampler_rate_limiting(3), NULL, NULL,
-                                                  NULL, NULL);
+    otelc_sampler *s =
+        otelc_sampler_parent_based(otelc_sampler_rate_limiting(3), NULL, NULL, NULL, NULL);
     otelc_sampling_result r;
     uint8_t id[16];
     otelc__trace_id_new(id);
