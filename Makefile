@@ -4,6 +4,7 @@
 #   make bench  benchmarks (see docs/performance.md)
 
 JOBS  ?= $(shell nproc)
+MAKEFLAGS += --no-print-directory
 CMAKE ?= cmake
 CTEST ?= ctest
 

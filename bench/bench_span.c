@@ -144,6 +144,8 @@ static void print_table(void)
             snprintf(value, sizeof value, "%llu", (unsigned long long)r->value);
         else if (r->value >= 1000)
             snprintf(value, sizeof value, "%.0f", r->value);
+        else if (r->value < 1)
+            snprintf(value, sizeof value, "%.4f", r->value);
         else
             snprintf(value, sizeof value, "%.2f", r->value);
         printf("%-40s %14s %-10s %s\n", r->name, value, r->unit, r->note);

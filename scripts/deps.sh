@@ -4,7 +4,7 @@
 set -eu
 
 PACKAGES="build-essential cmake pkg-config clang libclang-rt-14-dev libcmocka-dev
-valgrind"
+valgrind libcurl4-openssl-dev zlib1g-dev nodejs"
 
 missing=""
 for p in $PACKAGES; do

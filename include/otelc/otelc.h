@@ -18,6 +18,7 @@
 #include "trace.h"
 #include "propagation.h"
 #include "sdk.h"
+#include "exporters.h"
 
 #ifdef __cplusplus
 extern "C" {

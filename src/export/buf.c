@@ -1,0 +1,190 @@
+/*
+ * buf.c - the growable byte buffer shared by the console exporter, the OTLP
+ * encoders and the HTTP transport.
+ *
+ * The bytes are always followed by a NUL (when anything was allocated), so
+ * text built here can be used as a C string without another copy. An
+ * allocation failure is sticky: later appends do nothing, and the caller
+ * checks failed once when it is done.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "export/otlp.h"
+
+#define BUF_MIN_CAP 256
+
+bool otelc__buf_reserve(otelc_buf *b, size_t extra)
+{
+    if (b->failed) return false;
+    if (extra < b->cap - b->len) return true; /* room for extra and the NUL */
+    if (extra > SIZE_MAX / 2 - b->len) {
+        b->failed = true;
+        return false;
+    }
+    size_t need = b->len + extra + 1;
+    size_t cap = b->cap ? b->cap : BUF_MIN_CAP;
+    while (cap < need) cap *= 2;
+    char *p = realloc(b->data, cap);
+    if (!p) {
+        b->failed = true;
+        return false;
+    }
+    b->data = p;
+    b->cap = cap;
+    return true;
+}
+
+void otelc__buf_append(otelc_buf *b, const void *p, size_t n)
+{
+    if (!otelc__buf_reserve(b, n)) return;
+    if (n) memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+void otelc__buf_puts(otelc_buf *b, const char *s)
+{
+    otelc__buf_append(b, s, strlen(s));
+}
+
+void otelc__buf_printf(otelc_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    /* Most output is short: try the free space first, grow only when it did not fit. */
+    size_t room = b->cap > b->len ? b->cap - b->len : 0;
+    va_start(ap, fmt);
+    int n = b->failed || !room ? -1 : vsnprintf(b->data + b->len, room, fmt, ap);
+    va_end(ap);
+    if (n >= 0 && (size_t)n < room) {
+        b->len += (size_t)n;
+        return;
+    }
+    va_start(ap, fmt);
+    n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0 || !otelc__buf_reserve(b, (size_t)n)) return;
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+void otelc__buf_hex(otelc_buf *b, const uint8_t *p, size_t n)
+{
+    if (!otelc__buf_reserve(b, 2 * n)) return;
+    otelc__hex_encode(p, n, b->data + b->len);
+    b->len += 2 * n;
+    b->data[b->len] = '\0';
+}
+
+/* ---- JSON strings ------------------------------------------------------------------ */
+
+/*
+ * Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlongs,
+ * no surrogates, nothing above U+10FFFF), or 0 when it is malformed.
+ */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    size_t len = c < 0xc2 ? 0 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : c < 0xf5 ? 4 : 0;
+    if (len == 0 || len > n) return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((s[i] & 0xc0) != 0x80) return 0;
+    if (c == 0xe0 && s[1] < 0xa0) return 0; /* overlong */
+    if (c == 0xed && s[1] > 0x9f) return 0; /* surrogate */
+    if (c == 0xf0 && s[1] < 0x90) return 0; /* overlong */
+    if (c == 0xf4 && s[1] > 0x8f) return 0; /* above U+10FFFF */
+    return len;
+}
+
+/* Bytes that may be copied as they are: printable ASCII except '"' and '\\'. */
+static bool json_plain(unsigned char c)
+{
+    return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
+/* The escape of an ASCII byte that is not plain, into out; returns its length. */
+static size_t json_escape(unsigned char c, char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    const char *short_form = NULL;
+    switch (c) {
+    case '"': short_form = "\\\""; break;
+    case '\\': short_form = "\\\\"; break;
+    case '\n': short_form = "\\n"; break;
+    case '\r': short_form = "\\r"; break;
+    case '\t': short_form = "\\t"; break;
+    case '\b': short_form = "\\b"; break;
+    case '\f': short_form = "\\f"; break;
+    default: break;
+    }
+    if (short_form) {
+        memcpy(out, short_form, 2);
+        return 2;
+    }
+    memcpy(out, "\\u00", 4);
+    out[4] = hex[c >> 4];
+    out[5] = hex[c & 15];
+    return 6;
+}
+
+/*
+ * Copy runs of plain bytes in one go: attribute keys and values are almost
+ * always plain ASCII, and this loop is on the JSON encoder's hot path. The
+ * worst case output is 6 bytes per input byte ("\u00XX"), reserved up front
+ * so the loop itself never checks for room.
+ */
+void otelc__buf_json_str(otelc_buf *b, const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    if (!s) n = 0;
+    if (n > (SIZE_MAX - 2) / 6 || !otelc__buf_reserve(b, 6 * n + 2)) {
+        b->failed = true;
+        return;
+    }
+    char *o = b->data + b->len;
+    *o++ = '"';
+    for (size_t i = 0; i < n;) {
+        size_t run = i;
+        while (run < n && json_plain(u[run])) run++;
+        memcpy(o, s + i, run - i);
+        o += run - i;
+        i = run;
+        if (i == n) break;
+        if (u[i] < 0x80) {
+            o += json_escape(u[i++], o);
+            continue;
+        }
+        size_t len = utf8_len(u + i, n - i);
+        if (len) {
+            memcpy(o, s + i, len);
+            o += len;
+            i += len;
+        } else {
+            memcpy(o, "\\ufffd", 6); /* one replacement per bad byte */
+            o += 6;
+            i++;
+        }
+    }
+    *o++ = '"';
+    b->len = (size_t)(o - b->data);
+    b->data[b->len] = '\0';
+}
+
+void otelc__buf_reset(otelc_buf *b)
+{
+    b->len = 0;
+    b->failed = false;
+    if (b->data) b->data[0] = '\0';
+}
+
+void otelc__buf_free(otelc_buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+    b->failed = false;
+}
