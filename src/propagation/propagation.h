@@ -27,7 +27,12 @@ struct otelc_propagator {
 
 /* W3C baggage limits. */
 #define OTELC_BAGGAGE_MAX_MEMBERS      180
-#define OTELC_BAGGAGE_MAX_MEMBER_BYTES 4096
+/*
+ * The current W3C Baggage text sets no per-member limit: a platform must pass
+ * on at least 64 members and everything up to 8192 bytes. One member can
+ * therefore use the whole budget; 180 members is the older, larger count.
+ */
+#define OTELC_BAGGAGE_MAX_MEMBER_BYTES 8192
 #define OTELC_BAGGAGE_MAX_BYTES        8192
 
 /* Tracestate limits. */

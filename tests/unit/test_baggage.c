@@ -150,21 +150,21 @@ static void test_parse_byte_limits(void **state)
     char *buf = malloc(20000);
     otelc_baggage *bg;
 
-    /* one member of 4097 bytes is dropped, its neighbours are kept */
+    /* one member over the whole 8192-byte budget is dropped, its neighbours kept */
     strcpy(buf, "a=1,big=");
-    memset(buf + 8, 'x', 4093);
-    strcpy(buf + 8 + 4093, ",c=3");
+    memset(buf + 8, 'x', 8189);
+    strcpy(buf + 8 + 8189, ",c=3");
     bg = parse(NULL, buf);
     assert_int_equal(otelc_baggage_count(bg), 2);
     assert_null(otelc_baggage_get(bg, "big"));
     otelc_baggage_release(bg);
 
-    /* exactly 4096 is fine */
+    /* a single 6000-byte member fits the budget and must be propagated */
     strcpy(buf, "big=");
-    memset(buf + 4, 'x', 4092);
-    buf[4096] = '\0';
+    memset(buf + 4, 'x', 5996);
+    buf[6000] = '\0';
     bg = parse(NULL, buf);
-    assert_int_equal(strlen(otelc_baggage_get(bg, "big")), 4092);
+    assert_int_equal(strlen(otelc_baggage_get(bg, "big")), 5996);
     otelc_baggage_release(bg);
 
     /* three members of 4000 bytes: the third would pass 8192 bytes */
