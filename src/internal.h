@@ -3,6 +3,7 @@
  *
  * Nothing here is public API. Modules:
  *   sdk/span.c        span lifecycle, attributes, events, links, limits
+ *   sdk/arena.c       bump allocator and deep copies of attribute values
  *   sdk/span_pool.c   recycled span memory (per-thread caches + shared stack)
  *   sdk/provider.c    provider, tracers, global provider, init/shutdown
  *   sdk/stats.c       sharded self-telemetry counters
@@ -55,7 +56,17 @@ typedef struct otelc_arena {
 
 void *otelc__arena_alloc(otelc_arena *a, size_t size, size_t align);
 char *otelc__arena_strndup(otelc_arena *a, const char *s, size_t len);
+/* Free the chunks; inline_buf (may be NULL) becomes the first block again. */
 void otelc__arena_reset(otelc_arena *a, char *inline_buf, size_t inline_size);
+
+/*
+ * Deep-copy a value into the arena: strings (also inside arrays) are
+ * NUL-terminated and cut to max_chars UTF-8 characters (OTELC_UNLIMITED for
+ * no limit); a NULL string is empty, a NULL array has no items. False when
+ * memory ran out or the type is unknown.
+ */
+bool otelc__value_copy(otelc_arena *a, otelc_value *dst, const otelc_value *src,
+                       uint32_t max_chars);
 
 #define OTELC_INLINE_ATTRS 4
 #define OTELC_INLINE_BYTES 144

@@ -4,8 +4,8 @@
  *
  * Exported spans live in the SDK's pool only during the export call, so
  * the exporter deep-copies each one: every string, attribute array, event,
- * link, the scope and the resource. A copy owns its memory as a list of
- * blocks freed together. The store is shared between the exporting thread
+ * link, the scope and the resource. A copy owns its memory as an arena
+ * freed in one go. The store is shared between the exporting thread
  * and the test's thread, so one mutex guards it and a condition variable
  * serves otelc_memory_exporter_wait().
  */
@@ -21,14 +21,9 @@
 
 /* ---- Deep copies ---------------------------------------------------------------- */
 
-struct block {
-    struct block *next;
-    _Alignas(max_align_t) char data[];
-};
-
 struct copy {
     otelc_span_data data; /* first member: handed out as the span */
-    struct block *blocks;
+    otelc_arena arena;
     otelc_resource *resource;
     otelc_scope_info scope;
     bool failed; /* an allocation failed: the copy is incomplete */
@@ -36,23 +31,16 @@ struct copy {
 
 static void *cp_alloc(struct copy *c, size_t size)
 {
-    struct block *b = malloc(sizeof(*b) + (size ? size : 1));
-    if (!b) {
-        c->failed = true;
-        return NULL;
-    }
-    b->next = c->blocks;
-    c->blocks = b;
-    return b->data;
+    void *p = otelc__arena_alloc(&c->arena, size ? size : 1, _Alignof(max_align_t));
+    if (!p) c->failed = true;
+    return p;
 }
 
 static const char *cp_strn(struct copy *c, const char *s, size_t len)
 {
     if (!s) return NULL;
-    char *d = cp_alloc(c, len + 1);
-    if (!d) return NULL;
-    memcpy(d, s, len);
-    d[len] = '\0';
+    char *d = otelc__arena_strndup(&c->arena, s, len);
+    if (!d) c->failed = true;
     return d;
 }
 
@@ -61,39 +49,9 @@ static const char *cp_str(struct copy *c, const char *s)
     return s ? cp_strn(c, s, strlen(s)) : NULL;
 }
 
-static size_t item_size(otelc_value_type t)
-{
-    switch (t) {
-    case OTELC_VALUE_BOOL_ARRAY:
-        return sizeof(bool);
-    case OTELC_VALUE_INT_ARRAY:
-        return sizeof(int64_t);
-    case OTELC_VALUE_DOUBLE_ARRAY:
-        return sizeof(double);
-    default:
-        return sizeof(const char *);
-    }
-}
-
 static void cp_value(struct copy *c, otelc_value *dst, const otelc_value *src)
 {
-    *dst = *src;
-    if (src->type == OTELC_VALUE_STRING) {
-        dst->u.str.ptr = cp_strn(c, src->u.str.ptr, src->u.str.len);
-        return;
-    }
-    if (src->type < OTELC_VALUE_STRING_ARRAY) return;
-    size_t n = src->u.array.count;
-    void *items = cp_alloc(c, n * item_size(src->type));
-    dst->u.array.items = items;
-    if (!items || !n) return;
-    if (src->type != OTELC_VALUE_STRING_ARRAY) {
-        memcpy(items, src->u.array.items, n * item_size(src->type));
-        return;
-    }
-    const char *const *from = src->u.array.items;
-    const char **to = items;
-    for (size_t i = 0; i < n; i++) to[i] = cp_str(c, from[i]);
+    if (!otelc__value_copy(&c->arena, dst, src, OTELC_UNLIMITED)) c->failed = true;
 }
 
 static const otelc_attr *cp_attrs(struct copy *c, const otelc_attr *src, uint32_t n)
@@ -137,11 +95,7 @@ static const otelc_link_data *cp_links(struct copy *c, const otelc_link_data *sr
 static void copy_free(struct copy *c)
 {
     if (!c) return;
-    while (c->blocks) {
-        struct block *b = c->blocks;
-        c->blocks = b->next;
-        free(b);
-    }
+    otelc__arena_reset(&c->arena, NULL, 0);
     otelc_resource_free(c->resource);
     free(c);
 }

@@ -20,31 +20,8 @@ struct otelc_resource {
     size_t count;
     size_t cap;
     char *schema_url;
+    otelc_arena arena; /* keys, values and the schema URL */
 };
-
-/* ---- Values --------------------------------------------------------------- */
-
-static void value_free(otelc_value *v)
-{
-    switch (v->type) {
-    case OTELC_VALUE_STRING:
-        free((char *)(uintptr_t)v->u.str.ptr);
-        break;
-    case OTELC_VALUE_STRING_ARRAY: {
-        char **items = (char **)(uintptr_t)v->u.array.items;
-        for (size_t i = 0; i < v->u.array.count; i++) free(items[i]);
-        free(items);
-        break;
-    }
-    case OTELC_VALUE_BOOL_ARRAY:
-    case OTELC_VALUE_INT_ARRAY:
-    case OTELC_VALUE_DOUBLE_ARRAY:
-        free((void *)(uintptr_t)v->u.array.items);
-        break;
-    default:
-        break;
-    }
-}
 
 static char *dup_n(const char *s, size_t n)
 {
@@ -53,73 +30,6 @@ static char *dup_n(const char *s, size_t n)
     if (n) memcpy(d, s, n);
     d[n] = '\0';
     return d;
-}
-
-static bool copy_string_array(otelc_value *dst, const otelc_value *src)
-{
-    const char *const *in = src->u.array.items;
-    size_t n = in ? src->u.array.count : 0;
-    char **out = calloc(n ? n : 1, sizeof *out);
-    if (!out) return false;
-    for (size_t i = 0; i < n; i++) {
-        const char *s = in[i] ? in[i] : "";
-        if (!(out[i] = dup_n(s, strlen(s)))) {
-            for (size_t j = 0; j < i; j++) free(out[j]);
-            free(out);
-            return false;
-        }
-    }
-    dst->u.array.items = out;
-    return true;
-}
-
-static size_t array_elem_size(otelc_value_type t)
-{
-    switch (t) {
-    case OTELC_VALUE_BOOL_ARRAY:
-        return sizeof(bool);
-    case OTELC_VALUE_INT_ARRAY:
-        return sizeof(int64_t);
-    case OTELC_VALUE_DOUBLE_ARRAY:
-        return sizeof(double);
-    default:
-        return 0;
-    }
-}
-
-/* Deep copy; false on an unknown type or out of memory. */
-static bool value_copy(otelc_value *dst, const otelc_value *src)
-{
-    *dst = *src;
-    switch (src->type) {
-    case OTELC_VALUE_BOOL:
-    case OTELC_VALUE_INT:
-    case OTELC_VALUE_DOUBLE:
-        return true;
-    case OTELC_VALUE_STRING: {
-        size_t n = src->u.str.ptr ? src->u.str.len : 0;
-        dst->u.str.ptr = dup_n(src->u.str.ptr, n);
-        dst->u.str.len = n;
-        return dst->u.str.ptr != NULL;
-    }
-    case OTELC_VALUE_STRING_ARRAY:
-        dst->u.array.count = src->u.array.items ? src->u.array.count : 0;
-        return copy_string_array(dst, src);
-    case OTELC_VALUE_BOOL_ARRAY:
-    case OTELC_VALUE_INT_ARRAY:
-    case OTELC_VALUE_DOUBLE_ARRAY: {
-        size_t n = src->u.array.items ? src->u.array.count : 0;
-        size_t size = array_elem_size(src->type);
-        void *items = malloc(n ? n * size : 1);
-        if (!items) return false;
-        if (n) memcpy(items, src->u.array.items, n * size);
-        dst->u.array.items = items;
-        dst->u.array.count = n;
-        return true;
-    }
-    default:
-        return false;
-    }
 }
 
 /* ---- Building ------------------------------------------------------------------ */
@@ -148,29 +58,25 @@ static bool resource_put(otelc_resource *r, const char *key, const otelc_value *
     /* An unknown value type is skipped like an empty key, not an error. */
     if (value->type < OTELC_VALUE_STRING || value->type > OTELC_VALUE_DOUBLE_ARRAY) return true;
     otelc_value copy;
-    if (!value_copy(&copy, value)) return false;
+    if (!otelc__value_copy(&r->arena, &copy, value, OTELC_UNLIMITED)) return false;
     ssize_t at = find_key(r, key);
     if (at >= 0) {
-        value_free(&r->attrs[at].value);
-        r->attrs[at].value = copy;
+        r->attrs[at].value = copy; /* the old copy stays in the arena until the end */
         return true;
     }
     if (r->count == r->cap) {
         size_t cap = r->cap ? r->cap * 2 : 16;
         otelc_attr *a = realloc(r->attrs, cap * sizeof *a);
-        if (!a) goto fail;
+        if (!a) return false;
         r->attrs = a;
         r->cap = cap;
     }
-    char *k = dup_n(key, strlen(key));
-    if (!k) goto fail;
+    char *k = otelc__arena_strndup(&r->arena, key, strlen(key));
+    if (!k) return false;
     r->attrs[r->count].key = k;
     r->attrs[r->count].value = copy;
     r->count++;
     return true;
-fail:
-    value_free(&copy);
-    return false;
 }
 
 static bool put_str(otelc_resource *r, const char *key, const char *value)
@@ -190,12 +96,8 @@ static bool put_all(otelc_resource *r, const otelc_resource *from)
 void otelc_resource_free(otelc_resource *res)
 {
     if (!res) return;
-    for (size_t i = 0; i < res->count; i++) {
-        free((char *)(uintptr_t)res->attrs[i].key);
-        value_free(&res->attrs[i].value);
-    }
+    otelc__arena_reset(&res->arena, NULL, 0);
     free(res->attrs);
-    free(res->schema_url);
     free(res);
 }
 
@@ -206,7 +108,7 @@ otelc_resource *otelc_resource_new(const otelc_attr *attrs, size_t count, const 
     for (size_t i = 0; attrs && i < count; i++) {
         if (!resource_put(r, attrs[i].key, &attrs[i].value)) goto fail;
     }
-    if (schema_url && *schema_url && !(r->schema_url = dup_n(schema_url, strlen(schema_url))))
+    if (schema_url && *schema_url && !(r->schema_url = otelc__arena_strndup(&r->arena, schema_url, strlen(schema_url))))
         goto fail;
     return r;
 fail:
@@ -235,7 +137,8 @@ otelc_resource *otelc_resource_merge(const otelc_resource *base, const otelc_res
     if (!r) return NULL;
     const char *schema = merged_schema(base, update);
     if (!put_all(r, base) || !put_all(r, update)) goto fail;
-    if (schema && !(r->schema_url = dup_n(schema, strlen(schema)))) goto fail;
+    if (schema && !(r->schema_url = otelc__arena_strndup(&r->arena, schema, strlen(schema))))
+        goto fail;
     return r;
 fail:
     otelc_resource_free(r);

@@ -9,55 +9,13 @@
  *
  * Limits follow the SDK specification: attributes beyond the count limit are
  * dropped and counted; string values beyond the length limit are truncated
- * at a character boundary; events and links beyond theirs likewise.
+ * at a character boundary (otelc__value_copy); events and links beyond
+ * theirs likewise.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
-
-/* ---- Arena --------------------------------------------------------------- */
-
-#define ARENA_MIN_CHUNK 512
-
-void *otelc__arena_alloc(otelc_arena *a, size_t size, size_t align)
-{
-    uintptr_t p = ((uintptr_t)a->pos + (align - 1)) & ~(uintptr_t)(align - 1);
-    if (OTELC_LIKELY(p + size <= (uintptr_t)a->end)) {
-        a->pos = (char *)(p + size);
-        return (void *)p;
-    }
-    size_t want = size + align;
-    size_t chunk_size = want > ARENA_MIN_CHUNK ? want : ARENA_MIN_CHUNK;
-    otelc_arena_chunk *c = malloc(sizeof(*c) + chunk_size);
-    if (!c) return NULL;
-    c->size = chunk_size;
-    c->next = a->chunks;
-    a->chunks = c;
-    a->pos = c->data;
-    a->end = c->data + chunk_size;
-    return otelc__arena_alloc(a, size, align);
-}
-
-char *otelc__arena_strndup(otelc_arena *a, const char *s, size_t len)
-{
-    char *d = otelc__arena_alloc(a, len + 1, 1);
-    if (!d) return NULL;
-    memcpy(d, s, len);
-    d[len] = '\0';
-    return d;
-}
-
-void otelc__arena_reset(otelc_arena *a, char *inline_buf, size_t inline_size)
-{
-    while (a->chunks) {
-        otelc_arena_chunk *next = a->chunks->next;
-        free(a->chunks);
-        a->chunks = next;
-    }
-    a->pos = inline_buf;
-    a->end = inline_buf + inline_size;
-}
 
 /* ---- Reference counting --------------------------------------------------- */
 
@@ -92,68 +50,9 @@ void otelc_span_data_release(const otelc_span_data *sd)
 
 /* ---- Value copies under the limits ------------------------------------------ */
 
-/* Bytes of s[0..len) that hold at most limit UTF-8 characters. */
-static size_t utf8_prefix(const char *s, size_t len, uint32_t limit)
-{
-    if (limit == OTELC_UNLIMITED || len <= limit) return len;
-    size_t chars = 0;
-    for (size_t i = 0; i < len; i++) {
-        /* A byte that is not a continuation byte starts a character. */
-        if (((unsigned char)s[i] & 0xC0) != 0x80) {
-            if (chars == limit) return i;
-            chars++;
-        }
-    }
-    return len;
-}
-
 static const otelc_span_limits *limits_of(const struct otelc_span *s)
 {
     return &s->tracer->provider->limits;
-}
-
-/* Copy a value into the arena, truncating strings to the length limit. */
-static bool copy_value(otelc_arena *a, otelc_value *dst, const otelc_value *src, uint32_t maxlen)
-{
-    *dst = *src;
-    switch (src->type) {
-    case OTELC_VALUE_STRING: {
-        const char *p = src->u.str.ptr ? src->u.str.ptr : "";
-        size_t n = utf8_prefix(p, src->u.str.ptr ? src->u.str.len : 0, maxlen);
-        dst->u.str.ptr = otelc__arena_strndup(a, p, n);
-        dst->u.str.len = n;
-        return dst->u.str.ptr != NULL;
-    }
-    case OTELC_VALUE_BOOL:
-    case OTELC_VALUE_INT:
-    case OTELC_VALUE_DOUBLE: return true;
-    case OTELC_VALUE_STRING_ARRAY: {
-        size_t n = src->u.array.count;
-        const char *const *in = src->u.array.items;
-        const char **out = otelc__arena_alloc(a, n * sizeof(char *) + 1, _Alignof(char *));
-        if (!out) return false;
-        for (size_t i = 0; i < n; i++) {
-            const char *v = in[i] ? in[i] : "";
-            out[i] = otelc__arena_strndup(a, v, utf8_prefix(v, strlen(v), maxlen));
-            if (!out[i]) return false;
-        }
-        dst->u.array.items = out;
-        return true;
-    }
-    case OTELC_VALUE_BOOL_ARRAY:
-    case OTELC_VALUE_INT_ARRAY:
-    case OTELC_VALUE_DOUBLE_ARRAY: {
-        size_t item = src->type == OTELC_VALUE_BOOL_ARRAY  ? sizeof(bool)
-                      : src->type == OTELC_VALUE_INT_ARRAY ? sizeof(int64_t)
-                                                           : sizeof(double);
-        void *out = otelc__arena_alloc(a, src->u.array.count * item + 1, 8);
-        if (!out) return false;
-        if (src->u.array.count) memcpy(out, src->u.array.items, src->u.array.count * item);
-        dst->u.array.items = out;
-        return true;
-    }
-    }
-    return false;
 }
 
 /*
@@ -184,7 +83,7 @@ static otelc_attr *copy_attr_list(otelc_arena *a, const otelc_attr *in, size_t n
             if (!out[k].key) break;
             (*count)++;
         }
-        if (!copy_value(a, &out[k].value, &in[i].value, maxlen)) out[k].value.type = 0;
+        if (!otelc__value_copy(a, &out[k].value, &in[i].value, maxlen)) out[k].value.type = 0;
     }
     return out;
 }
@@ -227,8 +126,8 @@ void otelc_span_set_attr(otelc_span *span, const otelc_attr *attr)
     if (!writable(span) || !attr || !attr->key) return;
     otelc_attr *slot = attr_slot(span, attr->key, strlen(attr->key));
     if (!slot) return;
-    if (!copy_value(&span->arena, &slot->value, &attr->value,
-                    limits_of(span)->attribute_value_length))
+    if (!otelc__value_copy(&span->arena, &slot->value, &attr->value,
+                           limits_of(span)->attribute_value_length))
         slot->value = (otelc_value){.type = OTELC_VALUE_STRING, .u.str = {"", 0}};
 }
 
