@@ -241,6 +241,12 @@ bool otelc__hex_decode(const char *in, size_t n, uint8_t *out);
 
 bool otelc__is_zero(const uint8_t *p, size_t n);
 
+/* A condition variable whose timed waits use CLOCK_MONOTONIC. */
+void otelc__cond_init_monotonic(pthread_cond_t *c);
+
+/* The CLOCK_MONOTONIC time ms milliseconds from now, for those waits. */
+struct timespec otelc__deadline_in(uint32_t ms);
+
 /* ---- Configuration (config/env.c) ----------------------------------------- */
 
 /* getenv that treats empty as unset. */

@@ -1,8 +1,9 @@
 /*
- * util.c - small helpers shared by several modules: hex codecs and error
- * strings.
+ * util.c - small helpers shared by several modules: hex codecs, waiting
+ * with deadlines, and error strings.
  */
 #include <string.h>
+#include <time.h>
 
 #include "internal.h"
 
@@ -63,4 +64,27 @@ const char *otelc_strerror(int err)
 const char *otelc_version(void)
 {
     return OTELC_VERSION;
+}
+
+/* Timed waits use the monotonic clock so that a wall-clock step cannot stall them. */
+void otelc__cond_init_monotonic(pthread_cond_t *c)
+{
+    pthread_condattr_t a;
+    pthread_condattr_init(&a);
+    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+    pthread_cond_init(c, &a);
+    pthread_condattr_destroy(&a);
+}
+
+struct timespec otelc__deadline_in(uint32_t ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    return ts;
 }

@@ -205,11 +205,7 @@ otelc_memory_exporter *otelc_memory_exporter_new(otelc_exporter **exporter)
     *exporter = NULL;
     otelc_memory_exporter *m = calloc(1, sizeof(*m));
     if (!m) return NULL;
-    pthread_condattr_t a;
-    pthread_condattr_init(&a);
-    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-    pthread_cond_init(&m->grew, &a);
-    pthread_condattr_destroy(&a);
+    otelc__cond_init_monotonic(&m->grew);
     pthread_mutex_init(&m->lock, NULL);
     *exporter = otelc_exporter_new(&memory_ops, m);
     if (!*exporter) {
@@ -272,14 +268,7 @@ void otelc_memory_exporter_set_failing(otelc_memory_exporter *m, bool failing)
 bool otelc_memory_exporter_wait(otelc_memory_exporter *m, size_t n, uint32_t timeout_ms)
 {
     if (!m) return false;
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += timeout_ms / 1000;
-    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = otelc__deadline_in(timeout_ms);
     pthread_mutex_lock(&m->lock);
     int rc = 0;
     while (m->count < n && rc != ETIMEDOUT) rc = pthread_cond_timedwait(&m->grew, &m->lock, &until);

@@ -106,28 +106,6 @@ static otelc_stats_block *stats_of(struct batch *b)
     return b->wrap ? b->wrap->stats : NULL;
 }
 
-static void cond_init_monotonic(pthread_cond_t *c)
-{
-    pthread_condattr_t a;
-    pthread_condattr_init(&a);
-    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-    pthread_cond_init(c, &a);
-    pthread_condattr_destroy(&a);
-}
-
-static struct timespec deadline_in(uint32_t ms)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    return ts;
-}
-
 /* ---- Export ------------------------------------------------------------------ */
 
 /* Export n pending spans, then give back their references and credits. */
@@ -215,7 +193,7 @@ static bool has_work(struct batch *b)
  */
 static bool wait_for_work(struct batch *b)
 {
-    struct timespec until = deadline_in(b->opt.schedule_delay_ms);
+    struct timespec until = otelc__deadline_in(b->opt.schedule_delay_ms);
     bool timed_out = false;
     while (!timed_out) {
         atomic_store(&b->sleeping, true);
@@ -397,7 +375,7 @@ static uint32_t wait_ms(struct batch *b, uint32_t timeout_ms)
 static int batch_force_flush(void *self, uint32_t timeout_ms)
 {
     struct batch *b = self;
-    struct timespec until = deadline_in(wait_ms(b, timeout_ms));
+    struct timespec until = otelc__deadline_in(wait_ms(b, timeout_ms));
     pthread_mutex_lock(&b->lock);
     int rc = ensure_worker(b);
     if (rc == OTELC_OK) {
@@ -416,7 +394,7 @@ static int batch_force_flush(void *self, uint32_t timeout_ms)
 static int batch_shutdown(void *self, uint32_t timeout_ms)
 {
     struct batch *b = self;
-    struct timespec until = deadline_in(wait_ms(b, timeout_ms));
+    struct timespec until = otelc__deadline_in(wait_ms(b, timeout_ms));
     pthread_mutex_lock(&b->lock);
     atomic_store(&b->stop, true);
     pthread_cond_signal(&b->wake);
@@ -482,8 +460,8 @@ static void batch_after_fork_child(void *self)
 {
     struct batch *b = self;
     pthread_mutex_init(&b->lock, NULL);
-    cond_init_monotonic(&b->wake);
-    cond_init_monotonic(&b->done);
+    otelc__cond_init_monotonic(&b->wake);
+    otelc__cond_init_monotonic(&b->done);
     b->rings = NULL;
     b->npending = 0;
     b->kick = false;
@@ -551,8 +529,8 @@ static struct batch *batch_alloc(otelc_exporter *exp, const otelc_batch_options 
     b->exp = exp;
     atomic_init(&b->credits, b->opt.max_queue_size);
     pthread_mutex_init(&b->lock, NULL);
-    cond_init_monotonic(&b->wake);
-    cond_init_monotonic(&b->done);
+    otelc__cond_init_monotonic(&b->wake);
+    otelc__cond_init_monotonic(&b->done);
     return b;
 }
 
