@@ -8,6 +8,7 @@
  *   bench_span callgrind N [kind]  exactly N spans (sampled by default, or unsampled
  *                                  or disabled) inside a callgrind window
  *   bench_span memory              bytes held per queued span
+ *   bench_span machine             control: thread scaling of plain arithmetic
  *   bench_span features            what this binary was built with (for run.sh)
  *
  * Without a thread count, sampled and unsampled run 1 and then 2 threads
@@ -234,7 +235,25 @@ static void pipeline_close(struct pipeline *pl, otelc_stats *stats)
 
 /* ---- Timed rounds on worker threads ----------------------------------------- */
 
+/*
+ * The control experiment for thread scaling: a fixed amount of arithmetic
+ * per "span" that touches no shared memory at all, so its 2-thread/1-thread
+ * ratio is what the machine itself gives two threads at that moment.
+ */
+static void __attribute__((noinline)) make_nothing(otelc_tracer *tracer, uint64_t n)
+{
+    (void)tracer;
+    uint64_t x = n | 1;
+    for (uint64_t i = 0; i < n * 64; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        __asm__ volatile("" : "+r"(x));
+    }
+}
+
 struct runner {
+    void (*work)(otelc_tracer *tracer, uint64_t n);
     otelc_tracer *tracer;
     uint64_t spans;
     int rounds; /* including the warm-up round */
@@ -246,7 +265,7 @@ static void *runner_main(void *arg)
     struct runner *r = arg;
     for (int i = 0; i < r->rounds; i++) {
         pthread_barrier_wait(r->barrier);
-        make_spans(r->tracer, r->spans);
+        r->work(r->tracer, r->spans);
         pthread_barrier_wait(r->barrier);
     }
     return NULL;
@@ -272,11 +291,12 @@ struct timing {
  * Run rounds+1 rounds of `spans` spans on each of `threads` threads (the first
  * round warms up and is discarded); the main thread only times the rounds.
  */
-static struct timing timed_rounds(otelc_tracer *tracer, int threads, uint64_t spans, int rounds)
+static struct timing timed_rounds(void (*work)(otelc_tracer *, uint64_t), otelc_tracer *tracer,
+                                  int threads, uint64_t spans, int rounds)
 {
     pthread_barrier_t barrier;
     pthread_barrier_init(&barrier, NULL, (unsigned)threads + 1);
-    struct runner r = {tracer, spans, rounds + 1, &barrier};
+    struct runner r = {work, tracer, spans, rounds + 1, &barrier};
     pthread_t tids[MAX_THREADS];
     for (int i = 0; i < threads; i++) pthread_create(&tids[i], NULL, runner_main, &r);
 
@@ -318,6 +338,15 @@ static void report_timing(const char *prefix, int threads, struct timing t, cons
     add_result(name, t.spans_per_s, "spans/s", threads > 1 ? "all threads" : NULL);
 }
 
+/* The control's 2-thread/1-thread ratio, measured now (a quarter of the spans). */
+static double machine_ratio(const struct options *o)
+{
+    uint64_t units = o->spans / 4 ? o->spans / 4 : 1;
+    struct timing one = timed_rounds(make_nothing, NULL, 1, units, o->rounds);
+    struct timing two = timed_rounds(make_nothing, NULL, 2, units, o->rounds);
+    return two.spans_per_s / one.spans_per_s;
+}
+
 /* sampled / unsampled: one provider per thread count so the counters are per run. */
 static void run_pipeline(const struct options *o, bool sampled, int only_threads)
 {
@@ -328,7 +357,7 @@ static void run_pipeline(const struct options *o, bool sampled, int only_threads
         if (only_threads && threads != only_threads) continue;
         struct pipeline pl;
         pipeline_open(&pl, sampled);
-        struct timing t = timed_rounds(pl.tracer, threads, o->spans, o->rounds);
+        struct timing t = timed_rounds(make_spans, pl.tracer, threads, o->spans, o->rounds);
         otelc_stats st;
         pipeline_close(&pl, &st);
         report_timing(prefix, threads, t, threads == 1 ? target : NULL);
@@ -350,6 +379,8 @@ static void run_pipeline(const struct options *o, bool sampled, int only_threads
         snprintf(name, sizeof name, "%s.2t_over_1t", prefix);
         add_result(name, throughput[2] / throughput[1], "x",
                    sampled ? "throughput ratio; target >= 1.7" : "throughput ratio");
+        snprintf(name, sizeof name, "%s.control_2t_over_1t", prefix);
+        add_result(name, machine_ratio(o), "x", "the machine control, measured just after");
     }
 }
 
@@ -357,8 +388,19 @@ static void run_disabled(const struct options *o)
 {
     /* No provider is installed: this is the no-op tracer. */
     otelc_tracer *tracer = otelc_tracer_get("otelc.bench", "1.0.0");
-    struct timing t = timed_rounds(tracer, 1, o->spans * 10, o->rounds);
+    struct timing t = timed_rounds(make_spans, tracer, 1, o->spans * 10, o->rounds);
     report_timing("disabled", 1, t, "<= 3 ns");
+}
+
+/* What two threads of pure arithmetic get from this machine right now. */
+static void run_machine(const struct options *o)
+{
+    struct timing one = timed_rounds(make_nothing, NULL, 1, o->spans, o->rounds);
+    struct timing two = timed_rounds(make_nothing, NULL, 2, o->spans, o->rounds);
+    add_result("machine.cpu_loop.1t.median", one.median_ns, "ns/unit",
+               "control: arithmetic only, no otelc");
+    add_result("machine.cpu_loop.2t_over_1t", two.spans_per_s / one.spans_per_s, "x",
+               "control: what 2 threads can get here");
 }
 
 static void run_mallocs(const struct options *o)
@@ -390,6 +432,22 @@ static void run_mallocs(const struct options *o)
 }
 
 /*
+ * n spans in chunks of one export batch, each followed by a flush that waits
+ * for the worker to export it. Under valgrind the threads are serialised and
+ * the worker would otherwise run too rarely to keep up (spans would be
+ * dropped and the count would be wrong); a flush per full batch costs what
+ * the worker's wake-up costs anyway.
+ */
+static void make_spans_flushed(const struct pipeline *pl, uint64_t n)
+{
+    const uint64_t chunk = 8192; /* max_export_batch_size */
+    for (uint64_t done = 0; done < n; done += chunk) {
+        make_spans(pl->tracer, n - done < chunk ? n - done : chunk);
+        if (pl->provider) otelc_provider_force_flush(pl->provider, 30000);
+    }
+}
+
+/*
  * Exactly n spans of the given kind inside the instrumented window, after the
  * same warm-up whatever n is. kind: "sampled" (default), "unsampled" or
  * "disabled" (the no-op tracer).
@@ -402,14 +460,11 @@ static void run_callgrind(const struct options *o, uint64_t n, const char *kind)
         pl.tracer = otelc_tracer_get("otelc.bench", "1.0.0");
     else
         pipeline_open(&pl, strcmp(kind, "unsampled") != 0);
-    make_spans(pl.tracer, o->spans);
-    if (pl.provider) otelc_provider_force_flush(pl.provider, 30000);
+    make_spans_flushed(&pl, o->spans);
 #if BENCH_HAVE_CALLGRIND
     CALLGRIND_START_INSTRUMENTATION;
 #endif
-    make_spans(pl.tracer, n);
-    /* The export of these spans counts too. */
-    if (pl.provider) otelc_provider_force_flush(pl.provider, 30000);
+    make_spans_flushed(&pl, n); /* the export of these spans counts too */
 #if BENCH_HAVE_CALLGRIND
     CALLGRIND_STOP_INSTRUMENTATION;
 #endif
@@ -458,7 +513,7 @@ static void usage(void)
 {
     fprintf(stderr, "usage: bench_span [sampled|unsampled [threads] | disabled | mallocs |\n"
                     "                   callgrind N [sampled|unsampled|disabled] |\n"
-                    "                   memory | features | all]\n"
+                    "                   memory | machine | features | all]\n"
                     "                  [--json] [--spans N] [--rounds N]\n");
     exit(2);
 }
@@ -493,6 +548,8 @@ int main(int argc, char **argv)
         run_pipeline(&o, false, threads);
     } else if (strcmp(mode, "disabled") == 0) {
         run_disabled(&o);
+    } else if (strcmp(mode, "machine") == 0) {
+        run_machine(&o);
     } else if (strcmp(mode, "mallocs") == 0) {
         run_mallocs(&o);
     } else if (strcmp(mode, "callgrind") == 0) {
@@ -513,6 +570,7 @@ int main(int argc, char **argv)
         run_pipeline(&o, true, 0);
         run_pipeline(&o, false, 0);
         run_disabled(&o);
+        run_machine(&o);
         run_mallocs(&o);
         run_memory();
     } else {

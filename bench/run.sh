@@ -26,14 +26,18 @@ build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build/CMakeCache.txt" 2>/
 echo "== otelc benchmarks"
 echo "date:      $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 echo "machine:   $(uname -srm), nproc $(nproc)"
-echo "cpu:       $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
+cpuinfo() {
+    sed -n "s/^$1[[:space:]]*: //p" /proc/cpuinfo | head -n 1
+}
+echo "cpu:       $(cpuinfo 'model name') (family $(cpuinfo 'cpu family'), model $(cpuinfo model)," \
+    "$(cpuinfo 'cpu MHz') MHz)$(grep -q hypervisor /proc/cpuinfo && echo ', virtual machine')"
 echo "compiler:  $("${compiler:-cc}" --version | head -n 1) (${build_type:-?})"
 echo "load:      $(cut -d ' ' -f 1-3 /proc/loadavg) (1/5/15 min load average at start)"
 echo "rounds:    $rounds measured rounds of $spans spans per thread after 1 warm-up; medians"
 echo
 
 printf '%-40s %14s %-10s %s\n' figure value unit note
-for mode in sampled unsampled disabled mallocs memory; do
+for mode in machine sampled unsampled disabled mallocs memory; do
     # shellcheck disable=SC2086
     "$bin" "$mode" --rounds "$rounds" --spans "$spans" $json
 done

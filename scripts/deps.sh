@@ -4,23 +4,32 @@
 set -eu
 
 PACKAGES="build-essential cmake pkg-config clang libclang-rt-14-dev libcmocka-dev
-valgrind libcurl4-openssl-dev zlib1g-dev nodejs"
+valgrind libcurl4-openssl-dev zlib1g-dev libyaml-dev nodejs npm"
 
 missing=""
 for p in $PACKAGES; do
+    # node and npm count as present whatever installed them (a NodeSource
+    # nodejs bundles npm, and Debian's npm would try to replace that nodejs).
+    case "$p" in
+    nodejs) command -v node >/dev/null 2>&1 && continue ;;
+    npm) command -v npm >/dev/null 2>&1 && continue ;;
+    esac
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
         missing="$missing $p"
     fi
 done
-[ -z "$missing" ] && exit 0
-
-if [ "$(id -u)" != 0 ]; then
-    SUDO=sudo
-else
-    SUDO=
+if [ -n "$missing" ]; then
+    if [ "$(id -u)" != 0 ]; then
+        SUDO=sudo
+    else
+        SUDO=
+    fi
+    echo "deps.sh: installing$missing" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update -qq >/dev/null
+    # shellcheck disable=SC2086
+    $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
-echo "deps.sh: installing$missing" >&2
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq >/dev/null
-# shellcheck disable=SC2086
-$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+
+# The interop tests' Node packages, pinned by tests/interop/package-lock.json.
+sh "$(dirname "$0")/interop-deps.sh"

@@ -145,8 +145,15 @@ struct otelc_processor {
 struct otelc_exporter {
     const otelc_exporter_ops *ops;
     void *self;
-    bool shut_down;
+    _Atomic bool shut_down; /* read by the export thread, set by any thread */
 };
+
+/*
+ * Shut an exporter down once (later calls do nothing). May run while
+ * another thread is inside export_spans: a batch processor whose shutdown
+ * timed out uses it to cut a hung export short.
+ */
+void otelc__exporter_shutdown(otelc_exporter *exp);
 
 /*
  * Count an export outcome on stats (NULL allowed). Processors call this after

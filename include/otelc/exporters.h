@@ -36,8 +36,8 @@ typedef struct otelc_otlp_exporter_options {
     otelc_otlp_protocol protocol;
     /* Extra request headers, "k1=v1,k2=v2" with percent-encoded values. */
     const char *headers;
-    uint32_t timeout_ms; /* whole export of one batch, retries included; 10000 */
-    bool gzip;           /* compress request bodies */
+    uint32_t timeout_ms;            /* whole export of one batch, retries included; 10000 */
+    bool gzip;                      /* compress request bodies */
     const char *certificate;        /* PEM file of trusted CAs (NULL: system store) */
     const char *client_key;         /* PEM private key for mTLS */
     const char *client_certificate; /* PEM certificate for mTLS */
@@ -75,6 +75,34 @@ typedef struct otelc_otlp_exporter_options {
  * out of memory, or in a build without libcurl, after logging why.
  */
 otelc_exporter *otelc_otlp_exporter_new(const otelc_otlp_exporter_options *o);
+
+/* ---- Zipkin and file exporters ---------------------------------------- */
+
+/*
+ * Zipkin exporter: spans as Zipkin v2 JSON, POSTed to endpoint (NULL:
+ * OTEL_EXPORTER_ZIPKIN_ENDPOINT, else http://localhost:9411/api/v2/spans),
+ * mapped as the OpenTelemetry specification's Zipkin transformation says.
+ * timeout_ms bounds the export of one batch, retries included (0:
+ * OTEL_EXPORTER_ZIPKIN_TIMEOUT, else 10000); transient failures (429, 502,
+ * 503, 504, connection errors) are retried with the OTLP exporter's backoff,
+ * honouring Retry-After. Give it to otelc_batch_processor_new(). Returns
+ * NULL on a non-http(s) endpoint, out of memory, or without libcurl, after
+ * logging why.
+ */
+otelc_exporter *otelc_zipkin_exporter_new(const char *endpoint, uint32_t timeout_ms);
+
+/*
+ * File exporter: appends one OTLP/JSON ExportTraceServiceRequest per export
+ * as a line to path (NULL: "otelc-traces.jsonl"), in a single write(), so
+ * line-oriented readers such as tail -f never get part of a request. When
+ * max_bytes is not 0, a file that would grow past it is rotated first:
+ * path becomes path.1, older files shift up to path.<keep>, the oldest is
+ * dropped (keep 0: no history is kept). A file moved or removed by another
+ * program is reopened at path. I/O errors are logged and counted; the
+ * failed export reports failure and the next one tries again. Available in
+ * every build.
+ */
+otelc_exporter *otelc_file_exporter_new(const char *path, uint64_t max_bytes, unsigned keep);
 
 #ifdef __cplusplus
 }

@@ -52,6 +52,9 @@ const otelc_attr *otelc_resource_attrs(const otelc_resource *res, size_t *count)
 /* The value of key, or NULL. */
 const otelc_value *otelc_resource_get(const otelc_resource *res, const char *key);
 
+/* The resource's schema URL, or NULL when it has none. */
+const char *otelc_resource_schema_url(const otelc_resource *res);
+
 /* Free a resource. NULL is ignored. */
 void otelc_resource_free(otelc_resource *res);
 
@@ -220,7 +223,10 @@ typedef enum otelc_export_result {
 
 /*
  * Exporter callbacks. export_spans is never called concurrently for one
- * exporter; the spans are valid only during the call.
+ * exporter; the spans are valid only during the call. shutdown is called
+ * once, and may run on another thread while an export is in progress (when
+ * a processor's shutdown times out): it should then make that export give
+ * up soon rather than wait for a slow backend.
  */
 typedef struct otelc_exporter_ops {
     otelc_export_result (*export_spans)(void *self, const otelc_span_data *const *spans,

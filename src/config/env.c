@@ -18,6 +18,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "export/otlp.h"
+#include "export/zipkin.h"
 #include "internal.h"
 
 /* ---- Pure parsers ------------------------------------------------------- */
@@ -306,12 +308,30 @@ otelc_propagator *otelc__propagator_from_env(void)
 
 /* ---- Exporters -------------------------------------------------------------------- */
 
-enum exporter_kind { EXP_CONSOLE_TREE, EXP_CONSOLE_JSON, EXP_NONE, EXP_UNAVAILABLE, EXP_UNKNOWN };
+enum exporter_kind {
+    EXP_CONSOLE_TREE,
+    EXP_CONSOLE_JSON,
+    EXP_OTLP,
+    EXP_ZIPKIN,
+    EXP_FILE,
+    EXP_NONE,
+    EXP_UNAVAILABLE,
+    EXP_UNKNOWN
+};
 
 static enum exporter_kind exporter_kind(const char *name, size_t n)
 {
-    static const char *const unavailable[] = {"otlp", "zipkin", "file", "otlp/stdout"};
+#ifdef OTELC_HAVE_CURL
+    static const char *const unavailable[] = {"otlp/stdout"};
+#else
+    static const char *const unavailable[] = {"otlp", "zipkin", "otlp/stdout"};
+#endif
 #define IS(lit) (n == sizeof(lit) - 1 && strncasecmp(name, lit, n) == 0)
+#ifdef OTELC_HAVE_CURL
+    if (IS("otlp")) return EXP_OTLP;
+    if (IS("zipkin")) return EXP_ZIPKIN;
+#endif
+    if (IS("file")) return EXP_FILE;
     if (IS("console")) return EXP_CONSOLE_TREE;
     if (IS("console-json")) return EXP_CONSOLE_JSON;
     if (IS("none")) return EXP_NONE;
@@ -342,15 +362,51 @@ static void report_exporter(enum exporter_kind kind, const char *name, size_t n)
         otelc__log(OTELC_LOG_WARN, "OTEL_TRACES_EXPORTER: unknown exporter \"%s\" ignored", item);
 }
 
+static otelc_processor *otlp_processor(void)
+{
+#ifdef OTELC_HAVE_CURL
+    otelc_exporter *exp = otelc_otlp_exporter_new(NULL);
+    return exp ? otelc_batch_processor_new(exp, NULL) : NULL;
+#else
+    return NULL;
+#endif
+}
+
+/* Zipkin and file exporters do I/O per export: they go behind a batch processor. */
+static otelc_processor *batched(otelc_exporter *exp)
+{
+    return exp ? otelc_batch_processor_new(exp, NULL) : NULL;
+}
+
+static otelc_processor *zipkin_or_file_processor(enum exporter_kind kind)
+{
+    otelc_file_env fe;
+    if (kind == EXP_ZIPKIN) return batched(otelc_zipkin_exporter_new(NULL, 0));
+    otelc__file_options_from_env(&fe);
+    return batched(otelc_file_exporter_new(fe.path, fe.max_bytes, fe.keep));
+}
+
 size_t otelc__processors_from_env(otelc_processor **out, size_t max)
 {
-    /* Unset means the spec's default, otlp, which this build lacks: stay quiet. */
     const char *list = otelc__env("OTEL_TRACES_EXPORTER");
-    if (!list) return 0;
+    /*
+     * Unset means the spec's default, otlp. Taken literally, every program
+     * linking otelc would start sending to localhost:4318 without anyone
+     * asking; so the default applies only when an OTLP endpoint is
+     * configured, and "no exporter configured" keeps meaning "no network".
+     * Builds without libcurl have no otlp and stay quiet.
+     */
+    if (!list) {
+        otelc_processor *proc =
+            max > 0 && otelc__otlp_endpoint_configured() ? otlp_processor() : NULL;
+        if (proc) out[0] = proc;
+        return proc ? 1 : 0;
+    }
 
     const char *fmt = otelc__env("OTELC_CONSOLE_FORMAT");
     bool json_default = fmt && strcasecmp(fmt, "json") == 0;
-    bool have_tree = false, have_json = false;
+    bool have_tree = false, have_json = false, have_otlp = false;
+    bool have_zipkin = false, have_file = false;
     size_t count = 0;
 
     for (const char *p = list; *p;) {
@@ -367,6 +423,19 @@ size_t otelc__processors_from_env(otelc_processor **out, size_t max)
             continue;
         }
         if (kind == EXP_NONE) continue;
+        if (kind == EXP_OTLP) {
+            otelc_processor *proc = have_otlp || count >= max ? NULL : otlp_processor();
+            have_otlp = true;
+            if (proc) out[count++] = proc;
+            continue;
+        }
+        if (kind == EXP_ZIPKIN || kind == EXP_FILE) {
+            bool *once = kind == EXP_ZIPKIN ? &have_zipkin : &have_file;
+            otelc_processor *proc = *once || count >= max ? NULL : zipkin_or_file_processor(kind);
+            *once = true;
+            if (proc) out[count++] = proc;
+            continue;
+        }
         bool *seen = kind == EXP_CONSOLE_JSON ? &have_json : &have_tree;
         if (*seen || count >= max) continue;
         *seen = true;

@@ -7,6 +7,7 @@
  * allocation failure is sticky: later appends do nothing, and the caller
  * checks failed once when it is done.
  */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,7 +66,10 @@ void otelc__buf_printf(otelc_buf *b, const char *fmt, ...)
     va_start(ap, fmt);
     n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    if (n < 0 || !otelc__buf_reserve(b, (size_t)n)) return;
+    if (n < 0 || !otelc__buf_reserve(b, (size_t)n)) {
+        if (room) b->data[b->len] = '\0'; /* undo the partial first attempt */
+        return;
+    }
     va_start(ap, fmt);
     vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
     va_end(ap);
@@ -112,14 +116,29 @@ static size_t json_escape(unsigned char c, char *out)
     static const char hex[] = "0123456789abcdef";
     const char *short_form = NULL;
     switch (c) {
-    case '"': short_form = "\\\""; break;
-    case '\\': short_form = "\\\\"; break;
-    case '\n': short_form = "\\n"; break;
-    case '\r': short_form = "\\r"; break;
-    case '\t': short_form = "\\t"; break;
-    case '\b': short_form = "\\b"; break;
-    case '\f': short_form = "\\f"; break;
-    default: break;
+    case '"':
+        short_form = "\\\"";
+        break;
+    case '\\':
+        short_form = "\\\\";
+        break;
+    case '\n':
+        short_form = "\\n";
+        break;
+    case '\r':
+        short_form = "\\r";
+        break;
+    case '\t':
+        short_form = "\\t";
+        break;
+    case '\b':
+        short_form = "\\b";
+        break;
+    case '\f':
+        short_form = "\\f";
+        break;
+    default:
+        break;
     }
     if (short_form) {
         memcpy(out, short_form, 2);
@@ -172,6 +191,19 @@ void otelc__buf_json_str(otelc_buf *b, const char *s, size_t n)
     *o++ = '"';
     b->len = (size_t)(o - b->data);
     b->data[b->len] = '\0';
+}
+
+void otelc__buf_json_double(otelc_buf *b, double d)
+{
+    char tmp[32];
+    if (!isfinite(d)) {
+        otelc__buf_puts(b, isnan(d) ? "\"NaN\"" : d > 0 ? "\"Infinity\"" : "\"-Infinity\"");
+        return;
+    }
+    /* %.15g is exact for most values people write; %.17g always round-trips. */
+    snprintf(tmp, sizeof(tmp), "%.15g", d);
+    if (strtod(tmp, NULL) != d) snprintf(tmp, sizeof(tmp), "%.17g", d);
+    otelc__buf_puts(b, tmp);
 }
 
 void otelc__buf_reset(otelc_buf *b)

@@ -14,7 +14,6 @@
  * span's output is not interleaved with other writers of the same stream.
  */
 #include <inttypes.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,19 +34,6 @@ static void sb_json_str(otelc_buf *b, const char *s)
 
 /* ---- Values ------------------------------------------------------------------------------ */
 
-/* Shortest %g that reads back as the same double; non-finite values as strings. */
-static void sb_double(otelc_buf *b, double d)
-{
-    char tmp[32];
-    if (!isfinite(d)) {
-        otelc__buf_puts(b, isnan(d) ? "\"NaN\"" : d > 0 ? "\"Infinity\"" : "\"-Infinity\"");
-        return;
-    }
-    snprintf(tmp, sizeof(tmp), "%.15g", d);
-    if (strtod(tmp, NULL) != d) snprintf(tmp, sizeof(tmp), "%.17g", d);
-    otelc__buf_puts(b, tmp);
-}
-
 static void sb_item(otelc_buf *b, otelc_value_type t, const void *items, size_t i)
 {
     switch (t) {
@@ -61,7 +47,7 @@ static void sb_item(otelc_buf *b, otelc_value_type t, const void *items, size_t 
         otelc__buf_printf(b, "%" PRId64, ((const int64_t *)items)[i]);
         break;
     default:
-        sb_double(b, ((const double *)items)[i]);
+        otelc__buf_json_double(b, ((const double *)items)[i]);
         break;
     }
 }
@@ -80,7 +66,7 @@ static void sb_value(otelc_buf *b, const otelc_value *v)
         otelc__buf_printf(b, "%" PRId64, v->u.i);
         return;
     case OTELC_VALUE_DOUBLE:
-        sb_double(b, v->u.d);
+        otelc__buf_json_double(b, v->u.d);
         return;
     default:
         break;
@@ -232,7 +218,8 @@ static void tree_status(otelc_buf *b, const otelc_span_data *sd)
 static void tree_span(otelc_buf *b, const otelc_span_data *sd)
 {
     otelc__buf_puts(b, sd->name ? sd->name : "");
-    otelc__buf_printf(b, " [%s] %.3f ms", kind_name(sd->kind), (double)(sd->end_ns - sd->start_ns) / 1e6);
+    otelc__buf_printf(b, " [%s] %.3f ms", kind_name(sd->kind),
+                      (double)(sd->end_ns - sd->start_ns) / 1e6);
     tree_status(b, sd);
     otelc__buf_puts(b, " span=");
     otelc__buf_hex(b, sd->context.span_id, 8);

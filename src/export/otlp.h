@@ -33,6 +33,12 @@ void otelc__buf_printf(otelc_buf *b, const char *fmt, ...) __attribute__((format
 void otelc__buf_hex(otelc_buf *b, const uint8_t *p, size_t n);
 /* A JSON string literal with quotes; invalid UTF-8 becomes U+FFFD. */
 void otelc__buf_json_str(otelc_buf *b, const char *s, size_t n);
+/*
+ * A double as the shortest JSON number that reads back the same; NaN and
+ * infinities, which JSON lacks, as the strings "NaN", "Infinity" and
+ * "-Infinity" (the protobuf JSON mapping's spelling).
+ */
+void otelc__buf_json_double(otelc_buf *b, double d);
 void otelc__buf_reset(otelc_buf *b);
 void otelc__buf_free(otelc_buf *b);
 
@@ -46,6 +52,21 @@ void otelc__buf_free(otelc_buf *b);
 int otelc__otlp_encode_proto(otelc_buf *out, const otelc_span_data *const *spans, size_t n);
 int otelc__otlp_encode_json(otelc_buf *out, const otelc_span_data *const *spans, size_t n);
 
+/*
+ * Grouping shared by both encoders: spans go to one ResourceSpans per
+ * resource pointer and, inside it, one ScopeSpans per scope pointer, in
+ * order of first appearance, keeping the callers' order inside a group.
+ */
+static inline bool otelc__otlp_same_group(const otelc_span_data *a, const otelc_span_data *b,
+                                          bool by_scope)
+{
+    return a->resource == b->resource && (!by_scope || a->scope == b->scope);
+}
+
+/* True when no span in spans[from..i) is in spans[i]'s group (it starts one). */
+bool otelc__otlp_starts_group(const otelc_span_data *const *spans, size_t from, size_t i,
+                              bool by_scope);
+
 /* What an ExportTraceServiceResponse said. */
 typedef struct otelc_otlp_response {
     int64_t rejected_spans;
@@ -55,5 +76,158 @@ typedef struct otelc_otlp_response {
 /* Parse a response body; OTELC_ERR_PARSE on malformed input. Empty is success. */
 int otelc__otlp_parse_response_proto(const void *p, size_t n, otelc_otlp_response *out);
 int otelc__otlp_parse_response_json(const char *p, size_t n, otelc_otlp_response *out);
+
+/* ---- Network export (http.c, grpc.c, retry.c, otlp_exporter.c, config/otlp_env.c) ---- */
+
+#define OTELC_HTTP_BODY_MAX (64 * 1024) /* response bytes kept; the rest is discarded */
+
+/* A persistent HTTP client: one libcurl easy handle, so connections are reused. */
+typedef struct otelc_http otelc_http;
+
+typedef struct otelc_http_config {
+    const char *url;
+    const char *const *fixed_headers; /* "Name: value" lines, NULL-terminated */
+    const char *user_headers;         /* "k=v,k2=v2", percent-encoded values */
+    const char *ca_file, *client_key, *client_cert;
+    bool http2; /* prior knowledge over http://, ALPN h2 over https:// */
+} otelc_http_config;
+
+/* What one request produced. grpc_status is -1 when the server sent none. */
+typedef struct otelc_http_response {
+    int transport_error; /* 0, or the CURLcode of a failed transfer */
+    bool timed_out;
+    bool cancelled;
+    long status;
+    int grpc_status;
+    char grpc_message[256];
+    char retry_after[64];
+    char status_details[2048]; /* grpc-status-details-bin, base64 */
+    char error[256];           /* the transport's description of a failure */
+    otelc_buf body;            /* at most OTELC_HTTP_BODY_MAX bytes */
+} otelc_http_response;
+
+/* NULL after logging why (bad headers, no HTTP/2 in libcurl, no memory). */
+otelc_http *otelc__http_new(const otelc_http_config *c);
+/*
+ * POST body and wait at most timeout_ms. cancel, when not NULL, aborts the
+ * transfer within about a second once it reads true. The response is reset
+ * first, so one can be reused across requests.
+ */
+void otelc__http_post(otelc_http *h, const void *body, size_t n, uint32_t timeout_ms,
+                      _Atomic bool *cancel, otelc_http_response *out);
+void otelc__http_free(otelc_http *h);
+void otelc__http_response_free(otelc_http_response *r);
+
+/* gzip-compress p into out (appended). OTELC_OK or OTELC_ERR_NOMEM. */
+int otelc__gzip(otelc_buf *out, const void *p, size_t n);
+
+/*
+ * Parse "k1=v1,k2=v2": each pair is trimmed, its value percent-decoded and
+ * handed to add. Returns false (after the valid pairs) when an entry is
+ * malformed: no '=', an empty key, or a key that is not an HTTP token.
+ */
+bool otelc__otlp_parse_headers(const char *text,
+                               void (*add)(void *ctx, const char *key, const char *value),
+                               void *ctx);
+
+/* ---- gRPC framing and status (grpc.c) ---- */
+
+#define OTELC_GRPC_PATH "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
+
+/* gRPC status from an HTTP status when the server sent no grpc-status. */
+int otelc__grpc_status_from_http(long http_status);
+
+/* Append a gRPC message frame (flag, big-endian length, bytes). */
+int otelc__grpc_frame(otelc_buf *out, const void *msg, size_t n, bool compressed);
+
+/* ---- The retry policy (retry.c), shared by every network exporter ---- */
+
+typedef enum otelc_retry_verdict {
+    OTELC_RETRY_DONE,  /* delivered */
+    OTELC_RETRY_AGAIN, /* transient: may retry */
+    OTELC_RETRY_FAIL,  /* permanent: never retry */
+} otelc_retry_verdict;
+
+/* The verdict of one attempt, and the server's requested delay if any. */
+typedef struct otelc_attempt {
+    otelc_retry_verdict verdict;
+    bool has_delay;
+    uint64_t delay_ms;
+} otelc_attempt;
+
+otelc_retry_verdict otelc__retry_http_verdict(const otelc_http_response *r);
+
+/*
+ * One unary OTLP/gRPC Export call with a framed request (grpc.c).
+ * resp->grpc_status holds the call's status afterwards (derived from HTTP
+ * when the server sent none); parsed receives a partial success.
+ */
+otelc_attempt otelc__otlp_grpc_attempt(otelc_http *h, const otelc_buf *frame, uint32_t timeout_ms,
+                                       _Atomic bool *cancel, otelc_http_response *resp,
+                                       otelc_otlp_response *parsed);
+/* has_retry_info: RESOURCE_EXHAUSTED is retryable only with it. */
+otelc_retry_verdict otelc__retry_grpc_verdict(int grpc_status, bool has_retry_info);
+
+typedef struct otelc_retry_policy {
+    uint32_t max_attempts; /* including the first */
+    uint32_t initial_ms;
+    uint32_t max_backoff_ms;
+    uint32_t max_retry_ms; /* retrying stops this long after the first attempt */
+} otelc_retry_policy;
+
+/*
+ * The wait before retry number n (1-based): exponential from initial_ms,
+ * capped at max_backoff_ms, with jitter drawn from *rng into [d/2, d].
+ */
+uint64_t otelc__retry_backoff_ms(const otelc_retry_policy *p, uint32_t n, uint64_t *rng);
+
+/*
+ * Retry-After: delay-seconds or an HTTP-date (IMF-fixdate, RFC 850 or
+ * asctime) relative to now (Unix seconds). False when malformed; a date in
+ * the past is a zero delay.
+ */
+bool otelc__parse_retry_after(const char *v, int64_t now, uint64_t *delay_ms);
+
+/*
+ * The RetryInfo delay inside a base64 grpc-status-details-bin value (a
+ * google.rpc.Status). False when absent or malformed; bounded work and no
+ * allocation for any input.
+ */
+bool otelc__grpc_retry_info(const char *b64, size_t n, uint64_t *delay_ms);
+
+/* Monotonic milliseconds. */
+uint64_t otelc__mono_ms(void);
+
+/* ---- OTLP exporter (otlp_exporter.c) and its configuration (config/otlp_env.c) ---- */
+
+/*
+ * Fill o from OTEL_EXPORTER_OTLP_* (per-signal _TRACES_ variables win).
+ * Strings point into storage, which must outlive o. Invalid values are
+ * reported once and ignored.
+ */
+typedef struct otelc_otlp_env_storage {
+    char endpoint[2048];
+} otelc_otlp_env_storage;
+void otelc__otlp_options_from_env(otelc_otlp_exporter_options *o, otelc_otlp_env_storage *st);
+
+/* True when OTEL_EXPORTER_OTLP_ENDPOINT or _TRACES_ENDPOINT is set. */
+bool otelc__otlp_endpoint_configured(void);
+
+/* What an OTLP exporter has done, for tests and diagnostics. */
+typedef struct otelc_otlp_stats {
+    uint64_t requests;         /* network attempts */
+    uint64_t retries;          /* attempts after the first of a batch */
+    uint64_t exports_ok;       /* batches delivered */
+    uint64_t exports_failed;   /* batches not delivered */
+    uint64_t spans_ok;         /* spans accepted by the server */
+    uint64_t spans_failed;     /* spans not delivered or rejected */
+    uint64_t spans_rejected;   /* spans rejected through partial success */
+    uint64_t breaker_opened;   /* times the circuit opened */
+    uint64_t breaker_skipped;  /* batches not sent because the circuit was open */
+    uint64_t fallback_batches; /* batches handed to the fallback exporter */
+} otelc_otlp_stats;
+
+/* False when e is not an OTLP exporter. */
+bool otelc__otlp_exporter_stats(const otelc_exporter *e, otelc_otlp_stats *out);
 
 #endif

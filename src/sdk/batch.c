@@ -166,13 +166,6 @@ static int exporter_flush(struct batch *b, uint32_t timeout_ms)
     return ops->force_flush(b->exp->self, timeout_ms);
 }
 
-static void exporter_shutdown(struct batch *b)
-{
-    if (b->exp->shut_down) return;
-    b->exp->shut_down = true;
-    if (b->exp->ops->shutdown) b->exp->ops->shutdown(b->exp->self);
-}
-
 /* ---- Worker -------------------------------------------------------------------- */
 
 static bool has_work(struct batch *b)
@@ -401,7 +394,11 @@ static int batch_shutdown(void *self, uint32_t timeout_ms)
     bool running = b->running;
     bool exited = !running || wait_done(b, &until, 0);
     pthread_mutex_unlock(&b->lock);
-    if (!exited) return OTELC_ERR_TIMEOUT;
+    if (!exited) {
+        /* The worker is stuck in an export: shutting the exporter down cuts it short. */
+        otelc__exporter_shutdown(b->exp);
+        return OTELC_ERR_TIMEOUT;
+    }
     if (running) {
         pthread_join(b->thread, NULL);
         pthread_mutex_lock(&b->lock);
@@ -410,7 +407,7 @@ static int batch_shutdown(void *self, uint32_t timeout_ms)
     }
     /* No worker runs and none can start: exporting here is not concurrent. */
     export_queued(b, true);
-    exporter_shutdown(b);
+    otelc__exporter_shutdown(b->exp);
     return OTELC_OK;
 }
 

@@ -30,17 +30,16 @@ otelc_export_result otelc_exporter_export(otelc_exporter *exp, const otelc_span_
     return exp->ops->export_spans(exp->self, spans, count);
 }
 
-static void exporter_shutdown(otelc_exporter *exp)
+void otelc__exporter_shutdown(otelc_exporter *exp)
 {
-    if (!exp || exp->shut_down) return;
-    exp->shut_down = true;
+    if (!exp || atomic_exchange(&exp->shut_down, true)) return;
     if (exp->ops->shutdown) exp->ops->shutdown(exp->self);
 }
 
 void otelc_exporter_free(otelc_exporter *exp)
 {
     if (!exp) return;
-    exporter_shutdown(exp);
+    otelc__exporter_shutdown(exp);
     if (exp->ops->destroy) exp->ops->destroy(exp->self);
     free(exp);
 }
@@ -116,7 +115,7 @@ static int simple_shutdown(void *self, uint32_t timeout_ms)
     struct simple_processor *sp = self;
     (void)timeout_ms;
     pthread_mutex_lock(&sp->lock);
-    exporter_shutdown(sp->exporter);
+    otelc__exporter_shutdown(sp->exporter);
     pthread_mutex_unlock(&sp->lock);
     return OTELC_OK;
 }

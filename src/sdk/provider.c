@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/config_file.h"
 #include "internal.h"
 
 #define DEFAULT_SHUTDOWN_TIMEOUT_MS 30000
@@ -178,13 +179,27 @@ int otelc_provider_new(const otelc_provider_options *opts, otelc_provider **out)
     }
     *out = NULL;
     if (!o->no_env) otelc__log_configure_from_env();
+    /* OTEL_CONFIG_FILE replaces the environment: fields left NULL come from the file. */
+    otelc_file_config file;
+    bool from_file = false, disabled = false;
+    if (!o->no_env && otelc__config_file_path()) {
+        int rc = otelc__config_file_use(o, &file);
+        if (rc != OTELC_OK) {
+            free_options(o);
+            return rc;
+        }
+        o = &file.options;
+        from_file = true;
+        disabled = file.disabled;
+    }
     otelc_provider *p = calloc(1, sizeof(*p));
     if (!p) {
         free_options(o);
         return OTELC_ERR_NOMEM;
     }
     pthread_mutex_init(&p->lock, NULL);
-    if (!o->no_env && otelc__env_bool("OTEL_SDK_DISABLED", false)) {
+    if (!from_file && !o->no_env) disabled = otelc__env_bool("OTEL_SDK_DISABLED", false);
+    if (disabled) {
         p->disabled = true;
         free_options(o);
         *out = p;

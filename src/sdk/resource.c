@@ -151,6 +151,11 @@ const otelc_attr *otelc_resource_attrs(const otelc_resource *res, size_t *count)
     return res ? res->attrs : NULL;
 }
 
+const char *otelc_resource_schema_url(const otelc_resource *res)
+{
+    return res ? res->schema_url : NULL;
+}
+
 const otelc_value *otelc_resource_get(const otelc_resource *res, const char *key)
 {
     if (!res || !key) return NULL;

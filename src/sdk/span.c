@@ -100,7 +100,7 @@ static otelc_attr *attr_slot(struct otelc_span *s, const char *key, size_t key_l
 {
     otelc_attr *attrs = (otelc_attr *)s->data.attrs;
     for (uint32_t i = 0; i < s->data.attr_count; i++)
-        if (memcmp(attrs[i].key, key, key_len + 1) == 0) return &attrs[i];
+        if (strcmp(attrs[i].key, key) == 0) return &attrs[i];
     if (s->data.attr_count >= limits_of(s)->attribute_count) {
         s->data.dropped_attr_count++;
         return NULL;

@@ -1,0 +1,92 @@
+/*
+ * grpc.c - OTLP/gRPC as a unary call over the HTTP transport.
+ *
+ * A unary gRPC call is one HTTP/2 POST: the request message in a 5-byte
+ * length-prefixed frame, the response message in another, and the outcome
+ * in the grpc-status trailer (or in the headers of a "trailers-only"
+ * response, which is how servers answer errors without a body). That is
+ * small enough to speak directly over libcurl, without a gRPC runtime.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "export/otlp.h"
+
+#define FRAME_HEADER 5
+
+/* gRPC's mapping for answers from something that is not a gRPC server (a proxy). */
+int otelc__grpc_status_from_http(long http_status)
+{
+    switch (http_status) {
+    case 400:
+        return 13; /* INTERNAL */
+    case 401:
+        return 16; /* UNAUTHENTICATED */
+    case 403:
+        return 7; /* PERMISSION_DENIED */
+    case 404:
+        return 12; /* UNIMPLEMENTED */
+    case 429:
+    case 502:
+    case 503:
+    case 504:
+        return 14; /* UNAVAILABLE */
+    default:
+        return 2; /* UNKNOWN */
+    }
+}
+
+/* Frame msg into out: compressed flag, big-endian length, the bytes. */
+int otelc__grpc_frame(otelc_buf *out, const void *msg, size_t n, bool compressed)
+{
+    if (n > UINT32_MAX) return OTELC_ERR_NOMEM;
+    uint8_t h[FRAME_HEADER] = {compressed ? 1 : 0, (uint8_t)(n >> 24), (uint8_t)(n >> 16),
+                               (uint8_t)(n >> 8), (uint8_t)n};
+    otelc__buf_append(out, h, sizeof h);
+    otelc__buf_append(out, msg, n);
+    return out->failed ? OTELC_ERR_NOMEM : OTELC_OK;
+}
+
+/*
+ * The ExportTraceServiceResponse in the response frame. We never announce
+ * grpc-accept-encoding, so a compliant server answers uncompressed; a
+ * compressed or cut-off frame is reported and otherwise ignored (the
+ * status already said the export succeeded).
+ */
+static void parse_response(const otelc_buf *body, otelc_otlp_response *parsed)
+{
+    const uint8_t *p = (const uint8_t *)body->data;
+    if (body->len < FRAME_HEADER) return; /* no message: nothing was rejected */
+    uint32_t n = (uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 8 | p[4];
+    if (p[0] != 0 || n > body->len - FRAME_HEADER ||
+        otelc__otlp_parse_response_proto(p + FRAME_HEADER, n, parsed) != OTELC_OK)
+        otelc__log(OTELC_LOG_DEBUG, "OTLP/gRPC: unreadable response message ignored");
+}
+
+/* The outcome of a call that produced an HTTP response. */
+static int call_status(const otelc_http_response *r)
+{
+    if (r->grpc_status >= 0) return r->grpc_status;
+    if (r->status != 200) return otelc__grpc_status_from_http(r->status);
+    return 13; /* a 200 without grpc-status: the call broke off (INTERNAL) */
+}
+
+otelc_attempt otelc__otlp_grpc_attempt(otelc_http *h, const otelc_buf *frame, uint32_t timeout_ms,
+                                       _Atomic bool *cancel, otelc_http_response *resp,
+                                       otelc_otlp_response *parsed)
+{
+    otelc_attempt a = {OTELC_RETRY_AGAIN, false, 0};
+    otelc__http_post(h, frame->data, frame->len, timeout_ms, cancel, resp);
+    if (resp->cancelled) {
+        a.verdict = OTELC_RETRY_FAIL;
+        return a;
+    }
+    if (resp->transport_error) return a;
+    int st = call_status(resp);
+    a.has_delay =
+        otelc__grpc_retry_info(resp->status_details, strlen(resp->status_details), &a.delay_ms);
+    a.verdict = otelc__retry_grpc_verdict(st, a.has_delay);
+    if (a.verdict == OTELC_RETRY_DONE) parse_response(&resp->body, parsed);
+    if (resp->grpc_status < 0) resp->grpc_status = st;
+    return a;
+}

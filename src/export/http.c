@@ -1,0 +1,347 @@
+/*
+ * http.c - the HTTP transport of the network exporters, on libcurl.
+ *
+ * One easy handle per exporter, kept for the exporter's life: libcurl keeps
+ * the connection (and for HTTP/2 the session) open between exports, so a
+ * steady stream of batches costs one TCP/TLS handshake, not one per batch.
+ * The handle is only used from the exporting thread (exports of one
+ * exporter are never concurrent), so it needs no lock.
+ *
+ * libcurl is told never to use signals (CURLOPT_NOSIGNAL): an SDK must not
+ * install handlers or have alarms delivered into the host program. Proxies
+ * come from libcurl's own handling of http_proxy/https_proxy/no_proxy.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+#include <zlib.h>
+
+#include "export/otlp.h"
+
+struct otelc_http {
+    CURL *curl;
+    struct curl_slist *headers;
+    otelc_http_response *resp; /* the response being filled by the callbacks */
+    _Atomic bool *cancel;
+    bool add_failed;
+};
+
+/* ---- Global init ------------------------------------------------------------- */
+
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static CURLcode global_rc;
+
+/*
+ * curl_global_init is not thread-safe in older libcurl, and it must run
+ * before any handle exists; pthread_once gives both. It is never undone:
+ * curl_global_cleanup would pull the ground from under any other libcurl
+ * user in the process.
+ */
+static void global_init(void)
+{
+    global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+/* ---- Headers ----------------------------------------------------------------- */
+
+static void add_line(struct otelc_http *h, const char *line)
+{
+    struct curl_slist *n = curl_slist_append(h->headers, line);
+    if (!n) {
+        h->add_failed = true;
+        return;
+    }
+    h->headers = n;
+}
+
+/* A user header "key: value"; values stay out of every log message. */
+static void add_user_header(void *ctx, const char *key, const char *value)
+{
+    struct otelc_http *h = ctx;
+    size_t n = strlen(key) + strlen(value) + 3;
+    char *line = malloc(n);
+    if (!line) {
+        h->add_failed = true;
+        return;
+    }
+    /* "key;" is libcurl's way to send a header with an empty value. */
+    if (*value)
+        snprintf(line, n, "%s: %s", key, value);
+    else
+        snprintf(line, n, "%s;", key);
+    add_line(h, line);
+    free(line);
+}
+
+static bool build_headers(struct otelc_http *h, const otelc_http_config *c)
+{
+    for (const char *const *l = c->fixed_headers; l && *l; l++) add_line(h, *l);
+    /* libcurl would wait for a "100 Continue" before sending larger bodies. */
+    add_line(h, "Expect:");
+    /* Malformed entries are skipped (and reported without their values). */
+    if (c->user_headers && !otelc__otlp_parse_headers(c->user_headers, add_user_header, h))
+        otelc__log(OTELC_LOG_WARN,
+                   "OTLP exporter: malformed entries in the headers setting skipped");
+    return !h->add_failed;
+}
+
+/* ---- Callbacks ---------------------------------------------------------------- */
+
+static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
+{
+    struct otelc_http *h = ud;
+    size_t n = size * nmemb;
+    otelc_buf *b = &h->resp->body;
+    size_t room = b->len < OTELC_HTTP_BODY_MAX ? OTELC_HTTP_BODY_MAX - b->len : 0;
+    otelc__buf_append(b, p, n < room ? n : room);
+    return n; /* the excess is dropped, not an error: the verdict is in the status */
+}
+
+static void copy_value(char *dst, size_t cap, const char *v, size_t n)
+{
+    if (n >= cap) n = cap - 1;
+    memcpy(dst, v, n);
+    dst[n] = '\0';
+}
+
+static int hexval(int c)
+{
+    if (isdigit(c)) return c - '0';
+    c = tolower(c);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* grpc-message is percent-encoded by the server. */
+static void copy_percent_decoded(char *dst, size_t cap, const char *v, size_t n)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n && o + 1 < cap; i++) {
+        int hi, lo;
+        if (v[i] == '%' && i + 2 < n && (hi = hexval((unsigned char)v[i + 1])) >= 0 &&
+            (lo = hexval((unsigned char)v[i + 2])) >= 0) {
+            dst[o++] = (char)(hi * 16 + lo);
+            i += 2;
+        } else {
+            dst[o++] = v[i];
+        }
+    }
+    dst[o] = '\0';
+}
+
+static bool header_is(const char *line, size_t name_len, const char *name)
+{
+    return strlen(name) == name_len && strncasecmp(line, name, name_len) == 0;
+}
+
+/* A new status line (after "100 Continue", or a redirect) restarts the capture. */
+static void reset_captured(otelc_http_response *r)
+{
+    r->grpc_status = -1;
+    r->grpc_message[0] = r->retry_after[0] = r->status_details[0] = '\0';
+}
+
+/*
+ * Headers and, for HTTP/2, trailers arrive here one line at a time: gRPC's
+ * grpc-status usually comes in the trailers.
+ */
+static size_t on_header(char *line, size_t size, size_t nmemb, void *ud)
+{
+    struct otelc_http *h = ud;
+    otelc_http_response *r = h->resp;
+    size_t n = size * nmemb;
+    if (n >= 5 && strncmp(line, "HTTP/", 5) == 0) {
+        reset_captured(r);
+        return n;
+    }
+    const char *colon = memchr(line, ':', n);
+    if (!colon) return n;
+    size_t name_len = (size_t)(colon - line);
+    const char *v = colon + 1, *end = line + n;
+    while (v < end && (*v == ' ' || *v == '\t')) v++;
+    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ')) end--;
+    size_t vn = (size_t)(end - v);
+    if (header_is(line, name_len, "grpc-status")) {
+        char num[8];
+        copy_value(num, sizeof num, v, vn);
+        r->grpc_status = isdigit((unsigned char)num[0]) ? atoi(num) : 2 /* UNKNOWN */;
+    } else if (header_is(line, name_len, "grpc-message")) {
+        copy_percent_decoded(r->grpc_message, sizeof r->grpc_message, v, vn);
+    } else if (header_is(line, name_len, "grpc-status-details-bin")) {
+        /* A truncated value would decode to garbage: keep it only whole. */
+        if (vn < sizeof r->status_details)
+            copy_value(r->status_details, sizeof r->status_details, v, vn);
+    } else if (header_is(line, name_len, "retry-after")) {
+        copy_value(r->retry_after, sizeof r->retry_after, v, vn);
+    }
+    return n;
+}
+
+/* Called about once a second during a transfer: the shutdown path's way in. */
+static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    struct otelc_http *h = ud;
+    (void)dt, (void)dn, (void)ut, (void)un;
+    return h->cancel && atomic_load_explicit(h->cancel, memory_order_relaxed);
+}
+
+/* ---- Handle ------------------------------------------------------------------------ */
+
+static bool http2_available(void)
+{
+    const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+    return v && (v->features & CURL_VERSION_HTTP2);
+}
+
+/*
+ * libcurl before 8.0.0 fails every request that reuses a connection opened
+ * with HTTP/2 prior knowledge ("Error in the HTTP2 framing layer", curl
+ * issue 10634). There, cleartext gRPC gets a fresh connection per request:
+ * slower, but correct, and TLS connections (ALPN) are unaffected.
+ */
+static bool prior_knowledge_reuse_broken(void)
+{
+    const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+    return !v || v->version_num < 0x080000;
+}
+
+static void set_tls(CURL *c, const otelc_http_config *cfg)
+{
+    if (cfg->ca_file) curl_easy_setopt(c, CURLOPT_CAINFO, cfg->ca_file);
+    if (cfg->client_cert) curl_easy_setopt(c, CURLOPT_SSLCERT, cfg->client_cert);
+    if (cfg->client_key) curl_easy_setopt(c, CURLOPT_SSLKEY, cfg->client_key);
+}
+
+/* Options that stay the same for every request of this exporter. */
+static bool configure(struct otelc_http *h, const otelc_http_config *cfg)
+{
+    CURL *c = h->curl;
+    bool plain = strncasecmp(cfg->url, "http://", 7) == 0;
+    CURLcode rc = curl_easy_setopt(c, CURLOPT_URL, cfg->url);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h->headers);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, h);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, h);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, h);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+#if LIBCURL_VERSION_NUM >= 0x075500
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+    if (cfg->http2)
+        curl_easy_setopt(c, CURLOPT_HTTP_VERSION,
+                         plain ? (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE
+                               : (long)CURL_HTTP_VERSION_2TLS);
+    if (cfg->http2 && plain && prior_knowledge_reuse_broken())
+        curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
+    set_tls(c, cfg);
+    if (rc != CURLE_OK) {
+        otelc__log(OTELC_LOG_ERROR, "OTLP exporter: libcurl rejects the endpoint URL (%s)",
+                   curl_easy_strerror(rc));
+        return false;
+    }
+    return true;
+}
+
+otelc_http *otelc__http_new(const otelc_http_config *cfg)
+{
+    pthread_once(&global_once, global_init);
+    if (global_rc != CURLE_OK) {
+        otelc__log(OTELC_LOG_ERROR, "OTLP exporter: libcurl initialisation failed (%s)",
+                   curl_easy_strerror(global_rc));
+        return NULL;
+    }
+    if (cfg->http2 && !http2_available()) {
+        otelc__log(OTELC_LOG_ERROR, "OTLP exporter: gRPC needs a libcurl built with HTTP/2");
+        return NULL;
+    }
+    struct otelc_http *h = calloc(1, sizeof(*h));
+    if (!h) return NULL;
+    h->curl = curl_easy_init();
+    if (!h->curl || !build_headers(h, cfg) || !configure(h, cfg)) {
+        otelc__http_free(h);
+        return NULL;
+    }
+    return h;
+}
+
+void otelc__http_free(otelc_http *h)
+{
+    if (!h) return;
+    if (h->curl) curl_easy_cleanup(h->curl);
+    curl_slist_free_all(h->headers);
+    free(h);
+}
+
+/* ---- Requests ------------------------------------------------------------------------ */
+
+static void response_reset(otelc_http_response *r)
+{
+    otelc_buf body = r->body;
+    otelc__buf_reset(&body);
+    memset(r, 0, sizeof(*r));
+    r->body = body;
+    reset_captured(r);
+}
+
+void otelc__http_post(otelc_http *h, const void *body, size_t n, uint32_t timeout_ms,
+                      _Atomic bool *cancel, otelc_http_response *out)
+{
+    char errbuf[CURL_ERROR_SIZE] = "";
+    response_reset(out);
+    h->resp = out;
+    h->cancel = cancel;
+    CURL *c = h->curl;
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(timeout_ms ? timeout_ms : 1));
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+    CURLcode rc = curl_easy_perform(c);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
+    h->resp = NULL;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+    if (rc == CURLE_OK) return;
+    out->transport_error = (int)rc;
+    out->timed_out = rc == CURLE_OPERATION_TIMEDOUT;
+    out->cancelled = rc == CURLE_ABORTED_BY_CALLBACK;
+    snprintf(out->error, sizeof out->error, "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
+}
+
+void otelc__http_response_free(otelc_http_response *r)
+{
+    otelc__buf_free(&r->body);
+}
+
+/* ---- gzip ------------------------------------------------------------------------------ */
+
+int otelc__gzip(otelc_buf *out, const void *p, size_t n)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (n > UINT32_MAX / 2) return OTELC_ERR_NOMEM; /* zlib counts in uInt */
+    /* windowBits 15 + 16: a gzip wrapper, as Content-Encoding and grpc-encoding expect. */
+    if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return OTELC_ERR_NOMEM;
+    size_t bound = deflateBound(&z, (uLong)n);
+    if (!otelc__buf_reserve(out, bound)) {
+        deflateEnd(&z);
+        return OTELC_ERR_NOMEM;
+    }
+    z.next_in = (Bytef *)(uintptr_t)p;
+    z.avail_in = (uInt)n;
+    z.next_out = (Bytef *)out->data + out->len;
+    z.avail_out = (uInt)bound;
+    int rc = deflate(&z, Z_FINISH);
+    if (rc == Z_STREAM_END) out->len += z.total_out;
+    deflateEnd(&z);
+    return rc == Z_STREAM_END ? OTELC_OK : OTELC_ERR_NOMEM;
+}

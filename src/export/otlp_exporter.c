@@ -1,0 +1,495 @@
+/*
+ * otlp_exporter.c - the OTLP exporter: encode a batch, send it over HTTP or
+ * gRPC, retry transient failures, and hand what could not be delivered to
+ * the fallback exporter.
+ *
+ * Threading. export_spans runs on the batch processor's worker, never
+ * concurrently for one exporter, so the buffers, the HTTP handle and the
+ * circuit breaker belong to that thread without a lock. Only three things
+ * cross threads: the stop flag (shutdown may come from another thread and
+ * must cut a retry wait or a transfer short), the condition variable the
+ * retry wait sleeps on, and the statistics, which are atomics.
+ *
+ * Bounded time. One export never takes longer than timeout_ms: every
+ * attempt gets the time that remains, and a retry whose wait would end
+ * past the deadline is not made at all. While the circuit is open the
+ * exporter makes no network call, so a backend that hangs costs the worker
+ * threshold x timeout once, then nothing until the next probe. Application
+ * threads never wait on any of it: they only queue spans (see batch.c).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "export/otlp.h"
+
+#ifdef OTELC_HAVE_CURL
+
+#define DEFAULT_TIMEOUT_MS  10000
+#define DEFAULT_ATTEMPTS    5
+#define DEFAULT_INITIAL_MS  1000
+#define DEFAULT_MAX_BACKOFF 5000
+#define DEFAULT_THRESHOLD   5
+#define DEFAULT_COOLDOWN_MS 5000
+#define MAX_COOLDOWN_MS     300000
+
+struct otlp_counters {
+    _Atomic uint64_t requests, retries, exports_ok, exports_failed, spans_ok, spans_failed,
+        spans_rejected, breaker_opened, breaker_skipped, fallback_batches;
+};
+
+/* The circuit breaker; touched by the exporting thread only. */
+struct breaker {
+    uint32_t threshold;
+    uint32_t failures; /* consecutive failed exports */
+    bool open;
+    uint64_t open_until_ms;
+    uint64_t base_ms, cooldown_ms;
+};
+
+struct otlp {
+    otelc_otlp_protocol protocol;
+    bool gzip;
+    uint32_t timeout_ms;
+    otelc_retry_policy retry;
+    struct breaker breaker;
+    otelc_exporter *fallback;
+    otelc_http *http;
+    char *url;
+    otelc_buf body; /* the encoded request */
+    otelc_buf wire; /* compressed and/or framed: what is sent */
+    otelc_http_response resp;
+    uint64_t rng;
+
+    _Atomic bool stop;
+    pthread_mutex_t lock;
+    pthread_cond_t wake; /* retry waits sleep here; shutdown signals it */
+    struct otlp_counters c;
+};
+
+static const otelc_exporter_ops otlp_ops;
+
+static void bump(_Atomic uint64_t *v, uint64_t n)
+{
+    atomic_fetch_add_explicit(v, n, memory_order_relaxed);
+}
+
+/* ---- Circuit breaker ---------------------------------------------------------- */
+
+/* While open and cooling down, batches skip the network entirely. */
+static bool breaker_blocks(const struct breaker *b, uint64_t now)
+{
+    return b->open && now < b->open_until_ms;
+}
+
+/* The backend answered (even with a rejection): it is reachable again. */
+static void breaker_alive(struct breaker *b)
+{
+    if (b->open) otelc__log(OTELC_LOG_INFO, "OTLP exporter: backend reachable again");
+    b->open = false;
+    b->failures = 0;
+    b->cooldown_ms = b->base_ms;
+}
+
+/* A failed export; a failed probe doubles the cool-down. Returns true when it opened. */
+static bool breaker_failed(struct breaker *b, uint64_t now)
+{
+    if (b->open) {
+        b->cooldown_ms =
+            b->cooldown_ms * 2 > MAX_COOLDOWN_MS ? MAX_COOLDOWN_MS : b->cooldown_ms * 2;
+        b->open_until_ms = now + b->cooldown_ms;
+        return false;
+    }
+    if (++b->failures < b->threshold) return false;
+    b->open = true;
+    b->cooldown_ms = b->base_ms;
+    b->open_until_ms = now + b->cooldown_ms;
+    return true;
+}
+
+/* ---- Waiting ------------------------------------------------------------------------ */
+
+/* Sleep ms unless shutdown comes first; false when it did. */
+static bool wait_ms(struct otlp *x, uint64_t ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += (time_t)(ms / 1000);
+    until.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&x->lock);
+    while (!atomic_load(&x->stop)) {
+        if (pthread_cond_timedwait(&x->wake, &x->lock, &until) != 0) break;
+    }
+    pthread_mutex_unlock(&x->lock);
+    return !atomic_load(&x->stop);
+}
+
+/* ---- One attempt ------------------------------------------------------------------------ */
+
+static void parse_http_body(struct otlp *x, otelc_otlp_response *parsed)
+{
+    const otelc_buf *b = &x->resp.body;
+    if (b->len == 0) return;
+    int rc = x->protocol == OTELC_OTLP_HTTP_JSON
+                 ? otelc__otlp_parse_response_json(b->data, b->len, parsed)
+                 : otelc__otlp_parse_response_proto(b->data, b->len, parsed);
+    if (rc != OTELC_OK) otelc__log(OTELC_LOG_DEBUG, "OTLP/HTTP: unreadable response body ignored");
+}
+
+static otelc_attempt http_attempt(struct otlp *x, uint32_t timeout_ms, otelc_otlp_response *parsed)
+{
+    otelc_attempt a = {OTELC_RETRY_AGAIN, false, 0};
+    otelc__http_post(x->http, x->wire.data, x->wire.len, timeout_ms, &x->stop, &x->resp);
+    a.verdict = otelc__retry_http_verdict(&x->resp);
+    if (a.verdict == OTELC_RETRY_DONE) parse_http_body(x, parsed);
+    if (a.verdict == OTELC_RETRY_AGAIN && x->resp.retry_after[0])
+        a.has_delay =
+            otelc__parse_retry_after(x->resp.retry_after, (int64_t)time(NULL), &a.delay_ms);
+    return a;
+}
+
+static otelc_attempt attempt(struct otlp *x, uint32_t timeout_ms, otelc_otlp_response *parsed)
+{
+    bump(&x->c.requests, 1);
+    if (x->protocol == OTELC_OTLP_GRPC)
+        return otelc__otlp_grpc_attempt(x->http, &x->wire, timeout_ms, &x->stop, &x->resp, parsed);
+    return http_attempt(x, timeout_ms, parsed);
+}
+
+/* ---- Retry loop ---------------------------------------------------------------------------- */
+
+/*
+ * Attempt until delivered, a permanent failure, max_attempts, or the
+ * deadline. The server's delay (Retry-After, RetryInfo) replaces the
+ * backoff when given; a wait that would cross the deadline ends the export
+ * now instead of sleeping for nothing.
+ */
+static otelc_attempt deliver(struct otlp *x, uint32_t max_attempts, otelc_otlp_response *parsed)
+{
+    uint64_t start = otelc__mono_ms(), deadline = start + x->timeout_ms;
+    uint64_t retry_end = start + x->retry.max_retry_ms;
+    if (retry_end > deadline) retry_end = deadline;
+    otelc_attempt a = {OTELC_RETRY_AGAIN, false, 0};
+    for (uint32_t n = 1;; n++) {
+        uint64_t now = otelc__mono_ms();
+        if (now >= deadline) return a;
+        if (n > 1) bump(&x->c.retries, 1);
+        a = attempt(x, (uint32_t)(deadline - now), parsed);
+        if (a.verdict != OTELC_RETRY_AGAIN || n >= max_attempts) return a;
+        uint64_t wait = a.has_delay ? a.delay_ms : otelc__retry_backoff_ms(&x->retry, n, &x->rng);
+        if (otelc__mono_ms() + wait >= retry_end || !wait_ms(x, wait)) return a;
+    }
+}
+
+/* ---- Encoding ------------------------------------------------------------------------------ */
+
+/* Fill x->wire with what goes on the wire for this batch. */
+static int encode(struct otlp *x, const otelc_span_data *const *spans, size_t n)
+{
+    otelc__buf_reset(&x->body);
+    otelc__buf_reset(&x->wire);
+    int rc = x->protocol == OTELC_OTLP_HTTP_JSON ? otelc__otlp_encode_json(&x->body, spans, n)
+                                                 : otelc__otlp_encode_proto(&x->body, spans, n);
+    if (rc != OTELC_OK || x->body.failed) return OTELC_ERR_NOMEM;
+    if (x->protocol != OTELC_OTLP_GRPC) {
+        if (!x->gzip) {
+            otelc__buf_append(&x->wire, x->body.data, x->body.len);
+            return x->wire.failed ? OTELC_ERR_NOMEM : OTELC_OK;
+        }
+        return otelc__gzip(&x->wire, x->body.data, x->body.len);
+    }
+    if (!x->gzip) return otelc__grpc_frame(&x->wire, x->body.data, x->body.len, false);
+    /* Compress after a placeholder header, then write the real length in. */
+    static const uint8_t header[5] = {1, 0, 0, 0, 0};
+    otelc__buf_append(&x->wire, header, sizeof header);
+    if (x->wire.failed || otelc__gzip(&x->wire, x->body.data, x->body.len) != OTELC_OK)
+        return OTELC_ERR_NOMEM;
+    size_t len = x->wire.len - sizeof header;
+    uint8_t *p = (uint8_t *)x->wire.data;
+    p[1] = (uint8_t)(len >> 24), p[2] = (uint8_t)(len >> 16), p[3] = (uint8_t)(len >> 8);
+    p[4] = (uint8_t)len;
+    return OTELC_OK;
+}
+
+/* ---- Outcomes ----------------------------------------------------------------------------------
+ */
+
+/* The batch did not reach the backend: count it, and give it to the fallback. */
+static otelc_export_result undelivered(struct otlp *x, const otelc_span_data *const *spans,
+                                       size_t n)
+{
+    bump(&x->c.exports_failed, 1);
+    bump(&x->c.spans_failed, n);
+    if (x->fallback && !x->fallback->shut_down) {
+        bump(&x->c.fallback_batches, 1);
+        otelc_exporter_export(x->fallback, spans, n);
+    }
+    return OTELC_EXPORT_FAILURE;
+}
+
+static void log_failure(struct otlp *x, bool transient)
+{
+    const otelc_http_response *r = &x->resp;
+    const char *kind = transient ? "gave up after retrying" : "rejected";
+    if (r->transport_error)
+        otelc__log(OTELC_LOG_WARN, "OTLP export to %s failed: %s", x->url, r->error);
+    else if (x->protocol == OTELC_OTLP_GRPC)
+        otelc__log(OTELC_LOG_WARN, "OTLP export %s: gRPC status %d %.200s", kind, r->grpc_status,
+                   r->grpc_message);
+    else
+        otelc__log(OTELC_LOG_WARN, "OTLP export %s: HTTP %ld", kind, r->status);
+}
+
+/* Spans the server dropped by partial success count as failed, never retried. */
+static void delivered(struct otlp *x, size_t n, const otelc_otlp_response *parsed)
+{
+    uint64_t rejected = parsed->rejected_spans > 0 ? (uint64_t)parsed->rejected_spans : 0;
+    if (rejected > n) rejected = n;
+    bump(&x->c.exports_ok, 1);
+    bump(&x->c.spans_ok, n - rejected);
+    if (rejected || parsed->error_message[0])
+        otelc__log(OTELC_LOG_WARN, "OTLP export: server rejected %llu of %zu spans: %.200s",
+                   (unsigned long long)rejected, n, parsed->error_message);
+    if (!rejected) return;
+    bump(&x->c.spans_rejected, rejected);
+    bump(&x->c.spans_failed, rejected);
+    otelc__stats_global_add(OTELC_STAT_EXPORT_FAILED_SPANS, rejected);
+}
+
+static otelc_export_result otlp_export(void *self, const otelc_span_data *const *spans, size_t n)
+{
+    struct otlp *x = self;
+    if (n == 0) return OTELC_EXPORT_SUCCESS;
+    if (atomic_load(&x->stop)) return undelivered(x, spans, n);
+    uint64_t now = otelc__mono_ms();
+    if (breaker_blocks(&x->breaker, now)) {
+        bump(&x->c.breaker_skipped, 1);
+        return undelivered(x, spans, n);
+    }
+    if (encode(x, spans, n) != OTELC_OK) {
+        otelc__log(OTELC_LOG_ERROR, "OTLP export: out of memory encoding %zu spans", n);
+        return undelivered(x, spans, n);
+    }
+    /* A probe of an open circuit is one request: if it fails, stay open. */
+    otelc_otlp_response parsed;
+    memset(&parsed, 0, sizeof parsed);
+    otelc_attempt a = deliver(x, x->breaker.open ? 1 : x->retry.max_attempts, &parsed);
+    if (a.verdict == OTELC_RETRY_DONE) {
+        breaker_alive(&x->breaker);
+        delivered(x, n, &parsed);
+        return OTELC_EXPORT_SUCCESS;
+    }
+    bool transient = a.verdict == OTELC_RETRY_AGAIN;
+    if (!x->resp.cancelled) log_failure(x, transient);
+    if (!transient && !x->resp.cancelled) {
+        breaker_alive(&x->breaker);
+    } else if (breaker_failed(&x->breaker, otelc__mono_ms())) {
+        bump(&x->c.breaker_opened, 1);
+        otelc__log(OTELC_LOG_WARN, "OTLP exporter: %u exports failed in a row; pausing for %llu ms",
+                   x->breaker.failures, (unsigned long long)x->breaker.cooldown_ms);
+    }
+    return undelivered(x, spans, n);
+}
+
+/* ---- Lifecycle
+ * ------------------------------------------------------------------------------------ */
+
+/* Nothing is buffered here; the fallback may buffer. */
+static int otlp_force_flush(void *self, uint32_t timeout_ms)
+{
+    struct otlp *x = self;
+    otelc_exporter *fb = x->fallback;
+    if (!fb || fb->shut_down || !fb->ops->force_flush) return OTELC_OK;
+    return fb->ops->force_flush(fb->self, timeout_ms);
+}
+
+/* Cuts a retry wait or a transfer short (within about a second) from any thread. */
+static void otlp_shutdown(void *self)
+{
+    struct otlp *x = self;
+    pthread_mutex_lock(&x->lock);
+    atomic_store(&x->stop, true);
+    pthread_cond_broadcast(&x->wake);
+    pthread_mutex_unlock(&x->lock);
+}
+
+static void otlp_destroy(void *self)
+{
+    struct otlp *x = self;
+    otelc_exporter_free(x->fallback);
+    otelc__http_free(x->http);
+    otelc__http_response_free(&x->resp);
+    otelc__buf_free(&x->body);
+    otelc__buf_free(&x->wire);
+    pthread_cond_destroy(&x->wake);
+    pthread_mutex_destroy(&x->lock);
+    free(x->url);
+    free(x);
+}
+
+static const otelc_exporter_ops otlp_ops = {
+    .export_spans = otlp_export,
+    .force_flush = otlp_force_flush,
+    .shutdown = otlp_shutdown,
+    .destroy = otlp_destroy,
+};
+
+bool otelc__otlp_exporter_stats(const otelc_exporter *e, otelc_otlp_stats *out)
+{
+    if (!e || e->ops != &otlp_ops) return false;
+    const struct otlp_counters *c = &((const struct otlp *)e->self)->c;
+    out->requests = atomic_load(&c->requests);
+    out->retries = atomic_load(&c->retries);
+    out->exports_ok = atomic_load(&c->exports_ok);
+    out->exports_failed = atomic_load(&c->exports_failed);
+    out->spans_ok = atomic_load(&c->spans_ok);
+    out->spans_failed = atomic_load(&c->spans_failed);
+    out->spans_rejected = atomic_load(&c->spans_rejected);
+    out->breaker_opened = atomic_load(&c->breaker_opened);
+    out->breaker_skipped = atomic_load(&c->breaker_skipped);
+    out->fallback_batches = atomic_load(&c->fallback_batches);
+    return true;
+}
+
+/* ---- Creation
+ * --------------------------------------------------------------------------------------- */
+
+static uint32_t or_default(uint32_t v, uint32_t def)
+{
+    return v ? v : def;
+}
+
+/*
+ * The URL to POST to. gRPC accepts "host:port" (plaintext only when
+ * insecure) and always appends the service path; HTTP uses the endpoint
+ * as given.
+ */
+static char *resolve_url(const otelc_otlp_exporter_options *o)
+{
+    bool grpc = o->protocol == OTELC_OTLP_GRPC;
+    const char *ep = o->endpoint;
+    if (!ep) ep = grpc ? "http://localhost:4317" : "http://localhost:4318/v1/traces";
+    bool has_scheme = strstr(ep, "://") != NULL;
+    if (has_scheme && strncasecmp(ep, "http://", 7) != 0 && strncasecmp(ep, "https://", 8) != 0) {
+        otelc__log(OTELC_LOG_ERROR, "OTLP exporter: endpoint \"%.200s\" is not http(s)", ep);
+        return NULL;
+    }
+    if (!grpc) return strdup(ep);
+    const char *scheme = has_scheme ? "" : o->insecure ? "http://" : "https://";
+    size_t n = strlen(ep);
+    while (n > 0 && ep[n - 1] == '/') n--;
+    size_t len = strlen(scheme) + n + sizeof OTELC_GRPC_PATH;
+    char *url = malloc(len);
+    if (url) snprintf(url, len, "%s%.*s%s", scheme, (int)n, ep, OTELC_GRPC_PATH);
+    return url;
+}
+
+static otelc_http *open_transport(const otelc_otlp_exporter_options *o, const char *url)
+{
+    char agent[64];
+    snprintf(agent, sizeof agent, "User-Agent: OTel-OTLP-Exporter-C/%s", otelc_version());
+    const char *fixed[5] = {agent};
+    size_t k = 1;
+    if (o->protocol == OTELC_OTLP_GRPC) {
+        fixed[k++] = "Content-Type: application/grpc";
+        fixed[k++] = "TE: trailers";
+        if (o->gzip) fixed[k++] = "grpc-encoding: gzip";
+    } else {
+        fixed[k++] = o->protocol == OTELC_OTLP_HTTP_JSON ? "Content-Type: application/json"
+                                                         : "Content-Type: application/x-protobuf";
+        if (o->gzip) fixed[k++] = "Content-Encoding: gzip";
+    }
+    fixed[k] = NULL;
+    otelc_http_config cfg = {
+        .url = url,
+        .fixed_headers = fixed,
+        .user_headers = o->headers,
+        .ca_file = o->certificate,
+        .client_key = o->client_key,
+        .client_cert = o->client_certificate,
+        .http2 = o->protocol == OTELC_OTLP_GRPC,
+    };
+    return otelc__http_new(&cfg);
+}
+
+static void apply_options(struct otlp *x, const otelc_otlp_exporter_options *o)
+{
+    x->protocol = o->protocol;
+    x->gzip = o->gzip;
+    x->timeout_ms = or_default(o->timeout_ms, DEFAULT_TIMEOUT_MS);
+    x->retry.max_attempts = or_default(o->max_attempts, DEFAULT_ATTEMPTS);
+    x->retry.initial_ms = or_default(o->retry_initial_ms, DEFAULT_INITIAL_MS);
+    x->retry.max_backoff_ms = or_default(o->retry_max_ms, DEFAULT_MAX_BACKOFF);
+    if (x->retry.max_backoff_ms < x->retry.initial_ms)
+        x->retry.max_backoff_ms = x->retry.initial_ms;
+    x->retry.max_retry_ms = or_default(o->max_retry_ms, x->timeout_ms);
+    x->breaker.threshold = or_default(o->breaker_threshold, DEFAULT_THRESHOLD);
+    x->breaker.base_ms = or_default(o->breaker_cooldown_ms, DEFAULT_COOLDOWN_MS);
+    x->breaker.cooldown_ms = x->breaker.base_ms;
+    x->rng = otelc__mono_ms() ^ (uint64_t)(uintptr_t)x;
+}
+
+static struct otlp *otlp_alloc(const otelc_otlp_exporter_options *o)
+{
+    if ((unsigned)o->protocol > OTELC_OTLP_GRPC) {
+        otelc__log(OTELC_LOG_ERROR, "OTLP exporter: unknown protocol %d", (int)o->protocol);
+        return NULL;
+    }
+    struct otlp *x = calloc(1, sizeof(*x));
+    if (!x) return NULL;
+    apply_options(x, o);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&x->wake, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&x->lock, NULL);
+    x->resp.grpc_status = -1;
+    return x;
+}
+
+otelc_exporter *otelc_otlp_exporter_new(const otelc_otlp_exporter_options *o)
+{
+    otelc_otlp_exporter_options env;
+    otelc_otlp_env_storage st;
+    if (!o) {
+        memset(&env, 0, sizeof env);
+        otelc__otlp_options_from_env(&env, &st);
+        o = &env;
+    }
+    struct otlp *x = otlp_alloc(o);
+    if (x) x->fallback = o->fallback;
+    if (!x || !(x->url = resolve_url(o)) || !(x->http = open_transport(o, x->url))) {
+        if (x)
+            otlp_destroy(x);
+        else
+            otelc_exporter_free(o->fallback);
+        return NULL;
+    }
+    otelc_exporter *e = otelc_exporter_new(&otlp_ops, x);
+    if (!e) otlp_destroy(x);
+    return e;
+}
+
+#else /* !OTELC_HAVE_CURL */
+
+otelc_exporter *otelc_otlp_exporter_new(const otelc_otlp_exporter_options *o)
+{
+    otelc__log(OTELC_LOG_ERROR, "OTLP exporter: this build of otelc has no libcurl");
+    if (o) otelc_exporter_free(o->fallback);
+    return NULL;
+}
+
+bool otelc__otlp_exporter_stats(const otelc_exporter *e, otelc_otlp_stats *out)
+{
+    (void)e, (void)out;
+    return false;
+}
+
+#endif

@@ -1,0 +1,605 @@
+/*
+ * otlp_json.c - OTLP/JSON encoding of spans and decoding of the JSON
+ * ExportTraceServiceResponse.
+ *
+ * The encoder follows the OTLP JSON mapping: lowerCamelCase keys, ids as
+ * lowercase hex (not base64 as generic protobuf JSON would), enums as
+ * integers, 64-bit integers as decimal strings (JavaScript readers would
+ * lose precision on numbers), and - as the protobuf encoder does - fields
+ * holding their default value are left out.
+ *
+ * The response parser is a small validating JSON scanner: it walks the
+ * whole document (so malformed input is rejected however deep the error)
+ * and keeps only partialSuccess.rejectedSpans and .errorMessage.
+ */
+#include <string.h>
+
+#include "export/otlp.h"
+
+/* Append a string literal without strlen. */
+#define PUT(b, lit) otelc__buf_append((b), (lit), sizeof(lit) - 1)
+
+/* ---- Scalars --------------------------------------------------------------------------- */
+
+static void put_u64(otelc_buf *b, uint64_t v)
+{
+    char tmp[20];
+    size_t i = sizeof(tmp);
+    do {
+        tmp[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    otelc__buf_append(b, tmp + i, sizeof(tmp) - i);
+}
+
+static void put_i64(otelc_buf *b, int64_t v)
+{
+    if (v < 0) PUT(b, "-");
+    /* Negate in unsigned arithmetic: -INT64_MIN does not fit in int64_t. */
+    put_u64(b, v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
+}
+
+/* A 64-bit integer as a JSON string, as the mapping requires. */
+static void put_u64_str(otelc_buf *b, uint64_t v)
+{
+    PUT(b, "\"");
+    put_u64(b, v);
+    PUT(b, "\"");
+}
+
+static void put_hex_str(otelc_buf *b, const uint8_t *id, size_t n)
+{
+    PUT(b, "\"");
+    otelc__buf_hex(b, id, n);
+    PUT(b, "\"");
+}
+
+static void put_str(otelc_buf *b, const char *s)
+{
+    otelc__buf_json_str(b, s, s ? strlen(s) : 0);
+}
+
+/* ,"key":"value" for a non-empty string; nothing otherwise. */
+static void put_opt_str(otelc_buf *b, const char *member, const char *s)
+{
+    if (!s || !*s) return;
+    otelc__buf_puts(b, member);
+    put_str(b, s);
+}
+
+/* ,"key":n for a non-zero count; nothing otherwise. */
+static void put_opt_u32(otelc_buf *b, const char *member, uint32_t v)
+{
+    if (!v) return;
+    otelc__buf_puts(b, member);
+    put_u64(b, v);
+}
+
+/* ---- Values ------------------------------------------------------------------------------- */
+
+static void put_item(otelc_buf *b, otelc_value_type t, const void *items, size_t i)
+{
+    switch (t) {
+    case OTELC_VALUE_STRING_ARRAY:
+        PUT(b, "{\"stringValue\":");
+        put_str(b, ((const char *const *)items)[i]);
+        break;
+    case OTELC_VALUE_BOOL_ARRAY:
+        otelc__buf_puts(b,
+                        ((const bool *)items)[i] ? "{\"boolValue\":true" : "{\"boolValue\":false");
+        break;
+    case OTELC_VALUE_INT_ARRAY:
+        PUT(b, "{\"intValue\":\"");
+        put_i64(b, ((const int64_t *)items)[i]);
+        PUT(b, "\"");
+        break;
+    default:
+        PUT(b, "{\"doubleValue\":");
+        otelc__buf_json_double(b, ((const double *)items)[i]);
+        break;
+    }
+    PUT(b, "}");
+}
+
+/* An AnyValue object. */
+static void put_any(otelc_buf *b, const otelc_value *v)
+{
+    switch (v->type) {
+    case OTELC_VALUE_STRING:
+        PUT(b, "{\"stringValue\":");
+        otelc__buf_json_str(b, v->u.str.ptr, v->u.str.len);
+        PUT(b, "}");
+        return;
+    case OTELC_VALUE_BOOL:
+        otelc__buf_puts(b, v->u.b ? "{\"boolValue\":true}" : "{\"boolValue\":false}");
+        return;
+    case OTELC_VALUE_INT:
+        PUT(b, "{\"intValue\":\"");
+        put_i64(b, v->u.i);
+        PUT(b, "\"}");
+        return;
+    case OTELC_VALUE_DOUBLE:
+        PUT(b, "{\"doubleValue\":");
+        otelc__buf_json_double(b, v->u.d);
+        PUT(b, "}");
+        return;
+    default:
+        break;
+    }
+    PUT(b, "{\"arrayValue\":{\"values\":[");
+    for (size_t i = 0; i < v->u.array.count; i++) {
+        if (i) PUT(b, ",");
+        put_item(b, v->type, v->u.array.items, i);
+    }
+    PUT(b, "]}}");
+}
+
+/* "attributes":[...] when there are any, after a comma unless first. */
+static void put_attrs_member(otelc_buf *b, bool first, const otelc_attr *attrs, size_t n)
+{
+    if (!n) return;
+    otelc__buf_puts(b, first ? "\"attributes\":[" : ",\"attributes\":[");
+    for (size_t i = 0; i < n; i++) {
+        otelc__buf_puts(b, i ? ",{\"key\":" : "{\"key\":");
+        put_str(b, attrs[i].key);
+        PUT(b, ",\"value\":");
+        put_any(b, &attrs[i].value);
+        PUT(b, "}");
+    }
+    PUT(b, "]");
+}
+
+static void put_attrs(otelc_buf *b, const otelc_attr *attrs, size_t n)
+{
+    put_attrs_member(b, false, attrs, n);
+}
+
+/* ---- Spans ----------------------------------------------------------------------------------- */
+
+/* SpanFlags: W3C flags in bits 0-7, 0x100 "is_remote known", 0x200 "remote". */
+static uint32_t span_flags(uint8_t trace_flags, bool is_remote)
+{
+    return trace_flags | 0x100u | (is_remote ? 0x200u : 0);
+}
+
+static void put_event(otelc_buf *b, const otelc_event_data *e)
+{
+    PUT(b, "{\"timeUnixNano\":");
+    put_u64_str(b, e->time_ns);
+    put_opt_str(b, ",\"name\":", e->name);
+    put_attrs(b, e->attrs, e->attr_count);
+    put_opt_u32(b, ",\"droppedAttributesCount\":", e->dropped_attr_count);
+    PUT(b, "}");
+}
+
+static void put_link(otelc_buf *b, const otelc_link_data *l)
+{
+    PUT(b, "{\"traceId\":");
+    put_hex_str(b, l->context.trace_id, 16);
+    PUT(b, ",\"spanId\":");
+    put_hex_str(b, l->context.span_id, 8);
+    put_opt_str(b, ",\"traceState\":", l->context.trace_state);
+    put_attrs(b, l->attrs, l->attr_count);
+    put_opt_u32(b, ",\"droppedAttributesCount\":", l->dropped_attr_count);
+    PUT(b, ",\"flags\":");
+    put_u64(b, span_flags(l->context.trace_flags, l->context.is_remote));
+    PUT(b, "}");
+}
+
+static void put_span_head(otelc_buf *b, const otelc_span_data *sd)
+{
+    PUT(b, "{\"traceId\":");
+    put_hex_str(b, sd->context.trace_id, 16);
+    PUT(b, ",\"spanId\":");
+    put_hex_str(b, sd->context.span_id, 8);
+    put_opt_str(b, ",\"traceState\":", sd->context.trace_state);
+    if (sd->has_parent) {
+        PUT(b, ",\"parentSpanId\":");
+        put_hex_str(b, sd->parent_span_id, 8);
+    }
+    PUT(b, ",\"flags\":");
+    put_u64(b, span_flags(sd->context.trace_flags, sd->parent_is_remote));
+    PUT(b, ",\"name\":");
+    put_str(b, sd->name);
+    PUT(b, ",\"kind\":");
+    put_u64(b, (uint64_t)sd->kind);
+    PUT(b, ",\"startTimeUnixNano\":");
+    put_u64_str(b, sd->start_ns);
+    PUT(b, ",\"endTimeUnixNano\":");
+    put_u64_str(b, sd->end_ns);
+}
+
+static void put_status(otelc_buf *b, const otelc_span_data *sd)
+{
+    bool msg = sd->status_message && *sd->status_message;
+    if (sd->status == OTELC_STATUS_UNSET && !msg) return;
+    PUT(b, ",\"status\":{");
+    if (msg) {
+        PUT(b, "\"message\":");
+        put_str(b, sd->status_message);
+    }
+    if (sd->status != OTELC_STATUS_UNSET) {
+        otelc__buf_puts(b, msg ? ",\"code\":" : "\"code\":");
+        put_u64(b, (uint64_t)sd->status);
+    }
+    PUT(b, "}");
+}
+
+static void put_span(otelc_buf *b, const otelc_span_data *sd)
+{
+    put_span_head(b, sd);
+    put_attrs(b, sd->attrs, sd->attr_count);
+    put_opt_u32(b, ",\"droppedAttributesCount\":", sd->dropped_attr_count);
+    if (sd->event_count) {
+        PUT(b, ",\"events\":[");
+        for (uint32_t i = 0; i < sd->event_count; i++) {
+            if (i) PUT(b, ",");
+            put_event(b, &sd->events[i]);
+        }
+        PUT(b, "]");
+    }
+    put_opt_u32(b, ",\"droppedEventsCount\":", sd->dropped_event_count);
+    if (sd->link_count) {
+        PUT(b, ",\"links\":[");
+        for (uint32_t i = 0; i < sd->link_count; i++) {
+            if (i) PUT(b, ",");
+            put_link(b, &sd->links[i]);
+        }
+        PUT(b, "]");
+    }
+    put_opt_u32(b, ",\"droppedLinksCount\":", sd->dropped_link_count);
+    put_status(b, sd);
+    PUT(b, "}");
+}
+
+typedef const otelc_span_data *const *span_list;
+
+/* ---- Grouping ------------------------------------------------------------------------------- */
+
+static void put_scope_spans(otelc_buf *b, span_list spans, size_t n, size_t first)
+{
+    const otelc_scope_info *scope = spans[first]->scope;
+    PUT(b, "{");
+    if (scope) {
+        PUT(b, "\"scope\":{\"name\":");
+        put_str(b, scope->name);
+        put_opt_str(b, ",\"version\":", scope->version);
+        PUT(b, "},");
+    }
+    PUT(b, "\"spans\":[");
+    bool comma = false;
+    for (size_t i = first; i < n; i++) {
+        if (!otelc__otlp_same_group(spans[i], spans[first], true)) continue;
+        if (comma) PUT(b, ",");
+        put_span(b, spans[i]);
+        comma = true;
+    }
+    PUT(b, "]");
+    if (scope) put_opt_str(b, ",\"schemaUrl\":", scope->schema_url);
+    PUT(b, "}");
+}
+
+static void put_resource_spans(otelc_buf *b, span_list spans, size_t n, size_t first)
+{
+    const otelc_resource *res = spans[first]->resource;
+    PUT(b, "{");
+    if (res) {
+        size_t count = 0;
+        const otelc_attr *attrs = otelc_resource_attrs(res, &count);
+        PUT(b, "\"resource\":{");
+        put_attrs_member(b, true, attrs, count);
+        PUT(b, "},");
+    }
+    PUT(b, "\"scopeSpans\":[");
+    bool comma = false;
+    for (size_t i = first; i < n; i++) {
+        if (spans[i]->resource != res || !otelc__otlp_starts_group(spans, first, i, true)) continue;
+        if (comma) PUT(b, ",");
+        put_scope_spans(b, spans, n, i);
+        comma = true;
+    }
+    PUT(b, "]");
+    put_opt_str(b, ",\"schemaUrl\":", otelc_resource_schema_url(res));
+    PUT(b, "}");
+}
+
+int otelc__otlp_encode_json(otelc_buf *out, const otelc_span_data *const *spans, size_t n)
+{
+    bool comma = false;
+    PUT(out, "{\"resourceSpans\":[");
+    for (size_t i = 0; i < n; i++) {
+        if (!otelc__otlp_starts_group(spans, 0, i, false)) continue;
+        if (comma) PUT(out, ",");
+        put_resource_spans(out, spans, n, i);
+        comma = true;
+    }
+    PUT(out, "]}");
+    return out->failed ? OTELC_ERR_NOMEM : OTELC_OK;
+}
+
+/* ---- Response ------------------------------------------------------------------------------- */
+
+#define MAX_DEPTH 64
+
+typedef struct scanner {
+    const char *p;
+    const char *end;
+} scanner;
+
+/* What an object's members mean to us. */
+enum obj_kind { OBJ_OTHER, OBJ_RESPONSE, OBJ_PARTIAL };
+
+static void skip_ws(scanner *s)
+{
+    while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+        s->p++;
+}
+
+static bool eat(scanner *s, char c)
+{
+    skip_ws(s);
+    if (s->p == s->end || *s->p != c) return false;
+    s->p++;
+    return true;
+}
+
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+static bool read_u16_hex(scanner *s, uint32_t *out)
+{
+    if (s->end - s->p < 4) return false;
+    uint32_t v = 0;
+    for (int i = 0; i < 4; i++) {
+        int d = hex_digit(s->p[i]);
+        if (d < 0) return false;
+        v = v << 4 | (uint32_t)d;
+    }
+    s->p += 4;
+    *out = v;
+    return true;
+}
+
+/* Bounded output for a decoded string; excess is dropped, never overflows. */
+typedef struct strout {
+    char *p;
+    size_t len;
+    size_t cap; /* including the NUL */
+} strout;
+
+static void out_bytes(strout *o, const char *p, size_t n)
+{
+    if (!o) return;
+    while (n-- && o->len + 1 < o->cap) o->p[o->len++] = *p++;
+    o->p[o->len] = '\0';
+}
+
+static void out_code_point(strout *o, uint32_t cp)
+{
+    char u[4];
+    size_t n;
+    if (cp < 0x80) {
+        u[0] = (char)cp;
+        n = 1;
+    } else if (cp < 0x800) {
+        u[0] = (char)(0xc0 | cp >> 6);
+        u[1] = (char)(0x80 | (cp & 0x3f));
+        n = 2;
+    } else if (cp < 0x10000) {
+        u[0] = (char)(0xe0 | cp >> 12);
+        u[1] = (char)(0x80 | (cp >> 6 & 0x3f));
+        u[2] = (char)(0x80 | (cp & 0x3f));
+        n = 3;
+    } else {
+        u[0] = (char)(0xf0 | cp >> 18);
+        u[1] = (char)(0x80 | (cp >> 12 & 0x3f));
+        u[2] = (char)(0x80 | (cp >> 6 & 0x3f));
+        u[3] = (char)(0x80 | (cp & 0x3f));
+        n = 4;
+    }
+    out_bytes(o, u, n);
+}
+
+/* \uXXXX, joining a surrogate pair; a lone surrogate becomes U+FFFD. */
+static bool read_unicode_escape(scanner *s, strout *o)
+{
+    uint32_t cp, lo;
+    if (!read_u16_hex(s, &cp)) return false;
+    if (cp >= 0xd800 && cp < 0xdc00 && s->end - s->p >= 6 && s->p[0] == '\\' && s->p[1] == 'u') {
+        scanner peek = {s->p + 2, s->end};
+        if (read_u16_hex(&peek, &lo) && lo >= 0xdc00 && lo < 0xe000) {
+            s->p = peek.p;
+            out_code_point(o, 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00));
+            return true;
+        }
+    }
+    out_code_point(o, cp >= 0xd800 && cp < 0xe000 ? 0xfffd : cp);
+    return true;
+}
+
+static bool read_escape(scanner *s, strout *o)
+{
+    static const char from[] = "\"\\/bfnrt";
+    static const char to[] = "\"\\/\b\f\n\r\t";
+    if (s->p == s->end) return false;
+    char c = *s->p++;
+    if (c == 'u') return read_unicode_escape(s, o);
+    const char *hit = memchr(from, c, sizeof(from) - 1);
+    if (!hit) return false;
+    out_bytes(o, &to[hit - from], 1);
+    return true;
+}
+
+/* A string literal (the opening quote is next); decoded into o when o is not NULL. */
+static bool read_string(scanner *s, strout *o)
+{
+    if (!eat(s, '"')) return false;
+    while (s->p < s->end) {
+        const char *run = s->p;
+        while (s->p < s->end && *s->p != '"' && *s->p != '\\' && (unsigned char)*s->p >= 0x20)
+            s->p++;
+        out_bytes(o, run, (size_t)(s->p - run));
+        if (s->p == s->end || (unsigned char)*s->p < 0x20) return false;
+        if (*s->p++ == '"') return true;
+        if (!read_escape(s, o)) return false;
+    }
+    return false;
+}
+
+static bool digits(scanner *s)
+{
+    const char *start = s->p;
+    while (s->p < s->end && *s->p >= '0' && *s->p <= '9') s->p++;
+    return s->p > start;
+}
+
+/* A JSON number; *integral tells whether it had no fraction or exponent. */
+static bool read_number(scanner *s, bool *integral)
+{
+    skip_ws(s);
+    if (s->p < s->end && *s->p == '-') s->p++;
+    if (s->p < s->end && *s->p == '0')
+        s->p++;
+    else if (!digits(s))
+        return false;
+    *integral = true;
+    if (s->p < s->end && *s->p == '.') {
+        s->p++;
+        if (!digits(s)) return false;
+        *integral = false;
+    }
+    if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
+        s->p++;
+        if (s->p < s->end && (*s->p == '+' || *s->p == '-')) s->p++;
+        if (!digits(s)) return false;
+        *integral = false;
+    }
+    return true;
+}
+
+/* Decimal text of an int64 (an optional '-', then digits), without overflow. */
+static bool parse_i64(const char *p, size_t n, int64_t *out)
+{
+    bool neg = n && *p == '-';
+    uint64_t v = 0, limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    size_t i = neg;
+    if (i == n) return false;
+    for (; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9') return false;
+        uint64_t d = (uint64_t)(p[i] - '0');
+        if (v > (limit - d) / 10) return false;
+        v = v * 10 + d;
+    }
+    *out = neg ? (int64_t)(0 - v) : (int64_t)v;
+    return true;
+}
+
+static bool read_literal(scanner *s, const char *word)
+{
+    size_t n = strlen(word);
+    skip_ws(s);
+    if ((size_t)(s->end - s->p) < n || memcmp(s->p, word, n) != 0) return false;
+    s->p += n;
+    return true;
+}
+
+static bool read_value(scanner *s, enum obj_kind kind, otelc_otlp_response *r, int depth);
+
+/* rejectedSpans: an int64 as a string (the mapping's form) or as a number. */
+static bool read_rejected(scanner *s, otelc_otlp_response *r)
+{
+    char text[24];
+    strout o = {text, 0, sizeof(text)};
+    bool integral;
+    skip_ws(s);
+    const char *start = s->p;
+    if (s->p < s->end && *s->p == '"') {
+        if (!read_string(s, &o) || o.len >= sizeof(text) - 1) return false;
+        return parse_i64(text, o.len, &r->rejected_spans);
+    }
+    if (!read_number(s, &integral) || !integral) return false;
+    return parse_i64(start, (size_t)(s->p - start), &r->rejected_spans);
+}
+
+/* The value of one member; key_in tells whether it matters to us. */
+static bool read_member_value(scanner *s, enum obj_kind kind, const char *key,
+                              otelc_otlp_response *r, int depth)
+{
+    if (kind == OBJ_RESPONSE && strcmp(key, "partialSuccess") == 0)
+        return read_value(s, OBJ_PARTIAL, r, depth + 1);
+    if (kind == OBJ_PARTIAL && strcmp(key, "rejectedSpans") == 0) return read_rejected(s, r);
+    if (kind == OBJ_PARTIAL && strcmp(key, "errorMessage") == 0) {
+        strout o = {r->error_message, 0, sizeof(r->error_message)};
+        skip_ws(s);
+        if (s->p < s->end && *s->p == '"') return read_string(s, &o);
+    }
+    return read_value(s, OBJ_OTHER, r, depth + 1);
+}
+
+static bool read_object(scanner *s, enum obj_kind kind, otelc_otlp_response *r, int depth)
+{
+    if (!eat(s, '{')) return false;
+    if (eat(s, '}')) return true;
+    do {
+        char key[32];
+        strout o = {key, 0, sizeof(key)};
+        if (!read_string(s, &o) || !eat(s, ':')) return false;
+        /* A key longer than any we look for must not match after truncation. */
+        if (o.len == sizeof(key) - 1) key[0] = '\0';
+        if (!read_member_value(s, kind, key, r, depth)) return false;
+    } while (eat(s, ','));
+    return eat(s, '}');
+}
+
+static bool read_array(scanner *s, otelc_otlp_response *r, int depth)
+{
+    if (!eat(s, '[')) return false;
+    if (eat(s, ']')) return true;
+    do {
+        if (!read_value(s, OBJ_OTHER, r, depth + 1)) return false;
+    } while (eat(s, ','));
+    return eat(s, ']');
+}
+
+static bool read_value(scanner *s, enum obj_kind kind, otelc_otlp_response *r, int depth)
+{
+    bool integral;
+    if (depth > MAX_DEPTH) return false;
+    skip_ws(s);
+    if (s->p == s->end) return false;
+    switch (*s->p) {
+    case '{':
+        return read_object(s, kind, r, depth);
+    case '[':
+        return read_array(s, r, depth);
+    case '"':
+        return read_string(s, NULL);
+    case 't':
+        return read_literal(s, "true");
+    case 'f':
+        return read_literal(s, "false");
+    case 'n':
+        return read_literal(s, "null");
+    default:
+        return read_number(s, &integral);
+    }
+}
+
+int otelc__otlp_parse_response_json(const char *p, size_t n, otelc_otlp_response *out)
+{
+    scanner s = {p, p ? p + n : p};
+    memset(out, 0, sizeof(*out));
+    skip_ws(&s);
+    if (s.p == s.end) return OTELC_OK;
+    if (*s.p != '{' || !read_value(&s, OBJ_RESPONSE, out, 0)) goto bad;
+    skip_ws(&s);
+    if (s.p == s.end) return OTELC_OK;
+bad:
+    memset(out, 0, sizeof(*out));
+    return OTELC_ERR_PARSE;
+}

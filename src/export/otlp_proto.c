@@ -1,0 +1,604 @@
+/*
+ * otlp_proto.c - OTLP protobuf encoding of spans (ExportTraceServiceRequest)
+ * and decoding of ExportTraceServiceResponse.
+ *
+ * The encoder writes straight from otelc_span_data: no message tree, no
+ * allocation besides growing the output buffer.
+ *
+ * Every length-delimited field needs its length before its body. We size
+ * first and write second: a size function per message mirrors its writer
+ * and is pure arithmetic (plus strlen on keys), far cheaper than writing.
+ * The alternatives were worse: a fixed 5-byte padded varint per length
+ * would bloat each attribute by 8 bytes (KeyValue and AnyValue lengths), and
+ * backfilling right-sized lengths needs a memmove whenever the guess is
+ * wrong. Sizing also tells us the exact size of each ResourceSpans, so the
+ * buffer grows at most once per resource and the writers then store
+ * through a raw pointer without bounds checks.
+ *
+ * Cost: each span is sized twice (once for its resource's length, once for
+ * its own) and written once. The ScopeSpans lengths found while sizing the
+ * resource are remembered (for the first MAX_SCOPES scopes) so spans are not
+ * sized a third time.
+ *
+ * Grouping by resource and then scope keeps the caller's order and needs no
+ * scratch memory: a span starts a group when no earlier span shares its
+ * resource (and scope). Scanning backwards finds a group's previous member
+ * at once in the usual case of runs; many interleaved groups cost O(n * groups).
+ */
+#include <assert.h>
+#include <string.h>
+
+#include "export/otlp.h"
+
+#define MAX_SCOPES 32 /* ScopeSpans lengths remembered per resource */
+
+/* Field keys ((number << 3) | wire type) used below. */
+enum {
+    WT_VARINT = 0,
+    WT_I64 = 1,
+    WT_LEN = 2,
+    WT_SGROUP = 3,
+    WT_EGROUP = 4,
+    WT_I32 = 5,
+};
+#define KEY(field, wt) ((uint8_t)(((field) << 3) | (wt)))
+
+/* SpanFlags: bits 0-7 carry the W3C trace flags. */
+#define SPAN_FLAGS_HAS_IS_REMOTE 0x100u
+#define SPAN_FLAGS_IS_REMOTE     0x200u
+
+/* ---- Sizes ---------------------------------------------------------------------------- */
+
+static inline size_t varint_size(uint64_t v)
+{
+    /* 7 bits per byte: for 1..64 bits, (bits * 9 + 64) / 64 equals ceil(bits / 7). */
+    int bits = 64 - __builtin_clzll(v | 1);
+    return (size_t)(bits * 9 + 64) / 64;
+}
+
+/* A length-delimited field with a one-byte key. */
+static inline size_t len_field(size_t n)
+{
+    return 1 + varint_size(n) + n;
+}
+
+static inline size_t str_len(const char *s)
+{
+    return s ? strlen(s) : 0;
+}
+
+/* An optional string field: absent when empty (proto3 default). */
+static inline size_t opt_str_size(const char *s)
+{
+    size_t n = str_len(s);
+    return n ? len_field(n) : 0;
+}
+
+static inline size_t opt_u32_size(uint32_t v)
+{
+    return v ? 1 + varint_size(v) : 0;
+}
+
+static size_t item_size(otelc_value_type t, const void *items, size_t i)
+{
+    switch (t) {
+    case OTELC_VALUE_STRING_ARRAY:
+        return len_field(str_len(((const char *const *)items)[i]));
+    case OTELC_VALUE_BOOL_ARRAY:
+        return 2;
+    case OTELC_VALUE_INT_ARRAY:
+        return 1 + varint_size((uint64_t)((const int64_t *)items)[i]);
+    default:
+        return 9;
+    }
+}
+
+/*
+ * The body of an AnyValue. A oneof member is written even when it holds
+ * its type's default, or the receiver could not tell 0 from "no value".
+ */
+static size_t any_size(const otelc_value *v)
+{
+    switch (v->type) {
+    case OTELC_VALUE_STRING:
+        return len_field(v->u.str.len);
+    case OTELC_VALUE_BOOL:
+        return 2;
+    case OTELC_VALUE_INT:
+        return 1 + varint_size((uint64_t)v->u.i);
+    case OTELC_VALUE_DOUBLE:
+        return 9;
+    default:
+        break;
+    }
+    size_t body = 0; /* ArrayValue: each item is an AnyValue in field 1 */
+    for (size_t i = 0; i < v->u.array.count; i++)
+        body += len_field(item_size(v->type, v->u.array.items, i));
+    return len_field(body);
+}
+
+/* The body of a KeyValue. */
+static inline size_t kv_size(const otelc_attr *a, size_t key_len)
+{
+    return (key_len ? len_field(key_len) : 0) + len_field(any_size(&a->value));
+}
+
+/* Repeated KeyValue fields (any field number below 16). */
+static size_t attrs_size(const otelc_attr *attrs, size_t n)
+{
+    size_t size = 0;
+    for (size_t i = 0; i < n; i++) size += len_field(kv_size(&attrs[i], str_len(attrs[i].key)));
+    return size;
+}
+
+static size_t event_size(const otelc_event_data *e)
+{
+    return (e->time_ns ? 9 : 0) + opt_str_size(e->name) + attrs_size(e->attrs, e->attr_count) +
+           opt_u32_size(e->dropped_attr_count);
+}
+
+static size_t link_size(const otelc_link_data *l)
+{
+    return 18 + 10 + opt_str_size(l->context.trace_state) + attrs_size(l->attrs, l->attr_count) +
+           opt_u32_size(l->dropped_attr_count) + 5;
+}
+
+static size_t status_size(const otelc_span_data *sd)
+{
+    return opt_str_size(sd->status_message) + opt_u32_size((uint32_t)sd->status);
+}
+
+static bool has_status(const otelc_span_data *sd)
+{
+    return sd->status != OTELC_STATUS_UNSET || str_len(sd->status_message);
+}
+
+/* The body of a Span. */
+static size_t span_size(const otelc_span_data *sd)
+{
+    size_t size = 18 + 10; /* trace_id, span_id */
+    size += opt_str_size(sd->context.trace_state);
+    size += sd->has_parent ? 10 : 0;
+    size += opt_str_size(sd->name);
+    size += opt_u32_size((uint32_t)sd->kind);
+    size += (sd->start_ns ? 9 : 0) + (sd->end_ns ? 9 : 0);
+    size += attrs_size(sd->attrs, sd->attr_count) + opt_u32_size(sd->dropped_attr_count);
+    for (uint32_t i = 0; i < sd->event_count; i++) size += len_field(event_size(&sd->events[i]));
+    size += opt_u32_size(sd->dropped_event_count);
+    for (uint32_t i = 0; i < sd->link_count; i++) size += len_field(link_size(&sd->links[i]));
+    size += opt_u32_size(sd->dropped_link_count);
+    size += has_status(sd) ? len_field(status_size(sd)) : 0;
+    return size + 2 + 4; /* flags: field 16 needs a two-byte key */
+}
+
+static size_t scope_size(const otelc_scope_info *s)
+{
+    return opt_str_size(s->name) + opt_str_size(s->version);
+}
+
+static size_t resource_size(const otelc_resource *res)
+{
+    size_t n = 0;
+    const otelc_attr *attrs = otelc_resource_attrs(res, &n);
+    return attrs_size(attrs, n);
+}
+
+/* ---- Writers (room was reserved by the caller) ------------------------------------------ */
+
+static inline uint8_t *put_varint(uint8_t *p, uint64_t v)
+{
+    while (v >= 0x80) {
+        *p++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    *p++ = (uint8_t)v;
+    return p;
+}
+
+static inline uint8_t *put_fixed(uint8_t *p, uint64_t v, int bytes)
+{
+    for (int i = 0; i < bytes; i++) p[i] = (uint8_t)(v >> (8 * i));
+    return p + bytes;
+}
+
+static inline uint8_t *put_key_len(uint8_t *p, uint8_t key, size_t n)
+{
+    *p++ = key;
+    return put_varint(p, n);
+}
+
+static inline uint8_t *put_bytes(uint8_t *p, uint8_t key, const void *s, size_t n)
+{
+    p = put_key_len(p, key, n);
+    if (n) memcpy(p, s, n);
+    return p + n;
+}
+
+static inline uint8_t *put_opt_str(uint8_t *p, uint8_t field, const char *s)
+{
+    size_t n = str_len(s);
+    return n ? put_bytes(p, KEY(field, WT_LEN), s, n) : p;
+}
+
+static inline uint8_t *put_opt_u32(uint8_t *p, uint8_t field, uint32_t v)
+{
+    if (!v) return p;
+    *p++ = KEY(field, WT_VARINT);
+    return put_varint(p, v);
+}
+
+static inline uint8_t *put_double(uint8_t *p, uint8_t key, double d)
+{
+    uint64_t bits;
+    memcpy(&bits, &d, sizeof(bits));
+    *p++ = key;
+    return put_fixed(p, bits, 8);
+}
+
+/* One array item as a complete AnyValue field (ArrayValue.values = 1). */
+static uint8_t *put_item(uint8_t *p, otelc_value_type t, const void *items, size_t i)
+{
+    p = put_key_len(p, KEY(1, WT_LEN), item_size(t, items, i));
+    switch (t) {
+    case OTELC_VALUE_STRING_ARRAY: {
+        const char *s = ((const char *const *)items)[i];
+        return put_bytes(p, KEY(1, WT_LEN), s, str_len(s));
+    }
+    case OTELC_VALUE_BOOL_ARRAY:
+        *p++ = KEY(2, WT_VARINT);
+        *p++ = ((const bool *)items)[i] ? 1 : 0;
+        return p;
+    case OTELC_VALUE_INT_ARRAY:
+        *p++ = KEY(3, WT_VARINT);
+        return put_varint(p, (uint64_t)((const int64_t *)items)[i]);
+    default:
+        return put_double(p, KEY(4, WT_I64), ((const double *)items)[i]);
+    }
+}
+
+/* The body of an AnyValue (see any_size). */
+static uint8_t *put_any(uint8_t *p, const otelc_value *v)
+{
+    switch (v->type) {
+    case OTELC_VALUE_STRING:
+        return put_bytes(p, KEY(1, WT_LEN), v->u.str.ptr, v->u.str.len);
+    case OTELC_VALUE_BOOL:
+        *p++ = KEY(2, WT_VARINT);
+        *p++ = v->u.b ? 1 : 0;
+        return p;
+    case OTELC_VALUE_INT:
+        *p++ = KEY(3, WT_VARINT);
+        return put_varint(p, (uint64_t)v->u.i);
+    case OTELC_VALUE_DOUBLE:
+        return put_double(p, KEY(4, WT_I64), v->u.d);
+    default:
+        break;
+    }
+    size_t items = 0;
+    for (size_t i = 0; i < v->u.array.count; i++)
+        items += len_field(item_size(v->type, v->u.array.items, i));
+    p = put_key_len(p, KEY(5, WT_LEN), items);
+    for (size_t i = 0; i < v->u.array.count; i++) p = put_item(p, v->type, v->u.array.items, i);
+    return p;
+}
+
+/* Repeated KeyValue in field. */
+static uint8_t *put_attrs(uint8_t *p, uint8_t field, const otelc_attr *attrs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const otelc_attr *a = &attrs[i];
+        size_t key_len = str_len(a->key);
+        p = put_key_len(p, KEY(field, WT_LEN), kv_size(a, key_len));
+        if (key_len) p = put_bytes(p, KEY(1, WT_LEN), a->key, key_len);
+        p = put_key_len(p, KEY(2, WT_LEN), any_size(&a->value));
+        p = put_any(p, &a->value);
+    }
+    return p;
+}
+
+static uint8_t *put_event(uint8_t *p, const otelc_event_data *e)
+{
+    p = put_key_len(p, KEY(11, WT_LEN), event_size(e));
+    if (e->time_ns) {
+        *p++ = KEY(1, WT_I64);
+        p = put_fixed(p, e->time_ns, 8);
+    }
+    p = put_opt_str(p, 2, e->name);
+    p = put_attrs(p, 3, e->attrs, e->attr_count);
+    return put_opt_u32(p, 4, e->dropped_attr_count);
+}
+
+/* SpanFlags: the W3C flags, and whether the (parent or linked) context is remote. */
+static uint32_t span_flags(uint8_t trace_flags, bool is_remote)
+{
+    return trace_flags | SPAN_FLAGS_HAS_IS_REMOTE | (is_remote ? SPAN_FLAGS_IS_REMOTE : 0);
+}
+
+static uint8_t *put_link(uint8_t *p, const otelc_link_data *l)
+{
+    p = put_key_len(p, KEY(13, WT_LEN), link_size(l));
+    p = put_bytes(p, KEY(1, WT_LEN), l->context.trace_id, 16);
+    p = put_bytes(p, KEY(2, WT_LEN), l->context.span_id, 8);
+    p = put_opt_str(p, 3, l->context.trace_state);
+    p = put_attrs(p, 4, l->attrs, l->attr_count);
+    p = put_opt_u32(p, 5, l->dropped_attr_count);
+    *p++ = KEY(6, WT_I32);
+    return put_fixed(p, span_flags(l->context.trace_flags, l->context.is_remote), 4);
+}
+
+static uint8_t *put_span_head(uint8_t *p, const otelc_span_data *sd)
+{
+    p = put_bytes(p, KEY(1, WT_LEN), sd->context.trace_id, 16);
+    p = put_bytes(p, KEY(2, WT_LEN), sd->context.span_id, 8);
+    p = put_opt_str(p, 3, sd->context.trace_state);
+    if (sd->has_parent) p = put_bytes(p, KEY(4, WT_LEN), sd->parent_span_id, 8);
+    p = put_opt_str(p, 5, sd->name);
+    p = put_opt_u32(p, 6, (uint32_t)sd->kind);
+    if (sd->start_ns) {
+        *p++ = KEY(7, WT_I64);
+        p = put_fixed(p, sd->start_ns, 8);
+    }
+    if (sd->end_ns) {
+        *p++ = KEY(8, WT_I64);
+        p = put_fixed(p, sd->end_ns, 8);
+    }
+    return p;
+}
+
+/* One Span as field 2 of ScopeSpans. */
+static uint8_t *put_span(uint8_t *p, const otelc_span_data *sd)
+{
+    p = put_key_len(p, KEY(2, WT_LEN), span_size(sd));
+    p = put_span_head(p, sd);
+    p = put_attrs(p, 9, sd->attrs, sd->attr_count);
+    p = put_opt_u32(p, 10, sd->dropped_attr_count);
+    for (uint32_t i = 0; i < sd->event_count; i++) p = put_event(p, &sd->events[i]);
+    p = put_opt_u32(p, 12, sd->dropped_event_count);
+    for (uint32_t i = 0; i < sd->link_count; i++) p = put_link(p, &sd->links[i]);
+    p = put_opt_u32(p, 14, sd->dropped_link_count);
+    if (has_status(sd)) {
+        p = put_key_len(p, KEY(15, WT_LEN), status_size(sd));
+        p = put_opt_str(p, 2, sd->status_message);
+        p = put_opt_u32(p, 3, (uint32_t)sd->status);
+    }
+    *p++ = 0x85; /* field 16, fixed32: key 133 as a two-byte varint */
+    *p++ = 0x01;
+    return put_fixed(p, span_flags(sd->context.trace_flags, sd->parent_is_remote), 4);
+}
+
+/* ---- Grouping ---------------------------------------------------------------------------- */
+
+typedef const otelc_span_data *const *span_list;
+
+bool otelc__otlp_starts_group(span_list spans, size_t from, size_t i, bool by_scope)
+{
+    /* Backwards: in a run of one group the previous span answers at once. */
+    for (size_t j = i; j-- > from;)
+        if (otelc__otlp_same_group(spans[j], spans[i], by_scope)) return false;
+    return true;
+}
+
+/* The body of the ScopeSpans whose first span is spans[first]. */
+static size_t scope_spans_size(span_list spans, size_t n, size_t first)
+{
+    const otelc_scope_info *scope = spans[first]->scope;
+    size_t size = scope ? len_field(scope_size(scope)) : 0;
+    for (size_t i = first; i < n; i++)
+        if (otelc__otlp_same_group(spans[i], spans[first], true))
+            size += len_field(span_size(spans[i]));
+    return size + (scope ? opt_str_size(scope->schema_url) : 0);
+}
+
+/* ScopeSpans lengths found while sizing a resource, to reuse when writing it. */
+typedef struct scope_cache {
+    size_t first[MAX_SCOPES];
+    size_t size[MAX_SCOPES];
+    size_t count;
+} scope_cache;
+
+static size_t cached_scope_size(const scope_cache *c, span_list spans, size_t n, size_t first)
+{
+    for (size_t k = 0; k < c->count; k++)
+        if (c->first[k] == first) return c->size[k];
+    return scope_spans_size(spans, n, first);
+}
+
+/* The body of the ResourceSpans whose first span is spans[first]. */
+static size_t resource_spans_size(span_list spans, size_t n, size_t first, scope_cache *c)
+{
+    const otelc_resource *res = spans[first]->resource;
+    size_t size = res ? len_field(resource_size(res)) : 0;
+    size += opt_str_size(otelc_resource_schema_url(res));
+    c->count = 0;
+    for (size_t i = first; i < n; i++) {
+        if (spans[i]->resource != res || !otelc__otlp_starts_group(spans, first, i, true)) continue;
+        size_t s = scope_spans_size(spans, n, i);
+        if (c->count < MAX_SCOPES) {
+            c->first[c->count] = i;
+            c->size[c->count++] = s;
+        }
+        size += len_field(s);
+    }
+    return size;
+}
+
+static uint8_t *put_scope_spans(uint8_t *p, span_list spans, size_t n, size_t first, size_t size)
+{
+    const otelc_scope_info *scope = spans[first]->scope;
+    p = put_key_len(p, KEY(2, WT_LEN), size);
+    if (scope) {
+        p = put_key_len(p, KEY(1, WT_LEN), scope_size(scope));
+        p = put_opt_str(p, 1, scope->name);
+        p = put_opt_str(p, 2, scope->version);
+    }
+    for (size_t i = first; i < n; i++)
+        if (otelc__otlp_same_group(spans[i], spans[first], true)) p = put_span(p, spans[i]);
+    return scope ? put_opt_str(p, 3, scope->schema_url) : p;
+}
+
+/* Append the ResourceSpans (field 1 of the request) whose first span is spans[first]. */
+static void encode_resource(otelc_buf *out, span_list spans, size_t n, size_t first)
+{
+    scope_cache cache;
+    const otelc_resource *res = spans[first]->resource;
+    size_t body = resource_spans_size(spans, n, first, &cache);
+    if (!otelc__buf_reserve(out, len_field(body))) return;
+    uint8_t *start = (uint8_t *)out->data + out->len;
+    uint8_t *p = put_key_len(start, KEY(1, WT_LEN), body);
+    if (res) {
+        size_t count = 0;
+        const otelc_attr *attrs = otelc_resource_attrs(res, &count);
+        p = put_key_len(p, KEY(1, WT_LEN), resource_size(res));
+        p = put_attrs(p, 1, attrs, count);
+    }
+    for (size_t i = first; i < n; i++) {
+        if (spans[i]->resource != res || !otelc__otlp_starts_group(spans, first, i, true)) continue;
+        p = put_scope_spans(p, spans, n, i, cached_scope_size(&cache, spans, n, i));
+    }
+    p = put_opt_str(p, 3, otelc_resource_schema_url(res));
+    /* The sizes and the writers must agree, or we wrote past the reservation. */
+    assert((size_t)(p - start) == len_field(body));
+    out->len += (size_t)(p - start);
+    out->data[out->len] = '\0';
+}
+
+int otelc__otlp_encode_proto(otelc_buf *out, const otelc_span_data *const *spans, size_t n)
+{
+    for (size_t i = 0; i < n && !out->failed; i++)
+        if (otelc__otlp_starts_group(spans, 0, i, false)) encode_resource(out, spans, n, i);
+    return out->failed ? OTELC_ERR_NOMEM : OTELC_OK;
+}
+
+/* ---- Response ------------------------------------------------------------------------------ */
+
+typedef struct reader {
+    const uint8_t *p;
+    const uint8_t *end;
+} reader;
+
+#define MAX_GROUP_DEPTH 32
+
+/* A varint of at most 10 bytes whose last byte fits in 64 bits. */
+static bool read_varint(reader *r, uint64_t *out)
+{
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+        if (r->p == r->end) return false;
+        uint8_t b = *r->p++;
+        if (shift == 63 && b > 1) return false;
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *out = v;
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool read_len(reader *r, reader *body)
+{
+    uint64_t n;
+    if (!read_varint(r, &n) || n > (uint64_t)(r->end - r->p)) return false;
+    body->p = r->p;
+    body->end = r->p + n;
+    r->p += n;
+    return true;
+}
+
+static bool read_key(reader *r, uint32_t *field, int *wt)
+{
+    uint64_t key;
+    if (!read_varint(r, &key) || key >> 3 == 0 || key >> 3 > 0x1fffffff) return false;
+    *field = (uint32_t)(key >> 3);
+    *wt = (int)(key & 7);
+    return true;
+}
+
+static bool skip_field(reader *r, uint32_t field, int wt, int depth);
+
+/* Skip a (deprecated) group up to the end-group key with the same number. */
+static bool skip_group(reader *r, uint32_t field, int depth)
+{
+    if (depth >= MAX_GROUP_DEPTH) return false;
+    for (;;) {
+        uint32_t f;
+        int wt;
+        if (!read_key(r, &f, &wt)) return false;
+        if (wt == WT_EGROUP) return f == field;
+        if (!skip_field(r, f, wt, depth + 1)) return false;
+    }
+}
+
+static bool skip_field(reader *r, uint32_t field, int wt, int depth)
+{
+    uint64_t v;
+    reader body;
+    size_t fixed = wt == WT_I64 ? 8 : 4;
+    switch (wt) {
+    case WT_VARINT:
+        return read_varint(r, &v);
+    case WT_LEN:
+        return read_len(r, &body);
+    case WT_SGROUP:
+        return skip_group(r, field, depth);
+    case WT_I64:
+    case WT_I32:
+        if ((size_t)(r->end - r->p) < fixed) return false;
+        r->p += fixed;
+        return true;
+    default: /* an end-group without a start, or wire types 6 and 7 */
+        return false;
+    }
+}
+
+/* ExportTracePartialSuccess { int64 rejected_spans = 1; string error_message = 2; } */
+static bool parse_partial(reader *r, otelc_otlp_response *out)
+{
+    while (r->p < r->end) {
+        uint32_t field;
+        int wt;
+        uint64_t v;
+        reader s;
+        if (!read_key(r, &field, &wt)) return false;
+        if (field == 1 && wt == WT_VARINT) {
+            if (!read_varint(r, &v)) return false;
+            out->rejected_spans = (int64_t)v;
+        } else if (field == 2 && wt == WT_LEN) {
+            if (!read_len(r, &s)) return false;
+            size_t len = (size_t)(s.end - s.p);
+            if (len >= sizeof(out->error_message)) len = sizeof(out->error_message) - 1;
+            memcpy(out->error_message, s.p, len);
+            out->error_message[len] = '\0';
+        } else if (!skip_field(r, field, wt, 0)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* ExportTraceServiceResponse { ExportTracePartialSuccess partial_success = 1; } */
+static bool parse_response(reader *r, otelc_otlp_response *out)
+{
+    while (r->p < r->end) {
+        uint32_t field;
+        int wt;
+        reader body;
+        if (!read_key(r, &field, &wt)) return false;
+        if (field == 1 && wt == WT_LEN) {
+            if (!read_len(r, &body) || !parse_partial(&body, out)) return false;
+        } else if (!skip_field(r, field, wt, 0)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+int otelc__otlp_parse_response_proto(const void *p, size_t n, otelc_otlp_response *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!p || !n) return OTELC_OK;
+    reader r = {p, (const uint8_t *)p + n};
+    if (parse_response(&r, out)) return OTELC_OK;
+    memset(out, 0, sizeof(*out)); /* no half-read result on failure */
+    return OTELC_ERR_PARSE;
+}
