@@ -198,6 +198,40 @@ bool otelc__grpc_retry_info(const char *b64, size_t n, uint64_t *delay_ms);
 /* Monotonic milliseconds. */
 uint64_t otelc__mono_ms(void);
 
+/*
+ * A stop flag with a sleep it interrupts (retry_run.c): shutdown sets it
+ * from any thread to cut a retry wait short and abort a transfer in flight.
+ */
+typedef struct otelc_stopper {
+    _Atomic bool stop;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+} otelc_stopper;
+
+void otelc__stopper_init(otelc_stopper *s);
+void otelc__stopper_stop(otelc_stopper *s);
+/* Sleep ms unless stopped first; false when stopped. */
+bool otelc__stopper_sleep(otelc_stopper *s, uint64_t ms);
+void otelc__stopper_destroy(otelc_stopper *s);
+
+/* One POST of body: the shared HTTP verdict and the server's Retry-After. */
+otelc_attempt otelc__http_attempt(otelc_http *h, const otelc_buf *body, uint32_t timeout_ms,
+                                  otelc_stopper *s, otelc_http_response *resp);
+
+typedef otelc_attempt (*otelc_attempt_fn)(void *ctx, uint32_t timeout_ms);
+
+/*
+ * The retry loop: attempt until delivered, a permanent failure,
+ * max_attempts, or the deadline (timeout_ms from now; retries also stop at
+ * p->max_retry_ms). The server's delay replaces the backoff when given; a
+ * wait that would cross the deadline ends the export now instead of
+ * sleeping for nothing. retries (may be NULL) counts attempts after the
+ * first. Returns the last attempt's outcome.
+ */
+otelc_attempt otelc__retry_run(const otelc_retry_policy *p, uint32_t timeout_ms,
+                               uint32_t max_attempts, uint64_t *rng, otelc_stopper *s,
+                               otelc_attempt_fn attempt, void *ctx, _Atomic uint64_t *retries);
+
 /* ---- OTLP exporter (otlp_exporter.c) and its configuration (config/otlp_env.c) ---- */
 
 /*

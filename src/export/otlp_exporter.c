@@ -63,9 +63,7 @@ struct otlp {
     otelc_http_response resp;
     uint64_t rng;
 
-    _Atomic bool stop;
-    pthread_mutex_t lock;
-    pthread_cond_t wake; /* retry waits sleep here; shutdown signals it */
+    otelc_stopper stopper; /* shutdown cuts retry waits and transfers short */
     struct otlp_counters c;
 };
 
@@ -109,27 +107,6 @@ static bool breaker_failed(struct breaker *b, uint64_t now)
     return true;
 }
 
-/* ---- Waiting ------------------------------------------------------------------------ */
-
-/* Sleep ms unless shutdown comes first; false when it did. */
-static bool wait_ms(struct otlp *x, uint64_t ms)
-{
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += (time_t)(ms / 1000);
-    until.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
-    pthread_mutex_lock(&x->lock);
-    while (!atomic_load(&x->stop)) {
-        if (pthread_cond_timedwait(&x->wake, &x->lock, &until) != 0) break;
-    }
-    pthread_mutex_unlock(&x->lock);
-    return !atomic_load(&x->stop);
-}
-
 /* ---- One attempt ------------------------------------------------------------------------ */
 
 static void parse_http_body(struct otlp *x, otelc_otlp_response *parsed)
@@ -142,49 +119,30 @@ static void parse_http_body(struct otlp *x, otelc_otlp_response *parsed)
     if (rc != OTELC_OK) otelc__log(OTELC_LOG_DEBUG, "OTLP/HTTP: unreadable response body ignored");
 }
 
-static otelc_attempt http_attempt(struct otlp *x, uint32_t timeout_ms, otelc_otlp_response *parsed)
+/* One request, and the response's partial-success counts when it was delivered. */
+struct attempt_ctx {
+    struct otlp *x;
+    otelc_otlp_response *parsed;
+};
+
+static otelc_attempt attempt(void *ctx, uint32_t timeout_ms)
 {
-    otelc_attempt a = {OTELC_RETRY_AGAIN, false, 0};
-    otelc__http_post(x->http, x->wire.data, x->wire.len, timeout_ms, &x->stop, &x->resp);
-    a.verdict = otelc__retry_http_verdict(&x->resp);
-    if (a.verdict == OTELC_RETRY_DONE) parse_http_body(x, parsed);
-    if (a.verdict == OTELC_RETRY_AGAIN && x->resp.retry_after[0])
-        a.has_delay =
-            otelc__parse_retry_after(x->resp.retry_after, (int64_t)time(NULL), &a.delay_ms);
+    struct attempt_ctx *ac = ctx;
+    struct otlp *x = ac->x;
+    bump(&x->c.requests, 1);
+    if (x->protocol == OTELC_OTLP_GRPC)
+        return otelc__otlp_grpc_attempt(x->http, &x->wire, timeout_ms, &x->stopper.stop, &x->resp,
+                                        ac->parsed);
+    otelc_attempt a = otelc__http_attempt(x->http, &x->wire, timeout_ms, &x->stopper, &x->resp);
+    if (a.verdict == OTELC_RETRY_DONE) parse_http_body(x, ac->parsed);
     return a;
 }
 
-static otelc_attempt attempt(struct otlp *x, uint32_t timeout_ms, otelc_otlp_response *parsed)
-{
-    bump(&x->c.requests, 1);
-    if (x->protocol == OTELC_OTLP_GRPC)
-        return otelc__otlp_grpc_attempt(x->http, &x->wire, timeout_ms, &x->stop, &x->resp, parsed);
-    return http_attempt(x, timeout_ms, parsed);
-}
-
-/* ---- Retry loop ---------------------------------------------------------------------------- */
-
-/*
- * Attempt until delivered, a permanent failure, max_attempts, or the
- * deadline. The server's delay (Retry-After, RetryInfo) replaces the
- * backoff when given; a wait that would cross the deadline ends the export
- * now instead of sleeping for nothing.
- */
 static otelc_attempt deliver(struct otlp *x, uint32_t max_attempts, otelc_otlp_response *parsed)
 {
-    uint64_t start = otelc__mono_ms(), deadline = start + x->timeout_ms;
-    uint64_t retry_end = start + x->retry.max_retry_ms;
-    if (retry_end > deadline) retry_end = deadline;
-    otelc_attempt a = {OTELC_RETRY_AGAIN, false, 0};
-    for (uint32_t n = 1;; n++) {
-        uint64_t now = otelc__mono_ms();
-        if (now >= deadline) return a;
-        if (n > 1) bump(&x->c.retries, 1);
-        a = attempt(x, (uint32_t)(deadline - now), parsed);
-        if (a.verdict != OTELC_RETRY_AGAIN || n >= max_attempts) return a;
-        uint64_t wait = a.has_delay ? a.delay_ms : otelc__retry_backoff_ms(&x->retry, n, &x->rng);
-        if (otelc__mono_ms() + wait >= retry_end || !wait_ms(x, wait)) return a;
-    }
+    struct attempt_ctx ac = {x, parsed};
+    return otelc__retry_run(&x->retry, x->timeout_ms, max_attempts, &x->rng, &x->stopper, attempt,
+                            &ac, &x->c.retries);
 }
 
 /* ---- Encoding ------------------------------------------------------------------------------ */
@@ -266,7 +224,7 @@ static otelc_export_result otlp_export(void *self, const otelc_span_data *const 
 {
     struct otlp *x = self;
     if (n == 0) return OTELC_EXPORT_SUCCESS;
-    if (atomic_load(&x->stop)) return undelivered(x, spans, n);
+    if (atomic_load(&x->stopper.stop)) return undelivered(x, spans, n);
     uint64_t now = otelc__mono_ms();
     if (breaker_blocks(&x->breaker, now)) {
         bump(&x->c.breaker_skipped, 1);
@@ -312,11 +270,7 @@ static int otlp_force_flush(void *self, uint32_t timeout_ms)
 /* Cuts a retry wait or a transfer short (within about a second) from any thread. */
 static void otlp_shutdown(void *self)
 {
-    struct otlp *x = self;
-    pthread_mutex_lock(&x->lock);
-    atomic_store(&x->stop, true);
-    pthread_cond_broadcast(&x->wake);
-    pthread_mutex_unlock(&x->lock);
+    otelc__stopper_stop(&((struct otlp *)self)->stopper);
 }
 
 static void otlp_destroy(void *self)
@@ -327,8 +281,7 @@ static void otlp_destroy(void *self)
     otelc__http_response_free(&x->resp);
     otelc__buf_free(&x->body);
     otelc__buf_free(&x->wire);
-    pthread_cond_destroy(&x->wake);
-    pthread_mutex_destroy(&x->lock);
+    otelc__stopper_destroy(&x->stopper);
     free(x->url);
     free(x);
 }
@@ -444,12 +397,7 @@ static struct otlp *otlp_alloc(const otelc_otlp_exporter_options *o)
     struct otlp *x = calloc(1, sizeof(*x));
     if (!x) return NULL;
     apply_options(x, o);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&x->wake, &ca);
-    pthread_condattr_destroy(&ca);
-    pthread_mutex_init(&x->lock, NULL);
+    otelc__stopper_init(&x->stopper);
     x->resp.grpc_status = -1;
     return x;
 }

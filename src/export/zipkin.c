@@ -488,9 +488,7 @@ typedef struct zipkin {
     char *service; /* the default resource's service.name */
     otelc_buf body;
     otelc_http_response resp;
-    _Atomic bool cancel;
-    pthread_mutex_t lock; /* with wake: a backoff sleep that shutdown can cut short */
-    pthread_cond_t wake;
+    otelc_stopper stopper; /* shutdown cuts retry waits and transfers short */
     _Atomic uint64_t requests, retries, exports_ok, exports_failed;
 } zipkin;
 
@@ -509,25 +507,6 @@ bool otelc__zipkin_exporter_stats(const otelc_exporter *e, otelc_zipkin_stats *o
 
 #ifdef OTELC_HAVE_CURL
 
-/* Sleep ms unless shutdown starts; false when it did. */
-static bool backoff_sleep(zipkin *z, uint64_t ms)
-{
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += (time_t)(ms / 1000);
-    until.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
-    pthread_mutex_lock(&z->lock);
-    while (!atomic_load(&z->cancel)) {
-        if (pthread_cond_timedwait(&z->wake, &z->lock, &until) != 0) break; /* timed out */
-    }
-    pthread_mutex_unlock(&z->lock);
-    return !atomic_load(&z->cancel);
-}
-
 static void log_failure(const zipkin *z, const char *why)
 {
     if (z->resp.cancelled)
@@ -538,38 +517,18 @@ static void log_failure(const zipkin *z, const char *why)
         otelc__log(OTELC_LOG_WARN, "Zipkin exporter: %s (HTTP %ld)", why, z->resp.status);
 }
 
-/* One POST of the encoded body: the shared verdict, and the server's Retry-After if any. */
-static otelc_attempt zipkin_attempt(zipkin *z, uint32_t timeout_ms)
+static otelc_attempt zipkin_attempt(void *ctx, uint32_t timeout_ms)
 {
-    otelc_attempt a = {OTELC_RETRY_AGAIN, false, 0};
-    otelc__http_post(z->http, z->body.data, z->body.len, timeout_ms, &z->cancel, &z->resp);
+    zipkin *z = ctx;
     atomic_fetch_add(&z->requests, 1);
-    a.verdict = otelc__retry_http_verdict(&z->resp);
-    if (a.verdict == OTELC_RETRY_AGAIN && z->resp.retry_after[0])
-        a.has_delay =
-            otelc__parse_retry_after(z->resp.retry_after, (int64_t)time(NULL), &a.delay_ms);
-    return a;
+    return otelc__http_attempt(z->http, &z->body, timeout_ms, &z->stopper, &z->resp);
 }
 
-/*
- * Attempt until delivered, a permanent failure, max_attempts, or the
- * deadline; the same policy as the OTLP exporter's loop: Retry-After
- * replaces the backoff, and a wait that would cross the deadline ends the
- * export now instead of sleeping for nothing.
- */
+/* The same retry loop and policy rules as the OTLP exporter. */
 static bool send_with_retry(zipkin *z)
 {
-    uint64_t deadline = otelc__mono_ms() + z->timeout_ms;
-    otelc_attempt a = {OTELC_RETRY_AGAIN, false, 0};
-    for (uint32_t n = 1;; n++) {
-        uint64_t now = otelc__mono_ms();
-        if (now >= deadline) break;
-        if (n > 1) atomic_fetch_add(&z->retries, 1);
-        a = zipkin_attempt(z, (uint32_t)(deadline - now));
-        if (a.verdict != OTELC_RETRY_AGAIN || n >= z->policy.max_attempts) break;
-        uint64_t wait = a.has_delay ? a.delay_ms : otelc__retry_backoff_ms(&z->policy, n, &z->rng);
-        if (otelc__mono_ms() + wait >= deadline || !backoff_sleep(z, wait)) break;
-    }
+    otelc_attempt a = otelc__retry_run(&z->policy, z->timeout_ms, z->policy.max_attempts, &z->rng,
+                                       &z->stopper, zipkin_attempt, z, &z->retries);
     if (a.verdict == OTELC_RETRY_DONE) return true;
     log_failure(z, a.verdict == OTELC_RETRY_FAIL ? "spans rejected" : "gave up retrying");
     return false;
@@ -591,11 +550,7 @@ static otelc_export_result zipkin_export(void *self, const otelc_span_data *cons
 
 static void zipkin_shutdown(void *self)
 {
-    zipkin *z = self;
-    pthread_mutex_lock(&z->lock);
-    atomic_store(&z->cancel, true);
-    pthread_cond_broadcast(&z->wake);
-    pthread_mutex_unlock(&z->lock);
+    otelc__stopper_stop(&((zipkin *)self)->stopper);
 }
 
 static void zipkin_destroy(void *self)
@@ -604,8 +559,7 @@ static void zipkin_destroy(void *self)
     otelc__http_free(z->http);
     otelc__http_response_free(&z->resp);
     otelc__buf_free(&z->body);
-    pthread_cond_destroy(&z->wake);
-    pthread_mutex_destroy(&z->lock);
+    otelc__stopper_destroy(&z->stopper);
     free(z->service);
     free(z);
 }
@@ -626,20 +580,6 @@ static char *default_service(void)
     return s;
 }
 
-static bool init_sync(zipkin *z)
-{
-    pthread_condattr_t ca;
-    if (pthread_condattr_init(&ca) != 0) return false;
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    bool ok = pthread_cond_init(&z->wake, &ca) == 0;
-    pthread_condattr_destroy(&ca);
-    if (ok && pthread_mutex_init(&z->lock, NULL) != 0) {
-        pthread_cond_destroy(&z->wake);
-        ok = false;
-    }
-    return ok;
-}
-
 static bool is_http_url(const char *url)
 {
     return strncasecmp(url, "http://", 7) == 0 || strncasecmp(url, "https://", 8) == 0;
@@ -651,10 +591,7 @@ static zipkin *zipkin_alloc(const char *url, uint32_t timeout_ms)
     otelc_http_config cfg = {.url = url, .fixed_headers = headers};
     zipkin *z = calloc(1, sizeof(*z));
     if (!z) return NULL;
-    if (!init_sync(z)) {
-        free(z);
-        return NULL;
-    }
+    otelc__stopper_init(&z->stopper);
     z->timeout_ms = timeout_ms;
     z->policy = (otelc_retry_policy){ZIPKIN_MAX_ATTEMPTS, ZIPKIN_BACKOFF_INITIAL_MS,
                                      ZIPKIN_BACKOFF_MAX_MS, timeout_ms};
