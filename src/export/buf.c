@@ -203,6 +203,9 @@ void otelc__buf_json_double(otelc_buf *b, double d)
     /* %.15g is exact for most values people write; %.17g always round-trips. */
     snprintf(tmp, sizeof(tmp), "%.15g", d);
     if (strtod(tmp, NULL) != d) snprintf(tmp, sizeof(tmp), "%.17g", d);
+    /* printf follows the host program's LC_NUMERIC; JSON wants a point. */
+    for (char *c = tmp; *c; c++)
+        if (*c == ',') *c = '.';
     otelc__buf_puts(b, tmp);
 }
 

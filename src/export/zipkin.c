@@ -35,20 +35,6 @@
 
 /* ---- Values --------------------------------------------------------------------- */
 
-/*
- * A double as JSON. The shared writer formats with printf, which follows
- * LC_NUMERIC; the specification asks for en-US text, so a decimal comma
- * from the host program's locale is turned back into a point.
- */
-static void put_double(otelc_buf *b, double d)
-{
-    size_t from = b->len;
-    otelc__buf_json_double(b, d);
-    if (b->failed) return;
-    for (size_t i = from; i < b->len; i++)
-        if (b->data[i] == ',') b->data[i] = '.';
-}
-
 /* Item i of an array as a JSON value. */
 static void put_item(otelc_buf *b, otelc_value_type t, const void *items, size_t i)
 {
@@ -65,7 +51,7 @@ static void put_item(otelc_buf *b, otelc_value_type t, const void *items, size_t
         otelc__buf_printf(b, "%" PRId64, ((const int64_t *)items)[i]);
         break;
     case OTELC_VALUE_DOUBLE_ARRAY:
-        put_double(b, ((const double *)items)[i]);
+        otelc__buf_json_double(b, ((const double *)items)[i]);
         break;
     default:
         otelc__buf_puts(b, "null");
@@ -87,7 +73,7 @@ static void put_json_value(otelc_buf *b, const otelc_value *v)
         otelc__buf_printf(b, "%" PRId64, v->u.i);
         break;
     case OTELC_VALUE_DOUBLE:
-        put_double(b, v->u.d);
+        otelc__buf_json_double(b, v->u.d);
         break;
     case OTELC_VALUE_STRING_ARRAY:
     case OTELC_VALUE_BOOL_ARRAY:
