@@ -121,6 +121,10 @@ typedef struct otelc_link {
  * parent: explicit parent context (NULL: the thread's current context,
  * unless root is true). start_ns: explicit start time in Unix nanoseconds
  * (0: now). attrs are set before sampling so samplers see them.
+ * span_id / trace_id: ids chosen by the caller (8 and 16 bytes), for tools
+ * that announce a span's context before they record it, such as
+ * `otelc span start`; trace_id is used only for a root span. NULL or all
+ * zeros: generated. Uniqueness is then the caller's responsibility.
  */
 typedef struct otelc_span_options {
     otelc_span_kind kind;
@@ -131,6 +135,8 @@ typedef struct otelc_span_options {
     size_t attr_count;
     const otelc_link *links;
     size_t link_count;
+    const uint8_t *span_id;
+    const uint8_t *trace_id;
 } otelc_span_options;
 
 #ifndef OTELC_NOOP

@@ -402,9 +402,14 @@ otelc_span *otelc_span_start_with(otelc_tracer *tracer, const char *name,
     otelc_span_context *sc = &s->data.context;
     if (has_parent)
         memcpy(sc->trace_id, parent.trace_id, 16);
+    else if (o && o->trace_id && !otelc__is_zero(o->trace_id, 16))
+        memcpy(sc->trace_id, o->trace_id, 16);
     else
         otelc__trace_id_new(sc->trace_id);
-    otelc__span_id_new(sc->span_id);
+    if (o && o->span_id && !otelc__is_zero(o->span_id, 8))
+        memcpy(sc->span_id, o->span_id, 8);
+    else
+        otelc__span_id_new(sc->span_id);
 
     otelc_sampling_params params = {
         .parent = has_parent ? &parent : NULL,

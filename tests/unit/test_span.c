@@ -72,6 +72,29 @@ static void test_explicit_timestamps(void **state)
     assert_int_equal(d->kind, OTELC_SPAN_CLIENT);
 }
 
+static void test_caller_chosen_ids(void **state)
+{
+    uint8_t tid[16], sid[8];
+    memset(tid, 0x5a, 16);
+    memset(sid, 0xa5, 8);
+    otelc_span_options o = {.trace_id = tid, .span_id = sid};
+    otelc_span *s = otelc_span_start_with(tracer_of(state), "announced", &o);
+    otelc_span_context sc = otelc_span_get_context(s);
+    assert_memory_equal(sc.trace_id, tid, 16);
+    assert_memory_equal(sc.span_id, sid, 8);
+    otelc_scope scope = otelc_span_activate(s);
+    /* A child keeps the parent's trace id whatever trace_id says. */
+    uint8_t other[16];
+    memset(other, 0x77, 16);
+    otelc_span *c =
+        otelc_span_start_with(tracer_of(state), "child", &(otelc_span_options){.trace_id = other});
+    assert_memory_equal(otelc_span_get_context(c).trace_id, tid, 16);
+    otelc_span_end(c);
+    otelc_scope_exit(scope);
+    otelc_span_end(s);
+    assert_memory_equal(collect_find(&col, "child")->parent_span_id, sid, 8);
+}
+
 static void test_nesting_through_current_context(void **state)
 {
     otelc_tracer *t = tracer_of(state);
@@ -437,6 +460,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_span_identity_and_times, setup, teardown),
         cmocka_unit_test_setup_teardown(test_explicit_timestamps, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_caller_chosen_ids, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nesting_through_current_context, setup, teardown),
         cmocka_unit_test_setup_teardown(test_explicit_remote_parent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_attach_context_parents_new_spans, setup, teardown),
