@@ -1,0 +1,52 @@
+/*
+ * cli.h - the otelc command: subcommands and the helpers they share.
+ *
+ * Each subcommand lives in its own file (exec.c, span.c, run.c, junit.c,
+ * bench.c) and exposes one entry point taking the arguments after the
+ * subcommand name (argv[0] is the subcommand). They return the process exit
+ * status. common.c holds what they share: starting and stopping the SDK
+ * with settings suited to a short-lived CLI, errors, and exit codes.
+ */
+#ifndef OTELC_CLI_H
+#define OTELC_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "otelc/otelc.h"
+
+/* Exit statuses of otelc itself (exec passes its child's status through). */
+enum {
+    CLI_EXIT_OK = 0,
+    CLI_EXIT_FAILURE = 1, /* the traced work failed: a pipeline step, a test report with failures */
+    CLI_EXIT_USAGE = 2,   /* unknown flag, missing argument */
+    CLI_EXIT_INPUT = 3,   /* unreadable or malformed input file (XML, YAML, JSON) */
+    CLI_EXIT_INTERNAL = 70,
+};
+
+int cli_exec(int argc, char **argv);
+int cli_span(int argc, char **argv);
+int cli_run(int argc, char **argv);
+int cli_junit(int argc, char **argv);
+int cli_bench(int argc, char **argv);
+
+/*
+ * Start the SDK for one CLI invocation: configuration from the OTEL_*
+ * environment as usual, but a short export timeout suited to a command line
+ * (OTELC_CLI_EXPORT_TIMEOUT, default 2000 ms) so an unreachable backend
+ * never delays the command by more than that. service (may be NULL)
+ * overrides service.name. With no exporter configured nothing is exported
+ * and nothing is printed. Returns 0 or an otelc error (already reported).
+ */
+int cli_sdk_start(const char *service);
+
+/* The CLI's tracer ("otelc", OTELC_VERSION). Never NULL. */
+otelc_tracer *cli_tracer(void);
+
+/* Flush and shut the SDK down, bounded by the export timeout. */
+void cli_sdk_finish(void);
+
+/* Print "otelc: <message>" to stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif
