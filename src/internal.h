@@ -16,6 +16,8 @@
  *   sdk/batch.c       batch processor
  *   api/context.c     contexts, per-thread current-context stack, scopes
  *   config/env.c      every OTEL_* variable is read here and nowhere else
+ *   config/yaml.c     OTEL_CONFIG_FILE: the declarative configuration file
+ *   config/substitute.c  ${VAR:-default} substitution for that file
  *   propagation/      W3C trace context, baggage, B3, Jaeger, carriers
  *   export/           console, memory exporters; testing helpers
  */

@@ -60,11 +60,11 @@ const char *otelc__config_file_path(void);
  * Parse the YAML text (name is used in messages), validate it and, when it
  * is valid and does not disable the SDK, create the sampler, propagator,
  * resource and (unless flags has OTELC_CONFIG_CHECK_ONLY) the processors it
- * describes. Returns OTELC_OK, OTELC_ERR_CONFIG
- * (every problem is in out->errors, no object is left in out->options),
- * OTELC_ERR_NOMEM, or OTELC_ERR_UNSUPPORTED in a build without libyaml.
- * lookup resolves ${...} references. Free out with
- * otelc__config_file_free() in every case.
+ * describes. lookup resolves ${...} references (NULL: all undefined).
+ * Returns OTELC_OK; OTELC_ERR_CONFIG with every problem, running out of
+ * memory included, in out->errors (sorted by line, at most 32 kept) and no
+ * object left in out->options; or OTELC_ERR_UNSUPPORTED in a build without
+ * libyaml. Free out with otelc__config_file_free() in every case.
  */
 int otelc__config_file_parse(const char *name, const char *text, size_t len,
                              otelc_subst_lookup lookup, void *user, unsigned flags,
@@ -86,9 +86,10 @@ void otelc__config_file_free(otelc_file_config *c);
  * non-NULL field of user win over the file's (the file's object is freed).
  * On OTELC_OK fc->options is ready for the provider, fc holds no messages,
  * and user's objects belong to fc->options. Every field of fc->options is
- * set and no_env is false only so that TRACEPARENT is still followed: the
- * provider must not read OTEL_SDK_DISABLED or other variables for it. On failure nothing was created
- * and user's objects are untouched (the caller frees them).
+ * set; no_env is false only so that TRACEPARENT is still followed, and the
+ * provider must not read OTEL_SDK_DISABLED or other variables for it. On
+ * failure nothing was created and user's objects are untouched (the caller
+ * frees them).
  */
 int otelc__config_file_use(const otelc_provider_options *user, otelc_file_config *fc);
 

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "config/cli_env.h"
 #include "export/otlp.h"
 #include "export/zipkin.h"
 #include "internal.h"
@@ -235,6 +236,7 @@ void otelc__batch_options_from_env(otelc_batch_options *out)
         out->export_timeout_ms =
             env_u32_set("OTEL_BSP_EXPORT_TIMEOUT", &v) ? (v ? v : UINT32_MAX) : 30000;
     }
+    out->export_timeout_ms = otelc__export_timeout_capped(out->export_timeout_ms);
     if (out->max_export_batch_size > out->max_queue_size) {
         otelc__log(OTELC_LOG_WARN,
                    "batch size %u exceeds the queue size %u "

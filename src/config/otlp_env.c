@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "config/cli_env.h"
 #include "export/otlp.h"
 
 /* ---- "k=v,k2=v2" headers ------------------------------------------------------ */
@@ -209,6 +210,7 @@ void otelc__otlp_options_from_env(otelc_otlp_exporter_options *o, otelc_otlp_env
     read_headers(o);
     read_compression(o);
     if (pick("TIMEOUT", name, sizeof name)) o->timeout_ms = otelc__env_u32(name, o->timeout_ms);
+    o->timeout_ms = otelc__export_timeout_capped(o->timeout_ms);
     o->certificate = pick("CERTIFICATE", name, sizeof name);
     o->client_key = pick("CLIENT_KEY", name, sizeof name);
     o->client_certificate = pick("CLIENT_CERTIFICATE", name, sizeof name);

@@ -225,16 +225,26 @@ typedef struct node {
 } node;
 
 /* Bounds that keep hostile files (alias bombs, deep nesting) cheap. */
-#define MAX_DEPTH  64
-#define MAX_WEIGHT 100000
+#define MAX_DEPTH   64
+#define MAX_WEIGHT  100000
+#define MAX_ANCHORS 1000
 
 typedef struct anchor {
     char *name;
     node *target;
 } anchor;
 
+/* A message kept until the end, when they are sorted by line. */
+typedef struct message {
+    int line;
+    bool error;
+    char *text;
+} message;
+
 typedef struct cfg {
     const char *file;
+    message msgs[2 * MAX_MESSAGES];
+    size_t msg_count;
     otelc_file_config *out;
     otelc_subst_lookup lookup;
     void *user;
@@ -246,6 +256,7 @@ typedef struct cfg {
     node *stack[MAX_DEPTH];
     char *stack_anchor[MAX_DEPTH]; /* a collection's anchor, registered at its end */
     size_t depth;
+    size_t events; /* nodes and alias uses so far */
     anchor *anchors;
     size_t anchor_count;
     size_t anchor_cap;
@@ -260,18 +271,43 @@ static void vmessage(cfg *c, bool error, const node *n, const char *fmt, va_list
 static void vmessage(cfg *c, bool error, const node *n, const char *fmt, va_list ap)
 {
     char text[600], line[1200];
-    vsnprintf(text, sizeof text, fmt, ap);
     int at = n ? n->line : 0;
+    int *count = error ? &c->out->error_count : &c->out->warning_count;
+    if (++*count > MAX_MESSAGES || c->msg_count == sizeof c->msgs / sizeof *c->msgs) return;
+    vsnprintf(text, sizeof text, fmt, ap);
     if (c->path_len)
         snprintf(line, sizeof line, "%s:%d: %s: %s", c->file, at, c->path, text);
     else if (at)
         snprintf(line, sizeof line, "%s:%d: %s", c->file, at, text);
     else
         snprintf(line, sizeof line, "%s: %s", c->file, text);
-    if (error)
-        append_line(&c->out->errors, &c->out->error_count, line);
-    else
-        append_line(&c->out->warnings, &c->out->warning_count, line);
+    char *copy = strdup(line);
+    if (copy) c->msgs[c->msg_count++] = (message){at, error, copy};
+}
+
+/*
+ * Checks run in schema order; a reader goes down the file. So messages are
+ * given sorted by line, with a stable sort (few messages: insertion sort) so
+ * that several about one line keep their order.
+ */
+static void messages_flush(cfg *c)
+{
+    message *m = c->msgs;
+    for (size_t i = 1; i < c->msg_count; i++)
+        for (size_t j = i; j > 0 && m[j - 1].line > m[j].line; j--) {
+            message t = m[j];
+            m[j] = m[j - 1];
+            m[j - 1] = t;
+        }
+    int errors_seen = 0, warnings_seen = 0;
+    for (size_t i = 0; i < c->msg_count; i++) {
+        if (m[i].error)
+            append_line(&c->out->errors, &errors_seen, m[i].text);
+        else
+            append_line(&c->out->warnings, &warnings_seen, m[i].text);
+        free(m[i].text);
+    }
+    c->msg_count = 0;
 }
 
 static void fail(cfg *c, const node *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -399,6 +435,11 @@ static bool at_key(const cfg *c)
 
 static bool attach(cfg *c, node *n)
 {
+    /* Bounded while parsing too: weights are only known when collections end. */
+    if (++c->events > MAX_WEIGHT) {
+        fail(c, n, "the document expands to more than %d nodes", MAX_WEIGHT);
+        return false;
+    }
     if (!c->depth) {
         c->root = n;
         return true;
@@ -418,17 +459,24 @@ static bool attach(cfg *c, node *n)
 static bool anchor_add(cfg *c, const char *name, node *target)
 {
     if (!name) return true;
+    if (c->anchor_count == MAX_ANCHORS) {
+        fail(c, target, "more than %d anchors", MAX_ANCHORS);
+        return false;
+    }
     if (c->anchor_count == c->anchor_cap) {
         size_t cap = c->anchor_cap ? c->anchor_cap * 2 : 8;
         anchor *a = realloc(c->anchors, cap * sizeof *a);
-        if (!a) return false;
+        if (!a) goto oom;
         c->anchors = a;
         c->anchor_cap = cap;
     }
     char *copy = strdup(name);
-    if (!copy) return false;
+    if (!copy) goto oom;
     c->anchors[c->anchor_count++] = (anchor){copy, target};
     return true;
+oom:
+    fail(c, target, "out of memory");
+    return false;
 }
 
 /* The latest node anchored as name: YAML lets a later anchor reuse a name. */
@@ -478,12 +526,11 @@ static bool scalar_text(cfg *c, node *n, const yaml_event_t *ev, bool is_key)
 static bool on_scalar(cfg *c, const yaml_event_t *ev)
 {
     node *n = node_new(c, NODE_SCALAR, ev);
-    if (!n || !scalar_text(c, n, ev, at_key(c)) ||
-        !anchor_add(c, (const char *)ev->data.scalar.anchor, n)) {
+    if (!n || !scalar_text(c, n, ev, at_key(c))) {
         fail(c, n, "out of memory");
         return false;
     }
-    return attach(c, n);
+    return anchor_add(c, (const char *)ev->data.scalar.anchor, n) && attach(c, n);
 }
 
 static bool on_start(cfg *c, const yaml_event_t *ev, node_kind kind)
@@ -516,10 +563,7 @@ static bool on_end(cfg *c)
     bool ok = n->weight <= MAX_WEIGHT;
     if (!ok) fail(c, n, "the document expands to more than %d nodes", MAX_WEIGHT);
     /* Registered only now, so that a collection cannot contain an alias of itself. */
-    if (ok && name && !anchor_add(c, name, n)) {
-        fail(c, n, "out of memory");
-        ok = false;
-    }
+    if (ok && name) ok = anchor_add(c, name, n);
     free(name);
     return ok;
 }
@@ -1740,6 +1784,7 @@ int otelc__config_file_parse(const char *name, const char *text, size_t len,
     for (size_t i = 0; i < n; i++) free(specs[i].headers);
     for (size_t i = 0; i < c.depth; i++) free(c.stack_anchor[i]);
     tree_free(&c);
+    messages_flush(&c);
     if (errors(&c) || out->disabled) free_objects(out);
     return errors(&c) ? OTELC_ERR_CONFIG : OTELC_OK;
 }

@@ -4,12 +4,19 @@
  * typing, every validation message, disabled, and nothing started on an
  * invalid file.
  */
+#define _GNU_SOURCE /* strcasestr */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -500,44 +507,40 @@ static void test_errors_tracer_provider(void **state)
         "      ratio: 1.5\n"
         "  limits:\n"
         "    event_count_limit: many\n",
-        "otel.yaml:5: tracer_provider.processors[0].batch.schedule_delay: expected an integer from "
-        "0 "
-        "to 4294967295, got -1\n"
-        "otel.yaml:7: tracer_provider.processors[0].batch.max_export_batch_size: expected at most "
-        "max_queue_size (10), got 20\n"
-        "otel.yaml:10: tracer_provider.processors[0].batch.exporter.otlp_http.endpoint: expected "
-        "an "
-        "http:// or https:// URL, got localhost:4318\n"
+        "otel.yaml:5: tracer_provider.processors[0].batch.schedule_delay: "
+        "expected an integer from 0 to 4294967295, got -1\n"
+        "otel.yaml:7: tracer_provider.processors[0].batch.max_export_batch_size: "
+        "expected at most max_queue_size (10), got 20\n"
+        "otel.yaml:10: tracer_provider.processors[0].batch.exporter.otlp_http.endpoint: "
+        "expected an http:// or https:// URL, got localhost:4318\n"
+        "otel.yaml:11: tracer_provider.processors[0].batch.exporter.otlp_http.compression: "
+        "expected gzip or none, got zstd\n"
+        "otel.yaml:12: tracer_provider.processors[0].batch.exporter.otlp_http.encoding: "
+        "expected protobuf or json, got xml\n"
+        "otel.yaml:13: tracer_provider.processors[0].batch.exporter.otlp_http.timeout: "
+        "expected an integer from 0 to 4294967295, got 1.5\n"
         "otel.yaml:14: tracer_provider.processors[0].batch.exporter.otlp_http.tls.ca_file: "
-        "expected "
-        "an absolute path, got certs/ca.pem\n"
-        "otel.yaml:14: tracer_provider.processors[0].batch.exporter.otlp_http.tls: key_file and "
-        "cert_file must be given together\n"
+        "expected an absolute path, got certs/ca.pem\n"
+        "otel.yaml:14: tracer_provider.processors[0].batch.exporter.otlp_http.tls: "
+        "key_file and cert_file must be given together\n"
         "otel.yaml:16: tracer_provider.processors[0].batch.exporter.otlp_http.headers[0].name: "
         "expected an HTTP header name, got \"bad name\"\n"
         "otel.yaml:17: tracer_provider.processors[0].batch.exporter.otlp_http.headers[1].name: "
         "required key is missing\n"
         "otel.yaml:18: tracer_provider.processors[0].batch.exporter.otlp_http.headers_list: "
         "expected name=value pairs separated by commas, got novalue\n"
-        "otel.yaml:11: tracer_provider.processors[0].batch.exporter.otlp_http.compression: "
-        "expected gzip or none, got zstd\n"
-        "otel.yaml:13: tracer_provider.processors[0].batch.exporter.otlp_http.timeout: expected an "
-        "integer from 0 to 4294967295, got 1.5\n"
-        "otel.yaml:12: tracer_provider.processors[0].batch.exporter.otlp_http.encoding: expected "
-        "protobuf or json, got xml\n"
-        "otel.yaml:21: tracer_provider.processors[1].simple.exporter: unsupported exporter "
-        "\"jaeger\"; expected otlp_http, otlp_grpc, zipkin, console, file or "
-        "otlp_file/development\n"
+        "otel.yaml:21: tracer_provider.processors[1].simple.exporter: "
+        "unsupported exporter \"jaeger\"; expected otlp_http, otlp_grpc, zipkin, console, file "
+        "or otlp_file/development\n"
         "otel.yaml:22: tracer_provider.processors[2].simple.exporter: required key is missing\n"
-        "otel.yaml:23: tracer_provider.processors[3]: expected a mapping with exactly one "
-        "processor, "
-        "got 2 keys\n"
-        "otel.yaml:25: tracer_provider.processors[4]: unsupported processor \"custom\"; expected "
-        "batch or simple\n"
-        "otel.yaml:30: tracer_provider.limits.event_count_limit: expected an integer from 0 to "
-        "4294967295, got many\n"
-        "otel.yaml:28: tracer_provider.sampler.trace_id_ratio_based.ratio: expected a number "
-        "between 0 and 1, got 1.5\n");
+        "otel.yaml:23: tracer_provider.processors[3]: "
+        "expected a mapping with exactly one processor, got 2 keys\n"
+        "otel.yaml:25: tracer_provider.processors[4]: "
+        "unsupported processor \"custom\"; expected batch or simple\n"
+        "otel.yaml:28: tracer_provider.sampler.trace_id_ratio_based.ratio: "
+        "expected a number between 0 and 1, got 1.5\n"
+        "otel.yaml:30: tracer_provider.limits.event_count_limit: "
+        "expected an integer from 0 to 4294967295, got many\n");
 }
 
 static void test_errors_top_level(void **state)
@@ -584,8 +587,6 @@ static void test_errors_resource_and_propagator(void **state)
                   "propagator:\n"
                   "  composite: [{tracecontext: }, {xray: }, ottrace]\n"
                   "  composite_list: \"b3, nope\"\n",
-                  "otel.yaml:10: resource.attributes_list: expected name=value pairs separated "
-                  "by commas, got \"no-equals-sign\"\n"
                   "otel.yaml:4: resource.attributes[0].value: expected an integer, got x\n"
                   "otel.yaml:5: resource.attributes[1].value[1]: expected a number, got two\n"
                   "otel.yaml:6: resource.attributes[2].type: expected one of string, bool, int, "
@@ -594,6 +595,8 @@ static void test_errors_resource_and_propagator(void **state)
                   "otel.yaml:8: resource.attributes[4].name: expected a non-empty string, got "
                   "\"\"\n"
                   "otel.yaml:9: resource.attributes[5].value: expected a string, got a mapping\n"
+                  "otel.yaml:10: resource.attributes_list: expected name=value pairs separated "
+                  "by commas, got \"no-equals-sign\"\n"
                   "otel.yaml:12: propagator.composite[1]: unsupported propagator \"xray\"; "
                   "expected tracecontext, baggage, b3, b3multi, jaeger or none\n"
                   "otel.yaml:12: propagator.composite[2]: unsupported propagator \"ottrace\"; "
@@ -656,6 +659,18 @@ static void test_syntax_and_structure_errors(void **state)
         strcat(bomb, line);
     }
     expect_errors(bomb, "otel.yaml:7: the document expands to more than 100000 nodes\n");
+
+    /* Bounded while parsing as well: a long flat list, and too many anchors. */
+    char *flat = malloc(8 * 120000), *p = flat;
+    assert_non_null(flat);
+    p += sprintf(p, "file_format: \"1.0\"\nx: [1");
+    for (int i = 1; i < 110000; i++) p += sprintf(p, ", 1");
+    strcpy(p, "]\n");
+    expect_errors(flat, "otel.yaml:2: the document expands to more than 100000 nodes\n");
+    p = flat + sprintf(flat, "file_format: \"1.0\"\nx:\n");
+    for (int i = 0; i < 1001; i++) p += sprintf(p, "  - &a%d x\n", i);
+    expect_errors(flat, "otel.yaml:1003: more than 1000 anchors\n");
+    free(flat);
 }
 
 static void test_unknown_keys_warn(void **state)
@@ -672,13 +687,13 @@ static void test_unknown_keys_warn(void **state)
                     "  tracer_configurator/development: {}\n",
                     "otel.yaml:1: file_format: file_format 1.1 is newer than 1.0; keys otelc does "
                     "not know are ignored\n"
-                    "otel.yaml:8: tracer_provider.processors[0].batch.exporter.console.colour: "
-                    "unknown key, ignored\n"
+                    "otel.yaml:2: custom_top: unknown key, ignored\n"
                     "otel.yaml:7: tracer_provider.processors[0].batch.schedul_delay: unknown key, "
                     "ignored\n"
+                    "otel.yaml:8: tracer_provider.processors[0].batch.exporter.console.colour: "
+                    "unknown key, ignored\n"
                     "otel.yaml:9: tracer_provider.tracer_configurator/development: unknown key, "
-                    "ignored\n"
-                    "otel.yaml:2: custom_top: unknown key, ignored\n");
+                    "ignored\n");
 
     otelc_file_config fc;
     const char *text = "file_format: \"1.0\"\n";
@@ -766,6 +781,113 @@ static void test_errors_zipkin_and_file(void **state)
         "otel.yaml:6: tracer_provider.processors[2].simple.exporter.otlp_file/"
         "development.output_stream: expected stdout or a file:// URL with an absolute "
         "path, got \"file://rel/x\"\n");
+}
+
+/* ---- What the OTLP/HTTP exporter sends ------------------------------------------------ */
+
+/* A loopback HTTP receiver for one request; keeps the request head. */
+typedef struct receiver {
+    int fd;
+    int port;
+    pthread_t thread;
+    char head[4096];
+} receiver;
+
+/* The request's Content-Length once its head is complete, else -1. */
+static long body_length(const char *buf)
+{
+    const char *h = strcasestr(buf, "\r\ncontent-length:");
+    return strstr(buf, "\r\n\r\n") && h ? strtol(h + 17, NULL, 10) : -1;
+}
+
+static void *receive_one(void *arg)
+{
+    static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    static char buf[1 << 16];
+    receiver *rv = arg;
+    int c = accept(rv->fd, NULL, NULL);
+    struct timeval limit = {.tv_sec = 10};
+    if (c >= 0) setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+    size_t n = 0;
+    bool continued = false;
+    while (c >= 0 && n < sizeof buf - 1) {
+        ssize_t r = read(c, buf + n, sizeof buf - 1 - n);
+        if (r <= 0) break;
+        buf[n += (size_t)r] = '\0';
+        char *end = strstr(buf, "\r\n\r\n");
+        long len = body_length(buf);
+        if (end && !continued && strcasestr(buf, "100-continue")) {
+            continued = write(c, "HTTP/1.1 100 Continue\r\n\r\n", 25) == 25;
+        }
+        if (end && len >= 0 && n >= (size_t)(end - buf) + 4 + (size_t)len) {
+            snprintf(rv->head, sizeof rv->head, "%.*s", (int)(end - buf), buf);
+            break;
+        }
+    }
+    if (c >= 0 && write(c, ok, sizeof ok - 1) < 0) rv->head[0] = '\0';
+    if (c >= 0) close(c);
+    return NULL;
+}
+
+static void receiver_start(receiver *rv)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    memset(rv, 0, sizeof *rv);
+    rv->fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(rv->fd >= 0);
+    assert_int_equal(bind(rv->fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(rv->fd, 4), 0);
+    /* accept() and read() give up rather than hang the test if nothing comes. */
+    struct timeval limit = {.tv_sec = 10};
+    assert_int_equal(setsockopt(rv->fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit), 0);
+    assert_int_equal(getsockname(rv->fd, (struct sockaddr *)&a, &len), 0);
+    rv->port = ntohs(a.sin_port);
+    assert_int_equal(pthread_create(&rv->thread, NULL, receive_one, rv), 0);
+}
+
+/* Headers from headers and headers_list, the encoding and compression reach the wire. */
+static void test_otlp_http_request(void **state)
+{
+    (void)state;
+    otelc_exporter *probe = otelc_otlp_exporter_new(&(otelc_otlp_exporter_options){0});
+    if (!probe) skip(); /* a build without libcurl */
+    otelc_exporter_free(probe);
+
+    receiver rv;
+    receiver_start(&rv);
+    char text[1024];
+    snprintf(text, sizeof text,
+             "file_format: \"1.0\"\n"
+             "tracer_provider:\n"
+             "  processors:\n"
+             "    - simple:\n"
+             "        exporter:\n"
+             "          otlp_http:\n"
+             "            endpoint: http://127.0.0.1:%d/custom/path\n"
+             "            encoding: json\n"
+             "            compression: gzip\n"
+             "            headers:\n"
+             "              - {name: Api-Key, value: \"s3cret, 100%%\"}\n"
+             "              - {name: x-dropped, value: }\n"
+             "            headers_list: \"api-key=from-list, x-tenant = acme\"\n",
+             rv.port);
+    setenv("OTEL_CONFIG_FILE", write_file("otlp.yaml", text), 1);
+    otelc_provider *p = NULL;
+    assert_int_equal(otelc_provider_new(NULL, &p), OTELC_OK);
+    otelc_tracer *t = otelc_provider_tracer(p, "test", NULL, NULL);
+    otelc_span_end(otelc_span_start(t, "sent", OTELC_SPAN_INTERNAL));
+    otelc_provider_free(p);
+    pthread_join(rv.thread, NULL);
+    close(rv.fd);
+
+    assert_non_null(strstr(rv.head, "POST /custom/path HTTP/1.1\r\n"));
+    assert_non_null(strcasestr(rv.head, "\r\nContent-Type: application/json"));
+    assert_non_null(strcasestr(rv.head, "\r\nContent-Encoding: gzip"));
+    assert_non_null(strcasestr(rv.head, "\r\nApi-Key: s3cret, 100%\r\n"));
+    assert_non_null(strcasestr(rv.head, "\r\nx-tenant: acme\r\n"));
+    assert_null(strcasestr(rv.head, "from-list"));
+    assert_null(strcasestr(rv.head, "x-dropped"));
 }
 
 /* ---- disabled, and invalid files through the provider --------------------------------------- */
@@ -893,6 +1015,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unknown_keys_warn, setup, teardown),
         cmocka_unit_test_setup_teardown(test_aliases_and_older_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_file_exporter_receives_spans, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_otlp_http_request, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors_zipkin_and_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_disabled, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_file_starts_nothing, setup, teardown),
