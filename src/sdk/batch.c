@@ -44,7 +44,7 @@
 #define DEFAULT_BATCH   512
 #define DEFAULT_TIMEOUT 30000
 #define MAX_CHUNK       64
-#define MAX_RING_SLOTS  16384
+#define MAX_RING_SLOTS  65536 /* one thread may fill the whole queue */
 
 struct batch;
 
@@ -73,6 +73,7 @@ struct batch {
     otelc_exporter *exp;
     otelc_processor *wrap; /* the handle: its stats pointer is set later */
     pthread_key_t key;
+    uint64_t id; /* never reused, so a thread's cached ring cannot outlive its batch */
     _Atomic uint32_t gen;
     _Atomic bool stop;
     uint32_t chunk;
@@ -316,13 +317,29 @@ static bool ring_full(struct ring *r, uint32_t h)
     return h - r->tail_seen > r->mask;
 }
 
+/*
+ * The ring this thread used last, so the common case (one batch processor)
+ * skips pthread_getspecific on every span.
+ */
+static __thread uint64_t last_batch_id;
+static __thread struct ring *last_ring;
+
+static struct ring *thread_ring(struct batch *b)
+{
+    struct ring *r = last_batch_id == b->id ? last_ring : pthread_getspecific(b->key);
+    if (OTELC_UNLIKELY(!r || r->gen != atomic_load_explicit(&b->gen, memory_order_relaxed))) {
+        if (!(r = ring_attach(b))) return NULL;
+    }
+    last_batch_id = b->id;
+    last_ring = r;
+    return r;
+}
+
 /* Queue sd on this thread's ring; false when there is no room for it. */
 static bool enqueue(struct batch *b, const otelc_span_data *sd)
 {
-    struct ring *r = pthread_getspecific(b->key);
-    if (OTELC_UNLIKELY(!r || r->gen != atomic_load_explicit(&b->gen, memory_order_relaxed))) {
-        if (!(r = ring_attach(b))) return false;
-    }
+    struct ring *r = thread_ring(b);
+    if (OTELC_UNLIKELY(!r)) return false;
     if (OTELC_UNLIKELY(r->credits == 0) && !credits_refill(b, r)) return false;
     uint32_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
     if (OTELC_UNLIKELY(ring_full(r, h))) return false;
@@ -515,6 +532,8 @@ static struct batch *batch_alloc(otelc_exporter *exp, const otelc_batch_options 
     struct batch *b;
     if (posix_memalign((void **)&b, 64, sizeof(*b)) != 0) return NULL;
     memset(b, 0, sizeof(*b));
+    static _Atomic uint64_t next_id = 1;
+    b->id = atomic_fetch_add(&next_id, 1);
     resolve_options(&b->opt, opts);
     size_queue(b);
     b->pending = calloc(b->opt.max_export_batch_size, sizeof(*b->pending));

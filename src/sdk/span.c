@@ -100,7 +100,7 @@ static otelc_attr *attr_slot(struct otelc_span *s, const char *key, size_t key_l
 {
     otelc_attr *attrs = (otelc_attr *)s->data.attrs;
     for (uint32_t i = 0; i < s->data.attr_count; i++)
-        if (strcmp(attrs[i].key, key) == 0) return &attrs[i];
+        if (attrs[i].key[0] == key[0] && strcmp(attrs[i].key, key) == 0) return &attrs[i];
     if (s->data.attr_count >= limits_of(s)->attribute_count) {
         s->data.dropped_attr_count++;
         return NULL;
@@ -146,18 +146,21 @@ void otelc_span_set_str(otelc_span *span, const char *key, const char *value)
 
 void otelc_span_set_bool(otelc_span *span, const char *key, bool value)
 {
+    if (!writable(span)) return;
     otelc_attr a = {key, {.type = OTELC_VALUE_BOOL, .u.b = value}};
     otelc_span_set_attr(span, &a);
 }
 
 void otelc_span_set_int(otelc_span *span, const char *key, int64_t value)
 {
+    if (!writable(span)) return;
     otelc_attr a = {key, {.type = OTELC_VALUE_INT, .u.i = value}};
     otelc_span_set_attr(span, &a);
 }
 
 void otelc_span_set_double(otelc_span *span, const char *key, double value)
 {
+    if (!writable(span)) return;
     otelc_attr a = {key, {.type = OTELC_VALUE_DOUBLE, .u.d = value}};
     otelc_span_set_attr(span, &a);
 }
@@ -446,6 +449,8 @@ otelc_span *otelc_span_start_with(otelc_tracer *tracer, const char *name,
 
 otelc_span *otelc_span_start(otelc_tracer *tracer, const char *name, otelc_span_kind kind)
 {
+    /* Tracing off: answer before building anything. */
+    if (OTELC_UNLIKELY(!tracer || !tracer->provider)) return &noop_span;
     otelc_span_options o = {.kind = kind};
     return otelc_span_start_with(tracer, name, &o);
 }

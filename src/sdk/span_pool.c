@@ -2,9 +2,10 @@
  * span_pool.c - recycled span memory.
  *
  * Spans are the one allocation on the hot path, so they are recycled: each
- * thread keeps a small cache, refilled from (and spilled to) a shared stack
- * in groups, so the shared lock is taken once per SPAN_BATCH spans rather than
- * per span. Spans are usually started on application threads and freed on
+ * thread keeps a cache, refilled from (and spilled to) a shared stack in
+ * groups, so the shared lock is taken once per SPAN_BATCH spans rather than
+ * per span (with two busy threads a smaller group made this lock the main
+ * source of futex waits). Spans are usually started on application threads and freed on
  * the export worker; the worker spills to the shared stack, the application
  * threads refill from it. The shared stack is capped so that a burst does not
  * pin memory for ever.
@@ -14,7 +15,7 @@
 
 #include "internal.h"
 
-#define SPAN_BATCH     32
+#define SPAN_BATCH     256
 #define CACHE_MAX      (2 * SPAN_BATCH)
 #define SHARED_MAX     (64 * 1024)
 
