@@ -95,6 +95,9 @@ struct otelc_span *otelc__span_alloc(void);
 /* Give a span back to the pool (frees its arena chunks). */
 void otelc__span_free(struct otelc_span *span);
 
+/* Let the pool keep delta more (or, negative, fewer) idle spans: a batch queue's capacity. */
+void otelc__span_pool_reserve(long delta);
+
 /* Span from its data view (data is the first member). */
 static inline struct otelc_span *otelc__span_of(const otelc_span_data *sd)
 {

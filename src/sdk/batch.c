@@ -454,6 +454,7 @@ static void batch_destroy(void *self)
     if (running) pthread_join(b->thread, NULL);
     pthread_key_delete(b->key);
     release_queued(b);
+    otelc__span_pool_reserve(-(long)b->opt.max_queue_size);
     otelc_exporter_free(b->exp);
     pthread_cond_destroy(&b->wake);
     pthread_cond_destroy(&b->done);
@@ -542,6 +543,7 @@ static struct batch *batch_alloc(otelc_exporter *exp, const otelc_batch_options 
         free(b);
         return NULL;
     }
+    otelc__span_pool_reserve((long)b->opt.max_queue_size);
     b->exp = exp;
     atomic_init(&b->credits, b->opt.max_queue_size);
     pthread_mutex_init(&b->lock, NULL);

@@ -17,7 +17,25 @@
 
 #define SPAN_BATCH     256
 #define CACHE_MAX      (2 * SPAN_BATCH)
-#define SHARED_MAX     (64 * 1024)
+#define SHARED_BASE    4096
+
+/*
+ * Spans kept on the shared stack beyond SHARED_BASE: the queue capacity of
+ * every live batch processor. Spans queued for export come back here, and
+ * freeing them only to malloc them again on the next burst would put malloc
+ * on the hot path; keeping more than the queues can hold would pin memory.
+ */
+static _Atomic size_t shared_reserved;
+
+void otelc__span_pool_reserve(long delta)
+{
+    atomic_fetch_add(&shared_reserved, (size_t)delta);
+}
+
+static size_t shared_max(void)
+{
+    return SHARED_BASE + atomic_load_explicit(&shared_reserved, memory_order_relaxed);
+}
 
 static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct otelc_span *shared_head;
@@ -41,7 +59,7 @@ static void cache_destroy(void *arg)
         struct otelc_span *s = c->head;
         c->head = s->next;
         pthread_mutex_lock(&shared_lock);
-        if (shared_count < SHARED_MAX) {
+        if (shared_count < shared_max()) {
             s->next = shared_head;
             shared_head = s;
             shared_count++;
@@ -105,7 +123,7 @@ static void cache_spill(void)
         struct otelc_span *s = cache.head;
         cache.head = s->next;
         cache.count--;
-        if (shared_count < SHARED_MAX) {
+        if (shared_count < shared_max()) {
             s->next = shared_head;
             shared_head = s;
             shared_count++;
