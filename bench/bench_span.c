@@ -37,6 +37,7 @@
 #define BENCH_HAVE_CALLGRIND 0
 #endif
 
+#include "bench_core.h"
 #include "internal.h"
 
 /* ---- Allocation counting ------------------------------------------------- */
@@ -166,59 +167,17 @@ static void print_json(const char *mode)
 
 /* ---- The measured work ----------------------------------------------------- */
 
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* One span as instrumented code typically makes it: start, three attributes, end. */
-static void __attribute__((noinline)) make_spans(otelc_tracer *tracer, uint64_t n)
-{
-    for (uint64_t i = 0; i < n; i++) {
-        otelc_span *s = otelc_span_start(tracer, "bench-span", OTELC_SPAN_INTERNAL);
-        otelc_span_set_str(s, "http.method", "GET");
-        otelc_span_set_int(s, "http.status_code", 200);
-        otelc_span_set_double(s, "load.ratio", 0.25);
-        otelc_span_end(s);
-    }
-}
-
-static otelc_export_result discard_export(void *self, const otelc_span_data *const *spans,
-                                          size_t count)
-{
-    (void)self;
-    (void)spans;
-    (void)count;
-    return OTELC_EXPORT_SUCCESS;
-}
-
-static const otelc_exporter_ops discard_ops = {.export_spans = discard_export};
-
 struct pipeline {
     otelc_provider *provider;
     otelc_tracer *tracer;
 };
 
-/* A provider with one batch processor feeding the discarding exporter. */
+/* The shared pipeline: a batch processor (queue 65536, batch 8192) feeding a discarding exporter.
+ */
 static void pipeline_open(struct pipeline *pl, bool sampled)
 {
-    otelc_batch_options bo = {
-        .max_queue_size = 65536,
-        .schedule_delay_ms = 1000,
-        .max_export_batch_size = 8192,
-        .export_timeout_ms = 30000,
-    };
-    otelc_processor *proc = otelc_batch_processor_new(otelc_exporter_new(&discard_ops, NULL), &bo);
-    otelc_processor *procs[1] = {proc};
-    otelc_provider_options po = {
-        .no_env = true,
-        .sampler = sampled ? otelc_sampler_always_on() : otelc_sampler_always_off(),
-        .processors = procs,
-        .processor_count = 1,
-    };
-    if (!proc || otelc_provider_new(&po, &pl->provider) != OTELC_OK) {
+    pl->provider = bench_pipeline_new(sampled);
+    if (!pl->provider) {
         fprintf(stderr, "bench_span: cannot create the provider\n");
         exit(1);
     }
@@ -303,9 +262,9 @@ static struct timing timed_rounds(void (*work)(otelc_tracer *, uint64_t), otelc_
     double per_span[MAX_ROUNDS];
     for (int i = 0; i < rounds + 1; i++) {
         pthread_barrier_wait(&barrier);
-        uint64_t t0 = mono_ns();
+        uint64_t t0 = bench_mono_ns();
         pthread_barrier_wait(&barrier);
-        uint64_t t1 = mono_ns();
+        uint64_t t1 = bench_mono_ns();
         if (i > 0) per_span[i - 1] = (double)(t1 - t0) / (double)spans;
     }
     for (int i = 0; i < threads; i++) pthread_join(tids[i], NULL);
@@ -357,7 +316,7 @@ static void run_pipeline(const struct options *o, bool sampled, int only_threads
         if (only_threads && threads != only_threads) continue;
         struct pipeline pl;
         pipeline_open(&pl, sampled);
-        struct timing t = timed_rounds(make_spans, pl.tracer, threads, o->spans, o->rounds);
+        struct timing t = timed_rounds(bench_make_spans, pl.tracer, threads, o->spans, o->rounds);
         otelc_stats st;
         pipeline_close(&pl, &st);
         report_timing(prefix, threads, t, threads == 1 ? target : NULL);
@@ -388,7 +347,7 @@ static void run_disabled(const struct options *o)
 {
     /* No provider is installed: this is the no-op tracer. */
     otelc_tracer *tracer = otelc_tracer_get("otelc.bench", "1.0.0");
-    struct timing t = timed_rounds(make_spans, tracer, 1, o->spans * 10, o->rounds);
+    struct timing t = timed_rounds(bench_make_spans, tracer, 1, o->spans * 10, o->rounds);
     report_timing("disabled", 1, t, "<= 3 ns");
 }
 
@@ -407,12 +366,12 @@ static void run_mallocs(const struct options *o)
 {
     struct pipeline pl;
     pipeline_open(&pl, true);
-    make_spans(pl.tracer, o->spans); /* warm-up: pool, rings, worker, clock */
+    bench_make_spans(pl.tracer, o->spans); /* warm-up: pool, rings, worker, clock */
     otelc_provider_force_flush(pl.provider, 30000);
 
     uint64_t thread0 = allocs_thread;
     uint64_t process0 = atomic_load(&allocs_process);
-    make_spans(pl.tracer, o->spans);
+    bench_make_spans(pl.tracer, o->spans);
     uint64_t thread1 = allocs_thread;
     otelc_provider_force_flush(pl.provider, 30000);
     uint64_t process1 = atomic_load(&allocs_process);
@@ -442,7 +401,7 @@ static void make_spans_flushed(const struct pipeline *pl, uint64_t n)
 {
     const uint64_t chunk = 8192; /* max_export_batch_size */
     for (uint64_t done = 0; done < n; done += chunk) {
-        make_spans(pl->tracer, n - done < chunk ? n - done : chunk);
+        bench_make_spans(pl->tracer, n - done < chunk ? n - done : chunk);
         if (pl->provider) otelc_provider_force_flush(pl->provider, 30000);
     }
 }
