@@ -7,6 +7,8 @@
 # Environment: BENCH_ROUNDS (default 7) and BENCH_SPANS (spans per thread per
 # round, default 1000000) scale the timed runs; BENCH_JSON=1 adds the JSON
 # output of each run; CALLGRIND_SPANS (default 100000) is N for callgrind.
+# bench/run_export.sh and bench/run_http.sh document their own variables
+# (DOWN_SECONDS, EXPORT_REPEAT, HTTP_ROUNDS, ...).
 set -eu
 
 build=${1:-build/bench}
@@ -41,6 +43,11 @@ for mode in machine sampled unsampled disabled mallocs memory; do
     # shellcheck disable=SC2086
     "$bin" "$mode" --rounds "$rounds" --spans "$spans" $json
 done
+
+# End-to-end export to a loopback receiver, backend down, and the
+# libmicrohttpd server under wrk: each script says what it skips and why.
+sh "$(dirname "$0")/run_export.sh" "$build"
+sh "$(dirname "$0")/run_http.sh" "$build"
 
 echo
 echo "== instructions per span (callgrind, N = $cg_spans, after a 100000-span warm-up)"

@@ -29,6 +29,7 @@ int cli_span(int argc, char **argv);
 int cli_run(int argc, char **argv);
 int cli_junit(int argc, char **argv);
 int cli_bench(int argc, char **argv);
+int cli_serve(int argc, char **argv); /* serve.c; unavailable without libmicrohttpd/libcurl */
 
 /*
  * Start the SDK for one CLI invocation: configuration from the OTEL_*
@@ -48,5 +49,38 @@ void cli_sdk_finish(void);
 
 /* Print "otelc: <message>" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- Additions for exec and span (common.c) ------------------------------ */
+
+/*
+ * True when cli_sdk_start() configured at least one exporter: spans go
+ * somewhere. exec leaves its child's environment untouched otherwise.
+ */
+bool cli_sdk_active(void);
+
+/* The export timeout in effect (OTELC_CLI_EXPORT_TIMEOUT), in milliseconds. */
+uint32_t cli_export_timeout_ms(void);
+
+/* "internal", "server", "client", "producer" or "consumer" (any case). */
+bool cli_parse_kind(const char *s, otelc_span_kind *out);
+
+/* A duration such as 500ms, 30s, 5m, 2h (no unit: seconds) in milliseconds. */
+bool cli_parse_duration(const char *s, uint64_t *ms);
+
+/*
+ * Split "key=value" at the first '='. false (after cli_error) when the key
+ * is empty or there is no '='. *key is malloc'd; *value points into kv.
+ */
+bool cli_split_attr(const char *kv, char **key, const char **value);
+
+/* Unix time now in nanoseconds. */
+uint64_t cli_now_ns(void);
+
+/*
+ * Remember otelc's own command line (main calls it first). cli_sdk_start()
+ * records it, redacted, as the resource's process.command_args: the raw
+ * one holds the wrapped command's secrets.
+ */
+void cli_set_command_line(int argc, char **argv);
 
 #endif

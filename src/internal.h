@@ -12,6 +12,7 @@
  *   sdk/sampler.c     samplers
  *   sdk/resource.c    resource detection and merge
  *   sdk/log.c         rate-limited diagnostics
+ *   sdk/redact_args.c secrets out of recorded command lines
  *   sdk/processor.c   processor/exporter wrappers, simple processor
  *   sdk/batch.c       batch processor
  *   api/context.c     contexts, per-thread current-context stack, scopes
@@ -306,6 +307,18 @@ bool otelc__parse_double(const char *s, double *out);
 
 /* The rate-limiting sampler's decision at an explicit time (tests). */
 bool otelc__rate_limiter_admit_at(otelc_sampler *s, uint64_t now_ns);
+
+/* ---- Secrets in command lines (sdk/redact_args.c) ------------------------ */
+
+#define OTELC_REDACTED "REDACTED"
+
+/*
+ * Copies of args[0..n) with secrets (--password X, token=..., credentials in
+ * URLs) replaced by OTELC_REDACTED. NULL when memory ran out. Free with
+ * otelc__redact_args_free().
+ */
+char **otelc__redact_args(char *const *args, size_t n);
+void otelc__redact_args_free(char **args, size_t n);
 
 /* ---- Diagnostics (sdk/log.c) ----------------------------------------------- */
 

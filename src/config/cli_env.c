@@ -66,11 +66,19 @@ uint32_t otelc__export_timeout_capped(uint32_t ms)
 
 bool otelc__trace_startup_from_env(void)
 {
+    static atomic_bool warned;
     const char *v = otelc__env("OTELC_TRACE_STARTUP");
+    bool on;
+    if (!v) return false;
     /* Shell users write 1 and 0; the OTEL_* convention is true and false. */
-    if (v && strcmp(v, "1") == 0) return true;
-    if (v && strcmp(v, "0") == 0) return false;
-    return otelc__env_bool("OTELC_TRACE_STARTUP", false);
+    if (strcmp(v, "1") == 0 || strcmp(v, "0") == 0) return v[0] == '1';
+    if (otelc__parse_bool(v, &on)) return on;
+    if (!atomic_exchange(&warned, true))
+        otelc__log(OTELC_LOG_WARN,
+                   "OTELC_TRACE_STARTUP=\"%.100s\" is invalid (expected 1, 0, true or false); "
+                   "ignored",
+                   v);
+    return false;
 }
 
 bool otelc__span_dir_from_env(char *out, size_t size)

@@ -16,6 +16,7 @@
 
 #include "config/config_file.h"
 #include "internal.h"
+#include "sdk/startup.h"
 
 #define DEFAULT_SHUTDOWN_TIMEOUT_MS 30000
 
@@ -173,6 +174,7 @@ int otelc_provider_new(const otelc_provider_options *opts, otelc_provider **out)
 {
     static const otelc_provider_options none;
     const otelc_provider_options *o = opts ? opts : &none;
+    uint64_t began = otelc__startup_clock(); /* for OTELC_TRACE_STARTUP's trace */
     if (!out || o->processor_count > OTELC_MAX_PROCESSORS) {
         free_options(o);
         return OTELC_ERR_INVALID_ARG;
@@ -217,6 +219,7 @@ int otelc_provider_new(const otelc_provider_options *opts, otelc_provider **out)
         size_t n = otelc__processors_from_env(procs, OTELC_MAX_PROCESSORS);
         for (size_t i = 0; i < n; i++) adopt_processor(p, procs[i]);
     }
+    if (!o->no_env) otelc__startup_trace(p, began);
     *out = p;
     return OTELC_OK;
 }

@@ -344,8 +344,11 @@ static bool put_command_args(otelc_resource *r)
             args[k++] = buf + i;
         }
         if (len && buf[len - 1] != '\0') buf[len - 1] = '\0';
-        otelc_value v = {.type = OTELC_VALUE_STRING_ARRAY, .u.array = {args, count}};
+        /* A program's own flags often carry secrets: never export them as given. */
+        char **safe = otelc__redact_args((char *const *)args, count);
+        otelc_value v = {.type = OTELC_VALUE_STRING_ARRAY, .u.array = {safe, safe ? count : 0}};
         ok = resource_put(r, "process.command_args", &v);
+        otelc__redact_args_free(safe, count);
     }
     free(args);
     free(buf);

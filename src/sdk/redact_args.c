@@ -1,5 +1,6 @@
 /*
- * redact.c - secrets out of recorded command lines (see redact.h).
+ * redact_args.c - secrets out of recorded command lines: the resource's
+ * process.command_args and the spans `otelc exec` and `otelc run` record.
  *
  * One left-to-right scan per argument copies the text and, at each '=' or
  * ':' preceded by a secret-looking key, at each "://" with credentials and
@@ -7,8 +8,7 @@
  * value. The rules err on the side of hiding: a false positive costs a
  * less useful attribute, a false negative leaks a credential.
  */
-#include "redact.h"
-
+#include "internal.h"
 #include "otelc/instrument/redact.h"
 
 #include <ctype.h>
@@ -76,8 +76,8 @@ static size_t url_credentials(out *o, const char *s, size_t i)
     if (!at) return start;
     const char *colon = memchr(s + start, ':', at - start);
     /* The user name goes too: it is often a token itself (https://TOKEN@host). */
-    if (colon) put(o, CLI_REDACTED ":", sizeof CLI_REDACTED);
-    put(o, CLI_REDACTED "@", sizeof CLI_REDACTED);
+    if (colon) put(o, OTELC_REDACTED ":", sizeof OTELC_REDACTED);
+    put(o, OTELC_REDACTED "@", sizeof OTELC_REDACTED);
     return at + 1;
 }
 
@@ -98,7 +98,7 @@ static size_t secret_value(out *o, const char *s, size_t i)
     while (s[end] && (quote ? s[end] != quote : !value_end(s[end]))) end++;
     if (end == i) return i; /* nothing to hide */
     if (quote) put(o, &quote, 1);
-    put(o, CLI_REDACTED, sizeof CLI_REDACTED - 1);
+    put(o, OTELC_REDACTED, sizeof OTELC_REDACTED - 1);
     if (quote && s[end]) put(o, &quote, 1), end++;
     return end;
 }
@@ -143,20 +143,20 @@ static char *redact(const char *s, bool *hide_next)
     return o.p;
 }
 
-char **cli_redact_args(char *const *argv, size_t n)
+char **otelc__redact_args(char *const *argv, size_t n)
 {
     char **safe = calloc(n + 1, sizeof *safe);
     bool hide_next = false;
     for (size_t i = 0; safe && i < n; i++) {
         if (!(safe[i] = redact(argv[i] ? argv[i] : "", &hide_next))) {
-            cli_redact_free(safe, i);
+            otelc__redact_args_free(safe, i);
             return NULL;
         }
         /* A flag's value may be a whole next argument with spaces in it. */
         if (hide_next && i + 1 < n && argv[i + 1] && strchr(argv[i + 1], ' ')) {
             hide_next = false;
-            if (!(safe[++i] = strdup(CLI_REDACTED))) {
-                cli_redact_free(safe, i);
+            if (!(safe[++i] = strdup(OTELC_REDACTED))) {
+                otelc__redact_args_free(safe, i);
                 return NULL;
             }
         }
@@ -164,7 +164,7 @@ char **cli_redact_args(char *const *argv, size_t n)
     return safe;
 }
 
-void cli_redact_free(char **args, size_t n)
+void otelc__redact_args_free(char **args, size_t n)
 {
     if (!args) return;
     for (size_t i = 0; i < n; i++) free(args[i]);

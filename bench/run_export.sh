@@ -1,0 +1,134 @@
+#!/bin/sh
+# End-to-end export benchmarks (bench/bench_export.c against
+# bench/discard_receiver.c on loopback); bench/run.sh runs this.
+#
+# usage: sh bench/run_export.sh BUILD_DIR
+#
+# Environment: EXPORT_REPEAT (default 3) runs of each throughput figure,
+# reported as medians; EXPORT_SPANS (default 4000000) spans per run;
+# EXPORT_RATE (default 1000000) the paced rate of the zero-drop runs;
+# DOWN_SECONDS (default 60) and UP_SECONDS (default 20) for the steady runs
+# at STEADY_RATE (default 100000) spans/s with the backend down and up.
+set -eu
+
+build=${1:-build/bench}
+bin="$build/bench_export"
+recv="$build/discard_receiver"
+if [ ! -x "$bin" ] || [ ! -x "$recv" ]; then
+    echo "bench_export or discard_receiver not built: skipped"
+    exit 0
+fi
+repeat=${EXPORT_REPEAT:-3}
+spans=${EXPORT_SPANS:-4000000}
+rate=${EXPORT_RATE:-1000000}
+down_s=${DOWN_SECONDS:-60}
+up_s=${UP_SECONDS:-20}
+steady_rate=${STEADY_RATE:-100000}
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/otelc-export.XXXXXX")
+recv_pid=
+# stop_pid PID: SIGTERM, then wait for it (it prints its counters on the way out).
+stop_pid() {
+    kill "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+}
+cleanup() {
+    [ -n "$recv_pid" ] && kill "$recv_pid" 2>/dev/null && wait "$recv_pid" 2>/dev/null
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+"$recv" --port-file "$tmp/port" >"$tmp/receiver.out" &
+recv_pid=$!
+i=0
+while [ ! -s "$tmp/port" ]; do
+    i=$((i + 1))
+    [ $i -le 100 ] || {
+        echo "run_export.sh: discard_receiver did not start" >&2
+        exit 1
+    }
+    sleep 0.05
+done
+port=$(cat "$tmp/port")
+http_url="http://127.0.0.1:$port/v1/traces"
+grpc_url="http://127.0.0.1:$port"
+url_of() {
+    if [ "$1" = grpc ]; then echo "$grpc_url"; else echo "$http_url"; fi
+}
+
+# The median of every figure over the runs collected in a file, with each
+# run's value and the first run's note (column 68 on, as bench_export prints
+# it). Comment lines (#) are passed through once.
+medians() {
+    awk -v runs="$repeat" '
+        /^#/ { if (!seen[$0]++) print; next }
+        NF >= 3 {
+            if (!($1 in n)) { order[++k] = $1; unit[$1] = $3; first[$1] = substr($0, 68) }
+            v[$1, ++n[$1]] = $2
+        }
+        END {
+            for (j = 1; j <= k; j++) {
+                f = order[j]; m = n[f]
+                for (a = 1; a <= m; a++) s[a] = v[f, a]
+                for (a = 1; a <= m; a++)
+                    for (b = a + 1; b <= m; b++)
+                        if (s[b] + 0 < s[a] + 0) { t = s[a]; s[a] = s[b]; s[b] = t }
+                med = m % 2 ? s[(m + 1) / 2] : (s[m / 2] + s[m / 2 + 1]) / 2
+                note = "median of " m ":"
+                for (a = 1; a <= m; a++) note = note " " v[f, a]
+                if (first[f] != "") note = note "; run 1: " first[f]
+                printf "%-40s %14s %-10s %s\n", f, med, unit[f], note
+            }
+        }' "$1"
+}
+
+echo
+echo "== end-to-end export to a discarding loopback receiver (queue 65536, batch 8192)"
+echo "load:      $(cut -d ' ' -f 1-3 /proc/loadavg) (1/5/15 min load average)"
+echo "receiver:  bench/discard_receiver, one epoll thread, 127.0.0.1:$port" \
+    "(HTTP/1.1 and h2c on one port)"
+printf '%-40s %14s %-10s %s\n' figure value unit note
+
+# The receiver's ceiling: one encoded 8192-span batch sent over and over.
+for proto in http/protobuf grpc; do
+    : >"$tmp/flood"
+    r=0
+    while [ $r -lt "$repeat" ]; do
+        "$bin" flood "$proto" "$(url_of "$proto")" --seconds 3 >>"$tmp/flood"
+        r=$((r + 1))
+    done
+    medians "$tmp/flood"
+done
+
+# Unpaced: the exporter's ceiling (drops expected: the producer is faster).
+# Paced at the target rate: the zero-drop figure.
+for mode in max paced; do
+    for proto in http/protobuf grpc http/json; do
+        [ "$mode" = paced ] && [ "$proto" = http/json ] && continue
+        : >"$tmp/run"
+        r=0
+        while [ $r -lt "$repeat" ]; do
+            if [ "$mode" = paced ]; then
+                "$bin" run "$proto" "$(url_of "$proto")" --spans "$spans" --rate "$rate" >>"$tmp/run"
+            else
+                "$bin" run "$proto" "$(url_of "$proto")" --spans "$spans" >>"$tmp/run"
+            fi
+            r=$((r + 1))
+        done
+        medians "$tmp/run"
+    done
+done
+
+echo
+echo "== backend up ($up_s s) and down ($down_s s) at $steady_rate spans/s (one run each)"
+echo "load:      $(cut -d ' ' -f 1-3 /proc/loadavg) (1/5/15 min load average)"
+printf '%-40s %14s %-10s %s\n' figure value unit note
+"$bin" steady "$http_url" --seconds "$up_s" --rate "$steady_rate"
+# The exporter logs each failed export on stderr: expected here, kept out of the table.
+"$bin" steady down --seconds "$down_s" --rate "$steady_rate" 2>"$tmp/down.log"
+echo "# exporter log lines while down: $(wc -l <"$tmp/down.log")"
+
+stop_pid "$recv_pid"
+recv_pid=
+echo "# $(tail -n 1 "$tmp/receiver.out")"

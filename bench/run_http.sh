@@ -1,0 +1,138 @@
+#!/bin/sh
+# libmicrohttpd hello-world under wrk, tracing off against tracing on
+# (bench/bench_http_server.c; the spans go to bench/discard_receiver.c);
+# bench/run.sh runs this. Needs wrk (apt-get install wrk): skipped without.
+#
+# usage: sh bench/run_http.sh BUILD_DIR
+#
+# Environment: HTTP_ROUNDS (default 3) alternating off/on pairs;
+# HTTP_DURATION (default 10s), HTTP_CONNECTIONS (default 32) and
+# HTTP_THREADS (default 1) for wrk. Each wrk run follows a 1 s warm-up run
+# on the same server. Reported: the median requests/s and latency
+# percentiles of each mode, and on/off ratios.
+set -eu
+
+build=${1:-build/bench}
+srv="$build/bench_http_server"
+recv="$build/discard_receiver"
+if ! command -v wrk >/dev/null 2>&1; then
+    echo "wrk not installed (apt-get install wrk): HTTP server benchmark skipped"
+    exit 0
+fi
+if [ ! -x "$srv" ] || [ ! -x "$recv" ]; then
+    echo "bench_http_server (needs libmicrohttpd) or discard_receiver not built: skipped"
+    exit 0
+fi
+rounds=${HTTP_ROUNDS:-3}
+duration=${HTTP_DURATION:-10s}
+conns=${HTTP_CONNECTIONS:-32}
+threads=${HTTP_THREADS:-1}
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/otelc-http.XXXXXX")
+recv_pid=
+srv_pid=
+# stop_pid PID: SIGTERM, then wait for it (it prints its counters on the way out).
+stop_pid() {
+    kill "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+}
+cleanup() {
+    [ -n "$srv_pid" ] && kill "$srv_pid" 2>/dev/null && wait "$srv_pid" 2>/dev/null
+    [ -n "$recv_pid" ] && kill "$recv_pid" 2>/dev/null && wait "$recv_pid" 2>/dev/null
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# wait_port FILE: until the program writing FILE has written its port.
+wait_port() {
+    i=0
+    while [ ! -s "$1" ]; do
+        i=$((i + 1))
+        [ $i -le 100 ] || {
+            echo "run_http.sh: no port in $1" >&2
+            exit 1
+        }
+        sleep 0.05
+    done
+    cat "$1"
+}
+
+"$recv" --port-file "$tmp/recv.port" >"$tmp/receiver.out" &
+recv_pid=$!
+endpoint="http://127.0.0.1:$(wait_port "$tmp/recv.port")/v1/traces"
+
+# wrk's latency in microseconds ("812.00us", "1.37ms", "1.02s").
+to_us() {
+    awk -v x="$1" 'BEGIN {
+        u = x; sub(/^[0-9.]+/, "", u); v = x + 0
+        if (u == "ms") v *= 1000; else if (u == "s") v *= 1000000
+        printf "%.0f\n", v }'
+}
+
+echo
+echo "== libmicrohttpd hello world under wrk: tracing off vs on"
+echo "load:      $(cut -d ' ' -f 1-3 /proc/loadavg) (1/5/15 min load average at start)"
+echo "wrk:       -t$threads -c$conns -d$duration --latency, $rounds rounds of off then on," \
+    "1 s warm-up before each"
+echo "on:        otelc_mhd wrapper, always_on, batch 2048/512, OTLP/HTTP protobuf to the discard receiver"
+
+r=0
+while [ $r -lt "$rounds" ]; do
+    r=$((r + 1))
+    for mode in off on; do
+        rm -f "$tmp/srv.port"
+        "$srv" --tracing "$mode" --endpoint "$endpoint" --port-file "$tmp/srv.port" \
+            >"$tmp/srv.$mode.$r" &
+        srv_pid=$!
+        url="http://127.0.0.1:$(wait_port "$tmp/srv.port")/"
+        wrk -t"$threads" -c"$conns" -d1s "$url" >/dev/null
+        wrk -t"$threads" -c"$conns" -d"$duration" --latency "$url" >"$tmp/wrk.$mode.$r"
+        stop_pid "$srv_pid"
+        srv_pid=
+        rps=$(awk '/^Requests\/sec:/ { print $2 }' "$tmp/wrk.$mode.$r")
+        p50=$(to_us "$(awk '$1 == "50%" { print $2 }' "$tmp/wrk.$mode.$r")")
+        p99=$(to_us "$(awk '$1 == "99%" { print $2 }' "$tmp/wrk.$mode.$r")")
+        errs=$(awk '/Socket errors|Non-2xx/ { print }' "$tmp/wrk.$mode.$r" | tr -s ' ' | tr '\n' ';')
+        echo "$mode $rps $p50 $p99" >>"$tmp/results"
+        printf '# round %d %-3s %10s req/s  p50 %7s us  p99 %7s us  load %s %s %s\n' "$r" "$mode" \
+            "$rps" "$p50" "$p99" "$(cut -d ' ' -f 1 /proc/loadavg)" \
+            "$(tail -n 1 "$tmp/srv.$mode.$r" | sed -n 's/^bench_http_server: //p')" "$errs"
+    done
+done
+
+printf '%-40s %14s %-10s %s\n' figure value unit note
+awk '
+    function median(mode, col,    m, a, b, t, s) {
+        m = 0
+        for (a = 1; a <= n[mode]; a++) s[++m] = val[mode, a, col]
+        for (a = 1; a <= m; a++)
+            for (b = a + 1; b <= m; b++)
+                if (s[b] + 0 < s[a] + 0) { t = s[a]; s[a] = s[b]; s[b] = t }
+        return m % 2 ? s[(m + 1) / 2] : (s[m / 2] + s[m / 2 + 1]) / 2
+    }
+    function runs(mode, col,    a, out) {
+        out = ""
+        for (a = 1; a <= n[mode]; a++) out = out " " val[mode, a, col]
+        return out
+    }
+    { k = ++n[$1]; val[$1, k, 2] = $2; val[$1, k, 3] = $3; val[$1, k, 4] = $4 }
+    END {
+        for (i = 1; i <= 2; i++) {
+            mode = i == 1 ? "off" : "on"
+            printf "%-40s %14.0f %-10s %s\n", "http." mode ".requests_per_s", median(mode, 2),
+                "req/s", "median of" runs(mode, 2)
+            printf "%-40s %14.0f %-10s %s\n", "http." mode ".p50", median(mode, 3), "us",
+                "median of" runs(mode, 3)
+            printf "%-40s %14.0f %-10s %s\n", "http." mode ".p99", median(mode, 4), "us",
+                "median of" runs(mode, 4)
+        }
+        printf "%-40s %14.3f %-10s %s\n", "http.on_over_off.requests_per_s",
+            median("on", 2) / median("off", 2), "ratio", "medians; target >= 0.97"
+        printf "%-40s %14.3f %-10s %s\n", "http.on_over_off.p99", median("on", 4) / median("off", 4),
+            "ratio", "medians; target <= 1.05"
+    }' "$tmp/results"
+
+stop_pid "$recv_pid"
+recv_pid=
+echo "# $(tail -n 1 "$tmp/receiver.out")"

@@ -1,0 +1,362 @@
+/*
+ * hiredis.c - hiredis wrappers that put each Redis command in a CLIENT span.
+ *
+ * Every command, whether sent with redisCommand or appended for a
+ * pipeline, joins its context's FIFO of open spans; every reply read
+ * through these wrappers ends the oldest one. Formatted commands are first
+ * rendered with redisvFormatCommand so that the sanitizer sees the same
+ * arguments the server will, then sent as they are.
+ */
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "otelc/instrument/db.h"
+#include "otelc/instrument/hiredis.h"
+#include "otelc/otelc.h"
+
+#define MAX_ARGS       64 /* arguments looked at for db.query.text; the rest are cut */
+#define QUERY_TEXT_MAX 1024
+
+typedef struct pending {
+    otelc_span *span;
+    int select_db; /* the index a SELECT asks for, or -1 */
+    struct pending *next;
+} pending;
+
+typedef struct ctx_state {
+    const redisContext *c;
+    int db;
+    pending *head;
+    pending *tail;
+    struct ctx_state *next;
+} ctx_state;
+
+static pthread_mutex_t states_lock = PTHREAD_MUTEX_INITIALIZER;
+static ctx_state *states;
+
+static otelc_tracer *redis_tracer(void)
+{
+    return otelc_tracer_get("otelc.instrument.hiredis", OTELC_VERSION);
+}
+
+/* Call with states_lock held. */
+static ctx_state *state_of(const redisContext *c, bool create)
+{
+    for (ctx_state *s = states; s; s = s->next)
+        if (s->c == c) return s;
+    if (!create) return NULL;
+    ctx_state *s = calloc(1, sizeof(*s));
+    if (!s) return NULL;
+    s->c = c;
+    s->next = states;
+    states = s;
+    return s;
+}
+
+static int current_db(const redisContext *c)
+{
+    pthread_mutex_lock(&states_lock);
+    ctx_state *s = state_of(c, false);
+    int db = s ? s->db : 0;
+    pthread_mutex_unlock(&states_lock);
+    return db;
+}
+
+/* SELECT's index when argv is a well-formed SELECT, else -1. */
+static int select_index(int argc, const char **argv, const size_t *lens)
+{
+    int v = 0;
+    if (argc != 2 || lens[0] != 6 || strncasecmp(argv[0], "SELECT", 6) != 0) return -1;
+    if (lens[1] == 0 || lens[1] > 5) return -1;
+    for (size_t i = 0; i < lens[1]; i++) {
+        if (argv[1][i] < '0' || argv[1][i] > '9') return -1;
+        v = v * 10 + (argv[1][i] - '0');
+    }
+    return v;
+}
+
+static void set_server(otelc_attr *attrs, size_t *n, const redisContext *c)
+{
+    if (c->connection_type == REDIS_CONN_UNIX && c->unix_sock.path) {
+        attrs[(*n)++] = OTELC_ATTR_STR("server.address", c->unix_sock.path);
+        return;
+    }
+    if (c->tcp.host) attrs[(*n)++] = OTELC_ATTR_STR("server.address", c->tcp.host);
+    if (c->tcp.port > 0) attrs[(*n)++] = OTELC_ATTR_INT("server.port", c->tcp.port);
+}
+
+static otelc_span *start_span(const redisContext *c, int argc, const char **argv,
+                              const size_t *lens)
+{
+    char text[QUERY_TEXT_MAX], op[64], ns[16], name[96];
+    otelc_attr attrs[7];
+    size_t n = 0;
+    size_t oplen = argc > 0 ? lens[0] : 0;
+    if (oplen >= sizeof(op)) oplen = sizeof(op) - 1;
+    memcpy(op, argc > 0 ? argv[0] : "", oplen);
+    op[oplen] = '\0';
+    snprintf(ns, sizeof(ns), "%d", current_db(c));
+    otelc_redis_sanitize(argc, argv, lens, text, sizeof(text));
+    attrs[n++] = OTELC_ATTR_STR("db.system.name", "redis");
+    attrs[n++] = OTELC_ATTR_STR("db.namespace", ns);
+    if (op[0]) attrs[n++] = OTELC_ATTR_STR("db.operation.name", op);
+    attrs[n++] = OTELC_ATTR_STR("db.query.text", text);
+    set_server(attrs, &n, c);
+    snprintf(name, sizeof(name), "%s %s", op[0] ? op : "redis", ns);
+    otelc_span_options o = {.kind = OTELC_SPAN_CLIENT, .attrs = attrs, .attr_count = n};
+    return otelc_span_start_with(redis_tracer(), name, &o);
+}
+
+static void enqueue(const redisContext *c, otelc_span *span, int select_db)
+{
+    pending *p = calloc(1, sizeof(*p));
+    pthread_mutex_lock(&states_lock);
+    ctx_state *s = state_of(c, true);
+    if (s && p) {
+        p->span = span;
+        p->select_db = select_db;
+        if (s->tail)
+            s->tail->next = p;
+        else
+            s->head = p;
+        s->tail = p;
+    }
+    pthread_mutex_unlock(&states_lock);
+    if (!s || !p) { /* out of memory: a short span beats a lost one */
+        free(p);
+        otelc_span_end(span);
+    }
+}
+
+/* Start the span for argv and queue it; failures to send end it at once. */
+static void track(redisContext *c, int argc, const char **argv, const size_t *lens, int sent_ok)
+{
+    otelc_span *span = start_span(c, argc, argv, lens);
+    if (!sent_ok) {
+        otelc_db_span_fail(span, NULL, "_OTHER", "the command could not be queued");
+        otelc_span_end(span);
+        return;
+    }
+    enqueue(c, span, select_index(argc, argv, lens));
+}
+
+static pending *dequeue(const redisContext *c, int *db_out)
+{
+    pthread_mutex_lock(&states_lock);
+    ctx_state *s = state_of(c, false);
+    pending *p = s ? s->head : NULL;
+    if (p) {
+        s->head = p->next;
+        if (!s->head) s->tail = NULL;
+    }
+    if (s) *db_out = s->db;
+    pthread_mutex_unlock(&states_lock);
+    return p;
+}
+
+static void set_db(const redisContext *c, int db)
+{
+    pthread_mutex_lock(&states_lock);
+    ctx_state *s = state_of(c, true);
+    if (s) s->db = db;
+    pthread_mutex_unlock(&states_lock);
+}
+
+/* The error prefix ("ERR", "WRONGTYPE"): low cardinality, and never an argument. */
+static void error_prefix(const redisReply *r, char *out, size_t size)
+{
+    size_t n = 0;
+    while (r->str && n < r->len && n + 1 < size && r->str[n] != ' ' && r->str[n] >= 'A' &&
+           r->str[n] <= 'Z')
+        n++;
+    memcpy(out, r->str ? r->str : "", n);
+    out[n] = '\0';
+}
+
+static void end_with_reply(const redisContext *c, pending *p, const redisReply *r)
+{
+    if (r && r->type == REDIS_REPLY_ERROR) {
+        char code[32];
+        error_prefix(r, code, sizeof(code));
+        otelc_db_span_fail(p->span, code, "_OTHER", code[0] ? code : "error reply");
+    } else if (r && p->select_db >= 0 && r->type == REDIS_REPLY_STATUS) {
+        set_db(c, p->select_db);
+    }
+    otelc_span_end(p->span);
+    free(p);
+}
+
+static const char *io_error_type(int err)
+{
+    switch (err) {
+    case REDIS_ERR_IO:
+        return "io";
+    case REDIS_ERR_EOF:
+        return "eof";
+    case REDIS_ERR_PROTOCOL:
+        return "protocol";
+    default:
+        return "_OTHER";
+    }
+}
+
+/* The connection broke: no open span of c will ever get its reply. */
+static void fail_all(redisContext *c)
+{
+    int db;
+    pending *p;
+    while ((p = dequeue(c, &db)) != NULL) {
+        otelc_db_span_fail(p->span, NULL, io_error_type(c->err), c->errstr);
+        otelc_span_end(p->span);
+        free(p);
+    }
+}
+
+int otelc_redisGetReply(redisContext *c, void **reply)
+{
+    void *r = NULL;
+    int db = 0;
+    int rc = redisGetReply(c, &r);
+    if (reply) *reply = r;
+    if (rc != REDIS_OK) {
+        fail_all(c);
+        return rc;
+    }
+    if (!r) return rc; /* non-blocking context: nothing yet */
+    pending *p = dequeue(c, &db);
+    if (p) end_with_reply(c, p, r);
+    if (!reply) freeReplyObject(r);
+    return rc;
+}
+
+/* The blocking half of redisCommand: read the oldest reply when the context blocks. */
+static void *command_reply(redisContext *c)
+{
+    void *reply = NULL;
+    if (!(c->flags & REDIS_BLOCK)) return NULL;
+    if (otelc_redisGetReply(c, &reply) != REDIS_OK) return NULL;
+    return reply;
+}
+
+/*
+ * Split a RESP-formatted command ("*2\r\n$3\r\nGET\r\n$1\r\nk\r\n") into
+ * argument pointers into cmd. Returns argc, or -1 when malformed.
+ */
+static int parse_formatted(const char *cmd, size_t len, const char **argv, size_t *lens)
+{
+    size_t pos = 0;
+    long argc = 0;
+    char *end;
+    if (len < 4 || cmd[0] != '*') return -1;
+    argc = strtol(cmd + 1, &end, 10);
+    if (argc < 0 || *end != '\r') return -1;
+    pos = (size_t)(end - cmd) + 2;
+    int kept = 0;
+    for (long i = 0; i < argc && kept < MAX_ARGS; i++) {
+        if (pos >= len || cmd[pos] != '$') return -1;
+        long n = strtol(cmd + pos + 1, &end, 10);
+        if (n < 0 || *end != '\r') return -1;
+        pos = (size_t)(end - cmd) + 2;
+        if ((size_t)n > len - pos) return -1;
+        argv[kept] = cmd + pos;
+        lens[kept++] = (size_t)n;
+        pos += (size_t)n + 2;
+    }
+    return kept;
+}
+
+/* Send a formatted command in a span; returns REDIS_OK or REDIS_ERR as redisAppend* do. */
+static int append_formatted(redisContext *c, char *cmd, int len)
+{
+    const char *argv[MAX_ARGS];
+    size_t lens[MAX_ARGS];
+    if (len < 0) return REDIS_ERR;
+    int argc = parse_formatted(cmd, (size_t)len, argv, lens);
+    int rc = redisAppendFormattedCommand(c, cmd, (size_t)len);
+    /* The span is started before the buffer is freed: its text points into it. */
+    if (argc > 0) track(c, argc, argv, lens, rc == REDIS_OK);
+    free(cmd);
+    return rc;
+}
+
+int otelc_redisvAppendCommand(redisContext *c, const char *format, va_list ap)
+{
+    char *cmd = NULL;
+    int len = redisvFormatCommand(&cmd, format, ap);
+    if (len < 0) return REDIS_ERR; /* hiredis reports bad formats the same way */
+    return append_formatted(c, cmd, len);
+}
+
+int otelc_redisAppendCommand(redisContext *c, const char *format, ...)
+{
+    va_list ap;
+    va_start(ap, format);
+    int rc = otelc_redisvAppendCommand(c, format, ap);
+    va_end(ap);
+    return rc;
+}
+
+int otelc_redisAppendCommandArgv(redisContext *c, int argc, const char **argv,
+                                 const size_t *argvlen)
+{
+    size_t lens[MAX_ARGS];
+    int n = argc < MAX_ARGS ? argc : MAX_ARGS;
+    int rc = redisAppendCommandArgv(c, argc, argv, argvlen);
+    for (int i = 0; i < n; i++) lens[i] = argvlen ? argvlen[i] : strlen(argv[i]);
+    if (n > 0) track(c, n, argv, lens, rc == REDIS_OK);
+    return rc;
+}
+
+void *otelc_redisvCommand(redisContext *c, const char *format, va_list ap)
+{
+    if (otelc_redisvAppendCommand(c, format, ap) != REDIS_OK) return NULL;
+    return command_reply(c);
+}
+
+void *otelc_redisCommand(redisContext *c, const char *format, ...)
+{
+    va_list ap;
+    va_start(ap, format);
+    void *reply = otelc_redisvCommand(c, format, ap);
+    va_end(ap);
+    return reply;
+}
+
+void *otelc_redisCommandArgv(redisContext *c, int argc, const char **argv, const size_t *argvlen)
+{
+    if (otelc_redisAppendCommandArgv(c, argc, argv, argvlen) != REDIS_OK) return NULL;
+    return command_reply(c);
+}
+
+void otelc_redis_forget(redisContext *c)
+{
+    ctx_state *found = NULL;
+    pthread_mutex_lock(&states_lock);
+    for (ctx_state **pp = &states; *pp; pp = &(*pp)->next)
+        if ((*pp)->c == c) {
+            found = *pp;
+            *pp = found->next;
+            break;
+        }
+    pthread_mutex_unlock(&states_lock);
+    if (!found) return;
+    while (found->head) {
+        pending *p = found->head;
+        found->head = p->next;
+        otelc_db_span_fail(p->span, NULL, "_OTHER", "no reply was read");
+        otelc_span_end(p->span);
+        free(p);
+    }
+    free(found);
+}
+
+void otelc_redisFree(redisContext *c)
+{
+    otelc_redis_forget(c);
+    redisFree(c);
+}

@@ -1,0 +1,353 @@
+/*
+ * microhttpd.c - SERVER spans for libmicrohttpd, as a thin adapter over the
+ * generic server helper (include/otelc/instrument/server.h): this file only
+ * reads what MHD knows about a request and maps MHD's handler protocol onto
+ * start / enter / leave / finish.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "otelc/otelc.h"
+#include "otelc/instrument/microhttpd.h"
+
+#define SCOPE_NAME "otelc.instrument.microhttpd"
+#define QUERY_MAX  8192
+
+struct otelc_mhd {
+    MHD_AccessHandlerCallback handler;
+    void *handler_cls;
+    otelc_mhd_options opts;
+};
+
+/* What the wrapper keeps in MHD's *con_cls for one request. */
+typedef struct request {
+    const otelc_mhd *wrapper;
+    struct MHD_Connection *connection;
+    otelc_server_span *server;
+    void *user_cls; /* the application's *con_cls */
+    unsigned int status;
+} request;
+
+/* The request whose handler runs on this thread, for set_route and friends
+ * (MHD passes them no per-request pointer of ours). */
+static _Thread_local request *running;
+
+/* ---- Request headers as a carrier ------------------------------------- */
+
+static const char *carrier_get(void *self, const char *key)
+{
+    return MHD_lookup_connection_value(self, MHD_HEADER_KIND, key);
+}
+
+typedef struct collect {
+    const char *key; /* NULL: collect names */
+    const char **out;
+    size_t max, count;
+} collect;
+
+static otelc_mhd_result collect_one(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+    collect *c = cls;
+
+    if (key == NULL || (c->key != NULL && (value == NULL || strcasecmp(key, c->key) != 0)))
+        return MHD_YES;
+    if (c->count < c->max) c->out[c->count] = c->key ? value : key;
+    c->count++;
+    return MHD_YES;
+}
+
+/* Every value of key: lets the propagator reject duplicate traceparents. */
+static size_t carrier_get_all(void *self, const char *key, const char **values, size_t max)
+{
+    collect c = {key, values, max, 0};
+    MHD_get_connection_values(self, MHD_HEADER_KIND, collect_one, &c);
+    return c.count;
+}
+
+static size_t carrier_keys(void *self, const char **names, size_t max)
+{
+    collect c = {NULL, names, max, 0};
+    MHD_get_connection_values(self, MHD_HEADER_KIND, collect_one, &c);
+    return c.count;
+}
+
+/* ---- What MHD knows about the request ---------------------------------- */
+
+typedef struct strbuf {
+    char buf[QUERY_MAX];
+    size_t len;
+    bool truncated;
+} strbuf;
+
+static void sb_putc(strbuf *b, char c)
+{
+    if (b->len + 1 < sizeof b->buf)
+        b->buf[b->len++] = c;
+    else
+        b->truncated = true;
+}
+
+/* MHD hands out decoded arguments; encode them back for url.query. */
+static void sb_put_encoded(strbuf *b, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+
+    for (; s != NULL && *s != '\0'; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            strchr("-._~/:@!$'()*,", c) != NULL) {
+            sb_putc(b, (char)c);
+        } else {
+            sb_putc(b, '%');
+            sb_putc(b, hex[c >> 4]);
+            sb_putc(b, hex[c & 15]);
+        }
+    }
+}
+
+static otelc_mhd_result query_one(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
+{
+    strbuf *b = cls;
+
+    if (key == NULL) return MHD_YES;
+    if (b->len > 0) sb_putc(b, '&');
+    sb_put_encoded(b, key);
+    if (value != NULL) {
+        sb_putc(b, '=');
+        sb_put_encoded(b, value);
+    }
+    return MHD_YES;
+}
+
+/* The query string rebuilt from MHD's parsed arguments, or NULL if none.
+ * A truncated query is dropped rather than cut inside a secret's value. */
+static const char *rebuild_query(struct MHD_Connection *c, strbuf *b)
+{
+    b->len = 0;
+    b->truncated = false;
+    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, query_one, b);
+    b->buf[b->len] = '\0';
+    return b->len > 0 && !b->truncated ? b->buf : NULL;
+}
+
+static const char *client_address(struct MHD_Connection *c, char *out, size_t size)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+    if (sa == NULL) return NULL;
+    if (sa->sa_family == AF_INET)
+        return inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+                         (socklen_t)size);
+    if (sa->sa_family == AF_INET6)
+        return inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
+                         (socklen_t)size);
+    return NULL;
+}
+
+static struct MHD_Daemon *daemon_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_DAEMON);
+    return ci ? ci->daemon : NULL;
+}
+
+static int listen_port(struct MHD_Daemon *d)
+{
+    const union MHD_DaemonInfo *di = d ? MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT) : NULL;
+    return di ? di->port : 0;
+}
+
+static const char *scheme_of(const otelc_mhd *w, struct MHD_Daemon *d)
+{
+    const union MHD_DaemonInfo *di;
+
+    if (w->opts.scheme != NULL) return w->opts.scheme;
+    di = d ? MHD_get_daemon_info(d, MHD_DAEMON_INFO_FLAGS) : NULL;
+    return di != NULL && (di->flags & MHD_USE_TLS) ? "https" : "http";
+}
+
+static request *request_start(const otelc_mhd *w, struct MHD_Connection *c, const char *url,
+                              const char *method, const char *version)
+{
+    otelc_carrier carrier = {c, carrier_get, carrier_get_all, NULL, carrier_keys};
+    struct MHD_Daemon *d = daemon_of(c);
+    char addr[INET6_ADDRSTRLEN];
+    /* Counted first: most requests have no query and skip the allocation,
+     * which is on the heap because 8 KiB is too much for small MHD stacks. */
+    bool has_query = MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, NULL, NULL) > 0;
+    strbuf *query = has_query ? malloc(sizeof *query) : NULL;
+    request *r = calloc(1, sizeof *r);
+    otelc_server_request sr = {
+        .method = method,
+        .path = url,
+        .query = query ? rebuild_query(c, query) : NULL,
+        .scheme = scheme_of(w, d),
+        .protocol_version = version,
+        .client_address = client_address(c, addr, sizeof addr),
+        .server_port = listen_port(d),
+    };
+
+    if (r != NULL) {
+        r->wrapper = w;
+        r->connection = c;
+        r->server = otelc_server_start(otelc_tracer_get(SCOPE_NAME, OTELC_VERSION), &carrier, &sr);
+        if (r->server == NULL) {
+            free(r);
+            r = NULL;
+        }
+    }
+    free(query);
+    return r;
+}
+
+/* ---- The wrapper ------------------------------------------------------- */
+
+otelc_mhd *otelc_mhd_new(MHD_AccessHandlerCallback handler, void *handler_cls,
+                         const otelc_mhd_options *opts)
+{
+    otelc_mhd *w;
+
+    if (handler == NULL) return NULL;
+    w = calloc(1, sizeof *w);
+    if (w == NULL) return NULL;
+    w->handler = handler;
+    w->handler_cls = handler_cls;
+    if (opts != NULL) w->opts = *opts;
+    return w;
+}
+
+void otelc_mhd_free(otelc_mhd *w)
+{
+    free(w);
+}
+
+otelc_mhd_result otelc_mhd_handler(void *cls, struct MHD_Connection *connection, const char *url,
+                                   const char *method, const char *version, const char *upload_data,
+                                   size_t *upload_data_size, void **con_cls)
+{
+    otelc_mhd *w = cls;
+    request *r = *con_cls, *outer = running;
+    size_t before = upload_data_size ? *upload_data_size : 0;
+    otelc_mhd_result res;
+
+    if (r == NULL) {
+        /* First call for this request: MHD has parsed the headers. */
+        r = request_start(w, connection, url, method, version);
+        if (r == NULL) return MHD_NO;
+        *con_cls = r;
+    }
+    running = r;
+    otelc_server_enter(r->server);
+    res = w->handler(w->handler_cls, connection, url, method, version, upload_data,
+                     upload_data_size, &r->user_cls);
+    otelc_server_leave(r->server);
+    running = outer;
+    /* The handler reports what it consumed by lowering *upload_data_size. */
+    if (upload_data_size != NULL && before > *upload_data_size)
+        otelc_server_add_request_body(r->server, before - *upload_data_size);
+    return res;
+}
+
+static const char *termination_name(enum MHD_RequestTerminationCode toe)
+{
+    switch (toe) {
+    case MHD_REQUEST_TERMINATED_COMPLETED_OK:
+        return NULL;
+    case MHD_REQUEST_TERMINATED_WITH_ERROR:
+        return "MHD_REQUEST_TERMINATED_WITH_ERROR";
+    case MHD_REQUEST_TERMINATED_TIMEOUT_REACHED:
+        return "MHD_REQUEST_TERMINATED_TIMEOUT_REACHED";
+    case MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN:
+        return "MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN";
+    case MHD_REQUEST_TERMINATED_READ_ERROR:
+        return "MHD_REQUEST_TERMINATED_READ_ERROR";
+    case MHD_REQUEST_TERMINATED_CLIENT_ABORT:
+        return "MHD_REQUEST_TERMINATED_CLIENT_ABORT";
+    default:
+        return "_OTHER";
+    }
+}
+
+/* The status MHD sent, when the application queued it without our help. */
+static unsigned int queued_status(struct MHD_Connection *c)
+{
+#if MHD_VERSION >= 0x00097500
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_HTTP_STATUS);
+    return ci ? ci->http_status : 0;
+#else
+    return 0;
+#endif
+}
+
+void otelc_mhd_completed(void *cls, struct MHD_Connection *connection, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    otelc_mhd *w = cls;
+    request *r = con_cls ? *con_cls : NULL;
+
+    if (r == NULL) {
+        if (w->opts.completed) w->opts.completed(w->opts.completed_cls, connection, con_cls, toe);
+        return;
+    }
+    if (w->opts.completed) w->opts.completed(w->opts.completed_cls, connection, &r->user_cls, toe);
+    if (r->status == 0) r->status = queued_status(connection);
+    otelc_server_finish(r->server, (int)r->status, termination_name(toe));
+    free(r);
+    *con_cls = NULL;
+}
+
+/* The running request if it belongs to connection. */
+static request *running_for(struct MHD_Connection *c)
+{
+    return running != NULL && running->connection == c ? running : NULL;
+}
+
+void otelc_mhd_set_route(struct MHD_Connection *connection, const char *route)
+{
+    request *r = running_for(connection);
+    if (r != NULL) otelc_server_set_route(r->server, route);
+}
+
+otelc_server_span *otelc_mhd_current(struct MHD_Connection *connection)
+{
+    request *r = running_for(connection);
+    return r ? r->server : NULL;
+}
+
+/* Replace any earlier value: a response reused for a later request must not
+ * carry two traceresponse headers. */
+static void add_traceresponse(request *r, struct MHD_Response *response)
+{
+    char value[56];
+    const char *old = MHD_get_response_header(response, "traceresponse");
+
+    if (old != NULL) {
+        char copy[64];
+        snprintf(copy, sizeof copy, "%s", old);
+        MHD_del_response_header(response, "traceresponse", copy);
+    }
+    if (otelc_server_traceresponse(r->server, value) > 0)
+        MHD_add_response_header(response, "traceresponse", value);
+}
+
+otelc_mhd_result otelc_mhd_queue_response(struct MHD_Connection *connection,
+                                          unsigned int status_code, struct MHD_Response *response,
+                                          int64_t body_size)
+{
+    request *r = running_for(connection);
+
+    if (r != NULL) {
+        r->status = status_code;
+        if (body_size >= 0) otelc_server_add_response_body(r->server, (uint64_t)body_size);
+        if (r->wrapper->opts.traceresponse && response != NULL) add_traceresponse(r, response);
+    }
+    return MHD_queue_response(connection, status_code, response);
+}

@@ -1,0 +1,332 @@
+/*
+ * pq.c - libpq wrappers that put each query in a database CLIENT span.
+ *
+ * Synchronous calls are simple: start, call, describe the result, end.
+ * Asynchronous calls leave a pending span on a per-connection FIFO, and
+ * otelc_PQgetResult() moves results onto the oldest one and ends it at the
+ * NULL that closes that query's results (in pipeline mode each query's
+ * results end with such a NULL too, so order is enough to match them).
+ */
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "otelc/instrument/db.h"
+#include "otelc/instrument/pq.h"
+#include "otelc/otelc.h"
+
+typedef struct pending {
+    otelc_span *span;
+    int64_t rows;
+    bool has_rows;
+    struct pending *next;
+} pending;
+
+typedef struct prepared {
+    char *name;
+    char *text;
+    struct prepared *next;
+} prepared;
+
+typedef struct conn_state {
+    const PGconn *conn;
+    pending *head;
+    pending *tail;
+    prepared *stmts;
+    struct conn_state *next;
+} conn_state;
+
+/* Few connections per process and short critical sections: a list under one lock is enough. */
+static pthread_mutex_t states_lock = PTHREAD_MUTEX_INITIALIZER;
+static conn_state *states;
+
+static otelc_tracer *pq_tracer(void)
+{
+    return otelc_tracer_get("otelc.instrument.pq", OTELC_VERSION);
+}
+
+/* The state of conn; created when create is true. Call with states_lock held. */
+static conn_state *state_of(const PGconn *conn, bool create)
+{
+    for (conn_state *s = states; s; s = s->next)
+        if (s->conn == conn) return s;
+    if (!create) return NULL;
+    conn_state *s = calloc(1, sizeof(*s));
+    if (!s) return NULL;
+    s->conn = conn;
+    s->next = states;
+    states = s;
+    return s;
+}
+
+static otelc_span *start_span(PGconn *conn, const char *text, bool parameterized)
+{
+    const char *port = PQport(conn);
+    otelc_db_call call = {
+        .system = "postgresql",
+        .db_namespace = PQdb(conn),
+        .server_address = PQhost(conn),
+        .server_port = port ? atoi(port) : 0,
+        .query = text,
+        .query_len = SIZE_MAX,
+        .parameterized = parameterized,
+    };
+    return otelc_db_span_start(pq_tracer(), &call, NULL, 0);
+}
+
+/* Note one result on the span of its query; rows add up over single-row results. */
+static void note_result(otelc_span *span, const PGresult *res, pending *acc)
+{
+    char desc[32];
+    ExecStatusType st = PQresultStatus(res);
+    if (st == PGRES_TUPLES_OK || st == PGRES_SINGLE_TUPLE) {
+        acc->rows += PQntuples(res);
+        acc->has_rows = true;
+        return;
+    }
+    if (st != PGRES_FATAL_ERROR && st != PGRES_BAD_RESPONSE && st != PGRES_NONFATAL_ERROR) return;
+    const char *code = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    /* The server's message can quote values from the query: only the code is kept. */
+    snprintf(desc, sizeof(desc), "SQLSTATE %s", code && *code ? code : "unknown");
+    otelc_db_span_fail(span, code, PQresStatus(st), desc);
+}
+
+static void finish(pending *p)
+{
+    if (p->has_rows) otelc_span_set_int(p->span, "db.response.returned_rows", p->rows);
+    otelc_span_end(p->span);
+}
+
+static PGresult *finish_sync(otelc_span *span, PGresult *res)
+{
+    pending acc = {.span = span};
+    if (res)
+        note_result(span, res, &acc);
+    else
+        otelc_db_span_fail(span, NULL, "connection_error", "no result from libpq");
+    finish(&acc);
+    return res;
+}
+
+static prepared *find_prepared(const conn_state *s, const char *name)
+{
+    for (prepared *p = s ? s->stmts : NULL; p; p = p->next)
+        if (strcmp(p->name, name ? name : "") == 0) return p;
+    return NULL;
+}
+
+/* A copy of the text prepared as name on conn, or NULL. */
+static char *prepared_text(const PGconn *conn, const char *name)
+{
+    pthread_mutex_lock(&states_lock);
+    prepared *p = find_prepared(state_of(conn, false), name);
+    char *text = p ? strdup(p->text) : NULL;
+    pthread_mutex_unlock(&states_lock);
+    return text;
+}
+
+static void remember_prepared(const PGconn *conn, const char *name, const char *text)
+{
+    char *copy = text ? strdup(text) : NULL;
+    if (!copy) return; /* unknown statements are described as EXECUTE later */
+    pthread_mutex_lock(&states_lock);
+    conn_state *s = state_of(conn, true);
+    prepared *p = find_prepared(s, name);
+    if (s && !p && (p = calloc(1, sizeof(*p))) != NULL) {
+        if ((p->name = strdup(name ? name : "")) != NULL) {
+            p->next = s->stmts;
+            s->stmts = p;
+        } else {
+            free(p);
+            p = NULL;
+        }
+    }
+    if (p) {
+        free(p->text);
+        p->text = copy;
+        copy = NULL;
+    }
+    pthread_mutex_unlock(&states_lock);
+    free(copy);
+}
+
+static otelc_span *start_prepare_span(PGconn *conn, const char *query)
+{
+    otelc_span *span = start_span(conn, query, true);
+    otelc_span_update_name(span, "PREPARE");
+    otelc_span_set_str(span, "db.operation.name", "PREPARE");
+    return span;
+}
+
+/* The span for executing stmtName: its prepared text when known, else "EXECUTE". */
+static otelc_span *start_execute_span(PGconn *conn, const char *stmtName)
+{
+    char *text = prepared_text(conn, stmtName);
+    otelc_span *span = start_span(conn, text && *text ? text : NULL, true);
+    if (!text || !*text) {
+        otelc_span_update_name(span, "EXECUTE");
+        otelc_span_set_str(span, "db.operation.name", "EXECUTE");
+    }
+    free(text);
+    return span;
+}
+
+PGresult *otelc_PQexec(PGconn *conn, const char *query)
+{
+    otelc_span *span = start_span(conn, query, false);
+    return finish_sync(span, PQexec(conn, query));
+}
+
+PGresult *otelc_PQexecParams(PGconn *conn, const char *command, int nParams, const Oid *paramTypes,
+                             const char *const *paramValues, const int *paramLengths,
+                             const int *paramFormats, int resultFormat)
+{
+    otelc_span *span = start_span(conn, command, true);
+    return finish_sync(span, PQexecParams(conn, command, nParams, paramTypes, paramValues,
+                                          paramLengths, paramFormats, resultFormat));
+}
+
+PGresult *otelc_PQprepare(PGconn *conn, const char *stmtName, const char *query, int nParams,
+                          const Oid *paramTypes)
+{
+    otelc_span *span = start_prepare_span(conn, query);
+    PGresult *res = PQprepare(conn, stmtName, query, nParams, paramTypes);
+    if (res && PQresultStatus(res) == PGRES_COMMAND_OK) remember_prepared(conn, stmtName, query);
+    return finish_sync(span, res);
+}
+
+PGresult *otelc_PQexecPrepared(PGconn *conn, const char *stmtName, int nParams,
+                               const char *const *paramValues, const int *paramLengths,
+                               const int *paramFormats, int resultFormat)
+{
+    otelc_span *span = start_execute_span(conn, stmtName);
+    return finish_sync(span, PQexecPrepared(conn, stmtName, nParams, paramValues, paramLengths,
+                                            paramFormats, resultFormat));
+}
+
+/* After a PQsend* call: queue the span, or end it at once when sending failed. */
+static int queue_span(PGconn *conn, otelc_span *span, int sent)
+{
+    pending *p = NULL;
+    if (sent) {
+        pthread_mutex_lock(&states_lock);
+        conn_state *s = state_of(conn, true);
+        if (s && (p = calloc(1, sizeof(*p))) != NULL) {
+            p->span = span;
+            if (s->tail)
+                s->tail->next = p;
+            else
+                s->head = p;
+            s->tail = p;
+        }
+        pthread_mutex_unlock(&states_lock);
+        if (!p) otelc_span_end(span); /* out of memory: a short span beats a lost one */
+        return sent;
+    }
+    otelc_db_span_fail(span, NULL, "send_failed", "the query could not be sent");
+    otelc_span_end(span);
+    return sent;
+}
+
+int otelc_PQsendQuery(PGconn *conn, const char *query)
+{
+    otelc_span *span = start_span(conn, query, false);
+    return queue_span(conn, span, PQsendQuery(conn, query));
+}
+
+int otelc_PQsendQueryParams(PGconn *conn, const char *command, int nParams, const Oid *paramTypes,
+                            const char *const *paramValues, const int *paramLengths,
+                            const int *paramFormats, int resultFormat)
+{
+    otelc_span *span = start_span(conn, command, true);
+    return queue_span(conn, span,
+                      PQsendQueryParams(conn, command, nParams, paramTypes, paramValues,
+                                        paramLengths, paramFormats, resultFormat));
+}
+
+int otelc_PQsendPrepare(PGconn *conn, const char *stmtName, const char *query, int nParams,
+                        const Oid *paramTypes)
+{
+    otelc_span *span = start_prepare_span(conn, query);
+    int sent = PQsendPrepare(conn, stmtName, query, nParams, paramTypes);
+    /* Remembered on sending: a failed PREPARE makes later executions fail anyway. */
+    if (sent) remember_prepared(conn, stmtName, query);
+    return queue_span(conn, span, sent);
+}
+
+int otelc_PQsendQueryPrepared(PGconn *conn, const char *stmtName, int nParams,
+                              const char *const *paramValues, const int *paramLengths,
+                              const int *paramFormats, int resultFormat)
+{
+    otelc_span *span = start_execute_span(conn, stmtName);
+    return queue_span(conn, span,
+                      PQsendQueryPrepared(conn, stmtName, nParams, paramValues, paramLengths,
+                                          paramFormats, resultFormat));
+}
+
+PGresult *otelc_PQgetResult(PGconn *conn)
+{
+    PGresult *res = PQgetResult(conn);
+    pending *done = NULL;
+#ifdef LIBPQ_HAS_PIPELINING
+    /* A pipeline sync point belongs to no query. */
+    if (res && PQresultStatus(res) == PGRES_PIPELINE_SYNC) return res;
+#endif
+    pthread_mutex_lock(&states_lock);
+    conn_state *s = state_of(conn, false);
+    pending *head = s ? s->head : NULL;
+    if (head && res) note_result(head->span, res, head);
+    if (head && !res) {
+        s->head = head->next;
+        if (!s->head) s->tail = NULL;
+        done = head;
+    }
+    pthread_mutex_unlock(&states_lock);
+    if (done) { /* ended outside the lock: ending may export */
+        finish(done);
+        free(done);
+    }
+    return res;
+}
+
+static void free_state(conn_state *s)
+{
+    while (s->head) {
+        pending *p = s->head;
+        s->head = p->next;
+        otelc_db_span_fail(p->span, NULL, "abandoned", "results were never read");
+        finish(p);
+        free(p);
+    }
+    while (s->stmts) {
+        prepared *p = s->stmts;
+        s->stmts = p->next;
+        free(p->name);
+        free(p->text);
+        free(p);
+    }
+    free(s);
+}
+
+void otelc_pq_forget(PGconn *conn)
+{
+    conn_state *found = NULL;
+    pthread_mutex_lock(&states_lock);
+    for (conn_state **pp = &states; *pp; pp = &(*pp)->next)
+        if ((*pp)->conn == conn) {
+            found = *pp;
+            *pp = found->next;
+            break;
+        }
+    pthread_mutex_unlock(&states_lock);
+    if (found) free_state(found);
+}
+
+void otelc_PQfinish(PGconn *conn)
+{
+    otelc_pq_forget(conn);
+    PQfinish(conn);
+}

@@ -1,0 +1,212 @@
+/*
+ * sqlite.c - a span per SQLite statement execution through
+ * sqlite3_trace_v2: SQLITE_TRACE_STMT starts it, SQLITE_TRACE_ROW counts
+ * rows, SQLITE_TRACE_PROFILE ends it as the run ends, and
+ * SQLITE_TRACE_CLOSE frees the connection's state.
+ */
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "otelc/instrument/db.h"
+#include "otelc/instrument/sqlite.h"
+#include "otelc/otelc.h"
+
+/* One execution in progress: several may overlap (interleaved or nested statements). */
+typedef struct running {
+    sqlite3_stmt *stmt;
+    otelc_span *span;
+    uint64_t start_ns;
+    int64_t rows;
+    bool returns_rows;
+    struct running *next;
+} running;
+
+typedef struct db_state {
+    sqlite3 *db;
+    running *open;
+    struct db_state *next;
+} db_state;
+
+/* Guards every db_state too: callbacks are short, and a connection is rarely shared. */
+static pthread_mutex_t states_lock = PTHREAD_MUTEX_INITIALIZER;
+static db_state *states;
+
+static otelc_tracer *sqlite_tracer(void)
+{
+    return otelc_tracer_get("otelc.instrument.sqlite", OTELC_VERSION);
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static running **find_running(db_state *s, const sqlite3_stmt *stmt)
+{
+    running **pp = &s->open;
+    while (*pp && (*pp)->stmt != stmt) pp = &(*pp)->next;
+    return pp;
+}
+
+/* Unlink the execution of stmt, or NULL. Call with states_lock held. */
+static running *take_running(db_state *s, const sqlite3_stmt *stmt)
+{
+    running **pp = find_running(s, stmt);
+    running *r = *pp;
+    if (r) *pp = r->next;
+    return r;
+}
+
+static void finish(running *r, uint64_t end_ns)
+{
+    /* The statement may be finalized by now: only what was noted at the start is used. */
+    if (r->returns_rows) otelc_span_set_int(r->span, "db.response.returned_rows", r->rows);
+    otelc_span_end_at(r->span, end_ns);
+    free(r);
+}
+
+static otelc_span *start_span(sqlite3 *db, sqlite3_stmt *stmt, uint64_t start_ns)
+{
+    const char *file = sqlite3_db_filename(db, "main");
+    otelc_db_call call = {
+        .system = "sqlite",
+        .db_namespace = file && *file ? file : NULL,
+        .query = sqlite3_sql(stmt),
+        .query_len = SIZE_MAX,
+        .parameterized = true, /* placeholders mean values are bound, not written */
+    };
+    return otelc_db_span_start(sqlite_tracer(), &call, NULL, start_ns);
+}
+
+/* Start the span of a run of stmt; returns an earlier run left open, to end. */
+static running *on_stmt(db_state *s, sqlite3_stmt *stmt, const char *text)
+{
+    const char *sql = sqlite3_sql(stmt);
+    if (!sql || !text) return NULL;
+    /*
+     * SQLite reports a statement run from inside another one as "-- " and
+     * its text, and a trigger starting as "-- TRIGGER name": the first is a
+     * statement of its own, the second part of the running statement.
+     */
+    if (strcmp(sql, text) != 0 && !(strncmp(text, "-- ", 3) == 0 && strcmp(text + 3, sql) == 0))
+        return NULL;
+    running *r = calloc(1, sizeof(*r));
+    /* Run again without a PROFILE in between (reset early): the earlier run is over. */
+    running *stale = take_running(s, stmt);
+    if (r) {
+        r->stmt = stmt;
+        r->returns_rows = sqlite3_column_count(stmt) > 0;
+        r->start_ns = now_ns();
+        r->span = start_span(s->db, stmt, r->start_ns);
+        r->next = s->open;
+        s->open = r;
+    }
+    return stale;
+}
+
+static void on_row(db_state *s, const sqlite3_stmt *stmt)
+{
+    running *r = *find_running(s, stmt);
+    if (r) r->rows++;
+}
+
+/* Unlink the state of a closing connection. Call with states_lock held. */
+static db_state *take_state(const sqlite3 *db)
+{
+    for (db_state **pp = &states; *pp; pp = &(*pp)->next)
+        if ((*pp)->db == db) {
+            db_state *found = *pp;
+            *pp = found->next;
+            return found;
+        }
+    return NULL;
+}
+
+static void free_state(db_state *s)
+{
+    while (s->open) {
+        running *r = s->open;
+        s->open = r->next;
+        finish(r, now_ns());
+    }
+    free(s);
+}
+
+static db_state *find_state(const sqlite3 *db)
+{
+    db_state *s = states;
+    while (s && s->db != db) s = s->next;
+    return s;
+}
+
+/*
+ * The callback's context is the connection, looked up on every event: with
+ * sqlite3_close_v2() CLOSE comes before the last statements are finalized,
+ * and their later events must find nothing rather than freed state. Spans
+ * end outside the lock: ending one may export it.
+ */
+static int trace_cb(unsigned type, void *ctx, void *p, void *x)
+{
+    db_state *s, *closed = NULL;
+    running *done = NULL;
+    uint64_t end_ns = 0;
+    pthread_mutex_lock(&states_lock);
+    s = find_state(ctx);
+    if (!s) type = 0;
+    switch (type) {
+    case SQLITE_TRACE_STMT:
+        done = on_stmt(s, p, x);
+        end_ns = now_ns();
+        break;
+    case SQLITE_TRACE_ROW:
+        on_row(s, p);
+        break;
+    case SQLITE_TRACE_PROFILE:
+        /*
+         * The event comes as the run ends. Its own figure (x) has millisecond
+         * resolution with the default VFS clock, so the span is timed here.
+         */
+        done = take_running(s, p);
+        end_ns = now_ns();
+        break;
+    case SQLITE_TRACE_CLOSE:
+        closed = take_state(ctx);
+        break;
+    default:
+        break;
+    }
+    pthread_mutex_unlock(&states_lock);
+    if (done) finish(done, end_ns);
+    if (closed) free_state(closed);
+    return 0;
+}
+
+int otelc_sqlite_instrument(sqlite3 *db)
+{
+    int rc = SQLITE_OK;
+    if (!db) return SQLITE_MISUSE;
+    pthread_mutex_lock(&states_lock);
+    db_state *s = find_state(db);
+    if (!s) {
+        s = calloc(1, sizeof(*s));
+        if (s) {
+            s->db = db;
+            s->next = states;
+            states = s;
+            rc = sqlite3_trace_v2(db,
+                                  SQLITE_TRACE_STMT | SQLITE_TRACE_ROW | SQLITE_TRACE_PROFILE |
+                                      SQLITE_TRACE_CLOSE,
+                                  trace_cb, db);
+        } else {
+            rc = SQLITE_NOMEM;
+        }
+    }
+    pthread_mutex_unlock(&states_lock);
+    return rc;
+}

@@ -1,0 +1,52 @@
+/*
+ * http.c - method, span-name and protocol-version rules of the HTTP semantic
+ * conventions, shared by the client and server instrumentations.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "otelc/instrument/http.h"
+
+static const char *const known_methods[] = {
+    "CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE",
+};
+
+const char *otelc_http_method_normalize(const char *method)
+{
+    if (method == NULL) return OTELC_HTTP_METHOD_OTHER;
+    for (size_t i = 0; i < sizeof known_methods / sizeof *known_methods; i++)
+        if (strcmp(method, known_methods[i]) == 0) return known_methods[i];
+    return OTELC_HTTP_METHOD_OTHER;
+}
+
+size_t otelc_http_span_name(const char *method, const char *target, char *out, size_t out_size)
+{
+    const char *m = otelc_http_method_normalize(method);
+    int n;
+
+    /* The conventions write "HTTP" where the method is unknown: it keeps
+     * attacker-chosen method strings out of a low-cardinality span name. */
+    if (strcmp(m, OTELC_HTTP_METHOD_OTHER) == 0) m = "HTTP";
+    if (target != NULL && *target != '\0')
+        n = snprintf(out, out_size, "%s %s", m, target);
+    else
+        n = snprintf(out, out_size, "%s", m);
+    return n < 0 ? 0 : (size_t)n;
+}
+
+const char *otelc_http_protocol_version(const char *v)
+{
+    static const struct {
+        const char *in;
+        const char *out;
+    } versions[] = {
+        {"1.0", "1.0"}, {"1.1", "1.1"}, {"2", "2"},     {"2.0", "2"},
+        {"3", "3"},     {"3.0", "3"},   {"0.9", "0.9"},
+    };
+
+    if (v == NULL) return NULL;
+    if (strncmp(v, "HTTP/", 5) == 0) v += 5;
+    for (size_t i = 0; i < sizeof versions / sizeof *versions; i++)
+        if (strcmp(v, versions[i].in) == 0) return versions[i].out;
+    return NULL;
+}

@@ -1,0 +1,241 @@
+/*
+ * server.c - SERVER spans for any request/response server (see
+ * include/otelc/instrument/server.h). The libmicrohttpd wrapper is built on
+ * this, so every server instrumentation names and marks spans one way.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "otelc/otelc.h"
+#include "otelc/instrument/server.h"
+
+struct otelc_server_span {
+    otelc_span *span;
+    otelc_context *ctx; /* the extracted context: parent and baggage */
+    char method[16];    /* normalised, for renaming on set_route */
+    otelc_scope ctx_scope;
+    otelc_scope span_scope;
+    bool entered;
+    bool has_req_body, has_resp_body;
+    uint64_t req_body, resp_body;
+};
+
+/* Split a Host header value into host and port ("h", "h:80", "[::1]:80"). */
+static void parse_host(const char *host, char *addr, size_t addr_size, int *port)
+{
+    const char *end, *colon;
+    size_t n;
+
+    *port = 0;
+    addr[0] = '\0';
+    if (host == NULL) return;
+    if (host[0] == '[') {
+        host++;
+        end = strchr(host, ']');
+        if (end == NULL) return;
+        colon = end[1] == ':' ? end + 1 : NULL;
+    } else {
+        colon = strrchr(host, ':');
+        end = colon ? colon : host + strlen(host);
+    }
+    n = (size_t)(end - host);
+    if (n == 0 || n >= addr_size) return;
+    memcpy(addr, host, n);
+    addr[n] = '\0';
+    if (colon != NULL) {
+        char *stop;
+        long p = strtol(colon + 1, &stop, 10);
+        if (*stop == '\0' && p > 0 && p < 65536) *port = (int)p;
+    }
+}
+
+static int default_port(const char *scheme)
+{
+    if (scheme == NULL) return 0;
+    if (strcmp(scheme, "http") == 0) return 80;
+    if (strcmp(scheme, "https") == 0) return 443;
+    return 0;
+}
+
+static const char *header(const otelc_carrier *c, const char *name)
+{
+    return c != NULL && c->get != NULL ? c->get(c->self, name) : NULL;
+}
+
+typedef struct attr_list {
+    otelc_attr items[16];
+    size_t count;
+} attr_list;
+
+static void add_str(attr_list *l, const char *key, const char *value)
+{
+    if (value != NULL && *value != '\0' && l->count < 16)
+        l->items[l->count++] = OTELC_ATTR_STR(key, value);
+}
+
+static void add_int(attr_list *l, const char *key, int64_t value)
+{
+    if (l->count < 16) l->items[l->count++] = OTELC_ATTR_INT(key, value);
+}
+
+/* The server.address/port pair: the Host header first, then the caller's. */
+static void add_server(attr_list *l, const otelc_carrier *headers, const otelc_server_request *r,
+                       char *addr, size_t addr_size)
+{
+    int port = 0;
+
+    parse_host(header(headers, "host"), addr, addr_size, &port);
+    if (addr[0] != '\0') {
+        /* "Host: example.com" names the scheme's default port. */
+        if (port == 0) port = default_port(r->scheme);
+    } else {
+        snprintf(addr, addr_size, "%s", r->server_address ? r->server_address : "");
+        port = r->server_port;
+    }
+    add_str(l, OTELC_SERVER_ADDRESS, addr);
+    if (port > 0) add_int(l, OTELC_SERVER_PORT, port);
+}
+
+static void add_method(attr_list *l, const char *method)
+{
+    const char *m = otelc_http_method_normalize(method);
+
+    add_str(l, OTELC_HTTP_REQUEST_METHOD, m);
+    if (strcmp(m, OTELC_HTTP_METHOD_OTHER) == 0)
+        add_str(l, OTELC_HTTP_REQUEST_METHOD_ORIGINAL, method);
+}
+
+static otelc_span *start_span(otelc_tracer *tracer, const otelc_server_request *r,
+                              const otelc_carrier *headers, const otelc_context *parent)
+{
+    char name[256], addr[256], *query = otelc_redact_query_dup(r->query);
+    const char *version = otelc_http_protocol_version(r->protocol_version);
+    const char *ua = r->user_agent ? r->user_agent : header(headers, "user-agent");
+    attr_list l = {.count = 0};
+    otelc_span *span;
+
+    add_method(&l, r->method);
+    add_str(&l, OTELC_URL_PATH, r->path);
+    add_str(&l, OTELC_URL_QUERY, query);
+    add_str(&l, OTELC_URL_SCHEME, r->scheme);
+    add_str(&l, OTELC_HTTP_ROUTE, r->route);
+    add_str(&l, OTELC_NETWORK_PROTOCOL_VERSION, version ? version : r->protocol_version);
+    add_str(&l, OTELC_CLIENT_ADDRESS, r->client_address);
+    add_str(&l, OTELC_USER_AGENT_ORIGINAL, ua);
+    add_server(&l, headers, r, addr, sizeof addr);
+    otelc_http_span_name(r->method, r->route, name, sizeof name);
+    otelc_span_options o = {
+        .kind = OTELC_SPAN_SERVER,
+        .parent = parent,
+        .root = parent == NULL,
+        .start_ns = r->start_ns,
+        .attrs = l.items,
+        .attr_count = l.count,
+    };
+    span = otelc_span_start_with(tracer, name, &o);
+    free(query);
+    return span;
+}
+
+otelc_server_span *otelc_server_start(otelc_tracer *tracer, const otelc_carrier *headers,
+                                      const otelc_server_request *req)
+{
+    otelc_server_span *s;
+
+    if (req == NULL || req->method == NULL) return NULL;
+    s = calloc(1, sizeof *s);
+    if (s == NULL) return NULL;
+    if (tracer == NULL) tracer = otelc_tracer_get("otelc.instrument.server", OTELC_VERSION);
+    /* An empty context, not the thread's: a request starts its own work. */
+    s->ctx = headers ? otelc_extract(headers) : otelc_context_new(NULL, NULL);
+    snprintf(s->method, sizeof s->method, "%s", otelc_http_method_normalize(req->method));
+    s->span = start_span(tracer, req, headers, s->ctx);
+    return s;
+}
+
+otelc_span *otelc_server_span_get(otelc_server_span *s)
+{
+    return s ? s->span : NULL;
+}
+
+void otelc_server_set_route(otelc_server_span *s, const char *route)
+{
+    char name[256];
+
+    if (s == NULL || route == NULL || *route == '\0') return;
+    otelc_http_span_name(s->method, route, name, sizeof name);
+    otelc_span_update_name(s->span, name);
+    otelc_span_set_str(s->span, OTELC_HTTP_ROUTE, route);
+}
+
+void otelc_server_enter(otelc_server_span *s)
+{
+    if (s == NULL || s->entered) return;
+    s->ctx_scope = otelc_context_attach(s->ctx);
+    s->span_scope = otelc_span_activate(s->span);
+    s->entered = true;
+}
+
+void otelc_server_leave(otelc_server_span *s)
+{
+    if (s == NULL || !s->entered) return;
+    otelc_scope_exit(s->span_scope);
+    otelc_scope_exit(s->ctx_scope);
+    s->entered = false;
+}
+
+void otelc_server_add_request_body(otelc_server_span *s, uint64_t n)
+{
+    if (s == NULL) return;
+    s->req_body += n;
+    s->has_req_body = true;
+}
+
+void otelc_server_add_response_body(otelc_server_span *s, uint64_t n)
+{
+    if (s == NULL) return;
+    s->resp_body += n;
+    s->has_resp_body = true;
+}
+
+int otelc_server_traceresponse(const otelc_server_span *s, char out[56])
+{
+    otelc_span_context sc;
+
+    out[0] = '\0';
+    if (s == NULL) return 0;
+    sc = otelc_span_get_context(s->span);
+    if (!otelc_span_context_is_valid(&sc)) return 0;
+    return otelc_traceparent_format(&sc, out);
+}
+
+/* Server rule: only 5xx (or an explicit failure) is the server's error. */
+static void set_outcome(otelc_span *span, int status_code, const char *error_type)
+{
+    char code[16];
+
+    if (status_code > 0) otelc_span_set_int(span, OTELC_HTTP_RESPONSE_STATUS_CODE, status_code);
+    if (error_type == NULL && status_code >= 500 && status_code <= 599) {
+        snprintf(code, sizeof code, "%d", status_code);
+        error_type = code;
+    }
+    if (error_type == NULL) return;
+    otelc_span_set_str(span, OTELC_ERROR_TYPE, error_type);
+    otelc_span_set_status(span, OTELC_STATUS_ERROR, NULL);
+}
+
+void otelc_server_finish(otelc_server_span *s, int status_code, const char *error_type)
+{
+    if (s == NULL) return;
+    otelc_server_leave(s);
+    if (s->has_req_body)
+        otelc_span_set_int(s->span, OTELC_HTTP_REQUEST_BODY_SIZE, (int64_t)s->req_body);
+    if (s->has_resp_body)
+        otelc_span_set_int(s->span, OTELC_HTTP_RESPONSE_BODY_SIZE, (int64_t)s->resp_body);
+    set_outcome(s->span, status_code, error_type);
+    otelc_span_end(s->span);
+    otelc_context_release(s->ctx);
+    free(s);
+}

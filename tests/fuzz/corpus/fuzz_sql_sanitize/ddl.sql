@@ -1,0 +1,1 @@
+CREATE TABLE IF NOT EXISTS items (id int); DROP TABLE t; TRUNCATE logs

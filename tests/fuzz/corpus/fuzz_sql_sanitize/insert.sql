@@ -1,0 +1,1 @@
+INSERT INTO t (a, b) VALUES (E'x\'y', $$body$$) ON CONFLICT DO UPDATE SET a = 1

@@ -1,0 +1,2 @@
+/* c /* nested */ */ UPDATE ONLY public."T" SET v = 0x1F -- tail
+ WHERE x = $1

@@ -1,0 +1,168 @@
+/*
+ * test_server_span.c - the generic server helper (otelc/instrument/server.h)
+ * without any HTTP library: parent extraction, naming, Host parsing,
+ * current context while handling, body sizes and the server status rules.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "otelc/otelc.h"
+#include "otelc/testing.h"
+#include "otelc/instrument/server.h"
+
+#define PARENT "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+
+typedef struct fixture {
+    otelc_memory_exporter *mem;
+    otelc_headers headers;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    otelc_exporter *exp = NULL;
+    otelc_provider *prov = NULL;
+
+    f->mem = otelc_memory_exporter_new(&exp);
+    otelc_processor *proc = otelc_simple_processor_new(exp);
+    otelc_provider_options o = {.no_env = true, .processors = &proc, .processor_count = 1};
+    assert_int_equal(otelc_provider_new(&o, &prov), OTELC_OK);
+    otelc_provider_set_global(prov);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    otelc_provider_set_global(NULL);
+    otelc_memory_exporter_free(f->mem);
+    otelc_headers_clear(&f->headers);
+    free(f);
+    return 0;
+}
+
+static const char *attr(const otelc_span_data *sd, const char *key)
+{
+    return otelc_testing_attr_str(sd, key);
+}
+
+static int64_t attr_int(const otelc_span_data *sd, const char *key)
+{
+    int64_t v = -1;
+    otelc_testing_attr_int(sd, key, &v);
+    return v;
+}
+
+/* Parent from the headers, route naming, Host header, redacted query. */
+static void test_request(void **state)
+{
+    fixture *f = *state;
+    otelc_carrier c = otelc_headers_carrier(&f->headers);
+    otelc_server_request r = {.method = "GET",
+                              .path = "/users/7",
+                              .query = "a=1&password=pw",
+                              .scheme = "https",
+                              .protocol_version = "HTTP/2.0",
+                              .client_address = "10.0.0.1",
+                              .server_port = 9999};
+    char tr[56];
+
+    otelc_headers_add(&f->headers, "traceparent", PARENT);
+    otelc_headers_add(&f->headers, "baggage", "tenant=acme");
+    otelc_headers_add(&f->headers, "Host", "[::1]:8443");
+    otelc_headers_add(&f->headers, "User-Agent", "ua/1");
+    otelc_server_span *s = otelc_server_start(NULL, &c, &r);
+    assert_non_null(s);
+    otelc_server_enter(s);
+    assert_ptr_equal(otelc_span_current(), otelc_server_span_get(s));
+    assert_string_equal(otelc_baggage_get(otelc_baggage_current(), "tenant"), "acme");
+    otelc_server_leave(s);
+    assert_null(otelc_span_current());
+    otelc_server_set_route(s, "/users/{id}");
+    otelc_server_add_request_body(s, 3);
+    otelc_server_add_request_body(s, 4);
+    otelc_server_add_response_body(s, 0);
+    assert_int_equal(otelc_server_traceresponse(s, tr), 55);
+    otelc_server_finish(s, 404, NULL);
+
+    const otelc_span_data *sd = otelc_memory_exporter_get(f->mem, 0);
+    assert_non_null(sd);
+    assert_string_equal(sd->name, "GET /users/{id}");
+    assert_int_equal(sd->kind, OTELC_SPAN_SERVER);
+    assert_true(sd->parent_is_remote);
+    assert_memory_equal(sd->parent_span_id, "\xb7\xad\x6b\x71\x69\x20\x33\x31", 8);
+    assert_string_equal(attr(sd, "url.query"), "a=1&password=REDACTED");
+    assert_string_equal(attr(sd, "server.address"), "::1");
+    assert_int_equal(attr_int(sd, "server.port"), 8443);
+    assert_string_equal(attr(sd, "network.protocol.version"), "2");
+    assert_string_equal(attr(sd, "user_agent.original"), "ua/1");
+    assert_string_equal(attr(sd, "http.route"), "/users/{id}");
+    assert_int_equal(attr_int(sd, "http.request.body.size"), 7);
+    assert_int_equal(attr_int(sd, "http.response.body.size"), 0);
+    assert_int_equal(attr_int(sd, "http.response.status_code"), 404);
+    assert_int_equal(sd->status, OTELC_STATUS_UNSET); /* 4xx is the client's error */
+    assert_memory_equal(tr + 3, &PARENT[3], 32);      /* same trace */
+}
+
+/* No headers: a new trace, never the thread's current span. Unknown method. */
+static void test_new_trace_and_other_method(void **state)
+{
+    fixture *f = *state;
+    otelc_tracer *t = otelc_tracer_get("t", NULL);
+    otelc_span *outer = otelc_span_start(t, "outer", OTELC_SPAN_INTERNAL);
+    otelc_scope sc = otelc_span_activate(outer);
+    otelc_server_request r = {
+        .method = "PROPFIND", .scheme = "http", .server_address = "h", .server_port = 8080};
+
+    otelc_server_span *s = otelc_server_start(NULL, NULL, &r);
+    otelc_server_finish(s, 503, NULL);
+    otelc_scope_exit(sc);
+    otelc_span_end(outer);
+    const otelc_span_data *sd = otelc_testing_find(f->mem, "HTTP");
+    assert_non_null(sd);
+    assert_false(sd->has_parent);
+    assert_string_equal(attr(sd, "http.request.method"), "_OTHER");
+    assert_string_equal(attr(sd, "http.request.method_original"), "PROPFIND");
+    assert_string_equal(attr(sd, "server.address"), "h");
+    assert_int_equal(attr_int(sd, "server.port"), 8080);
+    assert_int_equal(sd->status, OTELC_STATUS_ERROR);
+    assert_string_equal(attr(sd, "error.type"), "503");
+}
+
+/* Host without a port names the scheme's default; explicit error types. */
+static void test_host_default_port_and_error_type(void **state)
+{
+    fixture *f = *state;
+    otelc_carrier c = otelc_headers_carrier(&f->headers);
+    otelc_server_request r = {.method = "POST", .scheme = "https", .server_port = 9999};
+
+    otelc_headers_add(&f->headers, "host", "example.com");
+    otelc_server_finish(otelc_server_start(NULL, &c, &r), 0, "timeout");
+    const otelc_span_data *sd = otelc_testing_find(f->mem, "POST");
+    assert_string_equal(attr(sd, "server.address"), "example.com");
+    assert_int_equal(attr_int(sd, "server.port"), 443);
+    assert_string_equal(attr(sd, "error.type"), "timeout");
+    assert_int_equal(sd->status, OTELC_STATUS_ERROR);
+    assert_null(otelc_span_data_attr(sd, "http.response.status_code"));
+    /* NULL handles are ignored everywhere. */
+    assert_null(otelc_server_start(NULL, NULL, NULL));
+    otelc_server_enter(NULL);
+    otelc_server_set_route(NULL, "/x");
+    otelc_server_finish(NULL, 200, NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_request, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_new_trace_and_other_method, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_host_default_port_and_error_type, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
