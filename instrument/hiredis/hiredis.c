@@ -145,7 +145,7 @@ static void track(redisContext *c, int argc, const char **argv, const size_t *le
     enqueue(c, span, select_index(argc, argv, lens));
 }
 
-static pending *dequeue(const redisContext *c, int *db_out)
+static pending *dequeue(const redisContext *c)
 {
     pthread_mutex_lock(&states_lock);
     ctx_state *s = state_of(c, false);
@@ -154,7 +154,6 @@ static pending *dequeue(const redisContext *c, int *db_out)
         s->head = p->next;
         if (!s->head) s->tail = NULL;
     }
-    if (s) *db_out = s->db;
     pthread_mutex_unlock(&states_lock);
     return p;
 }
@@ -208,9 +207,8 @@ static const char *io_error_type(int err)
 /* The connection broke: no open span of c will ever get its reply. */
 static void fail_all(redisContext *c)
 {
-    int db;
     pending *p;
-    while ((p = dequeue(c, &db)) != NULL) {
+    while ((p = dequeue(c)) != NULL) {
         otelc_db_span_fail(p->span, NULL, io_error_type(c->err), c->errstr);
         otelc_span_end(p->span);
         free(p);
@@ -220,7 +218,7 @@ static void fail_all(redisContext *c)
 int otelc_redisGetReply(redisContext *c, void **reply)
 {
     void *r = NULL;
-    int db = 0;
+    if (!c) return REDIS_ERR;
     int rc = redisGetReply(c, &r);
     if (reply) *reply = r;
     if (rc != REDIS_OK) {
@@ -228,7 +226,7 @@ int otelc_redisGetReply(redisContext *c, void **reply)
         return rc;
     }
     if (!r) return rc; /* non-blocking context: nothing yet */
-    pending *p = dequeue(c, &db);
+    pending *p = dequeue(c);
     if (p) end_with_reply(c, p, r);
     if (!reply) freeReplyObject(r);
     return rc;
@@ -287,6 +285,7 @@ static int append_formatted(redisContext *c, char *cmd, int len)
 int otelc_redisvAppendCommand(redisContext *c, const char *format, va_list ap)
 {
     char *cmd = NULL;
+    if (!c) return REDIS_ERR;
     int len = redisvFormatCommand(&cmd, format, ap);
     if (len < 0) return REDIS_ERR; /* hiredis reports bad formats the same way */
     return append_formatted(c, cmd, len);
@@ -306,6 +305,7 @@ int otelc_redisAppendCommandArgv(redisContext *c, int argc, const char **argv,
 {
     size_t lens[MAX_ARGS];
     int n = argc < MAX_ARGS ? argc : MAX_ARGS;
+    if (!c || !argv) return REDIS_ERR;
     int rc = redisAppendCommandArgv(c, argc, argv, argvlen);
     for (int i = 0; i < n; i++) lens[i] = argvlen ? argvlen[i] : strlen(argv[i]);
     if (n > 0) track(c, n, argv, lens, rc == REDIS_OK);
@@ -357,6 +357,7 @@ void otelc_redis_forget(redisContext *c)
 
 void otelc_redisFree(redisContext *c)
 {
+    if (!c) return;
     otelc_redis_forget(c);
     redisFree(c);
 }

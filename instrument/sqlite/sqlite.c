@@ -9,7 +9,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "otelc/instrument/db.h"
 #include "otelc/instrument/sqlite.h"
@@ -19,7 +18,6 @@
 typedef struct running {
     sqlite3_stmt *stmt;
     otelc_span *span;
-    uint64_t start_ns;
     int64_t rows;
     bool returns_rows;
     struct running *next;
@@ -40,13 +38,6 @@ static otelc_tracer *sqlite_tracer(void)
     return otelc_tracer_get("otelc.instrument.sqlite", OTELC_VERSION);
 }
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static running **find_running(db_state *s, const sqlite3_stmt *stmt)
 {
     running **pp = &s->open;
@@ -63,15 +54,15 @@ static running *take_running(db_state *s, const sqlite3_stmt *stmt)
     return r;
 }
 
-static void finish(running *r, uint64_t end_ns)
+static void finish(running *r)
 {
     /* The statement may be finalized by now: only what was noted at the start is used. */
     if (r->returns_rows) otelc_span_set_int(r->span, "db.response.returned_rows", r->rows);
-    otelc_span_end_at(r->span, end_ns);
+    otelc_span_end(r->span);
     free(r);
 }
 
-static otelc_span *start_span(sqlite3 *db, sqlite3_stmt *stmt, uint64_t start_ns)
+static otelc_span *start_span(sqlite3 *db, sqlite3_stmt *stmt)
 {
     const char *file = sqlite3_db_filename(db, "main");
     otelc_db_call call = {
@@ -81,7 +72,7 @@ static otelc_span *start_span(sqlite3 *db, sqlite3_stmt *stmt, uint64_t start_ns
         .query_len = SIZE_MAX,
         .parameterized = true, /* placeholders mean values are bound, not written */
     };
-    return otelc_db_span_start(sqlite_tracer(), &call, NULL, start_ns);
+    return otelc_db_span_start(sqlite_tracer(), &call, NULL, 0);
 }
 
 /* Start the span of a run of stmt; returns an earlier run left open, to end. */
@@ -102,8 +93,7 @@ static running *on_stmt(db_state *s, sqlite3_stmt *stmt, const char *text)
     if (r) {
         r->stmt = stmt;
         r->returns_rows = sqlite3_column_count(stmt) > 0;
-        r->start_ns = now_ns();
-        r->span = start_span(s->db, stmt, r->start_ns);
+        r->span = start_span(s->db, stmt);
         r->next = s->open;
         s->open = r;
     }
@@ -133,7 +123,7 @@ static void free_state(db_state *s)
     while (s->open) {
         running *r = s->open;
         s->open = r->next;
-        finish(r, now_ns());
+        finish(r);
     }
     free(s);
 }
@@ -155,14 +145,12 @@ static int trace_cb(unsigned type, void *ctx, void *p, void *x)
 {
     db_state *s, *closed = NULL;
     running *done = NULL;
-    uint64_t end_ns = 0;
     pthread_mutex_lock(&states_lock);
     s = find_state(ctx);
     if (!s) type = 0;
     switch (type) {
     case SQLITE_TRACE_STMT:
         done = on_stmt(s, p, x);
-        end_ns = now_ns();
         break;
     case SQLITE_TRACE_ROW:
         on_row(s, p);
@@ -170,10 +158,9 @@ static int trace_cb(unsigned type, void *ctx, void *p, void *x)
     case SQLITE_TRACE_PROFILE:
         /*
          * The event comes as the run ends. Its own figure (x) has millisecond
-         * resolution with the default VFS clock, so the span is timed here.
+         * resolution with the default VFS clock: the span ends now instead.
          */
         done = take_running(s, p);
-        end_ns = now_ns();
         break;
     case SQLITE_TRACE_CLOSE:
         closed = take_state(ctx);
@@ -182,7 +169,7 @@ static int trace_cb(unsigned type, void *ctx, void *p, void *x)
         break;
     }
     pthread_mutex_unlock(&states_lock);
-    if (done) finish(done, end_ns);
+    if (done) finish(done);
     if (closed) free_state(closed);
     return 0;
 }

@@ -287,6 +287,18 @@ function checkSpans(spans, ids) {
         'an unknown route: span "GET" without http.route', nf);
 }
 
+// SIGTERM during a build: the build is cancelled, its request still gets the answer.
+async function stopDuringBuild(b) {
+  const marker = path.join(tmp, 'slow-started');
+  const slow = lib.request(`${b.url}/build`, {method: 'POST',
+                           body: JSON.stringify([{name: 'slow', command: `touch ${marker}; sleep 30`}])});
+  for (let i = 0; i < 200 && !fs.existsSync(marker); i++) await new Promise(r => setTimeout(r, 50));
+  const code = await b.stop();
+  const r = await slow;
+  check(code === 0 && r.status === 200 && r.json && r.json.result === 'cancellation' &&
+        r.json.steps[0].exit_code === 143, 'a stop cancels a running build and still answers', [code, r.json]);
+}
+
 async function main() {
   const b = await lib.startServe(otelc, [], {spanFile: path.join(tmp, 'b.jsonl'), logFile: path.join(tmp, 'b.log')});
   const a = await lib.startServe(otelc, ['--downstream', `${b.url}/users/{id}`, '--db', `sqlite:${tmp}/a.db`],
@@ -300,6 +312,7 @@ async function main() {
     ids.users = await users(a);
     Object.assign(ids, await buildAndTest(a));
     await w3cCases(a, recv);
+    await stopDuringBuild(b);
   } finally {
     await recv.close();
     const codes = [await a.stop(), await b.stop()];

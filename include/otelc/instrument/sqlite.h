@@ -16,7 +16,7 @@
  * db.operation.name / db.collection.name when a single one is evident, and
  * db.response.returned_rows for statements that return columns. The span
  * runs from the first sqlite3_step() to the end of the run as SQLite's
- * profile event reports it (timed with the system clock: SQLite's own figure
+ * profile event reports it (timed by the SDK's clock: SQLite's own figure
  * has only millisecond resolution with the default VFS). Trigger programs run inside their
  * statement's span; statements run from inside another statement (by an
  * application-defined SQL function) get spans of their own, children of the
