@@ -62,6 +62,10 @@ static conn_state *state_of(const PGconn *conn, bool create)
     return s;
 }
 
+/*
+ * parameterized: values travel apart from the text, so the text is kept as
+ * written when it has placeholders (PREPARE, or parameters actually given).
+ */
 static otelc_span *start_span(PGconn *conn, const char *text, bool parameterized)
 {
     const char *port = PQport(conn);
@@ -184,7 +188,7 @@ PGresult *otelc_PQexecParams(PGconn *conn, const char *command, int nParams, con
                              const char *const *paramValues, const int *paramLengths,
                              const int *paramFormats, int resultFormat)
 {
-    otelc_span *span = start_span(conn, command, true);
+    otelc_span *span = start_span(conn, command, nParams > 0);
     return finish_sync(span, PQexecParams(conn, command, nParams, paramTypes, paramValues,
                                           paramLengths, paramFormats, resultFormat));
 }
@@ -241,7 +245,7 @@ int otelc_PQsendQueryParams(PGconn *conn, const char *command, int nParams, cons
                             const char *const *paramValues, const int *paramLengths,
                             const int *paramFormats, int resultFormat)
 {
-    otelc_span *span = start_span(conn, command, true);
+    otelc_span *span = start_span(conn, command, nParams > 0);
     return queue_span(conn, span,
                       PQsendQueryParams(conn, command, nParams, paramTypes, paramValues,
                                         paramLengths, paramFormats, resultFormat));

@@ -174,26 +174,35 @@ static int trace_cb(unsigned type, void *ctx, void *p, void *x)
     return 0;
 }
 
+/*
+ * The state is registered under states_lock, but sqlite3_trace_v2() is
+ * called after releasing it: it takes the connection's mutex, and trace_cb
+ * takes states_lock while SQLite holds that mutex, so holding both here
+ * would invert the lock order.
+ */
 int otelc_sqlite_instrument(sqlite3 *db)
 {
-    int rc = SQLITE_OK;
     if (!db) return SQLITE_MISUSE;
     pthread_mutex_lock(&states_lock);
     db_state *s = find_state(db);
-    if (!s) {
-        s = calloc(1, sizeof(*s));
-        if (s) {
-            s->db = db;
-            s->next = states;
-            states = s;
-            rc = sqlite3_trace_v2(db,
-                                  SQLITE_TRACE_STMT | SQLITE_TRACE_ROW | SQLITE_TRACE_PROFILE |
-                                      SQLITE_TRACE_CLOSE,
-                                  trace_cb, db);
-        } else {
-            rc = SQLITE_NOMEM;
-        }
+    bool fresh = false;
+    if (!s && (s = calloc(1, sizeof(*s))) != NULL) {
+        s->db = db;
+        s->next = states;
+        states = s;
+        fresh = true;
     }
     pthread_mutex_unlock(&states_lock);
+    if (!s) return SQLITE_NOMEM;
+    if (!fresh) return SQLITE_OK;
+    int rc = sqlite3_trace_v2(
+        db, SQLITE_TRACE_STMT | SQLITE_TRACE_ROW | SQLITE_TRACE_PROFILE | SQLITE_TRACE_CLOSE,
+        trace_cb, db);
+    if (rc != SQLITE_OK) {
+        pthread_mutex_lock(&states_lock);
+        db_state *gone = take_state(db);
+        pthread_mutex_unlock(&states_lock);
+        if (gone) free_state(gone);
+    }
     return rc;
 }

@@ -14,13 +14,15 @@ for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r) $(dirname "
 done
 [ -n "$bindir" ] || { echo "PostgreSQL server binaries not installed: skipped"; exit 77; }
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/otelc-pq.XXXXXX") || exit 1
-chmod 755 "$tmp"
 as_server() { "$@"; }
+base=${TMPDIR:-/tmp}
 if [ "$(id -u)" = 0 ]; then
-    chown nobody "$tmp"
     as_server() { runuser -u nobody -- "$@"; }
+    base=/tmp # root's TMPDIR may be closed to nobody
 fi
+tmp=$(mktemp -d "$base/otelc-pq.XXXXXX") || exit 1
+chmod 755 "$tmp"
+[ "$(id -u)" = 0 ] && chown nobody "$tmp"
 data="$tmp/data"
 cleanup() {
     as_server "$bindir/pg_ctl" -D "$data" -m immediate -t 10 stop >/dev/null 2>&1

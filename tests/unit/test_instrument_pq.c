@@ -116,6 +116,13 @@ static void test_params_and_prepared(void **state)
     assert_true(otelc_testing_attr_int(sd, "db.response.returned_rows", &rows));
     assert_int_equal(rows, 1);
 
+    /* No parameters given: the text is an ordinary query and is sanitized. */
+    r = otelc_PQexecParams(conn, "SELECT count(*) FROM users WHERE name <> 'ParamSecretValue'", 0,
+                           NULL, NULL, NULL, NULL, 0);
+    PQclear(r);
+    assert_string_equal(otelc_testing_attr_str(last_span(), "db.query.text"),
+                        "SELECT count(*) FROM users WHERE name <> ?");
+
     r = otelc_PQprepare(conn, "ins", "INSERT INTO users (id, secret) VALUES ($1, $2)", 2, NULL);
     assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
     PQclear(r);

@@ -1,0 +1,52 @@
+# What every instrumentation library's CMakeLists.txt shares, so that each
+# one only finds its dependency and names it:
+#
+#   otelc_instrument(<name> SOURCES <file>... LIBS <target>... [SERVER_TEST])
+#
+# builds libotelc-<name> (shared, linking otelc) and its static form (linking
+# otelc_static, for tests: one SDK copy), installs both, and builds
+# examples/instrument_<name>/main.c and tests/unit/test_instrument_<name>.c
+# when they exist. The test is registered with CTest unless SERVER_TEST says
+# that a tests/integration/*.sh script runs it against a server it starts;
+# the caller then calls enable_testing() first (it sets a variable, which a
+# function cannot do for its caller, and the top level enables testing only
+# after adding instrument/*).
+include_guard(GLOBAL)
+
+function(otelc_instrument name)
+  cmake_parse_arguments(I "SERVER_TEST" "" "SOURCES;LIBS" ${ARGN})
+  set(lib otelc-${name})
+  add_library(${lib} SHARED ${I_SOURCES})
+  target_link_libraries(${lib} PUBLIC otelc ${I_LIBS})
+  set_target_properties(${lib} PROPERTIES VERSION ${PROJECT_VERSION}
+    SOVERSION ${PROJECT_VERSION_MAJOR})
+  add_library(${lib}_static STATIC ${I_SOURCES})
+  target_link_libraries(${lib}_static PUBLIC otelc_static ${I_LIBS})
+  set_target_properties(${lib}_static PROPERTIES OUTPUT_NAME ${lib})
+  install(TARGETS ${lib} ${lib}_static
+    LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+    ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+
+  set(example ${PROJECT_SOURCE_DIR}/examples/instrument_${name}/main.c)
+  if(OTELC_BUILD_EXAMPLES AND EXISTS ${example})
+    add_executable(example_instrument_${name} ${example})
+    target_link_libraries(example_instrument_${name} PRIVATE ${lib})
+    set_target_properties(example_instrument_${name} PROPERTIES
+      RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR})
+  endif()
+
+  set(test ${PROJECT_SOURCE_DIR}/tests/unit/test_instrument_${name}.c)
+  if(OTELC_BUILD_TESTS AND EXISTS ${test})
+    # The top level looks cmocka up after adding instrument/*.
+    find_library(CMOCKA_LIB cmocka REQUIRED)
+    add_executable(test_instrument_${name} ${test})
+    target_include_directories(test_instrument_${name} PRIVATE ${PROJECT_SOURCE_DIR}/tests)
+    target_link_libraries(test_instrument_${name} PRIVATE ${lib}_static ${CMOCKA_LIB})
+    set_target_properties(test_instrument_${name} PROPERTIES
+      RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR})
+    if(NOT I_SERVER_TEST)
+      add_test(NAME test_instrument_${name} COMMAND test_instrument_${name})
+      set_tests_properties(test_instrument_${name} PROPERTIES TIMEOUT 120)
+    endif()
+  endif()
+endfunction()
