@@ -57,8 +57,28 @@ typedef struct otelc_arena {
     otelc_arena_chunk *chunks;
 } otelc_arena;
 
-void *otelc__arena_alloc(otelc_arena *a, size_t size, size_t align);
-char *otelc__arena_strndup(otelc_arena *a, const char *s, size_t len);
+/* A new chunk, then the allocation: the rare path of otelc__arena_alloc(). */
+void *otelc__arena_alloc_slow(otelc_arena *a, size_t size, size_t align);
+
+/* Inline: the common case is a pointer bump inside the span's inline buffer. */
+static inline void *otelc__arena_alloc(otelc_arena *a, size_t size, size_t align)
+{
+    uintptr_t p = ((uintptr_t)a->pos + (align - 1)) & ~(uintptr_t)(align - 1);
+    if (__builtin_expect(a->pos != NULL && p + size <= (uintptr_t)a->end, 1)) {
+        a->pos = (char *)(p + size);
+        return (void *)p;
+    }
+    return otelc__arena_alloc_slow(a, size, align);
+}
+
+static inline char *otelc__arena_strndup(otelc_arena *a, const char *s, size_t len)
+{
+    char *d = (char *)otelc__arena_alloc(a, len + 1, 1);
+    if (!d) return NULL;
+    if (len) __builtin_memcpy(d, s, len);
+    d[len] = '\0';
+    return d;
+}
 /* Free the chunks; inline_buf (may be NULL) becomes the first block again. */
 void otelc__arena_reset(otelc_arena *a, char *inline_buf, size_t inline_size);
 

@@ -13,13 +13,8 @@
 
 #define ARENA_MIN_CHUNK 512
 
-void *otelc__arena_alloc(otelc_arena *a, size_t size, size_t align)
+void *otelc__arena_alloc_slow(otelc_arena *a, size_t size, size_t align)
 {
-    uintptr_t p = ((uintptr_t)a->pos + (align - 1)) & ~(uintptr_t)(align - 1);
-    if (OTELC_LIKELY(a->pos && p + size <= (uintptr_t)a->end)) {
-        a->pos = (char *)(p + size);
-        return (void *)p;
-    }
     size_t want = size + align;
     size_t chunk_size = want > ARENA_MIN_CHUNK ? want : ARENA_MIN_CHUNK;
     otelc_arena_chunk *c = malloc(sizeof(*c) + chunk_size);
@@ -30,15 +25,6 @@ void *otelc__arena_alloc(otelc_arena *a, size_t size, size_t align)
     a->pos = c->data;
     a->end = c->data + chunk_size;
     return otelc__arena_alloc(a, size, align);
-}
-
-char *otelc__arena_strndup(otelc_arena *a, const char *s, size_t len)
-{
-    char *d = otelc__arena_alloc(a, len + 1, 1);
-    if (!d) return NULL;
-    if (len) memcpy(d, s, len);
-    d[len] = '\0';
-    return d;
 }
 
 void otelc__arena_reset(otelc_arena *a, char *inline_buf, size_t inline_size)
@@ -70,18 +56,22 @@ static size_t utf8_prefix(const char *s, size_t len, uint32_t limit)
 static size_t item_size(otelc_value_type t)
 {
     switch (t) {
-    case OTELC_VALUE_BOOL_ARRAY: return sizeof(bool);
-    case OTELC_VALUE_INT_ARRAY: return sizeof(int64_t);
-    case OTELC_VALUE_DOUBLE_ARRAY: return sizeof(double);
-    default: return sizeof(const char *);
+    case OTELC_VALUE_BOOL_ARRAY:
+        return sizeof(bool);
+    case OTELC_VALUE_INT_ARRAY:
+        return sizeof(int64_t);
+    case OTELC_VALUE_DOUBLE_ARRAY:
+        return sizeof(double);
+    default:
+        return sizeof(const char *);
     }
 }
 
 static bool copy_string_array(otelc_arena *a, otelc_value *dst, uint32_t max_chars)
 {
     const char *const *in = dst->u.array.items;
-    const char **out = otelc__arena_alloc(a, dst->u.array.count * sizeof(char *) + 1,
-                                          _Alignof(char *));
+    const char **out =
+        otelc__arena_alloc(a, dst->u.array.count * sizeof(char *) + 1, _Alignof(char *));
     if (!out) return false;
     for (size_t i = 0; i < dst->u.array.count; i++) {
         const char *v = in[i] ? in[i] : "";
@@ -92,14 +82,14 @@ static bool copy_string_array(otelc_arena *a, otelc_value *dst, uint32_t max_cha
     return true;
 }
 
-bool otelc__value_copy(otelc_arena *a, otelc_value *dst, const otelc_value *src,
-                       uint32_t max_chars)
+bool otelc__value_copy(otelc_arena *a, otelc_value *dst, const otelc_value *src, uint32_t max_chars)
 {
     *dst = *src;
     switch (src->type) {
     case OTELC_VALUE_BOOL:
     case OTELC_VALUE_INT:
-    case OTELC_VALUE_DOUBLE: return true;
+    case OTELC_VALUE_DOUBLE:
+        return true;
     case OTELC_VALUE_STRING: {
         const char *p = src->u.str.ptr ? src->u.str.ptr : "";
         size_t n = utf8_prefix(p, src->u.str.ptr ? src->u.str.len : 0, max_chars);
@@ -110,8 +100,10 @@ bool otelc__value_copy(otelc_arena *a, otelc_value *dst, const otelc_value *src,
     case OTELC_VALUE_STRING_ARRAY:
     case OTELC_VALUE_BOOL_ARRAY:
     case OTELC_VALUE_INT_ARRAY:
-    case OTELC_VALUE_DOUBLE_ARRAY: break;
-    default: return false;
+    case OTELC_VALUE_DOUBLE_ARRAY:
+        break;
+    default:
+        return false;
     }
     if (!src->u.array.items) dst->u.array.count = 0;
     if (src->type == OTELC_VALUE_STRING_ARRAY) return copy_string_array(a, dst, max_chars);

@@ -131,11 +131,26 @@ void otelc_span_set_attr(otelc_span *span, const otelc_attr *attr)
         slot->value = (otelc_value){.type = OTELC_VALUE_STRING, .u.str = {"", 0}};
 }
 
+/*
+ * The typed setters go straight to the slot: scalars need no copy, and a
+ * string's length is known once. This is most of a span's cost, so it skips
+ * building a generic otelc_attr and the type switch of otelc__value_copy.
+ */
+static void set_scalar(otelc_span *span, const char *key, otelc_value v)
+{
+    if (!writable(span) || !key) return;
+    otelc_attr *slot = attr_slot(span, key, strlen(key));
+    if (slot) slot->value = v;
+}
+
 void otelc_span_set_strn(otelc_span *span, const char *key, const char *value, size_t len)
 {
     if (!writable(span) || !key) return;
-    otelc_attr a = {key, {.type = OTELC_VALUE_STRING, .u.str = {value, value ? len : 0}}};
-    otelc_span_set_attr(span, &a);
+    otelc_attr *slot = attr_slot(span, key, strlen(key));
+    if (!slot) return;
+    otelc_value v = {.type = OTELC_VALUE_STRING, .u.str = {value, value ? len : 0}};
+    if (!otelc__value_copy(&span->arena, &slot->value, &v, limits_of(span)->attribute_value_length))
+        slot->value = (otelc_value){.type = OTELC_VALUE_STRING, .u.str = {"", 0}};
 }
 
 void otelc_span_set_str(otelc_span *span, const char *key, const char *value)
@@ -146,27 +161,21 @@ void otelc_span_set_str(otelc_span *span, const char *key, const char *value)
 
 void otelc_span_set_bool(otelc_span *span, const char *key, bool value)
 {
-    if (!writable(span)) return;
-    otelc_attr a = {key, {.type = OTELC_VALUE_BOOL, .u.b = value}};
-    otelc_span_set_attr(span, &a);
+    set_scalar(span, key, (otelc_value){.type = OTELC_VALUE_BOOL, .u.b = value});
 }
 
 void otelc_span_set_int(otelc_span *span, const char *key, int64_t value)
 {
-    if (!writable(span)) return;
-    otelc_attr a = {key, {.type = OTELC_VALUE_INT, .u.i = value}};
-    otelc_span_set_attr(span, &a);
+    set_scalar(span, key, (otelc_value){.type = OTELC_VALUE_INT, .u.i = value});
 }
 
 void otelc_span_set_double(otelc_span *span, const char *key, double value)
 {
-    if (!writable(span)) return;
-    otelc_attr a = {key, {.type = OTELC_VALUE_DOUBLE, .u.d = value}};
-    otelc_span_set_attr(span, &a);
+    set_scalar(span, key, (otelc_value){.type = OTELC_VALUE_DOUBLE, .u.d = value});
 }
 
-static void set_array(otelc_span *span, const char *key, otelc_value_type type,
-                      const void *items, size_t count)
+static void set_array(otelc_span *span, const char *key, otelc_value_type type, const void *items,
+                      size_t count)
 {
     if (!items) count = 0;
     otelc_attr a = {key, {.type = type, .u.array = {items, count}}};
@@ -258,8 +267,8 @@ static void add_link(struct otelc_span *s, const otelc_span_context *sc, const o
         s->data.dropped_link_count++;
         return;
     }
-    otelc_link_data *links = grow(&s->arena, s->data.links, s->data.link_count, &s->link_cap,
-                                  sizeof(otelc_link_data));
+    otelc_link_data *links =
+        grow(&s->arena, s->data.links, s->data.link_count, &s->link_cap, sizeof(otelc_link_data));
     if (!links) return;
     s->data.links = links;
     otelc_link_data *l = &links[s->data.link_count];
@@ -356,7 +365,8 @@ static uint8_t new_flags(bool has_parent, const otelc_span_context *parent, bool
 
 static void copy_trace_state(struct otelc_span *s, const char *ts)
 {
-    s->data.context.trace_state = ts && *ts ? otelc__arena_strndup(&s->arena, ts, strlen(ts)) : NULL;
+    s->data.context.trace_state =
+        ts && *ts ? otelc__arena_strndup(&s->arena, ts, strlen(ts)) : NULL;
 }
 
 static void start_recording(struct otelc_span *s, otelc_tracer *tracer, const char *name,
