@@ -29,7 +29,7 @@ int cli_span(int argc, char **argv);
 int cli_run(int argc, char **argv);
 int cli_junit(int argc, char **argv);
 int cli_bench(int argc, char **argv);
-int cli_serve(int argc, char **argv); /* serve.c; unavailable without libmicrohttpd/libcurl */
+int cli_serve(int argc, char **argv); /* otelc: serve_launch.c, otelc-serve: serve.c */
 
 /*
  * Start the SDK for one CLI invocation: configuration from the OTEL_*

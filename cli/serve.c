@@ -698,7 +698,34 @@ static int remove_entry(const char *path, const struct stat *sb, int flag, struc
     return 0;
 }
 
-/* Scratch space for the default database and pipeline files, and our own path. */
+/*
+ * The otelc that /build and /test run (`otelc run`, `exec`, `junit`): the
+ * one next to this program, as installed, not the heavier otelc-serve.
+ */
+static bool find_otelc(serve_config *cfg)
+{
+    ssize_t n = readlink("/proc/self/exe", cfg->exe, sizeof cfg->exe - 1);
+    if (n <= 0) {
+        cli_error("serve: cannot find this program's path: %s", strerror(errno));
+        return false;
+    }
+    cfg->exe[n] = '\0';
+    char *slash = strrchr(cfg->exe, '/');
+    size_t dir_len = slash ? (size_t)(slash - cfg->exe) + 1 : 0;
+    if (dir_len + sizeof "otelc" > sizeof cfg->exe) {
+        cli_error("serve: this program's path is too long");
+        return false;
+    }
+    memcpy(cfg->exe + dir_len, "otelc", sizeof "otelc");
+    if (access(cfg->exe, X_OK) != 0) {
+        cli_error("serve: %s: %s (otelc-serve runs the otelc installed next to it)", cfg->exe,
+                  strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+/* Scratch space for the default database and pipeline files, and otelc's path. */
 static bool prepare_files(serve_config *cfg)
 {
     const char *tmp = getenv("TMPDIR");
@@ -709,13 +736,7 @@ static bool prepare_files(serve_config *cfg)
         cfg->tmpdir[0] = '\0';
         return false;
     }
-    ssize_t n = readlink("/proc/self/exe", cfg->exe, sizeof cfg->exe - 1);
-    if (n <= 0) {
-        cli_error("serve: cannot find this program's path: %s", strerror(errno));
-        return false;
-    }
-    cfg->exe[n] = '\0';
-    return true;
+    return find_otelc(cfg);
 }
 
 /* Block the stop signals in this thread and every thread started after; see the top. */

@@ -31,7 +31,7 @@ typedef struct serve_config {
     const char *db;         /* "sqlite:PATH" or a postgresql:// / postgres:// URI */
     const char *downstream; /* URL fetched by GET /users/{id} ("{id}" replaced), or NULL */
     const char *service;    /* service.name override, or NULL */
-    char exe[4096];         /* this otelc binary, run for /build and /test */
+    char exe[4096];         /* the otelc next to otelc-serve, run for /build and /test */
     char tmpdir[256];       /* private scratch directory, removed at exit */
     char sqlite_path[512];  /* the SQLite file in use ("" with PostgreSQL) */
 } serve_config;

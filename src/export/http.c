@@ -10,8 +10,15 @@
  * libcurl is told never to use signals (CURLOPT_NOSIGNAL): an SDK must not
  * install handlers or have alarms delivered into the host program. Proxies
  * come from libcurl's own handling of http_proxy/https_proxy/no_proxy.
+ *
+ * libcurl is not linked but loaded with dlopen by the first exporter that
+ * needs it: with its ~30 dependencies it cost every program linking
+ * libotelc ~6 ms at start-up, exporting over the network or not.
+ * <curl/curl.h> supplies types and constants only; every call goes through
+ * the function table below.
  */
 #include <ctype.h>
+#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,27 +37,69 @@ struct otelc_http {
     bool add_failed;
 };
 
-/* ---- Global init ------------------------------------------------------------- */
+/* ---- Loading libcurl ------------------------------------------------------- */
 
-static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+/* The libcurl functions this file calls, resolved from libcurl.so.4. */
+static struct {
+    CURLcode (*global_init)(long flags);
+    CURL *(*easy_init)(void);
+    CURLcode (*easy_setopt)(CURL *c, CURLoption opt, ...);
+    CURLcode (*easy_perform)(CURL *c);
+    CURLcode (*easy_getinfo)(CURL *c, CURLINFO info, ...);
+    void (*easy_cleanup)(CURL *c);
+    const char *(*easy_strerror)(CURLcode rc);
+    struct curl_slist *(*slist_append)(struct curl_slist *l, const char *s);
+    void (*slist_free_all)(struct curl_slist *l);
+    curl_version_info_data *(*version_info)(CURLversion v);
+} lc;
+
+static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+static bool lc_loaded;
 static CURLcode global_rc;
 
-/*
- * curl_global_init is not thread-safe in older libcurl, and it must run
- * before any handle exists; pthread_once gives both. It is never undone:
- * curl_global_cleanup would pull the ground from under any other libcurl
- * user in the process.
- */
-static void global_init(void)
+/* POSIX guarantees that dlsym's void * converts to a function pointer. */
+#define RESOLVE(lib, field, name) ((lc.field = (__typeof__(lc.field))dlsym(lib, name)) != NULL)
+
+static bool resolve_all(void *lib)
 {
-    global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+    return RESOLVE(lib, global_init, "curl_global_init") &&
+           RESOLVE(lib, easy_init, "curl_easy_init") &&
+           RESOLVE(lib, easy_setopt, "curl_easy_setopt") &&
+           RESOLVE(lib, easy_perform, "curl_easy_perform") &&
+           RESOLVE(lib, easy_getinfo, "curl_easy_getinfo") &&
+           RESOLVE(lib, easy_cleanup, "curl_easy_cleanup") &&
+           RESOLVE(lib, easy_strerror, "curl_easy_strerror") &&
+           RESOLVE(lib, slist_append, "curl_slist_append") &&
+           RESOLVE(lib, slist_free_all, "curl_slist_free_all") &&
+           RESOLVE(lib, version_info, "curl_version_info");
+}
+
+#undef RESOLVE
+
+/*
+ * Runs once per process (pthread_once), so the failure is logged once and
+ * curl_global_init, not thread-safe in older libcurl, runs before any
+ * handle exists. Neither is ever undone: dlclose or curl_global_cleanup
+ * would pull the ground from under any other libcurl user in the process
+ * (dlopen of an already loaded libcurl returns that same library).
+ */
+static void load_libcurl(void)
+{
+    void *lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+    if (!lib || !resolve_all(lib)) {
+        otelc__log(OTELC_LOG_ERROR,
+                   "libcurl not found: OTLP/HTTP, gRPC and Zipkin export unavailable");
+        return;
+    }
+    global_rc = lc.global_init(CURL_GLOBAL_DEFAULT);
+    lc_loaded = true;
 }
 
 /* ---- Headers ----------------------------------------------------------------- */
 
 static void add_line(struct otelc_http *h, const char *line)
 {
-    struct curl_slist *n = curl_slist_append(h->headers, line);
+    struct curl_slist *n = lc.slist_append(h->headers, line);
     if (!n) {
         h->add_failed = true;
         return;
@@ -192,7 +241,7 @@ static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, cu
 
 static bool http2_available(void)
 {
-    const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+    const curl_version_info_data *v = lc.version_info(CURLVERSION_NOW);
     return v && (v->features & CURL_VERSION_HTTP2);
 }
 
@@ -204,15 +253,15 @@ static bool http2_available(void)
  */
 static bool prior_knowledge_reuse_broken(void)
 {
-    const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+    const curl_version_info_data *v = lc.version_info(CURLVERSION_NOW);
     return !v || v->version_num < 0x080000;
 }
 
 static void set_tls(CURL *c, const otelc_http_config *cfg)
 {
-    if (cfg->ca_file) curl_easy_setopt(c, CURLOPT_CAINFO, cfg->ca_file);
-    if (cfg->client_cert) curl_easy_setopt(c, CURLOPT_SSLCERT, cfg->client_cert);
-    if (cfg->client_key) curl_easy_setopt(c, CURLOPT_SSLKEY, cfg->client_key);
+    if (cfg->ca_file) lc.easy_setopt(c, CURLOPT_CAINFO, cfg->ca_file);
+    if (cfg->client_cert) lc.easy_setopt(c, CURLOPT_SSLCERT, cfg->client_cert);
+    if (cfg->client_key) lc.easy_setopt(c, CURLOPT_SSLKEY, cfg->client_key);
 }
 
 /* Options that stay the same for every request of this exporter. */
@@ -220,33 +269,33 @@ static bool configure(struct otelc_http *h, const otelc_http_config *cfg)
 {
     CURL *c = h->curl;
     bool plain = strncasecmp(cfg->url, "http://", 7) == 0;
-    CURLcode rc = curl_easy_setopt(c, CURLOPT_URL, cfg->url);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_POST, 1L);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h->headers);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, h);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, h);
-    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-    curl_easy_setopt(c, CURLOPT_XFERINFODATA, h);
-    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+    CURLcode rc = lc.easy_setopt(c, CURLOPT_URL, cfg->url);
+    lc.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    lc.easy_setopt(c, CURLOPT_POST, 1L);
+    lc.easy_setopt(c, CURLOPT_HTTPHEADER, h->headers);
+    lc.easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    lc.easy_setopt(c, CURLOPT_WRITEDATA, h);
+    lc.easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    lc.easy_setopt(c, CURLOPT_HEADERDATA, h);
+    lc.easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    lc.easy_setopt(c, CURLOPT_XFERINFODATA, h);
+    lc.easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    lc.easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
 #if LIBCURL_VERSION_NUM >= 0x075500
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    lc.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 #else
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+    lc.easy_setopt(c, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
     if (cfg->http2)
-        curl_easy_setopt(c, CURLOPT_HTTP_VERSION,
-                         plain ? (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE
-                               : (long)CURL_HTTP_VERSION_2TLS);
+        lc.easy_setopt(c, CURLOPT_HTTP_VERSION,
+                       plain ? (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE
+                             : (long)CURL_HTTP_VERSION_2TLS);
     if (cfg->http2 && plain && prior_knowledge_reuse_broken())
-        curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
+        lc.easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
     set_tls(c, cfg);
     if (rc != CURLE_OK) {
         otelc__log(OTELC_LOG_ERROR, "OTLP exporter: libcurl rejects the endpoint URL (%s)",
-                   curl_easy_strerror(rc));
+                   lc.easy_strerror(rc));
         return false;
     }
     return true;
@@ -254,10 +303,11 @@ static bool configure(struct otelc_http *h, const otelc_http_config *cfg)
 
 otelc_http *otelc__http_new(const otelc_http_config *cfg)
 {
-    pthread_once(&global_once, global_init);
+    pthread_once(&load_once, load_libcurl);
+    if (!lc_loaded) return NULL;
     if (global_rc != CURLE_OK) {
         otelc__log(OTELC_LOG_ERROR, "OTLP exporter: libcurl initialisation failed (%s)",
-                   curl_easy_strerror(global_rc));
+                   lc.easy_strerror(global_rc));
         return NULL;
     }
     if (cfg->http2 && !http2_available()) {
@@ -266,7 +316,7 @@ otelc_http *otelc__http_new(const otelc_http_config *cfg)
     }
     struct otelc_http *h = calloc(1, sizeof(*h));
     if (!h) return NULL;
-    h->curl = curl_easy_init();
+    h->curl = lc.easy_init();
     if (!h->curl || !build_headers(h, cfg) || !configure(h, cfg)) {
         otelc__http_free(h);
         return NULL;
@@ -277,8 +327,8 @@ otelc_http *otelc__http_new(const otelc_http_config *cfg)
 void otelc__http_free(otelc_http *h)
 {
     if (!h) return;
-    if (h->curl) curl_easy_cleanup(h->curl);
-    curl_slist_free_all(h->headers);
+    if (h->curl) lc.easy_cleanup(h->curl);
+    lc.slist_free_all(h->headers);
     free(h);
 }
 
@@ -301,19 +351,19 @@ void otelc__http_post(otelc_http *h, const void *body, size_t n, uint32_t timeou
     h->resp = out;
     h->cancel = cancel;
     CURL *c = h->curl;
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(timeout_ms ? timeout_ms : 1));
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-    CURLcode rc = curl_easy_perform(c);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
+    lc.easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    lc.easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);
+    lc.easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(timeout_ms ? timeout_ms : 1));
+    lc.easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+    CURLcode rc = lc.easy_perform(c);
+    lc.easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
     h->resp = NULL;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+    lc.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
     if (rc == CURLE_OK) return;
     out->transport_error = (int)rc;
     out->timed_out = rc == CURLE_OPERATION_TIMEDOUT;
     out->cancelled = rc == CURLE_ABORTED_BY_CALLBACK;
-    snprintf(out->error, sizeof out->error, "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
+    snprintf(out->error, sizeof out->error, "%s", errbuf[0] ? errbuf : lc.easy_strerror(rc));
 }
 
 void otelc__http_response_free(otelc_http_response *r)

@@ -106,7 +106,7 @@ typedef struct otelc_http_response {
     otelc_buf body;            /* at most OTELC_HTTP_BODY_MAX bytes */
 } otelc_http_response;
 
-/* NULL after logging why (bad headers, no HTTP/2 in libcurl, no memory). */
+/* NULL after logging why (no libcurl, bad headers, no HTTP/2 in libcurl, no memory). */
 otelc_http *otelc__http_new(const otelc_http_config *c);
 /*
  * POST body and wait at most timeout_ms. cancel, when not NULL, aborts the
