@@ -7,6 +7,7 @@
  * allocation failure is sticky: later appends do nothing, and the caller
  * checks failed once when it is done.
  */
+#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -222,4 +223,56 @@ void otelc__buf_free(otelc_buf *b)
     b->data = NULL;
     b->len = b->cap = 0;
     b->failed = false;
+}
+
+static void json_item(otelc_buf *b, otelc_value_type t, const void *items, size_t i)
+{
+    switch (t) {
+    case OTELC_VALUE_STRING_ARRAY: {
+        const char *s = ((const char *const *)items)[i];
+        otelc__buf_json_str(b, s, s ? strlen(s) : 0);
+        break;
+    }
+    case OTELC_VALUE_BOOL_ARRAY:
+        otelc__buf_puts(b, ((const bool *)items)[i] ? "true" : "false");
+        break;
+    case OTELC_VALUE_INT_ARRAY:
+        otelc__buf_printf(b, "%" PRId64, ((const int64_t *)items)[i]);
+        break;
+    default:
+        otelc__buf_json_double(b, ((const double *)items)[i]);
+        break;
+    }
+}
+
+void otelc__buf_json_value(otelc_buf *b, const otelc_value *v)
+{
+    switch (v->type) {
+    case OTELC_VALUE_STRING:
+        otelc__buf_json_str(b, v->u.str.ptr, v->u.str.len);
+        return;
+    case OTELC_VALUE_BOOL:
+        otelc__buf_puts(b, v->u.b ? "true" : "false");
+        return;
+    case OTELC_VALUE_INT:
+        otelc__buf_printf(b, "%" PRId64, v->u.i);
+        return;
+    case OTELC_VALUE_DOUBLE:
+        otelc__buf_json_double(b, v->u.d);
+        return;
+    case OTELC_VALUE_STRING_ARRAY:
+    case OTELC_VALUE_BOOL_ARRAY:
+    case OTELC_VALUE_INT_ARRAY:
+    case OTELC_VALUE_DOUBLE_ARRAY:
+        break;
+    default:
+        otelc__buf_puts(b, "null");
+        return;
+    }
+    otelc__buf_append(b, "[", 1);
+    for (size_t i = 0; i < v->u.array.count; i++) {
+        if (i) otelc__buf_append(b, ",", 1);
+        json_item(b, v->type, v->u.array.items, i);
+    }
+    otelc__buf_append(b, "]", 1);
 }

@@ -34,51 +34,6 @@ static void sb_json_str(otelc_buf *b, const char *s)
 
 /* ---- Values ------------------------------------------------------------------------------ */
 
-static void sb_item(otelc_buf *b, otelc_value_type t, const void *items, size_t i)
-{
-    switch (t) {
-    case OTELC_VALUE_STRING_ARRAY:
-        sb_json_str(b, ((const char *const *)items)[i]);
-        break;
-    case OTELC_VALUE_BOOL_ARRAY:
-        otelc__buf_puts(b, ((const bool *)items)[i] ? "true" : "false");
-        break;
-    case OTELC_VALUE_INT_ARRAY:
-        otelc__buf_printf(b, "%" PRId64, ((const int64_t *)items)[i]);
-        break;
-    default:
-        otelc__buf_json_double(b, ((const double *)items)[i]);
-        break;
-    }
-}
-
-/* A value as JSON; the tree format uses the same spelling. */
-static void sb_value(otelc_buf *b, const otelc_value *v)
-{
-    switch (v->type) {
-    case OTELC_VALUE_STRING:
-        otelc__buf_json_str(b, v->u.str.ptr, v->u.str.len);
-        return;
-    case OTELC_VALUE_BOOL:
-        otelc__buf_puts(b, v->u.b ? "true" : "false");
-        return;
-    case OTELC_VALUE_INT:
-        otelc__buf_printf(b, "%" PRId64, v->u.i);
-        return;
-    case OTELC_VALUE_DOUBLE:
-        otelc__buf_json_double(b, v->u.d);
-        return;
-    default:
-        break;
-    }
-    otelc__buf_append(b, "[", 1);
-    for (size_t i = 0; i < v->u.array.count; i++) {
-        if (i) otelc__buf_append(b, ",", 1);
-        sb_item(b, v->type, v->u.array.items, i);
-    }
-    otelc__buf_append(b, "]", 1);
-}
-
 static void sb_json_attrs(otelc_buf *b, const otelc_attr *attrs, uint32_t n)
 {
     otelc__buf_append(b, "{", 1);
@@ -86,7 +41,7 @@ static void sb_json_attrs(otelc_buf *b, const otelc_attr *attrs, uint32_t n)
         if (i) otelc__buf_append(b, ",", 1);
         sb_json_str(b, attrs[i].key);
         otelc__buf_append(b, ":", 1);
-        sb_value(b, &attrs[i].value);
+        otelc__buf_json_value(b, &attrs[i].value);
     }
     otelc__buf_append(b, "}", 1);
 }
@@ -197,7 +152,7 @@ static void tree_attrs(otelc_buf *b, const otelc_attr *attrs, uint32_t n)
         otelc__buf_puts(b, i ? ", " : " ");
         otelc__buf_puts(b, attrs[i].key);
         otelc__buf_append(b, "=", 1);
-        sb_value(b, &attrs[i].value);
+        otelc__buf_json_value(b, &attrs[i].value);
     }
 }
 

@@ -39,6 +39,8 @@ void otelc__buf_json_str(otelc_buf *b, const char *s, size_t n);
  * "-Infinity" (the protobuf JSON mapping's spelling).
  */
 void otelc__buf_json_double(otelc_buf *b, double d);
+/* Any attribute value as plain JSON: arrays as lists, doubles as otelc__buf_json_double. */
+void otelc__buf_json_value(otelc_buf *b, const otelc_value *v);
 void otelc__buf_reset(otelc_buf *b);
 void otelc__buf_free(otelc_buf *b);
 

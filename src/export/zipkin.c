@@ -35,63 +35,6 @@
 
 /* ---- Values --------------------------------------------------------------------- */
 
-/* Item i of an array as a JSON value. */
-static void put_item(otelc_buf *b, otelc_value_type t, const void *items, size_t i)
-{
-    switch (t) {
-    case OTELC_VALUE_STRING_ARRAY: {
-        const char *s = ((const char *const *)items)[i];
-        otelc__buf_json_str(b, s, s ? strlen(s) : 0);
-        break;
-    }
-    case OTELC_VALUE_BOOL_ARRAY:
-        otelc__buf_puts(b, ((const bool *)items)[i] ? "true" : "false");
-        break;
-    case OTELC_VALUE_INT_ARRAY:
-        otelc__buf_printf(b, "%" PRId64, ((const int64_t *)items)[i]);
-        break;
-    case OTELC_VALUE_DOUBLE_ARRAY:
-        otelc__buf_json_double(b, ((const double *)items)[i]);
-        break;
-    default:
-        otelc__buf_puts(b, "null");
-        break;
-    }
-}
-
-/* Any attribute value as JSON of its own type (event attributes, arrays). */
-static void put_json_value(otelc_buf *b, const otelc_value *v)
-{
-    switch (v->type) {
-    case OTELC_VALUE_STRING:
-        otelc__buf_json_str(b, v->u.str.ptr, v->u.str.len);
-        break;
-    case OTELC_VALUE_BOOL:
-        otelc__buf_puts(b, v->u.b ? "true" : "false");
-        break;
-    case OTELC_VALUE_INT:
-        otelc__buf_printf(b, "%" PRId64, v->u.i);
-        break;
-    case OTELC_VALUE_DOUBLE:
-        otelc__buf_json_double(b, v->u.d);
-        break;
-    case OTELC_VALUE_STRING_ARRAY:
-    case OTELC_VALUE_BOOL_ARRAY:
-    case OTELC_VALUE_INT_ARRAY:
-    case OTELC_VALUE_DOUBLE_ARRAY:
-        otelc__buf_puts(b, "[");
-        for (size_t i = 0; i < v->u.array.count; i++) {
-            if (i) otelc__buf_puts(b, ",");
-            put_item(b, v->type, v->u.array.items, i);
-        }
-        otelc__buf_puts(b, "]");
-        break;
-    default:
-        otelc__buf_puts(b, "null");
-        break;
-    }
-}
-
 /*
  * A value as a JSON string: Zipkin tags are strings only. Anything that is
  * not already a string is rendered as JSON in scratch and quoted from
@@ -104,7 +47,7 @@ static void put_tag_value(otelc_buf *b, otelc_buf *scratch, const otelc_value *v
         return;
     }
     otelc__buf_reset(scratch);
-    put_json_value(scratch, v);
+    otelc__buf_json_value(scratch, v);
     if (scratch->failed) {
         b->failed = true;
         return;
@@ -359,7 +302,7 @@ static void event_text(otelc_buf *s, const otelc_event_data *e)
         first = false;
         otelc__buf_json_str(s, a->key, strlen(a->key));
         otelc__buf_puts(s, ":");
-        put_json_value(s, &a->value);
+        otelc__buf_json_value(s, &a->value);
     }
     if (e->dropped_attr_count)
         otelc__buf_printf(s, "%s\"%s\":%" PRIu32, first ? "" : ",", dropped_key,
