@@ -601,3 +601,49 @@ void json_write_string(FILE *f, const char *s, size_t len)
     }
     fputc('"', f);
 }
+
+static void write_number(FILE *f, double d)
+{
+    /* Integers up to 2^53 are exact in a double: print them without an exponent. */
+    if (d == floor(d) && fabs(d) < 9007199254740992.0)
+        fprintf(f, "%.0f", d);
+    else
+        fprintf(f, "%.17g", d);
+}
+
+void json_write(FILE *f, const json_value *v)
+{
+    switch (v->type) {
+    case JSON_NULL:
+        fputs("null", f);
+        break;
+    case JSON_BOOL:
+        fputs(v->u.boolean ? "true" : "false", f);
+        break;
+    case JSON_NUMBER:
+        write_number(f, v->u.number);
+        break;
+    case JSON_STRING:
+        json_write_string(f, v->u.string.ptr, v->u.string.len);
+        break;
+    case JSON_ARRAY:
+        fputc('[', f);
+        for (size_t i = 0; i < v->u.array.count; i++) {
+            if (i) fputc(',', f);
+            json_write(f, v->u.array.items[i]);
+        }
+        fputc(']', f);
+        break;
+    case JSON_OBJECT:
+        fputc('{', f);
+        for (size_t i = 0; i < v->u.object.count; i++) {
+            const json_member *m = &v->u.object.members[i];
+            if (i) fputc(',', f);
+            json_write_string(f, m->key, m->key_len);
+            fputc(':', f);
+            json_write(f, m->value);
+        }
+        fputc('}', f);
+        break;
+    }
+}

@@ -112,4 +112,7 @@ int json_object_add(json_value *object, const char *key, size_t key_len, json_va
 /* Write s[0..len) to f as a quoted JSON string, escaping as RFC 8259 requires. */
 void json_write_string(FILE *f, const char *s, size_t len);
 
+/* Write v to f as compact JSON; integral numbers up to 2^53 without an exponent. */
+void json_write(FILE *f, const json_value *v);
+
 #endif

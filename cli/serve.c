@@ -134,52 +134,6 @@ void serve_write_str(FILE *f, const char *s)
     json_write_string(f, s, strlen(s));
 }
 
-static void write_number(FILE *f, double d)
-{
-    /* Integers up to 2^53 are exact in a double: print them without an exponent. */
-    if (d == floor(d) && fabs(d) < 9007199254740992.0)
-        fprintf(f, "%.0f", d);
-    else
-        fprintf(f, "%.17g", d);
-}
-
-void serve_write_json(FILE *f, const json_value *v)
-{
-    switch (v->type) {
-    case JSON_NULL:
-        fputs("null", f);
-        break;
-    case JSON_BOOL:
-        fputs(v->u.boolean ? "true" : "false", f);
-        break;
-    case JSON_NUMBER:
-        write_number(f, v->u.number);
-        break;
-    case JSON_STRING:
-        json_write_string(f, v->u.string.ptr, v->u.string.len);
-        break;
-    case JSON_ARRAY:
-        fputc('[', f);
-        for (size_t i = 0; i < v->u.array.count; i++) {
-            if (i) fputc(',', f);
-            serve_write_json(f, v->u.array.items[i]);
-        }
-        fputc(']', f);
-        break;
-    case JSON_OBJECT:
-        fputc('{', f);
-        for (size_t i = 0; i < v->u.object.count; i++) {
-            const json_member *m = &v->u.object.members[i];
-            if (i) fputc(',', f);
-            json_write_string(f, m->key, m->key_len);
-            fputc(':', f);
-            serve_write_json(f, m->value);
-        }
-        fputc('}', f);
-        break;
-    }
-}
-
 /* The request body as JSON, or NULL after a 400 reply saying where it is wrong. */
 static json_value *parse_body(const serve_request *q, serve_reply *r)
 {
@@ -335,7 +289,7 @@ static void write_downstream(FILE *f, const char *url, const serve_http_result *
     fprintf(f, ",\"status\":%ld,\"body\":", h->status);
     json_value *doc = json_parse(h->body ? h->body : "", h->len, NULL, NULL);
     if (doc)
-        serve_write_json(f, doc);
+        json_write(f, doc);
     else
         json_write_string(f, h->body ? h->body : "", h->len);
     json_free(doc);

@@ -59,8 +59,6 @@ void reply_error(serve_reply *r, unsigned status, const char *fmt, ...)
 
 void reply_free(serve_reply *r);
 
-/* Write v as compact JSON (numbers without a fraction print as integers). */
-void serve_write_json(FILE *f, const json_value *v);
 
 /* Write a NUL-terminated string as a JSON string. */
 void serve_write_str(FILE *f, const char *s);

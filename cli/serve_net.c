@@ -139,7 +139,7 @@ static char *w3c_arguments(const json_value *el, size_t *len)
     if (!f) return NULL;
     const json_value *args = json_object_get(el, "arguments");
     if (args)
-        serve_write_json(f, args);
+        json_write(f, args);
     else
         fputs("null", f);
     if (fclose(f) != 0) {

@@ -246,7 +246,7 @@ static void build_reply(const child *ch, serve_reply *r)
     } else if (!summary || (code != 0 && code != 1)) {
         reply_error(r, 500, "otelc run ended with status %d and no summary", code);
     } else if (reply_open(r, 200)) {
-        serve_write_json(r->f, summary);
+        json_write(r->f, summary);
         fputc('\n', r->f);
         reply_close(r);
     }
@@ -316,7 +316,7 @@ static void test_reply(const child *cmd, const child *junit, const char *report,
         write_command(r->f, cmd);
         if (totals) {
             fputs(",\"report\":", r->f);
-            serve_write_json(r->f, totals);
+            json_write(r->f, totals);
         } else {
             fputs(",\"error\":", r->f);
             serve_write_str(r->f, "the report could not be imported (missing or not JUnit XML)");

@@ -13,42 +13,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void write_tree(FILE *f, const json_value *v)
-{
-    switch (v->type) {
-    case JSON_NULL:
-        fputs("null", f);
-        break;
-    case JSON_BOOL:
-        fputs(v->u.boolean ? "true" : "false", f);
-        break;
-    case JSON_NUMBER:
-        fprintf(f, "%.17g", v->u.number);
-        break;
-    case JSON_STRING:
-        json_write_string(f, v->u.string.ptr, v->u.string.len);
-        break;
-    case JSON_ARRAY:
-        fputc('[', f);
-        for (size_t i = 0; i < v->u.array.count; i++) {
-            if (i) fputc(',', f);
-            write_tree(f, v->u.array.items[i]);
-        }
-        fputc(']', f);
-        break;
-    case JSON_OBJECT:
-        fputc('{', f);
-        for (size_t i = 0; i < v->u.object.count; i++) {
-            if (i) fputc(',', f);
-            json_write_string(f, v->u.object.members[i].key, v->u.object.members[i].key_len);
-            fputc(':', f);
-            write_tree(f, v->u.object.members[i].value);
-        }
-        fputc('}', f);
-        break;
-    }
-}
-
 static int same(const json_value *a, const json_value *b)
 {
     if (a->type != b->type) return 0;
@@ -92,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
     if (!f) abort();
-    write_tree(f, v);
+    json_write(f, v);
     fclose(f);
     json_value *again = json_parse(text, len, &limits, &err);
     if (!again || !same(v, again)) abort();
