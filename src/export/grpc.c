@@ -81,7 +81,10 @@ otelc_attempt otelc__otlp_grpc_attempt(otelc_http *h, const otelc_buf *frame, ui
         a.verdict = OTELC_RETRY_FAIL;
         return a;
     }
-    if (resp->transport_error) return a;
+    if (resp->transport_error) {
+        a.verdict = otelc__retry_transport_verdict(resp->transport_error);
+        return a;
+    }
     int st = call_status(resp);
     a.has_delay =
         otelc__grpc_retry_info(resp->status_details, strlen(resp->status_details), &a.delay_ms);

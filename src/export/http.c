@@ -25,6 +25,12 @@
 #include <strings.h>
 
 #include <curl/curl.h>
+
+/* retry.c names these libcurl codes by number; keep them honest. */
+_Static_assert(CURLE_UNSUPPORTED_PROTOCOL == 1 && CURLE_URL_MALFORMAT == 3 &&
+                   CURLE_SSL_CERTPROBLEM == 58 && CURLE_PEER_FAILED_VERIFICATION == 60 &&
+                   CURLE_SSL_CACERT_BADFILE == 77 && CURLE_SSL_ISSUER_ERROR == 83,
+               "libcurl error codes changed");
 #include <zlib.h>
 
 #include "export/otlp.h"

@@ -158,6 +158,8 @@ typedef struct otelc_attempt {
 } otelc_attempt;
 
 otelc_retry_verdict otelc__retry_http_verdict(const otelc_http_response *r);
+/* A failed transfer (libcurl code): permanent for bad URLs and TLS set-up, else retryable. */
+otelc_retry_verdict otelc__retry_transport_verdict(int curl_code);
 
 /*
  * One unary OTLP/gRPC Export call with a framed request (grpc.c).

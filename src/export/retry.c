@@ -34,10 +34,32 @@ uint64_t otelc__mono_ms(void)
  * retrying would only repeat it. A transfer that failed (refused, reset,
  * timed out) never reached a verdict from the server, so it may be retried.
  */
+/*
+ * libcurl failures that no retry can cure: a bad URL or scheme, and TLS
+ * set-up the server will reject every time (unverifiable peer, unreadable
+ * CA or client certificate). Numbers, not CURLE_ names, keep this file free
+ * of libcurl; http.c checks that they agree. Everything else (refused,
+ * reset, timed out) may well work a moment later.
+ */
+otelc_retry_verdict otelc__retry_transport_verdict(int curl_code)
+{
+    switch (curl_code) {
+    case 1:  /* CURLE_UNSUPPORTED_PROTOCOL */
+    case 3:  /* CURLE_URL_MALFORMAT */
+    case 58: /* CURLE_SSL_CERTPROBLEM */
+    case 60: /* CURLE_PEER_FAILED_VERIFICATION */
+    case 77: /* CURLE_SSL_CACERT_BADFILE */
+    case 83: /* CURLE_SSL_ISSUER_ERROR */
+        return OTELC_RETRY_FAIL;
+    default:
+        return OTELC_RETRY_AGAIN;
+    }
+}
+
 otelc_retry_verdict otelc__retry_http_verdict(const otelc_http_response *r)
 {
     if (r->cancelled) return OTELC_RETRY_FAIL;
-    if (r->transport_error) return OTELC_RETRY_AGAIN;
+    if (r->transport_error) return otelc__retry_transport_verdict(r->transport_error);
     if (r->status >= 200 && r->status < 300) return OTELC_RETRY_DONE;
     switch (r->status) {
     case 429:

@@ -324,6 +324,14 @@ static void test_verdicts_and_backoff(void **state)
     r.status = 0;
     r.transport_error = 7; /* CURLE_COULDNT_CONNECT */
     assert_int_equal(otelc__retry_http_verdict(&r), OTELC_RETRY_AGAIN);
+    r.transport_error = 28; /* CURLE_OPERATION_TIMEDOUT */
+    assert_int_equal(otelc__retry_http_verdict(&r), OTELC_RETRY_AGAIN);
+    /* A certificate the server will never accept is not worth a retry. */
+    static const int permanent[] = {1, 3, 58, 60, 77, 83};
+    for (size_t i = 0; i < 6; i++) {
+        r.transport_error = permanent[i];
+        assert_int_equal(otelc__retry_http_verdict(&r), OTELC_RETRY_FAIL);
+    }
     static const int again[] = {1, 4, 10, 11, 14, 15};
     for (size_t i = 0; i < 6; i++)
         assert_int_equal(otelc__retry_grpc_verdict(again[i], false), OTELC_RETRY_AGAIN);
