@@ -72,7 +72,7 @@ static void figure(const char *name, double value, const char *unit, const char 
     fflush(stdout);
 }
 
-static void usage(void)
+__attribute__((noreturn)) static void usage(void)
 {
     fprintf(stderr, "usage: bench_export run PROTOCOL URL [--spans N] [--rate R]\n"
                     "       bench_export steady URL|down [--seconds S] [--rate R] [--protocol P]\n"
@@ -624,7 +624,7 @@ int main(int argc, char **argv)
             usage();
     }
     if (npos < 2) usage();
-    otelc_otlp_protocol proto;
+    otelc_otlp_protocol proto = OTELC_OTLP_HTTP_PROTOBUF;
     if (strcmp(pos[0], "run") == 0) {
         if (npos != 3 || !parse_protocol(pos[1], &proto) || spans == 0) usage();
         return run_throughput(proto, pos[2], spans, rate < 0 ? 0 : rate);

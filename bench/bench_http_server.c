@@ -61,7 +61,7 @@ static otelc_provider *tracing_start(const char *endpoint)
     return p;
 }
 
-static void usage(void)
+__attribute__((noreturn)) static void usage(void)
 {
     fprintf(stderr, "usage: bench_http_server --tracing off|on [--endpoint URL] [--port N]"
                     " [--port-file FILE]\n");

@@ -77,7 +77,7 @@ static void on_signal(int sig)
     stop = 1;
 }
 
-static void die(const char *what)
+__attribute__((noreturn)) static void die(const char *what)
 {
     perror(what);
     exit(1);
@@ -364,7 +364,7 @@ static int bound_port(int fd)
     return ntohs(a.sin_port);
 }
 
-static void usage(void)
+__attribute__((noreturn)) static void usage(void)
 {
     fprintf(stderr, "usage: discard_receiver [--port N] [--port-file FILE]\n");
     exit(2);
