@@ -274,6 +274,12 @@ bool otelc__hex_decode(const char *in, size_t n, uint8_t *out);
 
 bool otelc__is_zero(const uint8_t *p, size_t n);
 
+/*
+ * Copy src into dst[size], truncated and NUL-terminated; returns strlen(src).
+ * For per-request paths where snprintf("%s") costs a thousand instructions.
+ */
+size_t otelc__strlcpy(char *dst, const char *src, size_t size);
+
 /* A condition variable whose timed waits use CLOCK_MONOTONIC. */
 void otelc__cond_init_monotonic(pthread_cond_t *c);
 

@@ -36,6 +36,17 @@ bool otelc__hex_decode(const char *in, size_t n, uint8_t *out)
     return true;
 }
 
+size_t otelc__strlcpy(char *dst, const char *src, size_t size)
+{
+    size_t n = strlen(src);
+    if (size) {
+        size_t k = n < size ? n : size - 1;
+        memcpy(dst, src, k);
+        dst[k] = '\0';
+    }
+    return n;
+}
+
 bool otelc__is_zero(const uint8_t *p, size_t n)
 {
     uint8_t acc = 0;
@@ -46,18 +57,30 @@ bool otelc__is_zero(const uint8_t *p, size_t n)
 const char *otelc_strerror(int err)
 {
     switch (err) {
-    case OTELC_OK: return "success";
-    case OTELC_ERR_INVALID_ARG: return "invalid argument";
-    case OTELC_ERR_NOMEM: return "out of memory";
-    case OTELC_ERR_CONFIG: return "invalid configuration";
-    case OTELC_ERR_STATE: return "invalid state for this call";
-    case OTELC_ERR_TIMEOUT: return "timed out";
-    case OTELC_ERR_PARSE: return "malformed input";
-    case OTELC_ERR_IO: return "input/output error";
-    case OTELC_ERR_DISABLED: return "the SDK is disabled";
-    case OTELC_ERR_EXPORT: return "export failed";
-    case OTELC_ERR_UNSUPPORTED: return "not supported in this build";
-    default: return "unknown error";
+    case OTELC_OK:
+        return "success";
+    case OTELC_ERR_INVALID_ARG:
+        return "invalid argument";
+    case OTELC_ERR_NOMEM:
+        return "out of memory";
+    case OTELC_ERR_CONFIG:
+        return "invalid configuration";
+    case OTELC_ERR_STATE:
+        return "invalid state for this call";
+    case OTELC_ERR_TIMEOUT:
+        return "timed out";
+    case OTELC_ERR_PARSE:
+        return "malformed input";
+    case OTELC_ERR_IO:
+        return "input/output error";
+    case OTELC_ERR_DISABLED:
+        return "the SDK is disabled";
+    case OTELC_ERR_EXPORT:
+        return "export failed";
+    case OTELC_ERR_UNSUPPORTED:
+        return "not supported in this build";
+    default:
+        return "unknown error";
     }
 }
 

@@ -136,6 +136,22 @@ static const char *rebuild_query(struct MHD_Connection *c, strbuf *b)
     return b->len > 0 && !b->truncated ? b->buf : NULL;
 }
 
+/* Dotted quad without inet_ntop, which costs more than the rest of the request's attributes. */
+static const char *ipv4_text(const struct in_addr *a, char *out, size_t size)
+{
+    const unsigned char *b = (const unsigned char *)&a->s_addr;
+    char *p = out;
+    if (size < INET_ADDRSTRLEN) return NULL;
+    for (int i = 0; i < 4; i++) {
+        unsigned v = b[i];
+        if (v >= 100) *p++ = (char)('0' + v / 100);
+        if (v >= 10) *p++ = (char)('0' + v / 10 % 10);
+        *p++ = (char)('0' + v % 10);
+        *p++ = i < 3 ? '.' : '\0';
+    }
+    return out;
+}
+
 static const char *client_address(struct MHD_Connection *c, char *out, size_t size)
 {
     const union MHD_ConnectionInfo *ci =
@@ -144,8 +160,7 @@ static const char *client_address(struct MHD_Connection *c, char *out, size_t si
 
     if (sa == NULL) return NULL;
     if (sa->sa_family == AF_INET)
-        return inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
-                         (socklen_t)size);
+        return ipv4_text(&((const struct sockaddr_in *)(const void *)sa)->sin_addr, out, size);
     if (sa->sa_family == AF_INET6)
         return inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
                          (socklen_t)size);

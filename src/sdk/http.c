@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "internal.h"
 #include "otelc/instrument/http.h"
 
 static const char *const known_methods[] = {
@@ -27,10 +28,8 @@ size_t otelc_http_span_name(const char *method, const char *target, char *out, s
     /* The conventions write "HTTP" where the method is unknown: it keeps
      * attacker-chosen method strings out of a low-cardinality span name. */
     if (strcmp(m, OTELC_HTTP_METHOD_OTHER) == 0) m = "HTTP";
-    if (target != NULL && *target != '\0')
-        n = snprintf(out, out_size, "%s %s", m, target);
-    else
-        n = snprintf(out, out_size, "%s", m);
+    if (target == NULL || *target == '\0') return otelc__strlcpy(out, m, out_size);
+    n = snprintf(out, out_size, "%s %s", m, target);
     return n < 0 ? 0 : (size_t)n;
 }
 

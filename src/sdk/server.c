@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal.h"
 #include "otelc/otelc.h"
 #include "otelc/instrument/server.h"
 
@@ -91,7 +92,7 @@ static void add_server(attr_list *l, const otelc_carrier *headers, const otelc_s
         /* "Host: example.com" names the scheme's default port. */
         if (port == 0) port = default_port(r->scheme);
     } else {
-        snprintf(addr, addr_size, "%s", r->server_address ? r->server_address : "");
+        otelc__strlcpy(addr, r->server_address ? r->server_address : "", addr_size);
         port = r->server_port;
     }
     add_str(l, OTELC_SERVER_ADDRESS, addr);
@@ -150,7 +151,7 @@ otelc_server_span *otelc_server_start(otelc_tracer *tracer, const otelc_carrier 
     if (tracer == NULL) tracer = otelc_tracer_get("otelc.instrument.server", OTELC_VERSION);
     /* An empty context, not the thread's: a request starts its own work. */
     s->ctx = headers ? otelc_extract(headers) : otelc_context_new(NULL, NULL);
-    snprintf(s->method, sizeof s->method, "%s", otelc_http_method_normalize(req->method));
+    otelc__strlcpy(s->method, otelc_http_method_normalize(req->method), sizeof s->method);
     s->span = start_span(tracer, req, headers, s->ctx);
     return s;
 }
