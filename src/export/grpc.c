@@ -36,15 +36,24 @@ int otelc__grpc_status_from_http(long http_status)
     }
 }
 
-/* Frame msg into out: compressed flag, big-endian length, the bytes. */
-int otelc__grpc_frame(otelc_buf *out, const void *msg, size_t n, bool compressed)
+size_t otelc__grpc_frame_begin(otelc_buf *out)
 {
+    static const uint8_t placeholder[FRAME_HEADER];
+    size_t at = out->len;
+    otelc__buf_append(out, placeholder, sizeof placeholder);
+    return at;
+}
+
+int otelc__grpc_frame_end(otelc_buf *out, size_t at, bool compressed)
+{
+    if (out->failed) return OTELC_ERR_NOMEM;
+    size_t n = out->len - at - FRAME_HEADER;
     if (n > UINT32_MAX) return OTELC_ERR_NOMEM;
-    uint8_t h[FRAME_HEADER] = {compressed ? 1 : 0, (uint8_t)(n >> 24), (uint8_t)(n >> 16),
-                               (uint8_t)(n >> 8), (uint8_t)n};
-    otelc__buf_append(out, h, sizeof h);
-    otelc__buf_append(out, msg, n);
-    return out->failed ? OTELC_ERR_NOMEM : OTELC_OK;
+    uint8_t *h = (uint8_t *)out->data + at;
+    h[0] = compressed ? 1 : 0;
+    h[1] = (uint8_t)(n >> 24), h[2] = (uint8_t)(n >> 16), h[3] = (uint8_t)(n >> 8),
+    h[4] = (uint8_t)n;
+    return OTELC_OK;
 }
 
 /*

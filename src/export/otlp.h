@@ -139,8 +139,13 @@ bool otelc__otlp_parse_headers(const char *text,
 /* gRPC status from an HTTP status when the server sent no grpc-status. */
 int otelc__grpc_status_from_http(long http_status);
 
-/* Append a gRPC message frame (flag, big-endian length, bytes). */
-int otelc__grpc_frame(otelc_buf *out, const void *msg, size_t n, bool compressed);
+/*
+ * A gRPC message frame built in place: begin appends the 5-byte header's
+ * placeholder and returns where it is; append the message; end writes the
+ * compressed flag and the big-endian length.
+ */
+size_t otelc__grpc_frame_begin(otelc_buf *out);
+int otelc__grpc_frame_end(otelc_buf *out, size_t at, bool compressed);
 
 /* ---- The retry policy (retry.c), shared by every network exporter ---- */
 

@@ -152,27 +152,17 @@ static int encode(struct otlp *x, const otelc_span_data *const *spans, size_t n)
 {
     otelc__buf_reset(&x->body);
     otelc__buf_reset(&x->wire);
-    int rc = x->protocol == OTELC_OTLP_HTTP_JSON ? otelc__otlp_encode_json(&x->body, spans, n)
-                                                 : otelc__otlp_encode_proto(&x->body, spans, n);
-    if (rc != OTELC_OK || x->body.failed) return OTELC_ERR_NOMEM;
-    if (x->protocol != OTELC_OTLP_GRPC) {
-        if (!x->gzip) {
-            otelc__buf_append(&x->wire, x->body.data, x->body.len);
-            return x->wire.failed ? OTELC_ERR_NOMEM : OTELC_OK;
-        }
-        return otelc__gzip(&x->wire, x->body.data, x->body.len);
-    }
-    if (!x->gzip) return otelc__grpc_frame(&x->wire, x->body.data, x->body.len, false);
-    /* Compress after a placeholder header, then write the real length in. */
-    static const uint8_t header[5] = {1, 0, 0, 0, 0};
-    otelc__buf_append(&x->wire, header, sizeof header);
-    if (x->wire.failed || otelc__gzip(&x->wire, x->body.data, x->body.len) != OTELC_OK)
+    bool grpc = x->protocol == OTELC_OTLP_GRPC;
+    size_t frame = grpc ? otelc__grpc_frame_begin(&x->wire) : 0;
+    /* Uncompressed, the request is encoded where it is sent from: no copy of a whole batch. */
+    otelc_buf *target = x->gzip ? &x->body : &x->wire;
+    int rc = x->protocol == OTELC_OTLP_HTTP_JSON ? otelc__otlp_encode_json(target, spans, n)
+                                                 : otelc__otlp_encode_proto(target, spans, n);
+    if (rc != OTELC_OK || target->failed) return OTELC_ERR_NOMEM;
+    if (x->gzip && otelc__gzip(&x->wire, x->body.data, x->body.len) != OTELC_OK)
         return OTELC_ERR_NOMEM;
-    size_t len = x->wire.len - sizeof header;
-    uint8_t *p = (uint8_t *)x->wire.data;
-    p[1] = (uint8_t)(len >> 24), p[2] = (uint8_t)(len >> 16), p[3] = (uint8_t)(len >> 8);
-    p[4] = (uint8_t)len;
-    return OTELC_OK;
+    if (grpc) return otelc__grpc_frame_end(&x->wire, frame, x->gzip);
+    return x->wire.failed ? OTELC_ERR_NOMEM : OTELC_OK;
 }
 
 /* ---- Outcomes ----------------------------------------------------------------------------------
