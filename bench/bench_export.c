@@ -533,11 +533,9 @@ static int run_flood(otelc_otlp_protocol proto, const char *url, uint64_t second
         return 1;
     }
     otelc_buf body = {0};
-    if (proto == OTELC_OTLP_GRPC) {
-        otelc__grpc_frame(&body, captured.data, captured.len, false);
-    } else {
-        otelc__buf_append(&body, captured.data, captured.len);
-    }
+    size_t frame = proto == OTELC_OTLP_GRPC ? otelc__grpc_frame_begin(&body) : 0;
+    otelc__buf_append(&body, captured.data, captured.len);
+    if (proto == OTELC_OTLP_GRPC) otelc__grpc_frame_end(&body, frame, false);
 
     char full[2048];
     if (proto == OTELC_OTLP_GRPC)
