@@ -59,7 +59,6 @@ void reply_error(serve_reply *r, unsigned status, const char *fmt, ...)
 
 void reply_free(serve_reply *r);
 
-
 /* Write a NUL-terminated string as a JSON string. */
 void serve_write_str(FILE *f, const char *s);
 

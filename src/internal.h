@@ -34,8 +34,8 @@
 
 #include "otelc/otelc.h"
 
-#define OTELC_LIKELY(x)   __builtin_expect(!!(x), 1)
-#define OTELC_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define OTELC_LIKELY(x)    __builtin_expect(!!(x), 1)
+#define OTELC_UNLIKELY(x)  __builtin_expect(!!(x), 0)
 #define OTELC_INTERNAL_API __attribute__((visibility("hidden")))
 
 /* ---- Span memory ------------------------------------------------------- */
@@ -349,8 +349,7 @@ void otelc__redact_args_free(char **args, size_t n);
 /* ---- Diagnostics (sdk/log.c) ----------------------------------------------- */
 
 /* Log at level, rate limited per level. printf-style. */
-void otelc__log(otelc_log_level level, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+void otelc__log(otelc_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Read OTEL_LOG_LEVEL once (provider creation). */
 void otelc__log_configure_from_env(void);

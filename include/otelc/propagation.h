@@ -44,7 +44,7 @@ typedef struct otelc_headers {
     struct otelc_header {
         char *name;
         char *value;
-    } *items;
+    } * items;
     size_t count;
     size_t capacity;
 } otelc_headers;

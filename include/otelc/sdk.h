@@ -232,8 +232,8 @@ typedef struct otelc_exporter_ops {
     otelc_export_result (*export_spans)(void *self, const otelc_span_data *const *spans,
                                         size_t count);
     int (*force_flush)(void *self, uint32_t timeout_ms); /* may be NULL */
-    void (*shutdown)(void *self);                         /* may be NULL */
-    void (*destroy)(void *self);                          /* may be NULL */
+    void (*shutdown)(void *self);                        /* may be NULL */
+    void (*destroy)(void *self);                         /* may be NULL */
 } otelc_exporter_ops;
 
 typedef struct otelc_exporter otelc_exporter;
@@ -308,14 +308,14 @@ void otelc_processor_free(otelc_processor *p);
 /* ---- Self-telemetry ---------------------------------------------------- */
 
 typedef struct otelc_stats {
-    uint64_t spans_started;      /* recording spans started */
-    uint64_t spans_ended;        /* recording spans ended */
-    uint64_t spans_sampled_out;  /* spans started non-recording */
-    uint64_t spans_dropped;      /* dropped because a processor queue was full */
-    uint64_t spans_exported;     /* spans an exporter accepted */
+    uint64_t spans_started;       /* recording spans started */
+    uint64_t spans_ended;         /* recording spans ended */
+    uint64_t spans_sampled_out;   /* spans started non-recording */
+    uint64_t spans_dropped;       /* dropped because a processor queue was full */
+    uint64_t spans_exported;      /* spans an exporter accepted */
     uint64_t spans_export_failed; /* spans in failed exports */
-    uint64_t export_failures;    /* failed export calls */
-    uint64_t propagation_errors; /* invalid incoming context headers */
+    uint64_t export_failures;     /* failed export calls */
+    uint64_t propagation_errors;  /* invalid incoming context headers */
 } otelc_stats;
 
 /* ---- Provider ---------------------------------------------------------- */

@@ -69,8 +69,8 @@ const otelc_span_data *otelc_testing_find_attr(otelc_memory_exporter *m, const c
 size_t otelc_testing_count_named(otelc_memory_exporter *m, const char *name);
 
 /* True when child's parent is parent (same trace, parent id matches). */
-bool otelc_testing_is_parent(const otelc_span_data *parent, const otelc_span_data *child,
-                             char *why, size_t why_size);
+bool otelc_testing_is_parent(const otelc_span_data *parent, const otelc_span_data *child, char *why,
+                             size_t why_size);
 
 /*
  * True when the trace trace_id (16 bytes) is complete in the store: exactly

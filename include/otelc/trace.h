@@ -85,10 +85,9 @@ static inline size_t otelc__strlen0(const char *s)
 }
 #define OTELC_ATTR_STR(k, v)                                                                       \
     ((otelc_attr){(k), {.type = OTELC_VALUE_STRING, .u.str = {(v), otelc__strlen0(v)}}})
-#define OTELC_ATTR_BOOL(k, v) ((otelc_attr){(k), {.type = OTELC_VALUE_BOOL, .u.b = (v)}})
-#define OTELC_ATTR_INT(k, v)  ((otelc_attr){(k), {.type = OTELC_VALUE_INT, .u.i = (v)}})
-#define OTELC_ATTR_DOUBLE(k, v)                                                                    \
-    ((otelc_attr){(k), {.type = OTELC_VALUE_DOUBLE, .u.d = (v)}})
+#define OTELC_ATTR_BOOL(k, v)   ((otelc_attr){(k), {.type = OTELC_VALUE_BOOL, .u.b = (v)}})
+#define OTELC_ATTR_INT(k, v)    ((otelc_attr){(k), {.type = OTELC_VALUE_INT, .u.i = (v)}})
+#define OTELC_ATTR_DOUBLE(k, v) ((otelc_attr){(k), {.type = OTELC_VALUE_DOUBLE, .u.d = (v)}})
 
 typedef struct otelc_tracer otelc_tracer;
 typedef struct otelc_span otelc_span;
@@ -175,8 +174,7 @@ void otelc_span_set_int(otelc_span *span, const char *key, int64_t value);
 void otelc_span_set_double(otelc_span *span, const char *key, double value);
 void otelc_span_set_str_array(otelc_span *span, const char *key, const char *const *values,
                               size_t count);
-void otelc_span_set_bool_array(otelc_span *span, const char *key, const bool *values,
-                               size_t count);
+void otelc_span_set_bool_array(otelc_span *span, const char *key, const bool *values, size_t count);
 void otelc_span_set_int_array(otelc_span *span, const char *key, const int64_t *values,
                               size_t count);
 void otelc_span_set_double_array(otelc_span *span, const char *key, const double *values,

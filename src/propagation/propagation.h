@@ -26,7 +26,7 @@ struct otelc_propagator {
 };
 
 /* W3C baggage limits. */
-#define OTELC_BAGGAGE_MAX_MEMBERS      180
+#define OTELC_BAGGAGE_MAX_MEMBERS 180
 /*
  * The current W3C Baggage text sets no per-member limit: a platform must pass
  * on at least 64 members and everything up to 8192 bytes. One member can

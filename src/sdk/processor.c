@@ -103,9 +103,9 @@ static int simple_force_flush(void *self, uint32_t timeout_ms)
 {
     struct simple_processor *sp = self;
     pthread_mutex_lock(&sp->lock);
-    int rc = sp->exporter->ops->force_flush ? sp->exporter->ops->force_flush(sp->exporter->self,
-                                                                             timeout_ms)
-                                            : OTELC_OK;
+    int rc = sp->exporter->ops->force_flush
+                 ? sp->exporter->ops->force_flush(sp->exporter->self, timeout_ms)
+                 : OTELC_OK;
     pthread_mutex_unlock(&sp->lock);
     return rc;
 }

@@ -108,7 +108,8 @@ otelc_resource *otelc_resource_new(const otelc_attr *attrs, size_t count, const 
     for (size_t i = 0; attrs && i < count; i++) {
         if (!resource_put(r, attrs[i].key, &attrs[i].value)) goto fail;
     }
-    if (schema_url && *schema_url && !(r->schema_url = otelc__arena_strndup(&r->arena, schema_url, strlen(schema_url))))
+    if (schema_url && *schema_url &&
+        !(r->schema_url = otelc__arena_strndup(&r->arena, schema_url, strlen(schema_url))))
         goto fail;
     return r;
 fail:

@@ -15,9 +15,9 @@
 
 #include "internal.h"
 
-#define SPAN_BATCH     256
-#define CACHE_MAX      (2 * SPAN_BATCH)
-#define SHARED_BASE    4096
+#define SPAN_BATCH  256
+#define CACHE_MAX   (2 * SPAN_BATCH)
+#define SHARED_BASE 4096
 
 /*
  * Spans kept on the shared stack beyond SHARED_BASE: the queue capacity of

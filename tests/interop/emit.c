@@ -83,9 +83,8 @@ static void unhex(const char *hex, uint8_t *out, size_t n)
 static otelc_span_context make_context(const char *trace_hex, const char *span_hex,
                                        const char *trace_state, bool remote)
 {
-    otelc_span_context sc = {.trace_flags = OTELC_TRACE_FLAG_SAMPLED,
-                             .is_remote = remote,
-                             .trace_state = trace_state};
+    otelc_span_context sc = {
+        .trace_flags = OTELC_TRACE_FLAG_SAMPLED, .is_remote = remote, .trace_state = trace_state};
     unhex(trace_hex, sc.trace_id, 16);
     unhex(span_hex, sc.span_id, 8);
     return sc;
@@ -286,11 +285,41 @@ static void put_span(const want_span *w, bool first)
  * Static initialisers (the OTELC_ATTR_* helpers are compound literals that
  * call strlen, which file-scope tables cannot use). STR takes literals only.
  */
-#define STR(k, v)    {(k), {.type = OTELC_VALUE_STRING, .u.str = {(v), sizeof(v) - 1}}}
-#define BOOL(k, v)   {(k), {.type = OTELC_VALUE_BOOL, .u.b = (v)}}
-#define INT(k, v)    {(k), {.type = OTELC_VALUE_INT, .u.i = (v)}}
-#define DBL(k, v)    {(k), {.type = OTELC_VALUE_DOUBLE, .u.d = (v)}}
-#define ARR(k, t, a) {(k), {.type = (t), .u.array = {(a), ARRAY_LEN(a)}}}
+#define STR(k, v)                                                                                  \
+    {                                                                                              \
+        (k),                                                                                       \
+        {                                                                                          \
+            .type = OTELC_VALUE_STRING, .u.str = {(v), sizeof(v) - 1 }                             \
+        }                                                                                          \
+    }
+#define BOOL(k, v)                                                                                 \
+    {                                                                                              \
+        (k),                                                                                       \
+        {                                                                                          \
+            .type = OTELC_VALUE_BOOL, .u.b = (v)                                                   \
+        }                                                                                          \
+    }
+#define INT(k, v)                                                                                  \
+    {                                                                                              \
+        (k),                                                                                       \
+        {                                                                                          \
+            .type = OTELC_VALUE_INT, .u.i = (v)                                                    \
+        }                                                                                          \
+    }
+#define DBL(k, v)                                                                                  \
+    {                                                                                              \
+        (k),                                                                                       \
+        {                                                                                          \
+            .type = OTELC_VALUE_DOUBLE, .u.d = (v)                                                 \
+        }                                                                                          \
+    }
+#define ARR(k, t, a)                                                                               \
+    {                                                                                              \
+        (k),                                                                                       \
+        {                                                                                          \
+            .type = (t), .u.array = {(a), ARRAY_LEN(a) }                                           \
+        }                                                                                          \
+    }
 
 static const char *const RES_TAGS[] = {"blue", "green"};
 static const otelc_attr RESOURCE_ATTRS[] = {
@@ -496,9 +525,8 @@ static size_t make_spans(otelc_tracer *alpha, otelc_tracer *beta)
 
     /* Span 5: INTERNAL child given as an explicit parent context; status left UNSET. */
     otelc_context *ctx4 = otelc_context_new(&c4, NULL);
-    otelc_span_options o5 = {.kind = OTELC_SPAN_INTERNAL,
-                             .parent = ctx4,
-                             .start_ns = 1700000001100000000u};
+    otelc_span_options o5 = {
+        .kind = OTELC_SPAN_INTERNAL, .parent = ctx4, .start_ns = 1700000001100000000u};
     otelc_span *s5 = otelc_span_start_with(alpha, "compute", &o5);
     otelc_context_release(ctx4);
     set_all(s5, SPAN5_ATTRS, ARRAY_LEN(SPAN5_ATTRS));
@@ -581,7 +609,8 @@ int main(int argc, char **argv)
     if (strcmp(protocol, "zipkin") == 0) {
         exp = otelc_zipkin_exporter_new(endpoint, 10000);
     } else {
-        /* One attempt and no breaker: a rejected request must fail this run, not be retried away. */
+        /* One attempt and no breaker: a rejected request must fail this run, not be retried away.
+         */
         otelc_otlp_exporter_options o = {.endpoint = endpoint,
                                          .headers = headers,
                                          .timeout_ms = 10000,
@@ -603,7 +632,8 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    /* Batch: a long schedule delay, so everything goes out in the one flush below, as one request. */
+    /* Batch: a long schedule delay, so everything goes out in the one flush below, as one request.
+     */
     otelc_batch_options bo = {.max_queue_size = 64,
                               .schedule_delay_ms = 60000,
                               .max_export_batch_size = 64,
@@ -613,8 +643,7 @@ int main(int argc, char **argv)
     otelc_processor *procs[] = {proc};
     otelc_provider_options po = {
         .no_env = true,
-        .resource =
-            otelc_resource_new(RESOURCE_ATTRS, ARRAY_LEN(RESOURCE_ATTRS), RESOURCE_SCHEMA),
+        .resource = otelc_resource_new(RESOURCE_ATTRS, ARRAY_LEN(RESOURCE_ATTRS), RESOURCE_SCHEMA),
         .sampler = otelc_sampler_always_on(),
         .processors = procs,
         .processor_count = 1,

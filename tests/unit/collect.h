@@ -21,8 +21,7 @@ typedef struct collect {
     int shutdowns;
 } collect;
 
-static otelc_export_result collect_export(void *self, const otelc_span_data *const *spans,
-                                          size_t n)
+static otelc_export_result collect_export(void *self, const otelc_span_data *const *spans, size_t n)
 {
     collect *c = self;
     pthread_mutex_lock(&c->lock);

@@ -30,8 +30,8 @@ struct worker_arg {
     int index;
 };
 
-#define WORKERS      4
-#define SPANS_EACH   200
+#define WORKERS    4
+#define SPANS_EACH 200
 
 static void *worker(void *p)
 {
@@ -87,7 +87,8 @@ static void test_context_handoff_across_threads(void **state)
     /* ids are unique across threads */
     for (size_t i = 0; i < col.count; i++)
         for (size_t j = i + 1; j < col.count; j++)
-            assert_memory_not_equal(col.spans[i]->context.span_id, col.spans[j]->context.span_id, 8);
+            assert_memory_not_equal(col.spans[i]->context.span_id, col.spans[j]->context.span_id,
+                                    8);
 }
 
 static void test_baggage_follows_attached_context(void **state)
@@ -121,7 +122,8 @@ static void test_environment_parent(void **state)
     unsetenv("TRACEPARENT");
     collect c2;
     collect_init(&c2);
-    otelc_provider_add_processor(p, otelc_simple_processor_new(otelc_exporter_new(&collect_ops, &c2)));
+    otelc_provider_add_processor(p,
+                                 otelc_simple_processor_new(otelc_exporter_new(&collect_ops, &c2)));
     otelc_tracer *t = otelc_provider_tracer(p, "env", NULL, NULL);
     otelc_span_end(otelc_span_start(t, "child-process", OTELC_SPAN_INTERNAL));
     assert_int_equal(c2.count, 1);

@@ -86,10 +86,19 @@ static void test_bounds(void **state)
 
 static void test_sensitive_keys(void **state)
 {
-    static const char *yes[] = {
-        "sig",         "Signature",   "token", "refresh_token", "X-Amz-Credential",
-        "db_password", "private-key", "code",  "KEY",           "auth",
-        "db_password_file", "my-apikeys", "aws_access_key_id"};
+    static const char *yes[] = {"sig",
+                                "Signature",
+                                "token",
+                                "refresh_token",
+                                "X-Amz-Credential",
+                                "db_password",
+                                "private-key",
+                                "code",
+                                "KEY",
+                                "auth",
+                                "db_password_file",
+                                "my-apikeys",
+                                "aws_access_key_id"};
     static const char *no[] = {"q", "page", "keyboard", "monkey", "signed", "author", ""};
 
     for (size_t i = 0; i < sizeof yes / sizeof *yes; i++)

@@ -26,7 +26,8 @@ static int teardown(void **state)
 
 static otelc_tracer *tracer_of(void **state)
 {
-    return otelc_provider_tracer(*state, "test.scope", "1.2.3", "https://opentelemetry.io/schemas/1.26.0");
+    return otelc_provider_tracer(*state, "test.scope", "1.2.3",
+                                 "https://opentelemetry.io/schemas/1.26.0");
 }
 
 static void test_span_identity_and_times(void **state)
@@ -116,7 +117,8 @@ static void test_nesting_through_current_context(void **state)
     assert_null(otelc_span_current());
 
     const otelc_span_data *r = collect_find(&col, "root"), *c = collect_find(&col, "child"),
-                          *g = collect_find(&col, "grandchild"), *o2 = collect_find(&col, "other-root");
+                          *g = collect_find(&col, "grandchild"),
+                          *o2 = collect_find(&col, "other-root");
     assert_non_null(r);
     assert_non_null(c);
     assert_non_null(g);
@@ -234,9 +236,13 @@ static void test_events_links_exception_status(void **state)
     assert_true(d->events[0].time_ns >= d->start_ns);
     assert_string_equal(d->events[1].name, "exception");
     const otelc_event_data *ex = &d->events[1];
-    assert_string_equal(otelc_attrs_find(ex->attrs, ex->attr_count, "exception.type")->u.str.ptr, "IOError");
-    assert_string_equal(otelc_attrs_find(ex->attrs, ex->attr_count, "exception.message")->u.str.ptr, "disk full");
-    assert_string_equal(otelc_attrs_find(ex->attrs, ex->attr_count, "exception.stacktrace")->u.str.ptr, "at main.c:10");
+    assert_string_equal(otelc_attrs_find(ex->attrs, ex->attr_count, "exception.type")->u.str.ptr,
+                        "IOError");
+    assert_string_equal(otelc_attrs_find(ex->attrs, ex->attr_count, "exception.message")->u.str.ptr,
+                        "disk full");
+    assert_string_equal(
+        otelc_attrs_find(ex->attrs, ex->attr_count, "exception.stacktrace")->u.str.ptr,
+        "at main.c:10");
     assert_int_equal(d->link_count, 2);
     assert_memory_equal(d->links[0].context.span_id, lsc.span_id, 8);
     assert_string_equal(d->links[0].attrs[0].key, "link.kind");
@@ -349,7 +355,8 @@ static void test_unsampled_spans_propagate_but_do_not_export(void **state)
 
 static void test_stats_count_spans(void **state)
 {
-    for (int i = 0; i < 5; i++) otelc_span_end(otelc_span_start(tracer_of(state), "x", OTELC_SPAN_INTERNAL));
+    for (int i = 0; i < 5; i++)
+        otelc_span_end(otelc_span_start(tracer_of(state), "x", OTELC_SPAN_INTERNAL));
     otelc_stats st;
     otelc_provider_stats(*state, &st);
     assert_int_equal(st.spans_started, 5);
@@ -420,7 +427,7 @@ static void test_scope_out_of_order_unwinds(void **state)
     otelc_span *b = otelc_span_start(t, "b", OTELC_SPAN_INTERNAL);
     otelc_scope sa = otelc_span_activate(a);
     otelc_scope sb = otelc_span_activate(b);
-    otelc_span_end(b); /* ended while active: the scope keeps it alive */
+    otelc_span_end(b);    /* ended while active: the scope keeps it alive */
     otelc_scope_exit(sa); /* out of order: unwinds b as well */
     assert_null(otelc_span_current());
     otelc_scope_exit(sb); /* stale: ignored */
@@ -469,7 +476,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_status_ok_is_final, setup, teardown),
         cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_attributes_grow, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_unsampled_spans_propagate_but_do_not_export, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unsampled_spans_propagate_but_do_not_export, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_stats_count_spans, setup, teardown),
         cmocka_unit_test_setup_teardown(test_null_and_noop_handles_are_safe, setup, teardown),
         cmocka_unit_test_setup_teardown(test_with_span_block_ends_on_any_exit, setup, teardown),
