@@ -8,7 +8,7 @@ MAKEFLAGS += --no-print-directory
 CMAKE ?= cmake
 CTEST ?= ctest
 
-.PHONY: all deps build demo check check-plain check-asan check-tsan check-fuzz bench install format clean
+.PHONY: all deps build demo check check-format check-plain check-asan check-tsan check-fuzz bench install format clean
 
 all: build
 
@@ -23,8 +23,12 @@ demo: build
 	@echo "== examples/threads: a trace with threads, events, an error and a child process =="
 	@OTEL_TRACES_EXPORTER=console OTEL_SERVICE_NAME=otelc-demo ./build/example_threads
 
-check: deps check-plain check-asan check-tsan check-fuzz
+check: deps check-format check-plain check-asan check-tsan check-fuzz
 	@echo "make check: all suites passed"
+
+# Every tracked C file as the project's .clang-format writes it.
+check-format:
+	@git ls-files '*.c' '*.h' | xargs clang-format --dry-run --Werror
 
 check-plain:
 	@$(CMAKE) -S . -B build/check-gcc -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=Debug >/dev/null
