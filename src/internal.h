@@ -142,7 +142,9 @@ enum otelc_stat {
     OTELC_STAT_COUNT
 };
 
-#define OTELC_STAT_SHARDS 16
+/* One shard for each of the first 64 threads, one shared by every later thread. */
+#define OTELC_STAT_OWNED_SHARDS 64
+#define OTELC_STAT_SHARDS       (OTELC_STAT_OWNED_SHARDS + 1)
 
 /* Counters sharded by thread so that threads do not share a cache line. */
 typedef struct otelc_stats_shard {

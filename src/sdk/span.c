@@ -161,16 +161,19 @@ void otelc_span_set_str(otelc_span *span, const char *key, const char *value)
 
 void otelc_span_set_bool(otelc_span *span, const char *key, bool value)
 {
+    if (!writable(span)) return; /* before building the value: the disabled path */
     set_scalar(span, key, (otelc_value){.type = OTELC_VALUE_BOOL, .u.b = value});
 }
 
 void otelc_span_set_int(otelc_span *span, const char *key, int64_t value)
 {
+    if (!writable(span)) return; /* before building the value: the disabled path */
     set_scalar(span, key, (otelc_value){.type = OTELC_VALUE_INT, .u.i = value});
 }
 
 void otelc_span_set_double(otelc_span *span, const char *key, double value)
 {
+    if (!writable(span)) return; /* before building the value: the disabled path */
     set_scalar(span, key, (otelc_value){.type = OTELC_VALUE_DOUBLE, .u.d = value});
 }
 

@@ -1,10 +1,12 @@
 /*
  * stats.c - self-telemetry counters.
  *
- * Counters are bumped on every span start and end from any thread. A single
- * atomic per counter would make threads fight over one cache line, so each
- * counter block has OTELC_STAT_SHARDS cache-line-sized shards and a thread
- * always writes the shard picked by its thread number. Reads sum the shards.
+ * Counters are bumped on every span start and end from any thread, so they
+ * must cost next to nothing. Each of the first OTELC_STAT_OWNED_SHARDS
+ * threads of the process owns a cache-line-sized shard of every counter
+ * block and is its only writer: a relaxed load and store, no locked
+ * instruction. Threads beyond that share the last shard with atomic adds.
+ * Readers sum the shards with relaxed loads.
  */
 #include <string.h>
 
@@ -15,16 +17,23 @@ static __thread uint32_t thread_shard = UINT32_MAX;
 
 static uint32_t shard_index(void)
 {
-    if (OTELC_UNLIKELY(thread_shard == UINT32_MAX))
-        thread_shard = atomic_fetch_add_explicit(&next_thread_number, 1, memory_order_relaxed) %
-                       OTELC_STAT_SHARDS;
+    if (OTELC_UNLIKELY(thread_shard == UINT32_MAX)) {
+        uint32_t n = atomic_fetch_add_explicit(&next_thread_number, 1, memory_order_relaxed);
+        thread_shard = n < OTELC_STAT_OWNED_SHARDS ? n : OTELC_STAT_OWNED_SHARDS;
+    }
     return thread_shard;
 }
 
 void otelc__stats_add(otelc_stats_block *b, enum otelc_stat which, uint64_t n)
 {
     if (!b) return;
-    atomic_fetch_add_explicit(&b->shard[shard_index()].v[which], n, memory_order_relaxed);
+    uint32_t i = shard_index();
+    _Atomic uint64_t *v = &b->shard[i].v[which];
+    if (OTELC_LIKELY(i < OTELC_STAT_OWNED_SHARDS))
+        atomic_store_explicit(v, atomic_load_explicit(v, memory_order_relaxed) + n,
+                              memory_order_relaxed);
+    else
+        atomic_fetch_add_explicit(v, n, memory_order_relaxed);
 }
 
 static uint64_t stat_sum(const otelc_stats_block *b, enum otelc_stat which)
