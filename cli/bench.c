@@ -62,26 +62,11 @@ static bool parse_u64(const char *s, uint64_t *out)
     return true;
 }
 
-/* The value of "--name V" or "--name=V" at argv[*i]; NULL when argv[*i] is another option. */
-static const char *option_value(int argc, char **argv, int *i, const char *name, bool *missing)
-{
-    size_t n = strlen(name);
-    const char *a = argv[*i];
-    if (strncmp(a, name, n) != 0) return NULL;
-    if (a[n] == '=') return a + n + 1;
-    if (a[n] != '\0') return NULL;
-    if (*i + 1 >= argc) {
-        *missing = true;
-        return NULL;
-    }
-    return argv[++*i];
-}
-
 /* One numeric option; returns -1 when a is not it, else 0 or a usage error. */
 static int number_option(int argc, char **argv, int *i, const char *name, uint64_t *out)
 {
     bool missing = false;
-    const char *v = option_value(argc, argv, i, name, &missing);
+    const char *v = cli_option_value(argc, argv, i, name, &missing);
     if (missing) return usage_error("a value is needed after ", name);
     if (!v) return -1;
     if (!parse_u64(v, out)) return usage_error("not a number: ", v);
@@ -104,7 +89,7 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
                    (rc = number_option(argc, argv, &i, "--warmup", &o->params.warmup)) >= 0 ||
                    (rc = number_option(argc, argv, &i, "--threads", &threads)) >= 0) {
             if (rc) return rc;
-        } else if ((v = option_value(argc, argv, &i, "--output", &missing))) {
+        } else if ((v = cli_option_value(argc, argv, &i, "--output", &missing))) {
             if (strcmp(v, "json") != 0 && strcmp(v, "text") != 0)
                 return usage_error("--output takes text or json, not ", v);
             o->json = strcmp(v, "json") == 0;

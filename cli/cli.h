@@ -73,6 +73,13 @@ bool cli_parse_duration(const char *s, uint64_t *ms);
  */
 bool cli_split_attr(const char *kv, char **key, const char **value);
 
+/*
+ * The value of "--name V" or "--name=V" at argv[*i] (advancing *i past V),
+ * or NULL when argv[*i] is another option; *missing is set when the value
+ * is absent at the end of argv.
+ */
+const char *cli_option_value(int argc, char **argv, int *i, const char *name, bool *missing);
+
 /* Unix time now in nanoseconds. */
 uint64_t cli_now_ns(void);
 

@@ -71,21 +71,6 @@ static int usage_error(const char *what, const char *arg)
     return CLI_EXIT_USAGE;
 }
 
-/* The value of --flag VALUE or --flag=VALUE at argv[*i], or NULL when this is not flag. */
-static const char *flag_value(int argc, char **argv, int *i, const char *flag, bool *missing)
-{
-    size_t n = strlen(flag);
-    const char *a = argv[*i];
-    if (strncmp(a, flag, n) != 0) return NULL;
-    if (a[n] == '=') return a + n + 1;
-    if (a[n] != '\0') return NULL;
-    if (*i + 1 >= argc) {
-        *missing = true;
-        return NULL;
-    }
-    return argv[++*i];
-}
-
 /*
  * Options may come before or after the report files, up to "--". Returns -1
  * when parsed, else the exit status to return (help or usage error). The
@@ -108,9 +93,9 @@ static int parse_args(int argc, char **argv, struct junit_opts *o)
             return CLI_EXIT_OK;
         } else if (strcmp(a, "--no-fail") == 0) {
             o->no_fail = true;
-        } else if ((v = flag_value(argc, argv, &i, "--service", &missing))) {
+        } else if ((v = cli_option_value(argc, argv, &i, "--service", &missing))) {
             o->service = v;
-        } else if ((v = flag_value(argc, argv, &i, "--output", &missing))) {
+        } else if ((v = cli_option_value(argc, argv, &i, "--output", &missing))) {
             if (strcmp(v, "json") != 0 && strcmp(v, "text") != 0)
                 return usage_error("--output takes text or json, not ", v);
             o->json = strcmp(v, "json") == 0;
