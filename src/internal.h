@@ -253,6 +253,9 @@ struct otelc_baggage {
     struct otelc_baggage_entry *entries;
 };
 
+/* "SERVER", "CLIENT", "PRODUCER", "CONSUMER" or "INTERNAL" (also for unknown values). */
+const char *otelc__span_kind_name(otelc_span_kind k);
+
 /* ---- Clock and ids -------------------------------------------------------- */
 
 /* Unix time in nanoseconds, fast (calibrated TSC when invariant). */

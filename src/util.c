@@ -54,6 +54,22 @@ bool otelc__is_zero(const uint8_t *p, size_t n)
     return acc == 0;
 }
 
+const char *otelc__span_kind_name(otelc_span_kind k)
+{
+    switch (k) {
+    case OTELC_SPAN_SERVER:
+        return "SERVER";
+    case OTELC_SPAN_CLIENT:
+        return "CLIENT";
+    case OTELC_SPAN_PRODUCER:
+        return "PRODUCER";
+    case OTELC_SPAN_CONSUMER:
+        return "CONSUMER";
+    default:
+        return "INTERNAL";
+    }
+}
+
 const char *otelc_strerror(int err)
 {
     switch (err) {

@@ -130,22 +130,6 @@ static void json_span(otelc_buf *b, const otelc_span_data *sd)
 
 /* ---- Tree format: rendering one span --------------------------------------------------- */
 
-static const char *kind_name(otelc_span_kind k)
-{
-    switch (k) {
-    case OTELC_SPAN_SERVER:
-        return "SERVER";
-    case OTELC_SPAN_CLIENT:
-        return "CLIENT";
-    case OTELC_SPAN_PRODUCER:
-        return "PRODUCER";
-    case OTELC_SPAN_CONSUMER:
-        return "CONSUMER";
-    default:
-        return "INTERNAL";
-    }
-}
-
 static void tree_attrs(otelc_buf *b, const otelc_attr *attrs, uint32_t n)
 {
     for (uint32_t i = 0; i < n; i++) {
@@ -173,7 +157,7 @@ static void tree_status(otelc_buf *b, const otelc_span_data *sd)
 static void tree_span(otelc_buf *b, const otelc_span_data *sd)
 {
     otelc__buf_puts(b, sd->name ? sd->name : "");
-    otelc__buf_printf(b, " [%s] %.3f ms", kind_name(sd->kind),
+    otelc__buf_printf(b, " [%s] %.3f ms", otelc__span_kind_name(sd->kind),
                       (double)(sd->end_ns - sd->start_ns) / 1e6);
     tree_status(b, sd);
     otelc__buf_puts(b, " span=");

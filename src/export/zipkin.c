@@ -331,20 +331,10 @@ static void put_annotations(otelc_buf *b, otelc_buf *scratch, const otelc_span_d
 
 /* ---- Spans ---------------------------------------------------------------------------- */
 
+/* INTERNAL (and anything unknown) has no Zipkin kind and is left out. */
 static const char *kind_name(otelc_span_kind k)
 {
-    switch (k) {
-    case OTELC_SPAN_SERVER:
-        return "SERVER";
-    case OTELC_SPAN_CLIENT:
-        return "CLIENT";
-    case OTELC_SPAN_PRODUCER:
-        return "PRODUCER";
-    case OTELC_SPAN_CONSUMER:
-        return "CONSUMER";
-    default:
-        return NULL; /* INTERNAL has no Zipkin kind and is left out */
-    }
+    return k >= OTELC_SPAN_SERVER && k <= OTELC_SPAN_CONSUMER ? otelc__span_kind_name(k) : NULL;
 }
 
 /*
