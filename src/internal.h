@@ -44,6 +44,11 @@
  * A bump allocator owned by one span: an inline buffer first, then malloc'd
  * chunks freed when the span is recycled. Everything variable-sized a span
  * holds (strings, arrays, events, links, grown attribute tables) lives here.
+ *
+ * A recycled span keeps one small chunk as its spare: spans are started on
+ * application threads but recycled on the export worker, so a chunk freed
+ * there would land in the worker's malloc cache and every span that
+ * outgrows its inline buffer would pay a cold malloc on its own thread.
  */
 typedef struct otelc_arena_chunk {
     struct otelc_arena_chunk *next;
@@ -55,7 +60,11 @@ typedef struct otelc_arena {
     char *pos;
     char *end;
     otelc_arena_chunk *chunks;
+    otelc_arena_chunk *spare; /* unused, kept from before the last reset */
 } otelc_arena;
+
+/* The largest chunk a reset keeps as the spare. */
+#define OTELC_ARENA_SPARE_MAX 2048
 
 /* A new chunk, then the allocation: the rare path of otelc__arena_alloc(). */
 void *otelc__arena_alloc_slow(otelc_arena *a, size_t size, size_t align);
@@ -79,8 +88,15 @@ static inline char *otelc__arena_strndup(otelc_arena *a, const char *s, size_t l
     d[len] = '\0';
     return d;
 }
-/* Free the chunks; inline_buf (may be NULL) becomes the first block again. */
+/*
+ * Empty the arena for reuse: inline_buf becomes the first block again, one
+ * chunk of at most OTELC_ARENA_SPARE_MAX bytes is kept as the spare, the
+ * others are freed.
+ */
 void otelc__arena_reset(otelc_arena *a, char *inline_buf, size_t inline_size);
+
+/* Free every chunk, the spare too: the arena's owner is going away. */
+void otelc__arena_free(otelc_arena *a);
 
 /*
  * Deep-copy a value into the arena: strings (also inside arrays) are

@@ -43,14 +43,31 @@ char *otelc_span_id_hex(const otelc_span_context *sc, char out[17])
 
 /* ---- Context objects --------------------------------------------------------- */
 
+/*
+ * The context that holds nothing: shared and never freed, so that a request
+ * without propagation headers (and every "empty" context) costs no malloc.
+ * Contexts are immutable, which is what makes sharing it safe.
+ */
+static otelc_context empty_context;
+
+static bool is_empty(const otelc_span_context *sc, const char *trace_state, const otelc_baggage *bg)
+{
+    return (!sc || (otelc__is_zero(sc->trace_id, 16) && otelc__is_zero(sc->span_id, 8) &&
+                    !sc->trace_flags && !sc->is_remote)) &&
+           (!trace_state || !*trace_state) && !bg;
+}
+
 static otelc_context *context_make(const otelc_span_context *sc, const char *trace_state,
                                    const otelc_baggage *bg)
 {
-    otelc_context *ctx = calloc(1, sizeof(*ctx));
+    if (is_empty(sc, trace_state, bg)) return &empty_context;
+    /* malloc, not calloc: glibc's calloc skips the per-thread cache. */
+    otelc_context *ctx = malloc(sizeof(*ctx));
     if (!ctx) return NULL;
     atomic_init(&ctx->refs, 1);
-    if (sc) ctx->sc = *sc;
+    ctx->sc = sc ? *sc : (otelc_span_context){{0}, {0}, 0, false, NULL};
     ctx->sc.trace_state = NULL;
+    ctx->trace_state = NULL;
     if (trace_state && *trace_state) {
         ctx->trace_state = strdup(trace_state);
         if (!ctx->trace_state) {
@@ -93,14 +110,16 @@ otelc_context *otelc_context_with_span_context(const otelc_context *ctx,
 otelc_context *otelc_context_retain(const otelc_context *ctx)
 {
     otelc_context *c = (otelc_context *)(uintptr_t)ctx;
-    if (c) atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
+    if (c && c != &empty_context) atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
     return c;
 }
 
 void otelc_context_release(const otelc_context *ctx)
 {
     otelc_context *c = (otelc_context *)(uintptr_t)ctx;
-    if (!c || atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) != 1) return;
+    if (!c || c == &empty_context ||
+        atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) != 1)
+        return;
     otelc_baggage_release(c->baggage);
     free(c->trace_state);
     free(c);

@@ -95,7 +95,7 @@ static const otelc_link_data *cp_links(struct copy *c, const otelc_link_data *sr
 static void copy_free(struct copy *c)
 {
     if (!c) return;
-    otelc__arena_reset(&c->arena, NULL, 0);
+    otelc__arena_free(&c->arena);
     otelc_resource_free(c->resource);
     free(c);
 }

@@ -11,31 +11,57 @@
 
 #include "internal.h"
 
-#define ARENA_MIN_CHUNK 512
+#define ARENA_MIN_CHUNK 1024
+
+/* The spare when it fits, else a new chunk of at least ARENA_MIN_CHUNK bytes. */
+static otelc_arena_chunk *chunk_for(otelc_arena *a, size_t want)
+{
+    otelc_arena_chunk *c = a->spare;
+    if (c && c->size >= want) {
+        a->spare = NULL;
+        return c;
+    }
+    size_t chunk_size = want > ARENA_MIN_CHUNK ? want : ARENA_MIN_CHUNK;
+    c = malloc(sizeof(*c) + chunk_size);
+    if (c) c->size = chunk_size;
+    return c;
+}
 
 void *otelc__arena_alloc_slow(otelc_arena *a, size_t size, size_t align)
 {
-    size_t want = size + align;
-    size_t chunk_size = want > ARENA_MIN_CHUNK ? want : ARENA_MIN_CHUNK;
-    otelc_arena_chunk *c = malloc(sizeof(*c) + chunk_size);
+    otelc_arena_chunk *c = chunk_for(a, size + align);
     if (!c) return NULL;
-    c->size = chunk_size;
     c->next = a->chunks;
     a->chunks = c;
     a->pos = c->data;
-    a->end = c->data + chunk_size;
+    a->end = c->data + c->size;
     return otelc__arena_alloc(a, size, align);
 }
 
 void otelc__arena_reset(otelc_arena *a, char *inline_buf, size_t inline_size)
 {
+    /* Keep the largest chunk that is small enough: it is the likeliest to fit next time. */
+    otelc_arena_chunk *keep = a->spare;
     while (a->chunks) {
-        otelc_arena_chunk *next = a->chunks->next;
-        free(a->chunks);
-        a->chunks = next;
+        otelc_arena_chunk *c = a->chunks;
+        a->chunks = c->next;
+        if (c->size <= OTELC_ARENA_SPARE_MAX && (!keep || c->size > keep->size)) {
+            free(keep);
+            keep = c;
+        } else {
+            free(c);
+        }
     }
+    a->spare = keep;
     a->pos = inline_buf;
     a->end = inline_buf ? inline_buf + inline_size : NULL;
+}
+
+void otelc__arena_free(otelc_arena *a)
+{
+    otelc__arena_reset(a, NULL, 0);
+    free(a->spare);
+    a->spare = NULL;
 }
 
 /* Bytes of s[0..len) that hold at most limit UTF-8 characters. */

@@ -96,7 +96,7 @@ static bool put_all(otelc_resource *r, const otelc_resource *from)
 void otelc_resource_free(otelc_resource *res)
 {
     if (!res) return;
-    otelc__arena_reset(&res->arena, NULL, 0);
+    otelc__arena_free(&res->arena);
     free(res->attrs);
     free(res);
 }

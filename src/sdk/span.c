@@ -95,6 +95,19 @@ static bool writable(const otelc_span *span)
     return is_real(span) && span->recording && !span->ended;
 }
 
+/* Room for cap attributes (the table moves into the arena); false when out of memory. */
+static bool attrs_reserve(struct otelc_span *s, uint32_t cap)
+{
+    if (cap <= s->attr_cap) return true;
+    otelc_attr *grown =
+        otelc__arena_alloc(&s->arena, cap * sizeof(otelc_attr), _Alignof(otelc_attr));
+    if (!grown) return false;
+    memcpy(grown, s->data.attrs, s->data.attr_count * sizeof(otelc_attr));
+    s->data.attrs = grown;
+    s->attr_cap = cap;
+    return true;
+}
+
 /* The slot for key: the existing one, a new one, or NULL when over the limit. */
 static otelc_attr *attr_slot(struct otelc_span *s, const char *key, size_t key_len)
 {
@@ -105,15 +118,8 @@ static otelc_attr *attr_slot(struct otelc_span *s, const char *key, size_t key_l
         s->data.dropped_attr_count++;
         return NULL;
     }
-    if (s->data.attr_count == s->attr_cap) {
-        uint32_t cap = s->attr_cap * 2;
-        otelc_attr *grown =
-            otelc__arena_alloc(&s->arena, cap * sizeof(otelc_attr), _Alignof(otelc_attr));
-        if (!grown) return NULL;
-        memcpy(grown, attrs, s->data.attr_count * sizeof(otelc_attr));
-        s->data.attrs = attrs = grown;
-        s->attr_cap = cap;
-    }
+    if (s->data.attr_count == s->attr_cap && !attrs_reserve(s, s->attr_cap * 2)) return NULL;
+    attrs = (otelc_attr *)s->data.attrs;
     otelc_attr *slot = &attrs[s->data.attr_count];
     slot->key = otelc__arena_strndup(&s->arena, key, key_len);
     if (!slot->key) return NULL;
@@ -385,6 +391,17 @@ static void start_recording(struct otelc_span *s, otelc_tracer *tracer, const ch
     s->data.scope = &tracer->scope;
     s->data.resource = p->resource;
     if (o) {
+        /*
+         * Sized once for the start attributes and a few more (a server span
+         * adds its status and body sizes), not grown by doubling: every
+         * outgrown table is arena space the span keeps until it is recycled.
+         */
+        if (o->attr_count > s->attr_cap) {
+            uint32_t want = o->attr_count + 4 < limits_of(s)->attribute_count
+                                ? (uint32_t)o->attr_count + 4
+                                : limits_of(s)->attribute_count;
+            attrs_reserve(s, want);
+        }
         for (size_t i = 0; i < o->attr_count; i++) otelc_span_set_attr(s, &o->attrs[i]);
         for (size_t i = 0; i < o->link_count; i++)
             if (otelc_span_context_is_valid(&o->links[i].context))

@@ -51,6 +51,13 @@ static __thread struct span_cache cache;
 static pthread_key_t cache_key;
 static pthread_once_t cache_key_once = PTHREAD_ONCE_INIT;
 
+/* A span leaves the pool for good. */
+static void span_destroy(struct otelc_span *s)
+{
+    otelc__arena_free(&s->arena);
+    free(s);
+}
+
 /* A thread exits: its cached spans go back to the shared stack. */
 static void cache_destroy(void *arg)
 {
@@ -66,7 +73,7 @@ static void cache_destroy(void *arg)
             s = NULL;
         }
         pthread_mutex_unlock(&shared_lock);
-        free(s);
+        if (s) span_destroy(s);
     }
     c->count = 0;
 }
@@ -135,7 +142,7 @@ static void cache_spill(void)
     pthread_mutex_unlock(&shared_lock);
     while (excess) {
         struct otelc_span *next = excess->next;
-        free(excess);
+        span_destroy(excess);
         excess = next;
     }
 }
@@ -151,6 +158,8 @@ struct otelc_span *otelc__span_alloc(void)
     } else {
         s = malloc(sizeof(*s));
         if (!s) return NULL;
+        s->arena.chunks = NULL;
+        s->arena.spare = NULL;
     }
     memset(&s->data, 0, sizeof(s->data));
     atomic_init(&s->refs, 1);
@@ -163,12 +172,12 @@ struct otelc_span *otelc__span_alloc(void)
     s->event_cap = 0;
     s->link_cap = 0;
     s->next = NULL;
-    s->arena.chunks = NULL;
     s->arena.pos = s->inline_buf;
     s->arena.end = s->inline_buf + sizeof(s->inline_buf);
     return s;
 }
 
+/* Back to this thread's cache; the arena keeps only its spare chunk. */
 void otelc__span_free(struct otelc_span *s)
 {
     otelc__arena_reset(&s->arena, s->inline_buf, sizeof(s->inline_buf));
