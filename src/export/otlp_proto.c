@@ -3,7 +3,7 @@
  * and decoding of ExportTraceServiceResponse.
  *
  * The encoder writes straight from otelc_span_data: no message tree, no
- * allocation besides growing the output buffer.
+ * per-span allocation.
  *
  * Every length-delimited field needs its length before its body. We size
  * first and write second: a size function per message mirrors its writer
@@ -15,10 +15,10 @@
  * buffer grows at most once per resource and the writers then store
  * through a raw pointer without bounds checks.
  *
- * Cost: each span is sized twice (once for its resource's length, once for
- * its own) and written once. The ScopeSpans lengths found while sizing the
- * resource are remembered (for the first MAX_SCOPES scopes) so spans are not
- * sized a third time.
+ * Cost: each span is sized once and written once. The sizes found while
+ * sizing a resource are remembered for writing it: each span's in an array
+ * of one size_t per span (the only allocation besides the output), the
+ * ScopeSpans lengths for the first MAX_SCOPES scopes.
  *
  * Grouping by resource and then scope keeps the caller's order and needs no
  * scratch memory: a span starts a group when no earlier span shares its
@@ -26,6 +26,7 @@
  * at once in the usual case of runs; many interleaved groups cost O(n * groups).
  */
 #include <assert.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "export/otlp.h"
@@ -345,10 +346,10 @@ static uint8_t *put_span_head(uint8_t *p, const otelc_span_data *sd)
     return p;
 }
 
-/* One Span as field 2 of ScopeSpans. */
-static uint8_t *put_span(uint8_t *p, const otelc_span_data *sd)
+/* One Span as field 2 of ScopeSpans; size is span_size(sd). */
+static uint8_t *put_span(uint8_t *p, const otelc_span_data *sd, size_t size)
 {
-    p = put_key_len(p, KEY(2, WT_LEN), span_size(sd));
+    p = put_key_len(p, KEY(2, WT_LEN), size);
     p = put_span_head(p, sd);
     p = put_attrs(p, 9, sd->attrs, sd->attr_count);
     p = put_opt_u32(p, 10, sd->dropped_attr_count);
@@ -370,6 +371,13 @@ static uint8_t *put_span(uint8_t *p, const otelc_span_data *sd)
 
 typedef const otelc_span_data *const *span_list;
 
+/* One encoding: the spans, and each one's size once it has been computed. */
+typedef struct batch {
+    span_list spans;
+    size_t n;
+    size_t *span_size;
+} batch;
+
 bool otelc__otlp_starts_group(span_list spans, size_t from, size_t i, bool by_scope)
 {
     /* Backwards: in a run of one group the previous span answers at once. */
@@ -378,14 +386,17 @@ bool otelc__otlp_starts_group(span_list spans, size_t from, size_t i, bool by_sc
     return true;
 }
 
-/* The body of the ScopeSpans whose first span is spans[first]. */
-static size_t scope_spans_size(span_list spans, size_t n, size_t first)
+/* The body of the ScopeSpans whose first span is spans[first]; records each span's size. */
+static size_t scope_spans_size(const batch *b, size_t first)
 {
+    span_list spans = b->spans;
     const otelc_scope_info *scope = spans[first]->scope;
     size_t size = scope ? len_field(scope_size(scope)) : 0;
-    for (size_t i = first; i < n; i++)
-        if (otelc__otlp_same_group(spans[i], spans[first], true))
-            size += len_field(span_size(spans[i]));
+    for (size_t i = first; i < b->n; i++) {
+        if (!otelc__otlp_same_group(spans[i], spans[first], true)) continue;
+        b->span_size[i] = span_size(spans[i]);
+        size += len_field(b->span_size[i]);
+    }
     return size + (scope ? opt_str_size(scope->schema_url) : 0);
 }
 
@@ -396,23 +407,25 @@ typedef struct scope_cache {
     size_t count;
 } scope_cache;
 
-static size_t cached_scope_size(const scope_cache *c, span_list spans, size_t n, size_t first)
+static size_t cached_scope_size(const scope_cache *c, const batch *b, size_t first)
 {
     for (size_t k = 0; k < c->count; k++)
         if (c->first[k] == first) return c->size[k];
-    return scope_spans_size(spans, n, first);
+    return scope_spans_size(b, first);
 }
 
 /* The body of the ResourceSpans whose first span is spans[first]. */
-static size_t resource_spans_size(span_list spans, size_t n, size_t first, scope_cache *c)
+static size_t resource_spans_size(const batch *b, size_t first, scope_cache *c)
 {
+    span_list spans = b->spans;
+    size_t n = b->n;
     const otelc_resource *res = spans[first]->resource;
     size_t size = res ? len_field(resource_size(res)) : 0;
     size += opt_str_size(otelc_resource_schema_url(res));
     c->count = 0;
     for (size_t i = first; i < n; i++) {
         if (spans[i]->resource != res || !otelc__otlp_starts_group(spans, first, i, true)) continue;
-        size_t s = scope_spans_size(spans, n, i);
+        size_t s = scope_spans_size(b, i);
         if (c->count < MAX_SCOPES) {
             c->first[c->count] = i;
             c->size[c->count++] = s;
@@ -422,8 +435,9 @@ static size_t resource_spans_size(span_list spans, size_t n, size_t first, scope
     return size;
 }
 
-static uint8_t *put_scope_spans(uint8_t *p, span_list spans, size_t n, size_t first, size_t size)
+static uint8_t *put_scope_spans(uint8_t *p, const batch *b, size_t first, size_t size)
 {
+    span_list spans = b->spans;
     const otelc_scope_info *scope = spans[first]->scope;
     p = put_key_len(p, KEY(2, WT_LEN), size);
     if (scope) {
@@ -431,17 +445,19 @@ static uint8_t *put_scope_spans(uint8_t *p, span_list spans, size_t n, size_t fi
         p = put_opt_str(p, 1, scope->name);
         p = put_opt_str(p, 2, scope->version);
     }
-    for (size_t i = first; i < n; i++)
-        if (otelc__otlp_same_group(spans[i], spans[first], true)) p = put_span(p, spans[i]);
+    for (size_t i = first; i < b->n; i++)
+        if (otelc__otlp_same_group(spans[i], spans[first], true))
+            p = put_span(p, spans[i], b->span_size[i]);
     return scope ? put_opt_str(p, 3, scope->schema_url) : p;
 }
 
 /* Append the ResourceSpans (field 1 of the request) whose first span is spans[first]. */
-static void encode_resource(otelc_buf *out, span_list spans, size_t n, size_t first)
+static void encode_resource(otelc_buf *out, const batch *b, size_t first)
 {
     scope_cache cache;
+    span_list spans = b->spans;
     const otelc_resource *res = spans[first]->resource;
-    size_t body = resource_spans_size(spans, n, first, &cache);
+    size_t body = resource_spans_size(b, first, &cache);
     if (!otelc__buf_reserve(out, len_field(body))) return;
     uint8_t *start = (uint8_t *)out->data + out->len;
     uint8_t *p = put_key_len(start, KEY(1, WT_LEN), body);
@@ -451,9 +467,9 @@ static void encode_resource(otelc_buf *out, span_list spans, size_t n, size_t fi
         p = put_key_len(p, KEY(1, WT_LEN), resource_size(res));
         p = put_attrs(p, 1, attrs, count);
     }
-    for (size_t i = first; i < n; i++) {
+    for (size_t i = first; i < b->n; i++) {
         if (spans[i]->resource != res || !otelc__otlp_starts_group(spans, first, i, true)) continue;
-        p = put_scope_spans(p, spans, n, i, cached_scope_size(&cache, spans, n, i));
+        p = put_scope_spans(p, b, i, cached_scope_size(&cache, b, i));
     }
     p = put_opt_str(p, 3, otelc_resource_schema_url(res));
     /* The sizes and the writers must agree, or we wrote past the reservation. */
@@ -464,8 +480,12 @@ static void encode_resource(otelc_buf *out, span_list spans, size_t n, size_t fi
 
 int otelc__otlp_encode_proto(otelc_buf *out, const otelc_span_data *const *spans, size_t n)
 {
+    if (n == 0) return out->failed ? OTELC_ERR_NOMEM : OTELC_OK;
+    batch b = {spans, n, malloc(n * sizeof(size_t))};
+    if (!b.span_size) return OTELC_ERR_NOMEM;
     for (size_t i = 0; i < n && !out->failed; i++)
-        if (otelc__otlp_starts_group(spans, 0, i, false)) encode_resource(out, spans, n, i);
+        if (otelc__otlp_starts_group(spans, 0, i, false)) encode_resource(out, &b, i);
+    free(b.span_size);
     return out->failed ? OTELC_ERR_NOMEM : OTELC_OK;
 }
 
