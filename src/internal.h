@@ -225,8 +225,9 @@ struct otelc_provider {
     _Atomic size_t processor_count;
     otelc_propagator *propagator;
     otelc_context *env_parent; /* TRACEPARENT from the environment, or NULL */
-    pthread_mutex_t lock;      /* tracers list, add_processor */
-    struct otelc_tracer *tracers;
+    pthread_mutex_t lock;      /* adding to the tracers list, add_processor */
+    /* Prepended under lock, never removed before the provider is freed: read without it. */
+    struct otelc_tracer *_Atomic tracers;
     struct otelc_provider *next_live; /* every live provider, for fork handling */
     otelc_stats_block stats;
 };

@@ -236,23 +236,46 @@ static char *dup_or_null(const char *s)
     return s ? strdup(s) : NULL;
 }
 
+static struct otelc_tracer *find_tracer(struct otelc_tracer *t, const char *name,
+                                        const char *version, const char *schema_url)
+{
+    while (t && !(strcmp(t->scope.name, name) == 0 && same_str(t->scope.version, version) &&
+                  same_str(t->scope.schema_url, schema_url)))
+        t = t->next;
+    return t;
+}
+
+/*
+ * Instrumentation looks its tracer up on every request, so the lookup takes
+ * no lock: a tracer is complete before the release store that publishes it,
+ * and none is unlinked while the provider lives. Only a miss locks, and
+ * looks again under the lock so that two threads never add the same scope.
+ */
 otelc_tracer *otelc_provider_tracer(otelc_provider *p, const char *name, const char *version,
                                     const char *schema_url)
 {
     if (!p || p->disabled) return &otelc__noop_tracer;
     if (!name) name = "";
+    struct otelc_tracer *t = find_tracer(atomic_load_explicit(&p->tracers, memory_order_acquire),
+                                         name, version, schema_url);
+    if (t) return t;
     pthread_mutex_lock(&p->lock);
-    struct otelc_tracer *t = p->tracers;
-    while (t && !(strcmp(t->scope.name, name) == 0 && same_str(t->scope.version, version) &&
-                  same_str(t->scope.schema_url, schema_url)))
-        t = t->next;
+    struct otelc_tracer *head = atomic_load_explicit(&p->tracers, memory_order_relaxed);
+    t = find_tracer(head, name, version, schema_url);
     if (!t && (t = calloc(1, sizeof(*t))) != NULL) {
         t->provider = p;
         t->scope.name = strdup(name);
         t->scope.version = dup_or_null(version);
         t->scope.schema_url = dup_or_null(schema_url);
-        t->next = p->tracers;
-        p->tracers = t;
+        t->next = head;
+        if (t->scope.name) {
+            atomic_store_explicit(&p->tracers, t, memory_order_release);
+        } else { /* out of memory: a nameless tracer would break every later lookup */
+            free((char *)t->scope.version);
+            free((char *)t->scope.schema_url);
+            free(t);
+            t = NULL;
+        }
     }
     pthread_mutex_unlock(&p->lock);
     return t ? t : &otelc__noop_tracer;
@@ -306,9 +329,8 @@ void otelc_provider_free(otelc_provider *p)
     otelc_propagator_free(p->propagator);
     otelc_context_release(p->env_parent);
     otelc_resource_free(p->resource);
-    while (p->tracers) {
-        struct otelc_tracer *t = p->tracers;
-        p->tracers = t->next;
+    for (struct otelc_tracer *t = atomic_load(&p->tracers), *next; t; t = next) {
+        next = t->next;
         free((char *)t->scope.name);
         free((char *)t->scope.version);
         free((char *)t->scope.schema_url);

@@ -2,6 +2,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <cmocka.h>
@@ -452,6 +453,47 @@ static void test_span_ids_hex(void **state)
     otelc_span_end(s);
 }
 
+typedef struct lookup_run {
+    otelc_provider *provider;
+    int index;
+    otelc_tracer *got[4];
+} lookup_run;
+
+static const char *const scope_names[4] = {"lib.a", "lib.b", "lib.c", "lib.d"};
+
+/* Each thread asks for the four scopes in its own order, many times. */
+static void *look_up_tracers(void *arg)
+{
+    lookup_run *r = arg;
+    for (int round = 0; round < 2000; round++)
+        for (int k = 0; k < 4; k++) {
+            int i = (k + round + r->index) % 4;
+            otelc_tracer *t = otelc_provider_tracer(r->provider, scope_names[i], "1", NULL);
+            if (r->got[i] && r->got[i] != t) r->got[i] = NULL; /* a second tracer: wrong */
+            if (!r->got[i] && round == 0) r->got[i] = t;
+        }
+    return NULL;
+}
+
+/* Concurrent lookups (instrumentation does one per request) agree on one tracer per scope. */
+static void test_tracer_lookup_from_many_threads(void **state)
+{
+    lookup_run runs[4] = {{*state, 0, {0}}, {*state, 1, {0}}, {*state, 2, {0}}, {*state, 3, {0}}};
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, look_up_tracers, &runs[i]), 0);
+    for (int i = 0; i < 4; i++) pthread_join(th[i], NULL);
+    for (int k = 0; k < 4; k++) {
+        otelc_tracer *want = otelc_provider_tracer(*state, scope_names[k], "1", NULL);
+        for (int i = 0; i < 4; i++) assert_ptr_equal(runs[i].got[k], want);
+        otelc_span *s = otelc_span_start(want, scope_names[k], OTELC_SPAN_INTERNAL);
+        otelc_span_end(s);
+        assert_string_equal(collect_find(&col, scope_names[k])->scope->name, scope_names[k]);
+    }
+    assert_ptr_not_equal(otelc_provider_tracer(*state, "lib.a", "2", NULL),
+                         otelc_provider_tracer(*state, "lib.a", "1", NULL));
+}
+
 static void test_shutdown_makes_spans_noop(void **state)
 {
     assert_int_equal(otelc_provider_shutdown(*state, 1000), OTELC_OK);
@@ -483,6 +525,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_with_span_block_ends_on_any_exit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_scope_out_of_order_unwinds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_span_ids_hex, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tracer_lookup_from_many_threads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shutdown_makes_spans_noop, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
