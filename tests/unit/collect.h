@@ -72,6 +72,26 @@ static inline otelc_provider *collect_provider(collect *c, otelc_sampler *sample
     return p;
 }
 
+/*
+ * The cmocka setup and teardown of a file whose tests share one collector:
+ * *state is a fresh provider exporting into it, and the spans are released
+ * after each test.
+ */
+#define COLLECT_FIXTURES(c)                                                                        \
+    static collect c;                                                                              \
+    static int setup(void **state)                                                                 \
+    {                                                                                              \
+        collect_init(&c);                                                                          \
+        *state = collect_provider(&c, NULL, NULL);                                                 \
+        return 0;                                                                                  \
+    }                                                                                              \
+    static int teardown(void **state)                                                              \
+    {                                                                                              \
+        otelc_provider_free(*state);                                                               \
+        collect_clear(&c);                                                                         \
+        return 0;                                                                                  \
+    }
+
 static inline const otelc_span_data *collect_find(collect *c, const char *name)
 {
     for (size_t i = 0; i < c->count; i++)

@@ -9,21 +9,7 @@
 
 #include "unit/collect.h"
 
-static collect col;
-
-static int setup(void **state)
-{
-    collect_init(&col);
-    *state = collect_provider(&col, NULL, NULL);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    otelc_provider_free(*state);
-    collect_clear(&col);
-    return 0;
-}
+COLLECT_FIXTURES(col)
 
 static otelc_tracer *tracer_of(void **state)
 {
