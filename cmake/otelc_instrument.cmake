@@ -22,6 +22,9 @@ function(otelc_instrument name)
     SOVERSION ${PROJECT_VERSION_MAJOR})
   add_library(${lib}_static STATIC ${I_SOURCES})
   target_link_libraries(${lib}_static PUBLIC otelc_static ${I_LIBS})
+  # instrument/conn_state.h and the like: shared source, private to the libraries.
+  target_include_directories(${lib} PRIVATE ${PROJECT_SOURCE_DIR}/instrument)
+  target_include_directories(${lib}_static PRIVATE ${PROJECT_SOURCE_DIR}/instrument)
   set_target_properties(${lib}_static PROPERTIES OUTPUT_NAME ${lib})
   install(TARGETS ${lib} ${lib}_static
     LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}

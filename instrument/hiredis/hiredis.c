@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "conn_state.h"
 #include "otelc/instrument/db.h"
 #include "otelc/instrument/hiredis.h"
 #include "otelc/otelc.h"
@@ -22,48 +23,31 @@
 #define MAX_ARGS       64 /* arguments looked at for db.query.text; the rest are cut */
 #define QUERY_TEXT_MAX 1024
 
-typedef struct pending {
-    otelc_span *span;
-    int select_db; /* the index a SELECT asks for, or -1 */
-    struct pending *next;
-} pending;
-
+/* A pending span's note is the index its command SELECTs, or -1. */
 typedef struct ctx_state {
-    const redisContext *c;
+    conn_base base; /* the span FIFO */
     int db;
-    pending *head;
-    pending *tail;
-    struct ctx_state *next;
 } ctx_state;
 
-static pthread_mutex_t states_lock = PTHREAD_MUTEX_INITIALIZER;
-static ctx_state *states;
+static conn_registry states = CONN_REGISTRY_INIT;
 
 static otelc_tracer *redis_tracer(void)
 {
     return otelc_tracer_get("otelc.instrument.hiredis", OTELC_VERSION);
 }
 
-/* Call with states_lock held. */
+/* Call with states.lock held. */
 static ctx_state *state_of(const redisContext *c, bool create)
 {
-    for (ctx_state *s = states; s; s = s->next)
-        if (s->c == c) return s;
-    if (!create) return NULL;
-    ctx_state *s = calloc(1, sizeof(*s));
-    if (!s) return NULL;
-    s->c = c;
-    s->next = states;
-    states = s;
-    return s;
+    return conn_state(&states, c, sizeof(ctx_state), create);
 }
 
 static int current_db(const redisContext *c)
 {
-    pthread_mutex_lock(&states_lock);
+    pthread_mutex_lock(&states.lock);
     ctx_state *s = state_of(c, false);
     int db = s ? s->db : 0;
-    pthread_mutex_unlock(&states_lock);
+    pthread_mutex_unlock(&states.lock);
     return db;
 }
 
@@ -114,23 +98,10 @@ static otelc_span *start_span(const redisContext *c, int argc, const char **argv
 
 static void enqueue(const redisContext *c, otelc_span *span, int select_db)
 {
-    pending *p = calloc(1, sizeof(*p));
-    pthread_mutex_lock(&states_lock);
-    ctx_state *s = state_of(c, true);
-    if (s && p) {
-        p->span = span;
-        p->select_db = select_db;
-        if (s->tail)
-            s->tail->next = p;
-        else
-            s->head = p;
-        s->tail = p;
-    }
-    pthread_mutex_unlock(&states_lock);
-    if (!s || !p) { /* out of memory: a short span beats a lost one */
-        free(p);
-        otelc_span_end(span);
-    }
+    pthread_mutex_lock(&states.lock);
+    bool queued = conn_push(&states, c, sizeof(ctx_state), span, select_db);
+    pthread_mutex_unlock(&states.lock);
+    if (!queued) otelc_span_end(span); /* out of memory: a short span beats a lost one */
 }
 
 /* Start the span for argv and queue it; failures to send end it at once. */
@@ -145,25 +116,20 @@ static void track(redisContext *c, int argc, const char **argv, const size_t *le
     enqueue(c, span, select_index(argc, argv, lens));
 }
 
-static pending *dequeue(const redisContext *c)
+static conn_pending *dequeue(const redisContext *c)
 {
-    pthread_mutex_lock(&states_lock);
-    ctx_state *s = state_of(c, false);
-    pending *p = s ? s->head : NULL;
-    if (p) {
-        s->head = p->next;
-        if (!s->head) s->tail = NULL;
-    }
-    pthread_mutex_unlock(&states_lock);
+    pthread_mutex_lock(&states.lock);
+    conn_pending *p = conn_pop(&states, c);
+    pthread_mutex_unlock(&states.lock);
     return p;
 }
 
 static void set_db(const redisContext *c, int db)
 {
-    pthread_mutex_lock(&states_lock);
+    pthread_mutex_lock(&states.lock);
     ctx_state *s = state_of(c, true);
     if (s) s->db = db;
-    pthread_mutex_unlock(&states_lock);
+    pthread_mutex_unlock(&states.lock);
 }
 
 /* The error prefix ("ERR", "WRONGTYPE"): low cardinality, and never an argument. */
@@ -177,14 +143,14 @@ static void error_prefix(const redisReply *r, char *out, size_t size)
     out[n] = '\0';
 }
 
-static void end_with_reply(const redisContext *c, pending *p, const redisReply *r)
+static void end_with_reply(const redisContext *c, conn_pending *p, const redisReply *r)
 {
     if (r && r->type == REDIS_REPLY_ERROR) {
         char code[32];
         error_prefix(r, code, sizeof(code));
         otelc_db_span_fail(p->span, code, "_OTHER", code[0] ? code : "error reply");
-    } else if (r && p->select_db >= 0 && r->type == REDIS_REPLY_STATUS) {
-        set_db(c, p->select_db);
+    } else if (r && p->note >= 0 && r->type == REDIS_REPLY_STATUS) {
+        set_db(c, (int)p->note);
     }
     otelc_span_end(p->span);
     free(p);
@@ -207,7 +173,7 @@ static const char *io_error_type(int err)
 /* The connection broke: no open span of c will ever get its reply. */
 static void fail_all(redisContext *c)
 {
-    pending *p;
+    conn_pending *p;
     while ((p = dequeue(c)) != NULL) {
         otelc_db_span_fail(p->span, NULL, io_error_type(c->err), c->errstr);
         otelc_span_end(p->span);
@@ -226,7 +192,7 @@ int otelc_redisGetReply(redisContext *c, void **reply)
         return rc;
     }
     if (!r) return rc; /* non-blocking context: nothing yet */
-    pending *p = dequeue(c);
+    conn_pending *p = dequeue(c);
     if (p) end_with_reply(c, p, r);
     if (!reply) freeReplyObject(r);
     return rc;
@@ -333,25 +299,17 @@ void *otelc_redisCommandArgv(redisContext *c, int argc, const char **argv, const
     return command_reply(c);
 }
 
+static void end_span(otelc_span *span, int64_t note)
+{
+    (void)note;
+    otelc_span_end(span);
+}
+
 void otelc_redis_forget(redisContext *c)
 {
-    ctx_state *found = NULL;
-    pthread_mutex_lock(&states_lock);
-    for (ctx_state **pp = &states; *pp; pp = &(*pp)->next)
-        if ((*pp)->c == c) {
-            found = *pp;
-            *pp = found->next;
-            break;
-        }
-    pthread_mutex_unlock(&states_lock);
+    ctx_state *found = conn_detach(&states, c);
     if (!found) return;
-    while (found->head) {
-        pending *p = found->head;
-        found->head = p->next;
-        otelc_db_span_fail(p->span, NULL, "_OTHER", "no reply was read");
-        otelc_span_end(p->span);
-        free(p);
-    }
+    conn_fail_pending(&found->base, "_OTHER", "no reply was read", end_span);
     free(found);
 }
 

@@ -14,16 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conn_state.h"
 #include "otelc/instrument/db.h"
 #include "otelc/instrument/pq.h"
 #include "otelc/otelc.h"
 
-typedef struct pending {
-    otelc_span *span;
-    int64_t rows;
-    bool has_rows;
-    struct pending *next;
-} pending;
+/* A pending span's note: the rows its results returned so far, or NO_ROWS. */
+#define NO_ROWS (-1)
 
 typedef struct prepared {
     char *name;
@@ -31,35 +28,23 @@ typedef struct prepared {
     struct prepared *next;
 } prepared;
 
-typedef struct conn_state {
-    const PGconn *conn;
-    pending *head;
-    pending *tail;
+typedef struct pq_state {
+    conn_base base; /* the span FIFO */
     prepared *stmts;
-    struct conn_state *next;
-} conn_state;
+} pq_state;
 
 /* Few connections per process and short critical sections: a list under one lock is enough. */
-static pthread_mutex_t states_lock = PTHREAD_MUTEX_INITIALIZER;
-static conn_state *states;
+static conn_registry states = CONN_REGISTRY_INIT;
 
 static otelc_tracer *pq_tracer(void)
 {
     return otelc_tracer_get("otelc.instrument.pq", OTELC_VERSION);
 }
 
-/* The state of conn; created when create is true. Call with states_lock held. */
-static conn_state *state_of(const PGconn *conn, bool create)
+/* The state of conn; created when create is true. Call with states.lock held. */
+static pq_state *state_of(const PGconn *conn, bool create)
 {
-    for (conn_state *s = states; s; s = s->next)
-        if (s->conn == conn) return s;
-    if (!create) return NULL;
-    conn_state *s = calloc(1, sizeof(*s));
-    if (!s) return NULL;
-    s->conn = conn;
-    s->next = states;
-    states = s;
-    return s;
+    return conn_state(&states, conn, sizeof(pq_state), create);
 }
 
 /*
@@ -82,13 +67,12 @@ static otelc_span *start_span(PGconn *conn, const char *text, bool parameterized
 }
 
 /* Note one result on the span of its query; rows add up over single-row results. */
-static void note_result(otelc_span *span, const PGresult *res, pending *acc)
+static void note_result(otelc_span *span, const PGresult *res, int64_t *rows)
 {
     char desc[32];
     ExecStatusType st = PQresultStatus(res);
     if (st == PGRES_TUPLES_OK || st == PGRES_SINGLE_TUPLE) {
-        acc->rows += PQntuples(res);
-        acc->has_rows = true;
+        *rows = (*rows == NO_ROWS ? 0 : *rows) + PQntuples(res);
         return;
     }
     if (st != PGRES_FATAL_ERROR && st != PGRES_BAD_RESPONSE && st != PGRES_NONFATAL_ERROR) return;
@@ -98,24 +82,24 @@ static void note_result(otelc_span *span, const PGresult *res, pending *acc)
     otelc_db_span_fail(span, code, PQresStatus(st), desc);
 }
 
-static void finish(pending *p)
+static void finish(otelc_span *span, int64_t rows)
 {
-    if (p->has_rows) otelc_span_set_int(p->span, "db.response.returned_rows", p->rows);
-    otelc_span_end(p->span);
+    if (rows != NO_ROWS) otelc_span_set_int(span, "db.response.returned_rows", rows);
+    otelc_span_end(span);
 }
 
 static PGresult *finish_sync(otelc_span *span, PGresult *res)
 {
-    pending acc = {.span = span};
+    int64_t rows = NO_ROWS;
     if (res)
-        note_result(span, res, &acc);
+        note_result(span, res, &rows);
     else
         otelc_db_span_fail(span, NULL, "connection_error", "no result from libpq");
-    finish(&acc);
+    finish(span, rows);
     return res;
 }
 
-static prepared *find_prepared(const conn_state *s, const char *name)
+static prepared *find_prepared(const pq_state *s, const char *name)
 {
     for (prepared *p = s ? s->stmts : NULL; p; p = p->next)
         if (strcmp(p->name, name ? name : "") == 0) return p;
@@ -125,10 +109,10 @@ static prepared *find_prepared(const conn_state *s, const char *name)
 /* A copy of the text prepared as name on conn, or NULL. */
 static char *prepared_text(const PGconn *conn, const char *name)
 {
-    pthread_mutex_lock(&states_lock);
+    pthread_mutex_lock(&states.lock);
     prepared *p = find_prepared(state_of(conn, false), name);
     char *text = p ? strdup(p->text) : NULL;
-    pthread_mutex_unlock(&states_lock);
+    pthread_mutex_unlock(&states.lock);
     return text;
 }
 
@@ -136,8 +120,8 @@ static void remember_prepared(const PGconn *conn, const char *name, const char *
 {
     char *copy = text ? strdup(text) : NULL;
     if (!copy) return; /* unknown statements are described as EXECUTE later */
-    pthread_mutex_lock(&states_lock);
-    conn_state *s = state_of(conn, true);
+    pthread_mutex_lock(&states.lock);
+    pq_state *s = state_of(conn, true);
     prepared *p = find_prepared(s, name);
     if (s && !p && (p = calloc(1, sizeof(*p))) != NULL) {
         if ((p->name = strdup(name ? name : "")) != NULL) {
@@ -153,7 +137,7 @@ static void remember_prepared(const PGconn *conn, const char *name, const char *
         p->text = copy;
         copy = NULL;
     }
-    pthread_mutex_unlock(&states_lock);
+    pthread_mutex_unlock(&states.lock);
     free(copy);
 }
 
@@ -214,20 +198,11 @@ PGresult *otelc_PQexecPrepared(PGconn *conn, const char *stmtName, int nParams,
 /* After a PQsend* call: queue the span, or end it at once when sending failed. */
 static int queue_span(PGconn *conn, otelc_span *span, int sent)
 {
-    pending *p = NULL;
     if (sent) {
-        pthread_mutex_lock(&states_lock);
-        conn_state *s = state_of(conn, true);
-        if (s && (p = calloc(1, sizeof(*p))) != NULL) {
-            p->span = span;
-            if (s->tail)
-                s->tail->next = p;
-            else
-                s->head = p;
-            s->tail = p;
-        }
-        pthread_mutex_unlock(&states_lock);
-        if (!p) otelc_span_end(span); /* out of memory: a short span beats a lost one */
+        pthread_mutex_lock(&states.lock);
+        bool queued = conn_push(&states, conn, sizeof(pq_state), span, NO_ROWS);
+        pthread_mutex_unlock(&states.lock);
+        if (!queued) otelc_span_end(span); /* out of memory: a short span beats a lost one */
         return sent;
     }
     otelc_db_span_fail(span, NULL, "send_failed", "the query could not be sent");
@@ -274,37 +249,27 @@ int otelc_PQsendQueryPrepared(PGconn *conn, const char *stmtName, int nParams,
 PGresult *otelc_PQgetResult(PGconn *conn)
 {
     PGresult *res = PQgetResult(conn);
-    pending *done = NULL;
+    conn_pending *done = NULL;
 #ifdef LIBPQ_HAS_PIPELINING
     /* A pipeline sync point belongs to no query. */
     if (res && PQresultStatus(res) == PGRES_PIPELINE_SYNC) return res;
 #endif
-    pthread_mutex_lock(&states_lock);
-    conn_state *s = state_of(conn, false);
-    pending *head = s ? s->head : NULL;
-    if (head && res) note_result(head->span, res, head);
-    if (head && !res) {
-        s->head = head->next;
-        if (!s->head) s->tail = NULL;
-        done = head;
-    }
-    pthread_mutex_unlock(&states_lock);
+    pthread_mutex_lock(&states.lock);
+    pq_state *s = state_of(conn, false);
+    conn_pending *head = s ? s->base.head : NULL;
+    if (head && res) note_result(head->span, res, &head->note);
+    if (head && !res) done = conn_pop(&states, conn);
+    pthread_mutex_unlock(&states.lock);
     if (done) { /* ended outside the lock: ending may export */
-        finish(done);
+        finish(done->span, done->note);
         free(done);
     }
     return res;
 }
 
-static void free_state(conn_state *s)
+static void free_state(pq_state *s)
 {
-    while (s->head) {
-        pending *p = s->head;
-        s->head = p->next;
-        otelc_db_span_fail(p->span, NULL, "abandoned", "results were never read");
-        finish(p);
-        free(p);
-    }
+    conn_fail_pending(&s->base, "abandoned", "results were never read", finish);
     while (s->stmts) {
         prepared *p = s->stmts;
         s->stmts = p->next;
@@ -317,15 +282,7 @@ static void free_state(conn_state *s)
 
 void otelc_pq_forget(PGconn *conn)
 {
-    conn_state *found = NULL;
-    pthread_mutex_lock(&states_lock);
-    for (conn_state **pp = &states; *pp; pp = &(*pp)->next)
-        if ((*pp)->conn == conn) {
-            found = *pp;
-            *pp = found->next;
-            break;
-        }
-    pthread_mutex_unlock(&states_lock);
+    pq_state *found = conn_detach(&states, conn);
     if (found) free_state(found);
 }
 
