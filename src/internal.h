@@ -31,6 +31,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "otelc/otelc.h"
 
@@ -301,6 +302,32 @@ bool otelc__is_zero(const uint8_t *p, size_t n);
  * For per-request paths where snprintf("%s") costs a thousand instructions.
  */
 size_t otelc__strlcpy(char *dst, const char *src, size_t size);
+
+/*
+ * A writer with snprintf's contract, for formatting into a caller's buffer:
+ * len counts every byte asked for, buf receives what fits, and
+ * otelc__bw_finish() NUL-terminates and returns the length wanted.
+ */
+typedef struct otelc_bwriter {
+    char *buf;
+    size_t size;
+    size_t len;
+} otelc_bwriter;
+
+static inline void otelc__bw_put(otelc_bwriter *w, const char *s, size_t n)
+{
+    if (w->len < w->size) {
+        size_t room = w->size - w->len;
+        memcpy(w->buf + w->len, s, n < room ? n : room);
+    }
+    w->len += n;
+}
+
+static inline size_t otelc__bw_finish(otelc_bwriter *w)
+{
+    if (w->size > 0) w->buf[w->len < w->size ? w->len : w->size - 1] = '\0';
+    return w->len;
+}
 
 /* A condition variable whose timed waits use CLOCK_MONOTONIC. */
 void otelc__cond_init_monotonic(pthread_cond_t *c);

@@ -17,33 +17,17 @@
 
 static const char zero_traceparent[] = "00-00000000000000000000000000000000-0000000000000000-00";
 
-/* An snprintf-like sink: counts everything, writes what fits. */
-typedef struct sink {
-    char *out;
-    size_t size;
-    size_t len;
-} sink;
-
-static void put(sink *s, const char *p, size_t n)
-{
-    if (s->len < s->size) {
-        size_t room = s->size - s->len;
-        memcpy(s->out + s->len, p, n < room ? n : room);
-    }
-    s->len += n;
-}
-
 static bool part_keep(unsigned char c)
 {
     return c > 0x20 && c < 0x7f && c != ';';
 }
 
-static void put_encoded(sink *s, const char *p, size_t n)
+static void put_encoded(otelc_bwriter *s, const char *p, size_t n)
 {
     size_t room = s->len < s->size ? s->size - s->len : 0;
     size_t need = otelc__pct_encode(p, n, part_keep, NULL, 0);
 
-    if (need <= room) otelc__pct_encode(p, n, part_keep, s->out + s->len, room);
+    if (need <= room) otelc__pct_encode(p, n, part_keep, s->buf + s->len, room);
     s->len += need;
 }
 
@@ -51,25 +35,24 @@ int otelc_context_serialize(const otelc_context *ctx, char *out, size_t out_size
 {
     otelc_span_context sc = otelc_context_span_context(ctx);
     char tp[OTELC_TRACEPARENT_LEN + 1], bag[OTELC_BAGGAGE_MAX_BYTES + 1];
-    sink s = {out, out_size, 0};
+    otelc_bwriter s = {out, out_size, 0};
     bool valid = otelc_span_context_is_valid(&sc);
     int bn;
 
     if (out == NULL && out_size > 0) return OTELC_ERR_INVALID_ARG;
     if (valid) otelc_traceparent_format(&sc, tp);
-    put(&s, valid ? tp : zero_traceparent, OTELC_TRACEPARENT_LEN);
+    otelc__bw_put(&s, valid ? tp : zero_traceparent, OTELC_TRACEPARENT_LEN);
     if (valid && sc.trace_state && sc.trace_state[0]) {
-        put(&s, ";" TS_PART, 1 + strlen(TS_PART));
+        otelc__bw_put(&s, ";" TS_PART, 1 + strlen(TS_PART));
         put_encoded(&s, sc.trace_state, strlen(sc.trace_state));
     }
     bn = otelc_baggage_format(otelc_context_baggage(ctx), bag, sizeof bag);
     if (bn > 0 && (size_t)bn < sizeof bag) {
-        put(&s, ";" BG_PART, 1 + strlen(BG_PART));
+        otelc__bw_put(&s, ";" BG_PART, 1 + strlen(BG_PART));
         put_encoded(&s, bag, (size_t)bn);
     }
     if (s.len > (size_t)INT32_MAX) return OTELC_ERR_INVALID_ARG;
-    if (out_size > 0) out[s.len < out_size ? s.len : out_size - 1] = '\0';
-    return (int)s.len;
+    return (int)otelc__bw_finish(&s);
 }
 
 /* ---- Parsing ---------------------------------------------------------------------- */

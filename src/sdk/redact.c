@@ -9,33 +9,14 @@
 #include <string.h>
 #include <strings.h>
 
+#include "internal.h"
 #include "otelc/instrument/redact.h"
 
-/* A bounded writer with snprintf's contract: len counts what was wanted. */
-typedef struct writer {
-    char *buf;
-    size_t size;
-    size_t len;
-} writer;
-
-static void put(writer *w, const char *s, size_t n)
-{
-    if (w->len < w->size) {
-        size_t room = w->size - w->len;
-        memcpy(w->buf + w->len, s, n < room ? n : room);
-    }
-    w->len += n;
-}
+typedef otelc_bwriter writer;
 
 static void puts0(writer *w, const char *s)
 {
-    put(w, s, strlen(s));
-}
-
-static size_t finish(writer *w)
-{
-    if (w->size > 0) w->buf[w->len < w->size ? w->len : w->size - 1] = '\0';
-    return w->len;
+    otelc__bw_put(w, s, strlen(s));
 }
 
 /* ---- Sensitive keys ---------------------------------------------------- */
@@ -149,10 +130,10 @@ static void redact_param(writer *w, const char *p, size_t n)
     const char *eq = memchr(p, '=', n);
 
     if (eq != NULL && eq + 1 < p + n && otelc_redact_is_sensitive_key(p, (size_t)(eq - p))) {
-        put(w, p, (size_t)(eq - p) + 1);
+        otelc__bw_put(w, p, (size_t)(eq - p) + 1);
         puts0(w, OTELC_REDACTED);
     } else {
-        put(w, p, n);
+        otelc__bw_put(w, p, n);
     }
 }
 
@@ -163,7 +144,7 @@ static void redact_query_into(writer *w, const char *q, size_t len)
     for (size_t i = 0; i <= len; i++) {
         if (i < len && q[i] != '&' && q[i] != ';') continue;
         redact_param(w, q + start, i - start);
-        if (i < len) put(w, q + i, 1);
+        if (i < len) otelc__bw_put(w, q + i, 1);
         start = i + 1;
     }
 }
@@ -173,7 +154,7 @@ size_t otelc_redact_query(const char *query, size_t len, char *out, size_t out_s
     writer w = {out, out_size, 0};
 
     if (query != NULL) redact_query_into(&w, query, len);
-    return finish(&w);
+    return otelc__bw_finish(&w);
 }
 
 /* ---- URLs -------------------------------------------------------------- */
@@ -209,14 +190,14 @@ static size_t redact_authority(writer *w, const char *u, size_t len)
     /* The last '@' ends the user information: passwords may hold a raw '@'. */
     while (at > start && u[at - 1] != '@') at--;
     if (at == start) {
-        put(w, u, end);
+        otelc__bw_put(w, u, end);
         return end;
     }
-    put(w, u, start);
+    otelc__bw_put(w, u, start);
     puts0(w, OTELC_REDACTED);
     if (memchr(u + start, ':', at - 1 - start) != NULL) puts0(w, ":" OTELC_REDACTED);
-    put(w, "@", 1);
-    put(w, u + at, end - at);
+    otelc__bw_put(w, "@", 1);
+    otelc__bw_put(w, u + at, end - at);
     return end;
 }
 
@@ -225,21 +206,21 @@ size_t otelc_redact_url(const char *url, size_t len, char *out, size_t out_size)
     writer w = {out, out_size, 0};
     size_t i, q;
 
-    if (url == NULL) return finish(&w);
+    if (url == NULL) return otelc__bw_finish(&w);
     i = redact_authority(&w, url, len);
     q = span_until(url, i, len, "?#");
-    put(&w, url + i, q - i);
+    otelc__bw_put(&w, url + i, q - i);
     if (q < len && url[q] == '?') {
         size_t f = span_until(url, q + 1, len, "#");
-        put(&w, "?", 1);
+        otelc__bw_put(&w, "?", 1);
         redact_query_into(&w, url + q + 1, f - q - 1);
         q = f;
     }
     if (q < len) { /* the fragment, "#..." */
-        put(&w, "#", 1);
+        otelc__bw_put(&w, "#", 1);
         redact_query_into(&w, url + q + 1, len - q - 1);
     }
-    return finish(&w);
+    return otelc__bw_finish(&w);
 }
 
 /* Run a writer twice: once to size the result, once into the allocation. */
