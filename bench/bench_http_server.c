@@ -3,7 +3,8 @@
  * overhead benchmark (bench/run_http.sh drives it with wrk; see
  * docs/performance.md).
  *
- *   bench_http_server --tracing off|on [--endpoint URL] [--port N] [--port-file FILE]
+ *   bench_http_server --tracing off|on [--worker-idle] [--endpoint URL] [--port N]
+ *                     [--port-file FILE]
  *
  * Every request gets the same 14-byte "Hello, world!\n" from one internal
  * polling thread (epoll). With tracing on, the handler runs inside the
@@ -11,11 +12,14 @@
  * sampled and exported with OTLP/HTTP protobuf to URL (the discard
  * receiver) through the batch processor with the specification's default
  * settings (queue 2048, batch 512, 5 s delay), as a service would run it.
+ * --worker-idle makes the batch worker SCHED_IDLE through the processor's
+ * worker_start hook, so that it runs only on CPU time nothing else wants.
  * Prints "port N" once listening; on SIGINT or SIGTERM stops, flushes and
  * prints the exported and dropped span counts.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +44,15 @@ static otelc_mhd_result hello(void *cls, struct MHD_Connection *c, const char *u
     return MHD_queue_response(c, MHD_HTTP_OK, r);
 }
 
-static otelc_provider *tracing_start(const char *endpoint)
+/* worker_start: the batch worker yields to every other thread of the machine. */
+static void worker_idle(void *arg)
+{
+    (void)arg;
+    struct sched_param sp = {0};
+    pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
+}
+
+static otelc_provider *tracing_start(const char *endpoint, int idle_worker)
 {
     otelc_otlp_exporter_options o = {.endpoint = endpoint, .protocol = OTELC_OTLP_HTTP_PROTOBUF};
     otelc_exporter *e = otelc_otlp_exporter_new(&o);
@@ -48,7 +60,8 @@ static otelc_provider *tracing_start(const char *endpoint)
     otelc_batch_options bo = {.max_queue_size = 2048,
                               .schedule_delay_ms = 5000,
                               .max_export_batch_size = 512,
-                              .export_timeout_ms = 30000};
+                              .export_timeout_ms = 30000,
+                              .worker_start = idle_worker ? worker_idle : NULL};
     otelc_processor *procs[1] = {otelc_batch_processor_new(e, &bo)};
     if (!procs[0]) return NULL;
     otelc_provider_options po = {.no_env = true,
@@ -63,21 +76,23 @@ static otelc_provider *tracing_start(const char *endpoint)
 
 __attribute__((noreturn)) static void usage(void)
 {
-    fprintf(stderr, "usage: bench_http_server --tracing off|on [--endpoint URL] [--port N]"
-                    " [--port-file FILE]\n");
+    fprintf(stderr, "usage: bench_http_server --tracing off|on [--worker-idle] [--endpoint URL]"
+                    " [--port N] [--port-file FILE]\n");
     exit(2);
 }
 
 int main(int argc, char **argv)
 {
     const char *endpoint = "http://127.0.0.1:4318/v1/traces", *port_file = NULL;
-    int port = 0, have_mode = 0;
+    int port = 0, have_mode = 0, idle_worker = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--tracing") == 0 && i + 1 < argc) {
             const char *v = argv[++i];
             if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0) usage();
             tracing = strcmp(v, "on") == 0;
             have_mode = 1;
+        } else if (strcmp(argv[i], "--worker-idle") == 0) {
+            idle_worker = 1;
         } else if (strcmp(argv[i], "--endpoint") == 0 && i + 1 < argc) {
             endpoint = argv[++i];
         } else if (strcmp(argv[i], "--port") == 0 && i + 1 < argc) {
@@ -99,7 +114,7 @@ int main(int argc, char **argv)
     sigaddset(&stop_set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop_set, NULL);
 
-    if (tracing && !tracing_start(endpoint)) {
+    if (tracing && !tracing_start(endpoint, idle_worker)) {
         fprintf(stderr, "bench_http_server: no OTLP pipeline (a build without libcurl?)\n");
         return 1;
     }

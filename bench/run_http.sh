@@ -1,6 +1,7 @@
 #!/bin/sh
-# libmicrohttpd hello-world under wrk, tracing off against tracing on
-# (bench/bench_http_server.c; the spans go to bench/discard_receiver.c);
+# libmicrohttpd hello-world under wrk, tracing off against tracing on, and
+# tracing on with the batch worker SCHED_IDLE (bench/bench_http_server.c
+# --worker-idle; the spans go to bench/discard_receiver.c);
 # bench/run.sh runs this. Needs wrk (apt-get install wrk): skipped without.
 #
 # usage: sh bench/run_http.sh BUILD_DIR
@@ -10,7 +11,7 @@
 # HTTP_DURATION (default 10s), HTTP_CONNECTIONS (default 32) and
 # HTTP_THREADS (default 1) for wrk. Each wrk run follows a 1 s warm-up run
 # on the same server. Reported: the median requests/s and latency
-# percentiles of each mode, and on/off ratios.
+# percentiles of each mode, and on/off and idle/off ratios.
 set -eu
 
 build=${1:-build/bench}
@@ -74,16 +75,23 @@ to_us() {
 echo
 echo "== libmicrohttpd hello world under wrk: tracing off vs on"
 echo "load:      $(cut -d ' ' -f 1-3 /proc/loadavg) (1/5/15 min load average at start)"
-echo "wrk:       -t$threads -c$conns -d$duration --latency, $rounds rounds of off then on," \
+echo "wrk:       -t$threads -c$conns -d$duration --latency, $rounds rounds of off, on, idle," \
     "1 s warm-up before each"
 echo "on:        otelc_mhd wrapper, always_on, batch 2048/512, OTLP/HTTP protobuf to the discard receiver"
+echo "idle:      on, with the batch worker made SCHED_IDLE by its worker_start hook"
 
 r=0
 while [ $r -lt "$rounds" ]; do
     r=$((r + 1))
-    for mode in off on; do
+    for mode in off on idle; do
         rm -f "$tmp/srv.port"
-        "$srv" --tracing "$mode" --endpoint "$endpoint" --port-file "$tmp/srv.port" \
+        case $mode in
+        off) flags="--tracing off" ;;
+        on) flags="--tracing on" ;;
+        idle) flags="--tracing on --worker-idle" ;;
+        esac
+        # shellcheck disable=SC2086 # flags is a list of words
+        "$srv" $flags --endpoint "$endpoint" --port-file "$tmp/srv.port" \
             >"$tmp/srv.$mode.$r" &
         srv_pid=$!
         url="http://127.0.0.1:$(wait_port "$tmp/srv.port")/"
@@ -96,7 +104,7 @@ while [ $r -lt "$rounds" ]; do
         p99=$(to_us "$(awk '$1 == "99%" { print $2 }' "$tmp/wrk.$mode.$r")")
         errs=$(awk '/Socket errors|Non-2xx/ { print }' "$tmp/wrk.$mode.$r" | tr -s ' ' | tr '\n' ';')
         echo "$mode $rps $p50 $p99" >>"$tmp/results"
-        printf '# round %d %-3s %10s req/s  p50 %7s us  p99 %7s us  load %s %s %s\n' "$r" "$mode" \
+        printf '# round %d %-4s %10s req/s  p50 %7s us  p99 %7s us  load %s %s %s\n' "$r" "$mode" \
             "$rps" "$p50" "$p99" "$(cut -d ' ' -f 1 /proc/loadavg)" \
             "$(tail -n 1 "$tmp/srv.$mode.$r" | sed -n 's/^bench_http_server: //p')" "$errs"
     done
@@ -119,8 +127,8 @@ awk '
     }
     { k = ++n[$1]; val[$1, k, 2] = $2; val[$1, k, 3] = $3; val[$1, k, 4] = $4 }
     END {
-        for (i = 1; i <= 2; i++) {
-            mode = i == 1 ? "off" : "on"
+        for (i = 1; i <= 3; i++) {
+            mode = i == 1 ? "off" : i == 2 ? "on" : "idle"
             printf "%-40s %14.0f %-10s %s\n", "http." mode ".requests_per_s", median(mode, 2),
                 "req/s", "median of" runs(mode, 2)
             printf "%-40s %14.0f %-10s %s\n", "http." mode ".p50", median(mode, 3), "us",
@@ -132,6 +140,10 @@ awk '
             median("on", 2) / median("off", 2), "ratio", "medians; target >= 0.97"
         printf "%-40s %14.3f %-10s %s\n", "http.on_over_off.p99", median("on", 4) / median("off", 4),
             "ratio", "medians; target <= 1.05"
+        printf "%-40s %14.3f %-10s %s\n", "http.idle_over_off.requests_per_s",
+            median("idle", 2) / median("off", 2), "ratio", "medians; SCHED_IDLE worker"
+        printf "%-40s %14.3f %-10s %s\n", "http.idle_over_off.p99",
+            median("idle", 4) / median("off", 4), "ratio", "medians; SCHED_IDLE worker"
     }' "$tmp/results"
 
 stop_pid "$recv_pid"

@@ -290,12 +290,27 @@ typedef struct otelc_batch_options {
     uint32_t schedule_delay_ms;     /* OTEL_BSP_SCHEDULE_DELAY, 5000 */
     uint32_t max_export_batch_size; /* OTEL_BSP_MAX_EXPORT_BATCH_SIZE, 512 */
     uint32_t export_timeout_ms;     /* OTEL_BSP_EXPORT_TIMEOUT, 30000 */
+    /*
+     * Called on the worker thread as it starts, before its first export
+     * (again in a fork child, whose worker is a new thread): the place to
+     * set its scheduling policy, CPU affinity or cgroup. NULL: nothing.
+     */
+    void (*worker_start)(void *arg);
+    void *worker_start_arg;
 } otelc_batch_options;
 
 /*
- * Queue finished spans and export them in batches on a background thread:
- * when a batch fills or the schedule delay passes. Never blocks on_end: a
- * full queue drops the span and counts it. opts NULL: environment/defaults.
+ * Queue finished spans and export them in batches on a background thread
+ * (named "otelc-batch"): when a batch fills or the schedule delay passes.
+ * Never blocks on_end: a full queue drops the span and counts it. opts
+ * NULL: environment/defaults.
+ *
+ * Each export is a burst of work on that thread (about 0.5 ms for 512
+ * spans). A latency-sensitive service on a machine with few cores can keep
+ * it off its request threads' CPU time with a worker_start that makes the
+ * thread SCHED_IDLE (see docs/configuration.md): it then runs only when a
+ * CPU would otherwise idle, so under sustained full load it falls behind
+ * and the queue drops (counted), and a flush may take longer.
  */
 otelc_processor *otelc_batch_processor_new(otelc_exporter *exp, const otelc_batch_options *opts);
 

@@ -31,6 +31,7 @@
  *   - after fork, the child abandons every ring and pending span (see
  *     batch_after_fork_child) instead of freeing them.
  */
+#define _GNU_SOURCE /* pthread_setname_np */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -201,6 +202,11 @@ static bool wait_for_work(struct batch *b)
 static void *worker_main(void *arg)
 {
     struct batch *b = arg;
+#ifdef __GLIBC__
+    /* Otherwise it carries the name of whichever thread ended the first span. */
+    pthread_setname_np(pthread_self(), "otelc-batch");
+#endif
+    if (b->opt.worker_start) b->opt.worker_start(b->opt.worker_start_arg);
     pthread_mutex_lock(&b->lock);
     for (;;) {
         bool all = wait_for_work(b);

@@ -2,6 +2,7 @@
  * test_batch.c - the batch processor: batch-size and timer exports, queue
  * bound and drop accounting, flush, shutdown, many producer threads, fork.
  */
+#define _GNU_SOURCE /* pthread_getname_np */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -44,6 +45,7 @@ typedef struct sink {
     size_t count;
     uint8_t ids[SINK_MAX][8];
     char names[SINK_MAX][16];
+    pthread_t thread; /* the one that called export last */
 } sink;
 
 static sink *sk;
@@ -58,6 +60,7 @@ static otelc_export_result sink_export(void *self, const otelc_span_data *const 
         snprintf(s->names[s->count], sizeof(s->names[0]), "%s", spans[i]->name);
     }
     s->calls++;
+    s->thread = pthread_self();
     if (n > s->largest) s->largest = n;
     pthread_cond_broadcast(&s->cond);
     pthread_mutex_unlock(&s->lock);
@@ -143,9 +146,18 @@ static void end_spans(otelc_provider *p, const char *name, size_t n)
     for (size_t i = 0; i < n; i++) otelc_span_end(otelc_span_start(t, name, OTELC_SPAN_INTERNAL));
 }
 
+static otelc_batch_options batch_opts(uint32_t queue, uint32_t delay_ms, uint32_t batch,
+                                      uint32_t timeout_ms)
+{
+    return (otelc_batch_options){.max_queue_size = queue,
+                                 .schedule_delay_ms = delay_ms,
+                                 .max_export_batch_size = batch,
+                                 .export_timeout_ms = timeout_ms};
+}
+
 static void test_full_batch_exports_before_delay(void **state)
 {
-    otelc_batch_options bo = {1024, 60000, 64, 30000};
+    otelc_batch_options bo = batch_opts(1024, 60000, 64, 30000);
     otelc_provider *p = *state = provider_with(&bo, NULL);
     end_spans(p, "s", 64);
     assert_true(sink_wait(sk, 64));
@@ -157,7 +169,7 @@ static void test_full_batch_exports_before_delay(void **state)
 
 static void test_timer_exports_partial_batch(void **state)
 {
-    otelc_batch_options bo = {1024, 20, 512, 30000};
+    otelc_batch_options bo = batch_opts(1024, 20, 512, 30000);
     otelc_provider *p = *state = provider_with(&bo, NULL);
     end_spans(p, "s", 5);
     assert_true(sink_wait(sk, 5));
@@ -166,7 +178,7 @@ static void test_timer_exports_partial_batch(void **state)
 
 static void test_batch_larger_than_queue_is_clamped(void **state)
 {
-    otelc_batch_options bo = {8, 60000, 100, 30000};
+    otelc_batch_options bo = batch_opts(8, 60000, 100, 30000);
     otelc_provider *p = *state = provider_with(&bo, NULL);
     end_spans(p, "s", 8);
     assert_true(sink_wait(sk, 8));
@@ -179,7 +191,7 @@ static void test_batch_larger_than_queue_is_clamped(void **state)
  */
 static void test_full_queue_drops_are_counted(void **state)
 {
-    otelc_batch_options bo = {100, 60000, 10, 30000};
+    otelc_batch_options bo = batch_opts(100, 60000, 10, 30000);
     otelc_provider *p = *state = provider_with(&bo, NULL);
     sink_block(sk, true);
     end_spans(p, "s", 500);
@@ -201,7 +213,7 @@ static void test_full_queue_drops_are_counted(void **state)
 
 static void test_force_flush_exports_everything(void **state)
 {
-    otelc_batch_options bo = {2048, 60000, 512, 30000};
+    otelc_batch_options bo = batch_opts(2048, 60000, 512, 30000);
     otelc_provider *p = *state = provider_with(&bo, NULL);
     end_spans(p, "s", 100);
     assert_int_equal(otelc_provider_force_flush(p, 10000), OTELC_OK);
@@ -212,7 +224,7 @@ static void test_force_flush_exports_everything(void **state)
 
 static void test_shutdown_exports_then_stops(void **state)
 {
-    otelc_batch_options bo = {2048, 60000, 512, 30000};
+    otelc_batch_options bo = batch_opts(2048, 60000, 512, 30000);
     otelc_processor *proc;
     otelc_provider *p = *state = provider_with(&bo, &proc);
     end_spans(p, "before", 50);
@@ -242,7 +254,7 @@ static int cmp_id(const void *a, const void *b)
 /* Producers exit before the flush: their rings pass to the worker. */
 static void test_many_threads_export_everything_once(void **state)
 {
-    otelc_batch_options bo = {65536, 60000, 512, 30000};
+    otelc_batch_options bo = batch_opts(65536, 60000, 512, 30000);
     otelc_provider *p = *state = provider_with(&bo, NULL);
     pthread_t th[THREADS];
     for (int i = 0; i < THREADS; i++)
@@ -280,9 +292,43 @@ static int child_checks(void)
  * The parent's queued spans are inherited by the child's memory but must be
  * neither exported there nor lost in the parent.
  */
+typedef struct worker_seen {
+    int calls;
+    pthread_t thread;
+    char name[16];
+    size_t exported_before;
+} worker_seen;
+
+static void note_worker(void *arg)
+{
+    worker_seen *w = arg;
+    w->calls++;
+    w->thread = pthread_self();
+    pthread_getname_np(pthread_self(), w->name, sizeof w->name);
+    w->exported_before = sink_count(sk);
+}
+
+/* The hook runs once, on the named worker thread that exports, before any export. */
+static void test_worker_start_hook_runs_on_the_worker(void **state)
+{
+    worker_seen seen = {0};
+    otelc_batch_options bo = batch_opts(1024, 60000, 64, 30000);
+    bo.worker_start = note_worker;
+    bo.worker_start_arg = &seen;
+    otelc_provider *p = *state = provider_with(&bo, NULL);
+    end_spans(p, "s", 200);
+    assert_int_equal(otelc_provider_force_flush(p, 10000), OTELC_OK);
+    assert_int_equal(sink_count(sk), 200);
+    assert_int_equal(seen.calls, 1);
+    assert_int_equal(seen.exported_before, 0);
+    assert_false(pthread_equal(seen.thread, pthread_self()));
+    assert_true(pthread_equal(seen.thread, sk->thread));
+    assert_string_equal(seen.name, "otelc-batch");
+}
+
 static void test_fork_child_exports_only_its_spans(void **state)
 {
-    otelc_batch_options bo = {1024, 60000, 512, 30000};
+    otelc_batch_options bo = batch_opts(1024, 60000, 512, 30000);
     otelc_provider_set_global(provider_with(&bo, NULL));
     otelc_provider *p = otelc_provider_global();
     end_spans(p, "parent", 5);
@@ -311,6 +357,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_force_flush_exports_everything, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shutdown_exports_then_stops, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_threads_export_everything_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_worker_start_hook_runs_on_the_worker, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fork_child_exports_only_its_spans, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
