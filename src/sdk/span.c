@@ -149,20 +149,35 @@ static void set_scalar(otelc_span *span, const char *key, otelc_value v)
     if (slot) slot->value = v;
 }
 
-void otelc_span_set_strn(otelc_span *span, const char *key, const char *value, size_t len)
+/* A string into its slot; the caller checked writable(). */
+static void set_string(otelc_span *span, const char *key, const char *value, size_t len)
 {
-    if (!writable(span) || !key) return;
+    if (!key) return;
     otelc_attr *slot = attr_slot(span, key, strlen(key));
     if (!slot) return;
-    otelc_value v = {.type = OTELC_VALUE_STRING, .u.str = {value, value ? len : 0}};
-    if (!otelc__value_copy(&span->arena, &slot->value, &v, limits_of(span)->attribute_value_length))
-        slot->value = (otelc_value){.type = OTELC_VALUE_STRING, .u.str = {"", 0}};
+    uint32_t max_chars = limits_of(span)->attribute_value_length;
+    otelc_value v = {.type = OTELC_VALUE_STRING, .u.str = {value ? value : "", value ? len : 0}};
+    if (max_chars == OTELC_UNLIMITED || len <= max_chars) {
+        /* Within the limit whatever the encoding: a plain copy, no UTF-8 scan. */
+        v.u.str.ptr = otelc__arena_strndup(&span->arena, v.u.str.ptr, v.u.str.len);
+        if (v.u.str.ptr) {
+            slot->value = v;
+            return;
+        }
+    } else if (otelc__value_copy(&span->arena, &slot->value, &v, max_chars)) {
+        return;
+    }
+    slot->value = (otelc_value){.type = OTELC_VALUE_STRING, .u.str = {"", 0}};
+}
+
+void otelc_span_set_strn(otelc_span *span, const char *key, const char *value, size_t len)
+{
+    if (writable(span)) set_string(span, key, value, len);
 }
 
 void otelc_span_set_str(otelc_span *span, const char *key, const char *value)
 {
-    if (!writable(span)) return;
-    otelc_span_set_strn(span, key, value, value ? strlen(value) : 0);
+    if (writable(span)) set_string(span, key, value, value ? strlen(value) : 0);
 }
 
 void otelc_span_set_bool(otelc_span *span, const char *key, bool value)
