@@ -12,7 +12,7 @@
 
 #include "export/otlp.h"
 
-#define FRAME_HEADER 5
+#define FRAME_HEADER OTELC_GRPC_FRAME_HEADER
 
 /* gRPC's mapping for answers from something that is not a gRPC server (a proxy). */
 int otelc__grpc_status_from_http(long http_status)
@@ -44,16 +44,21 @@ size_t otelc__grpc_frame_begin(otelc_buf *out)
     return at;
 }
 
+bool otelc__grpc_frame_header(uint8_t out[FRAME_HEADER], size_t n, bool compressed)
+{
+    if (n > UINT32_MAX) return false;
+    out[0] = compressed ? 1 : 0;
+    out[1] = (uint8_t)(n >> 24), out[2] = (uint8_t)(n >> 16), out[3] = (uint8_t)(n >> 8),
+    out[4] = (uint8_t)n;
+    return true;
+}
+
 int otelc__grpc_frame_end(otelc_buf *out, size_t at, bool compressed)
 {
     if (out->failed) return OTELC_ERR_NOMEM;
     size_t n = out->len - at - FRAME_HEADER;
-    if (n > UINT32_MAX) return OTELC_ERR_NOMEM;
-    uint8_t *h = (uint8_t *)out->data + at;
-    h[0] = compressed ? 1 : 0;
-    h[1] = (uint8_t)(n >> 24), h[2] = (uint8_t)(n >> 16), h[3] = (uint8_t)(n >> 8),
-    h[4] = (uint8_t)n;
-    return OTELC_OK;
+    return otelc__grpc_frame_header((uint8_t *)out->data + at, n, compressed) ? OTELC_OK
+                                                                              : OTELC_ERR_NOMEM;
 }
 
 /*
@@ -80,12 +85,12 @@ static int call_status(const otelc_http_response *r)
     return 13; /* a 200 without grpc-status: the call broke off (INTERNAL) */
 }
 
-otelc_attempt otelc__otlp_grpc_attempt(otelc_http *h, const otelc_buf *frame, uint32_t timeout_ms,
+otelc_attempt otelc__otlp_grpc_attempt(otelc_http *h, const otelc_body *frame, uint32_t timeout_ms,
                                        _Atomic bool *cancel, otelc_http_response *resp,
                                        otelc_otlp_response *parsed)
 {
     otelc_attempt a = {OTELC_RETRY_AGAIN, false, 0};
-    otelc__http_post(h, frame->data, frame->len, timeout_ms, cancel, resp);
+    otelc__http_post(h, frame, timeout_ms, cancel, resp);
     if (resp->cancelled) {
         a.verdict = OTELC_RETRY_FAIL;
         return a;

@@ -39,6 +39,7 @@ struct otelc_http {
     CURL *curl;
     struct curl_slist *headers;
     otelc_http_response *resp; /* the response being filled by the callbacks */
+    const otelc_body *body;    /* the request being sent */
     _Atomic bool *cancel;
     bool add_failed;
 };
@@ -154,6 +155,22 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
     size_t room = b->len < OTELC_HTTP_BODY_MAX ? OTELC_HTTP_BODY_MAX - b->len : 0;
     otelc__buf_append(b, p, n < room ? n : room);
     return n; /* the excess is dropped, not an error: the verdict is in the status */
+}
+
+/* A streamed request body: libcurl asks for the next bytes. */
+static size_t on_read(char *dst, size_t size, size_t nmemb, void *ud)
+{
+    const otelc_body *b = ((struct otelc_http *)ud)->body;
+    return b->read ? b->read(b->ctx, dst, size * nmemb) : 0;
+}
+
+/* libcurl resends from the start when a reused connection turns out dead. */
+static int on_seek(void *ud, curl_off_t offset, int origin)
+{
+    const otelc_body *b = ((struct otelc_http *)ud)->body;
+    if (offset != 0 || origin != SEEK_SET || !b->rewind) return CURL_SEEKFUNC_CANTSEEK;
+    b->rewind(b->ctx);
+    return CURL_SEEKFUNC_OK;
 }
 
 static void copy_value(char *dst, size_t cap, const char *v, size_t n)
@@ -283,6 +300,10 @@ static bool configure(struct otelc_http *h, const otelc_http_config *cfg)
     lc.easy_setopt(c, CURLOPT_WRITEDATA, h);
     lc.easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     lc.easy_setopt(c, CURLOPT_HEADERDATA, h);
+    lc.easy_setopt(c, CURLOPT_READFUNCTION, on_read);
+    lc.easy_setopt(c, CURLOPT_READDATA, h);
+    lc.easy_setopt(c, CURLOPT_SEEKFUNCTION, on_seek);
+    lc.easy_setopt(c, CURLOPT_SEEKDATA, h);
     lc.easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
     lc.easy_setopt(c, CURLOPT_XFERINFODATA, h);
     lc.easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
@@ -349,21 +370,28 @@ static void response_reset(otelc_http_response *r)
     reset_captured(r);
 }
 
-void otelc__http_post(otelc_http *h, const void *body, size_t n, uint32_t timeout_ms,
+/*
+ * Without POSTFIELDS libcurl takes the body from on_read; the size set
+ * either way becomes the Content-Length, so a streamed body is not chunked.
+ */
+void otelc__http_post(otelc_http *h, const otelc_body *body, uint32_t timeout_ms,
                       _Atomic bool *cancel, otelc_http_response *out)
 {
     char errbuf[CURL_ERROR_SIZE] = "";
     response_reset(out);
     h->resp = out;
     h->cancel = cancel;
+    h->body = body;
+    if (body->read) body->rewind(body->ctx);
     CURL *c = h->curl;
-    lc.easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    lc.easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);
+    lc.easy_setopt(c, CURLOPT_POSTFIELDS, body->read ? NULL : body->data);
+    lc.easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body->len);
     lc.easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(timeout_ms ? timeout_ms : 1));
     lc.easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
     CURLcode rc = lc.easy_perform(c);
     lc.easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
     h->resp = NULL;
+    h->body = NULL;
     lc.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
     if (rc == CURLE_OK) return;
     out->transport_error = (int)rc;

@@ -55,6 +55,33 @@ int otelc__otlp_encode_proto(otelc_buf *out, const otelc_span_data *const *spans
 int otelc__otlp_encode_json(otelc_buf *out, const otelc_span_data *const *spans, size_t n);
 
 /*
+ * The protobuf request produced while it is sent (otlp_proto.c). open sizes
+ * every message, so total (the request's length) is known before a byte is
+ * written; read writes the next bytes into dst, at most room, and returns
+ * how many (0 only at the end, or without memory for a Span larger than
+ * room); rewind starts over for another attempt; close frees what open
+ * allocated. The spans must outlive the stream.
+ */
+typedef struct otelc_proto_group otelc_proto_group;
+typedef struct otelc_proto_stream {
+    const otelc_span_data *const *spans;
+    size_t n;
+    size_t total;
+    size_t *span_size;         /* each Span's body */
+    otelc_proto_group *groups; /* resources and scopes in writing order */
+    size_t ngroups, groups_cap;
+    size_t g, i;     /* the cursor: current group, current span */
+    int phase;       /* inside a ScopeSpans: head, spans, tail */
+    otelc_buf stage; /* a Span too large for the room, handed out in parts */
+    size_t staged;   /* bytes of stage already handed out */
+} otelc_proto_stream;
+
+int otelc__otlp_proto_open(otelc_proto_stream *s, const otelc_span_data *const *spans, size_t n);
+size_t otelc__otlp_proto_read(otelc_proto_stream *s, void *dst, size_t room);
+void otelc__otlp_proto_rewind(otelc_proto_stream *s);
+void otelc__otlp_proto_close(otelc_proto_stream *s);
+
+/*
  * Grouping shared by both encoders: spans go to one ResourceSpans per
  * resource pointer and, inside it, one ScopeSpans per scope pointer, in
  * order of first appearance, keeping the callers' order inside a group.
@@ -108,6 +135,25 @@ typedef struct otelc_http_response {
     otelc_buf body;            /* at most OTELC_HTTP_BODY_MAX bytes */
 } otelc_http_response;
 
+/*
+ * A request body: len bytes at data, or, when read is set, produced while
+ * it is sent: read fills at most room bytes at dst and returns how many
+ * (0 only at the end), rewind starts it over (each attempt, and when
+ * libcurl resends on a new connection).
+ */
+typedef struct otelc_body {
+    const void *data;
+    size_t len;
+    size_t (*read)(void *ctx, void *dst, size_t room);
+    void (*rewind)(void *ctx);
+    void *ctx;
+} otelc_body;
+
+static inline otelc_body otelc__body_of(const otelc_buf *b)
+{
+    return (otelc_body){.data = b->data, .len = b->len};
+}
+
 /* NULL after logging why (no libcurl, bad headers, no HTTP/2 in libcurl, no memory). */
 otelc_http *otelc__http_new(const otelc_http_config *c);
 /*
@@ -115,7 +161,7 @@ otelc_http *otelc__http_new(const otelc_http_config *c);
  * transfer within about a second once it reads true. The response is reset
  * first, so one can be reused across requests.
  */
-void otelc__http_post(otelc_http *h, const void *body, size_t n, uint32_t timeout_ms,
+void otelc__http_post(otelc_http *h, const otelc_body *body, uint32_t timeout_ms,
                       _Atomic bool *cancel, otelc_http_response *out);
 void otelc__http_free(otelc_http *h);
 void otelc__http_response_free(otelc_http_response *r);
@@ -146,6 +192,9 @@ int otelc__grpc_status_from_http(long http_status);
  */
 size_t otelc__grpc_frame_begin(otelc_buf *out);
 int otelc__grpc_frame_end(otelc_buf *out, size_t at, bool compressed);
+/* The 5-byte header of a frame holding an n-byte message; false when n does not fit. */
+#define OTELC_GRPC_FRAME_HEADER 5
+bool otelc__grpc_frame_header(uint8_t out[OTELC_GRPC_FRAME_HEADER], size_t n, bool compressed);
 
 /* ---- The retry policy (retry.c), shared by every network exporter ---- */
 
@@ -171,7 +220,7 @@ otelc_retry_verdict otelc__retry_transport_verdict(int curl_code);
  * resp->grpc_status holds the call's status afterwards (derived from HTTP
  * when the server sent none); parsed receives a partial success.
  */
-otelc_attempt otelc__otlp_grpc_attempt(otelc_http *h, const otelc_buf *frame, uint32_t timeout_ms,
+otelc_attempt otelc__otlp_grpc_attempt(otelc_http *h, const otelc_body *frame, uint32_t timeout_ms,
                                        _Atomic bool *cancel, otelc_http_response *resp,
                                        otelc_otlp_response *parsed);
 /* has_retry_info: RESOURCE_EXHAUSTED is retryable only with it. */
@@ -224,7 +273,7 @@ bool otelc__stopper_sleep(otelc_stopper *s, uint64_t ms);
 void otelc__stopper_destroy(otelc_stopper *s);
 
 /* One POST of body: the shared HTTP verdict and the server's Retry-After. */
-otelc_attempt otelc__http_attempt(otelc_http *h, const otelc_buf *body, uint32_t timeout_ms,
+otelc_attempt otelc__http_attempt(otelc_http *h, const otelc_body *body, uint32_t timeout_ms,
                                   otelc_stopper *s, otelc_http_response *resp);
 
 typedef otelc_attempt (*otelc_attempt_fn)(void *ctx, uint32_t timeout_ms);

@@ -58,8 +58,12 @@ struct otlp {
     otelc_exporter *fallback;
     otelc_http *http;
     char *url;
-    otelc_buf body; /* the encoded request */
-    otelc_buf wire; /* compressed and/or framed: what is sent */
+    otelc_buf body;            /* the encoded request, when it has to be whole */
+    otelc_buf wire;            /* compressed and/or framed: what is sent */
+    otelc_proto_stream stream; /* or the request encoded while it is sent */
+    uint8_t frame[OTELC_GRPC_FRAME_HEADER];
+    size_t frame_sent;
+    otelc_body out; /* what the attempts send: wire or stream */
     otelc_http_response resp;
     uint64_t rng;
 
@@ -131,9 +135,9 @@ static otelc_attempt attempt(void *ctx, uint32_t timeout_ms)
     struct otlp *x = ac->x;
     bump(&x->c.requests, 1);
     if (x->protocol == OTELC_OTLP_GRPC)
-        return otelc__otlp_grpc_attempt(x->http, &x->wire, timeout_ms, &x->stopper.stop, &x->resp,
+        return otelc__otlp_grpc_attempt(x->http, &x->out, timeout_ms, &x->stopper.stop, &x->resp,
                                         ac->parsed);
-    otelc_attempt a = otelc__http_attempt(x->http, &x->wire, timeout_ms, &x->stopper, &x->resp);
+    otelc_attempt a = otelc__http_attempt(x->http, &x->out, timeout_ms, &x->stopper, &x->resp);
     if (a.verdict == OTELC_RETRY_DONE) parse_http_body(x, ac->parsed);
     return a;
 }
@@ -147,9 +151,48 @@ static otelc_attempt deliver(struct otlp *x, uint32_t max_attempts, otelc_otlp_r
 
 /* ---- Encoding ------------------------------------------------------------------------------ */
 
-/* Fill x->wire with what goes on the wire for this batch. */
+/* The streamed body: the gRPC frame header (when there is one), then the request. */
+static size_t stream_read(void *ctx, void *dst, size_t room)
+{
+    struct otlp *x = ctx;
+    size_t head = x->protocol == OTELC_OTLP_GRPC ? sizeof x->frame : 0, n = 0;
+    if (x->frame_sent < head && room > 0) {
+        n = head - x->frame_sent < room ? head - x->frame_sent : room;
+        memcpy(dst, x->frame + x->frame_sent, n);
+        x->frame_sent += n;
+    }
+    return n + otelc__otlp_proto_read(&x->stream, (uint8_t *)dst + n, room - n);
+}
+
+static void stream_rewind(void *ctx)
+{
+    struct otlp *x = ctx;
+    x->frame_sent = 0;
+    otelc__otlp_proto_rewind(&x->stream);
+}
+
+/*
+ * Uncompressed protobuf is encoded while libcurl sends it: the batch is
+ * never held a second time as bytes, which is most of the exporter's memory
+ * while a backend is down and a batch is being retried. JSON and gzip need
+ * the whole request first.
+ */
+static int encode_streamed(struct otlp *x, const otelc_span_data *const *spans, size_t n)
+{
+    if (otelc__otlp_proto_open(&x->stream, spans, n) != OTELC_OK) return OTELC_ERR_NOMEM;
+    bool grpc = x->protocol == OTELC_OTLP_GRPC;
+    if (grpc && !otelc__grpc_frame_header(x->frame, x->stream.total, false)) return OTELC_ERR_NOMEM;
+    x->out = (otelc_body){.len = x->stream.total + (grpc ? sizeof x->frame : 0),
+                          .read = stream_read,
+                          .rewind = stream_rewind,
+                          .ctx = x};
+    return OTELC_OK;
+}
+
+/* Make x->out what goes on the wire for this batch. */
 static int encode(struct otlp *x, const otelc_span_data *const *spans, size_t n)
 {
+    if (!x->gzip && x->protocol != OTELC_OTLP_HTTP_JSON) return encode_streamed(x, spans, n);
     otelc__buf_reset(&x->body);
     otelc__buf_reset(&x->wire);
     bool grpc = x->protocol == OTELC_OTLP_GRPC;
@@ -161,7 +204,8 @@ static int encode(struct otlp *x, const otelc_span_data *const *spans, size_t n)
     if (rc != OTELC_OK || target->failed) return OTELC_ERR_NOMEM;
     if (x->gzip && otelc__gzip(&x->wire, x->body.data, x->body.len) != OTELC_OK)
         return OTELC_ERR_NOMEM;
-    if (grpc) return otelc__grpc_frame_end(&x->wire, frame, x->gzip);
+    if (grpc && otelc__grpc_frame_end(&x->wire, frame, x->gzip) != OTELC_OK) return OTELC_ERR_NOMEM;
+    x->out = otelc__body_of(&x->wire);
     return x->wire.failed ? OTELC_ERR_NOMEM : OTELC_OK;
 }
 
@@ -220,7 +264,9 @@ static otelc_export_result otlp_export(void *self, const otelc_span_data *const 
         bump(&x->c.breaker_skipped, 1);
         return undelivered(x, spans, n);
     }
-    if (encode(x, spans, n) != OTELC_OK) {
+    int rc = encode(x, spans, n);
+    if (rc != OTELC_OK) {
+        otelc__otlp_proto_close(&x->stream);
         otelc__log(OTELC_LOG_ERROR, "OTLP export: out of memory encoding %zu spans", n);
         return undelivered(x, spans, n);
     }
@@ -228,6 +274,7 @@ static otelc_export_result otlp_export(void *self, const otelc_span_data *const 
     otelc_otlp_response parsed;
     memset(&parsed, 0, sizeof parsed);
     otelc_attempt a = deliver(x, x->breaker.open ? 1 : x->retry.max_attempts, &parsed);
+    otelc__otlp_proto_close(&x->stream); /* the spans are the caller's again */
     if (a.verdict == OTELC_RETRY_DONE) {
         breaker_alive(&x->breaker);
         delivered(x, n, &parsed);

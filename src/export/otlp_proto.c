@@ -11,14 +11,16 @@
  * The alternatives were worse: a fixed 5-byte padded varint per length
  * would bloat each attribute by 8 bytes (KeyValue and AnyValue lengths), and
  * backfilling right-sized lengths needs a memmove whenever the guess is
- * wrong. Sizing also tells us the exact size of each ResourceSpans, so the
- * buffer grows at most once per resource and the writers then store
- * through a raw pointer without bounds checks.
+ * wrong. Sizing also gives the exact size of the whole request up front,
+ * which is what lets it be streamed: the exporter announces the length
+ * (Content-Length, the gRPC frame) and encodes while libcurl sends, so a
+ * batch is never held twice, as spans and as bytes.
  *
- * Cost: each span is sized once and written once. The sizes found while
- * sizing a resource are remembered for writing it: each span's in an array
- * of one size_t per span (the only allocation besides the output), the
- * ScopeSpans lengths for the first MAX_SCOPES scopes.
+ * Cost: each span is sized once and written once. Opening a stream sizes
+ * everything and remembers each span's size (one size_t per span) and each
+ * resource's and scope's (a short list of groups); reading writes pieces
+ * (a group's head or tail, one span) in order, straight into the caller's
+ * room. The whole-buffer encoder is the stream read in one go.
  *
  * Grouping by resource and then scope keeps the caller's order and needs no
  * scratch memory: a span starts a group when no earlier span shares its
@@ -30,8 +32,6 @@
 #include <string.h>
 
 #include "export/otlp.h"
-
-#define MAX_SCOPES 32 /* ScopeSpans lengths remembered per resource */
 
 /* Field keys ((number << 3) | wire type) used below. */
 enum {
@@ -367,16 +367,9 @@ static uint8_t *put_span(uint8_t *p, const otelc_span_data *sd, size_t size)
     return put_fixed(p, span_flags(sd->context.trace_flags, sd->parent_is_remote), 4);
 }
 
-/* ---- Grouping ---------------------------------------------------------------------------- */
+/* ---- Grouping and sizing ------------------------------------------------------------------ */
 
 typedef const otelc_span_data *const *span_list;
-
-/* One encoding: the spans, and each one's size once it has been computed. */
-typedef struct batch {
-    span_list spans;
-    size_t n;
-    size_t *span_size;
-} batch;
 
 bool otelc__otlp_starts_group(span_list spans, size_t from, size_t i, bool by_scope)
 {
@@ -386,106 +379,293 @@ bool otelc__otlp_starts_group(span_list spans, size_t from, size_t i, bool by_sc
     return true;
 }
 
-/* The body of the ScopeSpans whose first span is spans[first]; records each span's size. */
-static size_t scope_spans_size(const batch *b, size_t first)
+/*
+ * The request as a list of groups in writing order: a ResourceSpans, its
+ * ScopeSpans (each followed by its spans), the end of the ResourceSpans.
+ */
+enum { G_RESOURCE, G_SCOPE, G_RESOURCE_END };
+
+struct otelc_proto_group {
+    int kind;
+    size_t first; /* the group's first span */
+    size_t size;  /* the body of the ResourceSpans or ScopeSpans */
+};
+
+/* Append a group; returns its index, or SIZE_MAX without memory. */
+static size_t add_group(otelc_proto_stream *s, int kind, size_t first, size_t size)
 {
-    span_list spans = b->spans;
+    if (s->ngroups == s->groups_cap) {
+        size_t cap = s->groups_cap ? 2 * s->groups_cap : 8;
+        otelc_proto_group *g = realloc(s->groups, cap * sizeof(*g));
+        if (!g) return SIZE_MAX;
+        s->groups = g;
+        s->groups_cap = cap;
+    }
+    s->groups[s->ngroups] = (otelc_proto_group){kind, first, size};
+    return s->ngroups++;
+}
+
+/* The body of the ScopeSpans whose first span is spans[first]; records each span's size. */
+static size_t scope_spans_size(otelc_proto_stream *s, size_t first)
+{
+    span_list spans = s->spans;
     const otelc_scope_info *scope = spans[first]->scope;
     size_t size = scope ? len_field(scope_size(scope)) : 0;
-    for (size_t i = first; i < b->n; i++) {
+    for (size_t i = first; i < s->n; i++) {
         if (!otelc__otlp_same_group(spans[i], spans[first], true)) continue;
-        b->span_size[i] = span_size(spans[i]);
-        size += len_field(b->span_size[i]);
+        s->span_size[i] = span_size(spans[i]);
+        size += len_field(s->span_size[i]);
     }
     return size + (scope ? opt_str_size(scope->schema_url) : 0);
 }
 
-/* ScopeSpans lengths found while sizing a resource, to reuse when writing it. */
-typedef struct scope_cache {
-    size_t first[MAX_SCOPES];
-    size_t size[MAX_SCOPES];
-    size_t count;
-} scope_cache;
-
-static size_t cached_scope_size(const scope_cache *c, const batch *b, size_t first)
+/* Size the ResourceSpans whose first span is spans[first], and list its groups. */
+static bool size_resource(otelc_proto_stream *s, size_t first)
 {
-    for (size_t k = 0; k < c->count; k++)
-        if (c->first[k] == first) return c->size[k];
-    return scope_spans_size(b, first);
+    span_list spans = s->spans;
+    const otelc_resource *res = spans[first]->resource;
+    size_t r = add_group(s, G_RESOURCE, first, 0);
+    if (r == SIZE_MAX) return false;
+    size_t body = res ? len_field(resource_size(res)) : 0;
+    body += opt_str_size(otelc_resource_schema_url(res));
+    for (size_t i = first; i < s->n; i++) {
+        if (spans[i]->resource != res || !otelc__otlp_starts_group(spans, first, i, true)) continue;
+        size_t size = scope_spans_size(s, i);
+        if (add_group(s, G_SCOPE, i, size) == SIZE_MAX) return false;
+        body += len_field(size);
+    }
+    s->groups[r].size = body;
+    s->total += len_field(body);
+    return add_group(s, G_RESOURCE_END, first, 0) != SIZE_MAX;
 }
 
-/* The body of the ResourceSpans whose first span is spans[first]. */
-static size_t resource_spans_size(const batch *b, size_t first, scope_cache *c)
+/* ---- Pieces: what the stream writes next ----------------------------------------------------- */
+
+/*
+ * The cursor stands on one piece: the head of a ResourceSpans (with its
+ * Resource), the head of a ScopeSpans (with its scope), one Span, the
+ * tail of a ScopeSpans or of a ResourceSpans (their schema_url).
+ */
+enum { P_RESOURCE_HEAD, P_SCOPE_HEAD, P_SPAN, P_SCOPE_TAIL, P_RESOURCE_TAIL, P_END };
+enum { PHASE_HEAD, PHASE_SPANS, PHASE_TAIL }; /* inside a ScopeSpans */
+
+static int piece_kind(const otelc_proto_stream *s)
 {
-    span_list spans = b->spans;
-    size_t n = b->n;
-    const otelc_resource *res = spans[first]->resource;
-    size_t size = res ? len_field(resource_size(res)) : 0;
-    size += opt_str_size(otelc_resource_schema_url(res));
-    c->count = 0;
-    for (size_t i = first; i < n; i++) {
-        if (spans[i]->resource != res || !otelc__otlp_starts_group(spans, first, i, true)) continue;
-        size_t s = scope_spans_size(b, i);
-        if (c->count < MAX_SCOPES) {
-            c->first[c->count] = i;
-            c->size[c->count++] = s;
+    if (s->g == s->ngroups) return P_END;
+    switch (s->groups[s->g].kind) {
+    case G_RESOURCE:
+        return P_RESOURCE_HEAD;
+    case G_RESOURCE_END:
+        return P_RESOURCE_TAIL;
+    default:
+        return s->phase == PHASE_HEAD    ? P_SCOPE_HEAD
+               : s->phase == PHASE_SPANS ? P_SPAN
+                                         : P_SCOPE_TAIL;
+    }
+}
+
+static size_t piece_size(const otelc_proto_stream *s, int kind)
+{
+    const otelc_proto_group *g = &s->groups[s->g];
+    const otelc_span_data *first = s->spans[g->first];
+    switch (kind) {
+    case P_RESOURCE_HEAD:
+        return 1 + varint_size(g->size) +
+               (first->resource ? len_field(resource_size(first->resource)) : 0);
+    case P_SCOPE_HEAD:
+        return 1 + varint_size(g->size) + (first->scope ? len_field(scope_size(first->scope)) : 0);
+    case P_SPAN:
+        return len_field(s->span_size[s->i]);
+    case P_SCOPE_TAIL:
+        return first->scope ? opt_str_size(first->scope->schema_url) : 0;
+    default:
+        return opt_str_size(otelc_resource_schema_url(first->resource));
+    }
+}
+
+static uint8_t *put_piece(const otelc_proto_stream *s, int kind, uint8_t *p)
+{
+    const otelc_proto_group *g = &s->groups[s->g];
+    const otelc_span_data *first = s->spans[g->first];
+    const otelc_resource *res = first->resource;
+    const otelc_scope_info *scope = first->scope;
+    switch (kind) {
+    case P_RESOURCE_HEAD:
+        p = put_key_len(p, KEY(1, WT_LEN), g->size);
+        if (res) {
+            size_t count = 0;
+            const otelc_attr *attrs = otelc_resource_attrs(res, &count);
+            p = put_key_len(p, KEY(1, WT_LEN), resource_size(res));
+            p = put_attrs(p, 1, attrs, count);
         }
-        size += len_field(s);
+        return p;
+    case P_SCOPE_HEAD:
+        p = put_key_len(p, KEY(2, WT_LEN), g->size);
+        if (scope) {
+            p = put_key_len(p, KEY(1, WT_LEN), scope_size(scope));
+            p = put_opt_str(p, 1, scope->name);
+            p = put_opt_str(p, 2, scope->version);
+        }
+        return p;
+    case P_SPAN:
+        return put_span(p, s->spans[s->i], s->span_size[s->i]);
+    case P_SCOPE_TAIL:
+        return scope ? put_opt_str(p, 3, scope->schema_url) : p;
+    default:
+        return put_opt_str(p, 3, otelc_resource_schema_url(res));
     }
-    return size;
 }
 
-static uint8_t *put_scope_spans(uint8_t *p, const batch *b, size_t first, size_t size)
+/* The next Span of the current ScopeSpans, or its tail after the last one. */
+static inline void next_span(otelc_proto_stream *s)
 {
-    span_list spans = b->spans;
-    const otelc_scope_info *scope = spans[first]->scope;
-    p = put_key_len(p, KEY(2, WT_LEN), size);
-    if (scope) {
-        p = put_key_len(p, KEY(1, WT_LEN), scope_size(scope));
-        p = put_opt_str(p, 1, scope->name);
-        p = put_opt_str(p, 2, scope->version);
-    }
-    for (size_t i = first; i < b->n; i++)
-        if (otelc__otlp_same_group(spans[i], spans[first], true))
-            p = put_span(p, spans[i], b->span_size[i]);
-    return scope ? put_opt_str(p, 3, scope->schema_url) : p;
+    const otelc_span_data *first = s->spans[s->groups[s->g].first];
+    do s->i++;
+    while (s->i < s->n && !otelc__otlp_same_group(s->spans[s->i], first, true));
+    if (s->i == s->n) s->phase = PHASE_TAIL;
 }
 
-/* Append the ResourceSpans (field 1 of the request) whose first span is spans[first]. */
-static void encode_resource(otelc_buf *out, const batch *b, size_t first)
+/* Step past the current piece. */
+static void advance(otelc_proto_stream *s)
 {
-    scope_cache cache;
-    span_list spans = b->spans;
-    const otelc_resource *res = spans[first]->resource;
-    size_t body = resource_spans_size(b, first, &cache);
-    if (!otelc__buf_reserve(out, len_field(body))) return;
-    uint8_t *start = (uint8_t *)out->data + out->len;
-    uint8_t *p = put_key_len(start, KEY(1, WT_LEN), body);
-    if (res) {
-        size_t count = 0;
-        const otelc_attr *attrs = otelc_resource_attrs(res, &count);
-        p = put_key_len(p, KEY(1, WT_LEN), resource_size(res));
-        p = put_attrs(p, 1, attrs, count);
+    const otelc_proto_group *g = &s->groups[s->g];
+    if (g->kind != G_SCOPE || s->phase == PHASE_TAIL) {
+        s->g++;
+        s->phase = PHASE_HEAD;
+    } else if (s->phase == PHASE_HEAD) {
+        s->phase = PHASE_SPANS;
+        s->i = g->first;
+    } else {
+        next_span(s);
     }
-    for (size_t i = first; i < b->n; i++) {
-        if (spans[i]->resource != res || !otelc__otlp_starts_group(spans, first, i, true)) continue;
-        p = put_scope_spans(p, b, i, cached_scope_size(&cache, b, i));
+}
+
+/* Write the current piece (size bytes) at p and step past it. */
+static void write_piece(otelc_proto_stream *s, int kind, uint8_t *p, size_t size)
+{
+    uint8_t *end = put_piece(s, kind, p);
+    /* The sizes and the writers must agree, or we wrote past the room. */
+    assert((size_t)(end - p) == size);
+    (void)end, (void)size;
+    advance(s);
+}
+
+/* The bulk of the work, in one loop: the spans of a ScopeSpans that fit in room. */
+static size_t write_spans(otelc_proto_stream *s, uint8_t *out, size_t room)
+{
+    span_list spans = s->spans;
+    const otelc_span_data *first = spans[s->groups[s->g].first];
+    size_t done = 0, i = s->i, n = s->n;
+    while (i < n) {
+        if (!otelc__otlp_same_group(spans[i], first, true)) {
+            i++;
+            continue;
+        }
+        size_t body = s->span_size[i], size = len_field(body);
+        if (size > room - done) break;
+        uint8_t *end = put_span(out + done, spans[i], body);
+        assert((size_t)(end - (out + done)) == size);
+        (void)end;
+        done += size;
+        i++;
     }
-    p = put_opt_str(p, 3, otelc_resource_schema_url(res));
-    /* The sizes and the writers must agree, or we wrote past the reservation. */
-    assert((size_t)(p - start) == len_field(body));
-    out->len += (size_t)(p - start);
-    out->data[out->len] = '\0';
+    s->i = i;
+    if (i == n) s->phase = PHASE_TAIL;
+    return done;
+}
+
+/* ---- The stream ------------------------------------------------------------------------------ */
+
+void otelc__otlp_proto_rewind(otelc_proto_stream *s)
+{
+    s->g = 0;
+    s->i = 0;
+    s->phase = PHASE_HEAD;
+    s->stage.len = 0;
+    s->staged = 0;
+}
+
+int otelc__otlp_proto_open(otelc_proto_stream *s, const otelc_span_data *const *spans, size_t n)
+{
+    memset(s, 0, sizeof(*s));
+    s->spans = spans;
+    s->n = n;
+    if (n == 0) return OTELC_OK;
+    if (!(s->span_size = malloc(n * sizeof(size_t)))) return OTELC_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++)
+        if (otelc__otlp_starts_group(spans, 0, i, false) && !size_resource(s, i)) {
+            otelc__otlp_proto_close(s);
+            return OTELC_ERR_NOMEM;
+        }
+    return OTELC_OK;
+}
+
+/* Hand out what is left of a staged piece. */
+static size_t drain_stage(otelc_proto_stream *s, uint8_t *dst, size_t room)
+{
+    size_t left = s->stage.len - s->staged;
+    size_t take = left < room ? left : room;
+    memcpy(dst, s->stage.data + s->staged, take);
+    s->staged += take;
+    return take;
+}
+
+/*
+ * Pieces go straight into dst while they fit. A piece that does not is
+ * left for the next call, unless nothing was written yet: then it is
+ * written to the stage (one Span larger than the whole room) and handed
+ * out from there, so every call but the last returns something.
+ */
+size_t otelc__otlp_proto_read(otelc_proto_stream *s, void *dst, size_t room)
+{
+    uint8_t *out = dst;
+    size_t done = 0;
+    if (s->staged < s->stage.len) return drain_stage(s, out, room);
+    int kind;
+    while (done < room && (kind = piece_kind(s)) != P_END) {
+        if (kind == P_SPAN) {
+            size_t wrote = write_spans(s, out + done, room - done);
+            done += wrote;
+            if (wrote > 0) continue;
+            if (done > 0) break;
+        }
+        size_t size = piece_size(s, kind);
+        if (size <= room - done) {
+            write_piece(s, kind, out + done, size);
+            done += size;
+            continue;
+        }
+        if (done > 0) break;
+        s->stage.len = 0;
+        s->staged = 0;
+        if (!otelc__buf_reserve(&s->stage, size)) return 0;
+        write_piece(s, kind, (uint8_t *)s->stage.data, size);
+        s->stage.len = size;
+        return drain_stage(s, out, room);
+    }
+    return done;
+}
+
+void otelc__otlp_proto_close(otelc_proto_stream *s)
+{
+    free(s->span_size);
+    free(s->groups);
+    otelc__buf_free(&s->stage);
+    memset(s, 0, sizeof(*s));
 }
 
 int otelc__otlp_encode_proto(otelc_buf *out, const otelc_span_data *const *spans, size_t n)
 {
-    if (n == 0) return out->failed ? OTELC_ERR_NOMEM : OTELC_OK;
-    batch b = {spans, n, malloc(n * sizeof(size_t))};
-    if (!b.span_size) return OTELC_ERR_NOMEM;
-    for (size_t i = 0; i < n && !out->failed; i++)
-        if (otelc__otlp_starts_group(spans, 0, i, false)) encode_resource(out, &b, i);
-    free(b.span_size);
+    otelc_proto_stream s;
+    int rc = otelc__otlp_proto_open(&s, spans, n);
+    if (rc == OTELC_OK && s.total > 0 && otelc__buf_reserve(out, s.total)) {
+        size_t got = otelc__otlp_proto_read(&s, out->data + out->len, s.total);
+        assert(got == s.total);
+        out->len += got;
+        out->data[out->len] = '\0';
+    }
+    otelc__otlp_proto_close(&s);
+    if (rc != OTELC_OK) return rc;
     return out->failed ? OTELC_ERR_NOMEM : OTELC_OK;
 }
 

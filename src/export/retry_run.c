@@ -42,11 +42,11 @@ void otelc__stopper_destroy(otelc_stopper *s)
 }
 
 #ifdef OTELC_HAVE_CURL
-otelc_attempt otelc__http_attempt(otelc_http *h, const otelc_buf *body, uint32_t timeout_ms,
+otelc_attempt otelc__http_attempt(otelc_http *h, const otelc_body *body, uint32_t timeout_ms,
                                   otelc_stopper *s, otelc_http_response *resp)
 {
     otelc_attempt a = {OTELC_RETRY_AGAIN, false, 0};
-    otelc__http_post(h, body->data, body->len, timeout_ms, &s->stop, resp);
+    otelc__http_post(h, body, timeout_ms, &s->stop, resp);
     a.verdict = otelc__retry_http_verdict(resp);
     if (a.verdict == OTELC_RETRY_AGAIN && resp->retry_after[0])
         a.has_delay = otelc__parse_retry_after(resp->retry_after, (int64_t)time(NULL), &a.delay_ms);

@@ -440,7 +440,8 @@ static otelc_attempt zipkin_attempt(void *ctx, uint32_t timeout_ms)
 {
     zipkin *z = ctx;
     atomic_fetch_add(&z->requests, 1);
-    return otelc__http_attempt(z->http, &z->body, timeout_ms, &z->stopper, &z->resp);
+    otelc_body body = otelc__body_of(&z->body);
+    return otelc__http_attempt(z->http, &body, timeout_ms, &z->stopper, &z->resp);
 }
 
 /* The same retry loop and policy rules as the OTLP exporter. */

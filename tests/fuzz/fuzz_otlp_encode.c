@@ -266,6 +266,22 @@ static void walk(const uint8_t *p, const uint8_t *end, int msg, size_t *count, i
 
 /* ---- The target ----------------------------------------------------------------------- */
 
+/* The same request streamed room bytes at a time (what the exporter sends). */
+static void streams_as(const otelc_buf *whole, size_t room)
+{
+    otelc_proto_stream s;
+    uint8_t chunk[301];
+    size_t at = 0, k;
+    if (otelc__otlp_proto_open(&s, captured, ncaptured) != OTELC_OK) return;
+    if (s.total != whole->len) abort();
+    while ((k = otelc__otlp_proto_read(&s, chunk, room)) > 0) {
+        if (k > room || k > whole->len - at || memcmp(chunk, whole->data + at, k) != 0) abort();
+        at += k;
+    }
+    if (at != whole->len) abort();
+    otelc__otlp_proto_close(&s);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static otelc_provider *providers[2];
@@ -293,6 +309,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         walk((const uint8_t *)out.data, (const uint8_t *)out.data + out.len, M_REQUEST, count, 0);
         if (count[M_SPAN] != ncaptured) abort();
         if (ncaptured && (count[M_RSPANS] < 1 || count[M_RSPANS] > 2)) abort();
+        streams_as(&out, 1 + take(&r, 300));
     }
     otelc__buf_reset(&out);
     otelc__otlp_encode_json(&out, captured, ncaptured);

@@ -525,6 +525,44 @@ static void test_http_retries(void **state)
     otelc_exporter_free(e);
 }
 
+/*
+ * Protobuf is encoded while libcurl sends it. A body larger than libcurl's
+ * upload buffer, with one span larger than it too, arrives whole; and when
+ * a reused connection turns out dead, libcurl rewinds the body and sends it
+ * again on a new one, byte for byte, without our retry loop noticing.
+ */
+static void test_http_streamed_body_resent(void **state)
+{
+    (void)state;
+    SKIP_WITHOUT_SERVER();
+    enum { BLOB = 200000 };
+    otelc_otlp_exporter_options o = opts(OTELC_OTLP_HTTP_PROTOBUF);
+    otelc_exporter *e = otelc_otlp_exporter_new(&o);
+    assert_int_equal(export_n(e, 1, "opens-the-connection"), OTELC_EXPORT_SUCCESS);
+    cmd("{\"cmd\":\"script\",\"responses\":[{\"reset\":true},{\"status\":200}]}");
+    char *blob = malloc(BLOB + 1);
+    memset(blob, 'b', BLOB);
+    blob[BLOB] = '\0';
+    release_kept();
+    otelc_span *big = otelc_span_start(tracer, "big-span", OTELC_SPAN_CLIENT);
+    otelc_span_set_str(big, "blob", blob);
+    otelc_span_end(big);
+    for (int i = 0; i < MAX_SPANS - 1; i++)
+        otelc_span_end(otelc_span_start(tracer, "small-span", OTELC_SPAN_CLIENT));
+    assert_int_equal(otelc_exporter_export(e, kept, nkept), OTELC_EXPORT_SUCCESS);
+    assert_int_equal(count(), 3);
+    long first = req_num(1, "len");
+    assert_true(first > BLOB);
+    assert_int_equal(req_num(2, "len"), first);
+    assert_non_null(strstr(req(2), "big-span"));
+    otelc_otlp_stats st = stats_of(e);
+    assert_int_equal(st.requests, 2);
+    assert_int_equal(st.retries, 0);
+    assert_int_equal(st.spans_ok, 1 + MAX_SPANS);
+    free(blob);
+    otelc_exporter_free(e);
+}
+
 static void test_http_no_retry_on_client_errors(void **state)
 {
     (void)state;
@@ -799,6 +837,7 @@ int main(void)
         cmocka_unit_test_setup(test_partial_success, test_setup),
         cmocka_unit_test_setup(test_http_gzip_headers_reuse, test_setup),
         cmocka_unit_test_setup(test_http_retries, test_setup),
+        cmocka_unit_test_setup(test_http_streamed_body_resent, test_setup),
         cmocka_unit_test_setup(test_http_no_retry_on_client_errors, test_setup),
         cmocka_unit_test_setup(test_http_retry_after, test_setup),
         cmocka_unit_test_setup(test_http_timeout_stops_retries, test_setup),

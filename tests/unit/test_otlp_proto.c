@@ -374,7 +374,47 @@ static void test_empty_and_append(void **state)
     otelc__buf_free(&b);
 }
 
-/* Many scopes (more than the encoder remembers sizes for) and long values. */
+/*
+ * The request read from a stream room bytes at a time, rewound once
+ * halfway through first (a retry): it must be the whole-buffer encoding.
+ */
+static void assert_streams_as(const otelc_span_data *const *spans, size_t n, size_t room,
+                              const otelc_buf *whole)
+{
+    otelc_proto_stream s;
+    uint8_t *chunk = malloc(room);
+    otelc_buf got = {0};
+    assert_int_equal(otelc__otlp_proto_open(&s, spans, n), OTELC_OK);
+    assert_int_equal(s.total, whole->len);
+    while (got.len < whole->len / 2)
+        otelc__buf_append(&got, chunk, otelc__otlp_proto_read(&s, chunk, room));
+    otelc__otlp_proto_rewind(&s);
+    otelc__buf_reset(&got);
+    for (;;) {
+        size_t k = otelc__otlp_proto_read(&s, chunk, room);
+        if (k == 0) break;
+        assert_true(k <= room);
+        otelc__buf_append(&got, chunk, k);
+    }
+    assert_int_equal(got.len, whole->len);
+    assert_memory_equal(got.data, whole->data, whole->len);
+    otelc__otlp_proto_close(&s);
+    otelc__buf_free(&got);
+    free(chunk);
+}
+
+/* Several resources and scopes, read in pieces of every small size and a few large ones. */
+static void test_stream_in_pieces(void **state)
+{
+    decoded *d = *state;
+    static const size_t rooms[] = {150, 151, 1000, 4096, 1 << 20};
+    for (size_t room = 1; room <= 64; room++)
+        assert_streams_as(d->fx.spans, d->fx.count, room, &d->out);
+    for (size_t k = 0; k < sizeof rooms / sizeof rooms[0]; k++)
+        assert_streams_as(d->fx.spans, d->fx.count, rooms[k], &d->out);
+}
+
+/* Many scopes and a value longer than a stream's room. */
 static void test_many_scopes_and_long_values(void **state)
 {
     enum { SCOPES = 40 };
@@ -409,6 +449,9 @@ static void test_many_scopes_and_long_values(void **state)
     }
     msg last = sub(sub(rs, 2, SCOPES - 1), 2, 0);
     assert_int_equal(get(attr(last, 9, "long"), 1, 2).sub.n, big);
+    /* Streamed, the long span is larger than the room and comes out in parts. */
+    assert_streams_as(fx.spans, fx.count, 4096, &b);
+    assert_streams_as(fx.spans, fx.count, 7, &b);
     free(long_str);
     otelc__buf_free(&b);
     fx_free(&fx);
@@ -526,6 +569,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_child_and_remote_parent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_encoded_inside_export, setup, teardown),
         cmocka_unit_test_setup_teardown(test_empty_and_append, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stream_in_pieces, setup, teardown),
         cmocka_unit_test(test_many_scopes_and_long_values),
         cmocka_unit_test(test_response_valid),
         cmocka_unit_test(test_response_empty),
