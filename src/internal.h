@@ -136,6 +136,13 @@ void otelc__span_free(struct otelc_span *span);
 /* Let the pool keep delta more (or, negative, fewer) idle spans: a batch queue's capacity. */
 void otelc__span_pool_reserve(long delta);
 
+/*
+ * Hand every span this thread keeps to the shared stack: for threads that
+ * free spans but never start any (the batch worker), whose cache would
+ * otherwise hold spans nobody can reuse.
+ */
+void otelc__span_pool_give_back(void);
+
 /* Span from its data view (data is the first member). */
 static inline struct otelc_span *otelc__span_of(const otelc_span_data *sd)
 {

@@ -110,12 +110,17 @@ static otelc_stats_block *stats_of(struct batch *b)
 
 /* ---- Export ------------------------------------------------------------------ */
 
-/* Export n pending spans, then give back their references and credits. */
+/*
+ * Export n pending spans, then give back their references and credits.
+ * The spans this frees go on to the threads that start spans: kept in
+ * this thread's cache they would be memory no one uses.
+ */
 static void export_batch(struct batch *b, uint32_t n)
 {
     otelc_export_result r = otelc_exporter_export(b->exp, b->pending, n);
     otelc__count_export(stats_of(b), r, n);
     for (uint32_t i = 0; i < n; i++) otelc_span_data_release(b->pending[i]);
+    otelc__span_pool_give_back();
     atomic_fetch_add_explicit(&b->credits, n, memory_order_release);
 }
 

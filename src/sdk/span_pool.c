@@ -147,6 +147,11 @@ static void cache_spill(void)
     }
 }
 
+void otelc__span_pool_give_back(void)
+{
+    while (cache.head) cache_spill();
+}
+
 struct otelc_span *otelc__span_alloc(void)
 {
     if (OTELC_UNLIKELY(!cache.registered)) cache_register();
