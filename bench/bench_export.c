@@ -16,7 +16,8 @@
  *       or, with "down", to a loopback port nobody listens on. Samples the
  *       RSS (/proc/self/statm) every second and times every otelc_span_end()
  *       call with the TSC: reports RSS start/max/end/growth against the
- *       queue's bound (65536 x bytes per queued span) and the p50/p99/p99.9
+ *       queue's bound (65536 x the bytes a queued span holds: its malloc
+ *       chunk and its ring slot) and the p50/p99/p99.9
  *       of the span-end cost, to compare a backend that is up with one that
  *       is down.
  *   bench_export flood PROTOCOL URL [--seconds S]
@@ -30,6 +31,9 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -380,13 +384,32 @@ static bool closed_port_url(char *out, size_t n)
     return ok;
 }
 
-/* Bytes one queued span holds, as bench_span's memory mode counts them. */
+/*
+ * What the allocator really hands out for p: glibc's chunk is the usable
+ * size plus its size_t header (a 504-byte span takes a 512-byte chunk).
+ */
+static size_t footprint(void *p, size_t requested)
+{
+#ifdef __GLIBC__
+    (void)requested;
+    return malloc_usable_size(p) + sizeof(size_t);
+#else
+    (void)p;
+    return requested;
+#endif
+}
+
+/*
+ * Bytes one queued span holds: its memory as the allocator gives it out
+ * (span, arena chunks) and its ring slot. (bench_span's memory mode counts
+ * sizeof instead, the span's own size.)
+ */
 static size_t bytes_per_queued_span(otelc_tracer *t)
 {
     otelc_span *s = span_begin(t);
-    size_t bytes = sizeof(struct otelc_span) + sizeof(void *); /* the span and its ring slot */
-    for (const otelc_arena_chunk *c = s->arena.chunks; c; c = c->next)
-        bytes += sizeof(*c) + c->size;
+    size_t bytes = footprint(s, sizeof(*s)) + sizeof(void *);
+    for (otelc_arena_chunk *c = s->arena.chunks; c; c = c->next)
+        bytes += footprint(c, sizeof(*c) + c->size);
     otelc_span_end(s);
     return bytes;
 }
@@ -408,7 +431,13 @@ static int run_steady(otelc_otlp_protocol proto, const char *url, uint64_t secon
     if (!st) return 1;
     st->hist = malloc(HIST_NS * sizeof *st->hist);
     if (!st->hist) return 1;
-    memset(st->hist, 0, HIST_NS * sizeof *st->hist);
+    /*
+     * Written through volatile: a memset of zero after malloc may become a
+     * calloc, which leaves fresh pages untouched, and each newly seen
+     * latency would then fault in a page and read as RSS growth.
+     */
+    volatile uint64_t *bins = st->hist;
+    for (uint64_t i = 0; i < HIST_NS; i++) bins[i] = 0;
     st->ns_per_tick = calibrate();
 
     pipeline pl;
