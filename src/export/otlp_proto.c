@@ -411,7 +411,9 @@ static size_t scope_spans_size(otelc_proto_stream *s, size_t first)
     span_list spans = s->spans;
     const otelc_scope_info *scope = spans[first]->scope;
     size_t size = scope ? len_field(scope_size(scope)) : 0;
-    for (size_t i = first; i < s->n; i++) {
+    s->span_size[first] = span_size(spans[first]);
+    size += len_field(s->span_size[first]);
+    for (size_t i = first + 1; i < s->n; i++) {
         if (!otelc__otlp_same_group(spans[i], spans[first], true)) continue;
         s->span_size[i] = span_size(spans[i]);
         size += len_field(s->span_size[i]);
@@ -591,7 +593,7 @@ int otelc__otlp_proto_open(otelc_proto_stream *s, const otelc_span_data *const *
     s->spans = spans;
     s->n = n;
     if (n == 0) return OTELC_OK;
-    if (!(s->span_size = malloc(n * sizeof(size_t)))) return OTELC_ERR_NOMEM;
+    if (!(s->span_size = calloc(n, sizeof(size_t)))) return OTELC_ERR_NOMEM;
     for (size_t i = 0; i < n; i++)
         if (otelc__otlp_starts_group(spans, 0, i, false) && !size_resource(s, i)) {
             otelc__otlp_proto_close(s);
