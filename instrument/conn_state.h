@@ -6,6 +6,8 @@
  * the order they were sent, so popping the oldest span pairs it with its
  * reply.
  *
+ * SQLite uses the registry only: its statements are not answered in order.
+ *
  * Header-only and static: each instrumentation library gets its own copy,
  * so two of them loaded into one process share no symbols.
  *
@@ -93,20 +95,26 @@ static inline conn_pending *conn_pop(conn_registry *r, const void *handle)
     return p;
 }
 
+/* Unlink handle's state and hand it to the caller, or NULL. */
+static inline void *conn_unlink(conn_registry *r, const void *handle)
+{
+    for (conn_base **pp = &r->states; *pp; pp = &(*pp)->next)
+        if ((*pp)->handle == handle) {
+            conn_base *found = *pp;
+            *pp = found->next;
+            return found;
+        }
+    return NULL;
+}
+
 /*
- * Unlink handle's state and hand it to the caller, who ends its pending
- * spans and frees it (see conn_fail_pending). Takes the lock itself.
+ * conn_unlink for a connection that is going away; the caller ends its
+ * pending spans and frees it (see conn_fail_pending). Takes the lock itself.
  */
 static inline void *conn_detach(conn_registry *r, const void *handle)
 {
-    conn_base *found = NULL;
     pthread_mutex_lock(&r->lock);
-    for (conn_base **pp = &r->states; *pp; pp = &(*pp)->next)
-        if ((*pp)->handle == handle) {
-            found = *pp;
-            *pp = found->next;
-            break;
-        }
+    void *found = conn_unlink(r, handle);
     pthread_mutex_unlock(&r->lock);
     return found;
 }

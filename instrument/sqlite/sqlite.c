@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conn_state.h"
 #include "otelc/instrument/db.h"
 #include "otelc/instrument/sqlite.h"
 #include "otelc/otelc.h"
@@ -23,15 +24,19 @@ typedef struct running {
     struct running *next;
 } running;
 
+/* A connection's state; base.handle is the sqlite3 *. */
 typedef struct db_state {
-    sqlite3 *db;
+    conn_base base;
     running *open;
-    struct db_state *next;
 } db_state;
 
-/* Guards every db_state too: callbacks are short, and a connection is rarely shared. */
-static pthread_mutex_t states_lock = PTHREAD_MUTEX_INITIALIZER;
-static db_state *states;
+/* Its lock guards every db_state too: callbacks are short, and a connection is rarely shared. */
+static conn_registry states = CONN_REGISTRY_INIT;
+
+static db_state *find_state(const sqlite3 *db, bool create)
+{
+    return conn_state(&states, db, sizeof(db_state), create);
+}
 
 static otelc_tracer *sqlite_tracer(void)
 {
@@ -45,7 +50,7 @@ static running **find_running(db_state *s, const sqlite3_stmt *stmt)
     return pp;
 }
 
-/* Unlink the execution of stmt, or NULL. Call with states_lock held. */
+/* Unlink the execution of stmt, or NULL. Call with the registry locked. */
 static running *take_running(db_state *s, const sqlite3_stmt *stmt)
 {
     running **pp = find_running(s, stmt);
@@ -93,7 +98,7 @@ static running *on_stmt(db_state *s, sqlite3_stmt *stmt, const char *text)
     if (r) {
         r->stmt = stmt;
         r->returns_rows = sqlite3_column_count(stmt) > 0;
-        r->span = start_span(s->db, stmt);
+        r->span = start_span((sqlite3 *)s->base.handle, stmt);
         r->next = s->open;
         s->open = r;
     }
@@ -106,18 +111,6 @@ static void on_row(db_state *s, const sqlite3_stmt *stmt)
     if (r) r->rows++;
 }
 
-/* Unlink the state of a closing connection. Call with states_lock held. */
-static db_state *take_state(const sqlite3 *db)
-{
-    for (db_state **pp = &states; *pp; pp = &(*pp)->next)
-        if ((*pp)->db == db) {
-            db_state *found = *pp;
-            *pp = found->next;
-            return found;
-        }
-    return NULL;
-}
-
 static void free_state(db_state *s)
 {
     while (s->open) {
@@ -126,13 +119,6 @@ static void free_state(db_state *s)
         finish(r);
     }
     free(s);
-}
-
-static db_state *find_state(const sqlite3 *db)
-{
-    db_state *s = states;
-    while (s && s->db != db) s = s->next;
-    return s;
 }
 
 /*
@@ -145,8 +131,8 @@ static int trace_cb(unsigned type, void *ctx, void *p, void *x)
 {
     db_state *s, *closed = NULL;
     running *done = NULL;
-    pthread_mutex_lock(&states_lock);
-    s = find_state(ctx);
+    pthread_mutex_lock(&states.lock);
+    s = find_state(ctx, false);
     if (!s) type = 0;
     switch (type) {
     case SQLITE_TRACE_STMT:
@@ -163,45 +149,37 @@ static int trace_cb(unsigned type, void *ctx, void *p, void *x)
         done = take_running(s, p);
         break;
     case SQLITE_TRACE_CLOSE:
-        closed = take_state(ctx);
+        closed = conn_unlink(&states, ctx);
         break;
     default:
         break;
     }
-    pthread_mutex_unlock(&states_lock);
+    pthread_mutex_unlock(&states.lock);
     if (done) finish(done);
     if (closed) free_state(closed);
     return 0;
 }
 
 /*
- * The state is registered under states_lock, but sqlite3_trace_v2() is
- * called after releasing it: it takes the connection's mutex, and trace_cb
- * takes states_lock while SQLite holds that mutex, so holding both here
- * would invert the lock order.
+ * The state is registered under the registry's lock, but sqlite3_trace_v2()
+ * is called after releasing it: it takes the connection's mutex, and
+ * trace_cb takes the registry's lock while SQLite holds that mutex, so
+ * holding both here would invert the lock order.
  */
 int otelc_sqlite_instrument(sqlite3 *db)
 {
     if (!db) return SQLITE_MISUSE;
-    pthread_mutex_lock(&states_lock);
-    db_state *s = find_state(db);
-    bool fresh = false;
-    if (!s && (s = calloc(1, sizeof(*s))) != NULL) {
-        s->db = db;
-        s->next = states;
-        states = s;
-        fresh = true;
-    }
-    pthread_mutex_unlock(&states_lock);
+    pthread_mutex_lock(&states.lock);
+    bool fresh = find_state(db, false) == NULL;
+    db_state *s = find_state(db, true);
+    pthread_mutex_unlock(&states.lock);
     if (!s) return SQLITE_NOMEM;
     if (!fresh) return SQLITE_OK;
     int rc = sqlite3_trace_v2(
         db, SQLITE_TRACE_STMT | SQLITE_TRACE_ROW | SQLITE_TRACE_PROFILE | SQLITE_TRACE_CLOSE,
         trace_cb, db);
     if (rc != SQLITE_OK) {
-        pthread_mutex_lock(&states_lock);
-        db_state *gone = take_state(db);
-        pthread_mutex_unlock(&states_lock);
+        db_state *gone = conn_detach(&states, db);
         if (gone) free_state(gone);
     }
     return rc;
