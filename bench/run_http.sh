@@ -8,10 +8,12 @@
 #
 # Environment: HTTP_ROUNDS (default 5: one round's p99 moves by +-15 % on a
 # 2-vCPU guest) alternating off/on pairs;
-# HTTP_DURATION (default 10s), HTTP_CONNECTIONS (default 32) and
-# HTTP_THREADS (default 1) for wrk. Each wrk run follows a 1 s warm-up run
-# on the same server. Reported: the median requests/s and latency
-# percentiles of each mode, and on/off and idle/off ratios.
+# HTTP_DURATION (default 10s), HTTP_CONNECTIONS (default "32 8": each
+# count is measured in turn; 32 saturates both vCPUs of the reference
+# machine, 8 leaves the server idle time) and HTTP_THREADS (default 1) for
+# wrk. Each wrk run follows a 1 s warm-up run on the same server. Reported
+# per connection count (figures http.cN.*): the median requests/s and
+# latency percentiles of each mode, and on/off and idle/off ratios.
 set -eu
 
 build=${1:-build/bench}
@@ -27,7 +29,7 @@ if [ ! -x "$srv" ] || [ ! -x "$recv" ]; then
 fi
 rounds=${HTTP_ROUNDS:-5}
 duration=${HTTP_DURATION:-10s}
-conns=${HTTP_CONNECTIONS:-32}
+conn_counts=${HTTP_CONNECTIONS:-32 8}
 threads=${HTTP_THREADS:-1}
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/otelc-http.XXXXXX")
@@ -72,79 +74,87 @@ to_us() {
         printf "%.0f\n", v }'
 }
 
-echo
-echo "== libmicrohttpd hello world under wrk: tracing off vs on"
-echo "load:      $(cut -d ' ' -f 1-3 /proc/loadavg) (1/5/15 min load average at start)"
-echo "wrk:       -t$threads -c$conns -d$duration --latency, $rounds rounds of off, on, idle," \
-    "1 s warm-up before each"
-echo "on:        otelc_mhd wrapper, always_on, batch 2048/512, OTLP/HTTP protobuf to the discard receiver"
-echo "idle:      on, with the batch worker made SCHED_IDLE by its worker_start hook"
+# measure CONNS: every round of off, on and idle at CONNS connections, then the figures.
+measure() {
+    conns=$1
+    echo
+    echo "== libmicrohttpd hello world under wrk: tracing off vs on"
+    echo "load:      $(cut -d ' ' -f 1-3 /proc/loadavg) (1/5/15 min load average at start)"
+    echo "wrk:       -t$threads -c$conns -d$duration --latency, $rounds rounds of off, on, idle," \
+        "1 s warm-up before each"
+    echo "on:        otelc_mhd wrapper, always_on, batch 2048/512, OTLP/HTTP protobuf to the discard receiver"
+    echo "idle:      on, with the batch worker made SCHED_IDLE by its worker_start hook"
 
-r=0
-while [ $r -lt "$rounds" ]; do
-    r=$((r + 1))
-    for mode in off on idle; do
-        rm -f "$tmp/srv.port"
-        case $mode in
-        off) flags="--tracing off" ;;
-        on) flags="--tracing on" ;;
-        idle) flags="--tracing on --worker-idle" ;;
-        esac
-        # shellcheck disable=SC2086 # flags is a list of words
-        "$srv" $flags --endpoint "$endpoint" --port-file "$tmp/srv.port" \
-            >"$tmp/srv.$mode.$r" &
-        srv_pid=$!
-        url="http://127.0.0.1:$(wait_port "$tmp/srv.port")/"
-        wrk -t"$threads" -c"$conns" -d1s "$url" >/dev/null
-        wrk -t"$threads" -c"$conns" -d"$duration" --latency "$url" >"$tmp/wrk.$mode.$r"
-        stop_pid "$srv_pid"
-        srv_pid=
-        rps=$(awk '/^Requests\/sec:/ { print $2 }' "$tmp/wrk.$mode.$r")
-        p50=$(to_us "$(awk '$1 == "50%" { print $2 }' "$tmp/wrk.$mode.$r")")
-        p99=$(to_us "$(awk '$1 == "99%" { print $2 }' "$tmp/wrk.$mode.$r")")
-        errs=$(awk '/Socket errors|Non-2xx/ { print }' "$tmp/wrk.$mode.$r" | tr -s ' ' | tr '\n' ';')
-        echo "$mode $rps $p50 $p99" >>"$tmp/results"
-        printf '# round %d %-4s %10s req/s  p50 %7s us  p99 %7s us  load %s %s %s\n' "$r" "$mode" \
-            "$rps" "$p50" "$p99" "$(cut -d ' ' -f 1 /proc/loadavg)" \
-            "$(tail -n 1 "$tmp/srv.$mode.$r" | sed -n 's/^bench_http_server: //p')" "$errs"
+    r=0
+    while [ $r -lt "$rounds" ]; do
+        r=$((r + 1))
+        for mode in off on idle; do
+            rm -f "$tmp/srv.port"
+            case $mode in
+            off) flags="--tracing off" ;;
+            on) flags="--tracing on" ;;
+            idle) flags="--tracing on --worker-idle" ;;
+            esac
+            # shellcheck disable=SC2086 # flags is a list of words
+            "$srv" $flags --endpoint "$endpoint" --port-file "$tmp/srv.port" \
+                >"$tmp/srv.$conns.$mode.$r" &
+            srv_pid=$!
+            url="http://127.0.0.1:$(wait_port "$tmp/srv.port")/"
+            wrk -t"$threads" -c"$conns" -d1s "$url" >/dev/null
+            wrk -t"$threads" -c"$conns" -d"$duration" --latency "$url" >"$tmp/wrk.$conns.$mode.$r"
+            stop_pid "$srv_pid"
+            srv_pid=
+            rps=$(awk '/^Requests\/sec:/ { print $2 }' "$tmp/wrk.$conns.$mode.$r")
+            p50=$(to_us "$(awk '$1 == "50%" { print $2 }' "$tmp/wrk.$conns.$mode.$r")")
+            p99=$(to_us "$(awk '$1 == "99%" { print $2 }' "$tmp/wrk.$conns.$mode.$r")")
+            errs=$(awk '/Socket errors|Non-2xx/ { print }' "$tmp/wrk.$conns.$mode.$r" | tr -s ' ' | tr '\n' ';')
+            echo "$mode $rps $p50 $p99" >>"$tmp/results.$conns"
+            printf '# round %d %-4s %10s req/s  p50 %7s us  p99 %7s us  load %s %s %s\n' "$r" "$mode" \
+                "$rps" "$p50" "$p99" "$(cut -d ' ' -f 1 /proc/loadavg)" \
+                "$(tail -n 1 "$tmp/srv.$conns.$mode.$r" | sed -n 's/^bench_http_server: //p')" "$errs"
+        done
     done
-done
 
-printf '%-40s %14s %-10s %s\n' figure value unit note
-awk '
-    function median(mode, col,    m, a, b, t, s) {
-        m = 0
-        for (a = 1; a <= n[mode]; a++) s[++m] = val[mode, a, col]
-        for (a = 1; a <= m; a++)
-            for (b = a + 1; b <= m; b++)
-                if (s[b] + 0 < s[a] + 0) { t = s[a]; s[a] = s[b]; s[b] = t }
-        return m % 2 ? s[(m + 1) / 2] : (s[m / 2] + s[m / 2 + 1]) / 2
-    }
-    function runs(mode, col,    a, out) {
-        out = ""
-        for (a = 1; a <= n[mode]; a++) out = out " " val[mode, a, col]
-        return out
-    }
-    { k = ++n[$1]; val[$1, k, 2] = $2; val[$1, k, 3] = $3; val[$1, k, 4] = $4 }
-    END {
-        for (i = 1; i <= 3; i++) {
-            mode = i == 1 ? "off" : i == 2 ? "on" : "idle"
-            printf "%-40s %14.0f %-10s %s\n", "http." mode ".requests_per_s", median(mode, 2),
-                "req/s", "median of" runs(mode, 2)
-            printf "%-40s %14.0f %-10s %s\n", "http." mode ".p50", median(mode, 3), "us",
-                "median of" runs(mode, 3)
-            printf "%-40s %14.0f %-10s %s\n", "http." mode ".p99", median(mode, 4), "us",
-                "median of" runs(mode, 4)
+    printf '%-40s %14s %-10s %s\n' figure value unit note
+    awk -v c="http.c$conns" '
+        function median(mode, col,    m, a, b, t, s) {
+            m = 0
+            for (a = 1; a <= n[mode]; a++) s[++m] = val[mode, a, col]
+            for (a = 1; a <= m; a++)
+                for (b = a + 1; b <= m; b++)
+                    if (s[b] + 0 < s[a] + 0) { t = s[a]; s[a] = s[b]; s[b] = t }
+            return m % 2 ? s[(m + 1) / 2] : (s[m / 2] + s[m / 2 + 1]) / 2
         }
-        printf "%-40s %14.3f %-10s %s\n", "http.on_over_off.requests_per_s",
-            median("on", 2) / median("off", 2), "ratio", "medians; target >= 0.97"
-        printf "%-40s %14.3f %-10s %s\n", "http.on_over_off.p99", median("on", 4) / median("off", 4),
-            "ratio", "medians; target <= 1.05"
-        printf "%-40s %14.3f %-10s %s\n", "http.idle_over_off.requests_per_s",
-            median("idle", 2) / median("off", 2), "ratio", "medians; SCHED_IDLE worker"
-        printf "%-40s %14.3f %-10s %s\n", "http.idle_over_off.p99",
-            median("idle", 4) / median("off", 4), "ratio", "medians; SCHED_IDLE worker"
-    }' "$tmp/results"
+        function runs(mode, col,    a, out) {
+            out = ""
+            for (a = 1; a <= n[mode]; a++) out = out " " val[mode, a, col]
+            return out
+        }
+        { k = ++n[$1]; val[$1, k, 2] = $2; val[$1, k, 3] = $3; val[$1, k, 4] = $4 }
+        END {
+            for (i = 1; i <= 3; i++) {
+                mode = i == 1 ? "off" : i == 2 ? "on" : "idle"
+                printf "%-40s %14.0f %-10s %s\n", c "." mode ".requests_per_s", median(mode, 2),
+                    "req/s", "median of" runs(mode, 2)
+                printf "%-40s %14.0f %-10s %s\n", c "." mode ".p50", median(mode, 3), "us",
+                    "median of" runs(mode, 3)
+                printf "%-40s %14.0f %-10s %s\n", c "." mode ".p99", median(mode, 4), "us",
+                    "median of" runs(mode, 4)
+            }
+            printf "%-40s %14.3f %-10s %s\n", c ".on_over_off.requests_per_s",
+                median("on", 2) / median("off", 2), "ratio", "medians; target >= 0.97"
+            printf "%-40s %14.3f %-10s %s\n", c ".on_over_off.p99", median("on", 4) / median("off", 4),
+                "ratio", "medians; target <= 1.05"
+            printf "%-40s %14.3f %-10s %s\n", c ".idle_over_off.requests_per_s",
+                median("idle", 2) / median("off", 2), "ratio", "medians; SCHED_IDLE worker"
+            printf "%-40s %14.3f %-10s %s\n", c ".idle_over_off.p99",
+                median("idle", 4) / median("off", 4), "ratio", "medians; SCHED_IDLE worker"
+        }' "$tmp/results.$conns"
+}
+
+for conns in $conn_counts; do
+    measure "$conns"
+done
 
 stop_pid "$recv_pid"
 recv_pid=
