@@ -44,6 +44,11 @@ for mode in machine sampled unsampled disabled mallocs memory; do
     "$bin" "$mode" --rounds "$rounds" --spans "$spans" $json
 done
 
+# The OTLP encoders on one core (target: protobuf >= 5 M spans/s).
+echo
+echo "== OTLP encoders: 8192 spans x 3 attributes into a reused buffer (bench_encode)"
+"$build/bench_encode"
+
 # End-to-end export to a loopback receiver, backend down, and the
 # libmicrohttpd server under wrk: each script says what it skips and why.
 sh "$(dirname "$0")/run_export.sh" "$build"
