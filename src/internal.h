@@ -121,6 +121,7 @@ struct otelc_span {
     uint32_t attr_cap;
     uint32_t event_cap;
     uint32_t link_cap;
+    uint32_t key_bits;       /* one bit per attribute key's hash (see attr_slot) */
     struct otelc_span *next; /* pool and queue link */
     otelc_arena arena;
     otelc_attr inline_attrs[OTELC_INLINE_ATTRS];

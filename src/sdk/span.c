@@ -108,12 +108,26 @@ static bool attrs_reserve(struct otelc_span *s, uint32_t cap)
     return true;
 }
 
+/*
+ * A key's bit in key_bits, from its length and last byte. A key whose bit
+ * is clear cannot be in the span yet, so most keys skip the duplicate scan
+ * (with a dozen attributes, as an HTTP server span has, the scan was most
+ * of what setting one cost).
+ */
+static inline uint32_t key_bit(const char *key, size_t key_len)
+{
+    unsigned last = key_len ? (unsigned char)key[key_len - 1] : 0;
+    return 1u << ((key_len * 7 + last) & 31);
+}
+
 /* The slot for key: the existing one, a new one, or NULL when over the limit. */
 static otelc_attr *attr_slot(struct otelc_span *s, const char *key, size_t key_len)
 {
     otelc_attr *attrs = (otelc_attr *)s->data.attrs;
-    for (uint32_t i = 0; i < s->data.attr_count; i++)
-        if (attrs[i].key[0] == key[0] && strcmp(attrs[i].key, key) == 0) return &attrs[i];
+    uint32_t bit = key_bit(key, key_len);
+    if (s->key_bits & bit)
+        for (uint32_t i = 0; i < s->data.attr_count; i++)
+            if (attrs[i].key[0] == key[0] && strcmp(attrs[i].key, key) == 0) return &attrs[i];
     if (s->data.attr_count >= limits_of(s)->attribute_count) {
         s->data.dropped_attr_count++;
         return NULL;
@@ -124,6 +138,7 @@ static otelc_attr *attr_slot(struct otelc_span *s, const char *key, size_t key_l
     slot->key = otelc__arena_strndup(&s->arena, key, key_len);
     if (!slot->key) return NULL;
     s->data.attr_count++;
+    s->key_bits |= bit;
     return slot;
 }
 

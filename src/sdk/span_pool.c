@@ -176,6 +176,7 @@ struct otelc_span *otelc__span_alloc(void)
     s->attr_cap = OTELC_INLINE_ATTRS;
     s->event_cap = 0;
     s->link_cap = 0;
+    s->key_bits = 0;
     s->next = NULL;
     s->arena.pos = s->inline_buf;
     s->arena.end = s->inline_buf + sizeof(s->inline_buf);

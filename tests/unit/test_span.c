@@ -306,13 +306,22 @@ static void test_many_attributes_grow(void **state)
         snprintf(val, sizeof(val), "a fairly long value number %d to spill the arena", i);
         otelc_span_set_str(s, key, val);
     }
+    /* Set again, in another order: each replaces its key (many share a key_bits bit). */
+    for (int i = 99; i >= 0; i -= 3) {
+        snprintf(key, sizeof(key), "key.%d", i);
+        otelc_span_set_int(s, key, i);
+    }
     for (int i = 0; i < 40; i++) otelc_span_add_event(s, "tick", NULL, 0);
     otelc_span_end(s);
     const otelc_span_data *d = collect_find(&col, "many");
     assert_int_equal(d->attr_count, 100);
     assert_int_equal(d->event_count, 40);
-    assert_string_equal(otelc_span_data_attr(d, "key.99")->u.str.ptr,
-                        "a fairly long value number 99 to spill the arena");
+    assert_string_equal(otelc_span_data_attr(d, "key.98")->u.str.ptr,
+                        "a fairly long value number 98 to spill the arena");
+    for (int i = 99; i >= 0; i -= 3) {
+        snprintf(key, sizeof(key), "key.%d", i);
+        assert_int_equal(otelc_span_data_attr(d, key)->u.i, i);
+    }
 }
 
 static void test_unsampled_spans_propagate_but_do_not_export(void **state)
