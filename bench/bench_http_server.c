@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "otelc/exporters.h"
+#include "port_file.h"
 #include "otelc/instrument/microhttpd.h"
 #include "otelc/otelc.h"
 
@@ -142,17 +143,9 @@ int main(int argc, char **argv)
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
     port = info ? info->port : port;
-    printf("port %d\n", port);
-    fflush(stdout);
-    if (port_file) {
-        /* Written whole and renamed, so a reader polling for it never sees half a line. */
-        char tmp[4096];
-        snprintf(tmp, sizeof tmp, "%s.tmp", port_file);
-        FILE *f = fopen(tmp, "w");
-        if (!f || fprintf(f, "%d\n", port) < 0 || fclose(f) != 0 || rename(tmp, port_file) != 0) {
-            perror(port_file);
-            return 1;
-        }
+    if (!bench_announce_port(port, port_file)) {
+        perror(port_file);
+        return 1;
     }
 
     int sig;

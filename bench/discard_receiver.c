@@ -35,6 +35,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "port_file.h"
+
 #ifdef BENCH_HAVE_NGHTTP2
 #include <nghttp2/nghttp2.h>
 #endif
@@ -394,16 +396,7 @@ int main(int argc, char **argv)
     struct epoll_event lev = {.events = EPOLLIN, .data.ptr = NULL};
     if (epoll_ctl(epfd, EPOLL_CTL_ADD, lfd, &lev) < 0) die("epoll_ctl");
 
-    printf("port %d\n", port);
-    fflush(stdout);
-    if (port_file) {
-        /* Written whole and renamed, so a reader polling for it never sees half a line. */
-        char tmp[4096];
-        snprintf(tmp, sizeof tmp, "%s.tmp", port_file);
-        FILE *f = fopen(tmp, "w");
-        if (!f || fprintf(f, "%d\n", port) < 0 || fclose(f) != 0 || rename(tmp, port_file) != 0)
-            die(port_file);
-    }
+    if (!bench_announce_port(port, port_file)) die(port_file);
 
     char *buf = malloc(READ_CHUNK);
     if (!buf) die("malloc");
