@@ -7,38 +7,10 @@
 # usage: sh tests/integration/cli_exec.sh BUILD_DIR   (exit 77: skipped)
 set -u
 
-here=$(cd "$(dirname "$0")" && pwd)
-OTELC=$(cd "${1:-build}" 2>/dev/null && pwd)/otelc
-[ -x "$OTELC" ] || { echo "cli_exec: no otelc binary in ${1:-build}; skipped"; exit 77; }
-command -v node >/dev/null 2>&1 || { echo "cli_exec: node not found; skipped"; exit 77; }
+suite=cli_exec
+# shellcheck source=tests/integration/cli_lib.sh
+. "$(dirname "$0")/cli_lib.sh"
 command -v make >/dev/null 2>&1 || { echo "cli_exec: make not found; skipped"; exit 77; }
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/otelc-cli-exec.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT INT TERM
-
-# A clean slate: no configuration or context from the caller's environment.
-for v in $(env | sed -n 's/^\(OTEL[A-Z_]*\)=.*/\1/p'); do unset "$v"; done
-unset TRACEPARENT TRACESTATE BAGGAGE
-export OTEL_TRACES_EXPORTER=file OTEL_BSP_SCHEDULE_DELAY=50
-
-failures=0
-fail() {
-    echo "cli_exec: FAIL: $*" >&2
-    failures=$((failures + 1))
-}
-
-# check NAME EXPR... : assertions on the spans of $tmp/NAME.jsonl
-check() {
-    name=$1
-    shift
-    node "$here/otlp_json_assert.js" "$tmp/$name.jsonl" "$@" || fail "$name: span assertions"
-}
-
-# out NAME : the trace file for one case
-out() {
-    OTELC_FILE_PATH="$tmp/$1.jsonl"
-    export OTELC_FILE_PATH
-}
 
 # ---- a nested make: parent and children across processes, one trace ----------
 mkdir "$tmp/mk"
@@ -190,8 +162,4 @@ check startup_otlp \
 "$OTELC" exec 2>/dev/null
 [ $? -eq 2 ] || fail "exec without a command must exit 2"
 
-if [ "$failures" -ne 0 ]; then
-    echo "cli_exec: $failures failure(s)" >&2
-    exit 1
-fi
-echo "cli_exec: all passed"
+finish

@@ -8,33 +8,11 @@
 # usage: sh tests/integration/cli_run.sh BUILD_DIR   (exit 77: skipped)
 set -u
 
-here=$(cd "$(dirname "$0")" && pwd)
-OTELC=$(cd "${1:-build}" 2>/dev/null && pwd)/otelc
-[ -x "$OTELC" ] || { echo "cli_run: no otelc binary in ${1:-build}; skipped"; exit 77; }
-command -v node >/dev/null 2>&1 || { echo "cli_run: node not found; skipped"; exit 77; }
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/otelc-cli-run.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT INT TERM
+suite=cli_run
+# shellcheck source=tests/integration/cli_lib.sh
+. "$(dirname "$0")/cli_lib.sh"
 cd "$tmp" || exit 1
-
-# A clean slate: no configuration or context from the caller's environment.
-for v in $(env | sed -n 's/^\(OTEL[A-Z_]*\)=.*/\1/p'); do unset "$v"; done
-unset TRACEPARENT TRACESTATE BAGGAGE
-export OTEL_TRACES_EXPORTER=file OTEL_BSP_SCHEDULE_DELAY=50
 export OTELC
-
-failures=0
-fail() {
-    echo "cli_run: FAIL: $*" >&2
-    failures=$((failures + 1))
-}
-
-# check NAME EXPR... : assertions on the spans of $tmp/NAME.jsonl
-check() {
-    name=$1
-    shift
-    node "$here/otlp_json_assert.js" "$tmp/$name.jsonl" "$@" || fail "$name: span assertions"
-}
 
 # run NAME ARGS... : otelc run with the trace in NAME.jsonl, stderr in NAME.err; sets rc
 run() {
@@ -293,8 +271,4 @@ done
 "$OTELC" run missing.yaml >/dev/null 2>&1
 [ $? -eq 3 ] || fail "a missing pipeline file must exit 3"
 
-if [ "$failures" -ne 0 ]; then
-    echo "cli_run: $failures failure(s)" >&2
-    exit 1
-fi
-echo "cli_run: all checks passed"
+finish

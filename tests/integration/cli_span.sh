@@ -7,34 +7,10 @@
 # usage: sh tests/integration/cli_span.sh BUILD_DIR   (exit 77: skipped)
 set -u
 
-here=$(cd "$(dirname "$0")" && pwd)
-OTELC=$(cd "${1:-build}" 2>/dev/null && pwd)/otelc
-[ -x "$OTELC" ] || { echo "cli_span: no otelc binary in ${1:-build}; skipped"; exit 77; }
-command -v node >/dev/null 2>&1 || { echo "cli_span: node not found; skipped"; exit 77; }
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/otelc-cli-span.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT INT TERM
-
-for v in $(env | sed -n 's/^\(OTEL[A-Z_]*\)=.*/\1/p'); do unset "$v"; done
-unset TRACEPARENT TRACESTATE BAGGAGE
-export OTEL_TRACES_EXPORTER=file OTEL_BSP_SCHEDULE_DELAY=50 OTELC_SPAN_DIR="$tmp/state"
-
-failures=0
-fail() {
-    echo "cli_span: FAIL: $*" >&2
-    failures=$((failures + 1))
-}
-
-check() {
-    name=$1
-    shift
-    node "$here/otlp_json_assert.js" "$tmp/$name.jsonl" "$@" || fail "$name: span assertions"
-}
-
-out() {
-    OTELC_FILE_PATH="$tmp/$1.jsonl"
-    export OTELC_FILE_PATH
-}
+suite=cli_span
+# shellcheck source=tests/integration/cli_lib.sh
+. "$(dirname "$0")/cli_lib.sh"
+export OTELC_SPAN_DIR="$tmp/state"
 
 # ---- a deploy script: root span, a child command, events, a sub-span ----------
 out script
@@ -136,8 +112,4 @@ mkdir -m 777 "$tmp/open"
 OTELC_SPAN_DIR="$tmp/open" "$OTELC" span start 2>/dev/null >/dev/null
 [ $? -eq 70 ] || fail "a state directory writable by others must be refused"
 
-if [ "$failures" -ne 0 ]; then
-    echo "cli_span: $failures failure(s)" >&2
-    exit 1
-fi
-echo "cli_span: all passed"
+finish
