@@ -52,8 +52,9 @@ enum {
 
 static inline size_t varint_size(uint64_t v)
 {
-    /* 7 bits per byte: for 1..64 bits, (bits * 9 + 64) / 64 equals ceil(bits / 7). */
-    int bits = 64 - __builtin_clzll(v | 1);
+    if (v < 0x80) return 1; /* most lengths: short strings and messages */
+    /* 7 bits per byte: for 8..64 bits, (bits * 9 + 64) / 64 equals ceil(bits / 7). */
+    int bits = 64 - __builtin_clzll(v);
     return (size_t)(bits * 9 + 64) / 64;
 }
 
@@ -94,11 +95,21 @@ static size_t item_size(otelc_value_type t, const void *items, size_t i)
     }
 }
 
+/* The body of an ArrayValue: each item is an AnyValue in field 1. */
+static size_t array_body_size(const otelc_value *v)
+{
+    size_t body = 0;
+    for (size_t i = 0; i < v->u.array.count; i++)
+        body += len_field(item_size(v->type, v->u.array.items, i));
+    return body;
+}
+
 /*
  * The body of an AnyValue. A oneof member is written even when it holds
  * its type's default, or the receiver could not tell 0 from "no value".
+ * Inline: it runs for every attribute, in sizing and in writing.
  */
-static size_t any_size(const otelc_value *v)
+static inline size_t any_size(const otelc_value *v)
 {
     switch (v->type) {
     case OTELC_VALUE_STRING:
@@ -110,25 +121,22 @@ static size_t any_size(const otelc_value *v)
     case OTELC_VALUE_DOUBLE:
         return 9;
     default:
-        break;
+        return len_field(array_body_size(v));
     }
-    size_t body = 0; /* ArrayValue: each item is an AnyValue in field 1 */
-    for (size_t i = 0; i < v->u.array.count; i++)
-        body += len_field(item_size(v->type, v->u.array.items, i));
-    return len_field(body);
 }
 
-/* The body of a KeyValue. */
-static inline size_t kv_size(const otelc_attr *a, size_t key_len)
+/* The body of a KeyValue, from its key's length and its AnyValue's size. */
+static inline size_t kv_size(size_t key_len, size_t value_size)
 {
-    return (key_len ? len_field(key_len) : 0) + len_field(any_size(&a->value));
+    return (key_len ? len_field(key_len) : 0) + len_field(value_size);
 }
 
 /* Repeated KeyValue fields (any field number below 16). */
 static size_t attrs_size(const otelc_attr *attrs, size_t n)
 {
     size_t size = 0;
-    for (size_t i = 0; i < n; i++) size += len_field(kv_size(&attrs[i], str_len(attrs[i].key)));
+    for (size_t i = 0; i < n; i++)
+        size += len_field(kv_size(str_len(attrs[i].key), any_size(&attrs[i].value)));
     return size;
 }
 
@@ -196,9 +204,19 @@ static inline uint8_t *put_varint(uint8_t *p, uint64_t v)
     return p;
 }
 
+/* fixed32 and fixed64 are little-endian on the wire. */
 static inline uint8_t *put_fixed(uint8_t *p, uint64_t v, int bytes)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (bytes == 8) {
+        memcpy(p, &v, 8);
+    } else {
+        uint32_t v32 = (uint32_t)v;
+        memcpy(p, &v32, 4);
+    }
+#else
     for (int i = 0; i < bytes; i++) p[i] = (uint8_t)(v >> (8 * i));
+#endif
     return p + bytes;
 }
 
@@ -208,10 +226,37 @@ static inline uint8_t *put_key_len(uint8_t *p, uint8_t key, size_t n)
     return put_varint(p, n);
 }
 
+/*
+ * memcpy for the short strings that make up most of a span (keys, values,
+ * names): a library call costs more than copying 3 to 32 bytes as two to
+ * four overlapping words.
+ */
+static inline void copy_short(uint8_t *p, const uint8_t *s, size_t n)
+{
+    uint64_t w[4];
+    uint32_t h[2];
+    if (n > 32) {
+        memcpy(p, s, n);
+    } else if (n > 16) {
+        memcpy(&w[0], s, 8), memcpy(&w[1], s + 8, 8);
+        memcpy(&w[2], s + n - 16, 8), memcpy(&w[3], s + n - 8, 8);
+        memcpy(p, &w[0], 8), memcpy(p + 8, &w[1], 8);
+        memcpy(p + n - 16, &w[2], 8), memcpy(p + n - 8, &w[3], 8);
+    } else if (n >= 8) {
+        memcpy(&w[0], s, 8), memcpy(&w[1], s + n - 8, 8);
+        memcpy(p, &w[0], 8), memcpy(p + n - 8, &w[1], 8);
+    } else if (n >= 4) {
+        memcpy(&h[0], s, 4), memcpy(&h[1], s + n - 4, 4);
+        memcpy(p, &h[0], 4), memcpy(p + n - 4, &h[1], 4);
+    } else if (n) { /* 1 to 3 bytes: first, middle and last cover them all */
+        p[0] = s[0], p[n / 2] = s[n / 2], p[n - 1] = s[n - 1];
+    }
+}
+
 static inline uint8_t *put_bytes(uint8_t *p, uint8_t key, const void *s, size_t n)
 {
     p = put_key_len(p, key, n);
-    if (n) memcpy(p, s, n);
+    copy_short(p, s, n);
     return p + n;
 }
 
@@ -275,10 +320,7 @@ static uint8_t *put_any(uint8_t *p, const otelc_value *v)
     default:
         break;
     }
-    size_t items = 0;
-    for (size_t i = 0; i < v->u.array.count; i++)
-        items += len_field(item_size(v->type, v->u.array.items, i));
-    p = put_key_len(p, KEY(5, WT_LEN), items);
+    p = put_key_len(p, KEY(5, WT_LEN), array_body_size(v));
     for (size_t i = 0; i < v->u.array.count; i++) p = put_item(p, v->type, v->u.array.items, i);
     return p;
 }
@@ -288,10 +330,10 @@ static uint8_t *put_attrs(uint8_t *p, uint8_t field, const otelc_attr *attrs, si
 {
     for (size_t i = 0; i < n; i++) {
         const otelc_attr *a = &attrs[i];
-        size_t key_len = str_len(a->key);
-        p = put_key_len(p, KEY(field, WT_LEN), kv_size(a, key_len));
+        size_t key_len = str_len(a->key), value_size = any_size(&a->value);
+        p = put_key_len(p, KEY(field, WT_LEN), kv_size(key_len, value_size));
         if (key_len) p = put_bytes(p, KEY(1, WT_LEN), a->key, key_len);
-        p = put_key_len(p, KEY(2, WT_LEN), any_size(&a->value));
+        p = put_key_len(p, KEY(2, WT_LEN), value_size);
         p = put_any(p, &a->value);
     }
     return p;

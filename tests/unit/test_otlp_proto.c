@@ -457,6 +457,43 @@ static void test_many_scopes_and_long_values(void **state)
     fx_free(&fx);
 }
 
+/*
+ * Short strings are copied as overlapping words: names, keys and values of
+ * every length from 0 to 40 (no byte equal to its neighbours) must come
+ * out whole and in place. Span n is named by the n-byte text and carries
+ * it as key and as value.
+ */
+static void test_every_short_length(void **state)
+{
+    (void)state;
+    enum { MAXLEN = 40 };
+    otlp_fx fx = {0};
+    fx.encode = otelc__otlp_encode_proto;
+    fx.prov1 = fx_provider(&fx, otelc_resource_new(NULL, 0, NULL));
+    otelc_tracer *t = otelc_provider_tracer(fx.prov1, "lengths", NULL, NULL);
+    char text[MAXLEN + 1][MAXLEN + 1];
+    for (int n = 0; n <= MAXLEN; n++) {
+        for (int i = 0; i < n; i++) text[n][i] = (char)('A' + (i * 7 + n) % 58);
+        text[n][n] = '\0';
+        otelc_span *s = fx_start_root(t, text[n], OTELC_SPAN_INTERNAL);
+        if (n) otelc_span_set_str(s, text[n], text[n]);
+        otelc_span_end(s);
+    }
+    otelc_buf b = {0};
+    assert_int_equal(otelc__otlp_encode_proto(&b, fx.spans, fx.count), OTELC_OK);
+    msg ss = sub(sub((msg){(const uint8_t *)b.data, b.len}, 1, 0), 2, 0);
+    assert_int_equal(count_of(ss, 2), MAXLEN + 1);
+    assert_absent(sub(ss, 2, 0), 5); /* the empty name */
+    for (int n = 1; n <= MAXLEN; n++) {
+        msg span = sub(ss, 2, (size_t)n);
+        assert_span_name(span, text[n]);
+        assert_int_equal(count_of(span, 9), 1);
+        assert_str(attr(span, 9, text[n]), 1, text[n]);
+    }
+    otelc__buf_free(&b);
+    fx_free(&fx);
+}
+
 /* ---- Response parser ------------------------------------------------------------------ */
 
 static int parse(const char *bytes, size_t n, otelc_otlp_response *r)
@@ -571,6 +608,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_empty_and_append, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stream_in_pieces, setup, teardown),
         cmocka_unit_test(test_many_scopes_and_long_values),
+        cmocka_unit_test(test_every_short_length),
         cmocka_unit_test(test_response_valid),
         cmocka_unit_test(test_response_empty),
         cmocka_unit_test(test_response_unknown_fields),
