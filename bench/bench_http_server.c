@@ -3,8 +3,8 @@
  * overhead benchmark (bench/run_http.sh drives it with wrk; see
  * docs/performance.md).
  *
- *   bench_http_server --tracing off|on [--worker-idle] [--endpoint URL] [--port N]
- *                     [--port-file FILE]
+ *   bench_http_server --tracing off|on [--worker-policy idle|other] [--endpoint URL]
+ *                     [--port N] [--port-file FILE]
  *
  * Every request gets the same 14-byte "Hello, world!\n" from one internal
  * polling thread (epoll). With tracing on, the handler runs inside the
@@ -12,8 +12,10 @@
  * sampled and exported with OTLP/HTTP protobuf to URL (the discard
  * receiver) through the batch processor with the specification's default
  * settings (queue 2048, batch 512, 5 s delay), as a service would run it.
- * --worker-idle makes the batch worker SCHED_IDLE through the processor's
- * worker_start hook, so that it runs only on CPU time nothing else wants.
+ * --worker-policy replaces the batch worker's own SCHED_BATCH through the
+ * processor's worker_start hook: idle (SCHED_IDLE) runs it only on CPU time
+ * nothing else wants; other (SCHED_OTHER, what otelc did before) lets its
+ * wake-ups preempt the server thread.
  * Prints "port N" once listening; on SIGINT or SIGTERM stops, flushes and
  * prints the exported and dropped span counts.
  */
@@ -45,15 +47,14 @@ static otelc_mhd_result hello(void *cls, struct MHD_Connection *c, const char *u
     return MHD_queue_response(c, MHD_HTTP_OK, r);
 }
 
-/* worker_start: the batch worker yields to every other thread of the machine. */
-static void worker_idle(void *arg)
+/* worker_start: the batch worker takes the policy in *arg. */
+static void worker_policy(void *arg)
 {
-    (void)arg;
     struct sched_param sp = {0};
-    pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
+    pthread_setschedparam(pthread_self(), *(const int *)arg, &sp);
 }
 
-static otelc_provider *tracing_start(const char *endpoint, int idle_worker)
+static otelc_provider *tracing_start(const char *endpoint, const int *policy)
 {
     otelc_otlp_exporter_options o = {.endpoint = endpoint, .protocol = OTELC_OTLP_HTTP_PROTOBUF};
     otelc_exporter *e = otelc_otlp_exporter_new(&o);
@@ -62,7 +63,8 @@ static otelc_provider *tracing_start(const char *endpoint, int idle_worker)
                               .schedule_delay_ms = 5000,
                               .max_export_batch_size = 512,
                               .export_timeout_ms = 30000,
-                              .worker_start = idle_worker ? worker_idle : NULL};
+                              .worker_start = policy ? worker_policy : NULL,
+                              .worker_start_arg = (void *)policy};
     otelc_processor *procs[1] = {otelc_batch_processor_new(e, &bo)};
     if (!procs[0]) return NULL;
     otelc_provider_options po = {.no_env = true,
@@ -77,23 +79,28 @@ static otelc_provider *tracing_start(const char *endpoint, int idle_worker)
 
 __attribute__((noreturn)) static void usage(void)
 {
-    fprintf(stderr, "usage: bench_http_server --tracing off|on [--worker-idle] [--endpoint URL]"
-                    " [--port N] [--port-file FILE]\n");
+    fprintf(stderr, "usage: bench_http_server --tracing off|on [--worker-policy idle|other]"
+                    " [--endpoint URL] [--port N] [--port-file FILE]\n");
     exit(2);
 }
 
 int main(int argc, char **argv)
 {
     const char *endpoint = "http://127.0.0.1:4318/v1/traces", *port_file = NULL;
-    int port = 0, have_mode = 0, idle_worker = 0;
+    int port = 0, have_mode = 0;
+    static int policy;
+    const int *worker = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--tracing") == 0 && i + 1 < argc) {
             const char *v = argv[++i];
             if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0) usage();
             tracing = strcmp(v, "on") == 0;
             have_mode = 1;
-        } else if (strcmp(argv[i], "--worker-idle") == 0) {
-            idle_worker = 1;
+        } else if (strcmp(argv[i], "--worker-policy") == 0 && i + 1 < argc) {
+            const char *v = argv[++i];
+            if (strcmp(v, "idle") != 0 && strcmp(v, "other") != 0) usage();
+            policy = strcmp(v, "idle") == 0 ? SCHED_IDLE : SCHED_OTHER;
+            worker = &policy;
         } else if (strcmp(argv[i], "--endpoint") == 0 && i + 1 < argc) {
             endpoint = argv[++i];
         } else if (strcmp(argv[i], "--port") == 0 && i + 1 < argc) {
@@ -115,7 +122,7 @@ int main(int argc, char **argv)
     sigaddset(&stop_set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop_set, NULL);
 
-    if (tracing && !tracing_start(endpoint, idle_worker)) {
+    if (tracing && !tracing_start(endpoint, worker)) {
         fprintf(stderr, "bench_http_server: no OTLP pipeline (a build without libcurl?)\n");
         return 1;
     }

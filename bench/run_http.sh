@@ -1,7 +1,7 @@
 #!/bin/sh
 # libmicrohttpd hello-world under wrk, tracing off against tracing on, and
 # tracing on with the batch worker SCHED_IDLE (bench/bench_http_server.c
-# --worker-idle; the spans go to bench/discard_receiver.c);
+# --worker-policy idle; the spans go to bench/discard_receiver.c);
 # bench/run.sh runs this. Needs wrk (apt-get install wrk): skipped without.
 #
 # usage: sh bench/run_http.sh BUILD_DIR
@@ -93,7 +93,7 @@ measure() {
             case $mode in
             off) flags="--tracing off" ;;
             on) flags="--tracing on" ;;
-            idle) flags="--tracing on --worker-idle" ;;
+            idle) flags="--tracing on --worker-policy idle" ;;
             esac
             # shellcheck disable=SC2086 # flags is a list of words
             "$srv" $flags --endpoint "$endpoint" --port-file "$tmp/srv.port" \

@@ -292,8 +292,9 @@ typedef struct otelc_batch_options {
     uint32_t export_timeout_ms;     /* OTEL_BSP_EXPORT_TIMEOUT, 30000 */
     /*
      * Called on the worker thread as it starts, before its first export
-     * (again in a fork child, whose worker is a new thread): the place to
-     * set its scheduling policy, CPU affinity or cgroup. NULL: nothing.
+     * (again in a fork child, whose worker is a new thread), after it made
+     * itself SCHED_BATCH: the place to set another scheduling policy, CPU
+     * affinity or cgroup. NULL: nothing.
      */
     void (*worker_start)(void *arg);
     void *worker_start_arg;
@@ -305,12 +306,15 @@ typedef struct otelc_batch_options {
  * Never blocks on_end: a full queue drops the span and counts it. opts
  * NULL: environment/defaults.
  *
- * Each export is a burst of work on that thread (about 0.5 ms for 512
- * spans). A latency-sensitive service on a machine with few cores can keep
- * it off its request threads' CPU time with a worker_start that makes the
- * thread SCHED_IDLE (see docs/configuration.md): it then runs only when a
- * CPU would otherwise idle, so under sustained full load it falls behind
- * and the queue drops (counted), and a flush may take longer.
+ * Each export is a burst of work on that thread (about 0.3 ms for 512
+ * server spans). On Linux the thread makes itself SCHED_BATCH when it was
+ * started under the normal policy: it keeps its fair share of CPU time,
+ * but waking it does not preempt the application's threads. A
+ * latency-sensitive service on a machine with few cores can go further
+ * with a worker_start that makes it SCHED_IDLE (see docs/configuration.md):
+ * it then runs only when a CPU would otherwise idle, so under sustained
+ * full load it falls behind and the queue drops (counted), and a flush may
+ * take longer.
  */
 otelc_processor *otelc_batch_processor_new(otelc_exporter *exp, const otelc_batch_options *opts);
 

@@ -31,8 +31,9 @@
  *   - after fork, the child abandons every ring and pending span (see
  *     batch_after_fork_child) instead of freeing them.
  */
-#define _GNU_SOURCE /* pthread_setname_np */
+#define _GNU_SOURCE /* pthread_setname_np, SCHED_BATCH */
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,6 +205,26 @@ static bool wait_for_work(struct batch *b)
     return timed_out || atomic_load(&b->stop) || b->flush_req != b->flush_done;
 }
 
+/*
+ * Exporting is throughput work with seconds of slack. As SCHED_BATCH the
+ * worker keeps its fair share of CPU time, but waking it no longer preempts
+ * the thread that ended a batch's last span, nor any other running thread:
+ * on a busy machine those preemptions are what the application would see,
+ * as its slowest requests. A real-time or otherwise chosen policy is left
+ * alone; worker_start may choose another.
+ */
+static void yield_on_wakeup(void)
+{
+#ifdef SCHED_BATCH
+    int policy;
+    struct sched_param param;
+    if (pthread_getschedparam(pthread_self(), &policy, &param) != 0 || policy != SCHED_OTHER)
+        return;
+    param.sched_priority = 0;
+    pthread_setschedparam(pthread_self(), SCHED_BATCH, &param);
+#endif
+}
+
 static void *worker_main(void *arg)
 {
     struct batch *b = arg;
@@ -211,6 +232,7 @@ static void *worker_main(void *arg)
     /* Otherwise it carries the name of whichever thread ended the first span. */
     pthread_setname_np(pthread_self(), "otelc-batch");
 #endif
+    yield_on_wakeup();
     if (b->opt.worker_start) b->opt.worker_start(b->opt.worker_start_arg);
     pthread_mutex_lock(&b->lock);
     for (;;) {

@@ -2,8 +2,9 @@
  * test_batch.c - the batch processor: batch-size and timer exports, queue
  * bound and drop accounting, flush, shutdown, many producer threads, fork.
  */
-#define _GNU_SOURCE /* pthread_getname_np */
+#define _GNU_SOURCE /* pthread_getname_np, SCHED_BATCH */
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -294,6 +295,7 @@ static int child_checks(void)
  */
 typedef struct worker_seen {
     int calls;
+    int policy;
     pthread_t thread;
     char name[16];
     size_t exported_before;
@@ -302,13 +304,18 @@ typedef struct worker_seen {
 static void note_worker(void *arg)
 {
     worker_seen *w = arg;
+    struct sched_param param;
     w->calls++;
     w->thread = pthread_self();
+    pthread_getschedparam(pthread_self(), &w->policy, &param);
     pthread_getname_np(pthread_self(), w->name, sizeof w->name);
     w->exported_before = sink_count(sk);
 }
 
-/* The hook runs once, on the named worker thread that exports, before any export. */
+/*
+ * The hook runs once, on the named worker thread that exports, before any
+ * export, and after the worker made itself SCHED_BATCH.
+ */
 static void test_worker_start_hook_runs_on_the_worker(void **state)
 {
     worker_seen seen = {0};
@@ -324,6 +331,13 @@ static void test_worker_start_hook_runs_on_the_worker(void **state)
     assert_false(pthread_equal(seen.thread, pthread_self()));
     assert_true(pthread_equal(seen.thread, sk->thread));
     assert_string_equal(seen.name, "otelc-batch");
+#ifdef SCHED_BATCH
+    /* A worker that wakes must not preempt the application's threads. */
+    int policy;
+    struct sched_param param;
+    assert_int_equal(pthread_getschedparam(pthread_self(), &policy, &param), 0);
+    if (policy == SCHED_OTHER) assert_int_equal(seen.policy, SCHED_BATCH);
+#endif
 }
 
 static void test_fork_child_exports_only_its_spans(void **state)
