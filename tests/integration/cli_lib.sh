@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # cli_lib.sh - what the integration scripts of the otelc command share.
 # Source it with the build directory as $1, after naming the suite:
 #
@@ -14,6 +15,8 @@
 #   out NAME            later otelc calls export to $tmp/NAME.jsonl
 #   finish              exit 1 if anything failed, else say all passed
 
+# shellcheck disable=SC2154 # suite is the sourcing script's
+: "${suite:?set suite before sourcing cli_lib.sh}"
 here=$(cd "$(dirname "$0")" && pwd)
 OTELC=$(cd "${1:-build}" 2>/dev/null && pwd)/otelc
 [ -x "$OTELC" ] || { echo "$suite: no otelc binary in ${1:-build}; skipped"; exit 77; }

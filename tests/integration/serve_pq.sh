@@ -15,23 +15,14 @@ OTELC=$(cd "${1:-build}" 2>/dev/null && pwd)/otelc
 for tool in node curl; do
     command -v $tool >/dev/null 2>&1 || { echo "serve_pq: $tool not found; skipped"; exit 77; }
 done
-bindir=""
-for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r) $(dirname "$(command -v initdb 2>/dev/null || echo /nonexistent/x)"); do
-    if [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ]; then bindir=$d; break; fi
-done
-[ -n "$bindir" ] || { echo "serve_pq: PostgreSQL server binaries not installed; skipped"; exit 77; }
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/otelc-serve-pq.XXXXXX") || exit 1
-chmod 755 "$tmp"
-as_server() { "$@"; }
-if [ "$(id -u)" = 0 ]; then
-    chown nobody "$tmp"
-    as_server() { runuser -u nobody -- "$@"; }
-fi
+# shellcheck source=tests/integration/pg_lib.sh
+. "$here/pg_lib.sh"
+pg_bindir || { echo "serve_pq: PostgreSQL server binaries not installed; skipped"; exit 77; }
+pg_tmpdir serve-pq
 serve_pid=""
 cleanup() {
     [ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null
-    as_server "$bindir/pg_ctl" -D "$tmp/data" -m immediate -t 10 stop >/dev/null 2>&1
+    pg_stop
     rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM
@@ -39,20 +30,7 @@ trap cleanup EXIT INT TERM
 for v in $(env | sed -n 's/^\(OTEL[A-Z_]*\)=.*/\1/p'); do unset "$v"; done
 unset TRACEPARENT TRACESTATE BAGGAGE
 
-as_server "$bindir/initdb" -D "$tmp/data" -U postgres --auth=trust --no-locale -E UTF8 \
-    >"$tmp/initdb.log" 2>&1 || { cat "$tmp/initdb.log"; exit 1; }
-# A free port: a few tries from a pid-derived start; pg_ctl -w fails fast on a taken one.
-port=$((20000 + $$ % 20000))
-started=0
-for _ in 1 2 3 4 5 6 7 8; do
-    if as_server "$bindir/pg_ctl" -D "$tmp/data" -l "$tmp/server.log" -w -t 30 \
-        -o "-p $port -k $tmp -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null 2>&1; then
-        started=1
-        break
-    fi
-    port=$((port + 7))
-done
-[ "$started" = 1 ] || { echo "serve_pq: PostgreSQL did not start"; cat "$tmp/server.log"; exit 1; }
+pg_start || exit 1
 
 failures=0
 fail() {
@@ -61,7 +39,7 @@ fail() {
 }
 
 OTEL_TRACES_EXPORTER=file OTELC_FILE_PATH="$tmp/spans.jsonl" OTEL_BSP_SCHEDULE_DELAY=50 \
-    "$OTELC" serve --port 0 --db "postgresql://postgres@127.0.0.1:$port/postgres?connect_timeout=10" \
+    "$OTELC" serve --port 0 --db "postgresql://postgres@127.0.0.1:$pg_port/postgres?connect_timeout=10" \
     >"$tmp/serve.out" 2>"$tmp/serve.err" &
 serve_pid=$!
 url=""
