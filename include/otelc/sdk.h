@@ -307,14 +307,14 @@ typedef struct otelc_batch_options {
  * NULL: environment/defaults.
  *
  * Each export is a burst of work on that thread (about 0.4 ms of CPU time
- * for 512 HTTP server spans on a small VM). On Linux the thread makes itself SCHED_BATCH when it was
- * started under the normal policy: it keeps its fair share of CPU time,
- * but waking it does not preempt the application's threads. A
- * latency-sensitive service on a machine with few cores can go further
- * with a worker_start that makes it SCHED_IDLE (see docs/configuration.md):
- * it then runs only when a CPU would otherwise idle, so under sustained
- * full load it falls behind and the queue drops (counted), and a flush may
- * take longer.
+ * for 512 HTTP server spans on a small VM). On Linux the thread makes
+ * itself SCHED_BATCH when it was started under the normal policy: it
+ * keeps its fair share of CPU time, but waking it does not preempt the
+ * application's threads. A latency-sensitive service on a machine with
+ * few cores can go further with a worker_start that makes it SCHED_IDLE
+ * (see docs/configuration.md): it then runs only when a CPU would
+ * otherwise idle, so under sustained full load it falls behind and the
+ * queue drops (counted), and a flush may take longer.
  */
 otelc_processor *otelc_batch_processor_new(otelc_exporter *exp, const otelc_batch_options *opts);
 
