@@ -226,37 +226,10 @@ static inline uint8_t *put_key_len(uint8_t *p, uint8_t key, size_t n)
     return put_varint(p, n);
 }
 
-/*
- * memcpy for the short strings that make up most of a span (keys, values,
- * names): a library call costs more than copying 3 to 32 bytes as two to
- * four overlapping words.
- */
-static inline void copy_short(uint8_t *p, const uint8_t *s, size_t n)
-{
-    uint64_t w[4];
-    uint32_t h[2];
-    if (n > 32) {
-        memcpy(p, s, n);
-    } else if (n > 16) {
-        memcpy(&w[0], s, 8), memcpy(&w[1], s + 8, 8);
-        memcpy(&w[2], s + n - 16, 8), memcpy(&w[3], s + n - 8, 8);
-        memcpy(p, &w[0], 8), memcpy(p + 8, &w[1], 8);
-        memcpy(p + n - 16, &w[2], 8), memcpy(p + n - 8, &w[3], 8);
-    } else if (n >= 8) {
-        memcpy(&w[0], s, 8), memcpy(&w[1], s + n - 8, 8);
-        memcpy(p, &w[0], 8), memcpy(p + n - 8, &w[1], 8);
-    } else if (n >= 4) {
-        memcpy(&h[0], s, 4), memcpy(&h[1], s + n - 4, 4);
-        memcpy(p, &h[0], 4), memcpy(p + n - 4, &h[1], 4);
-    } else if (n) { /* 1 to 3 bytes: first, middle and last cover them all */
-        p[0] = s[0], p[n / 2] = s[n / 2], p[n - 1] = s[n - 1];
-    }
-}
-
 static inline uint8_t *put_bytes(uint8_t *p, uint8_t key, const void *s, size_t n)
 {
     p = put_key_len(p, key, n);
-    copy_short(p, s, n);
+    otelc__copy_short(p, s, n);
     return p + n;
 }
 

@@ -8,8 +8,9 @@
 #include "internal.h"
 #include "otelc/instrument/http.h"
 
+/* The most frequent first: every request and every span name is looked up here. */
 static const char *const known_methods[] = {
-    "CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE",
+    "GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS", "CONNECT", "TRACE",
 };
 
 const char *otelc_http_method_normalize(const char *method)

@@ -23,6 +23,14 @@ struct otelc_server_span {
     uint64_t req_body, resp_body;
 };
 
+/* A port number: 1 to 5 digits, 1..65535, nothing else (strtol would take " +80"); 0 if not. */
+static int parse_port(const char *s)
+{
+    int port = 0, digits = 0;
+    for (; *s >= '0' && *s <= '9' && digits < 6; s++, digits++) port = port * 10 + (*s - '0');
+    return *s == '\0' && digits > 0 && port > 0 && port < 65536 ? port : 0;
+}
+
 /* Split a Host header value into host and port ("h", "h:80", "[::1]:80"). */
 static void parse_host(const char *host, char *addr, size_t addr_size, int *port)
 {
@@ -45,11 +53,7 @@ static void parse_host(const char *host, char *addr, size_t addr_size, int *port
     if (n == 0 || n >= addr_size) return;
     memcpy(addr, host, n);
     addr[n] = '\0';
-    if (colon != NULL) {
-        char *stop;
-        long p = strtol(colon + 1, &stop, 10);
-        if (*stop == '\0' && p > 0 && p < 65536) *port = (int)p;
-    }
+    if (colon != NULL) *port = parse_port(colon + 1);
 }
 
 static int default_port(const char *scheme)
@@ -99,17 +103,17 @@ static void add_server(attr_list *l, const otelc_carrier *headers, const otelc_s
     if (port > 0) add_int(l, OTELC_SERVER_PORT, port);
 }
 
-static void add_method(attr_list *l, const char *method)
+/* m: the request's method as otelc_http_method_normalize() gave it. */
+static void add_method(attr_list *l, const char *m, const char *method)
 {
-    const char *m = otelc_http_method_normalize(method);
-
     add_str(l, OTELC_HTTP_REQUEST_METHOD, m);
     if (strcmp(m, OTELC_HTTP_METHOD_OTHER) == 0)
         add_str(l, OTELC_HTTP_REQUEST_METHOD_ORIGINAL, method);
 }
 
 static otelc_span *start_span(otelc_tracer *tracer, const otelc_server_request *r,
-                              const otelc_carrier *headers, const otelc_context *parent)
+                              const char *method, const otelc_carrier *headers,
+                              const otelc_context *parent)
 {
     char name[256], addr[256], *query = otelc_redact_query_dup(r->query);
     const char *version = otelc_http_protocol_version(r->protocol_version);
@@ -117,7 +121,7 @@ static otelc_span *start_span(otelc_tracer *tracer, const otelc_server_request *
     attr_list l = {.count = 0};
     otelc_span *span;
 
-    add_method(&l, r->method);
+    add_method(&l, method, r->method);
     add_str(&l, OTELC_URL_PATH, r->path);
     add_str(&l, OTELC_URL_QUERY, query);
     add_str(&l, OTELC_URL_SCHEME, r->scheme);
@@ -152,8 +156,9 @@ otelc_server_span *otelc_server_start(otelc_tracer *tracer, const otelc_carrier 
     if (tracer == NULL) tracer = otelc_tracer_get("otelc.instrument.server", OTELC_VERSION);
     /* An empty context, not the thread's: a request starts its own work. */
     s->ctx = headers ? otelc_extract(headers) : otelc_context_new(NULL, NULL);
-    otelc__strlcpy(s->method, otelc_http_method_normalize(req->method), sizeof s->method);
-    s->span = start_span(tracer, req, headers, s->ctx);
+    const char *method = otelc_http_method_normalize(req->method);
+    otelc__strlcpy(s->method, method, sizeof s->method);
+    s->span = start_span(tracer, req, method, headers, s->ctx);
     return s;
 }
 

@@ -157,12 +157,52 @@ static void test_host_default_port_and_error_type(void **state)
     otelc_server_finish(NULL, 200, NULL);
 }
 
+/*
+ * The Host header's port: digits only, 1..65535; anything else is no port,
+ * and the scheme's default stands in (a bad port is not the caller's).
+ */
+static void test_host_ports(void **state)
+{
+    fixture *f = *state;
+    static const struct {
+        const char *host, *address;
+        int64_t port;
+    } cases[] = {
+        {"a.example:8443", "a.example", 8443},
+        {"a.example:65535", "a.example", 65535},
+        {"a.example:65536", "a.example", 80},
+        {"a.example:123456", "a.example", 80},
+        {"a.example:0", "a.example", 80},
+        {"a.example:+81", "a.example", 80},
+        {"a.example: 81", "a.example", 80},
+        {"a.example:81x", "a.example", 80},
+        {"a.example:", "a.example", 80},
+        {"[::1]:9000", "::1", 9000},
+        {"[::1]", "::1", 80},
+    };
+    size_t n = sizeof cases / sizeof cases[0];
+    for (size_t i = 0; i < n; i++) {
+        otelc_carrier c = otelc_headers_carrier(&f->headers);
+        otelc_server_request r = {.method = "GET", .scheme = "http", .server_port = 9999};
+        otelc_headers_clear(&f->headers);
+        otelc_headers_add(&f->headers, "Host", cases[i].host);
+        otelc_server_finish(otelc_server_start(NULL, &c, &r), 200, NULL);
+        const otelc_span_data *sd = otelc_memory_exporter_get(f->mem, i);
+        assert_non_null(sd);
+        assert_string_equal(attr(sd, "server.address"), cases[i].address);
+        if (attr_int(sd, "server.port") != cases[i].port)
+            fail_msg("Host %s: port %lld, expected %lld", cases[i].host,
+                     (long long)attr_int(sd, "server.port"), (long long)cases[i].port);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_request, setup, teardown),
         cmocka_unit_test_setup_teardown(test_new_trace_and_other_method, setup, teardown),
         cmocka_unit_test_setup_teardown(test_host_default_port_and_error_type, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_host_ports, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
