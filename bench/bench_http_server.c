@@ -7,7 +7,7 @@
  *                     [--port N] [--port-file FILE]
  *
  * Every request gets the same 14-byte "Hello, world!\n" from one internal
- * polling thread (epoll). With tracing on, the handler runs inside the
+ * polling thread (epoll), on keep-alive connections. With tracing on, the handler runs inside the
  * libotelc-microhttpd wrapper: each request is a SERVER span, every span is
  * sampled and exported with OTLP/HTTP protobuf to URL (the discard
  * receiver) through the batch processor with the specification's default
@@ -40,8 +40,18 @@ static otelc_mhd_result hello(void *cls, struct MHD_Connection *c, const char *u
                               const char *method, const char *version, const char *upload,
                               size_t *upload_size, void **con_cls)
 {
-    (void)url, (void)method, (void)version, (void)upload, (void)upload_size, (void)con_cls;
+    (void)url, (void)method, (void)version, (void)upload, (void)upload_size;
+    static int seen;
     struct MHD_Response *r = cls;
+    /*
+     * Not on the first call, as libmicrohttpd's own examples do: a response
+     * queued before MHD has read the whole request makes 0.9.75 close the
+     * connection after it, and every request would pay for a new one.
+     */
+    if (*con_cls == NULL) {
+        *con_cls = &seen;
+        return MHD_YES;
+    }
     /* The wrapper's queue call records the body size; without tracing MHD's own. */
     if (tracing) return otelc_mhd_queue_response(c, MHD_HTTP_OK, r, (int64_t)sizeof body - 1);
     return MHD_queue_response(c, MHD_HTTP_OK, r);

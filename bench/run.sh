@@ -46,7 +46,7 @@ done
 
 # The OTLP encoders on one core (target: protobuf >= 5 M spans/s).
 echo
-echo "== OTLP encoders: 8192 spans x 3 attributes into a reused buffer (bench_encode)"
+echo "== OTLP encoders: 8192 small and 8192 HTTP server spans into a reused buffer (bench_encode)"
 "$build/bench_encode"
 
 # End-to-end export to a loopback receiver, backend down, and the

@@ -14,6 +14,11 @@
 # wrk. Each wrk run follows a 1 s warm-up run on the same server. Reported
 # per connection count (figures http.cN.*): the median requests/s and
 # latency percentiles of each mode, and on/off and idle/off ratios.
+#
+# Then, below saturation, off and on under bench/rate_client at each of
+# HTTP_RATES requests/s (default "10000 30000"; HTTP_RATE_DURATION seconds
+# each, default 5), with latency counted from when each request was due
+# (figures http.rateR.*).
 set -eu
 
 build=${1:-build/bench}
@@ -155,6 +160,71 @@ measure() {
 for conns in $conn_counts; do
     measure "$conns"
 done
+
+# measure_rate RATE: off and on under bench/rate_client's fixed request rate.
+measure_rate() {
+    rate=$1
+    echo
+    echo "== libmicrohttpd hello world at a fixed $rate requests/s: tracing off vs on"
+    echo "client:    rate_client --rate $rate --connections 32, ${rate_duration}s after 1 s warm-up," \
+        "$rounds rounds of off, on; latency from each request's due time"
+    r=0
+    while [ $r -lt "$rounds" ]; do
+        r=$((r + 1))
+        for mode in off on; do
+            rm -f "$tmp/srv.port"
+            "$srv" --tracing "$mode" --endpoint "$endpoint" --port-file "$tmp/srv.port" \
+                >"$tmp/srv.rate$rate.$mode.$r" &
+            srv_pid=$!
+            port=$(wait_port "$tmp/srv.port")
+            line=$("$rate_client" --port "$port" --rate "$rate" --connections 32 \
+                --duration "$rate_duration") || line=""
+            stop_pid "$srv_pid"
+            srv_pid=
+            [ -n "$line" ] || {
+                echo "run_http.sh: rate_client failed at $rate/s ($mode)" >&2
+                exit 1
+            }
+            # "requests N rate R p50 A p90 B p99 C p999 D max E late L"
+            echo "$mode $(echo "$line" | awk '{ print $4, $6, $10, $12, $16 }')" >>"$tmp/rate.$rate"
+            printf '# round %d %-4s %s  load %s\n' "$r" "$mode" "$line" \
+                "$(cut -d ' ' -f 1 /proc/loadavg)"
+        done
+    done
+    printf '%-40s %14s %-10s %s\n' figure value unit note
+    awk -v c="http.rate$rate" '
+        function median(mode, col,    m, a, b, t, s) {
+            m = 0
+            for (a = 1; a <= n[mode]; a++) s[++m] = val[mode, a, col]
+            for (a = 1; a <= m; a++)
+                for (b = a + 1; b <= m; b++)
+                    if (s[b] + 0 < s[a] + 0) { t = s[a]; s[a] = s[b]; s[b] = t }
+            return m % 2 ? s[(m + 1) / 2] : (s[m / 2] + s[m / 2 + 1]) / 2
+        }
+        { k = ++n[$1]; for (i = 2; i <= 6; i++) val[$1, k, i] = $i }
+        END {
+            split("requests_per_s p50 p99 p999 late", name, " ")
+            split("req/s us us us requests", unit, " ")
+            for (i = 1; i <= 2; i++) {
+                mode = i == 1 ? "off" : "on"
+                for (j = 1; j <= 5; j++)
+                    printf "%-40s %14.0f %-10s %s\n", c "." mode "." name[j], median(mode, j + 1),
+                        unit[j], "median of " n[mode]
+            }
+            printf "%-40s %14.3f %-10s %s\n", c ".on_over_off.p50", median("on", 3) / median("off", 3),
+                "ratio", "medians"
+            printf "%-40s %14.3f %-10s %s\n", c ".on_over_off.p99", median("on", 4) / median("off", 4),
+                "ratio", "medians; target <= 1.05"
+        }' "$tmp/rate.$rate"
+}
+
+rate_client="$build/rate_client"
+rate_duration=${HTTP_RATE_DURATION:-5}
+if [ -x "$rate_client" ]; then
+    for rate in ${HTTP_RATES:-10000 30000}; do
+        measure_rate "$rate"
+    done
+fi
 
 stop_pid "$recv_pid"
 recv_pid=

@@ -20,12 +20,19 @@ static otelc_mhd_result handle(void *cls, struct MHD_Connection *c, const char *
                                size_t *upload_size, void **con_cls)
 {
     static const char found[] = "hello\n", missing[] = "not found\n";
+    static int started;
     bool user = strncmp(url, "/users/", 7) == 0;
     const char *body = user ? found : missing;
     size_t len = user ? sizeof found - 1 : sizeof missing - 1;
     struct MHD_Response *r;
     otelc_mhd_result ret;
 
+    /* Answer on the second call, once MHD has read the whole request: a
+     * response queued on the first makes libmicrohttpd close the connection. */
+    if (*con_cls == NULL) {
+        *con_cls = &started;
+        return MHD_YES;
+    }
     if (user) otelc_mhd_set_route(c, "/users/{id}");
     r = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_PERSISTENT);
     ret = otelc_mhd_queue_response(c, user ? 200 : 404, r, (int64_t)len);
