@@ -292,9 +292,10 @@ typedef struct otelc_batch_options {
     uint32_t export_timeout_ms;     /* OTEL_BSP_EXPORT_TIMEOUT, 30000 */
     /*
      * Called on the worker thread as it starts, before its first export
-     * (again in a fork child, whose worker is a new thread), after it made
-     * itself SCHED_BATCH: the place to set another scheduling policy, CPU
-     * affinity or cgroup. NULL: nothing.
+     * (again in a fork child, whose worker is a new thread): the place to
+     * set its scheduling policy, priority, CPU affinity or cgroup. It
+     * replaces the default (see otelc_batch_processor_new): the thread
+     * starts with the application's policy and priority. NULL: default.
      */
     void (*worker_start)(void *arg);
     void *worker_start_arg;
@@ -307,14 +308,15 @@ typedef struct otelc_batch_options {
  * NULL: environment/defaults.
  *
  * Each export is a burst of work on that thread (about 0.4 ms of CPU time
- * for 512 HTTP server spans on a small VM). On Linux the thread makes
- * itself SCHED_BATCH when it was started under the normal policy: it
- * keeps its fair share of CPU time, but waking it does not preempt the
- * application's threads. A latency-sensitive service on a machine with
- * few cores can go further with a worker_start that makes it SCHED_IDLE
- * (see docs/configuration.md): it then runs only when a CPU would
- * otherwise idle, so under sustained full load it falls behind and the
- * queue drops (counted), and a flush may take longer.
+ * for 512 HTTP server spans on a small VM). So that the application's
+ * threads never wait for it, on Linux and without a worker_start the
+ * thread steps back when it was started under the normal policy: it makes
+ * itself SCHED_BATCH (waking it preempts no one) and nice +10 (a request
+ * thread that wakes takes the CPU back at once), yet keeps about a tenth
+ * of a CPU under full load, enough for ~100,000 spans/s; beyond that the
+ * queue fills and drops (counted). A worker_start that makes the thread
+ * SCHED_IDLE steps back further (see docs/configuration.md), at the cost
+ * of dropping most spans while the machine is saturated.
  */
 otelc_processor *otelc_batch_processor_new(otelc_exporter *exp, const otelc_batch_options *opts);
 

@@ -38,6 +38,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #include "internal.h"
 
@@ -206,22 +211,34 @@ static bool wait_for_work(struct batch *b)
 }
 
 /*
- * Exporting is throughput work with seconds of slack. As SCHED_BATCH the
- * worker keeps its fair share of CPU time, but waking it no longer preempts
- * the thread that ended a batch's last span, nor any other running thread:
- * on a busy machine those preemptions are what the application would see,
- * as its slowest requests. A real-time or otherwise chosen policy is left
- * alone; worker_start may choose another.
+ * Exporting is throughput work with seconds of slack, so by default the
+ * worker steps back for the application's threads (Linux; elsewhere it
+ * keeps what it inherited):
+ *   - SCHED_BATCH: waking it never preempts a running thread (under the
+ *     normal policy the thread that ended a batch's last span woke it and
+ *     waited for its whole export);
+ *   - nice +10 (weight 110 against 1024): a request thread that wakes while
+ *     it runs takes the CPU back at once, yet under full load it keeps ~10 %
+ *     of a CPU, enough to export ~100,000 spans/s, where SCHED_IDLE would
+ *     get ~0.3 % and drop most of them.
+ * Only a worker started under the normal policy is changed. Raising a nice
+ * value cannot be undone without privileges, so with a worker_start the
+ * hook decides instead and none of this happens.
  */
-static void yield_on_wakeup(void)
+static void step_back(void)
 {
-#ifdef SCHED_BATCH
+#if defined(__linux__) && defined(SCHED_BATCH)
     int policy;
     struct sched_param param;
     if (pthread_getschedparam(pthread_self(), &policy, &param) != 0 || policy != SCHED_OTHER)
         return;
     param.sched_priority = 0;
     pthread_setschedparam(pthread_self(), SCHED_BATCH, &param);
+    /* On Linux a nice value belongs to the thread (PRIO_PROCESS with a thread id). */
+    id_t tid = (id_t)syscall(SYS_gettid);
+    errno = 0;
+    int nice = getpriority(PRIO_PROCESS, tid);
+    if (errno == 0) setpriority(PRIO_PROCESS, tid, nice + 10 > 19 ? 19 : nice + 10);
 #endif
 }
 
@@ -232,8 +249,10 @@ static void *worker_main(void *arg)
     /* Otherwise it carries the name of whichever thread ended the first span. */
     pthread_setname_np(pthread_self(), "otelc-batch");
 #endif
-    yield_on_wakeup();
-    if (b->opt.worker_start) b->opt.worker_start(b->opt.worker_start_arg);
+    if (b->opt.worker_start)
+        b->opt.worker_start(b->opt.worker_start_arg);
+    else
+        step_back();
     pthread_mutex_lock(&b->lock);
     for (;;) {
         bool all = wait_for_work(b);

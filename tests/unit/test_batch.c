@@ -13,6 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#ifdef __linux__
+#include <dirent.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#endif
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -312,10 +317,7 @@ static void note_worker(void *arg)
     w->exported_before = sink_count(sk);
 }
 
-/*
- * The hook runs once, on the named worker thread that exports, before any
- * export, and after the worker made itself SCHED_BATCH.
- */
+/* The hook runs once, on the named worker thread that exports, before any export. */
 static void test_worker_start_hook_runs_on_the_worker(void **state)
 {
     worker_seen seen = {0};
@@ -331,14 +333,46 @@ static void test_worker_start_hook_runs_on_the_worker(void **state)
     assert_false(pthread_equal(seen.thread, pthread_self()));
     assert_true(pthread_equal(seen.thread, sk->thread));
     assert_string_equal(seen.name, "otelc-batch");
-#ifdef SCHED_BATCH
-    /* A worker that wakes must not preempt the application's threads. */
+    /* With a hook the worker keeps the application's policy: the hook decides. */
     int policy;
     struct sched_param param;
     assert_int_equal(pthread_getschedparam(pthread_self(), &policy, &param), 0);
-    if (policy == SCHED_OTHER) assert_int_equal(seen.policy, SCHED_BATCH);
-#endif
+    assert_int_equal(seen.policy, policy);
 }
+
+#ifdef __linux__
+/*
+ * Without a hook the worker steps back (SCHED_BATCH, nice +10), so that the
+ * application's threads never wait for an export. Found by its name among
+ * this process's threads.
+ */
+static void test_worker_steps_back_by_default(void **state)
+{
+    otelc_batch_options bo = batch_opts(1024, 60000, 64, 30000);
+    otelc_provider *p = *state = provider_with(&bo, NULL);
+    end_spans(p, "s", 1); /* the first span starts the worker */
+    assert_int_equal(otelc_provider_force_flush(p, 10000), OTELC_OK); /* and it has run */
+    int own_nice = getpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid)), found = 0;
+    DIR *dir = opendir("/proc/self/task");
+    assert_non_null(dir);
+    for (struct dirent *e; (e = readdir(dir)) != NULL;) {
+        char path[300], name[32] = "";
+        snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f) continue;
+        if (!fgets(name, sizeof name, f)) name[0] = '\0';
+        fclose(f);
+        if (strcmp(name, "otelc-batch\n") != 0) continue;
+        pid_t tid = (pid_t)atoi(e->d_name);
+        found++;
+        assert_int_equal(sched_getscheduler(tid), SCHED_BATCH);
+        assert_int_equal(getpriority(PRIO_PROCESS, (id_t)tid),
+                         own_nice + 10 > 19 ? 19 : own_nice + 10);
+    }
+    closedir(dir);
+    assert_int_equal(found, 1);
+}
+#endif
 
 static void test_fork_child_exports_only_its_spans(void **state)
 {
@@ -372,6 +406,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_shutdown_exports_then_stops, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_threads_export_everything_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_worker_start_hook_runs_on_the_worker, setup, teardown),
+#ifdef __linux__
+        cmocka_unit_test_setup_teardown(test_worker_steps_back_by_default, setup, teardown),
+#endif
         cmocka_unit_test_setup_teardown(test_fork_child_exports_only_its_spans, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
