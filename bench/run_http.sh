@@ -72,6 +72,17 @@ wait_port() {
 recv_pid=$!
 endpoint="http://127.0.0.1:$(wait_port "$tmp/recv.port")/v1/traces"
 
+# For the figures: median(MODE, COLUMN) of val[MODE, round, COLUMN] over n[MODE] rounds.
+awk_median='
+function median(mode, col,    m, a, b, t, s) {
+    m = 0
+    for (a = 1; a <= n[mode]; a++) s[++m] = val[mode, a, col]
+    for (a = 1; a <= m; a++)
+        for (b = a + 1; b <= m; b++)
+            if (s[b] + 0 < s[a] + 0) { t = s[a]; s[a] = s[b]; s[b] = t }
+    return m % 2 ? s[(m + 1) / 2] : (s[m / 2] + s[m / 2 + 1]) / 2
+}'
+
 # wrk's latency in microseconds ("812.00us", "1.37ms", "1.02s").
 to_us() {
     awk -v x="$1" 'BEGIN {
@@ -122,15 +133,7 @@ measure() {
     done
 
     printf '%-40s %14s %-10s %s\n' figure value unit note
-    awk -v c="http.c$conns" '
-        function median(mode, col,    m, a, b, t, s) {
-            m = 0
-            for (a = 1; a <= n[mode]; a++) s[++m] = val[mode, a, col]
-            for (a = 1; a <= m; a++)
-                for (b = a + 1; b <= m; b++)
-                    if (s[b] + 0 < s[a] + 0) { t = s[a]; s[a] = s[b]; s[b] = t }
-            return m % 2 ? s[(m + 1) / 2] : (s[m / 2] + s[m / 2 + 1]) / 2
-        }
+    awk -v c="http.c$conns" "$awk_median"'
         function runs(mode, col,    a, out) {
             out = ""
             for (a = 1; a <= n[mode]; a++) out = out " " val[mode, a, col]
@@ -193,15 +196,7 @@ measure_rate() {
         done
     done
     printf '%-40s %14s %-10s %s\n' figure value unit note
-    awk -v c="http.rate$rate" '
-        function median(mode, col,    m, a, b, t, s) {
-            m = 0
-            for (a = 1; a <= n[mode]; a++) s[++m] = val[mode, a, col]
-            for (a = 1; a <= m; a++)
-                for (b = a + 1; b <= m; b++)
-                    if (s[b] + 0 < s[a] + 0) { t = s[a]; s[a] = s[b]; s[b] = t }
-            return m % 2 ? s[(m + 1) / 2] : (s[m / 2] + s[m / 2 + 1]) / 2
-        }
+    awk -v c="http.rate$rate" "$awk_median"'
         { k = ++n[$1]; for (i = 2; i <= 6; i++) val[$1, k, i] = $i }
         END {
             split("requests_per_s p50 p99 p999 late", name, " ")
