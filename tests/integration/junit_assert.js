@@ -9,6 +9,7 @@
 'use strict';
 const fs = require('fs');
 const assert = require('assert');
+const {attrs} = require('./otlp_json_assert.js');
 
 function loadSpans(path) {
   const spans = [];
@@ -18,22 +19,6 @@ function loadSpans(path) {
       for (const ss of rs.scopeSpans || []) for (const s of ss.spans || []) spans.push(s);
   }
   return spans;
-}
-
-function value(v) {
-  if (v === undefined) return undefined;
-  if ('stringValue' in v) return v.stringValue;
-  if ('intValue' in v) return Number(v.intValue);
-  if ('boolValue' in v) return v.boolValue;
-  if ('doubleValue' in v) return v.doubleValue;
-  if ('arrayValue' in v) return (v.arrayValue.values || []).map(value);
-  return undefined;
-}
-
-function attrs(list) {
-  const out = {};
-  for (const a of list || []) out[a.key] = value(a.value);
-  return out;
 }
 
 function index(spans) {

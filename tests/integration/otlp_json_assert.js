@@ -12,7 +12,7 @@
 //   one(name)      the only span with that name (throws if not exactly one)
 //   named(name)    every span with that name
 // On failure the expression and a summary of every span are printed and
-// the exit status is 1.
+// the exit status is 1. As a module it exports value, attrs and load.
 'use strict';
 const fs = require('fs');
 
@@ -64,27 +64,32 @@ function summary(spans) {
     `events=${JSON.stringify(s.events.map(e => e.name))}`).join('\n');
 }
 
-const [file, ...exprs] = process.argv.slice(2);
-const spans = load(file);
-const named = name => spans.filter(s => s.name === name);
-const one = name => {
-  const found = named(name);
-  if (found.length !== 1) throw new Error(`expected one span named "${name}", found ${found.length}`);
-  return found[0];
-};
-let failed = 0;
-for (const expr of exprs) {
-  let ok;
-  try {
-    ok = new Function('spans', 'one', 'named', `return (${expr});`)(spans, one, named);
-  } catch (e) {
-    ok = false;
-    console.error(`error in ${expr}: ${e.message}`);
+// Also a module: junit_assert.js reads attribute values the same way.
+module.exports = {value, attrs, load};
+
+if (require.main === module) {
+  const [file, ...exprs] = process.argv.slice(2);
+  const spans = load(file);
+  const named = name => spans.filter(s => s.name === name);
+  const one = name => {
+    const found = named(name);
+    if (found.length !== 1) throw new Error(`expected one span named "${name}", found ${found.length}`);
+    return found[0];
+  };
+  let failed = 0;
+  for (const expr of exprs) {
+    let ok;
+    try {
+      ok = new Function('spans', 'one', 'named', `return (${expr});`)(spans, one, named);
+    } catch (e) {
+      ok = false;
+      console.error(`error in ${expr}: ${e.message}`);
+    }
+    if (!ok) {
+      failed++;
+      console.error(`FAILED: ${expr}`);
+    }
   }
-  if (!ok) {
-    failed++;
-    console.error(`FAILED: ${expr}`);
-  }
+  if (failed) console.error(`spans in ${file}:\n${summary(spans)}`);
+  process.exit(failed ? 1 : 0);
 }
-if (failed) console.error(`spans in ${file}:\n${summary(spans)}`);
-process.exit(failed ? 1 : 0);
