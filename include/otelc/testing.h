@@ -31,6 +31,15 @@ typedef struct otelc_memory_exporter otelc_memory_exporter;
  */
 otelc_memory_exporter *otelc_memory_exporter_new(otelc_exporter **exporter);
 
+/*
+ * The usual pipeline for a test: a provider with the default settings that
+ * reads no environment (parent-based always-on sampling) and exports each
+ * span as it ends (simple processor) into a new store, returned in *mem.
+ * Free the provider first, then the store. NULL (and *mem NULL) when out
+ * of memory.
+ */
+otelc_provider *otelc_testing_provider_new(otelc_memory_exporter **mem);
+
 /* Free the store and every copied span. */
 void otelc_memory_exporter_free(otelc_memory_exporter *m);
 

@@ -215,6 +215,23 @@ otelc_memory_exporter *otelc_memory_exporter_new(otelc_exporter **exporter)
     return m;
 }
 
+otelc_provider *otelc_testing_provider_new(otelc_memory_exporter **mem)
+{
+    if (!mem) return NULL;
+    otelc_exporter *exp = NULL;
+    otelc_provider *p = NULL;
+    *mem = otelc_memory_exporter_new(&exp);
+    /* Each step owns what it was given, also when it fails. */
+    otelc_processor *proc = *mem ? otelc_simple_processor_new(exp) : NULL;
+    if (proc) {
+        otelc_provider_options o = {.no_env = true, .processors = &proc, .processor_count = 1};
+        if (otelc_provider_new(&o, &p) == OTELC_OK) return p;
+    }
+    otelc_memory_exporter_free(*mem);
+    *mem = NULL;
+    return NULL;
+}
+
 static void store_clear(otelc_memory_exporter *m)
 {
     for (size_t i = 0; i < m->count; i++) copy_free(m->spans[i]);

@@ -17,11 +17,10 @@
 /* Make the global provider export synchronously into a new memory store. */
 static inline otelc_memory_exporter *db_spans_init(void)
 {
-    otelc_exporter *exp = NULL;
-    otelc_memory_exporter *mem = otelc_memory_exporter_new(&exp);
-    otelc_processor *proc = otelc_simple_processor_new(exp);
-    otelc_provider_options o = {.no_env = true, .processors = &proc, .processor_count = 1};
-    if (otelc_init(&o) != OTELC_OK) abort();
+    otelc_memory_exporter *mem = NULL;
+    otelc_provider *p = otelc_testing_provider_new(&mem);
+    if (!p) abort();
+    otelc_provider_set_global(p);
     return mem;
 }
 

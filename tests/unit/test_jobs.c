@@ -26,11 +26,8 @@ typedef struct fixture {
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof(*f));
-    otelc_exporter *exp = NULL;
-    f->mem = otelc_memory_exporter_new(&exp);
-    otelc_processor *proc = otelc_simple_processor_new(exp);
-    otelc_provider_options o = {.no_env = true, .processors = &proc, .processor_count = 1};
-    assert_int_equal(otelc_provider_new(&o, &f->prov), OTELC_OK);
+    f->prov = otelc_testing_provider_new(&f->mem);
+    assert_non_null(f->prov);
     f->tracer = otelc_provider_tracer(f->prov, "test.jobs", NULL, NULL);
     *state = f;
     return 0;

@@ -24,13 +24,9 @@ typedef struct fixture {
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof(*f));
-    otelc_exporter *exp = NULL;
-    f->mem = otelc_memory_exporter_new(&exp);
+    f->prov = otelc_testing_provider_new(&f->mem);
+    assert_non_null(f->prov);
     assert_non_null(f->mem);
-    assert_non_null(exp);
-    otelc_processor *proc = otelc_simple_processor_new(exp);
-    otelc_provider_options o = {.no_env = true, .processors = &proc, .processor_count = 1};
-    assert_int_equal(otelc_provider_new(&o, &f->prov), OTELC_OK);
     f->tracer = otelc_provider_tracer(f->prov, "test.memory", "0.1", NULL);
     *state = f;
     return 0;
@@ -52,6 +48,21 @@ static otelc_span *child_of(fixture *f, otelc_span *parent, const char *name)
     otelc_span *s = otelc_span_start(f->tracer, name, OTELC_SPAN_INTERNAL);
     otelc_scope_exit(sc);
     return s;
+}
+
+/* The test pipeline: parent-based sampling, spans stored as they end. */
+static void test_testing_provider(void **state)
+{
+    fixture *f = *state;
+    otelc_span_context unsampled = {.trace_id = {1}, .span_id = {2}, .is_remote = true};
+    otelc_context *parent = otelc_context_new(&unsampled, NULL);
+    otelc_span_options o = {.parent = parent};
+    otelc_span_end(otelc_span_start(f->tracer, "root", OTELC_SPAN_INTERNAL));
+    assert_int_equal(otelc_memory_exporter_count(f->mem), 1); /* no flush needed */
+    otelc_span_end(otelc_span_start_with(f->tracer, "child of unsampled", &o));
+    assert_int_equal(otelc_memory_exporter_count(f->mem), 1);
+    otelc_context_release(parent);
+    assert_null(otelc_testing_provider_new(NULL));
 }
 
 /* Spans are copied: everything survives the span's recycling and the provider. */
@@ -245,6 +256,7 @@ static void test_failing_export(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_testing_provider, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deep_copy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_find_by_name_and_attribute, setup, teardown),
         cmocka_unit_test_setup_teardown(test_parentage_and_complete_trace, setup, teardown),

@@ -25,13 +25,9 @@ typedef struct fixture {
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    otelc_exporter *exp = NULL;
-    otelc_provider *prov = NULL;
+    otelc_provider *prov = otelc_testing_provider_new(&f->mem);
 
-    f->mem = otelc_memory_exporter_new(&exp);
-    otelc_processor *proc = otelc_simple_processor_new(exp);
-    otelc_provider_options o = {.no_env = true, .processors = &proc, .processor_count = 1};
-    assert_int_equal(otelc_provider_new(&o, &prov), OTELC_OK);
+    assert_non_null(prov);
     otelc_provider_set_global(prov);
     *state = f;
     return 0;
