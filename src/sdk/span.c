@@ -173,7 +173,8 @@ static void set_string(otelc_span *span, const char *key, const char *value, siz
     uint32_t max_chars = limits_of(span)->attribute_value_length;
     otelc_value v = {.type = OTELC_VALUE_STRING, .u.str = {value ? value : "", value ? len : 0}};
     if (max_chars == OTELC_UNLIMITED || len <= max_chars) {
-        /* Within the limit whatever the encoding: a plain copy, no UTF-8 scan. */
+        /* Within the limit whatever the encoding: copied inline, without the
+         * generic otelc__value_copy() (a call and a type switch, ~2 % of a span). */
         v.u.str.ptr = otelc__arena_strndup(&span->arena, v.u.str.ptr, v.u.str.len);
         if (v.u.str.ptr) {
             slot->value = v;
