@@ -45,12 +45,6 @@ struct bench_opts {
     bool json;
 };
 
-static int usage_error(const char *what, const char *arg)
-{
-    cli_error("bench: %s%s (see otelc bench --help)", what, arg);
-    return CLI_EXIT_USAGE;
-}
-
 static bool parse_u64(const char *s, uint64_t *out)
 {
     if (!s || *s < '0' || *s > '9') return false;
@@ -67,9 +61,9 @@ static int number_option(int argc, char **argv, int *i, const char *name, uint64
 {
     bool missing = false;
     const char *v = cli_option_value(argc, argv, i, name, &missing);
-    if (missing) return usage_error("a value is needed after ", name);
+    if (missing) return cli_usage_error("bench", "a value is needed after", name);
     if (!v) return -1;
-    if (!parse_u64(v, out)) return usage_error("not a number: ", v);
+    if (!parse_u64(v, out)) return cli_usage_error("bench", "not a number:", v);
     return 0;
 }
 
@@ -90,18 +84,18 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
                    (rc = number_option(argc, argv, &i, "--threads", &threads)) >= 0) {
             if (rc) return rc;
         } else if ((v = cli_option_value(argc, argv, &i, "--output", &missing))) {
-            if (strcmp(v, "json") != 0 && strcmp(v, "text") != 0)
-                return usage_error("--output takes text or json, not ", v);
-            o->json = strcmp(v, "json") == 0;
+            if ((rc = cli_output_format("bench", v, &o->json))) return rc;
         } else if (missing) {
-            return usage_error("a value is needed after ", a);
+            return cli_usage_error("bench", "a value is needed after", a);
         } else {
-            return usage_error(a[0] == '-' ? "unknown option " : "unexpected argument ", a);
+            return cli_usage_error("bench", a[0] == '-' ? "unknown option" : "unexpected argument",
+                                   a);
         }
     }
     o->params.threads = threads > BENCH_MAX_THREADS ? 0 : (int)threads;
     char why[128];
-    if (!bench_params_check(&o->params, why, sizeof why)) return usage_error(why, "");
+    if (!bench_params_check(&o->params, why, sizeof why))
+        return cli_usage_error("bench", why, NULL);
     return -1;
 }
 

@@ -50,6 +50,19 @@ void cli_sdk_finish(void);
 /* Print "otelc: <message>" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * Report a command-line mistake of subcommand cmd the one way every
+ * subcommand does: "otelc: CMD: WHAT \"ARG\"; see 'otelc CMD --help'" (the
+ * quoted part left out when arg is NULL). Returns CLI_EXIT_USAGE.
+ */
+int cli_usage_error(const char *cmd, const char *what, const char *arg);
+
+/*
+ * The value of --output: "json" sets *json, "text" clears it. Anything else
+ * is a usage error of cmd. Returns 0 or CLI_EXIT_USAGE.
+ */
+int cli_output_format(const char *cmd, const char *value, bool *json);
+
 /* ---- Additions for exec and span (common.c) ------------------------------ */
 
 /*

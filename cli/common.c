@@ -36,6 +36,24 @@ void cli_error(const char *fmt, ...)
     va_end(ap);
 }
 
+int cli_usage_error(const char *cmd, const char *what, const char *arg)
+{
+    if (arg)
+        cli_error("%s: %s \"%s\"; see 'otelc %s --help'", cmd, what, arg, cmd);
+    else
+        cli_error("%s: %s; see 'otelc %s --help'", cmd, what, cmd);
+    return CLI_EXIT_USAGE;
+}
+
+int cli_output_format(const char *cmd, const char *value, bool *json)
+{
+    if (strcmp(value, "json") == 0 || strcmp(value, "text") == 0) {
+        *json = value[0] == 'j';
+        return 0;
+    }
+    return cli_usage_error(cmd, "--output takes json or text, not", value);
+}
+
 static int command_argc;
 static char **command_argv;
 

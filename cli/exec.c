@@ -96,8 +96,7 @@ enum { OPT_KILL_AFTER = 256, OPT_TRACE_STARTUP };
 
 static int option_error(const char *what, const char *arg)
 {
-    cli_error("exec: %s \"%s\"; see 'otelc exec --help'", what, arg);
-    return CLI_EXIT_USAGE;
+    return cli_usage_error("exec", what, arg);
 }
 
 static int parse_one(exec_opts *o, int c, char *arg)
@@ -160,10 +159,7 @@ static int parse_options(exec_opts *o, int argc, char **argv)
         int rc = parse_one(o, c, optarg);
         if (rc) return rc;
     }
-    if (optind >= argc) {
-        cli_error("exec: no command given; see 'otelc exec --help'");
-        return CLI_EXIT_USAGE;
-    }
+    if (optind >= argc) return option_error("no command given", NULL);
     o->cmd = argv + optind;
     return -1;
 }

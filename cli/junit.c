@@ -65,12 +65,6 @@ static const char usage_text[] =
 /* ---- Arguments ----------------------------------------------------------------- */
 
 /* Report "what" followed by arg (may be ""), as a usage error. */
-static int usage_error(const char *what, const char *arg)
-{
-    cli_error("junit: %s%s (see otelc junit --help)", what, arg);
-    return CLI_EXIT_USAGE;
-}
-
 /*
  * Options may come before or after the report files, up to "--". Returns -1
  * when parsed, else the exit status to return (help or usage error). The
@@ -96,18 +90,17 @@ static int parse_args(int argc, char **argv, struct junit_opts *o)
         } else if ((v = cli_option_value(argc, argv, &i, "--service", &missing))) {
             o->service = v;
         } else if ((v = cli_option_value(argc, argv, &i, "--output", &missing))) {
-            if (strcmp(v, "json") != 0 && strcmp(v, "text") != 0)
-                return usage_error("--output takes text or json, not ", v);
-            o->json = strcmp(v, "json") == 0;
+            int rc = cli_output_format("junit", v, &o->json);
+            if (rc) return rc;
         } else if (missing) {
-            return usage_error("a value is needed after ", a);
+            return cli_usage_error("junit", "a value is needed after", a);
         } else {
-            return usage_error("unknown option ", a);
+            return cli_usage_error("junit", "unknown option", a);
         }
     }
     o->files = argv + 1;
     o->file_count = files;
-    if (files == 0) return usage_error("no report file given", "");
+    if (files == 0) return cli_usage_error("junit", "no report file given", NULL);
     return -1;
 }
 

@@ -184,11 +184,7 @@ static int parse_args(int argc, char **argv, run_opts *o)
             o->dry_run = true;
             break;
         case 'o':
-            if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0) {
-                cli_error("--output expects json or text, got \"%s\"", optarg);
-                return CLI_EXIT_USAGE;
-            }
-            o->json = strcmp(optarg, "json") == 0;
+            if (cli_output_format("run", optarg, &o->json)) return CLI_EXIT_USAGE;
             break;
         case 's':
             o->service = optarg;
@@ -204,14 +200,15 @@ static int parse_args(int argc, char **argv, run_opts *o)
                 cli_error("run: option -%c needs a value or is unknown; see 'otelc run --help'",
                           optopt);
             else
-                cli_error("run: unknown option \"%s\"; see 'otelc run --help'", argv[optind - 1]);
+                cli_usage_error("run", "unknown option", argv[optind - 1]);
             return CLI_EXIT_USAGE;
         }
     }
     if (optind != argc - 1) {
-        cli_error(optind >= argc ? "run: a pipeline file is required; see 'otelc run --help'"
-                                 : "run: exactly one pipeline file expected");
-        return CLI_EXIT_USAGE;
+        return cli_usage_error("run",
+                               optind >= argc ? "a pipeline file is required"
+                                              : "exactly one pipeline file expected",
+                               NULL);
     }
     o->file = argv[optind];
     return -1;

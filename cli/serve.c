@@ -582,14 +582,11 @@ static int parse_args(int argc, char **argv, serve_config *cfg)
             usage(stdout);
             return CLI_EXIT_OK;
         default:
-            cli_error("serve: unknown option or missing value \"%s\"; see 'otelc serve --help'",
-                      argv[optind - 1]);
-            return CLI_EXIT_USAGE;
+            return cli_usage_error("serve", "unknown option or missing value", argv[optind - 1]);
         }
     }
     if (optind != argc) {
-        cli_error("serve: unexpected argument \"%s\"; see 'otelc serve --help'", argv[optind]);
-        return CLI_EXIT_USAGE;
+        return cli_usage_error("serve", "unexpected argument", argv[optind]);
     }
     return -1;
 }

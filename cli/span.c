@@ -87,8 +87,7 @@ enum { OPT_STATUS = 256, OPT_SERVICE };
 
 static int usage_error(const char *what, const char *arg)
 {
-    cli_error("span: %s \"%s\"; see 'otelc span --help'", what, arg);
-    return CLI_EXIT_USAGE;
+    return cli_usage_error("span", what, arg);
 }
 
 static int add_attr(span_opts *o, const char *kv)
@@ -300,10 +299,7 @@ static int cmd_event(const span_opts *o, const char *dir)
 {
     char trace_hex[33], span_hex[17];
     const char *which = o->span ? o->span : getenv("TRACEPARENT");
-    if (o->arg_count != 1) {
-        cli_error("span event: expected one event NAME; see 'otelc span --help'");
-        return CLI_EXIT_USAGE;
-    }
+    if (o->arg_count != 1) return usage_error("event: expected one event NAME", NULL);
     if (!resolve_span(which, trace_hex, span_hex))
         return usage_error("--span (or TRACEPARENT) is not a traceparent:", which ? which : "");
     span_event ev = {.name = o->args[0],

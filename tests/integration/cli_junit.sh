@@ -85,7 +85,7 @@ done
 run 3 missing "$tmp/no-such-report.xml"
 grep -q "no-such-report.xml: cannot read" "$tmp/missing.err" || fail "missing file not named"
 run 2 usage --frobnicate "$fixtures/ctest.xml"
-grep -q "unknown option --frobnicate" "$tmp/usage.err" || fail "unknown option not named"
+grep -q 'unknown option "--frobnicate"' "$tmp/usage.err" || fail "unknown option not named"
 run 2 nofile --no-fail
 run 2 badout --output xml "$fixtures/ctest.xml"
 run 0 help --help
