@@ -227,6 +227,12 @@ typedef enum otelc_export_result {
  * once, and may run on another thread while an export is in progress (when
  * a processor's shutdown times out): it should then make that export give
  * up soon rather than wait for a slow backend.
+ *
+ * after_fork_child runs in a fork() child, on the only thread there is,
+ * before any other call: the parent's exporting thread may have been in the
+ * middle of an export, so locks it held must be re-created and connections
+ * it had open must be dropped (closed in the child only, never shut down,
+ * which would end them for the parent too) so the child opens its own.
  */
 typedef struct otelc_exporter_ops {
     otelc_export_result (*export_spans)(void *self, const otelc_span_data *const *spans,
@@ -234,6 +240,7 @@ typedef struct otelc_exporter_ops {
     int (*force_flush)(void *self, uint32_t timeout_ms); /* may be NULL */
     void (*shutdown)(void *self);                        /* may be NULL */
     void (*destroy)(void *self);                         /* may be NULL */
+    void (*after_fork_child)(void *self);                /* may be NULL */
 } otelc_exporter_ops;
 
 typedef struct otelc_exporter otelc_exporter;

@@ -402,11 +402,25 @@ static void console_destroy(void *self)
     free(c);
 }
 
+/*
+ * In a fork child: the traces held so far are the parent's to print (the
+ * child would print them a second time), so the child starts with none.
+ */
+static void console_after_fork_child(void *self)
+{
+    struct console *c = self;
+    pthread_mutex_init(&c->lock, NULL);
+    c->head = NULL;
+    c->tail = &c->head;
+    c->pending = 0;
+}
+
 static const otelc_exporter_ops console_ops = {
     .export_spans = console_export,
     .force_flush = console_force_flush,
     .shutdown = console_shutdown,
     .destroy = console_destroy,
+    .after_fork_child = console_after_fork_child,
 };
 
 otelc_exporter *otelc_console_exporter_new(FILE *out, otelc_console_format format)

@@ -221,10 +221,19 @@ static void file_destroy(void *self)
     free(f);
 }
 
+/* In a fork child: the descriptor is shared on purpose (O_APPEND lines stay whole). */
+static void file_after_fork_child(void *self)
+{
+    file_exp *f = self;
+    pthread_mutex_init(&f->lock, NULL);
+    otelc__buf_abandon(&f->line);
+}
+
 static const otelc_exporter_ops file_ops = {
     .export_spans = file_export,
     .shutdown = file_shutdown,
     .destroy = file_destroy,
+    .after_fork_child = file_after_fork_child,
 };
 
 otelc_exporter *otelc_file_exporter_new(const char *path, uint64_t max_bytes, unsigned keep)

@@ -23,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -35,13 +37,22 @@ _Static_assert(CURLE_UNSUPPORTED_PROTOCOL == 1 && CURLE_URL_MALFORMAT == 3 &&
 
 #include "export/otlp.h"
 
+/* More sockets than one exporter's single connection (and a happy-eyeballs twin) needs. */
+#define MAX_SOCKETS 8
+
 struct otelc_http {
-    CURL *curl;
+    CURL *curl; /* NULL in a fork child until its first request makes its own */
     struct curl_slist *headers;
     otelc_http_response *resp; /* the response being filled by the callbacks */
     const otelc_body *body;    /* the request being sent */
     _Atomic bool *cancel;
     bool add_failed;
+    /* Kept to make a fresh handle in a fork child: */
+    char *url, *ca_file, *client_key, *client_cert;
+    bool http2;
+    /* The sockets libcurl has open for this handle, for a fork child to close. */
+    curl_socket_t sockets[MAX_SOCKETS];
+    int nsockets;
 };
 
 /* ---- Loading libcurl ------------------------------------------------------- */
@@ -260,6 +271,32 @@ static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, cu
     return h->cancel && atomic_load_explicit(h->cancel, memory_order_relaxed);
 }
 
+/*
+ * libcurl opens and closes its sockets through these two, so the handle
+ * knows which descriptors are its own when a fork child must drop them.
+ * A socket leaves the list before it is closed: a fork in between leaves
+ * the child one descriptor it never closes, never one that is not ours.
+ */
+static curl_socket_t on_open_socket(void *ud, curlsocktype purpose, struct curl_sockaddr *addr)
+{
+    struct otelc_http *h = ud;
+    (void)purpose;
+    curl_socket_t fd = socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+    if (fd != CURL_SOCKET_BAD && h->nsockets < MAX_SOCKETS) h->sockets[h->nsockets++] = fd;
+    return fd;
+}
+
+static int on_close_socket(void *ud, curl_socket_t fd)
+{
+    struct otelc_http *h = ud;
+    for (int i = 0; i < h->nsockets; i++)
+        if (h->sockets[i] == fd) {
+            h->sockets[i] = h->sockets[--h->nsockets];
+            break;
+        }
+    return close(fd);
+}
+
 /* ---- Handle ------------------------------------------------------------------------ */
 
 static bool http2_available(void)
@@ -280,19 +317,19 @@ static bool prior_knowledge_reuse_broken(void)
     return !v || v->version_num < 0x080000;
 }
 
-static void set_tls(CURL *c, const otelc_http_config *cfg)
+static void set_tls(CURL *c, const struct otelc_http *h)
 {
-    if (cfg->ca_file) lc.easy_setopt(c, CURLOPT_CAINFO, cfg->ca_file);
-    if (cfg->client_cert) lc.easy_setopt(c, CURLOPT_SSLCERT, cfg->client_cert);
-    if (cfg->client_key) lc.easy_setopt(c, CURLOPT_SSLKEY, cfg->client_key);
+    if (h->ca_file) lc.easy_setopt(c, CURLOPT_CAINFO, h->ca_file);
+    if (h->client_cert) lc.easy_setopt(c, CURLOPT_SSLCERT, h->client_cert);
+    if (h->client_key) lc.easy_setopt(c, CURLOPT_SSLKEY, h->client_key);
 }
 
 /* Options that stay the same for every request of this exporter. */
-static bool configure(struct otelc_http *h, const otelc_http_config *cfg)
+static bool configure(struct otelc_http *h)
 {
     CURL *c = h->curl;
-    bool plain = strncasecmp(cfg->url, "http://", 7) == 0;
-    CURLcode rc = lc.easy_setopt(c, CURLOPT_URL, cfg->url);
+    bool plain = strncasecmp(h->url, "http://", 7) == 0;
+    CURLcode rc = lc.easy_setopt(c, CURLOPT_URL, h->url);
     lc.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     lc.easy_setopt(c, CURLOPT_POST, 1L);
     lc.easy_setopt(c, CURLOPT_HTTPHEADER, h->headers);
@@ -308,24 +345,49 @@ static bool configure(struct otelc_http *h, const otelc_http_config *cfg)
     lc.easy_setopt(c, CURLOPT_XFERINFODATA, h);
     lc.easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     lc.easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+    lc.easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+    lc.easy_setopt(c, CURLOPT_OPENSOCKETDATA, h);
+    lc.easy_setopt(c, CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
+    lc.easy_setopt(c, CURLOPT_CLOSESOCKETDATA, h);
 #if LIBCURL_VERSION_NUM >= 0x075500
     lc.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 #else
     lc.easy_setopt(c, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
-    if (cfg->http2)
+    if (h->http2)
         lc.easy_setopt(c, CURLOPT_HTTP_VERSION,
                        plain ? (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE
                              : (long)CURL_HTTP_VERSION_2TLS);
-    if (cfg->http2 && plain && prior_knowledge_reuse_broken())
+    if (h->http2 && plain && prior_knowledge_reuse_broken())
         lc.easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
-    set_tls(c, cfg);
+    set_tls(c, h);
     if (rc != CURLE_OK) {
         otelc__log(OTELC_LOG_ERROR, "OTLP exporter: libcurl rejects the endpoint URL (%s)",
                    lc.easy_strerror(rc));
         return false;
     }
     return true;
+}
+
+static bool copy_string(char **dst, const char *src)
+{
+    return !src || (*dst = strdup(src)) != NULL;
+}
+
+static bool copy_config(struct otelc_http *h, const otelc_http_config *cfg)
+{
+    return copy_string(&h->url, cfg->url) && copy_string(&h->ca_file, cfg->ca_file) &&
+           copy_string(&h->client_key, cfg->client_key) &&
+           copy_string(&h->client_cert, cfg->client_cert);
+}
+
+static bool open_handle(struct otelc_http *h)
+{
+    h->curl = lc.easy_init();
+    if (h->curl && configure(h)) return true;
+    if (h->curl) lc.easy_cleanup(h->curl);
+    h->curl = NULL;
+    return false;
 }
 
 otelc_http *otelc__http_new(const otelc_http_config *cfg)
@@ -343,8 +405,8 @@ otelc_http *otelc__http_new(const otelc_http_config *cfg)
     }
     struct otelc_http *h = calloc(1, sizeof(*h));
     if (!h) return NULL;
-    h->curl = lc.easy_init();
-    if (!h->curl || !build_headers(h, cfg) || !configure(h, cfg)) {
+    h->http2 = cfg->http2;
+    if (!copy_config(h, cfg) || !build_headers(h, cfg) || !open_handle(h)) {
         otelc__http_free(h);
         return NULL;
     }
@@ -356,7 +418,27 @@ void otelc__http_free(otelc_http *h)
     if (!h) return;
     if (h->curl) lc.easy_cleanup(h->curl);
     lc.slist_free_all(h->headers);
+    free(h->url);
+    free(h->ca_file);
+    free(h->client_key);
+    free(h->client_cert);
     free(h);
+}
+
+/*
+ * The parent's handle may be in the middle of a transfer (its exporting
+ * thread does not exist here), and its connection is the parent's too:
+ * closing our copies of the sockets leaves the parent's connection alone,
+ * where curl_easy_cleanup could have sent a TLS close_notify on it. So the
+ * handle is abandoned, not cleaned up - its memory stays the copy-on-write
+ * pages it shares with the parent - and the next request makes a new one.
+ */
+void otelc__http_after_fork_child(otelc_http *h)
+{
+    if (!h) return;
+    for (int i = 0; i < h->nsockets; i++) close(h->sockets[i]);
+    h->nsockets = 0;
+    h->curl = NULL;
 }
 
 /* ---- Requests ------------------------------------------------------------------------ */
@@ -379,6 +461,11 @@ void otelc__http_post(otelc_http *h, const otelc_body *body, uint32_t timeout_ms
 {
     char errbuf[CURL_ERROR_SIZE] = "";
     response_reset(out);
+    if (!h->curl && !open_handle(h)) {
+        out->transport_error = CURLE_FAILED_INIT;
+        snprintf(out->error, sizeof out->error, "no libcurl handle after fork");
+        return;
+    }
     h->resp = out;
     h->cancel = cancel;
     h->body = body;

@@ -195,8 +195,17 @@ static otelc_export_result memory_export(void *self, const otelc_span_data *cons
 }
 
 /* The store belongs to the caller: the exporter handle only points at it. */
+/* In a fork child the store keeps what the parent had; its lock is made anew. */
+static void memory_after_fork_child(void *self)
+{
+    otelc_memory_exporter *m = self;
+    pthread_mutex_init(&m->lock, NULL);
+    otelc__cond_init_monotonic(&m->grew);
+}
+
 static const otelc_exporter_ops memory_ops = {
     .export_spans = memory_export,
+    .after_fork_child = memory_after_fork_child,
 };
 
 otelc_memory_exporter *otelc_memory_exporter_new(otelc_exporter **exporter)

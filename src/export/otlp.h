@@ -154,6 +154,17 @@ static inline otelc_body otelc__body_of(const otelc_buf *b)
     return (otelc_body){.data = b->data, .len = b->len};
 }
 
+/*
+ * In a fork child, a buffer the parent's exporting thread may have been
+ * growing: dropped, not freed (it may be caught between realloc and the
+ * store of its new address), and never written again, so its pages stay
+ * the ones the child shares with the parent.
+ */
+static inline void otelc__buf_abandon(otelc_buf *b)
+{
+    *b = (otelc_buf){0};
+}
+
 /* NULL after logging why (no libcurl, bad headers, no HTTP/2 in libcurl, no memory). */
 otelc_http *otelc__http_new(const otelc_http_config *c);
 /*
@@ -164,6 +175,12 @@ otelc_http *otelc__http_new(const otelc_http_config *c);
 void otelc__http_post(otelc_http *h, const otelc_body *body, uint32_t timeout_ms,
                       _Atomic bool *cancel, otelc_http_response *out);
 void otelc__http_free(otelc_http *h);
+/*
+ * In a fork child: close this process's copies of the parent's sockets and
+ * abandon its libcurl handle (maybe mid-transfer); the next request opens a
+ * connection of the child's own.
+ */
+void otelc__http_after_fork_child(otelc_http *h);
 void otelc__http_response_free(otelc_http_response *r);
 
 /* gzip-compress p into out (appended). OTELC_OK or OTELC_ERR_NOMEM. */
@@ -271,6 +288,8 @@ void otelc__stopper_stop(otelc_stopper *s);
 /* Sleep ms unless stopped first; false when stopped. */
 bool otelc__stopper_sleep(otelc_stopper *s, uint64_t ms);
 void otelc__stopper_destroy(otelc_stopper *s);
+/* In a fork child: the lock and condition made anew; the stop flag is kept. */
+void otelc__stopper_after_fork_child(otelc_stopper *s);
 
 /* One POST of body: the shared HTTP verdict and the server's Retry-After. */
 otelc_attempt otelc__http_attempt(otelc_http *h, const otelc_body *body, uint32_t timeout_ms,

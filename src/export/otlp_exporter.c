@@ -323,11 +323,28 @@ static void otlp_destroy(void *self)
     free(x);
 }
 
+/*
+ * In a fork child, where the parent's export may have been mid-flight: its
+ * buffers and response are abandoned, the transport drops the parent's
+ * connection, and the stopper's lock is made anew.
+ */
+static void otlp_after_fork_child(void *self)
+{
+    struct otlp *x = self;
+    otelc__http_after_fork_child(x->http);
+    otelc__buf_abandon(&x->body);
+    otelc__buf_abandon(&x->wire);
+    otelc__buf_abandon(&x->resp.body);
+    otelc__stopper_after_fork_child(&x->stopper);
+    otelc__exporter_after_fork_child(x->fallback);
+}
+
 static const otelc_exporter_ops otlp_ops = {
     .export_spans = otlp_export,
     .force_flush = otlp_force_flush,
     .shutdown = otlp_shutdown,
     .destroy = otlp_destroy,
+    .after_fork_child = otlp_after_fork_child,
 };
 
 bool otelc__otlp_exporter_stats(const otelc_exporter *e, otelc_otlp_stats *out)

@@ -35,6 +35,12 @@ bool otelc__stopper_sleep(otelc_stopper *s, uint64_t ms)
     return !atomic_load(&s->stop);
 }
 
+void otelc__stopper_after_fork_child(otelc_stopper *s)
+{
+    pthread_mutex_init(&s->lock, NULL);
+    otelc__cond_init_monotonic(&s->wake);
+}
+
 void otelc__stopper_destroy(otelc_stopper *s)
 {
     pthread_cond_destroy(&s->wake);

@@ -484,10 +484,21 @@ static void zipkin_destroy(void *self)
     free(z);
 }
 
+/* In a fork child: as the OTLP exporter does (otlp_exporter.c). */
+static void zipkin_after_fork_child(void *self)
+{
+    zipkin *z = self;
+    otelc__http_after_fork_child(z->http);
+    otelc__buf_abandon(&z->body);
+    otelc__buf_abandon(&z->resp.body);
+    otelc__stopper_after_fork_child(&z->stopper);
+}
+
 static const otelc_exporter_ops zipkin_ops = {
     .export_spans = zipkin_export,
     .shutdown = zipkin_shutdown,
     .destroy = zipkin_destroy,
+    .after_fork_child = zipkin_after_fork_child,
 };
 
 /* The name spans without service.name get: the default resource's, as the spec asks. */

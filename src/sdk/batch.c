@@ -522,6 +522,7 @@ static void batch_destroy(void *self)
  * rather than freed, because other parent threads may have been writing to
  * them (and to the span pool) at the moment of fork. The generation bump
  * makes every thread attach a fresh ring, which also restarts the worker.
+ * The exporter, which the parent's worker may have been using, is told too.
  */
 static void batch_after_fork_child(void *self)
 {
@@ -538,6 +539,7 @@ static void batch_after_fork_child(void *self)
     atomic_store(&b->credits, b->opt.max_queue_size);
     atomic_store(&b->hint, 0);
     atomic_fetch_add(&b->gen, 1);
+    otelc__exporter_after_fork_child(b->exp);
 }
 
 static const otelc_processor_ops batch_ops = {

@@ -36,6 +36,11 @@ void otelc__exporter_shutdown(otelc_exporter *exp)
     if (exp->ops->shutdown) exp->ops->shutdown(exp->self);
 }
 
+void otelc__exporter_after_fork_child(otelc_exporter *exp)
+{
+    if (exp && exp->ops->after_fork_child) exp->ops->after_fork_child(exp->self);
+}
+
 void otelc_exporter_free(otelc_exporter *exp)
 {
     if (!exp) return;
@@ -132,6 +137,7 @@ static void simple_after_fork_child(void *self)
 {
     struct simple_processor *sp = self;
     pthread_mutex_init(&sp->lock, NULL);
+    otelc__exporter_after_fork_child(sp->exporter);
 }
 
 static const otelc_processor_ops simple_ops = {

@@ -24,19 +24,7 @@
 
 #include "otelc/otelc.h"
 
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define TEST_TSAN 1
-#endif
-#endif
-#if defined(__SANITIZE_THREAD__) || defined(TEST_TSAN)
-/* The fork test's child starts a worker thread, which TSan refuses by default. */
-const char *__tsan_default_options(void);
-const char *__tsan_default_options(void)
-{
-    return "die_after_fork=0";
-}
-#endif
+#include "tsan_fork.h" /* the fork test's child starts a worker thread */
 
 #define SINK_MAX 65536
 

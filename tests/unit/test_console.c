@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "otelc/otelc.h"
@@ -188,6 +190,52 @@ static void test_json_line_per_span(void **state)
     expect_after(p, "\"status\":{\"code\":2,\"message\":\"bad\"}");
 }
 
+static size_t occurrences(const char *text, const char *what)
+{
+    size_t n = 0;
+    for (const char *p = text; (p = strstr(p, what)) != NULL; p += strlen(what)) n++;
+    return n;
+}
+
+/*
+ * Spans the parent holds for an unfinished trace are the parent's to
+ * print: a fork child flushing must not print them a second time.
+ */
+static void test_tree_fork_child_does_not_print_parent_spans(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/otelc-console-fork.XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *out = fdopen(fd, "w+");
+    fixture f = {.out = out};
+    otelc_processor *proc =
+        otelc_simple_processor_new(otelc_console_exporter_new(out, OTELC_CONSOLE_TREE));
+    otelc_provider_options o = {.no_env = true, .processors = &proc, .processor_count = 1};
+    assert_int_equal(otelc_provider_new(&o, &f.prov), OTELC_OK);
+    f.tracer = otelc_provider_tracer(f.prov, "test.console", "1.0", NULL);
+    otelc_span *root = otelc_span_start(f.tracer, "parent-root", OTELC_SPAN_SERVER);
+    otelc_span_end(start_child(&f, root, "held-by-parent", OTELC_SPAN_INTERNAL));
+    fflush(out);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        otelc_provider_force_flush(f.prov, 1000);
+        fflush(out);
+        _exit(0);
+    }
+    assert_int_equal(waitpid(pid, NULL, 0), pid);
+    otelc_span_end(root);
+    otelc_provider_free(f.prov);
+    fflush(out);
+    char text[4096];
+    size_t n = pread(fd, text, sizeof text - 1, 0);
+    text[n] = '\0';
+    assert_int_equal(occurrences(text, "held-by-parent"), 1);
+    fclose(out);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -196,6 +244,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_tree_buffer_is_bounded, setup_tree, teardown),
         cmocka_unit_test_setup_teardown(test_json_line_per_span, setup_json, teardown),
+        cmocka_unit_test(test_tree_fork_child_does_not_print_parent_spans),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

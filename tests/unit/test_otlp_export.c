@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,6 +27,7 @@
 #include "otelc/testing.h"
 #include "export/otlp.h"
 #include "internal.h"
+#include "tsan_fork.h" /* the fork tests' children start batch workers */
 
 /* ---- The fault server ------------------------------------------------------- */
 
@@ -826,6 +829,138 @@ static void test_app_never_blocks(void **state)
     otelc_provider_free(p);
 }
 
+/* ---- fork() ------------------------------------------------------------------------------ */
+
+/* A provider whose batch processor exports to a new exporter for proto. */
+static otelc_provider *batch_provider(otelc_otlp_protocol proto)
+{
+    otelc_otlp_exporter_options o = opts(proto);
+    otelc_batch_options bo = {.schedule_delay_ms = 10, .export_timeout_ms = 20000};
+    otelc_processor *bp = otelc_batch_processor_new(otelc_otlp_exporter_new(&o), &bo);
+    assert_non_null(bp);
+    otelc_provider *p;
+    otelc_provider_options po = {.no_env = true, .processors = &bp, .processor_count = 1};
+    assert_int_equal(otelc_provider_new(&po, &p), OTELC_OK);
+    return p;
+}
+
+static void end_span(otelc_provider *p, const char *name)
+{
+    otelc_tracer *t = otelc_provider_tracer(p, "test.fork", NULL, NULL);
+    otelc_span_end(otelc_span_start(t, name, OTELC_SPAN_INTERNAL));
+}
+
+/* The index of the request carrying the span called name, or -1. */
+static int request_with(const char *name)
+{
+    for (int i = count() - 1; i >= 0; i--)
+        if (strstr(req(i), name)) return i;
+    return -1;
+}
+
+/*
+ * Fork; the child ends a span and flushes, and exits 0 only when the span
+ * was delivered. The parent waits for it.
+ */
+static void child_exports_a_span(otelc_provider *p)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        end_span(p, "from-the-child");
+        _exit(otelc_provider_force_flush(p, 15000) == OTELC_OK ? 0 : 1);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/*
+ * The parent's exporter has its connection open when it forks. The child
+ * must not send on it (the two processes' requests and responses would
+ * interleave on one TCP stream): it opens its own, and the parent's keeps
+ * working.
+ */
+static void test_fork_child_opens_its_own_connection(void **state)
+{
+    (void)state;
+    SKIP_WITHOUT_SERVER();
+    otelc_otlp_protocol protos[] = {OTELC_OTLP_HTTP_PROTOBUF, OTELC_OTLP_GRPC};
+    for (size_t k = 0; k < 2; k++) {
+        cmd("{\"cmd\":\"reset\"}");
+        otelc_provider *p = batch_provider(protos[k]);
+        end_span(p, "parent-before");
+        assert_int_equal(otelc_provider_force_flush(p, 15000), OTELC_OK);
+        child_exports_a_span(p);
+        end_span(p, "parent-after");
+        assert_int_equal(otelc_provider_force_flush(p, 15000), OTELC_OK);
+        assert_int_equal(count(), 3);
+        int before = request_with("parent-before"), child = request_with("from-the-child"),
+            after = request_with("parent-after");
+        assert_true(before >= 0 && child >= 0 && after >= 0);
+        assert_int_not_equal(req_num(child, "port"), req_num(before, "port"));
+        /* (libcurl before 8 never reuses a gRPC connection: see http.c) */
+        if (protos[k] == OTELC_OTLP_HTTP_PROTOBUF)
+            assert_int_equal(req_num(after, "port"), req_num(before, "port"));
+        otelc_provider_free(p);
+    }
+}
+
+/*
+ * The fork comes while the parent's worker waits for a slow answer: the
+ * child's copy of the transfer must not wedge its exporter (libcurl would
+ * refuse the half-used handle for good), and the parent's export completes.
+ */
+static void test_fork_during_an_export(void **state)
+{
+    (void)state;
+    SKIP_WITHOUT_SERVER();
+    otelc_otlp_protocol protos[] = {OTELC_OTLP_HTTP_PROTOBUF, OTELC_OTLP_GRPC};
+    for (size_t k = 0; k < 2; k++) {
+        cmd("{\"cmd\":\"reset\"}");
+        cmd("{\"cmd\":\"script\",\"responses\":[{\"delay_ms\":1000}]}");
+        otelc_provider *p = batch_provider(protos[k]);
+        end_span(p, "parent-slow");
+        while (count() < 1) usleep(10 * 1000); /* the worker now waits for the answer */
+        child_exports_a_span(p);
+        assert_int_equal(otelc_provider_force_flush(p, 15000), OTELC_OK);
+        otelc_stats st;
+        otelc_provider_stats(p, &st);
+        assert_int_equal(st.spans_exported, 1);
+        assert_int_equal(count(), 2);
+        int slow = request_with("parent-slow"), child = request_with("from-the-child");
+        assert_true(slow >= 0 && child >= 0);
+        assert_int_not_equal(req_num(child, "port"), req_num(slow, "port"));
+        otelc_provider_free(p);
+    }
+}
+
+/*
+ * A program the application starts with fork and exec must not inherit the
+ * exporter's connection (it would hold it open, unseen, for its lifetime).
+ * (libcurl's own internal socket pair, AF_UNIX, is out of our reach.)
+ */
+static void test_exporter_sockets_close_on_exec(void **state)
+{
+    (void)state;
+    SKIP_WITHOUT_SERVER();
+    otelc_otlp_exporter_options o = opts(OTELC_OTLP_HTTP_PROTOBUF);
+    otelc_exporter *e = otelc_otlp_exporter_new(&o);
+    assert_int_equal(export_n(e, 1, "connected"), OTELC_EXPORT_SUCCESS);
+    int sockets = 0;
+    for (int fd = 3; fd < 1024; fd++) {
+        struct sockaddr_storage ss;
+        socklen_t len = sizeof ss;
+        if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0) continue;
+        if (ss.ss_family != AF_INET && ss.ss_family != AF_INET6) continue;
+        sockets++;
+        assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+    }
+    assert_true(sockets >= 1); /* the kept-alive connection */
+    otelc_exporter_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -846,6 +981,9 @@ int main(void)
         cmocka_unit_test_setup(test_breaker_and_fallback, test_setup),
         cmocka_unit_test_setup(test_shutdown_interrupts, test_setup),
         cmocka_unit_test_setup(test_app_never_blocks, test_setup),
+        cmocka_unit_test_setup(test_fork_child_opens_its_own_connection, test_setup),
+        cmocka_unit_test_setup(test_fork_during_an_export, test_setup),
+        cmocka_unit_test_setup(test_exporter_sockets_close_on_exec, test_setup),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
