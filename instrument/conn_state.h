@@ -23,6 +23,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "fork_lock.h"
 #include "otelc/instrument/db.h"
 #include "otelc/otelc.h"
 
@@ -113,7 +114,7 @@ static inline void *conn_unlink(conn_registry *r, const void *handle)
  */
 static inline void *conn_detach(conn_registry *r, const void *handle)
 {
-    pthread_mutex_lock(&r->lock);
+    fork_lock(&r->lock);
     void *found = conn_unlink(r, handle);
     pthread_mutex_unlock(&r->lock);
     return found;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "fork_lock.h"
 #include "otelc/otelc.h"
 #include "otelc/instrument/curl.h"
 #include "otelc/instrument/http.h"
@@ -45,7 +46,7 @@ static void table_put(transfer *t)
 {
     size_t b = bucket_of(t->easy);
 
-    pthread_mutex_lock(&table_lock);
+    fork_lock(&table_lock);
     t->next = table[b];
     table[b] = t;
     pthread_mutex_unlock(&table_lock);
@@ -56,7 +57,7 @@ static transfer *table_take(const CURL *easy)
 {
     transfer **pp, *t = NULL;
 
-    pthread_mutex_lock(&table_lock);
+    fork_lock(&table_lock);
     for (pp = &table[bucket_of(easy)]; *pp != NULL; pp = &(*pp)->next) {
         if ((*pp)->easy == easy) {
             t = *pp;

@@ -44,7 +44,7 @@ static ctx_state *state_of(const redisContext *c, bool create)
 
 static int current_db(const redisContext *c)
 {
-    pthread_mutex_lock(&states.lock);
+    fork_lock(&states.lock);
     ctx_state *s = state_of(c, false);
     int db = s ? s->db : 0;
     pthread_mutex_unlock(&states.lock);
@@ -98,7 +98,7 @@ static otelc_span *start_span(const redisContext *c, int argc, const char **argv
 
 static void enqueue(const redisContext *c, otelc_span *span, int select_db)
 {
-    pthread_mutex_lock(&states.lock);
+    fork_lock(&states.lock);
     bool queued = conn_push(&states, c, sizeof(ctx_state), span, select_db);
     pthread_mutex_unlock(&states.lock);
     if (!queued) otelc_span_end(span); /* out of memory: a short span beats a lost one */
@@ -118,7 +118,7 @@ static void track(redisContext *c, int argc, const char **argv, const size_t *le
 
 static conn_pending *dequeue(const redisContext *c)
 {
-    pthread_mutex_lock(&states.lock);
+    fork_lock(&states.lock);
     conn_pending *p = conn_pop(&states, c);
     pthread_mutex_unlock(&states.lock);
     return p;
@@ -126,7 +126,7 @@ static conn_pending *dequeue(const redisContext *c)
 
 static void set_db(const redisContext *c, int db)
 {
-    pthread_mutex_lock(&states.lock);
+    fork_lock(&states.lock);
     ctx_state *s = state_of(c, true);
     if (s) s->db = db;
     pthread_mutex_unlock(&states.lock);

@@ -109,7 +109,7 @@ static prepared *find_prepared(const pq_state *s, const char *name)
 /* A copy of the text prepared as name on conn, or NULL. */
 static char *prepared_text(const PGconn *conn, const char *name)
 {
-    pthread_mutex_lock(&states.lock);
+    fork_lock(&states.lock);
     prepared *p = find_prepared(state_of(conn, false), name);
     char *text = p ? strdup(p->text) : NULL;
     pthread_mutex_unlock(&states.lock);
@@ -120,7 +120,7 @@ static void remember_prepared(const PGconn *conn, const char *name, const char *
 {
     char *copy = text ? strdup(text) : NULL;
     if (!copy) return; /* unknown statements are described as EXECUTE later */
-    pthread_mutex_lock(&states.lock);
+    fork_lock(&states.lock);
     pq_state *s = state_of(conn, true);
     prepared *p = find_prepared(s, name);
     if (s && !p && (p = calloc(1, sizeof(*p))) != NULL) {
@@ -132,10 +132,10 @@ static void remember_prepared(const PGconn *conn, const char *name, const char *
             p = NULL;
         }
     }
-    if (p) {
-        free(p->text);
+    if (p) { /* the new text is in place before the old is freed (see fork_lock.h) */
+        char *old = p->text;
         p->text = copy;
-        copy = NULL;
+        copy = old;
     }
     pthread_mutex_unlock(&states.lock);
     free(copy);
@@ -199,7 +199,7 @@ PGresult *otelc_PQexecPrepared(PGconn *conn, const char *stmtName, int nParams,
 static int queue_span(PGconn *conn, otelc_span *span, int sent)
 {
     if (sent) {
-        pthread_mutex_lock(&states.lock);
+        fork_lock(&states.lock);
         bool queued = conn_push(&states, conn, sizeof(pq_state), span, NO_ROWS);
         pthread_mutex_unlock(&states.lock);
         if (!queued) otelc_span_end(span); /* out of memory: a short span beats a lost one */
@@ -254,7 +254,7 @@ PGresult *otelc_PQgetResult(PGconn *conn)
     /* A pipeline sync point belongs to no query. */
     if (res && PQresultStatus(res) == PGRES_PIPELINE_SYNC) return res;
 #endif
-    pthread_mutex_lock(&states.lock);
+    fork_lock(&states.lock);
     pq_state *s = state_of(conn, false);
     conn_pending *head = s ? s->base.head : NULL;
     if (head && res) note_result(head->span, res, &head->note);

@@ -131,7 +131,7 @@ static int trace_cb(unsigned type, void *ctx, void *p, void *x)
 {
     db_state *s, *closed = NULL;
     running *done = NULL;
-    pthread_mutex_lock(&states.lock);
+    fork_lock(&states.lock);
     s = find_state(ctx, false);
     if (!s) type = 0;
     switch (type) {
@@ -169,7 +169,7 @@ static int trace_cb(unsigned type, void *ctx, void *p, void *x)
 int otelc_sqlite_instrument(sqlite3 *db)
 {
     if (!db) return SQLITE_MISUSE;
-    pthread_mutex_lock(&states.lock);
+    fork_lock(&states.lock);
     bool fresh = find_state(db, false) == NULL;
     db_state *s = find_state(db, true);
     pthread_mutex_unlock(&states.lock);

@@ -5,17 +5,22 @@
  * their statement's span, statements nested in an SQL function, parentage,
  * and no literal or bound value exported.
  */
+#include <pthread.h>
+#include <semaphore.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "otelc/instrument/sqlite.h"
 #include "unit/db_spans.h"
+#include "unit/tsan_fork.h" /* the fork test forks while another thread runs */
 
 static otelc_memory_exporter *mem;
 static sqlite3 *db;
@@ -191,12 +196,84 @@ static void test_no_leaks(void **state)
     }
 }
 
+/* ---- fork() while another thread is inside the instrumentation ---- */
+
+static sem_t entered, released;
+static atomic_bool block_next;
+
+/* Holds the first span started after block_next is set until released. */
+static void blocking_on_start(void *self, otelc_span *span, const otelc_span_context *parent)
+{
+    (void)self, (void)span, (void)parent;
+    if (!atomic_exchange(&block_next, false)) return;
+    sem_post(&entered);
+    while (sem_wait(&released) != 0) continue;
+}
+
+static int blocked_rc = -1;
+
+static void *run_blocked_statement(void *arg)
+{
+    blocked_rc = sqlite3_exec(arg, "SELECT 1", NULL, NULL, NULL);
+    return NULL;
+}
+
+/* The child instruments and uses a connection of its own; 0 when it could. */
+static int child_runs_a_statement(void)
+{
+    alarm(20); /* a child stuck on the lock dies, and the parent sees it */
+    sqlite3 *mine;
+    if (sqlite3_open(":memory:", &mine) != SQLITE_OK) return 1;
+    if (otelc_sqlite_instrument(mine) != SQLITE_OK) return 2;
+    if (sqlite3_exec(mine, "SELECT 2", NULL, NULL, NULL) != SQLITE_OK) return 3;
+    sqlite3_close(mine);
+    return 0;
+}
+
+/*
+ * A thread is starting a statement's span (inside the library's lock) when
+ * another thread forks. The child has no such thread: it must still be able
+ * to trace its own statements. Runs last: it replaces the global provider.
+ */
+static void test_fork_while_another_thread_holds_the_lock(void **state)
+{
+    (void)state;
+    static const otelc_processor_ops ops = {.on_start = blocking_on_start};
+    otelc_processor *proc = otelc_processor_new(&ops, NULL);
+    otelc_provider *p;
+    otelc_provider_options o = {.no_env = true, .processors = &proc, .processor_count = 1};
+    assert_int_equal(otelc_provider_new(&o, &p), OTELC_OK);
+    otelc_provider_set_global(p);
+    sem_init(&entered, 0, 0);
+    sem_init(&released, 0, 0);
+    atomic_store(&block_next, true);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, run_blocked_statement, db), 0);
+    while (sem_wait(&entered) != 0) continue;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) _exit(child_runs_a_statement());
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    sem_post(&released);
+    pthread_join(t, NULL);
+    assert_int_equal(blocked_rc, SQLITE_OK);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    sem_destroy(&entered);
+    sem_destroy(&released);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_exec),      cmocka_unit_test(test_prepared_rows),
-        cmocka_unit_test(test_trigger),   cmocka_unit_test(test_nested_and_parent),
-        cmocka_unit_test(test_memory_db), cmocka_unit_test(test_no_leaks),
+        cmocka_unit_test(test_exec),
+        cmocka_unit_test(test_prepared_rows),
+        cmocka_unit_test(test_trigger),
+        cmocka_unit_test(test_nested_and_parent),
+        cmocka_unit_test(test_memory_db),
+        cmocka_unit_test(test_no_leaks),
+        cmocka_unit_test(test_fork_while_another_thread_holds_the_lock),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
