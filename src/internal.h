@@ -382,6 +382,12 @@ struct timespec otelc__deadline_in(uint32_t ms);
 const char *otelc__env(const char *name);
 
 /*
+ * True the first time this (name, value) pair is reported, so an invalid
+ * setting is logged once however often it is read (the first 64 pairs).
+ */
+bool otelc__first_report(const char *name, const char *value);
+
+/*
  * Typed readers: return def when unset; on an invalid value warn once naming
  * the variable and return def.
  */
@@ -448,6 +454,13 @@ void otelc__log_configure_from_env(void);
 
 /* Register pthread_atfork handlers once. */
 void otelc__fork_handlers_install(void);
+
+/*
+ * In a fork child (called by the provider's handler): re-create the locks of
+ * the log and of the warn-once registry, which another thread may have held.
+ */
+void otelc__log_after_fork_child(void);
+void otelc__config_after_fork_child(void);
 
 /* Increments in every fork child; lets lazy per-thread state notice a fork. */
 extern _Atomic uint32_t otelc__fork_generation;

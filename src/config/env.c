@@ -108,14 +108,18 @@ static pthread_mutex_t warned_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t warned[WARNED_MAX];
 static size_t warned_count;
 
+void otelc__config_after_fork_child(void)
+{
+    pthread_mutex_init(&warned_lock, NULL);
+}
+
 static uint64_t fnv1a(uint64_t h, const char *s)
 {
     for (; *s; s++) h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
     return h;
 }
 
-/* True the first time this (name, value) pair is seen. */
-static bool first_report(const char *name, const char *value)
+bool otelc__first_report(const char *name, const char *value)
 {
     uint64_t h = fnv1a(fnv1a(0xcbf29ce484222325ULL, name), value);
     bool first = true;
@@ -131,7 +135,7 @@ static bool first_report(const char *name, const char *value)
 
 static void report_invalid(const char *name, const char *value, const char *what)
 {
-    if (first_report(name, value))
+    if (otelc__first_report(name, value))
         otelc__log(OTELC_LOG_WARN, "%s=\"%.200s\" is invalid (%s); ignored", name, value, what);
 }
 
@@ -356,7 +360,7 @@ static void report_exporter(enum exporter_kind kind, const char *name, size_t n)
 {
     char item[64];
     snprintf(item, sizeof item, "%.*s", (int)(n < 63 ? n : 63), name);
-    if (!first_report("OTEL_TRACES_EXPORTER", item)) return;
+    if (!otelc__first_report("OTEL_TRACES_EXPORTER", item)) return;
     if (kind == EXP_UNAVAILABLE)
         otelc__log(OTELC_LOG_WARN,
                    "OTEL_TRACES_EXPORTER: exporter %s is not available in this build", item);

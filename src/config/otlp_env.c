@@ -118,21 +118,11 @@ static const char *pick(const char *suffix, char *which, size_t cap)
     return otelc__env(which);
 }
 
-static pthread_mutex_t warned_lock = PTHREAD_MUTEX_INITIALIZER;
-static char warned[8][48];
-
 /* Warn once per variable name (header values must never appear in a log). */
 static void warn_once(const char *name, const char *what)
 {
-    bool first = true;
-    pthread_mutex_lock(&warned_lock);
-    size_t i = 0;
-    for (; i < 8 && warned[i][0]; i++) {
-        if (strcmp(warned[i], name) == 0) first = false;
-    }
-    if (first && i < 8) snprintf(warned[i], sizeof warned[i], "%s", name);
-    pthread_mutex_unlock(&warned_lock);
-    if (first) otelc__log(OTELC_LOG_WARN, "%s is invalid (%s); ignored", name, what);
+    if (otelc__first_report(name, ""))
+        otelc__log(OTELC_LOG_WARN, "%s is invalid (%s); ignored", name, what);
 }
 
 static void read_protocol(otelc_otlp_exporter_options *o)

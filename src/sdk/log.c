@@ -39,6 +39,12 @@ static log_budget log_budgets[LOG_LEVELS];
 /* A handler that logs through otelc would deadlock on log_lock. */
 static _Thread_local bool log_in_handler;
 
+void otelc__log_after_fork_child(void)
+{
+    /* Another thread's hold on the lock did not survive the fork; this one's would. */
+    if (!log_in_handler) pthread_mutex_init(&log_lock, NULL);
+}
+
 static int64_t monotonic_second(void)
 {
     struct timespec ts;

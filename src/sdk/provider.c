@@ -71,6 +71,8 @@ static void fork_parent(void)
 static void fork_child(void)
 {
     pthread_mutex_init(&global_lock, NULL);
+    otelc__log_after_fork_child();
+    otelc__config_after_fork_child();
     atomic_fetch_add(&otelc__fork_generation, 1);
     otelc__ids_after_fork();
     for (otelc_provider *p = live_providers; p; p = p->next_live) {

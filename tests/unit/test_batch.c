@@ -24,7 +24,7 @@
 
 #include "otelc/otelc.h"
 
-#include "tsan_fork.h" /* the fork test's child starts a worker thread */
+#include "fork_child.h"
 
 #define SINK_MAX 65536
 
@@ -368,13 +368,7 @@ static void test_fork_child_exports_only_its_spans(void **state)
     otelc_provider_set_global(provider_with(&bo, NULL));
     otelc_provider *p = otelc_provider_global();
     end_spans(p, "parent", 5);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) _exit(child_checks());
-    int status = 0;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_int_equal(run_in_fork_child(child_checks), 0);
     end_spans(p, "parent", 3);
     assert_int_equal(otelc_provider_force_flush(p, 10000), OTELC_OK);
     assert_int_equal(sink_count(sk), 8);

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "internal.h"
+#include "fork_child.h"
 
 /* ---- Captured diagnostics ------------------------------------------------ */
 
@@ -523,6 +524,45 @@ static void test_log_long_message(void **state)
     assert_int_equal(strlen(logs.text[0]), sizeof logs.text[0] - 1);
 }
 
+/* ---- fork() while another thread is logging ---- */
+
+static parked_thread logger;
+
+static void holding_handler(otelc_log_level level, const char *message, void *user)
+{
+    (void)level, (void)message, (void)user;
+    parked_here(&logger);
+}
+
+static void *log_slowly(void *arg)
+{
+    (void)arg;
+    otelc__log(OTELC_LOG_ERROR, "held in the handler");
+    return NULL;
+}
+
+static int child_logs(void)
+{
+    otelc__log(OTELC_LOG_ERROR, "from the child");
+    return 0;
+}
+
+/*
+ * The log's lock is held while a handler runs. A fork at that moment must
+ * leave the child able to log (before the fix it waited forever).
+ */
+static void test_log_fork_while_a_handler_runs(void **state)
+{
+    (void)state;
+    otelc__fork_handlers_install();
+    otelc_log_set_handler(holding_handler, NULL);
+    assert_true(park_thread(&logger, log_slowly, NULL));
+    int child = run_in_fork_child(child_logs);
+    release_thread(&logger);
+    otelc_log_set_handler(capture, NULL);
+    assert_int_equal(child, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -547,6 +587,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_log_rate_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_log_reentrant_handler, setup, teardown),
         cmocka_unit_test_setup_teardown(test_log_long_message, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_log_fork_while_a_handler_runs, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,22 +5,18 @@
  * their statement's span, statements nested in an SQL function, parentage,
  * and no literal or bound value exported.
  */
-#include <pthread.h>
-#include <semaphore.h>
 #include <setjmp.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "otelc/instrument/sqlite.h"
 #include "unit/db_spans.h"
-#include "unit/tsan_fork.h" /* the fork test forks while another thread runs */
+#include "fork_child.h"
 
 static otelc_memory_exporter *mem;
 static sqlite3 *db;
@@ -198,16 +194,12 @@ static void test_no_leaks(void **state)
 
 /* ---- fork() while another thread is inside the instrumentation ---- */
 
-static sem_t entered, released;
-static atomic_bool block_next;
+static parked_thread runner;
 
-/* Holds the first span started after block_next is set until released. */
 static void blocking_on_start(void *self, otelc_span *span, const otelc_span_context *parent)
 {
     (void)self, (void)span, (void)parent;
-    if (!atomic_exchange(&block_next, false)) return;
-    sem_post(&entered);
-    while (sem_wait(&released) != 0) continue;
+    parked_here(&runner);
 }
 
 static int blocked_rc = -1;
@@ -221,7 +213,6 @@ static void *run_blocked_statement(void *arg)
 /* The child instruments and uses a connection of its own; 0 when it could. */
 static int child_runs_a_statement(void)
 {
-    alarm(20); /* a child stuck on the lock dies, and the parent sees it */
     sqlite3 *mine;
     if (sqlite3_open(":memory:", &mine) != SQLITE_OK) return 1;
     if (otelc_sqlite_instrument(mine) != SQLITE_OK) return 2;
@@ -244,24 +235,11 @@ static void test_fork_while_another_thread_holds_the_lock(void **state)
     otelc_provider_options o = {.no_env = true, .processors = &proc, .processor_count = 1};
     assert_int_equal(otelc_provider_new(&o, &p), OTELC_OK);
     otelc_provider_set_global(p);
-    sem_init(&entered, 0, 0);
-    sem_init(&released, 0, 0);
-    atomic_store(&block_next, true);
-    pthread_t t;
-    assert_int_equal(pthread_create(&t, NULL, run_blocked_statement, db), 0);
-    while (sem_wait(&entered) != 0) continue;
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) _exit(child_runs_a_statement());
-    int status = 0;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    sem_post(&released);
-    pthread_join(t, NULL);
+    assert_true(park_thread(&runner, run_blocked_statement, db));
+    int child = run_in_fork_child(child_runs_a_statement);
+    release_thread(&runner);
     assert_int_equal(blocked_rc, SQLITE_OK);
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 0);
-    sem_destroy(&entered);
-    sem_destroy(&released);
+    assert_int_equal(child, 0);
 }
 
 int main(void)

@@ -27,7 +27,7 @@
 #include "otelc/testing.h"
 #include "export/otlp.h"
 #include "internal.h"
-#include "tsan_fork.h" /* the fork tests' children start batch workers */
+#include "fork_child.h"
 
 /* ---- The fault server ------------------------------------------------------- */
 
@@ -858,22 +858,13 @@ static int request_with(const char *name)
     return -1;
 }
 
-/*
- * Fork; the child ends a span and flushes, and exits 0 only when the span
- * was delivered. The parent waits for it.
- */
-static void child_exports_a_span(otelc_provider *p)
+static otelc_provider *forking_provider;
+
+/* In a fork child: 0 only when its span was delivered. */
+static int child_exports_a_span(void)
 {
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        end_span(p, "from-the-child");
-        _exit(otelc_provider_force_flush(p, 15000) == OTELC_OK ? 0 : 1);
-    }
-    int status = 0;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 0);
+    end_span(forking_provider, "from-the-child");
+    return otelc_provider_force_flush(forking_provider, 15000) == OTELC_OK ? 0 : 1;
 }
 
 /*
@@ -892,7 +883,8 @@ static void test_fork_child_opens_its_own_connection(void **state)
         otelc_provider *p = batch_provider(protos[k]);
         end_span(p, "parent-before");
         assert_int_equal(otelc_provider_force_flush(p, 15000), OTELC_OK);
-        child_exports_a_span(p);
+        forking_provider = p;
+        assert_int_equal(run_in_fork_child(child_exports_a_span), 0);
         end_span(p, "parent-after");
         assert_int_equal(otelc_provider_force_flush(p, 15000), OTELC_OK);
         assert_int_equal(count(), 3);
@@ -923,7 +915,8 @@ static void test_fork_during_an_export(void **state)
         otelc_provider *p = batch_provider(protos[k]);
         end_span(p, "parent-slow");
         while (count() < 1) usleep(10 * 1000); /* the worker now waits for the answer */
-        child_exports_a_span(p);
+        forking_provider = p;
+        assert_int_equal(run_in_fork_child(child_exports_a_span), 0);
         assert_int_equal(otelc_provider_force_flush(p, 15000), OTELC_OK);
         otelc_stats st;
         otelc_provider_stats(p, &st);
