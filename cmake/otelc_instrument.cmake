@@ -43,7 +43,8 @@ function(otelc_instrument name)
     # The top level looks cmocka up after adding instrument/*.
     find_library(CMOCKA_LIB cmocka REQUIRED)
     add_executable(test_instrument_${name} ${test})
-    target_include_directories(test_instrument_${name} PRIVATE ${PROJECT_SOURCE_DIR}/tests)
+    target_include_directories(test_instrument_${name} PRIVATE ${PROJECT_SOURCE_DIR}/tests
+      ${PROJECT_SOURCE_DIR}/instrument)
     target_link_libraries(test_instrument_${name} PRIVATE ${lib}_static ${CMOCKA_LIB})
     set_target_properties(test_instrument_${name} PROPERTIES
       RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR})

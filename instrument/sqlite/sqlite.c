@@ -80,28 +80,42 @@ static otelc_span *start_span(sqlite3 *db, sqlite3_stmt *stmt)
     return otelc_db_span_start(sqlite_tracer(), &call, NULL, 0);
 }
 
-/* Start the span of a run of stmt; returns an earlier run left open, to end. */
-static running *on_stmt(db_state *s, sqlite3_stmt *stmt, const char *text)
+/*
+ * True when a STMT event starts a run of a statement of its own. SQLite
+ * reports a statement run from inside another one as "-- " and its text,
+ * and a trigger starting as "-- TRIGGER name": part of the running one.
+ */
+static bool starts_a_run(sqlite3_stmt *stmt, const char *text)
 {
     const char *sql = sqlite3_sql(stmt);
-    if (!sql || !text) return NULL;
-    /*
-     * SQLite reports a statement run from inside another one as "-- " and
-     * its text, and a trigger starting as "-- TRIGGER name": the first is a
-     * statement of its own, the second part of the running statement.
-     */
-    if (strcmp(sql, text) != 0 && !(strncmp(text, "-- ", 3) == 0 && strcmp(text + 3, sql) == 0))
-        return NULL;
+    if (!sql || !text) return false;
+    return strcmp(sql, text) == 0 || (strncmp(text, "-- ", 3) == 0 && strcmp(text + 3, sql) == 0);
+}
+
+/*
+ * The run a STMT event starts, span started, or NULL. Called before the
+ * registry is locked: starting a span runs the sampler and the processors'
+ * on_start, which may take their time, or even run SQL on a traced
+ * connection themselves.
+ */
+static running *new_run(sqlite3 *db, sqlite3_stmt *stmt, const char *text)
+{
+    if (!starts_a_run(stmt, text)) return NULL;
     running *r = calloc(1, sizeof(*r));
+    if (!r) return NULL;
+    r->stmt = stmt;
+    r->returns_rows = sqlite3_column_count(stmt) > 0;
+    r->span = start_span(db, stmt);
+    return r;
+}
+
+/* Register run r; returns an earlier run of its statement left open, to end. */
+static running *on_stmt(db_state *s, running *r)
+{
     /* Run again without a PROFILE in between (reset early): the earlier run is over. */
-    running *stale = take_running(s, stmt);
-    if (r) {
-        r->stmt = stmt;
-        r->returns_rows = sqlite3_column_count(stmt) > 0;
-        r->span = start_span((sqlite3 *)s->base.handle, stmt);
-        r->next = s->open;
-        s->open = r;
-    }
+    running *stale = take_running(s, r->stmt);
+    r->next = s->open;
+    s->open = r;
     return stale;
 }
 
@@ -130,13 +144,14 @@ static void free_state(db_state *s)
 static int trace_cb(unsigned type, void *ctx, void *p, void *x)
 {
     db_state *s, *closed = NULL;
-    running *done = NULL;
+    running *done = NULL, *fresh = type == SQLITE_TRACE_STMT ? new_run(ctx, p, x) : NULL;
     fork_lock(&states.lock);
     s = find_state(ctx, false);
     if (!s) type = 0;
     switch (type) {
     case SQLITE_TRACE_STMT:
-        done = on_stmt(s, p, x);
+        if (fresh) done = on_stmt(s, fresh);
+        fresh = NULL;
         break;
     case SQLITE_TRACE_ROW:
         on_row(s, p);
@@ -155,6 +170,7 @@ static int trace_cb(unsigned type, void *ctx, void *p, void *x)
         break;
     }
     pthread_mutex_unlock(&states.lock);
+    if (fresh) finish(fresh); /* its connection stopped being traced meanwhile */
     if (done) finish(done);
     if (closed) free_state(closed);
     return 0;

@@ -17,6 +17,7 @@
 #include "otelc/instrument/sqlite.h"
 #include "unit/db_spans.h"
 #include "fork_child.h"
+#include "fork_lock.h"
 
 static otelc_memory_exporter *mem;
 static sqlite3 *db;
@@ -222,11 +223,11 @@ static int child_runs_a_statement(void)
 }
 
 /*
- * A thread is starting a statement's span (inside the library's lock) when
- * another thread forks. The child has no such thread: it must still be able
- * to trace its own statements. Runs last: it replaces the global provider.
+ * A thread is starting a statement's span when another thread forks. The
+ * child has no such thread: it must still be able to trace its own
+ * statements. Runs last: it replaces the global provider.
  */
-static void test_fork_while_another_thread_holds_the_lock(void **state)
+static void test_fork_while_another_thread_starts_a_span(void **state)
 {
     (void)state;
     static const otelc_processor_ops ops = {.on_start = blocking_on_start};
@@ -242,6 +243,77 @@ static void test_fork_while_another_thread_holds_the_lock(void **state)
     assert_int_equal(child, 0);
 }
 
+/* ---- The instrumentation libraries' lock (instrument/fork_lock.h) ---- */
+
+static pthread_mutex_t test_lock = PTHREAD_MUTEX_INITIALIZER;
+static parked_thread holder;
+
+static void *hold_the_lock(void *arg)
+{
+    (void)arg;
+    fork_lock(&test_lock);
+    parked_here(&holder);
+    pthread_mutex_unlock(&test_lock);
+    return NULL;
+}
+
+static int child_takes_the_lock(void)
+{
+    fork_lock(&test_lock);
+    pthread_mutex_unlock(&test_lock);
+    return 0;
+}
+
+/* Held by another thread at the moment of fork, the lock is free in the child. */
+static void test_fork_lock_is_free_in_the_child(void **state)
+{
+    (void)state;
+    assert_true(park_thread(&holder, hold_the_lock, NULL));
+    int child = run_in_fork_child(child_takes_the_lock);
+    release_thread(&holder);
+    assert_int_equal(child, 0);
+}
+
+/* ---- Processors that run SQL themselves ---- */
+
+static sqlite3 *audit_db;
+static atomic_bool auditing;
+
+static void audit_on_start(void *self, otelc_span *span, const otelc_span_context *parent)
+{
+    (void)self, (void)span, (void)parent;
+    if (atomic_exchange(&auditing, true)) return; /* not for the audit statement's own span */
+    sqlite3_exec(audit_db, "SELECT 4", NULL, NULL, NULL);
+    atomic_store(&auditing, false);
+}
+
+/* In a fork child (a deadlock there fails the test instead of hanging it). */
+static int child_audits_its_statements(void)
+{
+    static const otelc_processor_ops ops = {.on_start = audit_on_start};
+    otelc_processor *proc = otelc_processor_new(&ops, NULL);
+    otelc_provider *p;
+    otelc_provider_options o = {.no_env = true, .processors = &proc, .processor_count = 1};
+    if (otelc_provider_new(&o, &p) != OTELC_OK) return 1;
+    otelc_provider_set_global(p);
+    sqlite3 *app;
+    if (sqlite3_open(":memory:", &audit_db) != SQLITE_OK || sqlite3_open(":memory:", &app))
+        return 2;
+    if (otelc_sqlite_instrument(audit_db) || otelc_sqlite_instrument(app)) return 3;
+    return sqlite3_exec(app, "SELECT 5", NULL, NULL, NULL) == SQLITE_OK ? 0 : 4;
+}
+
+/*
+ * A processor's on_start (or a sampler) may itself run SQL on a traced
+ * connection: spans are started outside the library's lock, which it would
+ * otherwise wait for forever.
+ */
+static void test_on_start_may_run_sql(void **state)
+{
+    (void)state;
+    assert_int_equal(run_in_fork_child(child_audits_its_statements), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -251,7 +323,9 @@ int main(void)
         cmocka_unit_test(test_nested_and_parent),
         cmocka_unit_test(test_memory_db),
         cmocka_unit_test(test_no_leaks),
-        cmocka_unit_test(test_fork_while_another_thread_holds_the_lock),
+        cmocka_unit_test(test_fork_lock_is_free_in_the_child),
+        cmocka_unit_test(test_on_start_may_run_sql),
+        cmocka_unit_test(test_fork_while_another_thread_starts_a_span),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

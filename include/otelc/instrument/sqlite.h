@@ -23,7 +23,8 @@
  * thread's current context like every other. SQLite reports a statement's
  * error to the caller only after its trace callbacks have run, so these
  * spans carry no error status. Spans come from the tracer
- * "otelc.instrument.sqlite".
+ * "otelc.instrument.sqlite"; they are started outside the library's lock,
+ * so a sampler or processor may itself run SQL on a traced connection.
  */
 #ifndef OTELC_INSTRUMENT_SQLITE_H
 #define OTELC_INSTRUMENT_SQLITE_H
