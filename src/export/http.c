@@ -24,6 +24,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -51,7 +52,10 @@ struct otelc_http {
     char *url, *ca_file, *client_key, *client_cert;
     bool http2;
     /* The sockets libcurl has open for this handle, for a fork child to close. */
-    curl_socket_t sockets[MAX_SOCKETS];
+    struct {
+        curl_socket_t fd;
+        ino_t ino; /* so that a number reused for another file is left alone */
+    } sockets[MAX_SOCKETS];
     int nsockets;
 };
 
@@ -275,14 +279,20 @@ static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, cu
  * libcurl opens and closes its sockets through these two, so the handle
  * knows which descriptors are its own when a fork child must drop them.
  * A socket leaves the list before it is closed: a fork in between leaves
- * the child one descriptor it never closes, never one that is not ours.
+ * the child one descriptor it never closes. And the child closes only a
+ * descriptor that is still the socket (same inode) the list recorded, so
+ * a number reused for one of the application's files is never touched.
  */
 static curl_socket_t on_open_socket(void *ud, curlsocktype purpose, struct curl_sockaddr *addr)
 {
     struct otelc_http *h = ud;
     (void)purpose;
     curl_socket_t fd = socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
-    if (fd != CURL_SOCKET_BAD && h->nsockets < MAX_SOCKETS) h->sockets[h->nsockets++] = fd;
+    struct stat st;
+    if (fd != CURL_SOCKET_BAD && h->nsockets < MAX_SOCKETS && fstat(fd, &st) == 0) {
+        h->sockets[h->nsockets].fd = fd;
+        h->sockets[h->nsockets++].ino = st.st_ino;
+    }
     return fd;
 }
 
@@ -290,7 +300,7 @@ static int on_close_socket(void *ud, curl_socket_t fd)
 {
     struct otelc_http *h = ud;
     for (int i = 0; i < h->nsockets; i++)
-        if (h->sockets[i] == fd) {
+        if (h->sockets[i].fd == fd) {
             h->sockets[i] = h->sockets[--h->nsockets];
             break;
         }
@@ -436,7 +446,12 @@ void otelc__http_free(otelc_http *h)
 void otelc__http_after_fork_child(otelc_http *h)
 {
     if (!h) return;
-    for (int i = 0; i < h->nsockets; i++) close(h->sockets[i]);
+    for (int i = 0; i < h->nsockets; i++) {
+        struct stat st;
+        if (fstat(h->sockets[i].fd, &st) == 0 && S_ISSOCK(st.st_mode) &&
+            st.st_ino == h->sockets[i].ino)
+            close(h->sockets[i].fd);
+    }
     h->nsockets = 0;
     h->curl = NULL;
 }
