@@ -238,9 +238,6 @@ struct otelc_exporter {
  */
 void otelc__exporter_shutdown(otelc_exporter *exp);
 
-/* In a fork child: let the exporter drop what the parent's threads held. */
-void otelc__exporter_after_fork_child(otelc_exporter *exp);
-
 /*
  * Count an export outcome on stats (NULL allowed). Processors call this after
  * each export.

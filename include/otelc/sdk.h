@@ -255,6 +255,13 @@ otelc_export_result otelc_exporter_export(otelc_exporter *exp, const otelc_span_
 /* Shut down and free. NULL is ignored. */
 void otelc_exporter_free(otelc_exporter *exp);
 
+/*
+ * Run the exporter's after_fork_child. For processors of your own: call it
+ * from the processor's after_fork_child for each exporter it owns (the
+ * built-in processors do). NULL is ignored.
+ */
+void otelc_exporter_after_fork_child(otelc_exporter *exp);
+
 typedef enum otelc_console_format {
     OTELC_CONSOLE_TREE = 0, /* an indented tree per trace, human readable */
     OTELC_CONSOLE_JSON = 1, /* one JSON object per span per line */
@@ -273,6 +280,9 @@ otelc_exporter *otelc_console_exporter_new(FILE *out, otelc_console_format forma
  * Processor callbacks. on_start runs on the thread starting a recording
  * span and may set attributes. on_end receives the finished span: call
  * otelc_span_data_retain() to keep it past the call. on_end must not block.
+ * after_fork_child runs in a fork() child, on its only thread, as the
+ * exporter's does (see otelc_exporter_ops): re-create locks, drop what the
+ * parent's threads were doing, and tell the exporters the processor owns.
  */
 typedef struct otelc_processor_ops {
     void (*on_start)(void *self, otelc_span *span, const otelc_span_context *parent);

@@ -336,7 +336,7 @@ static void otlp_after_fork_child(void *self)
     otelc__buf_abandon(&x->wire);
     otelc__buf_abandon(&x->resp.body);
     otelc__stopper_after_fork_child(&x->stopper);
-    otelc__exporter_after_fork_child(x->fallback);
+    otelc_exporter_after_fork_child(x->fallback);
 }
 
 static const otelc_exporter_ops otlp_ops = {

@@ -539,7 +539,7 @@ static void batch_after_fork_child(void *self)
     atomic_store(&b->credits, b->opt.max_queue_size);
     atomic_store(&b->hint, 0);
     atomic_fetch_add(&b->gen, 1);
-    otelc__exporter_after_fork_child(b->exp);
+    otelc_exporter_after_fork_child(b->exp);
 }
 
 static const otelc_processor_ops batch_ops = {

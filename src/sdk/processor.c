@@ -36,7 +36,7 @@ void otelc__exporter_shutdown(otelc_exporter *exp)
     if (exp->ops->shutdown) exp->ops->shutdown(exp->self);
 }
 
-void otelc__exporter_after_fork_child(otelc_exporter *exp)
+void otelc_exporter_after_fork_child(otelc_exporter *exp)
 {
     if (exp && exp->ops->after_fork_child) exp->ops->after_fork_child(exp->self);
 }
@@ -137,7 +137,7 @@ static void simple_after_fork_child(void *self)
 {
     struct simple_processor *sp = self;
     pthread_mutex_init(&sp->lock, NULL);
-    otelc__exporter_after_fork_child(sp->exporter);
+    otelc_exporter_after_fork_child(sp->exporter);
 }
 
 static const otelc_processor_ops simple_ops = {
