@@ -453,6 +453,14 @@ void otelc__log_configure_from_env(void);
 void otelc__fork_handlers_install(void);
 
 /*
+ * Memory a fork child leaves behind on purpose (what the parent's threads
+ * were using, see after_fork_child): never used or freed again. When the
+ * host program runs under LeakSanitizer, it is told not to report it (a
+ * block reachable from p is not reported either). NULL is ignored.
+ */
+void otelc__abandon(const void *p);
+
+/*
  * In a fork child (called by the provider's handler): re-create the locks of
  * the log and of the warn-once registry, which another thread may have held.
  */

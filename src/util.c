@@ -7,6 +7,14 @@
 
 #include "internal.h"
 
+/* Present only when the host program was built with LeakSanitizer. */
+extern void __lsan_ignore_object(const void *p) __attribute__((weak));
+
+void otelc__abandon(const void *p)
+{
+    if (p && __lsan_ignore_object) __lsan_ignore_object(p);
+}
+
 static const char hex_digits[] = "0123456789abcdef";
 
 void otelc__hex_encode(const uint8_t *in, size_t n, char *out)

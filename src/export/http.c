@@ -453,6 +453,7 @@ void otelc__http_after_fork_child(otelc_http *h)
             close(h->sockets[i].fd);
     }
     h->nsockets = 0;
+    otelc__abandon(h->curl);
     h->curl = NULL;
 }
 

@@ -80,6 +80,8 @@ int otelc__otlp_proto_open(otelc_proto_stream *s, const otelc_span_data *const *
 size_t otelc__otlp_proto_read(otelc_proto_stream *s, void *dst, size_t room);
 void otelc__otlp_proto_rewind(otelc_proto_stream *s);
 void otelc__otlp_proto_close(otelc_proto_stream *s);
+/* In a fork child: a stream the parent's export had open, dropped (see otelc__abandon). */
+void otelc__otlp_proto_abandon(otelc_proto_stream *s);
 
 /*
  * Grouping shared by both encoders: spans go to one ResourceSpans per
@@ -158,10 +160,11 @@ static inline otelc_body otelc__body_of(const otelc_buf *b)
  * In a fork child, a buffer the parent's exporting thread may have been
  * growing: dropped, not freed (it may be caught between realloc and the
  * store of its new address), and never written again, so its pages stay
- * the ones the child shares with the parent.
+ * the ones the child shares with the parent (see otelc__abandon).
  */
 static inline void otelc__buf_abandon(otelc_buf *b)
 {
+    otelc__abandon(b->data);
     *b = (otelc_buf){0};
 }
 

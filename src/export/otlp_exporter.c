@@ -325,8 +325,9 @@ static void otlp_destroy(void *self)
 
 /*
  * In a fork child, where the parent's export may have been mid-flight: its
- * buffers and response are abandoned, the transport drops the parent's
- * connection, and the stopper's lock is made anew.
+ * buffers, stream and response are abandoned (otelc__abandon), the
+ * transport drops the parent's connection, and the stopper's lock is made
+ * anew.
  */
 static void otlp_after_fork_child(void *self)
 {
@@ -335,6 +336,7 @@ static void otlp_after_fork_child(void *self)
     otelc__buf_abandon(&x->body);
     otelc__buf_abandon(&x->wire);
     otelc__buf_abandon(&x->resp.body);
+    otelc__otlp_proto_abandon(&x->stream);
     otelc__stopper_after_fork_child(&x->stopper);
     otelc_exporter_after_fork_child(x->fallback);
 }

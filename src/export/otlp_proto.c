@@ -671,6 +671,14 @@ void otelc__otlp_proto_close(otelc_proto_stream *s)
     memset(s, 0, sizeof(*s));
 }
 
+void otelc__otlp_proto_abandon(otelc_proto_stream *s)
+{
+    otelc__abandon(s->span_size);
+    otelc__abandon(s->groups);
+    otelc__buf_abandon(&s->stage);
+    memset(s, 0, sizeof(*s));
+}
+
 int otelc__otlp_encode_proto(otelc_buf *out, const otelc_span_data *const *spans, size_t n)
 {
     otelc_proto_stream s;

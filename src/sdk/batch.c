@@ -530,6 +530,7 @@ static void batch_after_fork_child(void *self)
     pthread_mutex_init(&b->lock, NULL);
     otelc__cond_init_monotonic(&b->wake);
     otelc__cond_init_monotonic(&b->done);
+    otelc__abandon(b->rings);
     b->rings = NULL;
     b->npending = 0;
     b->kick = false;
