@@ -3,8 +3,8 @@
  * overhead benchmark (bench/run_http.sh drives it with wrk; see
  * docs/performance.md).
  *
- *   bench_http_server --tracing off|on [--worker-policy idle|other] [--endpoint URL]
- *                     [--port N] [--port-file FILE]
+ *   bench_http_server --tracing off|on [--worker-policy idle|other] [--sample RATIO]
+ *                     [--endpoint URL] [--port N] [--port-file FILE]
  *
  * Every request gets the same 14-byte "Hello, world!\n" from one internal
  * polling thread (epoll), on keep-alive connections. With tracing on, the handler runs inside the
@@ -15,7 +15,9 @@
  * --worker-policy replaces the batch worker's own SCHED_BATCH through the
  * processor's worker_start hook: idle (SCHED_IDLE) runs it only on CPU time
  * nothing else wants; other (SCHED_OTHER, what otelc did before) lets its
- * wake-ups preempt the server thread.
+ * wake-ups preempt the server thread. --sample traces that share of the
+ * requests (TraceIdRatioBased) instead of all of them: every request still
+ * starts a span, extracts context and ends it, unsampled.
  * Prints "port N" once listening; on SIGINT or SIGTERM stops, flushes and
  * prints the exported and dropped span counts.
  */
@@ -64,7 +66,7 @@ static void worker_policy(void *arg)
     pthread_setschedparam(pthread_self(), *(const int *)arg, &sp);
 }
 
-static otelc_provider *tracing_start(const char *endpoint, const int *policy)
+static otelc_provider *tracing_start(const char *endpoint, const int *policy, double ratio)
 {
     otelc_otlp_exporter_options o = {.endpoint = endpoint, .protocol = OTELC_OTLP_HTTP_PROTOBUF};
     otelc_exporter *e = otelc_otlp_exporter_new(&o);
@@ -78,7 +80,8 @@ static otelc_provider *tracing_start(const char *endpoint, const int *policy)
     otelc_processor *procs[1] = {otelc_batch_processor_new(e, &bo)};
     if (!procs[0]) return NULL;
     otelc_provider_options po = {.no_env = true,
-                                 .sampler = otelc_sampler_always_on(),
+                                 .sampler = ratio < 1 ? otelc_sampler_trace_id_ratio(ratio)
+                                                      : otelc_sampler_always_on(),
                                  .processors = procs,
                                  .processor_count = 1};
     otelc_provider *p = NULL;
@@ -90,7 +93,7 @@ static otelc_provider *tracing_start(const char *endpoint, const int *policy)
 __attribute__((noreturn)) static void usage(void)
 {
     fprintf(stderr, "usage: bench_http_server --tracing off|on [--worker-policy idle|other]"
-                    " [--endpoint URL] [--port N] [--port-file FILE]\n");
+                    " [--sample RATIO] [--endpoint URL] [--port N] [--port-file FILE]\n");
     exit(2);
 }
 
@@ -100,6 +103,7 @@ int main(int argc, char **argv)
     int port = 0, have_mode = 0;
     static int policy;
     const int *worker = NULL;
+    double ratio = 1; /* --sample: the share of requests traced (1: always on) */
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--tracing") == 0 && i + 1 < argc) {
             const char *v = argv[++i];
@@ -111,6 +115,10 @@ int main(int argc, char **argv)
             if (strcmp(v, "idle") != 0 && strcmp(v, "other") != 0) usage();
             policy = strcmp(v, "idle") == 0 ? SCHED_IDLE : SCHED_OTHER;
             worker = &policy;
+        } else if (strcmp(argv[i], "--sample") == 0 && i + 1 < argc) {
+            char *end;
+            ratio = strtod(argv[++i], &end);
+            if (*end || !(ratio > 0 && ratio <= 1)) usage();
         } else if (strcmp(argv[i], "--endpoint") == 0 && i + 1 < argc) {
             endpoint = argv[++i];
         } else if (strcmp(argv[i], "--port") == 0 && i + 1 < argc) {
@@ -132,7 +140,7 @@ int main(int argc, char **argv)
     sigaddset(&stop_set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop_set, NULL);
 
-    if (tracing && !tracing_start(endpoint, worker)) {
+    if (tracing && !tracing_start(endpoint, worker, ratio)) {
         fprintf(stderr, "bench_http_server: no OTLP pipeline (a build without libcurl?)\n");
         return 1;
     }
