@@ -269,10 +269,22 @@ struct otelc_provider {
     struct otelc_tracer *_Atomic tracers;
     struct otelc_provider *next_live; /* every live provider, for fork handling */
     otelc_stats_block stats;
+    /* otelc__tracer_sees_start_attributes(), kept up to date as processors come */
+    _Atomic bool start_attrs_seen;
 };
 
 /* The no-op tracer returned when there is no provider. */
 extern struct otelc_tracer otelc__noop_tracer;
+
+/*
+ * Whether anything sees a span's attributes at its start: a sampler that
+ * reads them (a user's) or a processor with on_start. When nothing does,
+ * instrumentation may compute them only for spans that record.
+ */
+bool otelc__tracer_sees_start_attributes(const otelc_tracer *t);
+
+/* False for the built-in samplers, which decide without attributes. */
+bool otelc__sampler_reads_attributes(const otelc_sampler *s);
 
 /* ---- Contexts ------------------------------------------------------------ */
 

@@ -371,6 +371,11 @@ static inline void otelc_span_set_double_array(otelc_span *span, const char *key
     (void)count;
 }
 
+static inline void otelc_span_set_attrs(otelc_span *span, const otelc_attr *attrs, size_t count)
+{
+    (void)span, (void)attrs, (void)count;
+}
+
 static inline void otelc_span_set_attr(otelc_span *span, const otelc_attr *attr)
 {
     (void)span;

@@ -183,6 +183,12 @@ void otelc_span_set_double_array(otelc_span *span, const char *key, const double
 /* Set any attribute from a generic key/value (used by the helpers above). */
 void otelc_span_set_attr(otelc_span *span, const otelc_attr *attr);
 
+/*
+ * Set count attributes, in order, as otelc_span_set_attr() would; the
+ * span's table is grown once for all of them. NULL attrs is ignored.
+ */
+void otelc_span_set_attrs(otelc_span *span, const otelc_attr *attrs, size_t count);
+
 /* Add an event now, with optional attributes (attrs may be NULL). */
 void otelc_span_add_event(otelc_span *span, const char *name, const otelc_attr *attrs,
                           size_t attr_count);

@@ -103,6 +103,8 @@ static void adopt_processor(otelc_provider *p, otelc_processor *proc)
     size_t n = atomic_load(&p->processor_count);
     p->processors[n] = proc;
     atomic_store_explicit(&p->processor_count, n + 1, memory_order_release);
+    if (proc->ops->on_start)
+        atomic_store_explicit(&p->start_attrs_seen, true, memory_order_relaxed);
 }
 
 int otelc_provider_add_processor(otelc_provider *p, otelc_processor *proc)
@@ -149,6 +151,7 @@ static void take_options(otelc_provider *p, const otelc_provider_options *o)
         p->sampler = otelc__sampler_from_env();
     else
         p->sampler = otelc_sampler_parent_based(otelc_sampler_always_on(), NULL, NULL, NULL, NULL);
+    atomic_init(&p->start_attrs_seen, otelc__sampler_reads_attributes(p->sampler));
     if (o->limits)
         p->limits = *o->limits;
     else if (env)
@@ -253,6 +256,12 @@ static struct otelc_tracer *find_tracer(struct otelc_tracer *t, const char *name
  * and none is unlinked while the provider lives. Only a miss locks, and
  * looks again under the lock so that two threads never add the same scope.
  */
+bool otelc__tracer_sees_start_attributes(const otelc_tracer *t)
+{
+    const otelc_provider *p = t ? t->provider : NULL;
+    return p && atomic_load_explicit(&p->start_attrs_seen, memory_order_relaxed);
+}
+
 otelc_tracer *otelc_provider_tracer(otelc_provider *p, const char *name, const char *version,
                                     const char *schema_url)
 {

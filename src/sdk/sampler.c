@@ -108,6 +108,16 @@ void otelc_sampler_free(otelc_sampler *s)
     free(s);
 }
 
+bool otelc__sampler_reads_attributes(const otelc_sampler *s)
+{
+    if (!s) return false;
+    if (s->kind == KIND_USER) return true;
+    if (s->kind != KIND_PARENT) return false;
+    for (int i = 0; i < 5; i++)
+        if (otelc__sampler_reads_attributes(s->u.delegate[i])) return true;
+    return false;
+}
+
 const char *otelc_sampler_description(const otelc_sampler *s)
 {
     if (!s) return "";

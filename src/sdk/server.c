@@ -111,35 +111,59 @@ static void add_method(attr_list *l, const char *m, const char *method)
         add_str(l, OTELC_HTTP_REQUEST_METHOD_ORIGINAL, method);
 }
 
+/* The attributes a server span starts with; query and addr hold their strings. */
+static void request_attributes(attr_list *l, const otelc_server_request *r, const char *method,
+                               const otelc_carrier *headers, const char *query, char *addr,
+                               size_t addr_size)
+{
+    const char *version = otelc_http_protocol_version(r->protocol_version);
+    const char *ua = r->user_agent ? r->user_agent : header(headers, "user-agent");
+
+    add_method(l, method, r->method);
+    add_str(l, OTELC_URL_PATH, r->path);
+    add_str(l, OTELC_URL_QUERY, query);
+    add_str(l, OTELC_URL_SCHEME, r->scheme);
+    add_str(l, OTELC_HTTP_ROUTE, r->route);
+    add_str(l, OTELC_NETWORK_PROTOCOL_VERSION, version ? version : r->protocol_version);
+    add_str(l, OTELC_CLIENT_ADDRESS, r->client_address);
+    add_str(l, OTELC_USER_AGENT_ORIGINAL, ua);
+    add_server(l, headers, r, addr, addr_size);
+}
+
+/*
+ * The span gets the request's attributes at its start, where a sampler or a
+ * processor's on_start can see them. When nothing would (the built-in
+ * samplers decide without them), they are worked out only for a span that
+ * records: an unsampled request then skips the header lookups and copies.
+ */
 static otelc_span *start_span(otelc_tracer *tracer, const otelc_server_request *r,
                               const char *method, const otelc_carrier *headers,
                               const otelc_context *parent)
 {
-    char name[256], addr[256], *query = otelc_redact_query_dup(r->query);
-    const char *version = otelc_http_protocol_version(r->protocol_version);
-    const char *ua = r->user_agent ? r->user_agent : header(headers, "user-agent");
+    char name[256], addr[256], *query = NULL;
     attr_list l = {.count = 0};
+    bool up_front = otelc__tracer_sees_start_attributes(tracer);
     otelc_span *span;
 
-    add_method(&l, method, r->method);
-    add_str(&l, OTELC_URL_PATH, r->path);
-    add_str(&l, OTELC_URL_QUERY, query);
-    add_str(&l, OTELC_URL_SCHEME, r->scheme);
-    add_str(&l, OTELC_HTTP_ROUTE, r->route);
-    add_str(&l, OTELC_NETWORK_PROTOCOL_VERSION, version ? version : r->protocol_version);
-    add_str(&l, OTELC_CLIENT_ADDRESS, r->client_address);
-    add_str(&l, OTELC_USER_AGENT_ORIGINAL, ua);
-    add_server(&l, headers, r, addr, sizeof addr);
     otelc_http_span_name(r->method, r->route, name, sizeof name);
     otelc_span_options o = {
         .kind = OTELC_SPAN_SERVER,
         .parent = parent,
         .root = parent == NULL,
         .start_ns = r->start_ns,
-        .attrs = l.items,
-        .attr_count = l.count,
     };
+    if (up_front) {
+        query = otelc_redact_query_dup(r->query);
+        request_attributes(&l, r, method, headers, query, addr, sizeof addr);
+        o.attrs = l.items;
+        o.attr_count = l.count;
+    }
     span = otelc_span_start_with(tracer, name, &o);
+    if (!up_front && otelc_span_is_recording(span)) {
+        query = otelc_redact_query_dup(r->query);
+        request_attributes(&l, r, method, headers, query, addr, sizeof addr);
+        otelc_span_set_attrs(span, l.items, l.count);
+    }
     free(query);
     return span;
 }

@@ -142,6 +142,32 @@ static otelc_attr *attr_slot(struct otelc_span *s, const char *key, size_t key_l
     return slot;
 }
 
+/*
+ * Room for n more attributes and a few besides (a server span adds its
+ * status and body sizes), made once rather than by doubling: every outgrown
+ * table is arena space the span keeps until it is recycled.
+ */
+static void attrs_room(struct otelc_span *s, size_t n)
+{
+    size_t want = s->data.attr_count + n;
+    if (want <= s->attr_cap) return;
+    uint32_t limit = limits_of(s)->attribute_count;
+    attrs_reserve(s, want + 4 < limit ? (uint32_t)want + 4 : limit);
+}
+
+/* Set attrs[0..count) on s, which is writable. */
+static void set_all(struct otelc_span *s, const otelc_attr *attrs, size_t count)
+{
+    if (count == 0) return;
+    attrs_room(s, count);
+    for (size_t i = 0; i < count; i++) otelc_span_set_attr(s, &attrs[i]);
+}
+
+void otelc_span_set_attrs(otelc_span *span, const otelc_attr *attrs, size_t count)
+{
+    if (writable(span) && attrs) set_all(span, attrs, count);
+}
+
 void otelc_span_set_attr(otelc_span *span, const otelc_attr *attr)
 {
     if (!writable(span) || !attr || !attr->key) return;
@@ -422,18 +448,7 @@ static void start_recording(struct otelc_span *s, otelc_tracer *tracer, const ch
     s->data.scope = &tracer->scope;
     s->data.resource = p->resource;
     if (o) {
-        /*
-         * Sized once for the start attributes and a few more (a server span
-         * adds its status and body sizes), not grown by doubling: every
-         * outgrown table is arena space the span keeps until it is recycled.
-         */
-        if (o->attr_count > s->attr_cap) {
-            uint32_t want = o->attr_count + 4 < limits_of(s)->attribute_count
-                                ? (uint32_t)o->attr_count + 4
-                                : limits_of(s)->attribute_count;
-            attrs_reserve(s, want);
-        }
-        for (size_t i = 0; i < o->attr_count; i++) otelc_span_set_attr(s, &o->attrs[i]);
+        if (o->attrs) set_all(s, o->attrs, o->attr_count);
         for (size_t i = 0; i < o->link_count; i++)
             if (otelc_span_context_is_valid(&o->links[i].context))
                 add_link(s, &o->links[i].context, o->links[i].attrs, o->links[i].attr_count);

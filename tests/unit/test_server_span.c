@@ -192,6 +192,135 @@ static void test_host_ports(void **state)
     }
 }
 
+/* ---- What sees the request's attributes at the span's start ---- */
+
+static size_t seen_at_start; /* request attributes the sampler saw */
+
+static size_t count_request_attrs(const otelc_attr *attrs, size_t n)
+{
+    size_t found = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(attrs[i].key, "url.path") == 0 ||
+            strcmp(attrs[i].key, "user_agent.original") == 0 ||
+            strcmp(attrs[i].key, "server.address") == 0)
+            found++;
+    return found;
+}
+
+/* A user sampler that keeps requests by path, as the HTTP conventions allow. */
+static void path_sampler(void *self, const otelc_sampling_params *p, otelc_sampling_result *r)
+{
+    (void)self;
+    seen_at_start = count_request_attrs(p->attrs, p->attr_count);
+    r->decision = OTELC_SAMPLING_DROP;
+    for (size_t i = 0; i < p->attr_count; i++)
+        if (strcmp(p->attrs[i].key, "url.path") == 0 &&
+            strncmp(p->attrs[i].value.u.str.ptr, "/keep", 5) == 0)
+            r->decision = OTELC_SAMPLING_RECORD_AND_SAMPLE;
+}
+
+static const char *path_sampler_name(void *self)
+{
+    (void)self;
+    return "PathSampler";
+}
+
+static otelc_server_span *serve_path(fixture *f, const char *path)
+{
+    otelc_carrier c = otelc_headers_carrier(&f->headers);
+    otelc_server_request r = {.method = "GET", .path = path, .scheme = "http"};
+    otelc_headers_clear(&f->headers);
+    otelc_headers_add(&f->headers, "Host", "svc:8080");
+    otelc_headers_add(&f->headers, "User-Agent", "ua/1");
+    return otelc_server_start(NULL, &c, &r);
+}
+
+/* Serve GET path and finish; the exported span, or NULL when none was. */
+static const otelc_span_data *served(fixture *f, otelc_memory_exporter *mem, const char *path)
+{
+    size_t before = otelc_memory_exporter_count(mem);
+    otelc_server_finish(serve_path(f, path), 200, NULL);
+    size_t n = otelc_memory_exporter_count(mem);
+    return n > before ? otelc_memory_exporter_get(mem, n - 1) : NULL;
+}
+
+/* A provider with sampler s (or the default) and, when on_start, a processor that has one. */
+static otelc_memory_exporter *provider_with(otelc_sampler *s, const otelc_processor_ops *extra)
+{
+    otelc_exporter *exp;
+    otelc_memory_exporter *mem = otelc_memory_exporter_new(&exp);
+    otelc_processor *procs[2] = {otelc_simple_processor_new(exp),
+                                 extra ? otelc_processor_new(extra, NULL) : NULL};
+    otelc_provider_options o = {
+        .no_env = true, .sampler = s, .processors = procs, .processor_count = extra ? 2 : 1};
+    otelc_provider *p;
+    assert_int_equal(otelc_provider_new(&o, &p), OTELC_OK);
+    otelc_provider_set_global(p);
+    return mem;
+}
+
+static void expect_request_attributes(const otelc_span_data *sd, const char *path)
+{
+    assert_non_null(sd);
+    assert_string_equal(attr(sd, "url.path"), path);
+    assert_string_equal(attr(sd, "user_agent.original"), "ua/1");
+    assert_string_equal(attr(sd, "server.address"), "svc");
+    assert_int_equal(attr_int(sd, "server.port"), 8080);
+    assert_string_equal(attr(sd, "http.request.method"), "GET");
+}
+
+/* A sampler of one's own gets the request's attributes and may decide by them. */
+static void test_user_sampler_sees_request_attributes(void **state)
+{
+    fixture *f = *state;
+    static const otelc_sampler_ops ops = {.should_sample = path_sampler,
+                                          .description = path_sampler_name};
+    otelc_memory_exporter *mem = provider_with(otelc_sampler_new(&ops, NULL), NULL);
+    seen_at_start = 0;
+    assert_null(served(f, mem, "/drop/1"));
+    assert_int_equal(seen_at_start, 3);
+    expect_request_attributes(served(f, mem, "/keep/1"), "/keep/1");
+    otelc_provider_set_global(NULL);
+    otelc_memory_exporter_free(mem);
+}
+
+static void rewriting_on_start(void *self, otelc_span *span, const otelc_span_context *parent)
+{
+    (void)self, (void)parent;
+    otelc_span_set_str(span, "url.path", "/rewritten");
+}
+
+/*
+ * A processor's on_start comes after the start attributes, so what it sets
+ * wins, with a built-in sampler too.
+ */
+static void test_on_start_comes_after_request_attributes(void **state)
+{
+    fixture *f = *state;
+    static const otelc_processor_ops ops = {.on_start = rewriting_on_start};
+    otelc_memory_exporter *mem = provider_with(NULL, &ops);
+    expect_request_attributes(served(f, mem, "/a"), "/rewritten");
+    otelc_provider_set_global(NULL);
+    otelc_memory_exporter_free(mem);
+}
+
+/*
+ * With built-in samplers and no on_start nothing sees them at the start, so
+ * they are worked out only for recording spans; those get every one.
+ */
+static void test_attributes_after_sampling(void **state)
+{
+    fixture *f = *state;
+    otelc_memory_exporter *mem = provider_with(otelc_sampler_trace_id_ratio(1.0), NULL);
+    expect_request_attributes(served(f, mem, "/b"), "/b");
+    otelc_provider_set_global(NULL);
+    otelc_memory_exporter_free(mem);
+    mem = provider_with(otelc_sampler_always_off(), NULL);
+    assert_null(served(f, mem, "/c"));
+    otelc_provider_set_global(NULL);
+    otelc_memory_exporter_free(mem);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -199,6 +328,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_new_trace_and_other_method, setup, teardown),
         cmocka_unit_test_setup_teardown(test_host_default_port_and_error_type, setup, teardown),
         cmocka_unit_test_setup_teardown(test_host_ports, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_user_sampler_sees_request_attributes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_on_start_comes_after_request_attributes, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_attributes_after_sampling, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -76,9 +76,14 @@ typedef struct otelc_server_span otelc_server_span;
  * with the global propagator (NULL headers, or no valid context in them:
  * a new trace, never the thread's current span, since a request is the
  * start of its own work). Incoming baggage is kept for otelc_server_enter().
- * tracer NULL uses the scope "otelc.instrument.server". Returns NULL only
- * when req or req->method is NULL or memory runs out; every other function
- * here accepts NULL and then does nothing.
+ * tracer NULL uses the scope "otelc.instrument.server". The request's
+ * attributes are given to the span at its start, where a sampler of one's
+ * own (otelc_sampler_new) can decide by them and a processor's on_start can
+ * override them; with the built-in samplers and no on_start, nothing could
+ * tell, so they are worked out only for spans that record (an unsampled
+ * request costs a fifth less). Returns NULL only when req or req->method
+ * is NULL or memory runs out; every other function here accepts NULL and
+ * then does nothing.
  */
 otelc_server_span *otelc_server_start(otelc_tracer *tracer, const otelc_carrier *headers,
                                       const otelc_server_request *req);
