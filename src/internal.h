@@ -348,6 +348,16 @@ bool otelc__hex_decode(const char *in, size_t n, uint8_t *out);
 bool otelc__is_zero(const uint8_t *p, size_t n);
 
 /*
+ * Length of the well-formed UTF-8 sequence at s[0..n) (RFC 3629: no
+ * overlongs, no surrogates, nothing above U+10FFFF), or 0 when malformed.
+ * n must be at least 1.
+ */
+size_t otelc__utf8_seq_len(const unsigned char *s, size_t n);
+
+/* True when s[0..n) is well-formed UTF-8 throughout. */
+bool otelc__utf8_valid(const char *s, size_t n);
+
+/*
  * Copy src into dst[size], truncated and NUL-terminated; returns strlen(src).
  * For per-request paths where snprintf("%s") costs a thousand instructions.
  */

@@ -15,6 +15,35 @@ void otelc__abandon(const void *p)
     if (p && __lsan_ignore_object) __lsan_ignore_object(p);
 }
 
+size_t otelc__utf8_seq_len(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    if (c < 0x80) return 1;
+    size_t len = c < 0xc2 ? 0 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : c < 0xf5 ? 4 : 0;
+    if (len == 0 || len > n) return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((s[i] & 0xc0) != 0x80) return 0;
+    if (c == 0xe0 && s[1] < 0xa0) return 0; /* overlong */
+    if (c == 0xed && s[1] > 0x9f) return 0; /* surrogate */
+    if (c == 0xf0 && s[1] < 0x90) return 0; /* overlong */
+    if (c == 0xf4 && s[1] > 0x8f) return 0; /* above U+10FFFF */
+    return len;
+}
+
+bool otelc__utf8_valid(const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0, len; i < n; i += len) {
+        if (u[i] < 0x80) {
+            len = 1;
+            continue;
+        }
+        len = otelc__utf8_seq_len(u + i, n - i);
+        if (len == 0) return false;
+    }
+    return true;
+}
+
 static const char hex_digits[] = "0123456789abcdef";
 
 void otelc__hex_encode(const uint8_t *in, size_t n, char *out)

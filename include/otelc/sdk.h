@@ -62,8 +62,11 @@ void otelc_resource_free(otelc_resource *res);
 
 typedef struct otelc_scope_info {
     const char *name;
-    const char *version;    /* may be NULL */
-    const char *schema_url; /* may be NULL */
+    const char *version;     /* may be NULL */
+    const char *schema_url;  /* may be NULL */
+    const otelc_attr *attrs; /* the scope's attributes (received spans; none for tracers) */
+    uint32_t attr_count;
+    uint32_t dropped_attr_count;
 } otelc_scope_info;
 
 typedef struct otelc_event_data {

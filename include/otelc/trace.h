@@ -38,7 +38,13 @@ typedef enum otelc_status_code {
     OTELC_STATUS_ERROR = 2,
 } otelc_status_code;
 
-/* Attribute value types: the OpenTelemetry primitive types and arrays of them. */
+/*
+ * Attribute value types: the OpenTelemetry AnyValue. The primitive types
+ * and homogeneous arrays of them are what instrumentation sets; bytes,
+ * arrays of any values, maps and the empty value complete the model (the
+ * specification allows them on every attribute, at a higher cost), so
+ * spans received from other SDKs keep every value they carried.
+ */
 typedef enum otelc_value_type {
     OTELC_VALUE_STRING = 1,
     OTELC_VALUE_BOOL,
@@ -48,12 +54,18 @@ typedef enum otelc_value_type {
     OTELC_VALUE_BOOL_ARRAY,
     OTELC_VALUE_INT_ARRAY,
     OTELC_VALUE_DOUBLE_ARRAY,
+    OTELC_VALUE_BYTES, /* u.str: len bytes at ptr, any values */
+    OTELC_VALUE_ARRAY, /* u.array: items points at const otelc_value[count], any types */
+    OTELC_VALUE_MAP,   /* u.array: items points at const otelc_attr[count] */
+    OTELC_VALUE_EMPTY, /* no value (null): meaningful, kept and exported */
 } otelc_value_type;
 
 /*
- * A typed attribute value. For strings, len is the byte length (no NUL
- * needed in input); for arrays, count is the number of items and items
- * points at const char *[], bool[], int64_t[] or double[].
+ * A typed attribute value. For strings and bytes, len is the byte length
+ * (no NUL needed in input); for arrays, count is the number of items and
+ * items points at const char *[], bool[], int64_t[] or double[], or, for
+ * OTELC_VALUE_ARRAY and OTELC_VALUE_MAP, at otelc_value[] and otelc_attr[]
+ * (which may nest further).
  */
 typedef struct otelc_value {
     otelc_value_type type;

@@ -87,24 +87,6 @@ void otelc__buf_hex(otelc_buf *b, const uint8_t *p, size_t n)
 
 /* ---- JSON strings ------------------------------------------------------------------ */
 
-/*
- * Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlongs,
- * no surrogates, nothing above U+10FFFF), or 0 when it is malformed.
- */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    size_t len = c < 0xc2 ? 0 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : c < 0xf5 ? 4 : 0;
-    if (len == 0 || len > n) return 0;
-    for (size_t i = 1; i < len; i++)
-        if ((s[i] & 0xc0) != 0x80) return 0;
-    if (c == 0xe0 && s[1] < 0xa0) return 0; /* overlong */
-    if (c == 0xed && s[1] > 0x9f) return 0; /* surrogate */
-    if (c == 0xf0 && s[1] < 0x90) return 0; /* overlong */
-    if (c == 0xf4 && s[1] > 0x8f) return 0; /* above U+10FFFF */
-    return len;
-}
-
 /* Bytes that may be copied as they are: printable ASCII except '"' and '\\'. */
 static bool json_plain(unsigned char c)
 {
@@ -178,7 +160,7 @@ void otelc__buf_json_str(otelc_buf *b, const char *s, size_t n)
             o += json_escape(u[i++], o);
             continue;
         }
-        size_t len = utf8_len(u + i, n - i);
+        size_t len = otelc__utf8_seq_len(u + i, n - i);
         if (len) {
             memcpy(o, s + i, len);
             o += len;

@@ -20,7 +20,7 @@
 
 #define DEFAULT_SHUTDOWN_TIMEOUT_MS 30000
 
-struct otelc_tracer otelc__noop_tracer = {NULL, {"", NULL, NULL}, NULL};
+struct otelc_tracer otelc__noop_tracer = {.scope = {.name = ""}};
 
 static _Atomic(otelc_provider *) global_provider;
 static pthread_mutex_t global_lock = PTHREAD_MUTEX_INITIALIZER;

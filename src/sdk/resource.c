@@ -174,30 +174,6 @@ static int hex_digit(char c)
     return -1;
 }
 
-/* Strict UTF-8: no overlongs, surrogates or code points above U+10FFFF. */
-static bool utf8_valid(const unsigned char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        unsigned char c = s[i];
-        size_t len = c < 0x80           ? 1
-                     : (c >> 5) == 0x6  ? 2
-                     : (c >> 4) == 0xe  ? 3
-                     : (c >> 3) == 0x1e ? 4
-                                        : 0;
-        if (len == 0 || i + len > n) return false;
-        uint32_t cp = len == 1 ? c : c & (0x7f >> len);
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xc0) != 0x80) return false;
-            cp = cp << 6 | (s[i + k] & 0x3f);
-        }
-        static const uint32_t min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
-        if (cp < min_cp[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
-        i += len;
-    }
-    return true;
-}
-
 /*
  * Percent-decode s[0..n) into a new string; NULL when malformed (or no
  * memory). A decoded NUL is malformed too: stored strings must not hide text
@@ -220,7 +196,7 @@ static char *percent_decode(const char *s, size_t n, size_t *out_len)
         i += 2;
     }
     out[len] = '\0';
-    if (strlen(out) != len || !utf8_valid((const unsigned char *)out, len)) goto bad;
+    if (strlen(out) != len || !otelc__utf8_valid(out, len)) goto bad;
     *out_len = len;
     return out;
 bad:

@@ -1,0 +1,101 @@
+/*
+ * batch.c - the storage behind a decoded batch (batch.h), shared by the
+ * three decoders so that each only reads its wire format.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "batch.h"
+
+void vw_batch_init(vw_batch *b)
+{
+    memset(b, 0, sizeof *b);
+}
+
+void vw_batch_free(vw_batch *b)
+{
+    for (size_t i = 0; i < b->resource_count; i++) otelc_resource_free(b->resources[i]);
+    free(b->resources);
+    free(b->spans);
+    otelc__arena_free(&b->arena);
+    vw_batch_init(b);
+}
+
+otelc_span_data *vw_batch_add_span(vw_batch *b)
+{
+    if (b->count == b->span_cap) {
+        if (b->span_cap >= VW_MAX_SPANS_PER_REQUEST) return NULL;
+        size_t cap = b->span_cap ? b->span_cap * 2 : 64;
+        if (cap > VW_MAX_SPANS_PER_REQUEST) cap = VW_MAX_SPANS_PER_REQUEST;
+        otelc_span_data *grown = realloc(b->spans, cap * sizeof *grown);
+        if (!grown) return NULL;
+        b->spans = grown;
+        b->span_cap = cap;
+    }
+    otelc_span_data *sd = &b->spans[b->count++];
+    memset(sd, 0, sizeof *sd);
+    return sd;
+}
+
+void vw_batch_drop_last(vw_batch *b)
+{
+    if (b->count) b->count--;
+}
+
+otelc_resource *vw_batch_add_resource(vw_batch *b, const otelc_attr *attrs, size_t count,
+                                      const char *schema_url)
+{
+    if (b->resource_count == b->resource_cap) {
+        size_t cap = b->resource_cap ? b->resource_cap * 2 : 4;
+        otelc_resource **grown = realloc(b->resources, cap * sizeof *grown);
+        if (!grown) return NULL;
+        b->resources = grown;
+        b->resource_cap = cap;
+    }
+    otelc_resource *res = otelc_resource_new(attrs, count, schema_url);
+    if (res) b->resources[b->resource_count++] = res;
+    return res;
+}
+
+void vw_batch_reject(vw_batch *b, const char *fmt, ...)
+{
+    if (b->rejected++ == 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(b->reject_reason, sizeof b->reject_reason, fmt, ap);
+        va_end(ap);
+    }
+}
+
+void *vw_batch_alloc(vw_batch *b, size_t size)
+{
+    return otelc__arena_alloc(&b->arena, size ? size : 1, _Alignof(max_align_t));
+}
+
+char *vw_batch_str(vw_batch *b, const char *s, size_t n, size_t *out_len)
+{
+    if (otelc__utf8_valid(s, n)) {
+        if (out_len) *out_len = n;
+        return otelc__arena_strndup(&b->arena, s, n);
+    }
+    /* Each bad byte becomes the three bytes of U+FFFD. */
+    char *out = otelc__arena_alloc(&b->arena, 3 * n + 1, 1), *o = out;
+    if (!out) return NULL;
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        size_t len = otelc__utf8_seq_len(u + i, n - i);
+        if (len) {
+            memcpy(o, s + i, len);
+            o += len;
+            i += len;
+        } else {
+            memcpy(o, "\xef\xbf\xbd", 3);
+            o += 3;
+            i++;
+        }
+    }
+    *o = '\0';
+    if (out_len) *out_len = (size_t)(o - out);
+    return out;
+}

@@ -1,0 +1,87 @@
+/*
+ * batch.h - spans decoded from one request to the viewer, in the SDK's own
+ * model (otelc_span_data), whatever the wire format was: OTLP protobuf
+ * (decode_proto.c), OTLP JSON (decode_json.c) or Zipkin v2 JSON
+ * (decode_zipkin.c).
+ *
+ * A batch owns everything its spans point at: strings, attribute tables,
+ * events and links live in its arena; resources and scopes in its own
+ * lists. Spans of one ResourceSpans share one resource pointer and spans
+ * of one ScopeSpans one scope pointer, so the SDK's exporters (which group
+ * by pointer) re-encode a batch as the sender grouped it.
+ *
+ * Every string is NUL-terminated and valid UTF-8 (invalid sequences are
+ * replaced by U+FFFD on decoding), and every otelc_value length is exact.
+ * Ids are checked: a span whose trace id or span id is missing, of the
+ * wrong length or all zeros is not in the batch but counted in rejected
+ * (the OTLP partial success), the first reason kept in reject_reason.
+ */
+#ifndef OTELC_VIEWER_BATCH_H
+#define OTELC_VIEWER_BATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "internal.h"
+
+/* Bounds every decoder enforces; a request beyond them is refused whole. */
+#define VW_MAX_SPANS_PER_REQUEST 100000
+#define VW_MAX_VALUE_DEPTH       32 /* nesting of arrays and maps inside one AnyValue */
+
+typedef struct vw_batch {
+    otelc_span_data *spans; /* count spans, in the order they were sent */
+    size_t count;
+    size_t rejected;         /* spans left out as invalid */
+    char reject_reason[256]; /* why the first of them was ("" when none) */
+
+    /* Owned storage: released by vw_batch_free(). */
+    otelc_arena arena;          /* strings, attributes, events, links, scopes */
+    otelc_resource **resources; /* one per ResourceSpans (or Zipkin service) */
+    size_t resource_count, resource_cap;
+    size_t span_cap;
+} vw_batch;
+
+/* Decoding outcomes. */
+typedef enum vw_decode_status {
+    VW_DECODE_OK = 0,      /* the batch holds what was valid (maybe nothing) */
+    VW_DECODE_INVALID = 1, /* the body is not a well-formed request: a 400 */
+    VW_DECODE_TOO_BIG = 2, /* more spans or deeper nesting than the bounds: a 413 */
+    VW_DECODE_NOMEM = 3,   /* out of memory: a 503 */
+} vw_decode_status;
+
+/* An empty batch, ready for a decoder. */
+void vw_batch_init(vw_batch *b);
+
+/* Free everything the batch owns; it is empty (and reusable) afterwards. */
+void vw_batch_free(vw_batch *b);
+
+/* ---- For decoders --------------------------------------------------------------- */
+
+/* A new zeroed span at the end of the batch, or NULL when out of memory (or full). */
+otelc_span_data *vw_batch_add_span(vw_batch *b);
+
+/* Take the last span added back out (it turned out invalid after all). */
+void vw_batch_drop_last(vw_batch *b);
+
+/*
+ * A resource made of attrs (copied) owned by the batch, for the spans that
+ * follow to point at; NULL when out of memory.
+ */
+otelc_resource *vw_batch_add_resource(vw_batch *b, const otelc_attr *attrs, size_t count,
+                                      const char *schema_url);
+
+/* Count one rejected span; the first reason is kept (printf-style). */
+void vw_batch_reject(vw_batch *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* size bytes from the batch's arena, aligned for any type; NULL when out of memory. */
+void *vw_batch_alloc(vw_batch *b, size_t size);
+
+/*
+ * A NUL-terminated copy of s[0..n) in the arena, every malformed UTF-8
+ * byte replaced by U+FFFD (the copy may then be longer: *out_len, when not
+ * NULL, receives its length). NULL when out of memory.
+ */
+char *vw_batch_str(vw_batch *b, const char *s, size_t n, size_t *out_len);
+
+#endif
