@@ -44,6 +44,13 @@ bool otelc__utf8_valid(const char *s, size_t n)
     return true;
 }
 
+uint64_t otelc__fnv1a(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *u = p;
+    for (size_t i = 0; i < n; i++) h = (h ^ u[i]) * 0x100000001b3ULL;
+    return h;
+}
+
 static const char hex_digits[] = "0123456789abcdef";
 
 void otelc__hex_encode(const uint8_t *in, size_t n, char *out)
