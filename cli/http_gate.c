@@ -3,7 +3,6 @@
  * and why they are what they are: http_gate.h.
  */
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
@@ -40,14 +39,25 @@ static bool parse_ip(int af, const char *s, size_t len, unsigned char addr[16])
     return inet_pton(af, text, addr) == 1;
 }
 
+/* ASCII only, whatever the locale says. */
+static bool is_letter(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
 /* Letters, digits, '-', '_' and '.' between non-empty labels; one trailing dot allowed. */
 static bool name_syntax_ok(const char *s, size_t len)
 {
     if (len == 0 || len > MAX_NAME + 1 || s[0] == '.') return false;
     for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
+        char c = s[i];
         if (c == '.' && i + 1 < len && s[i + 1] == '.') return false;
-        if (!isalnum(c) && c != '-' && c != '_' && c != '.') return false;
+        if (!is_letter(c) && !is_digit(c) && c != '-' && c != '_' && c != '.') return false;
     }
     return true;
 }
@@ -58,7 +68,7 @@ static long parse_port(const char *s, size_t len)
     long port = 0;
     if (len == 0 || len > 5) return -1;
     for (size_t i = 0; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9') return -1;
+        if (!is_digit(s[i])) return -1;
         port = port * 10 + (s[i] - '0');
     }
     return port <= 65535 ? port : -1;
@@ -276,8 +286,7 @@ static bool origin_syntax_ok(const char *origin)
                                        "0123456789+-.";
     const char *sep = strstr(origin, "://");
     authority a;
-    if (!sep || !isalpha((unsigned char)origin[0]) ||
-        strspn(origin, scheme_chars) != (size_t)(sep - origin))
+    if (!sep || !is_letter(origin[0]) || strspn(origin, scheme_chars) != (size_t)(sep - origin))
         return false;
     return parse_authority(sep + 3, strlen(sep + 3), &a) && (a.v6 || a.name[a.len - 1] != '.');
 }
