@@ -386,7 +386,14 @@ function main() {
   const opt = (name) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
   const port = Number(opt('--port') || 0);
   const token = opt('--token');
-  if (!args.includes('--no-demo')) for (const t of demoTraces()) for (const r of t.requests()) store(r);
+  if (!args.includes('--no-demo')) {
+    for (const t of demoTraces()) {
+      for (const r of t.requests()) {
+        storedBytes += JSON.stringify(r).length;
+        store(r);
+      }
+    }
+  }
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://fixture');
     const base = `http://${req.headers.host}`;

@@ -40,10 +40,10 @@ export class ApiError extends Error {
 // The message of any of the contract's error bodies: Jaeger's envelope
 // ({errors: [{msg}]}), Tempo's ({error: "..."}), OTLP's ({error: {message}}).
 function errorMessage(body, status) {
+  if (status === 401) return 'This viewer needs its token: open the link `otelc view` printed (it ends in #token=...).';
   if (body && Array.isArray(body.errors) && body.errors.length) return String(body.errors[0].msg);
   if (body && typeof body.error === 'string') return body.error;
   if (body && body.error && body.error.message) return String(body.error.message);
-  if (status === 401) return 'This viewer needs its token: open the link `otelc view` printed (it ends in #token=...).';
   return `HTTP ${status}`;
 }
 

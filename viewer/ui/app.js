@@ -68,7 +68,7 @@ async function refreshStatus() {
     box.title = `OTLP/HTTP ${receivers.otlpHttp || '–'}\nOTLP/gRPC ${receivers.otlpGrpc || '–'}`;
     banner.hidden = true;
   } catch (err) {
-    replaceChildren(box, h('span', {class: 'text-error'}, 'viewer unreachable'));
+    replaceChildren(box, h('span', {class: 'text-error'}, err.status === 401 ? 'token needed' : 'viewer unreachable'));
     if (err.status === 401 || err.status === 0) {
       banner.textContent = err.message;
       banner.hidden = false;

@@ -88,7 +88,7 @@ function draw(canvas, tableBox, body) {
   const maxCalls = Math.max(1, ...edges.map((e) => e.callCount));
 
   const svg = s('svg', {class: 'service-map', width, height, viewBox: `0 0 ${width} ${height}`,
-    role: 'img', 'aria-label': `Service map: ${nodes.size} services, ${edges.length} connections`},
+    role: 'group', 'aria-label': `Service map: ${nodes.size} services, ${edges.length} connections`},
   s('defs', null, arrowMarker('arrow', 'arrow-none'), arrowMarker('arrow-some', 'arrow-some'), arrowMarker('arrow-high', 'arrow-high')));
   const edgeLayer = s('g', {class: 'edges'});
   const labelLayer = s('g', {class: 'edge-labels'});

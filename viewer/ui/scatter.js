@@ -27,7 +27,7 @@ export function renderScatter(traces, width, height) {
   const plotW = Math.max(100, width - MARGIN.left - MARGIN.right);
   const plotH = Math.max(40, height - MARGIN.top - MARGIN.bottom);
   const svg = s('svg', {class: 'scatter', width, height, viewBox: `0 0 ${width} ${height}`,
-    role: 'img', 'aria-label': `Duration over time of ${traces.length} traces`});
+    role: 'group', 'aria-label': `Duration over time of ${traces.length} traces`});
 
   let t0 = Math.min(...traces.map((t) => t.startMs));
   let t1 = Math.max(...traces.map((t) => t.startMs));

@@ -89,7 +89,7 @@ class SearchPage {
     this.message = h('div', {class: 'notice notice-error', role: 'alert', hidden: true});
     replaceChildren(root, h('section', {class: 'page page-search'},
       h('aside', {class: 'search-side'}, this.form),
-      h('div', {class: 'search-main'},
+      this.main = h('div', {class: 'search-main'},
         this.message, this.scatterBox,
         h('div', {class: 'results-head'}, this.summary, h('label', {class: 'inline-label'}, 'Sort ', this.sortSelect)),
         this.list)));
@@ -204,21 +204,34 @@ class SearchPage {
     if (!this.validDurations()) return;
     const query = buildQuery(p);
     this.queryShown.textContent = query;
+    this.lastQuery = query;
     const limit = Math.max(1, Math.min(MAX_LIMIT, Number(p.limit) || 20));
     const {startMs, endMs} = lookbackRange(p.lookback);
     if (this.controller) this.controller.abort();
     this.controller = new AbortController();
     this.summary.textContent = 'Searching…';
+    this.searching = true;
+    // data-state and data-query tell a test (or a stylesheet) which search the list shows.
+    this.main.dataset.state = 'searching';
+    this.main.dataset.query = query;
     try {
       const body = await apiGet('/api/search', {q: query, start: Math.floor(startMs / 1000),
         end: Math.ceil(endMs / 1000), limit}, this.controller.signal);
       this.results = (Array.isArray(body.traces) ? body.traces : []).map(summarize);
       this.render(body.metrics);
+      this.main.dataset.state = 'done';
     } catch (err) {
       if (err.name === 'AbortError') return;
       this.results = [];
-      this.render(null);
+      this.render(null, false);
       this.showError(err.message);
+      this.main.dataset.state = 'error';
+    }
+    this.searching = false;
+    if (this.liveMissed) {
+      this.liveMissed = false;
+      this.run();
+      return;
     }
     this.syncLive(query);
   }
@@ -228,14 +241,15 @@ class SearchPage {
     this.message.textContent = text;
   }
 
-  render(metrics) {
+  // Draws the results; an empty list says why unless it came from an error.
+  render(metrics, explainEmpty = true) {
     const sorted = [...this.results].sort(SORTERS[this.sortSelect.value] || SORTERS.recent);
     const inspected = metrics && metrics.inspectedTraces !== undefined ? ` (${formatCount(Number(metrics.inspectedTraces))} inspected)` : '';
     this.summary.textContent = `${formatCount(sorted.length)} trace${sorted.length === 1 ? '' : 's'}${inspected}`;
     const longest = Math.max(1, ...sorted.map((t) => t.durationNs));
     replaceChildren(this.list, sorted.map((t) => this.resultItem(t, longest)));
     this.drawScatter();
-    if (!sorted.length) this.renderEmpty();
+    if (!sorted.length && explainEmpty) this.renderEmpty();
   }
 
   async renderEmpty() {
@@ -265,7 +279,7 @@ class SearchPage {
       h('div', {class: 'result-meta'},
         h('span', {class: 'badge'}, `${formatCount(t.spanCount)} spans`),
         t.errorCount ? h('span', {class: 'badge badge-error'}, `${formatCount(t.errorCount)} errors`) : null,
-        t.matched ? h('span', {class: 'badge badge-soft'}, `${formatCount(t.matched)} matched`) : null,
+        t.matched && this.lastQuery !== '{}' ? h('span', {class: 'badge badge-soft'}, `${formatCount(t.matched)} matched`) : null,
         h('ul', {class: 'result-services', 'aria-label': 'Services'}, t.services.map(([name, count]) =>
           h('li', {class: `svc-chip small ${serviceColorClass(name)}`}, name, h('span', {class: 'count'}, formatCount(count))))),
         h('span', {class: 'result-id mono'}, t.traceID.slice(0, 12)),
@@ -304,14 +318,15 @@ class SearchPage {
   }
 
   // New spans matched: search again (the server sends at most one event a
-  // second), marking the traces the event named.
+  // second), marking the traces the event named. An event during a search
+  // runs one more search once it is done, rather than abort it.
   onLive(event) {
     let ids = [];
     try { ids = JSON.parse(event.data).traceIDs || []; } catch { /* still re-run */ }
     this.fresh = new Set(Array.isArray(ids) ? ids.map(String) : []);
     this.liveState.textContent = `● updated ${formatTime(new Date(), false)}`;
-    if (this.controller && !this.controller.signal.aborted && this.summary.textContent === 'Searching…') return;
-    this.run();
+    if (this.searching) this.liveMissed = true;
+    else this.run();
   }
 }
 

@@ -25,19 +25,45 @@ function enumValue(value, prefix, names) {
   return 0;
 }
 
-// A uint64 nanosecond time (decimal string or number) -> [seconds, nanos],
-// exact: 1.7e18 ns is beyond a double's 2^53, its two halves are not.
-function nanoParts(value) {
-  if (typeof value === 'string' && /^\d{1,20}$/.test(value)) {
-    const sec = value.length > 9 ? Number(value.slice(0, -9)) : 0;
-    return [sec, Number(value.slice(-9))];
+// A uint64 nanosecond time (decimal string or number) is read into
+// (nanoSec, nanoRest), exactly: 1.7e18 ns is beyond a double's 2^53, its
+// seconds and nanoseconds are not. Module variables rather than a returned
+// pair, because a 10,000-span trace has 20,000 of them to read.
+let nanoSec = 0, nanoRest = 0;
+
+function readNanos(value) {
+  if (typeof value === 'string' && value.length <= 20 && /^\d+$/.test(value)) {
+    nanoSec = value.length > 9 ? Number(value.slice(0, -9)) : 0;
+    nanoRest = Number(value.slice(-9));
+    return true;
   }
   if (typeof value === 'number' && Number.isFinite(value) && value >= 0) {
-    const sec = Math.floor(value / 1e9);
-    return [sec, value - sec * 1e9];
+    nanoSec = Math.floor(value / 1e9);
+    nanoRest = value - nanoSec * 1e9;
+    return true;
   }
-  return null;
+  return false;
 }
+
+// value as ns after base ([sec, nanos]), or `fallback` when unreadable.
+function nanosAfter(value, base, fallback) {
+  return readNanos(value) ? (nanoSec - base[0]) * 1e9 + (nanoRest - base[1]) : fallback;
+}
+
+// The earliest start among the records, as [sec, nanos] ([0, 0] if none).
+function earliestStart(records) {
+  let sec = Infinity, rest = 0;
+  for (const {raw} of records) {
+    if (readNanos(raw.startTimeUnixNano) && (nanoSec < sec || (nanoSec === sec && nanoRest < rest))) {
+      sec = nanoSec;
+      rest = nanoRest;
+    }
+  }
+  return sec === Infinity ? [0, 0] : [sec, rest];
+}
+
+const NONE_DROPPED = Object.freeze({attributes: 0, events: 0, links: 0});
+const NO_CHILDREN = Object.freeze([]);
 
 const asArray = (value) => (Array.isArray(value) ? value : []);
 const asString = (value) => (typeof value === 'string' ? value : '');
@@ -73,9 +99,10 @@ function collectSpans(resourceSpans) {
 function convertSpan(record, base) {
   const {raw} = record;
   const status = (raw.status && typeof raw.status === 'object') ? raw.status : {};
-  const rel = (parts) => (parts ? (parts[0] - base[0]) * 1e9 + (parts[1] - base[1]) : 0);
-  const start = rel(record.startParts);
-  const end = Math.max(start, record.endParts ? rel(record.endParts) : start);
+  const start = nanosAfter(raw.startTimeUnixNano, base, 0);
+  const end = Math.max(start, nanosAfter(raw.endTimeUnixNano, base, start));
+  const droppedAttributes = asCount(raw.droppedAttributesCount), droppedEvents = asCount(raw.droppedEventsCount),
+    droppedLinks = asCount(raw.droppedLinksCount);
   return {
     spanId: asString(raw.spanId),
     traceId: asString(raw.traceId),
@@ -90,13 +117,14 @@ function convertSpan(record, base) {
     statusMessage: asString(status.message),
     traceState: asString(raw.traceState),
     flags: Number.isInteger(raw.flags) ? raw.flags : null,
-    dropped: {attributes: asCount(raw.droppedAttributesCount), events: asCount(raw.droppedEventsCount),
-      links: asCount(raw.droppedLinksCount)},
+    dropped: droppedAttributes || droppedEvents || droppedLinks
+      ? {attributes: droppedAttributes, events: droppedEvents, links: droppedLinks} : NONE_DROPPED,
     resource: record.resource,
     scope: record.scope,
     service: record.service,
-    // Filled in by the tree: index of the parent span (-1 for a root), the children.
-    parent: -1, children: [], depth: 0, row: 0, subtreeEnd: 0, critical: false,
+    // Filled in by the tree: index of the parent span (-1 for a root), the
+    // children (NO_CHILDREN, shared, until the first arrives).
+    parent: -1, children: NO_CHILDREN, depth: 0, row: 0, subtreeEnd: 0, critical: false,
     missingParent: false, duplicate: false,
   };
 }
@@ -124,7 +152,12 @@ const byStart = (spans) => (a, b) => spans[a].start - spans[b].start || a - b;
 // Orders spans depth-first (children by start time) into rows; a cycle of
 // parents is broken at one of its spans, which becomes a root.
 function orderRows(spans) {
-  spans.forEach((span, i) => { if (span.parent >= 0) spans[span.parent].children.push(i); });
+  spans.forEach((span, i) => {
+    if (span.parent < 0) return;
+    const parent = spans[span.parent];
+    if (parent.children === NO_CHILDREN) parent.children = [i];
+    else parent.children.push(i);
+  });
   const compare = byStart(spans);
   for (const span of spans) if (span.children.length > 1) span.children.sort(compare);
   const roots = [];
@@ -133,27 +166,29 @@ function orderRows(spans) {
 
   const order = [];
   const visited = new Uint8Array(spans.length);
+  // The depth-first walk keeps its stack in two typed arrays (span, next
+  // child to visit): a 10,000-deep chain needs no recursion and no
+  // allocation per step.
+  const stackSpan = new Int32Array(spans.length), stackNext = new Int32Array(spans.length);
+  const enter = (i, depth) => {
+    visited[i] = 1;
+    spans[i].depth = depth;
+    spans[i].row = order.length;
+    order.push(i);
+    stackSpan[depth] = i;
+    stackNext[depth] = 0;
+  };
   const walk = (root) => {
-    const stack = [[root, 0]];
-    visited[root] = 1;
-    spans[root].depth = 0;
-    spans[root].row = order.length;
-    order.push(root);
-    while (stack.length) {
-      const top = stack[stack.length - 1];
-      const span = spans[top[0]];
-      if (top[1] === span.children.length) {
+    enter(root, 0);
+    for (let top = 0; top >= 0;) {
+      const span = spans[stackSpan[top]];
+      if (stackNext[top] === span.children.length) {
         span.subtreeEnd = order.length;
-        stack.pop();
+        top--;
         continue;
       }
-      const child = span.children[top[1]++];
-      if (visited[child]) continue;
-      visited[child] = 1;
-      spans[child].depth = stack.length;
-      spans[child].row = order.length;
-      order.push(child);
-      stack.push([child, 0]);
+      const child = span.children[stackNext[top]++];
+      if (!visited[child]) enter(child, ++top);
     }
   };
   for (const root of roots) walk(root);
@@ -177,32 +212,50 @@ function orderRows(spans) {
   return {order, roots};
 }
 
-// Among candidates (span indices), the one that ends last; ties go to the
-// first in row order.
-function lastToEnd(spans, candidates) {
+// The latest end time in each span's subtree (the span and everything
+// below it), computed bottom-up over the rows: in tree order a span's
+// descendants follow it, so walking the rows backwards sees every child
+// before its parent.
+function subtreeEnds(spans, order) {
+  const ends = new Float64Array(spans.length);
+  for (let r = order.length - 1; r >= 0; r--) {
+    const i = order[r];
+    let end = spans[i].end;
+    for (const c of spans[i].children) end = Math.max(end, ends[c]);
+    ends[i] = end;
+  }
+  return ends;
+}
+
+// Among candidates (span indices), the one whose subtree ends last; ties
+// go to the first in row order.
+function lastToEnd(spans, ends, candidates) {
   let best = -1;
   for (const i of candidates) {
-    if (best < 0 || spans[i].end > spans[best].end ||
-        (spans[i].end === spans[best].end && spans[i].row < spans[best].row)) best = i;
+    if (best < 0 || ends[i] > ends[best] || (ends[i] === ends[best] && spans[i].row < spans[best].row)) best = i;
   }
   return best;
 }
 
 // The critical path, as this viewer defines it: the chain of spans that
-// determines when the trace ends. It starts at the root span that ends last
-// and from each span goes into its child that ends last, until a span with
-// no children. Ties go to the span first in row order (the earlier start).
-// A child that ends after its parent (work the parent did not wait for) is
-// followed all the same: the trace's end waited on it. This is a chain, one
-// span per level, not Jaeger's segment-wise path: a parent's own work after
-// its last child ended is shown as the parent being on the path, not split.
+// determines when the trace ends. It starts at the root whose subtree ends
+// last, and from each span goes into the child whose subtree ends last,
+// until a span with no children; ties go to the span first in row order
+// (the earlier start). When children finish within their parents this is
+// simply "the child that ends last", recursively. Comparing subtrees rather
+// than the children's own ends matters for asynchronous work: a consumer
+// span that outlives its parent, two levels down, is what the trace's end
+// waited on, and the chain leads to it. It is a chain, one span per level,
+// not Jaeger's segment-wise path: a parent's own work after its last child
+// ended shows as the parent being on the path, not split out.
 // Returns the span indices from root to leaf.
-export function criticalPath(spans, roots) {
+export function criticalPath(spans, roots, order) {
+  const ends = subtreeEnds(spans, order);
   const path = [];
-  let current = lastToEnd(spans, roots);
+  let current = lastToEnd(spans, ends, roots);
   while (current >= 0) {
     path.push(current);
-    current = lastToEnd(spans, spans[current].children);
+    current = lastToEnd(spans, ends, spans[current].children);
   }
   return path;
 }
@@ -211,18 +264,11 @@ export function criticalPath(spans, roots) {
 export function buildTrace(body) {
   const resourceSpans = body && body.result ? body.result.resourceSpans : body && body.resourceSpans;
   const records = collectSpans(resourceSpans);
-  let base = null;
-  for (const record of records) {
-    record.startParts = nanoParts(record.raw.startTimeUnixNano);
-    record.endParts = nanoParts(record.raw.endTimeUnixNano);
-    const p = record.startParts;
-    if (p && (!base || p[0] < base[0] || (p[0] === base[0] && p[1] < base[1]))) base = p;
-  }
-  base = base || [0, 0];
+  const base = earliestStart(records);
   const spans = records.map((record) => convertSpan(record, base));
   linkParents(spans);
   const {order, roots} = orderRows(spans);
-  const path = criticalPath(spans, roots);
+  const path = criticalPath(spans, roots, order);
   for (const i of path) spans[i].critical = true;
   return summarize(spans, order, roots, path, base);
 }
@@ -299,7 +345,5 @@ function plainValue(value, depth) {
 
 // An event's time relative to the trace start (ns), or null.
 export function eventOffset(model, event) {
-  const parts = nanoParts(event && event.timeUnixNano);
-  if (!parts) return null;
-  return (parts[0] - model.startParts[0]) * 1e9 + (parts[1] - model.startParts[1]);
+  return nanosAfter(event && event.timeUnixNano, model.startParts, null);
 }

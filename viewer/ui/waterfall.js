@@ -104,11 +104,18 @@ export class Waterfall {
       pos = this.collapsed[pos] ? spans[order[pos]].subtreeEnd : pos + 1;
     }
     this.visibleRows = rows;
-    this.positionOfRow = new Map(rows.map((row, i) => [row, i]));
+    this.positionOfRow = new Int32Array(order.length).fill(-1);
+    rows.forEach((row, i) => { this.positionOfRow[row] = i; });
     this.active = Math.min(this.active, rows.length - 1);
     this.spacer.style.height = `${rows.length * ROW_HEIGHT}px`;
     this.element.setAttribute('aria-rowcount', String(rows.length + 1));
     this.element.dataset.rowCount = String(rows.length);
+  }
+
+  // Where row (an index in tree order) is among the visible rows, or undefined when hidden.
+  positionOf(row) {
+    const position = this.positionOfRow[row];
+    return position >= 0 ? position : undefined;
   }
 
   redrawAll() {
@@ -234,7 +241,7 @@ export class Waterfall {
     const rowIndex = this.visibleRows[position];
     if (toggle) this.toggle(rowIndex);
     else this.open(position);
-    this.focusPosition(this.positionOfRow.get(rowIndex) ?? 0);
+    this.focusPosition(this.positionOf(rowIndex) ?? 0);
   }
 
   // A row focused by mouse or script becomes the one in the tab order.
@@ -256,7 +263,7 @@ export class Waterfall {
     const keepRow = this.visibleRows[this.active];
     this.collapsed[rowIndex] = wantCollapsed ? 1 : 0;
     this.computeVisible();
-    this.active = this.positionOfRow.get(keepRow) ?? this.positionOfRow.get(rowIndex) ?? 0;
+    this.active = this.positionOf(keepRow) ?? this.positionOf(rowIndex) ?? 0;
     this.redrawAll();
   }
 
@@ -297,7 +304,7 @@ export class Waterfall {
       if (this.collapsed[spans[p].row]) { this.collapsed[spans[p].row] = 0; changed = true; }
     }
     if (changed) this.computeVisible();
-    const position = this.positionOfRow.get(spans[spanIndex].row);
+    const position = this.positionOf(spans[spanIndex].row);
     if (position !== undefined) this.active = position;
     if (changed) this.redrawAll();
     if (position !== undefined) this.scrollToPosition(position, true);
@@ -343,7 +350,7 @@ export class Waterfall {
       break;
     case 'ArrowLeft':
       if (open) this.toggle(rowIndex, false);
-      else if (span.parent >= 0) this.active = this.positionOfRow.get(spans[span.parent].row) ?? this.active;
+      else if (span.parent >= 0) this.active = this.positionOf(spans[span.parent].row) ?? this.active;
       this.focusPosition(this.active);
       break;
     case 'Enter': case ' ': this.open(this.active); break;
