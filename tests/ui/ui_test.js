@@ -372,7 +372,7 @@ async function run(opts) {
       await shot(page, opts, 'trace');
     });
 
-    await check('trace: the critical path is the root and its last-ending child, recursively', async () => {
+    await check('trace: the critical path runs from the root into the child whose subtree ends last', async () => {
       const critical = await page.$$eval('.wf-row.critical', (rows) => rows.map((r) => r.dataset.spanId));
       assertEqual(critical, [small.ids.root, small.ids.render], 'critical path');
     });

@@ -120,11 +120,14 @@ class SearchPage {
     this.liveState = h('span', {class: 'live-state', 'aria-live': 'polite'});
     f.service.addEventListener('change', () => this.loadOperations(f.service.value, ''));
     f.live.addEventListener('change', () => this.submit());
+    f.q.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); this.submit(); }
+    });
     this.form = h('form', {class: 'search-form', 'aria-label': 'Find traces'},
       h('h1', {class: 'side-title'}, 'Find traces'),
       field('Service', f.service),
       field('Operation', f.operation),
-      field('TraceQL', f.q, h('div', {class: 'hint'}, 'Joined to the fields above with &&. Sent: ', this.queryShown)),
+      field('TraceQL', f.q, h('div', {class: 'hint'}, 'Joined to the fields above with &&; Ctrl+Enter runs it. Sent: ', this.queryShown)),
       h('div', {class: 'field'}, h('span', {class: 'field-label', id: 'duration-label'}, 'Duration'),
         h('div', {class: 'pair', role: 'group', 'aria-labelledby': 'duration-label'}, f.minDuration, h('span', {class: 'muted'}, 'to'), f.maxDuration)),
       h('label', {class: 'check', for: 'f-errors'}, f.errors, 'Errors only'),
