@@ -58,9 +58,18 @@
 #define STREAM_WINDOW     (1 << 20)
 #define CONNECTION_WINDOW (16 << 20)
 #define HEADER_LIST_MAX   (16 * 1024) /* request header bytes, counted as HTTP/2 does */
+/*
+ * A refusal decided before the client ended its request waits for that end
+ * while at most this many more request bytes are dropped: libcurl 7.88
+ * (the OTLP exporter's transport on Debian 12) fails a stream that is
+ * answered while it is still sending. Beyond it the answer goes out at
+ * once, followed by RST_STREAM(NO_ERROR).
+ */
+#define DRAIN_MAX ((size_t)16 << 20)
 
 typedef enum call_state {
     CALL_RECEIVING, /* headers and message on the way */
+    CALL_DRAINING,  /* refused by the server, the rest of the request dropped (DRAIN_MAX) */
     CALL_HANDLER,   /* handed to on_call, not answered yet */
     CALL_ANSWERED,  /* a response is submitted */
 } call_state;
@@ -80,14 +89,16 @@ struct vw_grpc_call {
     bool headers_too_big;
     bool has_authority, has_origin, has_encoding;
     size_t header_bytes;
-    size_t charged; /* request bytes counted in server->buffered */
+    size_t charged;  /* request bytes counted in server->buffered */
+    size_t drained;  /* request bytes dropped since the refusal */
+    int http_status; /* a refusal at the HTTP level, else 0 */
     vw_grpc_message msg;
     char method[8], path[128], authority[256], origin[256], content_type[64], encoding[32];
 
     /*
      * The answer, written by vw_grpc_call_finish() on the handler's thread
-     * and read by the server thread once the call came off the queue. The
-     * server's own answers never go through these fields.
+     * and read by the server thread once the call came off the queue; or
+     * a refusal of the server's own, for a call never handed over.
      */
     int status;
     uint32_t retry_after_ms;
@@ -356,32 +367,47 @@ static void submit_finished(conn *c, vw_grpc_call *call)
     submitted(c, call, nghttp2_submit_response(c->h2, call->stream_id, nv, n, &prd));
 }
 
-/* The server answers a call itself with a gRPC error. */
-static void answer_error(conn *c, vw_grpc_call *call, int status, uint32_t retry_after_ms,
-                         const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static void answer_error(conn *c, vw_grpc_call *call, int status, uint32_t retry_after_ms,
-                         const char *fmt, ...)
+/* Send the server's refusal of a call now. */
+static void send_refusal(conn *c, vw_grpc_call *call)
 {
-    char message[VW_GRPC_MESSAGE_MAX + 1];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(message, sizeof message, fmt, ap);
-    va_end(ap);
-    bump(&c->server->c.calls_refused, 1);
-    submit_error(c, call, status, message, retry_after_ms);
+    if (!call->http_status) {
+        submit_error(c, call, call->status, call->message, call->retry_after_ms);
+        return;
+    }
+    char code[12];
+    int len = snprintf(code, sizeof code, "%d", call->http_status);
+    nghttp2_nv nv[] = {NV(":status", code, (size_t)len)};
+    submitted(c, call, nghttp2_submit_response(c->h2, call->stream_id, nv, 1, NULL));
 }
 
-/* The server refuses a request at the HTTP level: that status, no gRPC fields. */
-static void answer_http(conn *c, vw_grpc_call *call, int http_status)
+/* The server refuses a call it never handed over: now if the request ended, else once it does. */
+static void refuse(conn *c, vw_grpc_call *call)
 {
-    char code[12];
-    int len = snprintf(code, sizeof code, "%d", http_status);
-    nghttp2_nv nv[] = {NV(":status", code, (size_t)len)};
-    call->state = CALL_ANSWERED;
     bump(&c->server->c.calls_refused, 1);
-    if (nghttp2_submit_response(c->h2, call->stream_id, nv, 1, NULL) != 0)
-        nghttp2_submit_rst_stream(c->h2, NGHTTP2_FLAG_NONE, call->stream_id,
-                                  NGHTTP2_INTERNAL_ERROR);
+    release_message(c->server, call);
+    call->state = CALL_DRAINING;
+    if (call->request_ended) send_refusal(c, call);
+}
+
+/* A refusal at the HTTP level: that status, no gRPC fields. */
+static void refuse_http(conn *c, vw_grpc_call *call, int http_status)
+{
+    call->http_status = http_status;
+    refuse(c, call);
+}
+
+static void refuse_grpc(conn *c, vw_grpc_call *call, int status, uint32_t retry_after_ms,
+                        const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void refuse_grpc(conn *c, vw_grpc_call *call, int status, uint32_t retry_after_ms,
+                        const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(call->message, sizeof call->message, fmt, ap);
+    va_end(ap);
+    call->status = status;
+    call->retry_after_ms = retry_after_ms;
+    refuse(c, call);
 }
 
 /* ---- Calls -------------------------------------------------------------------------------- */
@@ -449,16 +475,16 @@ static void headers_done(conn *c, vw_grpc_call *call)
     else if (grpc_content_type(call->content_type) == 0)
         refuse = 415;
     if (refuse) {
-        answer_http(c, call, refuse);
+        refuse_http(c, call, refuse);
         return;
     }
     if (!method_served(s, call->path)) {
-        answer_error(c, call, VW_GRPC_UNIMPLEMENTED, 0, "unknown method %s", call->path);
+        refuse_grpc(c, call, VW_GRPC_UNIMPLEMENTED, 0, "unknown method %s", call->path);
         return;
     }
     if (grpc_content_type(call->content_type) < 0) {
-        answer_error(c, call, VW_GRPC_UNIMPLEMENTED, 0, "content-type %s is not supported",
-                     call->content_type);
+        refuse_grpc(c, call, VW_GRPC_UNIMPLEMENTED, 0, "content-type %s is not supported",
+                    call->content_type);
         return;
     }
     const char *enc = call->has_encoding ? call->encoding : NULL;
@@ -484,11 +510,12 @@ static void hand_over(conn *c, vw_grpc_call *call)
 static void request_done(conn *c, vw_grpc_call *call)
 {
     call->request_ended = true;
+    if (call->state == CALL_DRAINING) send_refusal(c, call);
     if (call->state != CALL_RECEIVING) return;
     int st = vw_grpc_message_end(&call->msg);
     charge(c->server, call);
     if (st)
-        answer_error(c, call, st, 0, "%s", call->msg.error);
+        refuse_grpc(c, call, st, 0, "%s", call->msg.error);
     else
         hand_over(c, call);
 }
@@ -596,14 +623,19 @@ static int on_data_chunk(nghttp2_session *h2, uint8_t flags, int32_t stream_id, 
     (void)flags;
     conn *c = user;
     vw_grpc_call *call = nghttp2_session_get_stream_user_data(h2, stream_id);
-    if (!call || call->state != CALL_RECEIVING) return 0; /* answered early: the rest is dropped */
+    if (!call) return 0;
+    if (call->state == CALL_DRAINING) {
+        call->drained += len;
+        if (call->drained > DRAIN_MAX) send_refusal(c, call);
+    }
+    if (call->state != CALL_RECEIVING) return 0; /* refused or answered: the rest is dropped */
     int st = vw_grpc_message_feed(&call->msg, data, len);
     bool over_budget = charge(c->server, call);
     if (st)
-        answer_error(c, call, st, 0, "%s", call->msg.error);
+        refuse_grpc(c, call, st, 0, "%s", call->msg.error);
     else if (over_budget)
-        answer_error(c, call, VW_GRPC_RESOURCE_EXHAUSTED, VW_GRPC_BUSY_RETRY_MS,
-                     "the server holds too many requests, retry later");
+        refuse_grpc(c, call, VW_GRPC_RESOURCE_EXHAUSTED, VW_GRPC_BUSY_RETRY_MS,
+                    "the server holds too many requests, retry later");
     return 0;
 }
 
@@ -875,9 +907,14 @@ static void begin_stop(vw_grpc_server *s)
                               nghttp2_session_get_last_proc_stream_id(c->h2), NGHTTP2_NO_ERROR,
                               NULL, 0);
         for (vw_grpc_call *call = c->calls; call; call = call->next) {
-            if (call->state == CALL_ANSWERED) continue;
-            if (call->state == CALL_HANDLER) c->awaiting--;
-            answer_error(c, call, VW_GRPC_UNAVAILABLE, 0, "the server is stopping");
+            if (call->state == CALL_HANDLER) {
+                c->awaiting--;
+                submit_error(c, call, VW_GRPC_UNAVAILABLE, "the server is stopping", 0);
+                continue;
+            }
+            if (call->state == CALL_RECEIVING)
+                refuse_grpc(c, call, VW_GRPC_UNAVAILABLE, 0, "the server is stopping");
+            if (call->state == CALL_DRAINING) send_refusal(c, call);
         }
     }
 }
@@ -924,8 +961,13 @@ static void sweep(vw_grpc_server *s)
         conn_flush(c);
         if (!c->dead && conn_idle_expired(s, c)) {
             bump(&s->c.connections_timed_out, 1);
-            nghttp2_session_terminate_session(c->h2, NGHTTP2_NO_ERROR);
-            nghttp2_session_send(c->h2); /* the GOAWAY, if the socket takes it */
+            /* A stalled request still gets the refusal it was waiting to receive. */
+            for (vw_grpc_call *call = c->calls; call; call = call->next)
+                if (call->state == CALL_DRAINING) send_refusal(c, call);
+            nghttp2_submit_goaway(c->h2, NGHTTP2_FLAG_NONE,
+                                  nghttp2_session_get_last_proc_stream_id(c->h2), NGHTTP2_NO_ERROR,
+                                  NULL, 0);
+            nghttp2_session_send(c->h2); /* all this, as far as the socket takes it */
             c->dead = true;
         }
         if (c->dead)

@@ -13,8 +13,10 @@
  *   encoding (UNIMPLEMENTED, with grpc-accept-encoding), a message beyond
  *   max_message on the wire or once inflated (RESOURCE_EXHAUSTED), the
  *   server's request memory full (RESOURCE_EXHAUSTED with a retry delay),
- *   malformed framing (INTERNAL); an answer sent before the request ended
- *   is followed by RST_STREAM(NO_ERROR);
+ *   malformed framing (INTERNAL). Such a refusal waits for the end of the
+ *   request, dropping up to 16 MiB more of it (libcurl 7.88 fails a stream
+ *   answered while it is still sending); past that, or when stopping, the
+ *   answer goes out at once, followed by RST_STREAM(NO_ERROR);
  * - every other call is answered as vw_grpc_call_finish() says: HEADERS
  *   (:status 200, content-type application/grpc), for OK one DATA message
  *   and trailers; for an error a trailers-only response; grpc-message is

@@ -694,16 +694,13 @@ static void test_exporter_oversized(void **state)
     o.max_message = 4096;
     start(&o);
     /*
-     * Plain, a few kB too many (the whole request is on its way before the
-     * answer: libcurl 7.88 fails a stream answered and reset while it is
-     * still uploading, see test_oversized_refused_from_prefix for that);
-     * gzip, 200 kB that inflate past the limit.
+     * 200 kB: plain, refused from the prefix while libcurl still sends (the
+     * answer waits for the end of the request, see DRAIN_MAX); gzip, a few
+     * kB that inflate past the limit.
      */
-    static const size_t attr[2] = {6000, 10000}, count[2] = {1, 20};
     for (int gz = 0; gz < 2; gz++) {
         otelc_exporter *e = exporter(gz);
-        assert_int_equal(export_spans(e, spans(count[gz], "big", attr[gz]), count[gz]),
-                         OTELC_EXPORT_FAILURE);
+        assert_int_equal(export_spans(e, spans(20, "big", 10000), 20), OTELC_EXPORT_FAILURE);
         otelc_otlp_stats s = exporter_stats(e);
         assert_int_equal(s.requests, 1); /* RESOURCE_EXHAUSTED without RetryInfo: not retried */
         assert_int_equal(s.exports_failed, 1);
@@ -1064,22 +1061,40 @@ static void test_oversized_refused_from_prefix(void **state)
     vw_grpc_options o = options();
     o.max_message = 1000;
     start(&o);
-    /* The prefix announces 1 MB; only the prefix is sent, the request stays open. */
-    uint8_t prefix[5] = {0, 0, 0x0f, 0x42, 0x40};
+    /* The prefix announces 1 MB, and the MB follows: nothing of it is kept. */
+    size_t big = 1000000;
+    uint8_t *body = calloc(1, 5 + big);
+    framed(body, 0, body + 5, big);
     h2_client cl;
     h2_connect(&cl);
-    h2_stream *st = h2_request(&cl, VW_GRPC_TRACE_EXPORT, NULL, prefix, 5);
-    st->keep_open = true;
+    h2_stream *st = h2_request(&cl, VW_GRPC_TRACE_EXPORT, NULL, body, 5 + big);
     assert_true(h2_run(&cl, 0));
     assert_int_equal(grpc_status(st), VW_GRPC_RESOURCE_EXHAUSTED);
     assert_non_null(strstr(field(st->headers, "grpc-message"), "larger than the limit"));
-    /* Early Server Closure: RST_STREAM(NO_ERROR) after the trailers. */
+    /* Answered once the request ended (clients that cannot take an early answer get it). */
+    assert_false(st->reset);
+    assert_int_equal(stats().buffered, 0);
+    assert_int_equal(rec.calls, 0);
+    free(body);
+
+    /* Announced 64 MiB: after 16 MiB dropped the answer goes out at once, then RST_STREAM. */
+    big = (size_t)20 << 20;
+    body = calloc(1, 5 + big);
+    uint8_t prefix[5] = {0, 0x04, 0, 0, 0};
+    memcpy(body, prefix, 5);
+    st = h2_request(&cl, VW_GRPC_TRACE_EXPORT, NULL, body, 5 + big);
+    st->keep_open = true;
+    assert_true(h2_run(&cl, 0));
+    assert_int_equal(grpc_status(st), VW_GRPC_RESOURCE_EXHAUSTED);
+    /* Early Server Closure (PROTOCOL-HTTP2.md): RST_STREAM(NO_ERROR) after the trailers. */
     assert_true(st->reset);
     assert_int_equal(st->reset_code, NGHTTP2_NO_ERROR);
-    assert_true(stats().buffered == 0);
+    assert_true(st->body_pos < 5 + big); /* the client stopped sending */
+    free(body);
+
     /* The connection is still good for the next call. */
-    uint8_t body[8];
-    h2_stream *st2 = h2_request(&cl, VW_GRPC_TRACE_EXPORT, NULL, body, framed(body, 0, "", 0));
+    uint8_t small[8];
+    h2_stream *st2 = h2_request(&cl, VW_GRPC_TRACE_EXPORT, NULL, small, framed(small, 0, "", 0));
     assert_true(h2_run(&cl, 0));
     assert_int_equal(grpc_status(st2), 0);
     h2_close(&cl);
@@ -1205,8 +1220,13 @@ static void test_idle_and_half_open(void **state)
     size_t n = framed(body, 0, "0123456789", 10);
     h2_stream *st = h2_request(&half, VW_GRPC_TRACE_EXPORT, NULL, body, n - 4);
     st->keep_open = true;
+    /* And a refused request that stalls: its answer goes out before the connection closes. */
+    h2_stream *refused = h2_request(&half, "/no.Such/Method", NULL, body, n - 4);
+    refused->keep_open = true;
     h2_run(&half, 2000);
     assert_true(half.eof);
+    assert_false(st->closed);
+    assert_int_equal(grpc_status(refused), VW_GRPC_UNIMPLEMENTED);
     h2_close(&half);
     assert_int_equal(rec.calls, 0);
 
