@@ -464,18 +464,18 @@ static void headers_done(conn *c, vw_grpc_call *call)
 {
     vw_grpc_server *s = c->server;
     const char *origin = call->has_origin ? call->origin : NULL;
-    int refuse = 0;
+    int http = 0;
     if (call->headers_too_big)
-        refuse = 431;
+        http = 431;
     else if (s->o.check &&
-             (refuse = s->o.check(s->o.ctx, call->authority, origin, call->content_type)) != 0)
-        refuse = refuse >= 400 && refuse <= 599 ? refuse : 403;
+             (http = s->o.check(s->o.ctx, call->authority, origin, call->content_type)) != 0)
+        http = http >= 400 && http <= 599 ? http : 403;
     else if (strcmp(call->method, "POST") != 0)
-        refuse = 405;
+        http = 405;
     else if (grpc_content_type(call->content_type) == 0)
-        refuse = 415;
-    if (refuse) {
-        refuse_http(c, call, refuse);
+        http = 415;
+    if (http) {
+        refuse_http(c, call, http);
         return;
     }
     if (!method_served(s, call->path)) {
@@ -696,9 +696,10 @@ static bool conn_start(conn *c)
         {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, STREAM_WINDOW},
         {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, HEADER_LIST_MAX},
     };
-    return nghttp2_submit_settings(c->h2, NGHTTP2_FLAG_NONE, iv, sizeof iv / sizeof iv[0]) == 0 &&
-           nghttp2_session_set_local_window_size(c->h2, NGHTTP2_FLAG_NONE, 0, CONNECTION_WINDOW) ==
-               0;
+    if (nghttp2_submit_settings(c->h2, NGHTTP2_FLAG_NONE, iv, sizeof iv / sizeof iv[0]) != 0)
+        return false;
+    return nghttp2_session_set_local_window_size(c->h2, NGHTTP2_FLAG_NONE, 0, CONNECTION_WINDOW) ==
+           0;
 }
 
 static void accept_one(vw_grpc_server *s, int fd)
@@ -735,8 +736,7 @@ static void accept_all(vw_grpc_server *s)
             continue;
         }
         if (errno == EINTR || errno == ECONNABORTED) continue;
-        /* Out of descriptors or memory: the listener stays readable, so wait instead of spinning.
-         */
+        /* Out of descriptors or memory: the listener stays readable; wait, do not spin. */
         if (errno != EAGAIN && errno != EWOULDBLOCK)
             s->accept_paused_until = s->now_ms + ACCEPT_PAUSE_MS;
         return;

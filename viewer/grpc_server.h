@@ -23,12 +23,13 @@
  *   percent-encoded, and a retry delay travels as a google.rpc.Status with
  *   a google.rpc.RetryInfo in grpc-status-details-bin (unpadded base64).
  *
- * Limits: max_connections (more are closed at once), SETTINGS_MAX_CONCURRENT_STREAMS,
- * max_message per call and max_buffered for all request bytes held at once;
- * a connection without traffic for idle_timeout_ms (and no call awaiting
- * its answer) is closed, which also ends half-open connections and readers
- * that stopped reading. Sockets are non-blocking; nothing in the loop waits
- * on a peer.
+ * Limits: max_connections (more are closed at once),
+ * max_streams_per_connection (SETTINGS_MAX_CONCURRENT_STREAMS), max_message
+ * per call, max_buffered for the request bytes of all calls (received and
+ * not yet finished). A connection without traffic for idle_timeout_ms and
+ * no call awaiting its answer is closed (GOAWAY first), which also ends
+ * half-open connections and readers that stopped reading. Sockets are
+ * non-blocking: a slow peer stalls only its own connection.
  */
 #ifndef OTELC_VIEWER_GRPC_SERVER_H
 #define OTELC_VIEWER_GRPC_SERVER_H
@@ -75,7 +76,8 @@ typedef struct vw_grpc_options {
      * headers are complete, before anything else is checked: authority is
      * :authority (or Host; "" when neither), origin the Origin header or
      * NULL, content_type "" when absent. Returns 0 to go on, or the HTTP
-     * status (400..599) to refuse with. NULL: every request goes on.
+     * status (400..599; any other value means 403) to refuse with, sent
+     * without gRPC fields. NULL: every request goes on.
      */
     int (*check)(void *ctx, const char *authority, const char *origin, const char *content_type);
     void *ctx;
@@ -85,7 +87,8 @@ typedef struct vw_grpc_options {
  * Listen and start the server thread. On success *out is the server and
  * OTELC_OK is returned; otherwise *out is NULL, err (err_size bytes, may
  * be NULL) says why, and the result is OTELC_ERR_INVALID_ARG (no on_call,
- * a bind address that is not a literal, a method not starting with '/'),
+ * a bind address that is not a literal, a method not starting with '/'
+ * or longer than 127 bytes),
  * OTELC_ERR_IO (socket, bind or listen failed: the port is taken) or
  * OTELC_ERR_NOMEM.
  */
@@ -113,13 +116,14 @@ void vw_grpc_call_finish(vw_grpc_call *call, int status, const char *message,
  * Stop: close the listener, send GOAWAY on every connection, answer every
  * open call UNAVAILABLE (calls already finished keep their answer), give
  * the peers a moment (at most 2 s) to read, then close everything and
- * join the thread. Calls handed to on_call and not yet finished stay valid
- * until their vw_grpc_call_finish(), which then frees them. Not from
- * inside on_call or check (the server thread). NULL: nothing.
+ * join the thread; on_call and check are never called after it. Calls
+ * handed to on_call and not yet finished stay valid until their
+ * vw_grpc_call_finish(), which then frees them. Not from inside on_call
+ * or check (the server thread). NULL: nothing.
  */
 void vw_grpc_server_stop(vw_grpc_server *s);
 
-/* Counters since start, for tests and diagnostics; readable from any thread. */
+/* Counters since start, for tests and diagnostics; from any thread, until vw_grpc_server_stop(). */
 typedef struct vw_grpc_stats {
     uint64_t connections;           /* accepted and served */
     uint64_t connections_refused;   /* closed at once: max_connections were open */
