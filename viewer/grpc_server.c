@@ -996,11 +996,12 @@ static void *server_main(void *arg)
             break;
         }
         s->now_ms = otelc__mono_ms();
-        take_finished(s); /* first: answering frees memory the new requests may need */
-        if (s->pfds[1].revents & POLLIN) accept_all(s);
+        /* Answers first: they free request memory; closed connections next: they free slots. */
+        take_finished(s);
         for (nfds_t i = 2; i < n; i++)
             if (s->pfds[i].revents & (POLLIN | POLLHUP | POLLERR)) conn_read(s->conns[i - 2]);
         sweep(s);
+        if (s->pfds[1].revents & POLLIN) accept_all(s);
     }
 
     for (size_t i = 0; i < s->nconns; i++) conn_close(s->conns[i]);
