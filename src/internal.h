@@ -38,6 +38,8 @@
 #define OTELC_LIKELY(x)    __builtin_expect(!!(x), 1)
 #define OTELC_UNLIKELY(x)  __builtin_expect(!!(x), 0)
 #define OTELC_INTERNAL_API __attribute__((visibility("hidden")))
+/* For a hot helper that is also called from a recursive path, which would keep it out of line. */
+#define OTELC_ALWAYS_INLINE inline __attribute__((always_inline))
 
 /* ---- Span memory ------------------------------------------------------- */
 

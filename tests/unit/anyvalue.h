@@ -131,6 +131,38 @@ static inline const otelc_value *av_get(const otelc_value *map, const char *key)
     return otelc_attrs_find(map->u.array.items, map->u.array.count, key);
 }
 
+/*
+ * n one-item arrays or maps (kind) around leaf, built in levels[0..n) and
+ * slots[0..n): a value of depth n, or n + 1 when leaf is an array.
+ */
+static inline otelc_value av_nest(otelc_value *levels, size_t n, otelc_value_type kind,
+                                  otelc_attr *slots, otelc_value leaf)
+{
+    otelc_value inner = leaf;
+    for (size_t i = n; i-- > 0;) {
+        levels[i] = inner;
+        if (kind == OTELC_VALUE_MAP) {
+            slots[i] = (otelc_attr){"m", levels[i]};
+            inner = (otelc_value){.type = kind, .u.array = {&slots[i], 1}};
+        } else {
+            inner = (otelc_value){.type = kind, .u.array = {&levels[i], 1}};
+        }
+    }
+    return inner;
+}
+
+/* The value inside n levels of one-item arrays or maps (NULL when the nesting ends first). */
+static inline const otelc_value *av_dig(const otelc_value *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (v->type != OTELC_VALUE_ARRAY && v->type != OTELC_VALUE_MAP) return NULL;
+        if (v->u.array.count != 1) return NULL;
+        v = v->type == OTELC_VALUE_MAP ? &((const otelc_attr *)v->u.array.items)[0].value
+                                       : av_item(v, 0);
+    }
+    return v;
+}
+
 /* Scope attributes, which only received spans have. */
 static const otelc_attr AV_SCOPE_ATTRS[] = {
     {"scope.kind", AV_STR("library")},

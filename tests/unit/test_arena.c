@@ -300,34 +300,6 @@ static void test_copy_makes_map_keys_unique(void **state)
     otelc__arena_free(&a);
 }
 
-/* levels[0] holds levels[1] ... holds leaf: a value of depth n (or n + 1 with an array leaf). */
-static otelc_value nest(otelc_value *levels, size_t n, otelc_value_type kind, otelc_attr *slots,
-                        otelc_value leaf)
-{
-    otelc_value inner = leaf;
-    for (size_t i = n; i-- > 0;) {
-        levels[i] = inner;
-        if (kind == OTELC_VALUE_MAP) {
-            slots[i] = (otelc_attr){"m", levels[i]};
-            inner = (otelc_value){.type = kind, .u.array = {&slots[i], 1}};
-        } else {
-            inner = (otelc_value){.type = kind, .u.array = {&levels[i], 1}};
-        }
-    }
-    return inner;
-}
-
-/* The value inside n levels of one-item arrays or maps. */
-static const otelc_value *dig(const otelc_value *v, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        assert_int_equal(v->u.array.count, 1);
-        v = v->type == OTELC_VALUE_MAP ? &((const otelc_attr *)v->u.array.items)[0].value
-                                       : av_item(v, 0);
-    }
-    return v;
-}
-
 /*
  * Depth OTELC_MAX_VALUE_DEPTH is kept whole; one level more and the
  * innermost array or map becomes the empty value. A homogeneous array is
@@ -345,23 +317,23 @@ static void test_copy_bounds_the_nesting(void **state)
     otelc_arena a = {0};
     static const otelc_value_type kinds[] = {OTELC_VALUE_ARRAY, OTELC_VALUE_MAP};
     for (size_t k = 0; k < 2; k++) {
-        otelc_value src = nest(levels, D, kinds[k], slots, leaf);
+        otelc_value src = av_nest(levels, D, kinds[k], slots, leaf);
         otelc_value v = copied(&a, &src, OTELC_UNLIMITED);
         assert_true(av_equal(&v, &src));
-        assert_int_equal(dig(&v, D)->u.i, 42);
+        assert_int_equal(av_dig(&v, D)->u.i, 42);
 
-        src = nest(levels, D + 1, kinds[k], slots, leaf);
+        src = av_nest(levels, D + 1, kinds[k], slots, leaf);
         v = copied(&a, &src, OTELC_UNLIMITED);
-        assert_int_equal(dig(&v, D)->type, OTELC_VALUE_EMPTY);
+        assert_int_equal(av_dig(&v, D)->type, OTELC_VALUE_EMPTY);
 
-        src = nest(levels, D - 1, kinds[k], slots, ints_leaf);
+        src = av_nest(levels, D - 1, kinds[k], slots, ints_leaf);
         v = copied(&a, &src, OTELC_UNLIMITED);
-        assert_int_equal(dig(&v, D - 1)->type, OTELC_VALUE_INT_ARRAY);
-        assert_int_equal(((const int64_t *)dig(&v, D - 1)->u.array.items)[1], 8);
+        assert_int_equal(av_dig(&v, D - 1)->type, OTELC_VALUE_INT_ARRAY);
+        assert_int_equal(((const int64_t *)av_dig(&v, D - 1)->u.array.items)[1], 8);
 
-        src = nest(levels, D, kinds[k], slots, ints_leaf);
+        src = av_nest(levels, D, kinds[k], slots, ints_leaf);
         v = copied(&a, &src, OTELC_UNLIMITED);
-        assert_int_equal(dig(&v, D)->type, OTELC_VALUE_EMPTY);
+        assert_int_equal(av_dig(&v, D)->type, OTELC_VALUE_EMPTY);
     }
     otelc__arena_free(&a);
 }
