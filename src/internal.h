@@ -143,12 +143,6 @@ void otelc__arena_free(otelc_arena *a);
  */
 #define OTELC_MAX_VALUE_DEPTH 32
 
-/* True for the types otelc_value_type names. */
-static inline bool otelc__value_type_known(otelc_value_type t)
-{
-    return t >= OTELC_VALUE_STRING && t <= OTELC_VALUE_EMPTY;
-}
-
 /*
  * Deep-copy a value into the arena, with the attribute value length limit
  * max_chars (OTELC_UNLIMITED for none): every string, however deeply

@@ -198,7 +198,7 @@ void otelc_span_set_double_array(otelc_span *span, const char *key, const double
  * (a map's keys made unique, the last value of a repeated key winning).
  * The attribute value length limit cuts every string and bytes value,
  * however deeply nested; arrays and maps nested more than 32 deep are
- * kept as the empty value. A value of unknown type is ignored.
+ * kept as the empty value, and so is a value of unknown type.
  */
 void otelc_span_set_attr(otelc_span *span, const otelc_attr *attr);
 

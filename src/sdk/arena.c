@@ -124,8 +124,8 @@ static bool copy_typed_array(otelc_arena *a, otelc_value *dst, uint32_t max_char
 
 /* ---- The other AnyValue kinds: bytes, arrays of values, maps, empty ----------------- */
 
-static bool copy_value(otelc_arena *a, otelc_value *dst, const otelc_value *src, uint32_t max_chars,
-                       unsigned level);
+static OTELC_ALWAYS_INLINE bool copy_value(otelc_arena *a, otelc_value *dst, const otelc_value *src,
+                                           uint32_t max_chars, unsigned level);
 
 /* Bytes are cut by count, not by character: they need not be text. */
 static bool copy_bytes(otelc_arena *a, otelc_value *dst, uint32_t max_chars)
@@ -256,9 +256,9 @@ static bool copy_other(otelc_arena *a, otelc_value *dst, const otelc_value *src,
     }
 }
 
-/* level: how many arrays and maps hold src. */
-static bool copy_value(otelc_arena *a, otelc_value *dst, const otelc_value *src, uint32_t max_chars,
-                       unsigned level)
+/* level: how many arrays and maps hold src. Inline in otelc__value_copy, the common case. */
+static OTELC_ALWAYS_INLINE bool copy_value(otelc_arena *a, otelc_value *dst, const otelc_value *src,
+                                           uint32_t max_chars, unsigned level)
 {
     *dst = *src;
     switch (src->type) {

@@ -11,7 +11,8 @@
  * dropped and counted; string values beyond the length limit are truncated
  * at a character boundary and bytes at the limit, at any depth inside
  * arrays and maps (otelc__value_copy); events and links beyond theirs
- * likewise. A value of unknown type is ignored, as a NULL key is.
+ * likewise. A value that cannot be copied (out of memory, unknown type)
+ * is kept as the empty value.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -72,7 +73,7 @@ static otelc_attr *copy_attr_list(otelc_arena *a, const otelc_attr *in, size_t n
     otelc_attr *out = otelc__arena_alloc(a, cap * sizeof(*out) + 1, _Alignof(otelc_attr));
     if (!out) return NULL;
     for (size_t i = 0; i < n; i++) {
-        if (!in[i].key || !otelc__value_type_known(in[i].value.type)) continue;
+        if (!in[i].key) continue;
         size_t k = 0;
         while (k < *count && strcmp(out[k].key, in[i].key) != 0) k++;
         if (k == *count) {
@@ -85,7 +86,7 @@ static otelc_attr *copy_attr_list(otelc_arena *a, const otelc_attr *in, size_t n
             (*count)++;
         }
         if (!otelc__value_copy(a, &out[k].value, &in[i].value, maxlen))
-            out[k].value = (otelc_value){.type = OTELC_VALUE_EMPTY}; /* out of memory */
+            out[k].value = (otelc_value){.type = OTELC_VALUE_EMPTY}; /* as otelc_span_set_attr */
     }
     return out;
 }
@@ -172,13 +173,13 @@ void otelc_span_set_attrs(otelc_span *span, const otelc_attr *attrs, size_t coun
 
 void otelc_span_set_attr(otelc_span *span, const otelc_attr *attr)
 {
-    if (!writable(span) || !attr || !attr->key || !otelc__value_type_known(attr->value.type))
-        return;
+    if (!writable(span) || !attr || !attr->key) return;
     otelc_attr *slot = attr_slot(span, attr->key, strlen(attr->key));
     if (!slot) return;
+    /* Out of memory, or a type we do not know: no value to keep, but the key was set. */
     if (!otelc__value_copy(&span->arena, &slot->value, &attr->value,
                            limits_of(span)->attribute_value_length))
-        slot->value = (otelc_value){.type = OTELC_VALUE_EMPTY}; /* out of memory */
+        slot->value = (otelc_value){.type = OTELC_VALUE_EMPTY};
 }
 
 /*

@@ -331,23 +331,27 @@ static void test_anyvalue_kinds_on_every_setter(void **state)
     }
 }
 
-/* A value of unknown type is ignored everywhere, like a NULL key: no slot, no count. */
-static void test_unknown_value_type_is_ignored(void **state)
+/* A value of unknown type (a caller's bug) is kept as the empty value, never read as another. */
+static void test_unknown_value_type_is_empty(void **state)
 {
     otelc_span *s = otelc_span_start(tracer_of(state), "unknown", OTELC_SPAN_INTERNAL);
-    otelc_attr bad[] = {{"bad", {.type = (otelc_value_type)77}},
+    otelc_attr bad[] = {{"bad", {.type = (otelc_value_type)77, .u.array = {"x", 5}}},
                         {"zero", {.type = (otelc_value_type)0}},
                         OTELC_ATTR_INT("good", 1)};
+    otelc_attr replaced = {"replaced", bad[0].value};
     otelc_span_set_attrs(s, bad, 3);
-    otelc_span_set_attr(s, &bad[0]);
+    otelc_span_set_int(s, "replaced", 2);
+    otelc_span_set_attr(s, &replaced);
     otelc_span_add_event(s, "ev", bad, 3);
     otelc_span_end(s);
     const otelc_span_data *d = collect_find(&col, "unknown");
-    assert_int_equal(d->attr_count, 1);
-    assert_int_equal(d->dropped_attr_count, 0);
-    assert_string_equal(d->attrs[0].key, "good");
-    assert_int_equal(d->events[0].attr_count, 1);
-    assert_int_equal(d->events[0].dropped_attr_count, 0);
+    assert_int_equal(d->attr_count, 4);
+    assert_int_equal(otelc_span_data_attr(d, "bad")->type, OTELC_VALUE_EMPTY);
+    assert_int_equal(otelc_span_data_attr(d, "zero")->type, OTELC_VALUE_EMPTY);
+    assert_int_equal(otelc_span_data_attr(d, "good")->u.i, 1);
+    assert_int_equal(otelc_span_data_attr(d, "replaced")->type, OTELC_VALUE_EMPTY);
+    assert_int_equal(d->events[0].attr_count, 3);
+    assert_int_equal(otelc_attrs_find(d->events[0].attrs, 3, "bad")->type, OTELC_VALUE_EMPTY);
 }
 
 /*
@@ -617,7 +621,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_status_ok_is_final, setup, teardown),
         cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_anyvalue_kinds_on_every_setter, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_unknown_value_type_is_ignored, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_value_type_is_empty, setup, teardown),
         cmocka_unit_test_setup_teardown(test_limits_inside_nested_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_attributes_grow, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unsampled_spans_propagate_but_do_not_export, setup,
