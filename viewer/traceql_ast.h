@@ -101,4 +101,19 @@ struct vw_tql {
 /* Derive q->plan from q->root (traceql_plan.c); false when out of memory. */
 bool vw__tql_plan_build(vw_tql *q);
 
+/*
+ * Compile a pattern of RE2 syntax (traceql_regex.c) into *out, to release
+ * with pcre2_code_free(). OTELC_OK; OTELC_ERR_PARSE with the reason in msg
+ * (beyond RE2, or invalid); OTELC_ERR_NOMEM.
+ */
+int vw__tql_regex_compile(const char *pattern, size_t len, pcre2_code **out, char *msg,
+                          size_t msg_size);
+
+/* The limits every match runs under (to free with pcre2_match_context_free()); NULL: no memory. */
+pcre2_match_context *vw__tql_regex_limits(void);
+
+/* Whether s[0..len) matches re in full; md holds one match (pcre2_match_data_create(1, NULL)). */
+bool vw__tql_regex_full_match(const pcre2_code *re, pcre2_match_context *limits,
+                              pcre2_match_data *md, const char *s, size_t len);
+
 #endif

@@ -94,24 +94,10 @@ static bool compare_number(const tql_cmp *c, bool is_int, int64_t i, double d)
     return compare_double(c->op, is_int ? (double)i : d, rhs);
 }
 
-static bool regex_full_match(const vw_tql *q, const pcre2_code *re, pcre2_match_data *md,
-                             const char *s, size_t len)
-{
-    int workspace[1000];
-    int rc = pcre2_dfa_match(re, (PCRE2_SPTR)(s ? s : ""), len, 0, 0, md, q->match_ctx, workspace,
-                             sizeof workspace / sizeof workspace[0]);
-    /*
-     * The pattern is anchored at the start and the longest match comes
-     * first: the value matches in full when that one ends at its end. A
-     * limit reached (or a construct the matcher cannot run) is no match.
-     */
-    return rc >= 0 && pcre2_get_ovector_pointer(md)[1] == len;
-}
-
 static bool compare_string(const trace_ctx *t, const tql_cmp *c, const char *s, size_t len)
 {
     if (c->op == TQL_RE || c->op == TQL_NRE)
-        return regex_full_match(t->q, c->re, t->md, s, len) == (c->op == TQL_RE);
+        return vw__tql_regex_full_match(c->re, t->q->match_ctx, t->md, s, len) == (c->op == TQL_RE);
     size_t common = len < c->str_len ? len : c->str_len;
     int order = common ? memcmp(s, c->str, common) : 0;
     if (order == 0) order = (len > c->str_len) - (len < c->str_len);

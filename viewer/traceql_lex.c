@@ -405,8 +405,7 @@ static int lex_attribute(tql_lexer *lx, tql_token *t, vw_tql_scope scope)
         }
     }
     if (len == 0) return tql_error(lx, lx->pos, "expected an attribute name after '.'");
-    out[len] = '\0';
-    if (strlen(out) != len) return tql_error(lx, t->pos, "attribute name with a NUL byte");
+    out[len] = '\0'; /* no NUL inside: the query has none, and escapes only make '"' and '\\' */
     t->type = TQL_T_FIELD;
     t->field = TQL_F_ATTR;
     t->scope = scope;

@@ -27,7 +27,6 @@ typedef struct parser {
     tql_lexer lx;
     tql_token tok; /* the current token */
     vw_tql *q;
-    pcre2_compile_context *regex_ctx; /* created with the first pattern */
     unsigned depth;
     unsigned conditions;
 } parser;
@@ -205,38 +204,12 @@ static type_problem type_check(const tql_cmp *c)
 static int compile_regex(parser *p, tql_cmp *c, size_t pos)
 {
     vw_tql *q = p->q;
-    if (!p->regex_ctx) {
-        p->regex_ctx = pcre2_compile_context_create(NULL);
-        if (!p->regex_ctx) return OTELC_ERR_NOMEM;
-        pcre2_set_parens_nest_limit(p->regex_ctx, VW_TQL_MAX_DEPTH);
-        pcre2_set_newline(p->regex_ctx, PCRE2_NEWLINE_LF);
-    }
-    if (!q->match_ctx) {
-        q->match_ctx = pcre2_match_context_create(NULL);
-        if (!q->match_ctx) return OTELC_ERR_NOMEM;
-        pcre2_set_depth_limit(q->match_ctx, 1000);
-        pcre2_set_heap_limit(q->match_ctx, 4096); /* KiB */
-    }
-    /*
-     * Anchored at the start; the evaluator checks that the longest match
-     * ends at the end (Tempo's patterns are fully anchored). '$' matches at
-     * the very end only, as in RE2.
-     */
-    uint32_t opts = PCRE2_UTF | PCRE2_ANCHORED | PCRE2_DOLLAR_ENDONLY | PCRE2_NEVER_BACKSLASH_C;
-    int code;
-    PCRE2_SIZE offset;
-    c->re = pcre2_compile((PCRE2_SPTR)c->str, c->str_len, opts, &code, &offset, p->regex_ctx);
-    if (!c->re) {
-        PCRE2_UCHAR msg[120];
-        if (code == PCRE2_ERROR_HEAP_FAILED || pcre2_get_error_message(code, msg, sizeof msg) < 0)
-            return OTELC_ERR_NOMEM;
-        return tql_error(&p->lx, pos, "invalid regular expression: %s (at offset %zu)", (char *)msg,
-                         (size_t)offset);
-    }
+    char why[160];
+    if (!q->match_ctx && !(q->match_ctx = vw__tql_regex_limits())) return OTELC_ERR_NOMEM;
+    int rc = vw__tql_regex_compile(c->str, c->str_len, &c->re, why, sizeof why);
+    if (rc == OTELC_ERR_PARSE) return tql_error(&p->lx, pos, "invalid regular expression: %s", why);
+    if (rc != OTELC_OK) return rc;
     q->regex[q->regex_count++] = c->re;
-    uint32_t backrefs = 0;
-    pcre2_pattern_info(c->re, PCRE2_INFO_BACKREFMAX, &backrefs);
-    if (backrefs) return tql_error(&p->lx, pos, "backreferences are not supported");
     return OTELC_OK;
 }
 
@@ -408,7 +381,8 @@ static int parse_leaf(parser *p, tql_cond **out, size_t not_pos)
     TRY(count_condition(p, p->tok.pos));
     if (p->tok.type == TQL_T_FIELD) return parse_field_condition(p, c, not_pos);
     TRY(parse_reversed_comparison(p, c));
-    if (not_pos != SIZE_MAX && c->type != TQL_C_CONST) return tql_error(&p->lx, not_pos, negated);
+    if (not_pos != SIZE_MAX && c->type != TQL_C_CONST)
+        return tql_error(&p->lx, not_pos, "%s", negated);
     return OTELC_OK;
 }
 
@@ -621,7 +595,6 @@ int vw_tql_compile(const char *q, size_t len, vw_tql **out, char *err, size_t er
                        .err_size = err_size},
                 .q = tq};
     int rc = compile(&p);
-    pcre2_compile_context_free(p.regex_ctx);
     if (rc != OTELC_OK) {
         vw_tql_free(tq);
         if (rc == OTELC_ERR_NOMEM && err && err_size) snprintf(err, err_size, "out of memory");

@@ -272,6 +272,9 @@ static void test_accepted(void **state)
         "{ name = \"a\" } > { } >> { } < { } << { } ~ { }",
         "{ name =~ \"(?i)get|post\" && name !~ \"\\\\d+\" }",
         "{ span.x = true && span.y != false }",
+        /* RE2's syntax: groups, classes, flags, lazy quantifiers, escapes. */
+        "{ name =~ `(?P<n>a)(?<m>b)(?:c)(?i)d(?s:.)(?-i:e)(?#note)` }",
+        "{ name =~ `[]a](?:b)[^]x][(?=]\\(?=\\++a+?b*?c??d{1,2}?\\pL\\d\\w\\s` }",
     };
     for (size_t i = 0; i < sizeof queries / sizeof queries[0]; i++)
         vw_tql_free(compile_ok(queries[i]));
@@ -316,7 +319,38 @@ static void test_rejected(void **state)
         {"{ span.x = server }", 0, "1:12: 'span.x' cannot be compared with a span kind"},
         {"{ name =~ \"(\" }", 0,
          "1:11: invalid regular expression: missing closing parenthesis (at offset 1)"},
-        {"{ name =~ \"(a)\\\\1\" }", 0, "1:11: backreferences are not supported"},
+        {"{ name =~ \"(a)\\\\1\" }", 0,
+         "1:11: invalid regular expression: back references are not supported"},
+        {"{ name =~ \"(?:(?=a*b*)a)*b*\" }", 0,
+         "1:11: invalid regular expression: lookarounds, atomic groups, recursion and "
+         "conditionals are not supported (at offset 3)"},
+        {"{ name =~ \"a(?<=a)\" }", 0,
+         "1:11: invalid regular expression: lookarounds, atomic groups, recursion and "
+         "conditionals are not supported (at offset 1)"},
+        {"{ name =~ \"(?>a)|(?R)\" }", 0,
+         "1:11: invalid regular expression: lookarounds, atomic groups, recursion and "
+         "conditionals are not supported (at offset 0)"},
+        {"{ name =~ \"(a)(?1)\" }", 0,
+         "1:11: invalid regular expression: lookarounds, atomic groups, recursion and "
+         "conditionals are not supported (at offset 3)"},
+        {"{ name =~ \"(?(1)a|b)\" }", 0,
+         "1:11: invalid regular expression: lookarounds, atomic groups, recursion and "
+         "conditionals are not supported (at offset 0)"},
+        {"{ name =~ \"(*ACCEPT)a\" }", 0,
+         "1:11: invalid regular expression: (*VERB) and (*assertion) groups are not supported "
+         "(at offset 0)"},
+        {"{ name =~ \"a++b\" }", 0,
+         "1:11: invalid regular expression: possessive quantifiers are not supported (at offset "
+         "2)"},
+        {"{ name =~ \"a{2}+\" }", 0,
+         "1:11: invalid regular expression: possessive quantifiers are not supported (at offset "
+         "4)"},
+        {"{ name =~ `a\\Kb` }", 0,
+         "1:11: invalid regular expression: back references, subroutine calls and \\K are not "
+         "supported (at offset 1)"},
+        {"{ name =~ `(a)\\g{1}` }", 0,
+         "1:11: invalid regular expression: back references, subroutine calls and \\K are not "
+         "supported (at offset 3)"},
         {"{ a = 1 }", 0, "1:3: unknown field 'a': attributes are written span.a, resource.a or .a"},
         {"{ http.method = \"GET\" }", 0,
          "1:3: unknown field 'http.method': attributes are written span.http.method, "
@@ -647,6 +681,38 @@ static void test_results(void **state)
                      results[c].query);
         vw_tql_free(q);
     }
+}
+
+/*
+ * Patterns that make a backtracking matcher take exponential time, on a
+ * 200 KB value: the DFA matcher stays linear (ctest's timeout would catch
+ * a regression).
+ */
+static void test_regex_on_long_values(void **state)
+{
+    enum { N = 100000 };
+    char *name = malloc(2 * N + 1);
+    assert_non_null(name);
+    memset(name, 'a', N);
+    memset(name + N, 'b', N);
+    name[2 * N] = '\0';
+    otelc_span_data sd = {.name = name};
+    const otelc_span_data *ptr = &sd;
+    static const struct {
+        const char *query;
+        bool match;
+    } cases[] = {
+        {"{ name =~ \"(a|aa)*b*\" }", true},    {"{ name =~ \"(a*)*b*c\" }", false},
+        {"{ name =~ \"(a+a+)+b+\" }", true},    {"{ name =~ \"(a+a+)+c\" }", false},
+        {"{ name =~ \"(.*a){20}.*\" }", true},  {"{ name =~ \".*.*.*.*.*.*=.*\" }", false},
+        {"{ name =~ \"(a|b|ab|ba)*\" }", true}, {"{ name !~ \"a*b*\" }", false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        vw_tql *q = compile_ok(cases[i].query);
+        if (vw_tql_match(q, &ptr, 1, NULL) != cases[i].match) fail_msg("%s", cases[i].query);
+        vw_tql_free(q);
+    }
+    free(name);
 }
 
 /* No spans: no match. A query is evaluated the same way any number of times. */
@@ -1013,7 +1079,7 @@ int main(void)
         cmocka_unit_test(test_bounds),        cmocka_unit_test(test_results),
         cmocka_unit_test(test_empty_trace),   cmocka_unit_test(test_long_chains),
         cmocka_unit_test(test_plans),         cmocka_unit_test(test_plan_holds),
-        cmocka_unit_test(test_plan_is_sound),
+        cmocka_unit_test(test_plan_is_sound), cmocka_unit_test(test_regex_on_long_values),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
