@@ -33,6 +33,12 @@ int tql_error(const tql_lexer *lx, size_t pos, const char *fmt, ...)
         vsnprintf(lx->err + n, lx->err_size - (size_t)n, fmt, ap);
         va_end(ap);
     }
+    /* A message cut short by the buffer ends with whole characters. */
+    size_t len = strlen(lx->err), last = len;
+    while (last > 0 && ((unsigned char)lx->err[last - 1] & 0xC0) == 0x80) last--;
+    if (last > 0 && (unsigned char)lx->err[last - 1] >= 0x80 &&
+        otelc__utf8_seq_len((const unsigned char *)lx->err + last - 1, len - last + 1) == 0)
+        lx->err[last - 1] = '\0';
     return OTELC_ERR_PARSE;
 }
 
@@ -193,11 +199,12 @@ static bool parse_duration(const char *s, size_t n, uint64_t *out)
     return n > 0;
 }
 
-static bool is_duration_byte(char c)
+/* The length of the duration character at s[0..n) (a digit, '.', a letter, µ or μ), or 0. */
+static size_t duration_char(const char *s, size_t n)
 {
-    return is_digit(c) || c == '.' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           (unsigned char)c == 0xC2 || (unsigned char)c == 0xB5 || (unsigned char)c == 0xCE ||
-           (unsigned char)c == 0xBC;
+    unsigned char c = (unsigned char)s[0], c2 = n > 1 ? (unsigned char)s[1] : 0;
+    if (is_digit(s[0]) || s[0] == '.' || (unsigned)((c | 0x20) - 'a') < 26u) return 1;
+    return (c == 0xC2 && c2 == 0xB5) || (c == 0xCE && c2 == 0xBC) ? 2 : 0;
 }
 
 static int lex_float(tql_lexer *lx, tql_token *t, size_t start, size_t end)
@@ -238,8 +245,8 @@ static int lex_number(tql_lexer *lx, tql_token *t)
     }
     t->type = TQL_T_LITERAL;
     /* A unit (or a second fraction) follows: a duration, or a malformed one. */
-    if (i < n && is_duration_byte(q[i]) && (q[i] != '.' || is_float)) {
-        while (i < n && is_duration_byte(q[i])) i++;
+    if (i < n && duration_char(q + i, n - i) && (q[i] != '.' || is_float)) {
+        for (size_t k; i < n && (k = duration_char(q + i, n - i)) != 0;) i += k;
         lx->pos = i;
         t->lit = TQL_L_DURATION;
         if (!parse_duration(q + start, i - start, &t->u))

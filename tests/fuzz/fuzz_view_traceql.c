@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal.h"
 #include "traceql.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -70,7 +71,7 @@ static void check_error(const char *err)
     unsigned line, col;
     int used = 0;
     if (sscanf(err, "%u:%u: %n", &line, &col, &used) != 2 || used == 0 || line == 0 || col == 0 ||
-        err[used] == '\0')
+        err[used] == '\0' || !otelc__utf8_valid(err, strlen(err)))
         abort();
 }
 

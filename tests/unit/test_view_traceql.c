@@ -442,6 +442,21 @@ static void test_bounds(void **state)
     assert_int_equal(vw_tql_compile("{ x }", 5, &q, NULL, 0), OTELC_ERR_PARSE);
     assert_null(q);
     assert_int_equal(vw_tql_compile(NULL, 0, &q, small, sizeof small), OTELC_ERR_PARSE);
+    /* Cut short, a message keeps whole characters: not the first byte of the 'é'. */
+    char cut[29];
+    assert_int_equal(vw_tql_compile("{ \xC3\xA9 }", 6, &q, cut, sizeof cut), OTELC_ERR_PARSE);
+    assert_string_equal(cut, "1:3: unexpected character '");
+    assert_int_equal(vw_tql_compile("{ \xC3\xA9 }", 6, &q, cut, sizeof cut + 1), OTELC_ERR_PARSE);
+    assert_string_equal(cut, "1:3: unexpected character '\xC3\xA9");
+    /* A duration runs over whole characters: a micro sign, not half of a no-break space. */
+    char err[128];
+    assert_int_equal(vw_tql_compile("{ duration > 5\xC2\xB5 }", 17, &q, err, sizeof err),
+                     OTELC_ERR_PARSE);
+    assert_string_equal(err,
+                        "1:14: invalid duration '5\xC2\xB5' (units: ns, us, ms, s, m, h, d, w, y)");
+    assert_int_equal(vw_tql_compile("{ duration > 5\xC2\xA0 }", 17, &q, err, sizeof err),
+                     OTELC_ERR_PARSE);
+    assert_string_equal(err, "1:15: unexpected character '\xC2\xA0'");
     vw_tql_free(NULL);
 }
 
