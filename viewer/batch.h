@@ -37,6 +37,7 @@ typedef struct vw_batch {
 
     /* Owned storage: released by vw_batch_free(). */
     otelc_arena arena;          /* strings, attributes, events, links, scopes */
+    size_t arena_chunk;         /* size of the arena's next chunk (they grow) */
     otelc_resource **resources; /* one per ResourceSpans (or Zipkin service) */
     size_t resource_count, resource_cap;
     size_t span_cap;
@@ -71,10 +72,25 @@ void vw_batch_drop_last(vw_batch *b);
 otelc_resource *vw_batch_add_resource(vw_batch *b, const otelc_attr *attrs, size_t count,
                                       const char *schema_url);
 
+/*
+ * As vw_batch_add_resource(), for a resource that says how many attributes
+ * its sender dropped (OTLP's dropped_attributes_count). A resource holds
+ * each key once and only non-empty keys (otelc_resource_new()): attributes
+ * it could not keep as they came (a repeated key, whose last value wins,
+ * an empty key, a value it cannot hold) are added to the count, so that
+ * the loss stays visible (otelc__resource_dropped_count()).
+ */
+otelc_resource *vw_batch_add_resource_counted(vw_batch *b, const otelc_attr *attrs, size_t count,
+                                              const char *schema_url, uint32_t dropped);
+
 /* Count one rejected span; the first reason is kept (printf-style). */
 void vw_batch_reject(vw_batch *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* size bytes from the batch's arena, aligned for any type; NULL when out of memory. */
+/*
+ * size bytes from the batch's arena, aligned for any type; NULL when out of
+ * memory. The arena's chunks double in size as a batch grows (16 KiB to
+ * 1 MiB), so decoding a request costs a few mallocs, not one per span.
+ */
 void *vw_batch_alloc(vw_batch *b, size_t size);
 
 /*

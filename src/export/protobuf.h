@@ -47,7 +47,7 @@ typedef struct otelc_pb {
 static inline otelc_pb otelc__pb_of(const void *p, size_t n)
 {
     const uint8_t *u = (const uint8_t *)p;
-    return (otelc_pb){u, u + n};
+    return (otelc_pb){u, u ? u + n : u}; /* NULL + 0 is undefined behaviour */
 }
 
 /* The varint reader's path for values of two bytes and more. */
