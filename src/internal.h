@@ -134,6 +134,14 @@ static inline char *otelc__arena_strndup(otelc_arena *a, const char *s, size_t l
  */
 void otelc__arena_reset(otelc_arena *a, char *inline_buf, size_t inline_size);
 
+/*
+ * Empty an arena without an inline buffer for reuse, keeping its largest
+ * chunk of at most keep_max bytes as the block to fill next (the others
+ * are freed): for an owner that fills it again and again with about as
+ * much, which then costs no malloc at all.
+ */
+void otelc__arena_rewind(otelc_arena *a, size_t keep_max);
+
 /* Free every chunk, the spare too: the arena's owner is going away. */
 void otelc__arena_free(otelc_arena *a);
 

@@ -23,6 +23,25 @@ void vw_batch_free(vw_batch *b)
     vw_batch_init(b);
 }
 
+/* What vw_batch_reset() keeps: enough for typical requests, not a huge one's worth. */
+#define KEEP_ARENA_BYTES (4 * 1024 * 1024)
+#define KEEP_SPANS       8192
+
+void vw_batch_reset(vw_batch *b)
+{
+    for (size_t i = 0; i < b->resource_count; i++) otelc_resource_free(b->resources[i]);
+    b->resource_count = 0;
+    b->count = 0;
+    b->rejected = 0;
+    b->reject_reason[0] = '\0';
+    otelc__arena_rewind(&b->arena, KEEP_ARENA_BYTES);
+    if (b->span_cap > KEEP_SPANS) {
+        free(b->spans);
+        b->spans = NULL;
+        b->span_cap = 0;
+    }
+}
+
 otelc_span_data *vw_batch_add_span(vw_batch *b)
 {
     if (b->count == b->span_cap) {
@@ -83,17 +102,23 @@ void vw_batch_reject(vw_batch *b, const char *fmt, ...)
 #define ARENA_CHUNK_FIRST (16 * 1024)
 #define ARENA_CHUNK_MAX   (1024 * 1024)
 
-/* The arena's allocation, with chunks that grow with the batch. */
-static void *batch_alloc(vw_batch *b, size_t size, size_t align)
+/* A chunk for size more bytes, larger each time the batch outgrows one, then the allocation. */
+static __attribute__((noinline)) void *batch_alloc_grow(vw_batch *b, size_t size, size_t align)
+{
+    if (size > SIZE_MAX / 2) return NULL;
+    size_t chunk = b->arena_chunk ? b->arena_chunk : ARENA_CHUNK_FIRST;
+    if (!otelc__arena_reserve(&b->arena, size + align > chunk ? size + align : chunk)) return NULL;
+    b->arena_chunk = chunk < ARENA_CHUNK_MAX ? 2 * chunk : chunk;
+    return otelc__arena_alloc(&b->arena, size, align);
+}
+
+/* The arena's allocation; inline, as decoders allocate every string they read. */
+static inline void *batch_alloc(vw_batch *b, size_t size, size_t align)
 {
     otelc_arena *a = &b->arena;
-    if (size > SIZE_MAX / 2) return NULL;
-    if (!a->pos || (size_t)(a->end - a->pos) < size + align) {
-        size_t chunk = b->arena_chunk ? b->arena_chunk : ARENA_CHUNK_FIRST;
-        if (!otelc__arena_reserve(a, size + align > chunk ? size + align : chunk)) return NULL;
-        b->arena_chunk = chunk < ARENA_CHUNK_MAX ? 2 * chunk : chunk;
-    }
-    return otelc__arena_alloc(a, size, align);
+    if (OTELC_LIKELY(a->pos && size < SIZE_MAX / 2 && size + align <= (size_t)(a->end - a->pos)))
+        return otelc__arena_alloc(a, size, align);
+    return batch_alloc_grow(b, size, align);
 }
 
 void *vw_batch_alloc(vw_batch *b, size_t size)

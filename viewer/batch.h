@@ -57,6 +57,14 @@ void vw_batch_init(vw_batch *b);
 /* Free everything the batch owns; it is empty (and reusable) afterwards. */
 void vw_batch_free(vw_batch *b);
 
+/*
+ * Empty the batch for the next request but keep its memory (the span
+ * array and one arena chunk, up to a few MiB), so that a receiver thread
+ * decoding request after request into one batch allocates nothing once
+ * warm. What the spans pointed at is gone, as with vw_batch_free().
+ */
+void vw_batch_reset(vw_batch *b);
+
 /* ---- For decoders --------------------------------------------------------------- */
 
 /* A new zeroed span at the end of the batch, or NULL when out of memory (or full). */

@@ -750,7 +750,7 @@ vw_decode_status vw_decode_otlp_proto(const uint8_t *buf, size_t len, vw_batch *
                              : skip(&d, &r, field, wt);
         if (!ok) break;
     }
-    if (d.status != VW_DECODE_OK) vw_batch_free(out);
+    if (d.status != VW_DECODE_OK) vw_batch_reset(out);
     return d.status;
 }
 

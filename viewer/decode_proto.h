@@ -68,11 +68,11 @@
 
 /*
  * Decode the ExportTraceServiceRequest in buf[0..len) into out, an empty
- * batch (vw_batch_init()). VW_DECODE_OK: out holds the valid spans (maybe
- * none: an empty request is a success) and counts the rejected ones.
- * Otherwise out is emptied (vw_batch_free()) and the status says how the
- * receiver answers: INVALID (400), TOO_BIG (413), NOMEM (503). buf may be
- * NULL when len is 0.
+ * batch (vw_batch_init() or vw_batch_reset()). VW_DECODE_OK: out holds the
+ * valid spans (maybe none: an empty request is a success) and counts the
+ * rejected ones. Otherwise out is emptied (vw_batch_reset()) and the
+ * status says how the receiver answers: INVALID (400), TOO_BIG (413),
+ * NOMEM (503). buf may be NULL when len is 0.
  */
 vw_decode_status vw_decode_otlp_proto(const uint8_t *buf, size_t len, vw_batch *out);
 

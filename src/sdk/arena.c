@@ -65,6 +65,27 @@ void otelc__arena_reset(otelc_arena *a, char *inline_buf, size_t inline_size)
     a->end = inline_buf ? inline_buf + inline_size : NULL;
 }
 
+void otelc__arena_rewind(otelc_arena *a, size_t keep_max)
+{
+    otelc_arena_chunk *keep = NULL;
+    while (a->chunks) {
+        otelc_arena_chunk *c = a->chunks;
+        a->chunks = c->next;
+        if (c->size <= keep_max && (!keep || c->size > keep->size)) {
+            free(keep);
+            keep = c;
+        } else {
+            free(c);
+        }
+    }
+    a->pos = a->end = NULL;
+    if (!keep) return;
+    keep->next = NULL;
+    a->chunks = keep;
+    a->pos = keep->data;
+    a->end = keep->data + keep->size;
+}
+
 void otelc__arena_free(otelc_arena *a)
 {
     otelc__arena_reset(a, NULL, 0);

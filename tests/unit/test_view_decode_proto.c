@@ -416,6 +416,39 @@ static const otelc_span_data *fx_by_id(const otlp_fx *fx, const uint8_t span_id[
     return NULL;
 }
 
+static size_t chunk_count(const vw_batch *b)
+{
+    size_t n = 0;
+    for (const otelc_arena_chunk *c = b->arena.chunks; c; c = c->next) n++;
+    return n;
+}
+
+/* One batch, request after request (vw_batch_reset()): same results, memory kept, no growth. */
+static void test_sdk_batch_reused(void **state)
+{
+    sdk_request *r = *state;
+    static const uint8_t malformed[] = {0x0a, 5, 0x12};
+    vw_batch b;
+    vw_batch_init(&b);
+    for (int round = 0; round < 3; round++) {
+        assert_int_equal(vw_decode_otlp_proto((const uint8_t *)r->wire.data, r->wire.len, &b),
+                         VW_DECODE_OK);
+        assert_int_equal(b.count, r->fx.count);
+        assert_int_equal(b.resource_count, 2);
+        for (size_t i = 0; i < b.count; i++)
+            assert_span_eq(&b.spans[i], fx_by_id(&r->fx, b.spans[i].context.span_id));
+        assert_int_equal(chunk_count(&b), 1);
+        const char *arena = b.arena.chunks->data;
+        vw_batch_reset(&b);
+        assert_int_equal(b.count + b.resource_count + b.rejected, 0);
+        assert_ptr_equal(b.arena.chunks->data, arena);
+        /* A refused request empties the batch too, and it serves again. */
+        assert_int_equal(vw_decode_otlp_proto(malformed, sizeof malformed, &b), VW_DECODE_INVALID);
+        assert_int_equal(b.count + b.resource_count, 0);
+    }
+    vw_batch_free(&b);
+}
+
 /* Cut short at every byte: never a crash, and either refused or fewer spans, intact. */
 static void test_sdk_truncated_at_every_byte(void **state)
 {
@@ -1794,6 +1827,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sdk_grouping, setup_sdk, teardown_sdk),
         cmocka_unit_test_setup_teardown(test_sdk_reencodes_identically, setup_sdk, teardown_sdk),
         cmocka_unit_test_setup_teardown(test_sdk_truncated_at_every_byte, setup_sdk, teardown_sdk),
+        cmocka_unit_test_setup_teardown(test_sdk_batch_reused, setup_sdk, teardown_sdk),
         cmocka_unit_test(test_every_field),
         cmocka_unit_test(test_unknown_fields_skipped),
         cmocka_unit_test(test_wrong_wire_types),
