@@ -111,6 +111,8 @@ static const uint8_t TID[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 1
 static const uint8_t SID[8] = {0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8};
 static const uint8_t PID[8] = {0xb1, 0xb2, 0xb3, 0xb4, 0xb5, 0xb6, 0xb7, 0xb8};
 static const uint8_t ZERO[16];
+/* Ids one byte too long (17 and 9 bytes), for the sizes the decoder refuses. */
+static const uint8_t LONG_ID[17] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17};
 
 /* A Span with ids and a name, nothing else. */
 static pbw w_span(const uint8_t *tid, size_t tid_len, const uint8_t *sid, size_t sid_len,
@@ -1327,7 +1329,7 @@ static void test_invalid_span_ids_partial_success(void **state)
     w_str(&spans[6], 5, "no ids at all");
     spans[7] = w_span(TID, 16, LINK_SID, 8, "zero parent is no parent");
     w_bytes(&spans[7], 4, ZERO, 8);
-    spans[8] = w_span(TID, 17, SID, 8, "long trace");
+    spans[8] = w_span(LONG_ID, 17, SID, 8, "long trace");
     pbw req = w_request(spans, 9);
     vw_batch b;
     assert_int_equal(decode(&req, req.len, &b), VW_DECODE_OK);
@@ -1364,7 +1366,7 @@ static void test_reject_reasons(void **state)
     } cases[] = {
         {TID, 0, SID, 8, 0, "trace_id has 0 bytes, not 16"},
         {ZERO, 16, SID, 8, 0, "trace_id is all zeros"},
-        {TID, 16, SID, 9, 0, "span_id has 9 bytes, not 8"},
+        {TID, 16, LONG_ID, 9, 0, "span_id has 9 bytes, not 8"},
         {TID, 16, ZERO, 8, 0, "span_id is all zeros"},
         {TID, 16, SID, 8, 16, "parent_span_id has 16 bytes, neither 0 nor 8"},
     };
@@ -1387,8 +1389,8 @@ static void test_reject_reasons(void **state)
 static void w_link_ids(pbw *span, size_t tid_len, size_t sid_len, uint32_t flags, bool attr)
 {
     pbw link = {0};
-    if (tid_len) w_bytes(&link, 1, LINK_TID, tid_len);
-    if (sid_len) w_bytes(&link, 2, LINK_SID, sid_len);
+    if (tid_len) w_bytes(&link, 1, tid_len <= 16 ? LINK_TID : LONG_ID, tid_len);
+    if (sid_len) w_bytes(&link, 2, sid_len <= 8 ? LINK_SID : LONG_ID, sid_len);
     if (attr) {
         static const uint8_t one[] = {0x18, 1};
         pbw kv = w_kv("why", one, sizeof one);
