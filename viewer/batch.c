@@ -79,7 +79,8 @@ otelc_resource *vw_batch_add_resource_counted(vw_batch *b, const otelc_attr *att
         b->resources = grown;
         b->resource_cap = cap;
     }
-    otelc_resource *res = otelc_resource_new(attrs, count, schema_url);
+    otelc_resource *res = otelc_resource_new(
+        attrs, count < VW_MAX_RESOURCE_ATTRS ? count : VW_MAX_RESOURCE_ATTRS, schema_url);
     if (!res) return NULL;
     b->resources[b->resource_count++] = res;
     size_t kept = 0;

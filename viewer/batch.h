@@ -28,6 +28,13 @@
 /* Bounds every decoder enforces; a request beyond them is refused whole. */
 #define VW_MAX_SPANS_PER_REQUEST 100000
 #define VW_MAX_VALUE_DEPTH       32 /* nesting of arrays and maps inside one AnyValue */
+/*
+ * Attributes a received resource keeps; those after are dropped and counted
+ * (vw_batch_add_resource_counted()). otelc_resource_new() looks each key
+ * up among those before it: without a bound a request of resources with
+ * thousands of attributes would cost quadratic time.
+ */
+#define VW_MAX_RESOURCE_ATTRS 128
 
 typedef struct vw_batch {
     otelc_span_data *spans; /* count spans, in the order they were sent */
@@ -83,10 +90,11 @@ otelc_resource *vw_batch_add_resource(vw_batch *b, const otelc_attr *attrs, size
 /*
  * As vw_batch_add_resource(), for a resource that says how many attributes
  * its sender dropped (OTLP's dropped_attributes_count). A resource holds
- * each key once and only non-empty keys (otelc_resource_new()): attributes
- * it could not keep as they came (a repeated key, whose last value wins,
- * an empty key, a value it cannot hold) are added to the count, so that
- * the loss stays visible (otelc__resource_dropped_count()).
+ * each key once and only non-empty keys (otelc_resource_new()), and here
+ * at most VW_MAX_RESOURCE_ATTRS: attributes it could not keep as they came
+ * (a repeated key, whose last value wins, an empty key, a value it cannot
+ * hold, those beyond the bound) are added to the count, so that the loss
+ * stays visible (otelc__resource_dropped_count()).
  */
 otelc_resource *vw_batch_add_resource_counted(vw_batch *b, const otelc_attr *attrs, size_t count,
                                               const char *schema_url, uint32_t dropped);

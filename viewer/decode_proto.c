@@ -625,35 +625,55 @@ static bool decode_scope(decoder *d, otelc_pb r, otelc_scope_info *scope)
     return true;
 }
 
-/* Resource { attributes = 1; dropped_attributes_count = 2; }: a resource the batch owns. */
-static otelc_resource *decode_resource(decoder *d, otelc_pb r, const char *schema_url)
+/*
+ * A Resource read, and the otelc_resource made of it once a span needs it
+ * (resource_of): a ResourceSpans without spans costs no malloc.
+ */
+typedef struct pending_resource {
+    otelc_attr *attrs;
+    uint32_t count;
+    uint32_t dropped;
+    const char *schema_url;
+    otelc_resource *made;
+} pending_resource;
+
+/* Resource { attributes = 1; dropped_attributes_count = 2; } */
+static bool decode_resource(decoder *d, otelc_pb r, pending_resource *res)
 {
     size_t counts[COUNTED_FIELDS];
-    uint32_t n = 0, dropped = 0;
-    if (!count_fields(d, r, counts)) return NULL;
-    otelc_attr *attrs = alloc_array(d, counts[1], sizeof *attrs);
-    if (!attrs && counts[1]) return NULL;
+    if (!count_fields(d, r, counts)) return false;
+    res->attrs = alloc_array(d, counts[1], sizeof *res->attrs);
+    if (!res->attrs && counts[1]) return false;
     while (r.p < r.end) {
         uint32_t field;
         otelc_pb_wire wt;
         bool ok;
-        if (!next_key(d, &r, &field, &wt)) return NULL;
+        if (!next_key(d, &r, &field, &wt)) return false;
         if (field == 1)
-            ok = add_kv(d, &r, wt, attrs, counts[1], &n, 0);
+            ok = add_kv(d, &r, wt, res->attrs, counts[1], &res->count, 0);
         else if (field == 2)
-            ok = read_u32(d, &r, wt, &dropped);
+            ok = read_u32(d, &r, wt, &res->dropped);
         else
             ok = skip(d, &r, field, wt);
-        if (!ok) return NULL;
+        if (!ok) return false;
     }
-    otelc_resource *res = vw_batch_add_resource_counted(d->b, attrs, n, schema_url, dropped);
-    if (!res) fail(d, VW_DECODE_NOMEM);
-    return res;
+    return true;
+}
+
+/* The resource the batch owns for res, made on first use; NULL after fail(). */
+static otelc_resource *resource_of(decoder *d, pending_resource *res)
+{
+    if (!res->made) {
+        res->made = vw_batch_add_resource_counted(d->b, res->attrs, res->count, res->schema_url,
+                                                  res->dropped);
+        if (!res->made) fail(d, VW_DECODE_NOMEM);
+    }
+    return res->made;
 }
 
 /* One Span of a request: kept, or counted as rejected when its ids are not valid. */
 static bool add_request_span(decoder *d, otelc_pb body, const otelc_scope_info *scope,
-                             const otelc_resource *res)
+                             pending_resource *res)
 {
     if (++d->spans_seen > VW_MAX_SPANS_PER_REQUEST) return fail(d, VW_DECODE_TOO_BIG);
     otelc_span_data *sd = vw_batch_add_span(d->b);
@@ -668,12 +688,12 @@ static bool add_request_span(decoder *d, otelc_pb body, const otelc_scope_info *
         return true;
     }
     sd->scope = scope;
-    sd->resource = res;
-    return true;
+    sd->resource = resource_of(d, res);
+    return sd->resource != NULL;
 }
 
 /* ScopeSpans { InstrumentationScope scope = 1; repeated Span spans = 2; string schema_url = 3; } */
-static bool decode_scope_spans(decoder *d, otelc_pb r, const otelc_resource *res)
+static bool decode_scope_spans(decoder *d, otelc_pb r, pending_resource *res)
 {
     /* The spans point at the scope, filled in whenever its fields come. */
     otelc_scope_info *scope = vw_batch_alloc(d->b, sizeof *scope);
@@ -702,13 +722,13 @@ static bool decode_scope_spans(decoder *d, otelc_pb r, const otelc_resource *res
 /*
  * ResourceSpans { Resource resource = 1; repeated ScopeSpans scope_spans = 2;
  * string schema_url = 3; }. A resource is built whole (otelc_resource_new),
- * and senders write schema_url after the spans: a first walk finds the
- * resource and its URL, a second decodes the spans.
+ * and senders write schema_url after the spans: a first walk reads the
+ * resource and its URL, a second the spans.
  */
 static bool decode_resource_spans(decoder *d, otelc_pb r)
 {
     otelc_pb resource = {NULL, NULL}, walk = r;
-    const char *schema_url = NULL;
+    pending_resource res = {0};
     while (walk.p < walk.end) {
         uint32_t field;
         otelc_pb_wire wt;
@@ -717,19 +737,18 @@ static bool decode_resource_spans(decoder *d, otelc_pb r)
         if (field == 1)
             ok = read_len(d, &walk, wt, &resource);
         else if (field == 3)
-            ok = read_opt_str(d, &walk, wt, &schema_url);
+            ok = read_opt_str(d, &walk, wt, &res.schema_url);
         else
             ok = skip(d, &walk, field, wt);
         if (!ok) return false;
     }
-    const otelc_resource *res = decode_resource(d, resource, schema_url);
-    if (!res) return false;
+    if (!decode_resource(d, resource, &res)) return false;
     while (r.p < r.end) {
         uint32_t field;
         otelc_pb_wire wt;
         otelc_pb body;
         if (!next_key(d, &r, &field, &wt)) return false;
-        bool ok = field == 2 ? read_len(d, &r, wt, &body) && decode_scope_spans(d, body, res)
+        bool ok = field == 2 ? read_len(d, &r, wt, &body) && decode_scope_spans(d, body, &res)
                              : skip(d, &r, field, wt);
         if (!ok) return false;
     }
@@ -768,7 +787,9 @@ int vw_decode_span(const uint8_t *p, size_t n, vw_batch *b, otelc_span_data *out
 otelc_resource *vw_decode_resource(const uint8_t *p, size_t n, vw_batch *b)
 {
     decoder d = {.b = b};
-    return decode_resource(&d, otelc__pb_of(p, n), NULL);
+    pending_resource res = {0};
+    if (!decode_resource(&d, otelc__pb_of(p, n), &res)) return NULL;
+    return resource_of(&d, &res);
 }
 
 int vw_decode_scope(const uint8_t *p, size_t n, vw_batch *b, otelc_scope_info *out)

@@ -1524,9 +1524,22 @@ static void test_empty_requests(void **state)
     assert_int_equal(vw_decode_otlp_proto(NULL, 0, &b), VW_DECODE_OK);
     assert_int_equal(b.count, 0);
     vw_batch_free(&b);
-    /* A ResourceSpans with an empty ScopeSpans: no spans, a success. */
+    /* A ResourceSpans with an empty ScopeSpans: no spans, a success, no resource made. */
     static const uint8_t envelopes[] = {0x0a, 2, 0x12, 0};
-    assert_int_equal(DECODE(envelopes), VW_DECODE_OK);
+    pbw w = {.p = (uint8_t *)envelopes, .len = sizeof envelopes};
+    assert_int_equal(decode(&w, w.len, &b), VW_DECODE_OK);
+    assert_int_equal(b.count + b.resource_count, 0);
+    vw_batch_free(&b);
+    /* Spans all rejected: no resource either. */
+    pbw span = w_span(ZERO, 16, SID, 8, "zero trace"), req = w_request(&span, 1);
+    assert_int_equal(decode(&req, req.len, &b), VW_DECODE_OK);
+    assert_int_equal(b.rejected, 1);
+    assert_int_equal(b.resource_count, 0);
+    vw_batch_free(&b);
+    w_free(&req);
+    /* But a malformed Resource is refused, spans or not: Resource { attributes (1) past end }. */
+    static const uint8_t bad_resource[] = {0x0a, 4, 0x0a, 2, 0x0a, 7};
+    assert_int_equal(DECODE(bad_resource), VW_DECODE_INVALID);
 }
 
 /* ---- Bounds ------------------------------------------------------------------------------------
@@ -1592,6 +1605,20 @@ static void test_memory_bound(void **state)
         vw_batch_free(&b);
         w_free(&req);
     }
+    /* Empty envelopes: 20000 ResourceSpans, and 20000 ScopeSpans in one. */
+    pbw envelopes = {0}, scopes = {0}, rs = {0};
+    for (int i = 0; i < 20000; i++) w_bytes(&envelopes, 1, NULL, 0);
+    for (int i = 0; i < 20000; i++) w_bytes(&scopes, 2, NULL, 0);
+    w_msg(&rs, 1, &scopes);
+    w_raw(&envelopes, rs.p, rs.len);
+    w_free(&rs);
+    vw_batch eb;
+    assert_int_equal(decode(&envelopes, envelopes.len, &eb), VW_DECODE_OK);
+    assert_int_equal(eb.resource_count, 0);
+    assert_true(arena_bytes(&eb) <= 28 * envelopes.len + 16 * 1024);
+    vw_batch_free(&eb);
+    w_free(&envelopes);
+
     pbw arr = {0}, any = {0};
     for (int i = 0; i < 5000; i++) w_raw(&arr, empty_array_items, sizeof empty_array_items);
     w_msg(&any, 5, &arr);
@@ -1695,6 +1722,20 @@ static void test_single_resource(void **state)
     assert_int_equal(n, 1);
     assert_int_equal(attrs[0].value.u.i, 2);
     assert_int_equal(otelc__resource_dropped_count(r), 3);
+    w_free(&res);
+
+    /* Beyond VW_MAX_RESOURCE_ATTRS: the first ones kept, the others counted. */
+    for (int i = 0; i < VW_MAX_RESOURCE_ATTRS + 72; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "k%d", i);
+        kv = w_kv(key, one, sizeof one);
+        w_msg(&res, 1, &kv);
+    }
+    r = vw_decode_resource(res.p, res.len, &b);
+    attrs = otelc_resource_attrs(r, &n);
+    assert_int_equal(n, VW_MAX_RESOURCE_ATTRS);
+    assert_string_equal(attrs[n - 1].key, "k127");
+    assert_int_equal(otelc__resource_dropped_count(r), 72);
     vw_batch_free(&b);
     w_free(&res);
 }
