@@ -57,8 +57,8 @@ size_t vw_hist_encode(const vw_hist *h, uint8_t *out)
     for (unsigned b = 0; b < VW_HIST_BUCKETS; b++) {
         uint32_t c = h->bucket[b];
         if (!c) continue;
-        uint8_t pair[6] = {(uint8_t)b, (uint8_t)(b >> 8), (uint8_t)c, (uint8_t)(c >> 8),
-                           (uint8_t)(c >> 16), (uint8_t)(c >> 24)};
+        uint8_t pair[6] = {(uint8_t)b,        (uint8_t)(b >> 8),  (uint8_t)c,
+                           (uint8_t)(c >> 8), (uint8_t)(c >> 16), (uint8_t)(c >> 24)};
         memcpy(out + n, pair, 6);
         n += 6;
     }

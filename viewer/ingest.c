@@ -14,13 +14,13 @@
 #include <string.h>
 
 #include "ingest.h"
-#include "internal.h"
+#include "export/otlp.h"
 
-#define DEFAULT_MAX_QUEUED     200000
-#define DEFAULT_COMMIT_SPANS   50000
-#define DEFAULT_TRIM_MS        10000
-#define TRIM_BUDGET            20000 /* spans removed per slice, between commits */
-#define MAX_LISTENERS          8
+#define DEFAULT_MAX_QUEUED   200000
+#define DEFAULT_COMMIT_SPANS 50000
+#define DEFAULT_TRIM_MS      10000
+#define TRIM_BUDGET          20000 /* spans removed per slice, between commits */
+#define MAX_LISTENERS        8
 
 typedef struct item {
     struct item *next;
@@ -61,7 +61,8 @@ static item *take_work(vw_ingest *in, uint32_t wait_ms)
     }
     item *first = in->head, *last = NULL;
     size_t spans = 0;
-    for (item *it = first; it && (spans == 0 || spans + it->batch.count <= in->opts.max_spans_per_commit);
+    for (item *it = first;
+         it && (spans == 0 || spans + it->batch.count <= in->opts.max_spans_per_commit);
          it = it->next) {
         spans += it->batch.count;
         last = it;

@@ -24,9 +24,9 @@
 typedef struct vw_ingest vw_ingest;
 
 typedef struct vw_ingest_options {
-    size_t max_queued_spans;   /* spans waiting to be written; 0: 200,000 */
+    size_t max_queued_spans;     /* spans waiting to be written; 0: 200,000 */
     size_t max_spans_per_commit; /* group commit size; 0: 50,000 */
-    uint32_t trim_interval_ms; /* how often retention runs when nothing else asks; 0: 10 s */
+    uint32_t trim_interval_ms;   /* how often retention runs when nothing else asks; 0: 10 s */
 } vw_ingest_options;
 
 /* What a submitted batch became. */
@@ -77,12 +77,12 @@ vw_ingest_result vw_ingest_write(vw_ingest *in, vw_batch *b, uint32_t timeout_ms
 
 /* Counters for /api/status and the tests. */
 typedef struct vw_ingest_stats {
-    uint64_t spans_committed;  /* spans acknowledged as stored */
-    uint64_t spans_refused;    /* spans of batches refused as the queue was full */
-    uint64_t spans_failed;     /* spans of batches the store failed to write */
-    uint64_t spans_trimmed;    /* removed by retention */
-    uint64_t commits;          /* transactions */
-    size_t queued_spans;       /* waiting now */
+    uint64_t spans_committed; /* spans acknowledged as stored */
+    uint64_t spans_refused;   /* spans of batches refused as the queue was full */
+    uint64_t spans_failed;    /* spans of batches the store failed to write */
+    uint64_t spans_trimmed;   /* removed by retention */
+    uint64_t commits;         /* transactions */
+    size_t queued_spans;      /* waiting now */
 } vw_ingest_stats;
 
 void vw_ingest_stats_get(vw_ingest *in, vw_ingest_stats *out);

@@ -81,7 +81,8 @@ static const char *const stmt_sql[ST_COUNT] = {
                         "root_service = ?5, span_count = ?6, error_count = ?7 WHERE id = ?1",
     [ST_SPAN_ADD] = "INSERT INTO spans(trace, span_id, parent_id, op, resource, scope, status, "
                     "start_ns, duration_ns, body) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-    [ST_TRACE_SPANS] = "SELECT body, resource, scope FROM spans WHERE trace = ?1 ORDER BY start_ns, id",
+    [ST_TRACE_SPANS] =
+        "SELECT body, resource, scope FROM spans WHERE trace = ?1 ORDER BY start_ns, id",
     [ST_OPMIN_GET] = "SELECT count, errors, hist FROM op_minutes WHERE op = ?1 AND minute = ?2",
     [ST_OPMIN_PUT] = "INSERT OR REPLACE INTO op_minutes(op, minute, count, errors, hist) "
                      "VALUES(?1, ?2, ?3, ?4, ?5)",
@@ -168,7 +169,8 @@ static int check_schema(vw_store *s, char *err, size_t err_size)
         return -1;
     }
     if (version > SCHEMA_VERSION) {
-        set_error(err, err_size, "%s was written by a newer otelc (store version %lld, this one reads %d)",
+        set_error(err, err_size,
+                  "%s was written by a newer otelc (store version %lld, this one reads %d)",
                   s->path, (long long)version, SCHEMA_VERSION);
         return -1;
     }
@@ -308,9 +310,9 @@ void vw_store_close(vw_store *s)
     free(s->trace_entries);
     free(s->service_names);
     free(s->pending);
-    vw_u64map *maps[] = {&s->resources, &s->scopes,   &s->ops,       &s->op_service,
-                         &s->services,  &s->traces,   &s->recent[0], &s->recent[1],
-                         &s->pending_heads};
+    vw_u64map *maps[] = {&s->resources,  &s->scopes,    &s->ops,
+                         &s->op_service, &s->services,  &s->traces,
+                         &s->recent[0],  &s->recent[1], &s->pending_heads};
     for (size_t i = 0; i < sizeof maps / sizeof *maps; i++) vw_u64map_free(maps[i]);
     vw__agg_free(&s->op_agg);
     vw__agg_free(&s->edge_agg);
@@ -377,7 +379,8 @@ static uint32_t service_index(vw_store *s, const char *service)
     uint64_t *slot = vw_u64map_put(&s->services, h, &added);
     if (!slot) return UINT32_MAX;
     if (!added) return (uint32_t)(*slot - 1);
-    if (s->service_count == VW_SERVICES_MAX || !(s->service_names[s->service_count] = strdup(service))) {
+    if (s->service_count == VW_SERVICES_MAX ||
+        !(s->service_names[s->service_count] = strdup(service))) {
         *slot = UINT32_MAX + 1ULL; /* counted as "no index" from now on */
         return UINT32_MAX;
     }
@@ -587,8 +590,9 @@ static void add_pending(vw_store *s, uint64_t parent, uint32_t service, const ot
         head = vw_u64map_put(&s->pending_heads, parent, &added);
         if (!head) return;
     }
-    s->pending[i] = (vw_pending_child){parent, seq, added ? 0 : *head, service,
-                                       sd->status == OTELC_STATUS_ERROR, minute, duration};
+    s->pending[i] = (vw_pending_child){
+        parent, seq,     added ? 0 : *head, service, sd->status == OTELC_STATUS_ERROR,
+        minute, duration};
     *head = seq << 16 | i;
 }
 
@@ -803,11 +807,11 @@ static long delete_traces(vw_store *s, int64_t first, int64_t last)
  * max_spans, and while they started before the retention cutoff; at most
  * about budget spans. Returns 0 (nothing to do), 1 (*last set) or -1.
  */
-static int trim_range(vw_store *s, size_t budget, uint64_t cutoff_ns, int64_t *first,
-                      int64_t *last, bool *more)
+static int trim_range(vw_store *s, size_t budget, uint64_t cutoff_ns, int64_t *first, int64_t *last,
+                      bool *more)
 {
-    uint64_t excess = s->max_spans && s->counts.spans > s->max_spans ? s->counts.spans - s->max_spans
-                                                                    : 0;
+    uint64_t excess =
+        s->max_spans && s->counts.spans > s->max_spans ? s->counts.spans - s->max_spans : 0;
     sqlite3_stmt *st;
     const char *sql = "SELECT id, span_count, start_ns FROM traces ORDER BY id";
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) return -1;
@@ -844,7 +848,8 @@ long vw_store_trim(vw_store *s, size_t budget, bool *more)
     if (removed >= 0 && cutoff) {
         char sql[160];
         snprintf(sql, sizeof sql,
-                 "DELETE FROM op_minutes WHERE minute < %lld; DELETE FROM edge_minutes WHERE minute < %lld",
+                 "DELETE FROM op_minutes WHERE minute < %lld; DELETE FROM edge_minutes WHERE "
+                 "minute < %lld",
                  (long long)(cutoff / NS_PER_MINUTE), (long long)(cutoff / NS_PER_MINUTE));
         if (exec(s, sql) < 0) removed = -1;
     }

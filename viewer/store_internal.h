@@ -63,8 +63,8 @@ typedef struct vw_agg {
 
 /* A span waiting for its parent to arrive, to count the edge between their services. */
 typedef struct vw_pending_child {
-    uint64_t key; /* the parent's identity (trace and span id hashed) */
-    uint64_t seq; /* 0: unused or consumed */
+    uint64_t key;  /* the parent's identity (trace and span id hashed) */
+    uint64_t seq;  /* 0: unused or consumed */
     uint64_t next; /* seq << 16 | index of the previous child of the same parent, 0: none */
     uint32_t service;
     uint8_t error;
@@ -72,7 +72,7 @@ typedef struct vw_pending_child {
     uint64_t duration_ns;
 } vw_pending_child;
 
-#define VW_PENDING_CHILDREN 65536 /* a power of two: the ring of children waiting */
+#define VW_PENDING_CHILDREN 65536  /* a power of two: the ring of children waiting */
 #define VW_RECENT_SPANS     262144 /* spans remembered per generation for edges */
 #define VW_TRACE_CACHE      65536
 #define VW_SERVICES_MAX     65536
@@ -86,12 +86,12 @@ struct vw_store {
     sqlite3_stmt *st[ST_COUNT];
 
     /* ---- the writer's caches (empty on readers); reset together when one fills ---- */
-    otelc_buf enc;       /* encoding scratch */
-    vw_u64map resources; /* hash of the encoded Resource -> row */
-    vw_u64map scopes;    /* hash of the encoded InstrumentationScope -> row */
-    vw_u64map ops;       /* hash of (service, name, kind) -> row */
+    otelc_buf enc;        /* encoding scratch */
+    vw_u64map resources;  /* hash of the encoded Resource -> row */
+    vw_u64map scopes;     /* hash of the encoded InstrumentationScope -> row */
+    vw_u64map ops;        /* hash of (service, name, kind) -> row */
     vw_u64map op_service; /* op row -> service index + 1 */
-    vw_u64map services;  /* hash of a service name -> index + 1 */
+    vw_u64map services;   /* hash of a service name -> index + 1 */
     char **service_names;
     size_t service_count;
     vw_u64map traces; /* hash of a trace id -> entry index + 1 */

@@ -98,7 +98,8 @@ static long load_trace_row(vw_store *s, int64_t row, vw_batch *out)
 }
 
 /* The summary columns of a traces row, in the order summary_sql selects them. */
-#define SUMMARY_COLUMNS "id, trace_id, start_ns, end_ns, root_name, root_service, span_count, error_count"
+#define SUMMARY_COLUMNS                                                                            \
+    "id, trace_id, start_ns, end_ns, root_name, root_service, span_count, error_count"
 
 static int64_t read_summary(sqlite3_stmt *st, vw_trace_summary *t)
 {
@@ -193,7 +194,8 @@ static bool span_matches(const vw_search *q, const otelc_span_data *sd, tag_matc
     if (q->errors_only && sd->status != OTELC_STATUS_ERROR) return false;
     if (q->operation && strcmp(sd->name ? sd->name : "", q->operation) != 0) return false;
     if (q->service) {
-        const otelc_value *v = sd->resource ? otelc_resource_get(sd->resource, "service.name") : NULL;
+        const otelc_value *v =
+            sd->resource ? otelc_resource_get(sd->resource, "service.name") : NULL;
         const char *svc = v && v->type == OTELC_VALUE_STRING ? v->u.str.ptr : "unknown_service";
         if (strcmp(svc, q->service) != 0) return false;
     }
@@ -213,8 +215,8 @@ static bool span_matches(const vw_search *q, const otelc_span_data *sd, tag_matc
 /* Whether a search has span conditions at all (a TraceQL-only search has none). */
 static bool has_span_conditions(const vw_search *q)
 {
-    return q->service || q->operation || q->tag_count || q->min_duration_ns ||
-           q->max_duration_ns || q->errors_only || !q->query;
+    return q->service || q->operation || q->tag_count || q->min_duration_ns || q->max_duration_ns ||
+           q->errors_only || !q->query;
 }
 
 /*
@@ -287,8 +289,9 @@ static sqlite3_stmt *candidates(vw_store *s, const vw_search *q)
                           "ORDER BY start_ns DESC",
                           ops.data);
     } else if (listed == 0 || listed == 2) {
-        otelc__buf_printf(&sql, "SELECT id FROM traces WHERE start_ns <= ?2 AND end_ns >= ?1 %s "
-                                "ORDER BY start_ns DESC",
+        otelc__buf_printf(&sql,
+                          "SELECT id FROM traces WHERE start_ns <= ?2 AND end_ns >= ?1 %s "
+                          "ORDER BY start_ns DESC",
                           q->errors_only ? "AND error_count > 0" : "");
     }
     if (listed >= 0 && !sql.failed &&
@@ -329,7 +332,8 @@ static int decide(search_state *ss, int64_t row)
     for (long i = 0; i < ss->reported; i++)
         if (ss->reported_rows[i] == row) return 1;
     sqlite3_bind_int64(ss->summary, 1, row);
-    vw_trace_summary t = {{0}};
+    vw_trace_summary t;
+    memset(&t, 0, sizeof t);
     if (sqlite3_step(ss->summary) != SQLITE_ROW) {
         sqlite3_reset(ss->summary);
         return 1; /* removed by retention meanwhile */
@@ -362,7 +366,7 @@ long vw_store_search(vw_store *s, const vw_search *q, vw_search_fn fn, void *ctx
                      vw_search_stats *stats)
 {
     vw_search_stats ignored;
-    search_state ss = {s, q, fn, ctx, stats ? stats : &ignored};
+    search_state ss = {.s = s, .q = q, .fn = fn, .ctx = ctx, .stats = stats ? stats : &ignored};
     memset(ss.stats, 0, sizeof *ss.stats);
     size_t limit = q->limit ? q->limit : 20;
     sqlite3_stmt *cand = candidates(s, q);

@@ -15,7 +15,7 @@
 typedef struct vw_u64map {
     uint64_t *keys; /* 0: empty slot */
     uint64_t *vals;
-    size_t mask;    /* capacity - 1 (a power of two) */
+    size_t mask; /* capacity - 1 (a power of two) */
     size_t count;
 } vw_u64map;
 

@@ -92,18 +92,18 @@ static void test_trace_round_trip(void **state)
     vw_batch_init(&b);
     const otelc_resource *res = service_resource(&b, "shop");
     static const int64_t ints[] = {1, -2};
-    static const otelc_attr map_items[] = {OTELC_ATTR_INT("depth", 1)};
-    static const otelc_attr attrs[] = {
+    const otelc_attr map_items[] = {OTELC_ATTR_INT("depth", 1)};
+    const otelc_attr attrs[] = {
         OTELC_ATTR_STR("http.route", "/users/{id}"),
         OTELC_ATTR_INT("http.response.status_code", 500),
         OTELC_ATTR_DOUBLE("ratio", 0.5),
         OTELC_ATTR_BOOL("cached", false),
-        {"ints", {.type = OTELC_VALUE_INT_ARRAY, .u.array = {ints, 2}}},
-        {"map", {.type = OTELC_VALUE_MAP, .u.array = {map_items, 1}}},
-        {"bytes", {.type = OTELC_VALUE_BYTES, .u.str = {"\0\xff", 2}}},
+        {.key = "ints", .value = {.type = OTELC_VALUE_INT_ARRAY, .u.array = {ints, 2}}},
+        {.key = "map", .value = {.type = OTELC_VALUE_MAP, .u.array = {map_items, 1}}},
+        {.key = "bytes", .value = {.type = OTELC_VALUE_BYTES, .u.str = {"\0\xff", 2}}},
     };
-    static const otelc_attr event_attrs[] = {OTELC_ATTR_STR("exception.type", "E")};
-    static const otelc_event_data events[] = {{"exception", T0 + 5, event_attrs, 1, 2}};
+    const otelc_attr event_attrs[] = {OTELC_ATTR_STR("exception.type", "E")};
+    const otelc_event_data events[] = {{"exception", T0 + 5, event_attrs, 1, 2}};
     otelc_link_data links[1] = {{.attrs = NULL}};
     set_id(links[0].context.trace_id, 16, 77);
     set_id(links[0].context.span_id, 8, 78);
@@ -227,8 +227,8 @@ static vw_store *search_fixture(void)
         vw_batch_init(&b);
         const otelc_resource *api = service_resource(&b, "api");
         const otelc_resource *db = service_resource(&b, "db");
-        otelc_span_data *root = add_span(&b, api, t, t * 10, 0, "GET /users", t * 10.0,
-                                         t == 4 ? 2.0 : 0.1);
+        otelc_span_data *root =
+            add_span(&b, api, t, t * 10, 0, "GET /users", t * 10.0, t == 4 ? 2.0 : 0.1);
         static otelc_attr route[2] = {OTELC_ATTR_INT("http.response.status_code", 200),
                                       OTELC_ATTR_INT("http.response.status_code", 500)};
         root->attrs = &route[t == 3];
@@ -550,7 +550,8 @@ static void test_operation_stats_percentiles(void **state)
     assert_true(o.p99 > 93000000 && o.p99 < 105000000);
     /* A window with no spans. */
     o = (ops_seen){0};
-    assert_int_equal(vw_store_operation_stats(s, NULL, T0 + 3600 * SEC, T0 + 7200 * SEC, on_op, &o), 0);
+    assert_int_equal(vw_store_operation_stats(s, NULL, T0 + 3600 * SEC, T0 + 7200 * SEC, on_op, &o),
+                     0);
     assert_int_equal(o.count, 0);
     vw_store_close(s);
 }
