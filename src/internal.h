@@ -4,6 +4,7 @@
  * Nothing here is public API. Modules:
  *   sdk/span.c        span lifecycle, attributes, events, links, limits
  *   sdk/arena.c       bump allocator and deep copies of attribute values
+ *   json.c            the JSON reader (a DOM in an arena) and writer (json.h)
  *   sdk/span_pool.c   recycled span memory (per-thread caches + shared stack)
  *   sdk/provider.c    provider, tracers, global provider, init/shutdown
  *   sdk/stats.c       sharded self-telemetry counters
@@ -69,6 +70,15 @@ typedef struct otelc_arena {
 
 /* A new chunk, then the allocation: the rare path of otelc__arena_alloc(). */
 void *otelc__arena_alloc_slow(otelc_arena *a, size_t size, size_t align);
+
+/*
+ * Make sure the current block has size free bytes, starting a chunk of
+ * that size when it has not (the rest of the old block stays unused): for
+ * owners that know much is coming, such as a parsed JSON document, and
+ * want a few large chunks rather than many small ones. False when out of
+ * memory.
+ */
+bool otelc__arena_reserve(otelc_arena *a, size_t size);
 
 /* Inline: the common case is a pointer bump inside the span's inline buffer. */
 static inline void *otelc__arena_alloc(otelc_arena *a, size_t size, size_t align)
@@ -356,6 +366,13 @@ size_t otelc__utf8_seq_len(const unsigned char *s, size_t n);
 
 /* True when s[0..n) is well-formed UTF-8 throughout. */
 bool otelc__utf8_valid(const char *s, size_t n);
+
+/*
+ * strtod in the C locale: a program that called setlocale() for a locale
+ * with a decimal comma would otherwise read "0.25" as 0. Same contract as
+ * strtod (errno set to ERANGE on overflow and underflow).
+ */
+double otelc__strtod(const char *s, char **end);
 
 /*
  * Copy src into dst[size], truncated and NUL-terminated; returns strlen(src).

@@ -27,14 +27,22 @@ static otelc_arena_chunk *chunk_for(otelc_arena *a, size_t want)
     return c;
 }
 
-void *otelc__arena_alloc_slow(otelc_arena *a, size_t size, size_t align)
+bool otelc__arena_reserve(otelc_arena *a, size_t size)
 {
-    otelc_arena_chunk *c = chunk_for(a, size + align);
-    if (!c) return NULL;
+    if (a->pos && (size_t)(a->end - a->pos) >= size) return true;
+    otelc_arena_chunk *c = chunk_for(a, size);
+    if (!c) return false;
     c->next = a->chunks;
     a->chunks = c;
     a->pos = c->data;
     a->end = c->data + c->size;
+    return true;
+}
+
+void *otelc__arena_alloc_slow(otelc_arena *a, size_t size, size_t align)
+{
+    /* size + align bytes hold size bytes at any alignment: the bump below cannot fail. */
+    if (!otelc__arena_reserve(a, size + align)) return NULL;
     return otelc__arena_alloc(a, size, align);
 }
 
