@@ -42,20 +42,48 @@ typedef struct parser {
     size_t members_len, members_cap;
 } parser;
 
-static void perr(parser *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
 /* Record the first (innermost) error, at the cursor. */
-static void perr(parser *ps, const char *fmt, ...)
+static void record(parser *ps, json_error_kind kind, const char *message)
 {
     if (ps->failed) return;
     ps->failed = true;
     if (!ps->err) return;
+    ps->err->kind = kind;
     ps->err->line = ps->line;
     ps->err->column = (unsigned)(ps->p - ps->line_start) + 1;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(ps->err->message, sizeof ps->err->message, fmt, ap);
-    va_end(ap);
+    otelc__strlcpy(ps->err->message, message, sizeof ps->err->message);
+}
+
+#define PERR_FORMAT(ps, kind, fmt)                                                                 \
+    do {                                                                                           \
+        char message[sizeof ps->err->message];                                                     \
+        va_list ap;                                                                                \
+        va_start(ap, fmt);                                                                         \
+        vsnprintf(message, sizeof message, fmt, ap);                                               \
+        va_end(ap);                                                                                \
+        record(ps, kind, message);                                                                 \
+    } while (0)
+
+static void perr(parser *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void perr_limit(parser *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A syntax error. */
+static void perr(parser *ps, const char *fmt, ...)
+{
+    PERR_FORMAT(ps, JSON_ERR_SYNTAX, fmt);
+}
+
+/* A limit of the options exceeded. */
+static void perr_limit(parser *ps, const char *fmt, ...)
+{
+    PERR_FORMAT(ps, JSON_ERR_LIMIT, fmt);
+}
+
+/* Out of memory; false for the caller to return. */
+static bool nomem(parser *ps)
+{
+    record(ps, JSON_ERR_NOMEM, "out of memory");
+    return false;
 }
 
 static void skip_ws(parser *ps)
@@ -283,7 +311,7 @@ static bool parse_string(parser *ps, char **out, size_t *len)
     if (q < ps->end && *q == '"') { /* the common case: nothing to decode */
         size_t n = (size_t)(q - start);
         char *s = doc_alloc(ps->doc, n + 1, 1);
-        if (!s) return perr(ps, "out of memory"), false;
+        if (!s) return nomem(ps);
         memcpy(s, start, n);
         s[n] = '\0';
         *out = s, *len = n;
@@ -293,7 +321,7 @@ static bool parse_string(parser *ps, char **out, size_t *len)
     /* Decoding never lengthens a string, except U+FFFD for one bad byte (lossy). */
     size_t raw = raw_length(start, ps->end), room = (ps->lossy ? 3 * raw : raw) + 1;
     unsigned char *s = doc_alloc(ps->doc, room, 1), *s_end;
-    if (!s) return perr(ps, "out of memory"), false;
+    if (!s) return nomem(ps);
     const unsigned char *after = decode_string(ps, start, s, &s_end);
     if (!after) return false;
     *s_end = '\0';
@@ -315,7 +343,7 @@ static bool read_double(parser *ps, const unsigned char *start, double *out)
 {
     size_t n = (size_t)(ps->p - start);
     char small[64], *text = n < sizeof small ? small : malloc(n + 1);
-    if (!text) return perr(ps, "out of memory"), false;
+    if (!text) return nomem(ps);
     memcpy(text, start, n);
     text[n] = '\0';
     *out = otelc__strtod(text, NULL);
@@ -378,7 +406,7 @@ static json_value *parse_number(parser *ps, unsigned line, unsigned column)
     }
     ps->p = p;
     json_value *v = node(ps->doc, JSON_NUMBER, line, column);
-    if (!v) return perr(ps, "out of memory"), NULL;
+    if (!v) return nomem(ps), NULL;
     if (integer && fits) set_integer(&v->u.number, neg, mag);
     if (!v->u.number.is_int && !v->u.number.is_uint && !read_double(ps, start, &v->u.number.d))
         return NULL;
@@ -400,7 +428,7 @@ static json_value *parse_literal(parser *ps, unsigned line, unsigned column)
         if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, words[i].word, n) != 0) continue;
         ps->p += n;
         json_value *v = node(ps->doc, words[i].type, line, column);
-        if (!v) return perr(ps, "out of memory"), NULL;
+        if (!v) return nomem(ps), NULL;
         v->u.boolean = words[i].value;
         return v;
     }
@@ -416,7 +444,7 @@ static json_value *parse_value(parser *ps);
 static bool enter(parser *ps)
 {
     if (ps->depth >= ps->max_depth) {
-        perr(ps, "nesting deeper than %u levels", ps->max_depth);
+        perr_limit(ps, "nesting deeper than %u levels", ps->max_depth);
         return false;
     }
     ps->depth++;
@@ -453,7 +481,7 @@ static json_value *close_array(parser *ps, size_t base, unsigned line, unsigned 
     json_value *v = node(ps->doc, JSON_ARRAY, line, column);
     size_t n = ps->items_len - base;
     json_value **items = n ? doc_alloc(ps->doc, n * sizeof *items, _Alignof(json_value *)) : NULL;
-    if (!v || (n && !items)) return perr(ps, "out of memory"), NULL;
+    if (!v || (n && !items)) return nomem(ps), NULL;
     if (n) memcpy(items, ps->items + base, n * sizeof *items);
     v->u.array.items = items;
     v->u.array.count = n;
@@ -475,7 +503,7 @@ static json_value *parse_array(parser *ps, unsigned line, unsigned column)
         json_value *item = parse_value(ps);
         if (!item) return NULL;
         if (!stack_room((void **)&ps->items, ps->items_len, &ps->items_cap, sizeof *ps->items))
-            return perr(ps, "out of memory"), NULL;
+            return nomem(ps), NULL;
         ps->items[ps->items_len++] = item;
     } while ((m = more(ps, ']')) > 0);
     return m == 0 ? close_array(ps, base, line, column) : NULL;
@@ -487,7 +515,7 @@ static json_value *close_object(parser *ps, size_t base, unsigned line, unsigned
     size_t n = ps->members_len - base;
     json_member *members =
         n ? doc_alloc(ps->doc, n * sizeof *members, _Alignof(json_member)) : NULL;
-    if (!v || (n && !members)) return perr(ps, "out of memory"), NULL;
+    if (!v || (n && !members)) return nomem(ps), NULL;
     if (n) memcpy(members, ps->members + base, n * sizeof *members);
     v->u.object.members = members;
     v->u.object.count = n;
@@ -513,7 +541,7 @@ static bool parse_member(parser *ps)
     skip_ws(ps);
     if (!(m.value = parse_value(ps))) return false;
     if (!stack_room((void **)&ps->members, ps->members_len, &ps->members_cap, sizeof m))
-        return perr(ps, "out of memory"), false;
+        return nomem(ps);
     ps->members[ps->members_len++] = m;
     return true;
 }
@@ -542,7 +570,7 @@ static json_value *parse_value(parser *ps)
     if (c == '[') return parse_array(ps, line, column);
     if (c == '"') {
         json_value *v = node(ps->doc, JSON_STRING, line, column);
-        if (!v) return perr(ps, "out of memory"), NULL;
+        if (!v) return nomem(ps), NULL;
         return parse_string(ps, &v->u.string.ptr, &v->u.string.len) ? v : NULL;
     }
     if (c == '-' || (c >= '0' && c <= '9')) return parse_number(ps, line, column);
@@ -566,7 +594,7 @@ json_value *otelc__json_parse(json_doc *doc, const char *text, size_t len,
     size_t max_size = options && options->max_size ? options->max_size : JSON_DEFAULT_MAX_SIZE;
     if (err) *err = (json_error){0};
     if (!text && len) return perr(&ps, "no input"), NULL;
-    if (len > max_size) return perr(&ps, "input larger than %zu bytes", max_size), NULL;
+    if (len > max_size) return perr_limit(&ps, "input larger than %zu bytes", max_size), NULL;
     if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) ps.p = ps.line_start = start + 3;
     skip_ws(&ps);
     json_value *root = parse_value(&ps);

@@ -117,8 +117,16 @@ typedef struct json_options {
 #define JSON_DEFAULT_MAX_DEPTH 128
 #define JSON_DEFAULT_MAX_SIZE  ((size_t)16 << 20)
 
+/* What kind of failure: callers answer a syntax error and a limit differently. */
+typedef enum json_error_kind {
+    JSON_ERR_SYNTAX = 1, /* not JSON (or, strict, not UTF-8) */
+    JSON_ERR_LIMIT,      /* larger or deeper than the options allow */
+    JSON_ERR_NOMEM,      /* out of memory */
+} json_error_kind;
+
 /* Where and why parsing failed. */
 typedef struct json_error {
+    json_error_kind kind;
     unsigned line, column; /* 1-based; column counts bytes */
     char message[128];
 } json_error;

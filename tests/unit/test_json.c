@@ -41,7 +41,8 @@ static void expect_error(const char *text, unsigned line, unsigned column, const
     json_error err;
     json_value *v = parse(text, &err);
     if (v) fail_msg("parsed but should not: %s", text);
-    if (err.line != line || err.column != column || !strstr(err.message, word))
+    if (err.kind != JSON_ERR_SYNTAX || err.line != line || err.column != column ||
+        !strstr(err.message, word))
         fail_msg("%s: got %u:%u \"%s\", want %u:%u \"%s\"", text, err.line, err.column, err.message,
                  line, column, word);
     assert_null(doc.root);
@@ -175,6 +176,7 @@ static void test_limits(void **state)
     json_error err;
     assert_null(parse(deep, &err));
     assert_non_null(strstr(err.message, "nesting deeper than 128"));
+    assert_int_equal(err.kind, JSON_ERR_LIMIT);
     assert_int_equal(err.column, 129);
     /* Exactly at the limit is fine. */
     memcpy(deep, "[[[[]]]]", 9);
@@ -182,6 +184,7 @@ static void test_limits(void **state)
     assert_null(parse_opt(deep, &(json_options){.max_depth = 3}, &err));
     assert_null(parse_opt("[1, 2, 3]", &(json_options){.max_size = 8}, &err));
     assert_non_null(strstr(err.message, "larger than 8 bytes"));
+    assert_int_equal(err.kind, JSON_ERR_LIMIT);
     /* A NULL error pointer is allowed; a document that failed holds nothing. */
     assert_null(parse("[", NULL));
     assert_null(doc.root);
