@@ -12,15 +12,15 @@
 
 #include "otelc/otelc.h"
 
-static bool vc_str_eq(const char *a, const char *b)
+static inline bool vc_str_eq(const char *a, const char *b)
 {
     return strcmp(a ? a : "", b ? b : "") == 0;
 }
 
-static bool vc_attrs_eq(const otelc_attr *a, size_t na, const otelc_attr *b, size_t nb);
+static inline bool vc_attrs_eq(const otelc_attr *a, size_t na, const otelc_attr *b, size_t nb);
 
 /* Two values of the same type holding the same data (NaN equals NaN). */
-static bool vc_value_eq(const otelc_value *a, const otelc_value *b)
+static inline bool vc_value_eq(const otelc_value *a, const otelc_value *b)
 {
     if (a->type != b->type) return false;
     size_t n = a->u.array.count;
@@ -71,7 +71,7 @@ static bool vc_value_eq(const otelc_value *a, const otelc_value *b)
 }
 
 /* The same attributes in the same order. */
-static bool vc_attrs_eq(const otelc_attr *a, size_t na, const otelc_attr *b, size_t nb)
+static inline bool vc_attrs_eq(const otelc_attr *a, size_t na, const otelc_attr *b, size_t nb)
 {
     if (na != nb) return false;
     for (size_t i = 0; i < na; i++)
@@ -85,8 +85,8 @@ static bool vc_attrs_eq(const otelc_attr *a, size_t na, const otelc_attr *b, siz
     } while (0)
 
 /* Ids, trace state and flags of two span contexts. */
-static void vc_context(const otelc_span_data *want, const otelc_span_context *a,
-                       const otelc_span_context *b, const char *what)
+static inline void vc_context(const otelc_span_data *want, const otelc_span_context *a,
+                              const otelc_span_context *b, const char *what)
 {
     VC_CHECK(memcmp(a->trace_id, b->trace_id, 16) == 0 && memcmp(a->span_id, b->span_id, 8) == 0,
              what);
@@ -94,7 +94,7 @@ static void vc_context(const otelc_span_data *want, const otelc_span_context *a,
     VC_CHECK(a->trace_flags == b->trace_flags && a->is_remote == b->is_remote, what);
 }
 
-static void vc_events(const otelc_span_data *want, const otelc_span_data *got)
+static inline void vc_events(const otelc_span_data *want, const otelc_span_data *got)
 {
     VC_CHECK(want->event_count == got->event_count, "event count");
     for (uint32_t i = 0; i < want->event_count; i++) {
@@ -105,7 +105,7 @@ static void vc_events(const otelc_span_data *want, const otelc_span_data *got)
     }
 }
 
-static void vc_links(const otelc_span_data *want, const otelc_span_data *got)
+static inline void vc_links(const otelc_span_data *want, const otelc_span_data *got)
 {
     VC_CHECK(want->link_count == got->link_count, "link count");
     for (uint32_t i = 0; i < want->link_count; i++) {
@@ -117,7 +117,7 @@ static void vc_links(const otelc_span_data *want, const otelc_span_data *got)
 }
 
 /* Everything OTLP carries, but the resource and scope (compared by the caller). */
-static void vc_span(const otelc_span_data *want, const otelc_span_data *got)
+static inline void vc_span(const otelc_span_data *want, const otelc_span_data *got)
 {
     vc_context(want, &want->context, &got->context, "context");
     VC_CHECK(want->has_parent == got->has_parent, "has_parent");
@@ -138,8 +138,8 @@ static void vc_span(const otelc_span_data *want, const otelc_span_data *got)
 }
 
 /* The decoded span with want's span id, failing when there is none. */
-static const otelc_span_data *vc_find(const otelc_span_data *spans, size_t n,
-                                      const otelc_span_data *want)
+static inline const otelc_span_data *vc_find(const otelc_span_data *spans, size_t n,
+                                             const otelc_span_data *want)
 {
     for (size_t i = 0; i < n; i++)
         if (memcmp(spans[i].context.span_id, want->context.span_id, 8) == 0) return &spans[i];
