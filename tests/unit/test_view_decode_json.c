@@ -207,7 +207,7 @@ static void test_enums(void **state)
         {",\"kind\":0", 0}, /* unspecified stays 0 */
         {",\"kind\":5", OTELC_SPAN_CONSUMER},
         {",\"kind\":\"5\"", 0}, /* a string is a name, and "5" names nothing */
-        {",\"kind\":9", 0}, /* unknown numbers read as unspecified */
+        {",\"kind\":9", 0},     /* unknown numbers read as unspecified */
         {",\"kind\":-1", 0},
         {",\"kind\":\"SPAN_KIND_CLIENT\"", OTELC_SPAN_CLIENT},
         {",\"kind\":\"SPAN_KIND_INTERNAL\"", OTELC_SPAN_INTERNAL},
