@@ -147,6 +147,20 @@ void otelc__json_free(json_doc *doc);
 /* The value of the first member named key, or NULL (also when obj is no object). */
 const json_value *otelc__json_object_get(const json_value *obj, const char *key);
 
+/* True when m's key is key[0..n) exactly; JSON_KEY_IS(m, "literal") for literals. */
+static inline bool otelc__json_key_is(const json_member *m, const char *key, size_t n)
+{
+    return m->key_len == n && memcmp(m->key, key, n) == 0;
+}
+
+#define JSON_KEY_IS(m, lit) otelc__json_key_is((m), (lit), sizeof(lit) - 1)
+
+/* True when v is missing (NULL) or null: a field at its default, in protobuf's JSON mapping. */
+static inline bool otelc__json_absent(const json_value *v)
+{
+    return !v || v->type == JSON_NULL;
+}
+
 /* "null", "boolean", "number", "string", "array" or "object", for messages. */
 const char *otelc__json_type_name(json_type type);
 

@@ -85,25 +85,13 @@ static bool nomem(decoder *d)
     return fail(d, VW_DECODE_NOMEM);
 }
 
-static bool is_key(const json_member *m, const char *key, size_t n)
-{
-    return m->key_len == n && memcmp(m->key, key, n) == 0;
-}
-
-#define KEY(m, lit) is_key((m), (lit), sizeof(lit) - 1)
-
-static bool absent(const json_value *v)
-{
-    return !v || v->type == JSON_NULL;
-}
-
 /* ---- Scalars ------------------------------------------------------------------------- */
 
 /* A string field: *s, *n (absent: NULL, 0). False (invalid) for another type. */
 static bool read_str(decoder *d, const json_value *v, const char **s, size_t *n)
 {
     *s = NULL, *n = 0;
-    if (absent(v)) return true;
+    if (otelc__json_absent(v)) return true;
     if (v->type != JSON_STRING) return fail(d, VW_DECODE_INVALID);
     *s = v->u.string.ptr, *n = v->u.string.len;
     return true;
@@ -122,7 +110,7 @@ static bool copy_str(decoder *d, const json_value *v, const char *def, const cha
 static bool read_u64(decoder *d, const json_value *v, uint64_t *out)
 {
     *out = 0;
-    return absent(v) || otelc__json_uint64(v, out) || fail(d, VW_DECODE_INVALID);
+    return otelc__json_absent(v) || otelc__json_uint64(v, out) || fail(d, VW_DECODE_INVALID);
 }
 
 static bool read_u32(decoder *d, const json_value *v, uint32_t *out)
@@ -139,7 +127,7 @@ static bool read_enum(decoder *d, const json_value *v, const char *const *names,
                       int64_t *out)
 {
     *out = 0;
-    if (absent(v)) return true;
+    if (otelc__json_absent(v)) return true;
     if (v->type == JSON_STRING) {
         for (size_t i = 0; i < count; i++)
             if (strcmp(v->u.string.ptr, names[i]) == 0) return *out = (int64_t)i, true;
@@ -215,7 +203,7 @@ static bool decode_any(decoder *d, const json_value *v, otelc_value *out, int de
 static bool read_list(decoder *d, const json_value *v, json_value *const **items, size_t *n)
 {
     *items = NULL, *n = 0;
-    if (absent(v)) return true;
+    if (otelc__json_absent(v)) return true;
     if (v->type != JSON_ARRAY) return fail(d, VW_DECODE_INVALID);
     *items = v->u.array.items, *n = v->u.array.count;
     return true;
@@ -225,7 +213,7 @@ static bool read_list(decoder *d, const json_value *v, json_value *const **items
 static bool read_object(decoder *d, const json_value *v, const json_value **out)
 {
     *out = NULL;
-    if (absent(v)) return true;
+    if (otelc__json_absent(v)) return true;
     if (v->type != JSON_OBJECT) return fail(d, VW_DECODE_INVALID);
     *out = v;
     return true;
@@ -267,33 +255,33 @@ static bool decode_kvlist(decoder *d, const json_value *v, otelc_value *out, int
 static bool any_member(decoder *d, const json_member *m, otelc_value *out, int depth)
 {
     const json_value *v = m->value;
-    if (absent(v)) return true; /* a null member sets nothing */
-    if (KEY(m, "stringValue")) {
+    if (otelc__json_absent(v)) return true; /* a null member sets nothing */
+    if (JSON_KEY_IS(m, "stringValue")) {
         if (v->type != JSON_STRING) return fail(d, VW_DECODE_INVALID);
         size_t n;
         const char *s = vw_batch_str(d->b, v->u.string.ptr, v->u.string.len, &n);
         if (!s) return nomem(d);
         *out = (otelc_value){.type = OTELC_VALUE_STRING, .u.str = {s, n}};
-    } else if (KEY(m, "boolValue")) {
+    } else if (JSON_KEY_IS(m, "boolValue")) {
         if (v->type != JSON_BOOL) return fail(d, VW_DECODE_INVALID);
         *out = (otelc_value){.type = OTELC_VALUE_BOOL, .u.b = v->u.boolean};
-    } else if (KEY(m, "intValue")) {
+    } else if (JSON_KEY_IS(m, "intValue")) {
         int64_t i;
         if (!otelc__json_int64(v, &i)) return fail(d, VW_DECODE_INVALID);
         *out = (otelc_value){.type = OTELC_VALUE_INT, .u.i = i};
-    } else if (KEY(m, "doubleValue")) {
+    } else if (JSON_KEY_IS(m, "doubleValue")) {
         double x;
         if (!read_double(d, v, &x)) return false;
         *out = (otelc_value){.type = OTELC_VALUE_DOUBLE, .u.d = x};
-    } else if (KEY(m, "bytesValue")) {
+    } else if (JSON_KEY_IS(m, "bytesValue")) {
         const uint8_t *bytes;
         size_t n;
         if (v->type != JSON_STRING) return fail(d, VW_DECODE_INVALID);
         if (!read_base64(d, v->u.string.ptr, v->u.string.len, &bytes, &n)) return false;
         *out = (otelc_value){.type = OTELC_VALUE_BYTES, .u.str = {(const char *)bytes, n}};
-    } else if (KEY(m, "arrayValue")) {
+    } else if (JSON_KEY_IS(m, "arrayValue")) {
         return decode_array(d, v, out, depth + 1);
-    } else if (KEY(m, "kvlistValue")) {
+    } else if (JSON_KEY_IS(m, "kvlistValue")) {
         return decode_kvlist(d, v, out, depth + 1);
     }
     return true;
@@ -317,9 +305,9 @@ static bool decode_kv(decoder *d, const json_value *v, otelc_attr *kv, int depth
     const json_value *key = NULL, *value = NULL;
     for (size_t i = 0; i < v->u.object.count; i++) {
         const json_member *m = &v->u.object.members[i];
-        if (KEY(m, "key"))
+        if (JSON_KEY_IS(m, "key"))
             key = m->value;
-        else if (KEY(m, "value"))
+        else if (JSON_KEY_IS(m, "value"))
             value = m->value;
     }
     return copy_str(d, key, "", &kv->key) && decode_any(d, value, &kv->value, depth);
@@ -387,13 +375,13 @@ static bool decode_event(decoder *d, const json_value *v, otelc_event_data *e)
     for (size_t i = 0; i < v->u.object.count; i++) {
         const json_member *m = &v->u.object.members[i];
         bool ok = true;
-        if (KEY(m, "timeUnixNano"))
+        if (JSON_KEY_IS(m, "timeUnixNano"))
             ok = read_u64(d, m->value, &e->time_ns);
-        else if (KEY(m, "name"))
+        else if (JSON_KEY_IS(m, "name"))
             ok = copy_str(d, m->value, "", &e->name);
-        else if (KEY(m, "attributes"))
+        else if (JSON_KEY_IS(m, "attributes"))
             ok = decode_attrs(d, m->value, &e->attrs, &e->attr_count, 0);
-        else if (KEY(m, "droppedAttributesCount"))
+        else if (JSON_KEY_IS(m, "droppedAttributesCount"))
             ok = read_u32(d, m->value, &e->dropped_attr_count);
         if (!ok) return false;
     }
@@ -410,17 +398,17 @@ static bool decode_link(decoder *d, const json_value *v, otelc_link_data *l, boo
     for (size_t i = 0; i < v->u.object.count; i++) {
         const json_member *m = &v->u.object.members[i];
         bool ok = true;
-        if (KEY(m, "traceId"))
+        if (JSON_KEY_IS(m, "traceId"))
             trace_id = m->value;
-        else if (KEY(m, "spanId"))
+        else if (JSON_KEY_IS(m, "spanId"))
             span_id = m->value;
-        else if (KEY(m, "traceState"))
+        else if (JSON_KEY_IS(m, "traceState"))
             ok = copy_str(d, m->value, NULL, &l->context.trace_state);
-        else if (KEY(m, "attributes"))
+        else if (JSON_KEY_IS(m, "attributes"))
             ok = decode_attrs(d, m->value, &l->attrs, &l->attr_count, 0);
-        else if (KEY(m, "droppedAttributesCount"))
+        else if (JSON_KEY_IS(m, "droppedAttributesCount"))
             ok = read_u32(d, m->value, &l->dropped_attr_count);
-        else if (KEY(m, "flags"))
+        else if (JSON_KEY_IS(m, "flags"))
             ok = read_u32(d, m->value, &flags);
         if (!ok) return false;
     }
@@ -479,38 +467,38 @@ static bool span_member(decoder *d, const json_member *m, otelc_span_data *sd, s
 {
     const json_value *v = m->value;
     int64_t kind;
-    if (KEY(m, "traceId"))
+    if (JSON_KEY_IS(m, "traceId"))
         f->trace_id = v;
-    else if (KEY(m, "spanId"))
+    else if (JSON_KEY_IS(m, "spanId"))
         f->span_id = v;
-    else if (KEY(m, "parentSpanId"))
+    else if (JSON_KEY_IS(m, "parentSpanId"))
         f->parent_span_id = v;
-    else if (KEY(m, "flags"))
+    else if (JSON_KEY_IS(m, "flags"))
         f->flags = v;
-    else if (KEY(m, "links"))
+    else if (JSON_KEY_IS(m, "links"))
         f->links = v;
-    else if (KEY(m, "droppedLinksCount"))
+    else if (JSON_KEY_IS(m, "droppedLinksCount"))
         f->dropped_links = v;
-    else if (KEY(m, "traceState"))
+    else if (JSON_KEY_IS(m, "traceState"))
         return copy_str(d, v, NULL, &sd->context.trace_state);
-    else if (KEY(m, "name"))
+    else if (JSON_KEY_IS(m, "name"))
         return copy_str(d, v, "", &sd->name);
-    else if (KEY(m, "kind")) {
+    else if (JSON_KEY_IS(m, "kind")) {
         if (!read_enum(d, v, kind_names, 6, &kind)) return false;
         sd->kind = (otelc_span_kind)(kind >= 0 && kind <= 5 ? kind : 0);
-    } else if (KEY(m, "startTimeUnixNano"))
+    } else if (JSON_KEY_IS(m, "startTimeUnixNano"))
         return read_u64(d, v, &sd->start_ns);
-    else if (KEY(m, "endTimeUnixNano"))
+    else if (JSON_KEY_IS(m, "endTimeUnixNano"))
         return read_u64(d, v, &sd->end_ns);
-    else if (KEY(m, "attributes"))
+    else if (JSON_KEY_IS(m, "attributes"))
         return decode_attrs(d, v, &sd->attrs, &sd->attr_count, 0);
-    else if (KEY(m, "droppedAttributesCount"))
+    else if (JSON_KEY_IS(m, "droppedAttributesCount"))
         return read_u32(d, v, &sd->dropped_attr_count);
-    else if (KEY(m, "events"))
+    else if (JSON_KEY_IS(m, "events"))
         return decode_events(d, v, sd);
-    else if (KEY(m, "droppedEventsCount"))
+    else if (JSON_KEY_IS(m, "droppedEventsCount"))
         return read_u32(d, v, &sd->dropped_event_count);
-    else if (KEY(m, "status"))
+    else if (JSON_KEY_IS(m, "status"))
         return decode_status(d, v, sd);
     return true;
 }
@@ -595,13 +583,13 @@ static bool decode_scope(decoder *d, const json_value *v, const json_value *sche
     for (size_t i = 0; obj && i < obj->u.object.count; i++) {
         const json_member *m = &obj->u.object.members[i];
         bool ok = true;
-        if (KEY(m, "name"))
+        if (JSON_KEY_IS(m, "name"))
             ok = copy_str(d, m->value, "", &si->name);
-        else if (KEY(m, "version"))
+        else if (JSON_KEY_IS(m, "version"))
             ok = copy_str(d, m->value, NULL, &si->version);
-        else if (KEY(m, "attributes"))
+        else if (JSON_KEY_IS(m, "attributes"))
             ok = decode_attrs(d, m->value, &si->attrs, &si->attr_count, 0);
-        else if (KEY(m, "droppedAttributesCount"))
+        else if (JSON_KEY_IS(m, "droppedAttributesCount"))
             ok = read_u32(d, m->value, &si->dropped_attr_count);
         if (!ok) return false;
     }
@@ -614,11 +602,11 @@ static bool decode_scope_spans(decoder *d, const json_value *v, group *g)
     const json_value *scope = NULL, *spans = NULL, *schema = NULL;
     for (size_t i = 0; i < v->u.object.count; i++) {
         const json_member *m = &v->u.object.members[i];
-        if (KEY(m, "scope"))
+        if (JSON_KEY_IS(m, "scope"))
             scope = m->value;
-        else if (KEY(m, "spans"))
+        else if (JSON_KEY_IS(m, "spans"))
             spans = m->value;
-        else if (KEY(m, "schemaUrl"))
+        else if (JSON_KEY_IS(m, "schemaUrl"))
             schema = m->value;
     }
     otelc_scope_info *si;
@@ -636,11 +624,11 @@ static bool decode_resource_spans(decoder *d, const json_value *v)
     const json_value *resource = NULL, *scope_spans = NULL, *schema = NULL, *obj;
     for (size_t i = 0; i < v->u.object.count; i++) {
         const json_member *m = &v->u.object.members[i];
-        if (KEY(m, "resource"))
+        if (JSON_KEY_IS(m, "resource"))
             resource = m->value;
-        else if (KEY(m, "scopeSpans"))
+        else if (JSON_KEY_IS(m, "scopeSpans"))
             scope_spans = m->value;
-        else if (KEY(m, "schemaUrl"))
+        else if (JSON_KEY_IS(m, "schemaUrl"))
             schema = m->value;
     }
     group g = {0};

@@ -155,23 +155,11 @@ static bool nomem(decoder *d)
     return fail(d, VW_DECODE_NOMEM);
 }
 
-static bool is_key(const json_member *m, const char *key, size_t n)
-{
-    return m->key_len == n && memcmp(m->key, key, n) == 0;
-}
-
-#define KEY(m, lit) is_key((m), (lit), sizeof(lit) - 1)
-
-static bool absent(const json_value *v)
-{
-    return !v || v->type == JSON_NULL;
-}
-
 /* A string field: *s, *n (absent: NULL, 0); false (invalid) for another type. */
 static bool read_str(decoder *d, const json_value *v, const char **s, size_t *n)
 {
     *s = NULL, *n = 0;
-    if (absent(v)) return true;
+    if (otelc__json_absent(v)) return true;
     if (v->type != JSON_STRING) return fail(d, VW_DECODE_INVALID);
     *s = v->u.string.ptr, *n = v->u.string.len;
     return true;
@@ -188,7 +176,7 @@ static const char *copy(decoder *d, const char *s, size_t n)
 static bool read_micros(decoder *d, const json_value *v, uint64_t *ns)
 {
     uint64_t us = 0;
-    if (!absent(v) && !otelc__json_uint64(v, &us)) return fail(d, VW_DECODE_INVALID);
+    if (!otelc__json_absent(v) && !otelc__json_uint64(v, &us)) return fail(d, VW_DECODE_INVALID);
     if (us > UINT64_MAX / 1000) return fail(d, VW_DECODE_INVALID);
     *ns = us * 1000;
     return true;
@@ -232,18 +220,18 @@ static bool decode_endpoint(decoder *d, const json_value *v, attr_list *l, const
                             const char *port_key, const json_value **service)
 {
     *service = NULL;
-    if (absent(v)) return true;
+    if (otelc__json_absent(v)) return true;
     if (v->type != JSON_OBJECT) return fail(d, VW_DECODE_INVALID);
     const json_value *ipv4 = NULL, *ipv6 = NULL, *port = NULL;
     for (size_t i = 0; i < v->u.object.count; i++) {
         const json_member *m = &v->u.object.members[i];
-        if (KEY(m, "serviceName"))
+        if (JSON_KEY_IS(m, "serviceName"))
             *service = m->value;
-        else if (KEY(m, "ipv4"))
+        else if (JSON_KEY_IS(m, "ipv4"))
             ipv4 = m->value;
-        else if (KEY(m, "ipv6"))
+        else if (JSON_KEY_IS(m, "ipv6"))
             ipv6 = m->value;
-        else if (KEY(m, "port"))
+        else if (JSON_KEY_IS(m, "port"))
             port = m->value;
     }
     const char *s;
@@ -253,7 +241,7 @@ static bool decode_endpoint(decoder *d, const json_value *v, attr_list *l, const
     if (!add_endpoint_str(d, l, address, ipv6) || !add_endpoint_str(d, l, address, ipv4))
         return false;
     uint64_t p = 0;
-    if (!absent(port) && (!otelc__json_uint64(port, &p) || p > 65535))
+    if (!otelc__json_absent(port) && (!otelc__json_uint64(port, &p) || p > 65535))
         return fail(d, VW_DECODE_INVALID);
     if (p && !list_get(l, port_key) && l->count < l->cap)
         l->items[l->count++] = (otelc_attr){port_key, {.type = OTELC_VALUE_INT, .u.i = (int64_t)p}};
@@ -320,7 +308,7 @@ static bool plain_attrs(decoder *d, const json_value *obj, const otelc_attr **ou
     for (size_t i = 0; i < n; i++) {
         const json_member *m = &obj->u.object.members[i];
         uint64_t u;
-        if (dropped && KEY(m, "otel.dropped_attributes_count") &&
+        if (dropped && JSON_KEY_IS(m, "otel.dropped_attributes_count") &&
             otelc__json_uint64(m->value, &u) && u <= UINT32_MAX) {
             *dropped = (uint32_t)u;
             continue;
@@ -409,7 +397,7 @@ static bool decode_annotation(decoder *d, const json_value *v, otelc_event_data 
 
 static bool decode_annotations(decoder *d, const json_value *v, otelc_span_data *sd)
 {
-    if (absent(v)) return true;
+    if (otelc__json_absent(v)) return true;
     if (v->type != JSON_ARRAY) return fail(d, VW_DECODE_INVALID);
     size_t n = v->u.array.count;
     if (n > UINT32_MAX) return fail(d, VW_DECODE_TOO_BIG);
@@ -452,10 +440,10 @@ static bool resource_key(const char *k)
 /* otel.dropped_*_count: the count, unless the value is not one (then a plain tag). */
 static bool dropped_count(const json_member *m, otelc_span_data *sd)
 {
-    uint32_t *at = KEY(m, "otel.dropped_attributes_count") ? &sd->dropped_attr_count
-                   : KEY(m, "otel.dropped_events_count")   ? &sd->dropped_event_count
-                   : KEY(m, "otel.dropped_links_count")    ? &sd->dropped_link_count
-                                                           : NULL;
+    uint32_t *at = JSON_KEY_IS(m, "otel.dropped_attributes_count") ? &sd->dropped_attr_count
+                   : JSON_KEY_IS(m, "otel.dropped_events_count")   ? &sd->dropped_event_count
+                   : JSON_KEY_IS(m, "otel.dropped_links_count")    ? &sd->dropped_link_count
+                                                                   : NULL;
     uint64_t u;
     if (!at || !otelc__json_uint64(m->value, &u) || u > UINT32_MAX) return false;
     *at = (uint32_t)u;
@@ -465,16 +453,16 @@ static bool dropped_count(const json_member *m, otelc_span_data *sd)
 /* A special tag into *sp; false when m is an ordinary one. */
 static bool special_tag(const json_member *m, bool has_kind, special_tags *sp)
 {
-    const json_value **at = KEY(m, "otel.status_code")          ? &sp->status_code
-                            : KEY(m, "otel.status_description") ? &sp->status_description
-                            : KEY(m, "error")                   ? &sp->error
-                            : KEY(m, "w3c.tracestate")          ? &sp->trace_state
-                            : KEY(m, "otel.scope.name")         ? &sp->scope_name
-                            : KEY(m, "otel.scope.version")      ? &sp->scope_version
-                            : KEY(m, "otel.library.name")       ? &sp->library_name
-                            : KEY(m, "otel.library.version")    ? &sp->library_version
-                            : KEY(m, "span.kind") && !has_kind  ? &sp->span_kind
-                                                                : NULL;
+    const json_value **at = JSON_KEY_IS(m, "otel.status_code")          ? &sp->status_code
+                            : JSON_KEY_IS(m, "otel.status_description") ? &sp->status_description
+                            : JSON_KEY_IS(m, "error")                   ? &sp->error
+                            : JSON_KEY_IS(m, "w3c.tracestate")          ? &sp->trace_state
+                            : JSON_KEY_IS(m, "otel.scope.name")         ? &sp->scope_name
+                            : JSON_KEY_IS(m, "otel.scope.version")      ? &sp->scope_version
+                            : JSON_KEY_IS(m, "otel.library.name")       ? &sp->library_name
+                            : JSON_KEY_IS(m, "otel.library.version")    ? &sp->library_version
+                            : JSON_KEY_IS(m, "span.kind") && !has_kind  ? &sp->span_kind
+                                                                        : NULL;
     if (at) *at = m->value;
     return at != NULL;
 }
@@ -611,18 +599,18 @@ static void collect(const json_value *v, zipkin_fields *f)
 {
     for (size_t i = 0; i < v->u.object.count; i++) {
         const json_member *m = &v->u.object.members[i];
-        const json_value **at = KEY(m, "traceId")          ? &f->trace_id
-                                : KEY(m, "id")             ? &f->id
-                                : KEY(m, "parentId")       ? &f->parent_id
-                                : KEY(m, "name")           ? &f->name
-                                : KEY(m, "kind")           ? &f->kind
-                                : KEY(m, "timestamp")      ? &f->timestamp
-                                : KEY(m, "duration")       ? &f->duration
-                                : KEY(m, "localEndpoint")  ? &f->local
-                                : KEY(m, "remoteEndpoint") ? &f->remote
-                                : KEY(m, "annotations")    ? &f->annotations
-                                : KEY(m, "tags")           ? &f->tags
-                                                           : NULL;
+        const json_value **at = JSON_KEY_IS(m, "traceId")          ? &f->trace_id
+                                : JSON_KEY_IS(m, "id")             ? &f->id
+                                : JSON_KEY_IS(m, "parentId")       ? &f->parent_id
+                                : JSON_KEY_IS(m, "name")           ? &f->name
+                                : JSON_KEY_IS(m, "kind")           ? &f->kind
+                                : JSON_KEY_IS(m, "timestamp")      ? &f->timestamp
+                                : JSON_KEY_IS(m, "duration")       ? &f->duration
+                                : JSON_KEY_IS(m, "localEndpoint")  ? &f->local
+                                : JSON_KEY_IS(m, "remoteEndpoint") ? &f->remote
+                                : JSON_KEY_IS(m, "annotations")    ? &f->annotations
+                                : JSON_KEY_IS(m, "tags")           ? &f->tags
+                                                                   : NULL;
         if (at) *at = m->value;
     }
 }
@@ -685,11 +673,12 @@ static bool decode_span(decoder *d, const json_value *v)
     if (v->type != JSON_OBJECT) return fail(d, VW_DECODE_INVALID);
     zipkin_fields f = {0};
     collect(v, &f);
-    if (!absent(f.tags) && f.tags->type != JSON_OBJECT) return fail(d, VW_DECODE_INVALID);
+    if (!otelc__json_absent(f.tags) && f.tags->type != JSON_OBJECT)
+        return fail(d, VW_DECODE_INVALID);
     otelc_span_data *sd = vw_batch_add_span(d->b);
     if (!sd) return nomem(d);
     /* Room for every tag, the endpoints' five attributes and the absent start. */
-    size_t tags = absent(f.tags) ? 0 : f.tags->u.object.count;
+    size_t tags = otelc__json_absent(f.tags) ? 0 : f.tags->u.object.count;
     attr_list l = {vw_batch_alloc(d->b, (tags + 6) * sizeof(otelc_attr)), 0, (uint32_t)tags + 6};
     attr_list res = {vw_batch_alloc(d->b, (tags + 1) * sizeof(otelc_attr)), 0, (uint32_t)tags + 1};
     special_tags sp = {0};
@@ -697,7 +686,7 @@ static bool decode_span(decoder *d, const json_value *v)
     const char *why, *name, *service;
     size_t name_len, service_len;
     if (!l.items || !res.items) return nomem(d);
-    if (!decode_tags(d, f.tags, sd, !absent(f.kind), &l, &res, &sp) ||
+    if (!decode_tags(d, f.tags, sd, !otelc__json_absent(f.kind), &l, &res, &sp) ||
         !decode_endpoint(d, f.local, &l, "network.local.address", "network.local.port",
                          &local_service) ||
         !decode_endpoint(d, f.remote, &l, "network.peer.address", "network.peer.port",
@@ -706,7 +695,8 @@ static bool decode_span(decoder *d, const json_value *v)
         !decode_annotations(d, f.annotations, sd) || !apply_status(d, &sp, sd) ||
         !span_ids(d, &f, sd, &why) || !read_str(d, f.name, &name, &name_len))
         return false;
-    if (!absent(f.kind) && f.kind->type != JSON_STRING) return fail(d, VW_DECODE_INVALID);
+    if (!otelc__json_absent(f.kind) && f.kind->type != JSON_STRING)
+        return fail(d, VW_DECODE_INVALID);
     if (why) {
         vw_batch_drop_last(d->b);
         vw_batch_reject(d->b, "spans[%zu]: %s", d->index, why);
