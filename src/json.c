@@ -580,7 +580,7 @@ static json_value *parse_value(parser *ps)
 json_value *otelc__json_parse(json_doc *doc, const char *text, size_t len,
                               const json_options *options, json_error *err)
 {
-    const unsigned char *start = (const unsigned char *)text;
+    const unsigned char *start = (const unsigned char *)(text ? text : "");
     parser ps = {
         .p = start,
         .end = start + len,
@@ -593,7 +593,7 @@ json_value *otelc__json_parse(json_doc *doc, const char *text, size_t len,
     };
     size_t max_size = options && options->max_size ? options->max_size : JSON_DEFAULT_MAX_SIZE;
     if (err) *err = (json_error){0};
-    if (!text && len) return perr(&ps, "no input"), NULL;
+    if (!text && len) return perr(&ps, "no input"), NULL; /* NULL with 0 is the empty text */
     if (len > max_size) return perr_limit(&ps, "input larger than %zu bytes", max_size), NULL;
     if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) ps.p = ps.line_start = start + 3;
     skip_ws(&ps);
