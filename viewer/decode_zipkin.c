@@ -543,13 +543,13 @@ static otelc_resource *resource_for(decoder *d, const char *service, size_t serv
     if (service && service_len) {
         const char *name = copy(d, service, service_len);
         if (!name) return NULL;
-        for (uint32_t i = 0; i < res->count; i++)
-            if (strcmp(res->items[i].key, "service.name") == 0)
-                res->items[i].value.u.str.ptr = name, res->items[i].value.u.str.len = service_len;
-        if (!list_get(res, "service.name")) {
+        otelc_value value = {.type = OTELC_VALUE_STRING, .u.str = {name, service_len}};
+        otelc_value *tagged = (otelc_value *)list_get(res, "service.name");
+        if (tagged) {
+            *tagged = value;
+        } else { /* first, as SDKs put it */
             memmove(res->items + 1, res->items, res->count * sizeof *res->items);
-            res->items[0] = (otelc_attr){
-                "service.name", {.type = OTELC_VALUE_STRING, .u.str = {name, service_len}}};
+            res->items[0] = (otelc_attr){"service.name", value};
             res->count++;
         }
     }
