@@ -38,6 +38,8 @@
 #define OTELC_LIKELY(x)    __builtin_expect(!!(x), 1)
 #define OTELC_UNLIKELY(x)  __builtin_expect(!!(x), 0)
 #define OTELC_INTERNAL_API __attribute__((visibility("hidden")))
+/* For a hot helper that is also called from a recursive path, which would keep it out of line. */
+#define OTELC_ALWAYS_INLINE inline __attribute__((always_inline))
 
 /* ---- Span memory ------------------------------------------------------- */
 
@@ -130,10 +132,28 @@ void otelc__arena_reset(otelc_arena *a, char *inline_buf, size_t inline_size);
 void otelc__arena_free(otelc_arena *a);
 
 /*
- * Deep-copy a value into the arena: strings (also inside arrays) are
- * NUL-terminated and cut to max_chars UTF-8 characters (OTELC_UNLIMITED for
- * no limit); a NULL string is empty, a NULL array has no items. False when
- * memory ran out or the type is unknown.
+ * The deepest nesting of arrays and maps in one attribute value that
+ * libotelc keeps. A value's depth: 0 for a string, number, bytes or the
+ * empty value; 1 for an array or map of those (a homogeneous array too);
+ * one more than its deepest item for an array or map holding arrays or
+ * maps. The viewer's decoders refuse a request holding a value deeper than
+ * this; copies and encoders write anything that would lie deeper as the
+ * empty value, so a value built by hand cannot make them recurse without
+ * end.
+ */
+#define OTELC_MAX_VALUE_DEPTH 32
+
+/*
+ * Deep-copy a value into the arena, with the attribute value length limit
+ * max_chars (OTELC_UNLIMITED for none): every string, however deeply
+ * nested, is NUL-terminated and cut to max_chars UTF-8 characters; bytes
+ * are cut to max_chars bytes (the specification counts each byte as one).
+ * Map keys are copied whole; a map item without a key is left out, and a
+ * key given twice keeps its first place and its last value, so the copy's
+ * keys are unique. A NULL string or bytes is empty, a NULL array or map
+ * has no items. Items of unknown type, and arrays and maps deeper than
+ * OTELC_MAX_VALUE_DEPTH, become the empty value. False when memory ran out
+ * or src's own type is unknown (*dst is then not a value to keep).
  */
 bool otelc__value_copy(otelc_arena *a, otelc_value *dst, const otelc_value *src,
                        uint32_t max_chars);

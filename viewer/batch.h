@@ -27,7 +27,8 @@
 
 /* Bounds every decoder enforces; a request beyond them is refused whole. */
 #define VW_MAX_SPANS_PER_REQUEST 100000
-#define VW_MAX_VALUE_DEPTH       32 /* nesting of arrays and maps inside one AnyValue */
+/* Nesting of arrays and maps inside one AnyValue: libotelc's bound, counted as it counts. */
+#define VW_MAX_VALUE_DEPTH OTELC_MAX_VALUE_DEPTH
 
 typedef struct vw_batch {
     otelc_span_data *spans; /* count spans, in the order they were sent */

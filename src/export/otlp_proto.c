@@ -95,7 +95,7 @@ static size_t item_size(otelc_value_type t, const void *items, size_t i)
     }
 }
 
-/* The body of an ArrayValue: each item is an AnyValue in field 1. */
+/* The body of an ArrayValue of a homogeneous array: each item is an AnyValue in field 1. */
 static size_t array_body_size(const otelc_value *v)
 {
     size_t body = 0;
@@ -104,12 +104,16 @@ static size_t array_body_size(const otelc_value *v)
     return body;
 }
 
+static size_t other_size(const otelc_value *v, unsigned level);
+
 /*
- * The body of an AnyValue. A oneof member is written even when it holds
- * its type's default, or the receiver could not tell 0 from "no value".
- * Inline: it runs for every attribute, in sizing and in writing.
+ * The body of an AnyValue; level counts the arrays and maps holding it. A
+ * oneof member is written even when it holds its type's default, or the
+ * receiver could not tell 0 from "no value". Inline: it runs for every
+ * attribute, in sizing and in writing, and the types instrumentation sets
+ * are answered here.
  */
-static inline size_t any_size(const otelc_value *v)
+static inline size_t value_size(const otelc_value *v, unsigned level)
 {
     switch (v->type) {
     case OTELC_VALUE_STRING:
@@ -121,14 +125,63 @@ static inline size_t any_size(const otelc_value *v)
     case OTELC_VALUE_DOUBLE:
         return 9;
     default:
-        return len_field(array_body_size(v));
+        return other_size(v, level);
     }
 }
 
-/* The body of a KeyValue, from its key's length and its AnyValue's size. */
-static inline size_t kv_size(size_t key_len, size_t value_size)
+static inline size_t any_size(const otelc_value *v)
 {
-    return (key_len ? len_field(key_len) : 0) + len_field(value_size);
+    return value_size(v, 0);
+}
+
+/* The body of a KeyValue, from its key's length and its AnyValue's size. */
+static inline size_t kv_size(size_t key_len, size_t body)
+{
+    return (key_len ? len_field(key_len) : 0) + len_field(body);
+}
+
+/*
+ * An ArrayValue (of any values) or a KeyValueList body: each item in field
+ * 1. Writing a nested value sizes its items again at every level that
+ * holds them, so a value of depth d is sized d times: bounded, since depth
+ * is (OTELC_MAX_VALUE_DEPTH), and paid only by these rare values.
+ */
+static size_t nested_body_size(const otelc_value *v, unsigned level)
+{
+    size_t body = 0;
+    for (size_t i = 0; i < v->u.array.count; i++) {
+        if (v->type == OTELC_VALUE_MAP) {
+            const otelc_attr *a = &((const otelc_attr *)v->u.array.items)[i];
+            body += len_field(kv_size(str_len(a->key), value_size(&a->value, level + 1)));
+        } else {
+            body += len_field(value_size(&((const otelc_value *)v->u.array.items)[i], level + 1));
+        }
+    }
+    return body;
+}
+
+/*
+ * The body of an AnyValue that is not a scalar: array_value (5) of a
+ * homogeneous array or of any values, kvlist_value (6), bytes_value (7).
+ * The empty value is an AnyValue with no member set, and so are unknown
+ * types and arrays and maps nested past the bound.
+ */
+static size_t other_size(const otelc_value *v, unsigned level)
+{
+    switch (v->type) {
+    case OTELC_VALUE_STRING_ARRAY:
+    case OTELC_VALUE_BOOL_ARRAY:
+    case OTELC_VALUE_INT_ARRAY:
+    case OTELC_VALUE_DOUBLE_ARRAY:
+        return level < OTELC_MAX_VALUE_DEPTH ? len_field(array_body_size(v)) : 0;
+    case OTELC_VALUE_BYTES:
+        return len_field(v->u.str.len);
+    case OTELC_VALUE_ARRAY:
+    case OTELC_VALUE_MAP:
+        return level < OTELC_MAX_VALUE_DEPTH ? len_field(nested_body_size(v, level)) : 0;
+    default:
+        return 0;
+    }
 }
 
 /* Repeated KeyValue fields (any field number below 16). */
@@ -182,7 +235,8 @@ static size_t span_size(const otelc_span_data *sd)
 
 static size_t scope_size(const otelc_scope_info *s)
 {
-    return opt_str_size(s->name) + opt_str_size(s->version);
+    return opt_str_size(s->name) + opt_str_size(s->version) + attrs_size(s->attrs, s->attr_count) +
+           opt_u32_size(s->dropped_attr_count);
 }
 
 static size_t resource_size(const otelc_resource *res)
@@ -275,8 +329,10 @@ static uint8_t *put_item(uint8_t *p, otelc_value_type t, const void *items, size
     }
 }
 
-/* The body of an AnyValue (see any_size). */
-static uint8_t *put_any(uint8_t *p, const otelc_value *v)
+static uint8_t *put_other(uint8_t *p, const otelc_value *v, unsigned level);
+
+/* The body of an AnyValue held by level arrays and maps (see value_size). */
+static inline uint8_t *put_value(uint8_t *p, const otelc_value *v, unsigned level)
 {
     switch (v->type) {
     case OTELC_VALUE_STRING:
@@ -291,24 +347,64 @@ static uint8_t *put_any(uint8_t *p, const otelc_value *v)
     case OTELC_VALUE_DOUBLE:
         return put_double(p, KEY(4, WT_I64), v->u.d);
     default:
-        break;
+        return put_other(p, v, level);
     }
-    p = put_key_len(p, KEY(5, WT_LEN), array_body_size(v));
-    for (size_t i = 0; i < v->u.array.count; i++) p = put_item(p, v->type, v->u.array.items, i);
+}
+
+/* One KeyValue as field, for a KeyValue held by level arrays and maps. */
+static OTELC_ALWAYS_INLINE uint8_t *put_kv(uint8_t *p, uint8_t field, const otelc_attr *a,
+                                           unsigned level)
+{
+    size_t key_len = str_len(a->key), body = value_size(&a->value, level);
+    p = put_key_len(p, KEY(field, WT_LEN), kv_size(key_len, body));
+    if (key_len) p = put_bytes(p, KEY(1, WT_LEN), a->key, key_len);
+    p = put_key_len(p, KEY(2, WT_LEN), body);
+    return put_value(p, &a->value, level);
+}
+
+/* An array of any values or a map (see nested_body_size). */
+static uint8_t *put_nested(uint8_t *p, const otelc_value *v, unsigned level)
+{
+    bool map = v->type == OTELC_VALUE_MAP;
+    p = put_key_len(p, map ? KEY(6, WT_LEN) : KEY(5, WT_LEN), nested_body_size(v, level));
+    for (size_t i = 0; i < v->u.array.count; i++) {
+        if (map) {
+            p = put_kv(p, 1, &((const otelc_attr *)v->u.array.items)[i], level + 1);
+        } else {
+            const otelc_value *item = &((const otelc_value *)v->u.array.items)[i];
+            p = put_key_len(p, KEY(1, WT_LEN), value_size(item, level + 1));
+            p = put_value(p, item, level + 1);
+        }
+    }
     return p;
+}
+
+/* Any AnyValue but a scalar (see other_size); nothing for the empty value. */
+static uint8_t *put_other(uint8_t *p, const otelc_value *v, unsigned level)
+{
+    switch (v->type) {
+    case OTELC_VALUE_STRING_ARRAY:
+    case OTELC_VALUE_BOOL_ARRAY:
+    case OTELC_VALUE_INT_ARRAY:
+    case OTELC_VALUE_DOUBLE_ARRAY:
+        if (level >= OTELC_MAX_VALUE_DEPTH) return p;
+        p = put_key_len(p, KEY(5, WT_LEN), array_body_size(v));
+        for (size_t i = 0; i < v->u.array.count; i++) p = put_item(p, v->type, v->u.array.items, i);
+        return p;
+    case OTELC_VALUE_BYTES:
+        return put_bytes(p, KEY(7, WT_LEN), v->u.str.ptr, v->u.str.len);
+    case OTELC_VALUE_ARRAY:
+    case OTELC_VALUE_MAP:
+        return level < OTELC_MAX_VALUE_DEPTH ? put_nested(p, v, level) : p;
+    default:
+        return p;
+    }
 }
 
 /* Repeated KeyValue in field. */
 static uint8_t *put_attrs(uint8_t *p, uint8_t field, const otelc_attr *attrs, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        const otelc_attr *a = &attrs[i];
-        size_t key_len = str_len(a->key), value_size = any_size(&a->value);
-        p = put_key_len(p, KEY(field, WT_LEN), kv_size(key_len, value_size));
-        if (key_len) p = put_bytes(p, KEY(1, WT_LEN), a->key, key_len);
-        p = put_key_len(p, KEY(2, WT_LEN), value_size);
-        p = put_any(p, &a->value);
-    }
+    for (size_t i = 0; i < n; i++) p = put_kv(p, field, &attrs[i], 0);
     return p;
 }
 
@@ -361,10 +457,9 @@ static uint8_t *put_span_head(uint8_t *p, const otelc_span_data *sd)
     return p;
 }
 
-/* One Span as field 2 of ScopeSpans; size is span_size(sd). */
-static uint8_t *put_span(uint8_t *p, const otelc_span_data *sd, size_t size)
+/* The body of a Span. */
+static uint8_t *put_span_body(uint8_t *p, const otelc_span_data *sd)
 {
-    p = put_key_len(p, KEY(2, WT_LEN), size);
     p = put_span_head(p, sd);
     p = put_attrs(p, 9, sd->attrs, sd->attr_count);
     p = put_opt_u32(p, 10, sd->dropped_attr_count);
@@ -380,6 +475,29 @@ static uint8_t *put_span(uint8_t *p, const otelc_span_data *sd, size_t size)
     *p++ = 0x85; /* field 16, fixed32: key 133 as a two-byte varint */
     *p++ = 0x01;
     return put_fixed(p, span_flags(sd->context.trace_flags, sd->parent_is_remote), 4);
+}
+
+/* One Span as field 2 of ScopeSpans; size is span_size(sd). */
+static uint8_t *put_span(uint8_t *p, const otelc_span_data *sd, size_t size)
+{
+    return put_span_body(put_key_len(p, KEY(2, WT_LEN), size), sd);
+}
+
+/* The body of an InstrumentationScope (see scope_size). */
+static uint8_t *put_scope_body(uint8_t *p, const otelc_scope_info *scope)
+{
+    p = put_opt_str(p, 1, scope->name);
+    p = put_opt_str(p, 2, scope->version);
+    p = put_attrs(p, 3, scope->attrs, scope->attr_count);
+    return put_opt_u32(p, 4, scope->dropped_attr_count);
+}
+
+/* The body of a Resource (see resource_size). */
+static uint8_t *put_resource_body(uint8_t *p, const otelc_resource *res)
+{
+    size_t count = 0;
+    const otelc_attr *attrs = otelc_resource_attrs(res, &count);
+    return put_attrs(p, 1, attrs, count);
 }
 
 /* ---- Grouping and sizing ------------------------------------------------------------------ */
@@ -510,18 +628,15 @@ static uint8_t *put_piece(const otelc_proto_stream *s, int kind, uint8_t *p)
     case P_RESOURCE_HEAD:
         p = put_key_len(p, KEY(1, WT_LEN), g->size);
         if (res) {
-            size_t count = 0;
-            const otelc_attr *attrs = otelc_resource_attrs(res, &count);
             p = put_key_len(p, KEY(1, WT_LEN), resource_size(res));
-            p = put_attrs(p, 1, attrs, count);
+            p = put_resource_body(p, res);
         }
         return p;
     case P_SCOPE_HEAD:
         p = put_key_len(p, KEY(2, WT_LEN), g->size);
         if (scope) {
             p = put_key_len(p, KEY(1, WT_LEN), scope_size(scope));
-            p = put_opt_str(p, 1, scope->name);
-            p = put_opt_str(p, 2, scope->version);
+            p = put_scope_body(p, scope);
         }
         return p;
     case P_SPAN:
@@ -692,6 +807,47 @@ int otelc__otlp_encode_proto(otelc_buf *out, const otelc_span_data *const *spans
     otelc__otlp_proto_close(&s);
     if (rc != OTELC_OK) return rc;
     return out->failed ? OTELC_ERR_NOMEM : OTELC_OK;
+}
+
+/* ---- Single messages, for the viewer's store ---------------------------------------------- */
+
+/* Where size more bytes go at the end of out, or NULL without memory. */
+static uint8_t *room_at_end(otelc_buf *out, size_t size)
+{
+    return otelc__buf_reserve(out, size) ? (uint8_t *)out->data + out->len : NULL;
+}
+
+/* Take in the size bytes written up to end (the sizes and the writers must agree). */
+static int wrote_at_end(otelc_buf *out, const uint8_t *end, size_t size)
+{
+    assert(end == (uint8_t *)out->data + out->len + size);
+    (void)end;
+    out->len += size;
+    out->data[out->len] = '\0';
+    return OTELC_OK;
+}
+
+int otelc__otlp_encode_span(otelc_buf *out, const otelc_span_data *sd)
+{
+    size_t size = span_size(sd);
+    uint8_t *p = room_at_end(out, size);
+    return p ? wrote_at_end(out, put_span_body(p, sd), size) : OTELC_ERR_NOMEM;
+}
+
+int otelc__otlp_encode_resource(otelc_buf *out, const otelc_resource *res)
+{
+    size_t size = res ? resource_size(res) : 0;
+    uint8_t *p = room_at_end(out, size);
+    if (p && res) p = put_resource_body(p, res);
+    return p ? wrote_at_end(out, p, size) : OTELC_ERR_NOMEM;
+}
+
+int otelc__otlp_encode_scope(otelc_buf *out, const otelc_scope_info *scope)
+{
+    size_t size = scope ? scope_size(scope) : 0;
+    uint8_t *p = room_at_end(out, size);
+    if (p && scope) p = put_scope_body(p, scope);
+    return p ? wrote_at_end(out, p, size) : OTELC_ERR_NOMEM;
 }
 
 /* ---- Response ------------------------------------------------------------------------------ */

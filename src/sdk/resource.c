@@ -56,7 +56,7 @@ static bool resource_put(otelc_resource *r, const char *key, const otelc_value *
 {
     if (!key || !*key || !value) return true;
     /* An unknown value type is skipped like an empty key, not an error. */
-    if (value->type < OTELC_VALUE_STRING || value->type > OTELC_VALUE_DOUBLE_ARRAY) return true;
+    if (value->type < OTELC_VALUE_STRING || value->type > OTELC_VALUE_EMPTY) return true;
     otelc_value copy;
     if (!otelc__value_copy(&r->arena, &copy, value, OTELC_UNLIMITED)) return false;
     ssize_t at = find_key(r, key);
