@@ -72,6 +72,14 @@ typedef struct otelc_arena {
 /* A new chunk, then the allocation: the rare path of otelc__arena_alloc(). */
 void *otelc__arena_alloc_slow(otelc_arena *a, size_t size, size_t align);
 
+/*
+ * Make sure the next size bytes (alignment padding included) come from
+ * the block in use, starting a chunk of at least size bytes when they do
+ * not fit: for an owner about to make many small allocations, which then
+ * cost one malloc. False when out of memory (the arena is unchanged).
+ */
+bool otelc__arena_reserve(otelc_arena *a, size_t size);
+
 /* Inline: the common case is a pointer bump inside the span's inline buffer. */
 static inline void *otelc__arena_alloc(otelc_arena *a, size_t size, size_t align)
 {
@@ -127,6 +135,14 @@ static inline char *otelc__arena_strndup(otelc_arena *a, const char *s, size_t l
  * others are freed.
  */
 void otelc__arena_reset(otelc_arena *a, char *inline_buf, size_t inline_size);
+
+/*
+ * Empty an arena without an inline buffer for reuse, keeping its largest
+ * chunk of at most keep_max bytes as the block to fill next (the others
+ * are freed): for an owner that fills it again and again with about as
+ * much, which then costs no malloc at all.
+ */
+void otelc__arena_rewind(otelc_arena *a, size_t keep_max);
 
 /* Free every chunk, the spare too: the arena's owner is going away. */
 void otelc__arena_free(otelc_arena *a);
@@ -340,6 +356,14 @@ struct otelc_baggage {
     size_t count;
     struct otelc_baggage_entry *entries;
 };
+
+/*
+ * A resource's dropped_attributes_count (OTLP): 0 for the SDK's own
+ * resources, whatever a sender said for received ones (the viewer sets it
+ * before the resource is shared). NULL reads as 0 and is ignored.
+ */
+void otelc__resource_set_dropped_count(otelc_resource *res, uint32_t n);
+uint32_t otelc__resource_dropped_count(const otelc_resource *res);
 
 /* "SERVER", "CLIENT", "PRODUCER", "CONSUMER" or "INTERNAL" (also for unknown values). */
 const char *otelc__span_kind_name(otelc_span_kind k);

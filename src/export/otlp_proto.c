@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "export/otlp.h"
+#include "export/protobuf.h"
 
 /* Field keys ((number << 3) | wire type) used below. */
 enum {
@@ -52,10 +53,7 @@ enum {
 
 static inline size_t varint_size(uint64_t v)
 {
-    if (v < 0x80) return 1; /* most lengths: short strings and messages */
-    /* 7 bits per byte: for 8..64 bits, (bits * 9 + 64) / 64 equals ceil(bits / 7). */
-    int bits = 64 - __builtin_clzll(v);
-    return (size_t)(bits * 9 + 64) / 64;
+    return otelc__pb_varint_size(v);
 }
 
 /* A length-delimited field with a one-byte key. */
@@ -250,12 +248,7 @@ static size_t resource_size(const otelc_resource *res)
 
 static inline uint8_t *put_varint(uint8_t *p, uint64_t v)
 {
-    while (v >= 0x80) {
-        *p++ = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    *p++ = (uint8_t)v;
-    return p;
+    return otelc__pb_put_varint(p, v);
 }
 
 /* fixed32 and fixed64 are little-endian on the wire. */
@@ -852,134 +845,39 @@ int otelc__otlp_encode_scope(otelc_buf *out, const otelc_scope_info *scope)
 
 /* ---- Response ------------------------------------------------------------------------------ */
 
-typedef struct reader {
-    const uint8_t *p;
-    const uint8_t *end;
-} reader;
-
-#define MAX_GROUP_DEPTH 32
-
-/* A varint of at most 10 bytes whose last byte fits in 64 bits. */
-static bool read_varint(reader *r, uint64_t *out)
-{
-    uint64_t v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-        if (r->p == r->end) return false;
-        uint8_t b = *r->p++;
-        if (shift == 63 && b > 1) return false;
-        v |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) {
-            *out = v;
-            return true;
-        }
-    }
-    return false;
-}
-
-static bool read_len(reader *r, reader *body)
-{
-    uint64_t n;
-    if (!read_varint(r, &n) || n > (uint64_t)(r->end - r->p)) return false;
-    body->p = r->p;
-    body->end = r->p + n;
-    r->p += n;
-    return true;
-}
-
-static bool read_key(reader *r, uint32_t *field, int *wt)
-{
-    uint64_t key;
-    if (!read_varint(r, &key) || key >> 3 == 0 || key >> 3 > 0x1fffffff) return false;
-    *field = (uint32_t)(key >> 3);
-    *wt = (int)(key & 7);
-    return true;
-}
-
-static bool skip_field(reader *r, uint32_t field, int wt, int depth);
-
-/* Skip a (deprecated) group up to the end-group key with the same number. */
-static bool skip_group(reader *r, uint32_t field, int depth)
-{
-    if (depth >= MAX_GROUP_DEPTH) return false;
-    for (;;) {
-        uint32_t f;
-        int wt;
-        if (!read_key(r, &f, &wt)) return false;
-        if (wt == WT_EGROUP) return f == field;
-        if (!skip_field(r, f, wt, depth + 1)) return false;
-    }
-}
-
-static bool skip_field(reader *r, uint32_t field, int wt, int depth)
-{
-    uint64_t v;
-    reader body;
-    size_t fixed = wt == WT_I64 ? 8 : 4;
-    switch (wt) {
-    case WT_VARINT:
-        return read_varint(r, &v);
-    case WT_LEN:
-        return read_len(r, &body);
-    case WT_SGROUP:
-        return skip_group(r, field, depth);
-    case WT_I64:
-    case WT_I32:
-        if ((size_t)(r->end - r->p) < fixed) return false;
-        r->p += fixed;
-        return true;
-    default: /* an end-group without a start, or wire types 6 and 7 */
-        return false;
-    }
-}
-
 /* ExportTracePartialSuccess { int64 rejected_spans = 1; string error_message = 2; } */
-static bool parse_partial(reader *r, otelc_otlp_response *out)
+static bool parse_partial(otelc_pb r, otelc_otlp_response *out)
 {
-    while (r->p < r->end) {
-        uint32_t field;
-        int wt;
-        uint64_t v;
-        reader s;
-        if (!read_key(r, &field, &wt)) return false;
-        if (field == 1 && wt == WT_VARINT) {
-            if (!read_varint(r, &v)) return false;
-            out->rejected_spans = (int64_t)v;
-        } else if (field == 2 && wt == WT_LEN) {
-            if (!read_len(r, &s)) return false;
-            size_t len = (size_t)(s.end - s.p);
+    otelc_pb_field f;
+    int rc;
+    while ((rc = otelc__pb_next(&r, &f)) > 0) {
+        if (f.num == 1 && f.wt == OTELC_PB_VARINT) {
+            out->rejected_spans = (int64_t)f.value;
+        } else if (f.num == 2 && f.wt == OTELC_PB_LEN) {
+            size_t len = (size_t)(f.body.end - f.body.p);
             if (len >= sizeof(out->error_message)) len = sizeof(out->error_message) - 1;
-            memcpy(out->error_message, s.p, len);
+            memcpy(out->error_message, f.body.p, len);
             out->error_message[len] = '\0';
-        } else if (!skip_field(r, field, wt, 0)) {
-            return false;
         }
     }
-    return true;
+    return rc == 0;
 }
 
 /* ExportTraceServiceResponse { ExportTracePartialSuccess partial_success = 1; } */
-static bool parse_response(reader *r, otelc_otlp_response *out)
+static bool parse_response(otelc_pb r, otelc_otlp_response *out)
 {
-    while (r->p < r->end) {
-        uint32_t field;
-        int wt;
-        reader body;
-        if (!read_key(r, &field, &wt)) return false;
-        if (field == 1 && wt == WT_LEN) {
-            if (!read_len(r, &body) || !parse_partial(&body, out)) return false;
-        } else if (!skip_field(r, field, wt, 0)) {
-            return false;
-        }
-    }
-    return true;
+    otelc_pb_field f;
+    int rc;
+    while ((rc = otelc__pb_next(&r, &f)) > 0)
+        if (f.num == 1 && f.wt == OTELC_PB_LEN && !parse_partial(f.body, out)) return false;
+    return rc == 0;
 }
 
 int otelc__otlp_parse_response_proto(const void *p, size_t n, otelc_otlp_response *out)
 {
     memset(out, 0, sizeof(*out));
     if (!p || !n) return OTELC_OK;
-    reader r = {p, (const uint8_t *)p + n};
-    if (parse_response(&r, out)) return OTELC_OK;
+    if (parse_response(otelc__pb_of(p, n), out)) return OTELC_OK;
     memset(out, 0, sizeof(*out)); /* no half-read result on failure */
     return OTELC_ERR_PARSE;
 }

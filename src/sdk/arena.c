@@ -27,14 +27,22 @@ static otelc_arena_chunk *chunk_for(otelc_arena *a, size_t want)
     return c;
 }
 
-void *otelc__arena_alloc_slow(otelc_arena *a, size_t size, size_t align)
+bool otelc__arena_reserve(otelc_arena *a, size_t size)
 {
-    otelc_arena_chunk *c = chunk_for(a, size + align);
-    if (!c) return NULL;
+    if (a->pos && (size_t)(a->end - a->pos) >= size) return true;
+    otelc_arena_chunk *c = chunk_for(a, size);
+    if (!c) return false;
     c->next = a->chunks;
     a->chunks = c;
     a->pos = c->data;
     a->end = c->data + c->size;
+    return true;
+}
+
+void *otelc__arena_alloc_slow(otelc_arena *a, size_t size, size_t align)
+{
+    /* The block in use is too small (otelc__arena_alloc found no room): a new chunk. */
+    if (!otelc__arena_reserve(a, size + align)) return NULL;
     return otelc__arena_alloc(a, size, align);
 }
 
@@ -55,6 +63,27 @@ void otelc__arena_reset(otelc_arena *a, char *inline_buf, size_t inline_size)
     a->spare = keep;
     a->pos = inline_buf;
     a->end = inline_buf ? inline_buf + inline_size : NULL;
+}
+
+void otelc__arena_rewind(otelc_arena *a, size_t keep_max)
+{
+    otelc_arena_chunk *keep = NULL;
+    while (a->chunks) {
+        otelc_arena_chunk *c = a->chunks;
+        a->chunks = c->next;
+        if (c->size <= keep_max && (!keep || c->size > keep->size)) {
+            free(keep);
+            keep = c;
+        } else {
+            free(c);
+        }
+    }
+    a->pos = a->end = NULL;
+    if (!keep) return;
+    keep->next = NULL;
+    a->chunks = keep;
+    a->pos = keep->data;
+    a->end = keep->data + keep->size;
 }
 
 void otelc__arena_free(otelc_arena *a)

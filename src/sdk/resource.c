@@ -20,7 +20,8 @@ struct otelc_resource {
     size_t count;
     size_t cap;
     char *schema_url;
-    otelc_arena arena; /* keys, values and the schema URL */
+    uint32_t dropped_attr_count; /* received resources only: what the sender dropped */
+    otelc_arena arena;           /* keys, values and the schema URL */
 };
 
 static char *dup_n(const char *s, size_t n)
@@ -155,6 +156,16 @@ const otelc_attr *otelc_resource_attrs(const otelc_resource *res, size_t *count)
 const char *otelc_resource_schema_url(const otelc_resource *res)
 {
     return res ? res->schema_url : NULL;
+}
+
+void otelc__resource_set_dropped_count(otelc_resource *res, uint32_t n)
+{
+    if (res) res->dropped_attr_count = n;
+}
+
+uint32_t otelc__resource_dropped_count(const otelc_resource *res)
+{
+    return res ? res->dropped_attr_count : 0;
 }
 
 const otelc_value *otelc_resource_get(const otelc_resource *res, const char *key)
