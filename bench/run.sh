@@ -49,6 +49,13 @@ echo
 echo "== OTLP encoders: 8192 small and 8192 HTTP server spans into a reused buffer (bench_encode)"
 "$build/bench_encode"
 
+# The OTLP protobuf decoder of otelc view's receiver on one core (built with the viewer).
+if [ -x "$build/bench_decode" ]; then
+    echo
+    echo "== OTLP decoder of otelc view: the same spans in requests of 512 (bench_decode)"
+    "$build/bench_decode"
+fi
+
 # End-to-end export to a loopback receiver, backend down, and the
 # libmicrohttpd server under wrk: each script says what it skips and why.
 sh "$(dirname "$0")/run_export.sh" "$build"
@@ -133,3 +140,18 @@ for f in "$tmp/cg.sampled.$cg_spans".*-[0-9][0-9]; do
     callgrind_annotate --inclusive=no --auto=no "$f" 2>/dev/null |
         awk '/^-+$/ { dashes++; next } dashes >= 3 && NF { print; if (++shown == 20) exit }'
 done
+
+if [ -x "$build/bench_decode" ]; then
+    valgrind --tool=callgrind --toggle-collect=decode_request \
+        --callgrind-out-file="$tmp/cg.decode" "$build/bench_decode" --only server --rounds 1 \
+        --repeat 1 >"$tmp/out.decode" 2>"$tmp/vg.decode.log" || {
+        cat "$tmp/vg.decode.log" >&2
+        echo "run.sh: callgrind run of bench_decode failed" >&2
+        exit 1
+    }
+    decoded=$(awk '/spans in all/ { print $2 }' "$tmp/out.decode")
+    echo
+    printf '%-40s %14s %-10s %s\n' callgrind.decode.ir_per_span \
+        "$(awk -v a="$(thread_ir "$tmp/cg.decode")" -v n="$decoded" 'BEGIN { printf "%.0f", a / n }')" \
+        instr "otelc view's OTLP decoder, HTTP server spans"
+fi

@@ -7,6 +7,10 @@
  * the request's context. One request to /users/{id} with a downstream thus
  * makes a trace across HTTP, SQL and another service.
  *
+ * Every request first passes the gate of http_gate.h (its Host, Origin and
+ * Content-Type), so that no web page open in the user's browser can make
+ * the service run commands.
+ *
  * Threads: libmicrohttpd runs a thread per connection, so a slow request
  * (a build, a downstream call) never holds up the others and /w3c/test can
  * call this same server. SIGINT and SIGTERM are blocked in every thread
@@ -47,6 +51,7 @@ int cli_serve(int argc, char **argv)
 #include <curl/curl.h>
 
 #include "bench_core.h"
+#include "http_gate_mhd.h"
 #include "otelc/instrument/microhttpd.h"
 #include "serve.h"
 
@@ -369,17 +374,28 @@ static void ep_w3c(const serve_request *q, serve_reply *r)
 
 /* ---- Routing ---------------------------------------------------------------------- */
 
+/* What a route reads from the request body. */
+typedef enum route_body {
+    BODY_NONE,
+    BODY_JSON,
+    BODY_JSON_OR_EMPTY, /* an empty body, sent without a Content-Type, is fine too */
+} route_body;
+
 typedef struct route {
     const char *method;
     const char *path; /* a template: a trailing "{id}" matches one non-empty segment */
     void (*fn)(const serve_request *, serve_reply *);
+    route_body body;
 } route;
 
 static const route routes[] = {
-    {"GET", "/health", ep_health},        {"GET", "/trace-context", ep_trace_context},
-    {"POST", "/build", ep_build},         {"POST", "/test", ep_test},
-    {"POST", "/benchmark", ep_benchmark}, {"GET", "/users/{id}", ep_user},
-    {"POST", "/w3c/test", ep_w3c},
+    {"GET", "/health", ep_health, BODY_NONE},
+    {"GET", "/trace-context", ep_trace_context, BODY_NONE},
+    {"POST", "/build", ep_build, BODY_JSON},
+    {"POST", "/test", ep_test, BODY_JSON},
+    {"POST", "/benchmark", ep_benchmark, BODY_JSON_OR_EMPTY},
+    {"GET", "/users/{id}", ep_user, BODY_NONE},
+    {"POST", "/w3c/test", ep_w3c, BODY_JSON},
 };
 
 #define ROUTE_COUNT (sizeof routes / sizeof *routes)
@@ -399,16 +415,43 @@ static const route *find_route(const char *path)
     return NULL;
 }
 
-static void dispatch(const serve_request *q, const char *method, const req_state *st,
-                     serve_reply *r)
+/* Whether the request's body goes to rt as JSON: then it must be sent as JSON. */
+static bool body_is_json(const route *rt, const char *method, const req_state *st,
+                         const char *content_type)
+{
+    if (!rt || strcmp(method, rt->method) != 0 || rt->body == BODY_NONE) return false;
+    bool empty = st->len == 0 && !st->too_large;
+    return !(rt->body == BODY_JSON_OR_EMPTY && empty && !content_type);
+}
+
+/*
+ * The gate's verdict (http_gate.h), before any route runs. The port is the
+ * daemon's, read here: with --port 0 it is known only once the daemon runs.
+ */
+static http_gate_verdict gate(const serve_request *q, const char *method, const route *rt,
+                              const req_state *st)
+{
+    http_gate_config cfg = q->cfg->gate;
+    http_gate_request req;
+    cfg.port = http_gate_mhd_port(q->conn);
+    http_gate_mhd_request(q->conn, method, &req);
+    req.json_body = body_is_json(rt, method, st, req.content_type);
+    return http_gate_check(&cfg, &req);
+}
+
+static http_gate_verdict dispatch(const serve_request *q, const char *method, const req_state *st,
+                                  serve_reply *r)
 {
     const route *rt = find_route(q->path);
-    if (!rt) {
+    if (rt) otelc_mhd_set_route(q->conn, rt->path);
+    http_gate_verdict v = gate(q, method, rt, st);
+    if (v.status) {
+        reply_error(r, v.status, "%s", v.reason);
+    } else if (v.preflight) {
+        if (reply_open(r, 204)) reply_close(r);
+    } else if (!rt) {
         reply_error(r, 404, "no route for %.200s", q->path);
-        return;
-    }
-    otelc_mhd_set_route(q->conn, rt->path);
-    if (strcmp(method, rt->method) != 0) {
+    } else if (strcmp(method, rt->method) != 0) {
         reply_error(r, 405, "%s %s: use %s", method, rt->path, rt->method);
         r->allow = rt->method;
     } else if (st->too_large) {
@@ -416,6 +459,7 @@ static void dispatch(const serve_request *q, const char *method, const req_state
     } else {
         rt->fn(q, r);
     }
+    return v;
 }
 
 /* ---- libmicrohttpd glue ---------------------------------------------------------------- */
@@ -441,7 +485,8 @@ static bool body_append(req_state *st, const char *data, size_t n)
     return true;
 }
 
-static otelc_mhd_result send_reply(struct MHD_Connection *c, serve_reply *r)
+static otelc_mhd_result send_reply(struct MHD_Connection *c, serve_reply *r,
+                                   const http_gate_config *gate, const http_gate_verdict *v)
 {
     if (!r->body) reply_error(r, 500, "out of memory");
     size_t len = r->body ? r->len : 0;
@@ -449,7 +494,8 @@ static otelc_mhd_result send_reply(struct MHD_Connection *c, serve_reply *r)
         MHD_create_response_from_buffer(len, r->body, MHD_RESPMEM_MUST_FREE);
     if (!resp) return MHD_NO;
     r->body = NULL; /* MHD frees it with the response */
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    if (len) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    http_gate_mhd_headers(resp, gate, v);
     if (r->allow) MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
     otelc_mhd_result ret = otelc_mhd_queue_response(c, r->status, resp, (int64_t)len);
     MHD_destroy_response(resp);
@@ -475,8 +521,8 @@ static otelc_mhd_result handle(void *cls, struct MHD_Connection *c, const char *
     }
     serve_request q = {cls, c, url, st->body, st->len};
     serve_reply r = {0};
-    dispatch(&q, method, st, &r);
-    otelc_mhd_result ret = send_reply(c, &r);
+    http_gate_verdict v = dispatch(&q, method, st, &r);
+    otelc_mhd_result ret = send_reply(c, &r, &q.cfg->gate, &v);
     reply_free(&r);
     return ret;
 }
@@ -501,6 +547,7 @@ static void usage(FILE *f)
 {
     fputs("usage: otelc serve [--port P] [--bind ADDR] [--db sqlite:PATH|postgresql://...]\n"
           "                   [--downstream URL] [--service NAME]\n"
+          "                   [--allow-host NAME]... [--cors-origin ORIGIN]...\n"
           "\n"
           "Run the otelc demo service: every request is a SERVER span, outgoing calls are\n"
           "CLIENT spans carrying the trace, SQL statements are spans.\n"
@@ -520,8 +567,18 @@ static void usage(FILE *f)
           "                        or a postgresql:// connection URI\n"
           "      --downstream URL  fetched by /users/{id}; \"{id}\" is replaced by the id\n"
           "  -s, --service NAME    service.name (default otelc-serve, or OTEL_SERVICE_NAME)\n"
+          "      --allow-host NAME\n"
+          "                        also answer requests for this host name or address\n"
+          "                        (besides localhost, *.localhost, 127.x.x.x, [::1] and\n"
+          "                        the --bind address); repeatable\n"
+          "      --cors-origin ORIGIN\n"
+          "                        let web pages from ORIGIN (such as http://localhost:3000)\n"
+          "                        call the service; repeatable\n"
           "  -h, --help            this help\n"
           "\n"
+          "Requests for other host names are refused (403), and so are POSTs from other\n"
+          "web origins, so that no web page can make the service run commands. JSON\n"
+          "bodies must be sent with Content-Type: application/json (else 415).\n"
           "/build and /test run commands: expose the service to trusted clients only.\n"
           "Spans go where the OTEL_* environment says. SIGINT or SIGTERM stops the\n"
           "service after the requests in flight, and flushes the spans.\n"
@@ -549,16 +606,19 @@ static bool parse_port(const char *s, unsigned *port)
 /* Returns -1 to go on, or the exit status (help, usage error). */
 static int parse_args(int argc, char **argv, serve_config *cfg)
 {
-    enum { OPT_DB = 256, OPT_DOWNSTREAM };
+    enum { OPT_DB = 256, OPT_DOWNSTREAM, OPT_ALLOW_HOST, OPT_CORS_ORIGIN };
     static const struct option longs[] = {
         {"port", required_argument, NULL, 'p'},
         {"bind", required_argument, NULL, 'b'},
         {"db", required_argument, NULL, OPT_DB},
         {"downstream", required_argument, NULL, OPT_DOWNSTREAM},
         {"service", required_argument, NULL, 's'},
+        {"allow-host", required_argument, NULL, OPT_ALLOW_HOST},
+        {"cors-origin", required_argument, NULL, OPT_CORS_ORIGIN},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    const char *why;
     int c;
     optind = 1;
     opterr = 0;
@@ -579,6 +639,18 @@ static int parse_args(int argc, char **argv, serve_config *cfg)
         case 's':
             cfg->service = optarg;
             break;
+        case OPT_ALLOW_HOST:
+            if (!http_gate_add_host(&cfg->gate, optarg, &why)) {
+                cli_error("serve: --allow-host \"%s\": %s", optarg, why);
+                return CLI_EXIT_USAGE;
+            }
+            break;
+        case OPT_CORS_ORIGIN:
+            if (!http_gate_add_cors_origin(&cfg->gate, optarg, &why)) {
+                cli_error("serve: --cors-origin \"%s\": %s", optarg, why);
+                return CLI_EXIT_USAGE;
+            }
+            break;
         case 'h':
             usage(stdout);
             return CLI_EXIT_OK;
@@ -589,6 +661,7 @@ static int parse_args(int argc, char **argv, serve_config *cfg)
     if (optind != argc) {
         return cli_usage_error("serve", "unexpected argument", argv[optind]);
     }
+    cfg->gate.bind = cfg->bind;
     return -1;
 }
 

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "http_gate.h"
 #include "json.h"
 
 /* Request bodies larger than this are refused with 413 (memory stays bounded). */
@@ -34,6 +35,7 @@ typedef struct serve_config {
     char exe[4096];         /* the otelc next to otelc-serve, run for /build and /test */
     char tmpdir[256];       /* private scratch directory, removed at exit */
     char sqlite_path[512];  /* the SQLite file in use ("" with PostgreSQL) */
+    http_gate_config gate;  /* --allow-host, --cors-origin, bind; the port is read per request */
 } serve_config;
 
 /* What an endpoint answers: status and a malloc'd JSON body. */

@@ -39,6 +39,8 @@
 #define OTELC_LIKELY(x)    __builtin_expect(!!(x), 1)
 #define OTELC_UNLIKELY(x)  __builtin_expect(!!(x), 0)
 #define OTELC_INTERNAL_API __attribute__((visibility("hidden")))
+/* For a hot helper that is also called from a recursive path, which would keep it out of line. */
+#define OTELC_ALWAYS_INLINE inline __attribute__((always_inline))
 
 /* ---- Span memory ------------------------------------------------------- */
 
@@ -72,11 +74,10 @@ typedef struct otelc_arena {
 void *otelc__arena_alloc_slow(otelc_arena *a, size_t size, size_t align);
 
 /*
- * Make sure the current block has size free bytes, starting a chunk of
- * that size when it has not (the rest of the old block stays unused): for
- * owners that know much is coming, such as a parsed JSON document, and
- * want a few large chunks rather than many small ones. False when out of
- * memory.
+ * Make sure the next size bytes (alignment padding included) come from
+ * the block in use, starting a chunk of at least size bytes when they do
+ * not fit: for an owner about to make many small allocations, which then
+ * cost one malloc. False when out of memory (the arena is unchanged).
  */
 bool otelc__arena_reserve(otelc_arena *a, size_t size);
 
@@ -136,14 +137,40 @@ static inline char *otelc__arena_strndup(otelc_arena *a, const char *s, size_t l
  */
 void otelc__arena_reset(otelc_arena *a, char *inline_buf, size_t inline_size);
 
+/*
+ * Empty an arena without an inline buffer for reuse, keeping its largest
+ * chunk of at most keep_max bytes as the block to fill next (the others
+ * are freed): for an owner that fills it again and again with about as
+ * much, which then costs no malloc at all.
+ */
+void otelc__arena_rewind(otelc_arena *a, size_t keep_max);
+
 /* Free every chunk, the spare too: the arena's owner is going away. */
 void otelc__arena_free(otelc_arena *a);
 
 /*
- * Deep-copy a value into the arena: strings (also inside arrays) are
- * NUL-terminated and cut to max_chars UTF-8 characters (OTELC_UNLIMITED for
- * no limit); a NULL string is empty, a NULL array has no items. False when
- * memory ran out or the type is unknown.
+ * The deepest nesting of arrays and maps in one attribute value that
+ * libotelc keeps. A value's depth: 0 for a string, number, bytes or the
+ * empty value; 1 for an array or map of those (a homogeneous array too);
+ * one more than its deepest item for an array or map holding arrays or
+ * maps. The viewer's decoders refuse a request holding a value deeper than
+ * this; copies and encoders write anything that would lie deeper as the
+ * empty value, so a value built by hand cannot make them recurse without
+ * end.
+ */
+#define OTELC_MAX_VALUE_DEPTH 32
+
+/*
+ * Deep-copy a value into the arena, with the attribute value length limit
+ * max_chars (OTELC_UNLIMITED for none): every string, however deeply
+ * nested, is NUL-terminated and cut to max_chars UTF-8 characters; bytes
+ * are cut to max_chars bytes (the specification counts each byte as one).
+ * Map keys are copied whole; a map item without a key is left out, and a
+ * key given twice keeps its first place and its last value, so the copy's
+ * keys are unique. A NULL string or bytes is empty, a NULL array or map
+ * has no items. Items of unknown type, and arrays and maps deeper than
+ * OTELC_MAX_VALUE_DEPTH, become the empty value. False when memory ran out
+ * or src's own type is unknown (*dst is then not a value to keep).
  */
 bool otelc__value_copy(otelc_arena *a, otelc_value *dst, const otelc_value *src,
                        uint32_t max_chars);
@@ -330,6 +357,14 @@ struct otelc_baggage {
     size_t count;
     struct otelc_baggage_entry *entries;
 };
+
+/*
+ * A resource's dropped_attributes_count (OTLP): 0 for the SDK's own
+ * resources, whatever a sender said for received ones (the viewer sets it
+ * before the resource is shared). NULL reads as 0 and is ignored.
+ */
+void otelc__resource_set_dropped_count(otelc_resource *res, uint32_t n);
+uint32_t otelc__resource_dropped_count(const otelc_resource *res);
 
 /* "SERVER", "CLIENT", "PRODUCER", "CONSUMER" or "INTERNAL" (also for unknown values). */
 const char *otelc__span_kind_name(otelc_span_kind k);

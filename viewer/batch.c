@@ -3,6 +3,7 @@
  * three decoders so that each only reads its wire format.
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -20,6 +21,25 @@ void vw_batch_free(vw_batch *b)
     free(b->spans);
     otelc__arena_free(&b->arena);
     vw_batch_init(b);
+}
+
+/* What vw_batch_reset() keeps: enough for typical requests, not a huge one's worth. */
+#define KEEP_ARENA_BYTES (4 * 1024 * 1024)
+#define KEEP_SPANS       8192
+
+void vw_batch_reset(vw_batch *b)
+{
+    for (size_t i = 0; i < b->resource_count; i++) otelc_resource_free(b->resources[i]);
+    b->resource_count = 0;
+    b->count = 0;
+    b->rejected = 0;
+    b->reject_reason[0] = '\0';
+    otelc__arena_rewind(&b->arena, KEEP_ARENA_BYTES);
+    if (b->span_cap > KEEP_SPANS) {
+        free(b->spans);
+        b->spans = NULL;
+        b->span_cap = 0;
+    }
 }
 
 otelc_span_data *vw_batch_add_span(vw_batch *b)
@@ -46,6 +66,12 @@ void vw_batch_drop_last(vw_batch *b)
 otelc_resource *vw_batch_add_resource(vw_batch *b, const otelc_attr *attrs, size_t count,
                                       const char *schema_url)
 {
+    return vw_batch_add_resource_counted(b, attrs, count, schema_url, 0);
+}
+
+otelc_resource *vw_batch_add_resource_counted(vw_batch *b, const otelc_attr *attrs, size_t count,
+                                              const char *schema_url, uint32_t dropped)
+{
     if (b->resource_count == b->resource_cap) {
         size_t cap = b->resource_cap ? b->resource_cap * 2 : 4;
         otelc_resource **grown = realloc(b->resources, cap * sizeof *grown);
@@ -53,8 +79,14 @@ otelc_resource *vw_batch_add_resource(vw_batch *b, const otelc_attr *attrs, size
         b->resources = grown;
         b->resource_cap = cap;
     }
-    otelc_resource *res = otelc_resource_new(attrs, count, schema_url);
-    if (res) b->resources[b->resource_count++] = res;
+    otelc_resource *res = otelc_resource_new(
+        attrs, count < VW_MAX_RESOURCE_ATTRS ? count : VW_MAX_RESOURCE_ATTRS, schema_url);
+    if (!res) return NULL;
+    b->resources[b->resource_count++] = res;
+    size_t kept = 0;
+    otelc_resource_attrs(res, &kept);
+    uint64_t total = (uint64_t)dropped + (count - kept);
+    otelc__resource_set_dropped_count(res, total > UINT32_MAX ? UINT32_MAX : (uint32_t)total);
     return res;
 }
 
@@ -68,19 +100,45 @@ void vw_batch_reject(vw_batch *b, const char *fmt, ...)
     }
 }
 
+#define ARENA_CHUNK_FIRST (16 * 1024)
+#define ARENA_CHUNK_MAX   (1024 * 1024)
+
+/* A chunk for size more bytes, larger each time the batch outgrows one, then the allocation. */
+static __attribute__((noinline)) void *batch_alloc_grow(vw_batch *b, size_t size, size_t align)
+{
+    if (size > SIZE_MAX / 2) return NULL;
+    size_t chunk = b->arena_chunk ? b->arena_chunk : ARENA_CHUNK_FIRST;
+    if (!otelc__arena_reserve(&b->arena, size + align > chunk ? size + align : chunk)) return NULL;
+    b->arena_chunk = chunk < ARENA_CHUNK_MAX ? 2 * chunk : chunk;
+    return otelc__arena_alloc(&b->arena, size, align);
+}
+
+/* The arena's allocation; inline, as decoders allocate every string they read. */
+static inline void *batch_alloc(vw_batch *b, size_t size, size_t align)
+{
+    otelc_arena *a = &b->arena;
+    if (OTELC_LIKELY(a->pos && size < SIZE_MAX / 2 && size + align <= (size_t)(a->end - a->pos)))
+        return otelc__arena_alloc(a, size, align);
+    return batch_alloc_grow(b, size, align);
+}
+
 void *vw_batch_alloc(vw_batch *b, size_t size)
 {
-    return otelc__arena_alloc(&b->arena, size ? size : 1, _Alignof(max_align_t));
+    return batch_alloc(b, size ? size : 1, _Alignof(max_align_t));
 }
 
 char *vw_batch_str(vw_batch *b, const char *s, size_t n, size_t *out_len)
 {
     if (otelc__utf8_valid(s, n)) {
+        char *copy = batch_alloc(b, n + 1, 1);
+        if (!copy) return NULL;
+        otelc__copy_short(copy, s, n);
+        copy[n] = '\0';
         if (out_len) *out_len = n;
-        return otelc__arena_strndup(&b->arena, s, n);
+        return copy;
     }
     /* Each bad byte becomes the three bytes of U+FFFD. */
-    char *out = otelc__arena_alloc(&b->arena, 3 * n + 1, 1), *o = out;
+    char *out = n < SIZE_MAX / 4 ? batch_alloc(b, 3 * n + 1, 1) : NULL, *o = out;
     if (!out) return NULL;
     const unsigned char *u = (const unsigned char *)s;
     for (size_t i = 0; i < n;) {

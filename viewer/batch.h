@@ -27,7 +27,15 @@
 
 /* Bounds every decoder enforces; a request beyond them is refused whole. */
 #define VW_MAX_SPANS_PER_REQUEST 100000
-#define VW_MAX_VALUE_DEPTH       32 /* nesting of arrays and maps inside one AnyValue */
+/* Nesting of arrays and maps inside one AnyValue: libotelc's bound, counted as it counts. */
+#define VW_MAX_VALUE_DEPTH OTELC_MAX_VALUE_DEPTH
+/*
+ * Attributes a received resource keeps; those after are dropped and counted
+ * (vw_batch_add_resource_counted()). otelc_resource_new() looks each key
+ * up among those before it: without a bound a request of resources with
+ * thousands of attributes would cost quadratic time.
+ */
+#define VW_MAX_RESOURCE_ATTRS 128
 
 typedef struct vw_batch {
     otelc_span_data *spans; /* count spans, in the order they were sent */
@@ -37,6 +45,7 @@ typedef struct vw_batch {
 
     /* Owned storage: released by vw_batch_free(). */
     otelc_arena arena;          /* strings, attributes, events, links, scopes */
+    size_t arena_chunk;         /* size of the arena's next chunk (they grow) */
     otelc_resource **resources; /* one per ResourceSpans (or Zipkin service) */
     size_t resource_count, resource_cap;
     size_t span_cap;
@@ -56,6 +65,14 @@ void vw_batch_init(vw_batch *b);
 /* Free everything the batch owns; it is empty (and reusable) afterwards. */
 void vw_batch_free(vw_batch *b);
 
+/*
+ * Empty the batch for the next request but keep its memory (the span
+ * array and one arena chunk, up to a few MiB), so that a receiver thread
+ * decoding request after request into one batch allocates nothing once
+ * warm. What the spans pointed at is gone, as with vw_batch_free().
+ */
+void vw_batch_reset(vw_batch *b);
+
 /* ---- For decoders --------------------------------------------------------------- */
 
 /* A new zeroed span at the end of the batch, or NULL when out of memory (or full). */
@@ -71,10 +88,26 @@ void vw_batch_drop_last(vw_batch *b);
 otelc_resource *vw_batch_add_resource(vw_batch *b, const otelc_attr *attrs, size_t count,
                                       const char *schema_url);
 
+/*
+ * As vw_batch_add_resource(), for a resource that says how many attributes
+ * its sender dropped (OTLP's dropped_attributes_count). A resource holds
+ * each key once and only non-empty keys (otelc_resource_new()), and here
+ * at most VW_MAX_RESOURCE_ATTRS: attributes it could not keep as they came
+ * (a repeated key, whose last value wins, an empty key, a value it cannot
+ * hold, those beyond the bound) are added to the count, so that the loss
+ * stays visible (otelc__resource_dropped_count()).
+ */
+otelc_resource *vw_batch_add_resource_counted(vw_batch *b, const otelc_attr *attrs, size_t count,
+                                              const char *schema_url, uint32_t dropped);
+
 /* Count one rejected span; the first reason is kept (printf-style). */
 void vw_batch_reject(vw_batch *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* size bytes from the batch's arena, aligned for any type; NULL when out of memory. */
+/*
+ * size bytes from the batch's arena, aligned for any type; NULL when out of
+ * memory. The arena's chunks double in size as a batch grows (16 KiB to
+ * 1 MiB), so decoding a request costs a few mallocs, not one per span.
+ */
 void *vw_batch_alloc(vw_batch *b, size_t size);
 
 /*

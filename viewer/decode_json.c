@@ -48,7 +48,10 @@
  *   what a program sent. A \u0000 is kept in string and bytes values;
  *   where the model holds a C string (names, keys) its readers stop there.
  * - Absent names read as "", absent trace states, versions and schema URLs
- *   as NULL. A member given twice: the last one wins.
+ *   as NULL. A member given twice: the last one wins. Attributes are kept
+ *   as sent (in order, duplicate and empty keys included), but a resource's
+ *   go through vw_batch_add_resource_counted(), which counts what a
+ *   resource cannot hold in its droppedAttributesCount.
  *
  * Spans of one ResourceSpans share one resource, spans of one ScopeSpans
  * one otelc_scope_info; a ResourceSpans without a kept span makes no
@@ -515,6 +518,7 @@ static const char *span_id_problem(decoder *d, const json_value *v, uint8_t *out
 typedef struct group {
     const otelc_attr *attrs;
     uint32_t attr_count;
+    uint32_t dropped_attr_count;
     const char *schema_url;
     otelc_resource *resource;
 } group;
@@ -562,8 +566,8 @@ static bool decode_span(decoder *d, const json_value *v, group *g, const otelc_s
         return true;
     }
     if (!sd->name) sd->name = "";
-    if (!g->resource &&
-        !(g->resource = vw_batch_add_resource(d->b, g->attrs, g->attr_count, g->schema_url)))
+    if (!g->resource && !(g->resource = vw_batch_add_resource_counted(
+                              d->b, g->attrs, g->attr_count, g->schema_url, g->dropped_attr_count)))
         return nomem(d);
     sd->resource = g->resource;
     sd->scope = scope;
@@ -632,12 +636,12 @@ static bool decode_resource_spans(decoder *d, const json_value *v)
             schema = m->value;
     }
     group g = {0};
-    uint32_t dropped; /* otelc_resource has no place for it */
     json_value *const *items;
     size_t n;
     if (!copy_str(d, schema, NULL, &g.schema_url) || !read_object(d, resource, &obj) ||
         !decode_attrs(d, otelc__json_object_get(obj, "attributes"), &g.attrs, &g.attr_count, 0) ||
-        !read_u32(d, otelc__json_object_get(obj, "droppedAttributesCount"), &dropped) ||
+        !read_u32(d, otelc__json_object_get(obj, "droppedAttributesCount"),
+                  &g.dropped_attr_count) ||
         !read_list(d, scope_spans, &items, &n))
         return false;
     for (d->ss = 0; d->ss < n; d->ss++)

@@ -553,7 +553,7 @@ static otelc_resource *resource_for(decoder *d, const char *service, size_t serv
             res->count++;
         }
     }
-    otelc_resource *r = vw_batch_add_resource(d->b, res->items, res->count, NULL);
+    otelc_resource *r = vw_batch_add_resource_counted(d->b, res->items, res->count, NULL, 0);
     char *key = vw_batch_alloc(d->b, k->len);
     if (!r || !key) return nomem(d), NULL;
     memcpy(key, k->data, k->len);

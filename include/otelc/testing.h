@@ -2,8 +2,10 @@
  * otelc/testing.h - an in-memory exporter and assertions for tests of
  * instrumented code.
  *
- * The memory exporter keeps a deep copy of every span it receives, so the
- * copies outlive the SDK's span pool. Helpers find spans by name or
+ * The memory exporter keeps a deep copy of every span it receives (every
+ * attribute value however nested, the scope with its attributes, the
+ * resource with its schema URL), so the copies outlive the SDK's span pool
+ * and whoever built the span. Helpers find spans by name or
  * attribute and check the shape of traces. Helpers that "assert" return
  * true when the property holds and otherwise write a one-line explanation
  * into why (when not NULL), so they fit any test framework.

@@ -192,7 +192,14 @@ void otelc_span_set_int_array(otelc_span *span, const char *key, const int64_t *
 void otelc_span_set_double_array(otelc_span *span, const char *key, const double *values,
                                  size_t count);
 
-/* Set any attribute from a generic key/value (used by the helpers above). */
+/*
+ * Set any attribute from a generic key/value (used by the helpers above),
+ * of any value type: bytes, arrays of mixed values and maps are deep-copied
+ * (a map's keys made unique, the last value of a repeated key winning).
+ * The attribute value length limit cuts every string and bytes value,
+ * however deeply nested; arrays and maps nested more than 32 deep are
+ * kept as the empty value, and so is a value of unknown type.
+ */
 void otelc_span_set_attr(otelc_span *span, const otelc_attr *attr);
 
 /*

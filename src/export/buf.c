@@ -207,6 +207,31 @@ void otelc__buf_free(otelc_buf *b)
     b->failed = false;
 }
 
+void otelc__buf_base64(otelc_buf *b, const void *p, size_t n)
+{
+    static const char digit[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const unsigned char *in = p;
+    if (n / 3 >= SIZE_MAX / 8 || !otelc__buf_reserve(b, (n + 2) / 3 * 4)) {
+        b->failed = true;
+        return;
+    }
+    char *o = b->data + b->len;
+    size_t i = 0;
+    for (; n - i >= 3; i += 3) {
+        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+        *o++ = digit[v >> 18], *o++ = digit[v >> 12 & 63];
+        *o++ = digit[v >> 6 & 63], *o++ = digit[v & 63];
+    }
+    if (i < n) { /* one or two bytes left: two or three digits and padding */
+        uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < n ? (uint32_t)in[i + 1] << 8 : 0);
+        *o++ = digit[v >> 18], *o++ = digit[v >> 12 & 63];
+        *o++ = i + 1 < n ? digit[v >> 6 & 63] : '=';
+        *o++ = '=';
+    }
+    b->len = (size_t)(o - b->data);
+    b->data[b->len] = '\0';
+}
+
 static void json_item(otelc_buf *b, otelc_value_type t, const void *items, size_t i)
 {
     switch (t) {
@@ -227,7 +252,50 @@ static void json_item(otelc_buf *b, otelc_value_type t, const void *items, size_
     }
 }
 
-void otelc__buf_json_value(otelc_buf *b, const otelc_value *v)
+static void json_value_at(otelc_buf *b, const otelc_value *v, unsigned level);
+
+/* An array of any values, or a map as an object; level: how many hold it. */
+static void json_nested(otelc_buf *b, const otelc_value *v, unsigned level)
+{
+    bool map = v->type == OTELC_VALUE_MAP;
+    otelc__buf_append(b, map ? "{" : "[", 1);
+    for (size_t i = 0; i < v->u.array.count; i++) {
+        if (i) otelc__buf_append(b, ",", 1);
+        if (map) {
+            const otelc_attr *a = &((const otelc_attr *)v->u.array.items)[i];
+            otelc__buf_json_str(b, a->key, a->key ? strlen(a->key) : 0);
+            otelc__buf_append(b, ":", 1);
+            json_value_at(b, &a->value, level + 1);
+        } else {
+            json_value_at(b, &((const otelc_value *)v->u.array.items)[i], level + 1);
+        }
+    }
+    otelc__buf_append(b, map ? "}" : "]", 1);
+}
+
+/* The kinds instrumentation does not set: bytes, arrays of any values, maps, empty. */
+static void json_other(otelc_buf *b, const otelc_value *v, unsigned level)
+{
+    switch (v->type) {
+    case OTELC_VALUE_BYTES:
+        otelc__buf_append(b, "\"", 1);
+        otelc__buf_base64(b, v->u.str.ptr, v->u.str.ptr ? v->u.str.len : 0);
+        otelc__buf_append(b, "\"", 1);
+        return;
+    case OTELC_VALUE_ARRAY:
+    case OTELC_VALUE_MAP:
+        if (level < OTELC_MAX_VALUE_DEPTH) {
+            json_nested(b, v, level);
+            return;
+        }
+        break;
+    default:
+        break;
+    }
+    otelc__buf_puts(b, "null"); /* the empty value, and what cannot be written */
+}
+
+static void json_value_at(otelc_buf *b, const otelc_value *v, unsigned level)
 {
     switch (v->type) {
     case OTELC_VALUE_STRING:
@@ -246,9 +314,11 @@ void otelc__buf_json_value(otelc_buf *b, const otelc_value *v)
     case OTELC_VALUE_BOOL_ARRAY:
     case OTELC_VALUE_INT_ARRAY:
     case OTELC_VALUE_DOUBLE_ARRAY:
-        break;
+        if (level < OTELC_MAX_VALUE_DEPTH) break;
+        otelc__buf_puts(b, "null"); /* too deep */
+        return;
     default:
-        otelc__buf_puts(b, "null");
+        json_other(b, v, level);
         return;
     }
     otelc__buf_append(b, "[", 1);
@@ -257,4 +327,9 @@ void otelc__buf_json_value(otelc_buf *b, const otelc_value *v)
         json_item(b, v->type, v->u.array.items, i);
     }
     otelc__buf_append(b, "]", 1);
+}
+
+void otelc__buf_json_value(otelc_buf *b, const otelc_value *v)
+{
+    json_value_at(b, v, 0);
 }

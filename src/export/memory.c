@@ -3,11 +3,12 @@
  * otelc/testing.h.
  *
  * Exported spans live in the SDK's pool only during the export call, so
- * the exporter deep-copies each one: every string, attribute array, event,
- * link, the scope and the resource. A copy owns its memory as an arena
- * freed in one go. The store is shared between the exporting thread
- * and the test's thread, so one mutex guards it and a condition variable
- * serves otelc_memory_exporter_wait().
+ * the exporter deep-copies each one: every string, attribute value (nested
+ * arrays and maps too), event, link, the scope with its attributes and the
+ * resource with its schema URL. A copy owns its memory as an arena freed
+ * in one go. The store is shared between the exporting thread and the
+ * test's thread, so one mutex guards it and a condition variable serves
+ * otelc_memory_exporter_wait().
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -107,12 +108,15 @@ static void cp_origin(struct copy *c, const otelc_span_data *sd)
         c->scope.name = cp_str(c, sd->scope->name);
         c->scope.version = cp_str(c, sd->scope->version);
         c->scope.schema_url = cp_str(c, sd->scope->schema_url);
+        c->scope.attrs = cp_attrs(c, sd->scope->attrs, sd->scope->attr_count);
+        c->scope.attr_count = sd->scope->attr_count;
+        c->scope.dropped_attr_count = sd->scope->dropped_attr_count;
         c->data.scope = &c->scope;
     }
     if (sd->resource) {
         size_t n = 0;
         const otelc_attr *attrs = otelc_resource_attrs(sd->resource, &n);
-        c->resource = otelc_resource_new(attrs, n, NULL);
+        c->resource = otelc_resource_new(attrs, n, otelc_resource_schema_url(sd->resource));
         if (!c->resource) c->failed = true;
         c->data.resource = c->resource;
     }

@@ -39,7 +39,14 @@ void otelc__buf_json_str(otelc_buf *b, const char *s, size_t n);
  * "-Infinity" (the protobuf JSON mapping's spelling).
  */
 void otelc__buf_json_double(otelc_buf *b, double d);
-/* Any attribute value as plain JSON: arrays as lists, doubles as otelc__buf_json_double. */
+/* Standard base64 (RFC 4648 section 4, with padding) of p[0..n), no quotes. */
+void otelc__buf_base64(otelc_buf *b, const void *p, size_t n);
+/*
+ * Any attribute value as plain JSON, as the specification represents an
+ * AnyValue for non-OTLP formats: arrays (of any values) as lists, maps as
+ * objects, bytes as a base64 string, the empty value as null, doubles as
+ * otelc__buf_json_double. Nesting beyond OTELC_MAX_VALUE_DEPTH is null.
+ */
 void otelc__buf_json_value(otelc_buf *b, const otelc_value *v);
 void otelc__buf_reset(otelc_buf *b);
 void otelc__buf_free(otelc_buf *b);
@@ -53,6 +60,19 @@ void otelc__buf_free(otelc_buf *b);
  */
 int otelc__otlp_encode_proto(otelc_buf *out, const otelc_span_data *const *spans, size_t n);
 int otelc__otlp_encode_json(otelc_buf *out, const otelc_span_data *const *spans, size_t n);
+
+/*
+ * One message of the request on its own, for the viewer's store: the body
+ * (no field key, no length) of a Span, a Resource or an
+ * InstrumentationScope, exactly the bytes otelc__otlp_encode_proto()
+ * writes for it inside a request, appended to out. Schema URLs are not
+ * part of them: OTLP carries those in ResourceSpans and ScopeSpans. A NULL
+ * resource or scope is an empty message (nothing is appended). Returns
+ * OTELC_OK, or OTELC_ERR_NOMEM (out is then failed, its bytes unchanged).
+ */
+int otelc__otlp_encode_span(otelc_buf *out, const otelc_span_data *sd);
+int otelc__otlp_encode_resource(otelc_buf *out, const otelc_resource *res);
+int otelc__otlp_encode_scope(otelc_buf *out, const otelc_scope_info *scope);
 
 /*
  * The protobuf request produced while it is sent (otlp_proto.c). open sizes

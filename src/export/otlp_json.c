@@ -102,8 +102,10 @@ static void put_item(otelc_buf *b, otelc_value_type t, const void *items, size_t
     PUT(b, "}");
 }
 
-/* An AnyValue object. */
-static void put_any(otelc_buf *b, const otelc_value *v)
+static void put_other(otelc_buf *b, const otelc_value *v, unsigned level);
+
+/* An AnyValue object; level counts the arrays and maps holding it. */
+static OTELC_ALWAYS_INLINE void put_value(otelc_buf *b, const otelc_value *v, unsigned level)
 {
     switch (v->type) {
     case OTELC_VALUE_STRING:
@@ -125,8 +127,26 @@ static void put_any(otelc_buf *b, const otelc_value *v)
         PUT(b, "}");
         return;
     default:
-        break;
+        put_other(b, v, level);
+        return;
     }
+}
+
+/* A KeyValue object, after a comma unless first, for one held by level arrays and maps. */
+static OTELC_ALWAYS_INLINE void put_kv(otelc_buf *b, bool first, const otelc_attr *a,
+                                       unsigned level)
+{
+    static const char head[] = ",{\"key\":";
+    otelc__buf_append(b, head + first, sizeof(head) - 1 - first);
+    put_str(b, a->key);
+    PUT(b, ",\"value\":");
+    put_value(b, &a->value, level);
+    PUT(b, "}");
+}
+
+/* An arrayValue of a homogeneous array. */
+static void put_typed_array(otelc_buf *b, const otelc_value *v)
+{
     PUT(b, "{\"arrayValue\":{\"values\":[");
     for (size_t i = 0; i < v->u.array.count; i++) {
         if (i) PUT(b, ",");
@@ -135,18 +155,61 @@ static void put_any(otelc_buf *b, const otelc_value *v)
     PUT(b, "]}}");
 }
 
+/* An arrayValue of any values, or a kvlistValue. */
+static void put_nested(otelc_buf *b, const otelc_value *v, unsigned level)
+{
+    bool map = v->type == OTELC_VALUE_MAP;
+    otelc__buf_puts(b, map ? "{\"kvlistValue\":{\"values\":[" : "{\"arrayValue\":{\"values\":[");
+    for (size_t i = 0; i < v->u.array.count; i++) {
+        if (map) {
+            put_kv(b, i == 0, &((const otelc_attr *)v->u.array.items)[i], level + 1);
+        } else {
+            if (i) PUT(b, ",");
+            put_value(b, &((const otelc_value *)v->u.array.items)[i], level + 1);
+        }
+    }
+    PUT(b, "]}}");
+}
+
+/*
+ * Any AnyValue but a scalar: arrays, maps, bytes (base64, as the protobuf
+ * JSON mapping writes bytes). The empty value, and whatever cannot be
+ * written (unknown types, nesting past the bound), is an AnyValue with no
+ * member: {}.
+ */
+static void put_other(otelc_buf *b, const otelc_value *v, unsigned level)
+{
+    bool deep = level >= OTELC_MAX_VALUE_DEPTH;
+    switch (v->type) {
+    case OTELC_VALUE_STRING_ARRAY:
+    case OTELC_VALUE_BOOL_ARRAY:
+    case OTELC_VALUE_INT_ARRAY:
+    case OTELC_VALUE_DOUBLE_ARRAY:
+        if (deep) break;
+        put_typed_array(b, v);
+        return;
+    case OTELC_VALUE_BYTES:
+        PUT(b, "{\"bytesValue\":\"");
+        otelc__buf_base64(b, v->u.str.ptr, v->u.str.len);
+        PUT(b, "\"}");
+        return;
+    case OTELC_VALUE_ARRAY:
+    case OTELC_VALUE_MAP:
+        if (deep) break;
+        put_nested(b, v, level);
+        return;
+    default:
+        break;
+    }
+    PUT(b, "{}");
+}
+
 /* "attributes":[...] when there are any, after a comma unless first. */
 static void put_attrs_member(otelc_buf *b, bool first, const otelc_attr *attrs, size_t n)
 {
     if (!n) return;
     otelc__buf_puts(b, first ? "\"attributes\":[" : ",\"attributes\":[");
-    for (size_t i = 0; i < n; i++) {
-        otelc__buf_puts(b, i ? ",{\"key\":" : "{\"key\":");
-        put_str(b, attrs[i].key);
-        PUT(b, ",\"value\":");
-        put_any(b, &attrs[i].value);
-        PUT(b, "}");
-    }
+    for (size_t i = 0; i < n; i++) put_kv(b, i == 0, &attrs[i], 0);
     PUT(b, "]");
 }
 
@@ -265,6 +328,8 @@ static void put_scope_spans(otelc_buf *b, span_list spans, size_t n, size_t firs
         PUT(b, "\"scope\":{\"name\":");
         put_str(b, scope->name);
         put_opt_str(b, ",\"version\":", scope->version);
+        put_attrs(b, scope->attrs, scope->attr_count);
+        put_opt_u32(b, ",\"droppedAttributesCount\":", scope->dropped_attr_count);
         PUT(b, "},");
     }
     PUT(b, "\"spans\":[");

@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "export/otlp.h"
+#include "export/protobuf.h"
 
 /* Field keys ((number << 3) | wire type) used below. */
 enum {
@@ -52,10 +53,7 @@ enum {
 
 static inline size_t varint_size(uint64_t v)
 {
-    if (v < 0x80) return 1; /* most lengths: short strings and messages */
-    /* 7 bits per byte: for 8..64 bits, (bits * 9 + 64) / 64 equals ceil(bits / 7). */
-    int bits = 64 - __builtin_clzll(v);
-    return (size_t)(bits * 9 + 64) / 64;
+    return otelc__pb_varint_size(v);
 }
 
 /* A length-delimited field with a one-byte key. */
@@ -95,7 +93,7 @@ static size_t item_size(otelc_value_type t, const void *items, size_t i)
     }
 }
 
-/* The body of an ArrayValue: each item is an AnyValue in field 1. */
+/* The body of an ArrayValue of a homogeneous array: each item is an AnyValue in field 1. */
 static size_t array_body_size(const otelc_value *v)
 {
     size_t body = 0;
@@ -104,12 +102,16 @@ static size_t array_body_size(const otelc_value *v)
     return body;
 }
 
+static size_t other_size(const otelc_value *v, unsigned level);
+
 /*
- * The body of an AnyValue. A oneof member is written even when it holds
- * its type's default, or the receiver could not tell 0 from "no value".
- * Inline: it runs for every attribute, in sizing and in writing.
+ * The body of an AnyValue; level counts the arrays and maps holding it. A
+ * oneof member is written even when it holds its type's default, or the
+ * receiver could not tell 0 from "no value". Inline: it runs for every
+ * attribute, in sizing and in writing, and the types instrumentation sets
+ * are answered here.
  */
-static inline size_t any_size(const otelc_value *v)
+static inline size_t value_size(const otelc_value *v, unsigned level)
 {
     switch (v->type) {
     case OTELC_VALUE_STRING:
@@ -121,14 +123,63 @@ static inline size_t any_size(const otelc_value *v)
     case OTELC_VALUE_DOUBLE:
         return 9;
     default:
-        return len_field(array_body_size(v));
+        return other_size(v, level);
     }
 }
 
-/* The body of a KeyValue, from its key's length and its AnyValue's size. */
-static inline size_t kv_size(size_t key_len, size_t value_size)
+static inline size_t any_size(const otelc_value *v)
 {
-    return (key_len ? len_field(key_len) : 0) + len_field(value_size);
+    return value_size(v, 0);
+}
+
+/* The body of a KeyValue, from its key's length and its AnyValue's size. */
+static inline size_t kv_size(size_t key_len, size_t body)
+{
+    return (key_len ? len_field(key_len) : 0) + len_field(body);
+}
+
+/*
+ * An ArrayValue (of any values) or a KeyValueList body: each item in field
+ * 1. Writing a nested value sizes its items again at every level that
+ * holds them, so a value of depth d is sized d times: bounded, since depth
+ * is (OTELC_MAX_VALUE_DEPTH), and paid only by these rare values.
+ */
+static size_t nested_body_size(const otelc_value *v, unsigned level)
+{
+    size_t body = 0;
+    for (size_t i = 0; i < v->u.array.count; i++) {
+        if (v->type == OTELC_VALUE_MAP) {
+            const otelc_attr *a = &((const otelc_attr *)v->u.array.items)[i];
+            body += len_field(kv_size(str_len(a->key), value_size(&a->value, level + 1)));
+        } else {
+            body += len_field(value_size(&((const otelc_value *)v->u.array.items)[i], level + 1));
+        }
+    }
+    return body;
+}
+
+/*
+ * The body of an AnyValue that is not a scalar: array_value (5) of a
+ * homogeneous array or of any values, kvlist_value (6), bytes_value (7).
+ * The empty value is an AnyValue with no member set, and so are unknown
+ * types and arrays and maps nested past the bound.
+ */
+static size_t other_size(const otelc_value *v, unsigned level)
+{
+    switch (v->type) {
+    case OTELC_VALUE_STRING_ARRAY:
+    case OTELC_VALUE_BOOL_ARRAY:
+    case OTELC_VALUE_INT_ARRAY:
+    case OTELC_VALUE_DOUBLE_ARRAY:
+        return level < OTELC_MAX_VALUE_DEPTH ? len_field(array_body_size(v)) : 0;
+    case OTELC_VALUE_BYTES:
+        return len_field(v->u.str.len);
+    case OTELC_VALUE_ARRAY:
+    case OTELC_VALUE_MAP:
+        return level < OTELC_MAX_VALUE_DEPTH ? len_field(nested_body_size(v, level)) : 0;
+    default:
+        return 0;
+    }
 }
 
 /* Repeated KeyValue fields (any field number below 16). */
@@ -182,7 +233,8 @@ static size_t span_size(const otelc_span_data *sd)
 
 static size_t scope_size(const otelc_scope_info *s)
 {
-    return opt_str_size(s->name) + opt_str_size(s->version);
+    return opt_str_size(s->name) + opt_str_size(s->version) + attrs_size(s->attrs, s->attr_count) +
+           opt_u32_size(s->dropped_attr_count);
 }
 
 static size_t resource_size(const otelc_resource *res)
@@ -196,12 +248,7 @@ static size_t resource_size(const otelc_resource *res)
 
 static inline uint8_t *put_varint(uint8_t *p, uint64_t v)
 {
-    while (v >= 0x80) {
-        *p++ = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    *p++ = (uint8_t)v;
-    return p;
+    return otelc__pb_put_varint(p, v);
 }
 
 /* fixed32 and fixed64 are little-endian on the wire. */
@@ -275,8 +322,10 @@ static uint8_t *put_item(uint8_t *p, otelc_value_type t, const void *items, size
     }
 }
 
-/* The body of an AnyValue (see any_size). */
-static uint8_t *put_any(uint8_t *p, const otelc_value *v)
+static uint8_t *put_other(uint8_t *p, const otelc_value *v, unsigned level);
+
+/* The body of an AnyValue held by level arrays and maps (see value_size). */
+static inline uint8_t *put_value(uint8_t *p, const otelc_value *v, unsigned level)
 {
     switch (v->type) {
     case OTELC_VALUE_STRING:
@@ -291,24 +340,64 @@ static uint8_t *put_any(uint8_t *p, const otelc_value *v)
     case OTELC_VALUE_DOUBLE:
         return put_double(p, KEY(4, WT_I64), v->u.d);
     default:
-        break;
+        return put_other(p, v, level);
     }
-    p = put_key_len(p, KEY(5, WT_LEN), array_body_size(v));
-    for (size_t i = 0; i < v->u.array.count; i++) p = put_item(p, v->type, v->u.array.items, i);
+}
+
+/* One KeyValue as field, for a KeyValue held by level arrays and maps. */
+static OTELC_ALWAYS_INLINE uint8_t *put_kv(uint8_t *p, uint8_t field, const otelc_attr *a,
+                                           unsigned level)
+{
+    size_t key_len = str_len(a->key), body = value_size(&a->value, level);
+    p = put_key_len(p, KEY(field, WT_LEN), kv_size(key_len, body));
+    if (key_len) p = put_bytes(p, KEY(1, WT_LEN), a->key, key_len);
+    p = put_key_len(p, KEY(2, WT_LEN), body);
+    return put_value(p, &a->value, level);
+}
+
+/* An array of any values or a map (see nested_body_size). */
+static uint8_t *put_nested(uint8_t *p, const otelc_value *v, unsigned level)
+{
+    bool map = v->type == OTELC_VALUE_MAP;
+    p = put_key_len(p, map ? KEY(6, WT_LEN) : KEY(5, WT_LEN), nested_body_size(v, level));
+    for (size_t i = 0; i < v->u.array.count; i++) {
+        if (map) {
+            p = put_kv(p, 1, &((const otelc_attr *)v->u.array.items)[i], level + 1);
+        } else {
+            const otelc_value *item = &((const otelc_value *)v->u.array.items)[i];
+            p = put_key_len(p, KEY(1, WT_LEN), value_size(item, level + 1));
+            p = put_value(p, item, level + 1);
+        }
+    }
     return p;
+}
+
+/* Any AnyValue but a scalar (see other_size); nothing for the empty value. */
+static uint8_t *put_other(uint8_t *p, const otelc_value *v, unsigned level)
+{
+    switch (v->type) {
+    case OTELC_VALUE_STRING_ARRAY:
+    case OTELC_VALUE_BOOL_ARRAY:
+    case OTELC_VALUE_INT_ARRAY:
+    case OTELC_VALUE_DOUBLE_ARRAY:
+        if (level >= OTELC_MAX_VALUE_DEPTH) return p;
+        p = put_key_len(p, KEY(5, WT_LEN), array_body_size(v));
+        for (size_t i = 0; i < v->u.array.count; i++) p = put_item(p, v->type, v->u.array.items, i);
+        return p;
+    case OTELC_VALUE_BYTES:
+        return put_bytes(p, KEY(7, WT_LEN), v->u.str.ptr, v->u.str.len);
+    case OTELC_VALUE_ARRAY:
+    case OTELC_VALUE_MAP:
+        return level < OTELC_MAX_VALUE_DEPTH ? put_nested(p, v, level) : p;
+    default:
+        return p;
+    }
 }
 
 /* Repeated KeyValue in field. */
 static uint8_t *put_attrs(uint8_t *p, uint8_t field, const otelc_attr *attrs, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        const otelc_attr *a = &attrs[i];
-        size_t key_len = str_len(a->key), value_size = any_size(&a->value);
-        p = put_key_len(p, KEY(field, WT_LEN), kv_size(key_len, value_size));
-        if (key_len) p = put_bytes(p, KEY(1, WT_LEN), a->key, key_len);
-        p = put_key_len(p, KEY(2, WT_LEN), value_size);
-        p = put_any(p, &a->value);
-    }
+    for (size_t i = 0; i < n; i++) p = put_kv(p, field, &attrs[i], 0);
     return p;
 }
 
@@ -361,10 +450,9 @@ static uint8_t *put_span_head(uint8_t *p, const otelc_span_data *sd)
     return p;
 }
 
-/* One Span as field 2 of ScopeSpans; size is span_size(sd). */
-static uint8_t *put_span(uint8_t *p, const otelc_span_data *sd, size_t size)
+/* The body of a Span. */
+static uint8_t *put_span_body(uint8_t *p, const otelc_span_data *sd)
 {
-    p = put_key_len(p, KEY(2, WT_LEN), size);
     p = put_span_head(p, sd);
     p = put_attrs(p, 9, sd->attrs, sd->attr_count);
     p = put_opt_u32(p, 10, sd->dropped_attr_count);
@@ -380,6 +468,29 @@ static uint8_t *put_span(uint8_t *p, const otelc_span_data *sd, size_t size)
     *p++ = 0x85; /* field 16, fixed32: key 133 as a two-byte varint */
     *p++ = 0x01;
     return put_fixed(p, span_flags(sd->context.trace_flags, sd->parent_is_remote), 4);
+}
+
+/* One Span as field 2 of ScopeSpans; size is span_size(sd). */
+static uint8_t *put_span(uint8_t *p, const otelc_span_data *sd, size_t size)
+{
+    return put_span_body(put_key_len(p, KEY(2, WT_LEN), size), sd);
+}
+
+/* The body of an InstrumentationScope (see scope_size). */
+static uint8_t *put_scope_body(uint8_t *p, const otelc_scope_info *scope)
+{
+    p = put_opt_str(p, 1, scope->name);
+    p = put_opt_str(p, 2, scope->version);
+    p = put_attrs(p, 3, scope->attrs, scope->attr_count);
+    return put_opt_u32(p, 4, scope->dropped_attr_count);
+}
+
+/* The body of a Resource (see resource_size). */
+static uint8_t *put_resource_body(uint8_t *p, const otelc_resource *res)
+{
+    size_t count = 0;
+    const otelc_attr *attrs = otelc_resource_attrs(res, &count);
+    return put_attrs(p, 1, attrs, count);
 }
 
 /* ---- Grouping and sizing ------------------------------------------------------------------ */
@@ -510,18 +621,15 @@ static uint8_t *put_piece(const otelc_proto_stream *s, int kind, uint8_t *p)
     case P_RESOURCE_HEAD:
         p = put_key_len(p, KEY(1, WT_LEN), g->size);
         if (res) {
-            size_t count = 0;
-            const otelc_attr *attrs = otelc_resource_attrs(res, &count);
             p = put_key_len(p, KEY(1, WT_LEN), resource_size(res));
-            p = put_attrs(p, 1, attrs, count);
+            p = put_resource_body(p, res);
         }
         return p;
     case P_SCOPE_HEAD:
         p = put_key_len(p, KEY(2, WT_LEN), g->size);
         if (scope) {
             p = put_key_len(p, KEY(1, WT_LEN), scope_size(scope));
-            p = put_opt_str(p, 1, scope->name);
-            p = put_opt_str(p, 2, scope->version);
+            p = put_scope_body(p, scope);
         }
         return p;
     case P_SPAN:
@@ -694,136 +802,82 @@ int otelc__otlp_encode_proto(otelc_buf *out, const otelc_span_data *const *spans
     return out->failed ? OTELC_ERR_NOMEM : OTELC_OK;
 }
 
+/* ---- Single messages, for the viewer's store ---------------------------------------------- */
+
+/* Where size more bytes go at the end of out, or NULL without memory. */
+static uint8_t *room_at_end(otelc_buf *out, size_t size)
+{
+    return otelc__buf_reserve(out, size) ? (uint8_t *)out->data + out->len : NULL;
+}
+
+/* Take in the size bytes written up to end (the sizes and the writers must agree). */
+static int wrote_at_end(otelc_buf *out, const uint8_t *end, size_t size)
+{
+    assert(end == (uint8_t *)out->data + out->len + size);
+    (void)end;
+    out->len += size;
+    out->data[out->len] = '\0';
+    return OTELC_OK;
+}
+
+int otelc__otlp_encode_span(otelc_buf *out, const otelc_span_data *sd)
+{
+    size_t size = span_size(sd);
+    uint8_t *p = room_at_end(out, size);
+    return p ? wrote_at_end(out, put_span_body(p, sd), size) : OTELC_ERR_NOMEM;
+}
+
+int otelc__otlp_encode_resource(otelc_buf *out, const otelc_resource *res)
+{
+    size_t size = res ? resource_size(res) : 0;
+    uint8_t *p = room_at_end(out, size);
+    if (p && res) p = put_resource_body(p, res);
+    return p ? wrote_at_end(out, p, size) : OTELC_ERR_NOMEM;
+}
+
+int otelc__otlp_encode_scope(otelc_buf *out, const otelc_scope_info *scope)
+{
+    size_t size = scope ? scope_size(scope) : 0;
+    uint8_t *p = room_at_end(out, size);
+    if (p && scope) p = put_scope_body(p, scope);
+    return p ? wrote_at_end(out, p, size) : OTELC_ERR_NOMEM;
+}
+
 /* ---- Response ------------------------------------------------------------------------------ */
 
-typedef struct reader {
-    const uint8_t *p;
-    const uint8_t *end;
-} reader;
-
-#define MAX_GROUP_DEPTH 32
-
-/* A varint of at most 10 bytes whose last byte fits in 64 bits. */
-static bool read_varint(reader *r, uint64_t *out)
-{
-    uint64_t v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-        if (r->p == r->end) return false;
-        uint8_t b = *r->p++;
-        if (shift == 63 && b > 1) return false;
-        v |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) {
-            *out = v;
-            return true;
-        }
-    }
-    return false;
-}
-
-static bool read_len(reader *r, reader *body)
-{
-    uint64_t n;
-    if (!read_varint(r, &n) || n > (uint64_t)(r->end - r->p)) return false;
-    body->p = r->p;
-    body->end = r->p + n;
-    r->p += n;
-    return true;
-}
-
-static bool read_key(reader *r, uint32_t *field, int *wt)
-{
-    uint64_t key;
-    if (!read_varint(r, &key) || key >> 3 == 0 || key >> 3 > 0x1fffffff) return false;
-    *field = (uint32_t)(key >> 3);
-    *wt = (int)(key & 7);
-    return true;
-}
-
-static bool skip_field(reader *r, uint32_t field, int wt, int depth);
-
-/* Skip a (deprecated) group up to the end-group key with the same number. */
-static bool skip_group(reader *r, uint32_t field, int depth)
-{
-    if (depth >= MAX_GROUP_DEPTH) return false;
-    for (;;) {
-        uint32_t f;
-        int wt;
-        if (!read_key(r, &f, &wt)) return false;
-        if (wt == WT_EGROUP) return f == field;
-        if (!skip_field(r, f, wt, depth + 1)) return false;
-    }
-}
-
-static bool skip_field(reader *r, uint32_t field, int wt, int depth)
-{
-    uint64_t v;
-    reader body;
-    size_t fixed = wt == WT_I64 ? 8 : 4;
-    switch (wt) {
-    case WT_VARINT:
-        return read_varint(r, &v);
-    case WT_LEN:
-        return read_len(r, &body);
-    case WT_SGROUP:
-        return skip_group(r, field, depth);
-    case WT_I64:
-    case WT_I32:
-        if ((size_t)(r->end - r->p) < fixed) return false;
-        r->p += fixed;
-        return true;
-    default: /* an end-group without a start, or wire types 6 and 7 */
-        return false;
-    }
-}
-
 /* ExportTracePartialSuccess { int64 rejected_spans = 1; string error_message = 2; } */
-static bool parse_partial(reader *r, otelc_otlp_response *out)
+static bool parse_partial(otelc_pb r, otelc_otlp_response *out)
 {
-    while (r->p < r->end) {
-        uint32_t field;
-        int wt;
-        uint64_t v;
-        reader s;
-        if (!read_key(r, &field, &wt)) return false;
-        if (field == 1 && wt == WT_VARINT) {
-            if (!read_varint(r, &v)) return false;
-            out->rejected_spans = (int64_t)v;
-        } else if (field == 2 && wt == WT_LEN) {
-            if (!read_len(r, &s)) return false;
-            size_t len = (size_t)(s.end - s.p);
+    otelc_pb_field f;
+    int rc;
+    while ((rc = otelc__pb_next(&r, &f)) > 0) {
+        if (f.num == 1 && f.wt == OTELC_PB_VARINT) {
+            out->rejected_spans = (int64_t)f.value;
+        } else if (f.num == 2 && f.wt == OTELC_PB_LEN) {
+            size_t len = (size_t)(f.body.end - f.body.p);
             if (len >= sizeof(out->error_message)) len = sizeof(out->error_message) - 1;
-            memcpy(out->error_message, s.p, len);
+            memcpy(out->error_message, f.body.p, len);
             out->error_message[len] = '\0';
-        } else if (!skip_field(r, field, wt, 0)) {
-            return false;
         }
     }
-    return true;
+    return rc == 0;
 }
 
 /* ExportTraceServiceResponse { ExportTracePartialSuccess partial_success = 1; } */
-static bool parse_response(reader *r, otelc_otlp_response *out)
+static bool parse_response(otelc_pb r, otelc_otlp_response *out)
 {
-    while (r->p < r->end) {
-        uint32_t field;
-        int wt;
-        reader body;
-        if (!read_key(r, &field, &wt)) return false;
-        if (field == 1 && wt == WT_LEN) {
-            if (!read_len(r, &body) || !parse_partial(&body, out)) return false;
-        } else if (!skip_field(r, field, wt, 0)) {
-            return false;
-        }
-    }
-    return true;
+    otelc_pb_field f;
+    int rc;
+    while ((rc = otelc__pb_next(&r, &f)) > 0)
+        if (f.num == 1 && f.wt == OTELC_PB_LEN && !parse_partial(f.body, out)) return false;
+    return rc == 0;
 }
 
 int otelc__otlp_parse_response_proto(const void *p, size_t n, otelc_otlp_response *out)
 {
     memset(out, 0, sizeof(*out));
     if (!p || !n) return OTELC_OK;
-    reader r = {p, (const uint8_t *)p + n};
-    if (parse_response(&r, out)) return OTELC_OK;
+    if (parse_response(otelc__pb_of(p, n), out)) return OTELC_OK;
     memset(out, 0, sizeof(*out)); /* no half-read result on failure */
     return OTELC_ERR_PARSE;
 }

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "export/otlp.h"
+#include "export/protobuf.h"
 
 /* A wait longer than this is nonsense from the server; clamp it. */
 #define MAX_DELAY_MS (24ULL * 3600 * 1000)
@@ -277,85 +278,17 @@ static long b64_decode(const char *in, size_t n, uint8_t *out, size_t cap)
     return bits >= 6 ? -1 : (long)len; /* one leftover character encodes no byte */
 }
 
-/* A protobuf reader over [p, end). */
-typedef struct pb {
-    const uint8_t *p, *end;
-} pb;
-
-/* One field: its number and either a varint value or a length-delimited body. */
-typedef struct pb_field {
-    uint32_t num;
-    bool is_len;
-    uint64_t value;
-    pb body;
-} pb_field;
-
-static bool pb_varint(pb *r, uint64_t *v)
-{
-    *v = 0;
-    for (int shift = 0; shift < 64 && r->p < r->end; shift += 7) {
-        uint8_t b = *r->p++;
-        *v |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) return true;
-    }
-    return false;
-}
-
-static bool pb_skip(pb *r, size_t n)
-{
-    if ((size_t)(r->end - r->p) < n) return false;
-    r->p += n;
-    return true;
-}
-
-/*
- * Read the next field. False at the end and on malformed input; callers
- * tell the two apart by checking r->p == r->end afterwards.
- */
-static bool pb_next(pb *r, pb_field *f)
-{
-    uint64_t key, v;
-    if (r->p >= r->end) return false;
-    const uint8_t *start = r->p;
-    if (!pb_varint(r, &key) || (key >> 3) == 0 || (key >> 3) > UINT32_MAX) goto bad;
-    f->num = (uint32_t)(key >> 3);
-    f->is_len = false;
-    f->value = 0;
-    switch (key & 7) {
-    case 0:
-        if (!pb_varint(r, &f->value)) goto bad;
-        return true;
-    case 1:
-        if (!pb_skip(r, 8)) goto bad;
-        return true;
-    case 5:
-        if (!pb_skip(r, 4)) goto bad;
-        return true;
-    case 2:
-        if (!pb_varint(r, &v) || v > (uint64_t)(r->end - r->p)) goto bad;
-        f->is_len = true;
-        f->body.p = r->p;
-        f->body.end = r->p + v;
-        r->p += v;
-        return true;
-    default:
-        break; /* groups are not used by these messages */
-    }
-bad:
-    r->p = start; /* leaves r->p != r->end: the caller sees the error */
-    return false;
-}
-
 /* google.protobuf.Duration { int64 seconds = 1; int32 nanos = 2; } */
-static bool parse_duration(pb r, uint64_t *ms)
+static bool parse_duration(otelc_pb r, uint64_t *ms)
 {
     int64_t secs = 0, nanos = 0;
-    pb_field f;
-    while (pb_next(&r, &f)) {
-        if (f.num == 1 && !f.is_len) secs = (int64_t)f.value;
-        if (f.num == 2 && !f.is_len) nanos = (int32_t)(uint32_t)f.value;
+    otelc_pb_field f;
+    int rc;
+    while ((rc = otelc__pb_next(&r, &f)) > 0) {
+        if (f.num == 1 && f.wt == OTELC_PB_VARINT) secs = (int64_t)f.value;
+        if (f.num == 2 && f.wt == OTELC_PB_VARINT) nanos = (int32_t)(uint32_t)f.value;
     }
-    if (r.p != r.end) return false;
+    if (rc < 0) return false;
     if (secs < 0) {
         *ms = 0;
         return true;
@@ -367,26 +300,27 @@ static bool parse_duration(pb r, uint64_t *ms)
 }
 
 /* google.rpc.RetryInfo { Duration retry_delay = 1; } inside a google.protobuf.Any. */
-static bool parse_any_retry_info(pb r, uint64_t *ms)
+static bool parse_any_retry_info(otelc_pb r, uint64_t *ms)
 {
     static const char suffix[] = "/google.rpc.RetryInfo";
     const size_t sn = sizeof suffix - 1;
     bool is_retry_info = false;
-    pb value = {NULL, NULL};
-    pb_field f;
-    while (pb_next(&r, &f)) {
-        if (f.num == 1 && f.is_len) {
+    otelc_pb value = {NULL, NULL};
+    otelc_pb_field f;
+    int rc;
+    while ((rc = otelc__pb_next(&r, &f)) > 0) {
+        if (f.num == 1 && f.wt == OTELC_PB_LEN) {
             size_t n = (size_t)(f.body.end - f.body.p);
             is_retry_info = n >= sn && memcmp(f.body.end - sn, suffix, sn) == 0;
         }
-        if (f.num == 2 && f.is_len) value = f.body;
+        if (f.num == 2 && f.wt == OTELC_PB_LEN) value = f.body;
     }
-    if (r.p != r.end || !is_retry_info) return false;
+    if (rc < 0 || !is_retry_info) return false;
     *ms = 0; /* a RetryInfo without retry_delay means "retry, no particular wait" */
-    while (pb_next(&value, &f)) {
-        if (f.num == 1 && f.is_len && !parse_duration(f.body, ms)) return false;
+    while ((rc = otelc__pb_next(&value, &f)) > 0) {
+        if (f.num == 1 && f.wt == OTELC_PB_LEN && !parse_duration(f.body, ms)) return false;
     }
-    return value.p == value.end;
+    return rc == 0;
 }
 
 bool otelc__grpc_retry_info(const char *b64, size_t n, uint64_t *delay_ms)
@@ -394,11 +328,12 @@ bool otelc__grpc_retry_info(const char *b64, size_t n, uint64_t *delay_ms)
     uint8_t raw[DETAILS_MAX];
     long len = b64_decode(b64, n, raw, sizeof raw);
     if (len < 0) return false;
-    pb r = {raw, raw + len};
-    pb_field f;
-    while (pb_next(&r, &f)) {
+    otelc_pb r = otelc__pb_of(raw, (size_t)len);
+    otelc_pb_field f;
+    while (otelc__pb_next(&r, &f) > 0) {
         /* google.rpc.Status { code = 1; message = 2; repeated Any details = 3; } */
-        if (f.num == 3 && f.is_len && parse_any_retry_info(f.body, delay_ms)) return true;
+        if (f.num == 3 && f.wt == OTELC_PB_LEN && parse_any_retry_info(f.body, delay_ms))
+            return true;
     }
     return false;
 }

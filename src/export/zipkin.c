@@ -12,7 +12,10 @@
  *   - CLIENT and PRODUCER spans get a remoteEndpoint from the first
  *     attribute of the specification's rank table that is present.
  *   - Attributes become string tags: booleans as "true"/"false", numbers in
- *     the C locale, arrays as a JSON list.
+ *     the C locale, arrays as a JSON list, maps as a JSON object, bytes as
+ *     base64, the empty value as "" (common/README.md, "AnyValue
+ *     representation for non-OTLP protocols"). The scope's attributes
+ *     are tags too, where the span has no attribute of that name.
  *   - Status: otel.status_code OK/ERROR, plus an "error" tag holding the
  *     description (empty when none) for ERROR only.
  *   - Scope: otel.scope.name/version and their deprecated otel.library.*
@@ -38,12 +41,19 @@
 /*
  * A value as a JSON string: Zipkin tags are strings only. Anything that is
  * not already a string is rendered as JSON in scratch and quoted from
- * there, which gives arrays the JSON-list form the specification asks for.
+ * there, which gives arrays the JSON-list form the specification asks for
+ * (and maps the JSON-object form). The specification's representation of
+ * an AnyValue for non-OTLP formats makes bytes their base64 text and the
+ * empty value the empty string.
  */
 static void put_tag_value(otelc_buf *b, otelc_buf *scratch, const otelc_value *v)
 {
     if (v->type == OTELC_VALUE_STRING) {
         otelc__buf_json_str(b, v->u.str.ptr, v->u.str.len);
+        return;
+    }
+    if (v->type == OTELC_VALUE_EMPTY) {
+        otelc__buf_puts(b, "\"\"");
         return;
     }
     otelc__buf_reset(scratch);
@@ -52,7 +62,7 @@ static void put_tag_value(otelc_buf *b, otelc_buf *scratch, const otelc_value *v
         b->failed = true;
         return;
     }
-    /* Non-finite doubles already come out as JSON strings ("NaN"). */
+    /* Non-finite doubles and bytes already come out as JSON strings ("NaN", base64). */
     if (scratch->len && scratch->data[0] == '"')
         otelc__buf_append(b, scratch->data, scratch->len);
     else
@@ -143,14 +153,36 @@ static void put_attr_tags(tags *t, const otelc_span_data *sd)
     }
 }
 
-/* service.namespace must not be folded into the service name: it is a tag. */
+/* The resource's service.namespace, which must not be folded into the service name. */
+static const otelc_value *namespace_of(const otelc_span_data *sd)
+{
+    return sd->resource ? otelc_resource_get(sd->resource, "service.namespace") : NULL;
+}
+
+/* service.namespace is a tag, unless the span has an attribute of that name. */
 static void put_namespace_tag(tags *t, const otelc_span_data *sd)
 {
-    const otelc_value *ns =
-        sd->resource ? otelc_resource_get(sd->resource, "service.namespace") : NULL;
+    const otelc_value *ns = namespace_of(sd);
     if (!ns || otelc_span_data_attr(sd, "service.namespace")) return;
     tag_key(t, "service.namespace");
     put_tag_value(t->b, t->scratch, ns);
+}
+
+/*
+ * The scope's attributes: Zipkin has no scope, so the generic mapping
+ * records them on the span, where the span's own attributes and the tags
+ * the exporter writes itself win.
+ */
+static void put_scope_attr_tags(tags *t, const otelc_span_data *sd)
+{
+    const otelc_scope_info *scope = sd->scope;
+    for (uint32_t i = 0; scope && i < scope->attr_count; i++) {
+        const otelc_attr *a = &scope->attrs[i];
+        if (!a->key || attr_hidden(sd, a) || otelc_span_data_attr(sd, a->key)) continue;
+        if (strcmp(a->key, "service.namespace") == 0 && namespace_of(sd)) continue;
+        tag_key(t, a->key);
+        put_tag_value(t->b, t->scratch, &a->value);
+    }
 }
 
 static void put_scope_tags(tags *t, const otelc_span_data *sd)
@@ -177,6 +209,7 @@ static void put_tags(otelc_buf *b, otelc_buf *scratch, const otelc_span_data *sd
 {
     tags t = {b, scratch, false};
     put_attr_tags(&t, sd);
+    put_scope_attr_tags(&t, sd);
     put_namespace_tag(&t, sd);
     put_scope_tags(&t, sd);
     tag_count(&t, "otel.dropped_attributes_count", sd->dropped_attr_count);

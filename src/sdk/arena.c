@@ -41,7 +41,7 @@ bool otelc__arena_reserve(otelc_arena *a, size_t size)
 
 void *otelc__arena_alloc_slow(otelc_arena *a, size_t size, size_t align)
 {
-    /* size + align bytes hold size bytes at any alignment: the bump below cannot fail. */
+    /* The block in use is too small (otelc__arena_alloc found no room): a new chunk. */
     if (!otelc__arena_reserve(a, size + align)) return NULL;
     return otelc__arena_alloc(a, size, align);
 }
@@ -63,6 +63,27 @@ void otelc__arena_reset(otelc_arena *a, char *inline_buf, size_t inline_size)
     a->spare = keep;
     a->pos = inline_buf;
     a->end = inline_buf ? inline_buf + inline_size : NULL;
+}
+
+void otelc__arena_rewind(otelc_arena *a, size_t keep_max)
+{
+    otelc_arena_chunk *keep = NULL;
+    while (a->chunks) {
+        otelc_arena_chunk *c = a->chunks;
+        a->chunks = c->next;
+        if (c->size <= keep_max && (!keep || c->size > keep->size)) {
+            free(keep);
+            keep = c;
+        } else {
+            free(c);
+        }
+    }
+    a->pos = a->end = NULL;
+    if (!keep) return;
+    keep->next = NULL;
+    a->chunks = keep;
+    a->pos = keep->data;
+    a->end = keep->data + keep->size;
 }
 
 void otelc__arena_free(otelc_arena *a)
@@ -116,7 +137,157 @@ static bool copy_string_array(otelc_arena *a, otelc_value *dst, uint32_t max_cha
     return true;
 }
 
-bool otelc__value_copy(otelc_arena *a, otelc_value *dst, const otelc_value *src, uint32_t max_chars)
+/* A homogeneous array (dst holds the caller's). */
+static bool copy_typed_array(otelc_arena *a, otelc_value *dst, uint32_t max_chars)
+{
+    if (!dst->u.array.items) dst->u.array.count = 0;
+    if (dst->u.array.count > (SIZE_MAX - 1) / sizeof(double)) return false;
+    if (dst->type == OTELC_VALUE_STRING_ARRAY) return copy_string_array(a, dst, max_chars);
+    size_t bytes = dst->u.array.count * item_size(dst->type);
+    void *out = otelc__arena_alloc(a, bytes + 1, 8);
+    if (!out) return false;
+    if (bytes) memcpy(out, dst->u.array.items, bytes);
+    dst->u.array.items = out;
+    return true;
+}
+
+/* ---- The other AnyValue kinds: bytes, arrays of values, maps, empty ----------------- */
+
+static OTELC_ALWAYS_INLINE bool copy_value(otelc_arena *a, otelc_value *dst, const otelc_value *src,
+                                           uint32_t max_chars, unsigned level);
+
+/* Bytes are cut by count, not by character: they need not be text. */
+static bool copy_bytes(otelc_arena *a, otelc_value *dst, uint32_t max_chars)
+{
+    const char *p = dst->u.str.ptr;
+    size_t n = p ? dst->u.str.len : 0;
+    if (max_chars != OTELC_UNLIMITED && n > max_chars) n = max_chars;
+    dst->u.str.ptr = otelc__arena_strndup(a, p ? p : "", n);
+    dst->u.str.len = n;
+    return dst->u.str.ptr != NULL;
+}
+
+static bool copy_array(otelc_arena *a, otelc_value *dst, uint32_t max_chars, unsigned level)
+{
+    const otelc_value *in = dst->u.array.items;
+    size_t n = in ? dst->u.array.count : 0;
+    if (n > (SIZE_MAX - 1) / sizeof(otelc_value)) return false;
+    otelc_value *out = otelc__arena_alloc(a, n * sizeof(*out) + 1, _Alignof(otelc_value));
+    if (!out) return false;
+    for (size_t i = 0; i < n; i++)
+        if (!copy_value(a, &out[i], &in[i], max_chars, level + 1)) return false;
+    dst->u.array.items = out;
+    dst->u.array.count = n;
+    return true;
+}
+
+/*
+ * The keys a map copy holds so far, hashed: a map received from another
+ * SDK may be large, and a scan per key would make its copy quadratic.
+ * Open addressing over indexes into the copy, plus one (0 is a free slot).
+ */
+#define KEY_TABLE_LOCAL 32 /* slots without an allocation: maps of up to 16 entries */
+
+typedef struct key_table {
+    size_t *slot;
+    size_t mask;
+    size_t local[KEY_TABLE_LOCAL];
+} key_table;
+
+/* A table with room for n keys, at most half full; false without memory. */
+static bool key_table_init(key_table *t, size_t n)
+{
+    size_t size = KEY_TABLE_LOCAL;
+    while (size < 2 * n) size *= 2;
+    t->mask = size - 1;
+    if (size == KEY_TABLE_LOCAL) {
+        memset(t->local, 0, sizeof(t->local));
+        t->slot = t->local;
+    } else {
+        t->slot = calloc(size, sizeof(size_t));
+    }
+    return t->slot != NULL;
+}
+
+static void key_table_free(key_table *t)
+{
+    if (t->slot != t->local) free(t->slot);
+}
+
+static size_t key_hash(const char *key)
+{
+    size_t h = 14695981039346656037ull; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+        h = (h ^ *p) * 1099511628211ull;
+    return h;
+}
+
+/* The index of key among out[0..count), or count when it is new (then remembered as such). */
+static size_t key_table_place(key_table *t, const otelc_attr *out, size_t count, const char *key)
+{
+    size_t i = key_hash(key) & t->mask;
+    while (t->slot[i]) {
+        size_t at = t->slot[i] - 1;
+        if (strcmp(out[at].key, key) == 0) return at;
+        i = (i + 1) & t->mask;
+    }
+    t->slot[i] = count + 1;
+    return count;
+}
+
+static bool copy_map(otelc_arena *a, otelc_value *dst, uint32_t max_chars, unsigned level)
+{
+    const otelc_attr *in = dst->u.array.items;
+    size_t n = in ? dst->u.array.count : 0, count = 0;
+    if (n > (SIZE_MAX - 1) / sizeof(otelc_attr)) return false;
+    otelc_attr *out = otelc__arena_alloc(a, n * sizeof(*out) + 1, _Alignof(otelc_attr));
+    key_table keys;
+    if (!out || !key_table_init(&keys, n)) return false;
+    bool ok = true;
+    for (size_t i = 0; ok && i < n; i++) {
+        if (!in[i].key) continue;
+        size_t at = key_table_place(&keys, out, count, in[i].key);
+        if (at == count) {
+            out[at].key = otelc__arena_strndup(a, in[i].key, strlen(in[i].key));
+            ok = out[at].key != NULL;
+            count++;
+        }
+        ok = ok && copy_value(a, &out[at].value, &in[i].value, max_chars, level + 1);
+    }
+    key_table_free(&keys);
+    dst->u.array.items = out;
+    dst->u.array.count = count;
+    return ok;
+}
+
+static bool set_empty(otelc_value *dst)
+{
+    *dst = (otelc_value){.type = OTELC_VALUE_EMPTY};
+    return true;
+}
+
+/* Everything but the primitive types and their arrays, which instrumentation sets. */
+static bool copy_other(otelc_arena *a, otelc_value *dst, const otelc_value *src, uint32_t max_chars,
+                       unsigned level)
+{
+    switch (src->type) {
+    case OTELC_VALUE_BYTES:
+        return copy_bytes(a, dst, max_chars);
+    case OTELC_VALUE_ARRAY:
+        return level >= OTELC_MAX_VALUE_DEPTH ? set_empty(dst)
+                                              : copy_array(a, dst, max_chars, level);
+    case OTELC_VALUE_MAP:
+        return level >= OTELC_MAX_VALUE_DEPTH ? set_empty(dst) : copy_map(a, dst, max_chars, level);
+    case OTELC_VALUE_EMPTY:
+        return set_empty(dst);
+    default: /* unknown: refused at the top, the empty value inside */
+        return level > 0 && set_empty(dst);
+    }
+}
+
+/* level: how many arrays and maps hold src. Inline in otelc__value_copy, the common case. */
+static OTELC_ALWAYS_INLINE bool copy_value(otelc_arena *a, otelc_value *dst, const otelc_value *src,
+                                           uint32_t max_chars, unsigned level)
 {
     *dst = *src;
     switch (src->type) {
@@ -135,16 +306,14 @@ bool otelc__value_copy(otelc_arena *a, otelc_value *dst, const otelc_value *src,
     case OTELC_VALUE_BOOL_ARRAY:
     case OTELC_VALUE_INT_ARRAY:
     case OTELC_VALUE_DOUBLE_ARRAY:
-        break;
+        return level >= OTELC_MAX_VALUE_DEPTH ? set_empty(dst)
+                                              : copy_typed_array(a, dst, max_chars);
     default:
-        return false;
+        return copy_other(a, dst, src, max_chars, level);
     }
-    if (!src->u.array.items) dst->u.array.count = 0;
-    if (src->type == OTELC_VALUE_STRING_ARRAY) return copy_string_array(a, dst, max_chars);
-    size_t bytes = dst->u.array.count * item_size(src->type);
-    void *out = otelc__arena_alloc(a, bytes + 1, 8);
-    if (!out) return false;
-    if (bytes) memcpy(out, src->u.array.items, bytes);
-    dst->u.array.items = out;
-    return true;
+}
+
+bool otelc__value_copy(otelc_arena *a, otelc_value *dst, const otelc_value *src, uint32_t max_chars)
+{
+    return copy_value(a, dst, src, max_chars, 0);
 }

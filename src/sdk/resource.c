@@ -20,7 +20,8 @@ struct otelc_resource {
     size_t count;
     size_t cap;
     char *schema_url;
-    otelc_arena arena; /* keys, values and the schema URL */
+    uint32_t dropped_attr_count; /* received resources only: what the sender dropped */
+    otelc_arena arena;           /* keys, values and the schema URL */
 };
 
 static char *dup_n(const char *s, size_t n)
@@ -56,7 +57,7 @@ static bool resource_put(otelc_resource *r, const char *key, const otelc_value *
 {
     if (!key || !*key || !value) return true;
     /* An unknown value type is skipped like an empty key, not an error. */
-    if (value->type < OTELC_VALUE_STRING || value->type > OTELC_VALUE_DOUBLE_ARRAY) return true;
+    if (value->type < OTELC_VALUE_STRING || value->type > OTELC_VALUE_EMPTY) return true;
     otelc_value copy;
     if (!otelc__value_copy(&r->arena, &copy, value, OTELC_UNLIMITED)) return false;
     ssize_t at = find_key(r, key);
@@ -155,6 +156,16 @@ const otelc_attr *otelc_resource_attrs(const otelc_resource *res, size_t *count)
 const char *otelc_resource_schema_url(const otelc_resource *res)
 {
     return res ? res->schema_url : NULL;
+}
+
+void otelc__resource_set_dropped_count(otelc_resource *res, uint32_t n)
+{
+    if (res) res->dropped_attr_count = n;
+}
+
+uint32_t otelc__resource_dropped_count(const otelc_resource *res)
+{
+    return res ? res->dropped_attr_count : 0;
 }
 
 const otelc_value *otelc_resource_get(const otelc_resource *res, const char *key)

@@ -9,8 +9,10 @@
  *
  * Limits follow the SDK specification: attributes beyond the count limit are
  * dropped and counted; string values beyond the length limit are truncated
- * at a character boundary (otelc__value_copy); events and links beyond
- * theirs likewise.
+ * at a character boundary and bytes at the limit, at any depth inside
+ * arrays and maps (otelc__value_copy); events and links beyond theirs
+ * likewise. A value that cannot be copied (out of memory, unknown type)
+ * is kept as the empty value.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -83,7 +85,8 @@ static otelc_attr *copy_attr_list(otelc_arena *a, const otelc_attr *in, size_t n
             if (!out[k].key) break;
             (*count)++;
         }
-        if (!otelc__value_copy(a, &out[k].value, &in[i].value, maxlen)) out[k].value.type = 0;
+        if (!otelc__value_copy(a, &out[k].value, &in[i].value, maxlen))
+            out[k].value = (otelc_value){.type = OTELC_VALUE_EMPTY}; /* as otelc_span_set_attr */
     }
     return out;
 }
@@ -173,9 +176,10 @@ void otelc_span_set_attr(otelc_span *span, const otelc_attr *attr)
     if (!writable(span) || !attr || !attr->key) return;
     otelc_attr *slot = attr_slot(span, attr->key, strlen(attr->key));
     if (!slot) return;
+    /* Out of memory, or a type we do not know: no value to keep, but the key was set. */
     if (!otelc__value_copy(&span->arena, &slot->value, &attr->value,
                            limits_of(span)->attribute_value_length))
-        slot->value = (otelc_value){.type = OTELC_VALUE_STRING, .u.str = {"", 0}};
+        slot->value = (otelc_value){.type = OTELC_VALUE_EMPTY};
 }
 
 /*

@@ -1,21 +1,28 @@
 /*
  * fuzz_otlp_encode.c - the OTLP encoders on spans of every shape the input
  * describes: names, kinds, attributes of every type (empty, long, non-UTF-8,
- * arrays), events, links, status, limits that drop, two resources and three
- * scopes interleaved in one batch.
+ * arrays, bytes, the empty value, arrays of any values and maps nested to
+ * past OTELC_MAX_VALUE_DEPTH, with repeated, missing keys and unknown
+ * types inside), events, links, status, limits that drop, two resources and
+ * three scopes interleaved in one batch, and one span built by hand (as the
+ * viewer's decoders build them) whose values were never copied and whose
+ * scope has attributes.
  *
  * The protobuf encoder sizes every message before writing it, and asserts
  * (this target is built with assertions) that sizes and writes agree. On top
  * of that the output is walked as protobuf: every length-delimited field of
- * a message the encoder nests must fit its parent exactly, and the spans
- * found must be the spans given. The JSON encoder runs on the same batch
- * under the sanitizers.
+ * a message the encoder nests must fit its parent exactly, the spans found
+ * must be the spans given, and each span, resource and scope the
+ * single-message encoders write must be one found in the request. The JSON,
+ * Zipkin and plain JSON encoders run on the same batch under the
+ * sanitizers.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "export/otlp.h"
+#include "export/zipkin.h"
 #include "otelc/otelc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -46,6 +53,126 @@ static const char *take_str(recipe *r, char *out, size_t max)
     r->p += n;
     r->left -= n;
     return out;
+}
+
+/* ---- Values of any kind ------------------------------------------------------------------ */
+
+/* Storage for the nested values one input builds; when it runs out, leaves are empty. */
+static struct pool {
+    otelc_value values[512];
+    otelc_attr attrs[512];
+    char text[8192];
+    size_t nvalues, nattrs, ntext;
+} pool;
+
+/* Up to max bytes of the input (any bytes: NUL, invalid UTF-8), kept in the pool. */
+static const char *pool_bytes(recipe *r, size_t max, size_t *len)
+{
+    size_t n = take(r, (unsigned)max + 1);
+    if (n > r->left) n = r->left;
+    if (n + 1 > sizeof(pool.text) - pool.ntext) n = 0;
+    char *out = pool.text + pool.ntext;
+    if (n) memcpy(out, r->p, n);
+    out[n] = '\0';
+    pool.ntext += n + 1;
+    r->p += n;
+    r->left -= n;
+    *len = n;
+    return out;
+}
+
+/* A short key, so that keys repeat; sometimes none at all. */
+static const char *pool_key(recipe *r)
+{
+    size_t len;
+    if (take(r, 16) == 0) return NULL;
+    const char *k = pool_bytes(r, 3, &len);
+    return strlen(k) == len ? k : "";
+}
+
+static otelc_value take_value(recipe *r, int depth);
+
+/* A one-item array or map around another, levels deep: past the nesting bound cheaply. */
+static otelc_value take_chain(recipe *r, int depth)
+{
+    otelc_value_type kind = take(r, 2) ? OTELC_VALUE_MAP : OTELC_VALUE_ARRAY;
+    unsigned levels = take(r, OTELC_MAX_VALUE_DEPTH + 8);
+    otelc_value v = take_value(r, depth + 1);
+    for (; levels > 0 && pool.nvalues < 512 && pool.nattrs < 512; levels--) {
+        if (kind == OTELC_VALUE_MAP) {
+            pool.attrs[pool.nattrs] = (otelc_attr){"m", v};
+            v = (otelc_value){.type = kind, .u.array = {&pool.attrs[pool.nattrs++], 1}};
+        } else {
+            pool.values[pool.nvalues] = v;
+            v = (otelc_value){.type = kind, .u.array = {&pool.values[pool.nvalues++], 1}};
+        }
+    }
+    return v;
+}
+
+/* count values (an array) or entries (a map) from the pool. */
+static otelc_value take_list(recipe *r, otelc_value_type kind, int depth)
+{
+    size_t n = take(r, 5);
+    otelc_value v = {.type = kind};
+    if (kind == OTELC_VALUE_MAP) {
+        if (n > 512 - pool.nattrs) n = 0;
+        otelc_attr *items = &pool.attrs[pool.nattrs];
+        pool.nattrs += n;
+        for (size_t i = 0; i < n; i++) {
+            items[i].key = pool_key(r);
+            items[i].value = take_value(r, depth + 1);
+        }
+        v.u.array.items = items;
+    } else {
+        if (n > 512 - pool.nvalues) n = 0;
+        otelc_value *items = &pool.values[pool.nvalues];
+        pool.nvalues += n;
+        for (size_t i = 0; i < n; i++) items[i] = take_value(r, depth + 1);
+        v.u.array.items = items;
+    }
+    v.u.array.count = n;
+    return v;
+}
+
+static otelc_value take_value(recipe *r, int depth)
+{
+    static const int64_t ints[] = {0, -1, INT64_MIN, INT64_MAX};
+    static const char *const strs[] = {"a", "", "\xff\xfe"};
+    otelc_value v = {.type = OTELC_VALUE_EMPTY};
+    if (depth > 2 * OTELC_MAX_VALUE_DEPTH) return v;
+    switch (take(r, 12)) {
+    case 0:
+        v.type = OTELC_VALUE_STRING;
+        v.u.str.ptr = pool_bytes(r, 50, &v.u.str.len);
+        return v;
+    case 1:
+        v.type = OTELC_VALUE_BYTES;
+        v.u.str.ptr = pool_bytes(r, 50, &v.u.str.len);
+        return v;
+    case 2:
+        return (otelc_value){.type = OTELC_VALUE_INT, .u.i = (int64_t)take(r, 256) << 55};
+    case 3:
+        return (otelc_value){.type = OTELC_VALUE_DOUBLE, .u.d = (double)take(r, 256) / 3.0};
+    case 4:
+        return (otelc_value){.type = OTELC_VALUE_BOOL, .u.b = take(r, 2)};
+    case 5:
+    case 6:
+        return take_list(r, OTELC_VALUE_ARRAY, depth);
+    case 7:
+    case 8:
+        return take_list(r, OTELC_VALUE_MAP, depth);
+    case 9:
+        return take_chain(r, depth);
+    case 10:
+        if (take(r, 2))
+            return (otelc_value){.type = OTELC_VALUE_INT_ARRAY, .u.array = {ints, take(r, 5)}};
+        return (otelc_value){.type = OTELC_VALUE_STRING_ARRAY, .u.array = {strs, take(r, 4)}};
+    case 11:
+        return (otelc_value){.type = (otelc_value_type)(13 + take(r, 3))}; /* unknown */
+    default:
+        return v;
+    }
 }
 
 /* ---- Capturing what the providers export ----------------------------------------------- */
@@ -92,7 +219,7 @@ static otelc_provider *provider_with(const char *service, uint32_t attr_limit)
 static otelc_attr take_attr(recipe *r, char *key, char *str, int64_t *ints, const char **strs)
 {
     take_str(r, key, 20);
-    switch (take(r, 8)) {
+    switch (take(r, 9)) {
     case 0:
         return OTELC_ATTR_STR(key, take_str(r, str, 60));
     case 1:
@@ -114,6 +241,8 @@ static otelc_attr take_attr(recipe *r, char *key, char *str, int64_t *ints, cons
     }
     case 6:
         return (otelc_attr){key, {.type = OTELC_VALUE_DOUBLE_ARRAY, .u.array = {NULL, 0}}};
+    case 7:
+        return (otelc_attr){key, take_value(r, 0)};
     default:
         return OTELC_ATTR_STR(key, "");
     }
@@ -229,10 +358,18 @@ static bool varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
     return false;
 }
 
+/* Where the request's spans, resources and scopes are: the single-message encoders' reference. */
+#define MAX_FOUND (MAX_SPANS + 1)
+static struct found {
+    const uint8_t *p;
+    size_t n;
+} found[M_COUNT][MAX_FOUND];
+
 /* Walk msg in [p, end); counts the messages of each kind. Exact fit or abort. */
 static void walk(const uint8_t *p, const uint8_t *end, int msg, size_t *count, int depth)
 {
-    if (depth > 16) abort();
+    if (count[msg] < MAX_FOUND) found[msg][count[msg]] = (struct found){p, (size_t)(end - p)};
+    if (depth > 16 + 3 * OTELC_MAX_VALUE_DEPTH) abort(); /* nesting is bounded */
     count[msg]++;
     while (p < end) {
         uint64_t key, len;
@@ -264,22 +401,94 @@ static void walk(const uint8_t *p, const uint8_t *end, int msg, size_t *count, i
     if (p != end) abort();
 }
 
+/* A span built by hand, its values as the input gives them (never copied), with scope attributes.
+ */
+static otelc_span_data raw_span;
+static otelc_scope_info raw_scope;
+
+static void make_raw_span(recipe *r, const otelc_resource *res)
+{
+    static otelc_attr attrs[6], scope_attrs[3];
+    /* Keys of a collection are strings (only keys inside maps may be missing). */
+    for (size_t i = 0; i < 6; i++) attrs[i] = (otelc_attr){"k", take_value(r, 0)};
+    for (size_t i = 0; i < 3; i++) scope_attrs[i] = (otelc_attr){"s", take_value(r, 0)};
+    attrs[take(r, 6)].key = "other";
+    raw_scope = (otelc_scope_info){.name = "raw",
+                                   .attrs = scope_attrs,
+                                   .attr_count = take(r, 4),
+                                   .dropped_attr_count = take(r, 3)};
+    raw_span = (otelc_span_data){.kind = OTELC_SPAN_SERVER,
+                                 .name = "raw",
+                                 .attrs = attrs,
+                                 .attr_count = take(r, 7),
+                                 .scope = &raw_scope,
+                                 .resource = res};
+    memset(raw_span.context.trace_id, 1, 16);
+    memset(raw_span.context.span_id, 2, 8);
+}
+
+/* Bytes the single-message encoder wrote must be one of the messages of that kind found. */
+static void assert_found(const otelc_buf *one, int kind, size_t count)
+{
+    if (count > MAX_FOUND) count = MAX_FOUND;
+    for (size_t i = 0; i < count; i++)
+        if (found[kind][i].n == one->len &&
+            (one->len == 0 || memcmp(found[kind][i].p, one->data, one->len) == 0))
+            return;
+    abort();
+}
+
+/* Each span, resource and scope encoded alone is what the request holds for it. */
+static void check_single_messages(const otelc_span_data *const *spans, size_t n,
+                                  const size_t *count)
+{
+    otelc_buf one = {0};
+    for (size_t i = 0; i < n; i++) {
+        otelc__buf_reset(&one);
+        if (otelc__otlp_encode_span(&one, spans[i]) == OTELC_OK)
+            assert_found(&one, M_SPAN, count[M_SPAN]);
+        otelc__buf_reset(&one);
+        if (spans[i]->resource && otelc__otlp_encode_resource(&one, spans[i]->resource) == OTELC_OK)
+            assert_found(&one, M_RESOURCE, count[M_RESOURCE]);
+        otelc__buf_reset(&one);
+        if (spans[i]->scope && otelc__otlp_encode_scope(&one, spans[i]->scope) == OTELC_OK)
+            assert_found(&one, M_SCOPE, count[M_SCOPE]);
+    }
+    otelc__buf_free(&one);
+}
+
+/* The other writers of values, under the sanitizers: OTLP JSON, Zipkin, plain JSON. */
+static void other_encoders(const otelc_span_data *const *spans, size_t n)
+{
+    otelc_buf out = {0};
+    otelc__otlp_encode_json(&out, spans, n);
+    otelc__buf_reset(&out);
+    otelc__zipkin_encode(&out, spans, n, "fuzz");
+    for (size_t i = 0; i < n; i++)
+        for (uint32_t k = 0; k < spans[i]->attr_count; k++) {
+            otelc__buf_reset(&out);
+            otelc__buf_json_value(&out, &spans[i]->attrs[k].value);
+        }
+    otelc__buf_free(&out);
+}
+
 /* ---- The target ----------------------------------------------------------------------- */
 
-/* The same request streamed room bytes at a time (what the exporter sends). */
-static void streams_as(const otelc_buf *whole, size_t room)
+/* True when the request streamed room bytes at a time (what the exporter sends) differs. */
+static bool stream_differs(const otelc_buf *whole, const otelc_span_data *const *spans, size_t n,
+                           size_t room)
 {
     otelc_proto_stream s;
     uint8_t chunk[301];
     size_t at = 0, k;
-    if (otelc__otlp_proto_open(&s, captured, ncaptured) != OTELC_OK) return;
-    if (s.total != whole->len) abort();
+    if (otelc__otlp_proto_open(&s, spans, n) != OTELC_OK) return false;
+    if (s.total != whole->len) return true;
     while ((k = otelc__otlp_proto_read(&s, chunk, room)) > 0) {
-        if (k > room || k > whole->len - at || memcmp(chunk, whole->data + at, k) != 0) abort();
+        if (k > room || k > whole->len - at || memcmp(chunk, whole->data + at, k) != 0) return true;
         at += k;
     }
-    if (at != whole->len) abort();
     otelc__otlp_proto_close(&s);
+    return at != whole->len;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -296,24 +505,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                       i < 4 ? "1.0" : NULL, i == 5 ? "https://schema" : NULL);
     }
     recipe r = {data, size};
+    memset(&pool, 0, sizeof(pool));
     unsigned n = 1 + take(&r, MAX_SPANS);
     for (unsigned i = 0; i < n; i++) {
         otelc_span_context prev = {{0}, {0}, 0, false, NULL};
         if (ncaptured) prev = captured[ncaptured - 1]->context;
         make_span(&r, tracers, ncaptured ? &prev : NULL);
     }
+    const otelc_span_data *batch[MAX_SPANS + 1];
+    size_t nbatch = ncaptured;
+    memcpy(batch, captured, ncaptured * sizeof(batch[0]));
+    if (take(&r, 2)) {
+        make_raw_span(&r, ncaptured ? captured[0]->resource : NULL);
+        batch[nbatch++] = &raw_span;
+    }
 
     otelc_buf out = {0};
-    if (otelc__otlp_encode_proto(&out, captured, ncaptured) == OTELC_OK) {
+    if (otelc__otlp_encode_proto(&out, batch, nbatch) == OTELC_OK) {
         size_t count[M_COUNT] = {0};
         walk((const uint8_t *)out.data, (const uint8_t *)out.data + out.len, M_REQUEST, count, 0);
-        if (count[M_SPAN] != ncaptured) abort();
+        if (count[M_SPAN] != nbatch) abort();
         if (ncaptured && (count[M_RSPANS] < 1 || count[M_RSPANS] > 2)) abort();
-        streams_as(&out, 1 + take(&r, 300));
+        check_single_messages(batch, nbatch, count);
+        if (stream_differs(&out, batch, nbatch, 1 + take(&r, 300))) abort();
     }
-    otelc__buf_reset(&out);
-    otelc__otlp_encode_json(&out, captured, ncaptured);
     otelc__buf_free(&out);
+    other_encoders(batch, nbatch);
 
     for (size_t i = 0; i < ncaptured; i++) otelc_span_data_release(captured[i]);
     ncaptured = 0;

@@ -49,10 +49,10 @@ async function basics(a) {
 
 async function badBodies(a) {
   for (const route of ['/build', '/test', '/benchmark', '/w3c/test']) {
-    const r = await lib.request(`${a.url}${route}`, {method: 'POST', body: '{"steps": [1, 2'});
+    const r = await lib.postJson(`${a.url}${route}`, '{"steps": [1, 2');
     check(r.status === 400 && r.json && /invalid JSON/.test(r.json.error), `${route}: bad JSON is 400`, r);
   }
-  const big = await lib.request(`${a.url}/build`, {method: 'POST', body: '['.padEnd(1200000, ' ')});
+  const big = await lib.postJson(`${a.url}/build`, '['.padEnd(1200000, ' '));
   check(big.status === 413 && big.json, 'a body over 1 MiB is 413', big.status);
   const shapes = [
     ['/w3c/test', '{"url": "http://127.0.0.1:1/"}'],
@@ -68,7 +68,7 @@ async function badBodies(a) {
     ['/test', '{"command": "true", "report": "r.xml", "timeout": "soon"}'],
   ];
   for (const [route, body] of shapes) {
-    const r = await lib.request(`${a.url}${route}`, {method: 'POST', body});
+    const r = await lib.postJson(`${a.url}${route}`, body);
     check(r.status === 400 && r.json && typeof r.json.error === 'string' && r.json.error.length > 0,
           `${route} ${body}: 400 with a message`, r);
   }
@@ -92,7 +92,7 @@ async function hostile(a) {
     ['/build', '\ufeff', 400],
   ];
   for (const [route, body, want] of cases) {
-    const r = await lib.request(`${a.url}${route}`, {method: 'POST', body});
+    const r = await lib.postJson(`${a.url}${route}`, body);
     check(r.status === want && r.json, `${route} ${String(body).slice(0, 40)}: ${want}`, r.status);
   }
   const long = await lib.request(`${a.url}/users/${'9'.repeat(5000)}`);
@@ -107,8 +107,7 @@ async function hostile(a) {
 }
 
 async function benchmark(a) {
-  const r = await lib.request(`${a.url}/benchmark`,
-                              {method: 'POST', body: '{"iterations": 2000, "warmup": 100}'});
+  const r = await lib.postJson(`${a.url}/benchmark`, '{"iterations": 2000, "warmup": 100}');
   const j = r.json || {};
   check(r.status === 200 && j.iterations === 2000 && j.warmup === 100 && j.threads === 1,
         '/benchmark echoes its parameters', j);
@@ -141,23 +140,22 @@ async function buildAndTest(a) {
     {name: 'compile', command: 'echo compiled > built.txt', type: 'build'},
     {name: 'check', command: ['test', '-f', 'built.txt'], depends_on: ['compile']},
   ];
-  const b = await lib.request(`${a.url}/build`, {method: 'POST', body: JSON.stringify(steps)});
+  const b = await lib.postJson(`${a.url}/build`, JSON.stringify(steps));
   const j = b.json || {};
   check(b.status === 200 && j.result === 'success' && j.steps && j.steps.length === 2 &&
         j.steps.every(s => s.result === 'success'), '/build runs the steps', j);
-  const f = await lib.request(`${a.url}/build`, {method: 'POST',
-                              body: JSON.stringify([{name: 'fails', command: 'exit 3'}])});
+  const f = await lib.postJson(`${a.url}/build`, JSON.stringify([{name: 'fails', command: 'exit 3'}]));
   check(f.status === 200 && f.json && f.json.result === 'failure' && f.json.steps[0].exit_code === 3,
         '/build reports a failing step', f.json);
 
-  const t = await lib.request(`${a.url}/test`, {method: 'POST',
-                              body: JSON.stringify({command: 'echo testing; exit 1', report: junitReport})});
+  const t = await lib.postJson(`${a.url}/test`,
+                             JSON.stringify({command: 'echo testing; exit 1', report: junitReport}));
   const tj = t.json || {};
   check(t.status === 200 && tj.command && tj.command.exit_code === 1 && tj.command.output === 'testing\n' &&
         tj.report && tj.report.tests === 5 && tj.report.failed === 1 && tj.report.passed === 2,
         '/test runs the command and imports the report', tj);
-  const m = await lib.request(`${a.url}/test`, {method: 'POST',
-                              body: JSON.stringify({command: 'true', report: 'no-such-report.xml'})});
+  const m = await lib.postJson(`${a.url}/test`,
+                             JSON.stringify({command: 'true', report: 'no-such-report.xml'}));
   check(m.status === 422 && m.json && m.json.command && m.json.command.exit_code === 0,
         '/test with a missing report: 422', m);
   return {build: j.trace_id, test: tj.report && tj.report.trace_id};
@@ -169,7 +167,7 @@ async function buildAndTest(a) {
 async function w3c(a, recv, name, headers) {
   const args = [{name, n: 1, nested: {list: [1, 'two', null, true]}}, 'second'];
   const body = JSON.stringify(args.map((arg, i) => ({url: `${recv.url}/cb/${name}/${i}`, arguments: arg})));
-  const r = await lib.request(`${a.url}/w3c/test`, {method: 'POST', headers, body});
+  const r = await lib.postJson(`${a.url}/w3c/test`, body, headers);
   const calls = recv.got.filter(g => g.path.startsWith(`/cb/${name}/`));
   check(r.status === 200, `w3c ${name}: 200`, r);
   check(calls.length === 2 && calls[0].path.endsWith('/0') && calls[1].path.endsWith('/1'),
@@ -244,8 +242,8 @@ async function w3cCases(a, recv) {
     continued(c, 'tracestate-two-headers', '01');
     tracestate(c, 'tracestate-two-headers', 'foo=1,bar=2');
   }
-  const dead = await lib.request(`${a.url}/w3c/test`, {method: 'POST',
-                                 body: JSON.stringify([{url: 'http://127.0.0.1:1/x', arguments: 1}])});
+  const dead = await lib.postJson(`${a.url}/w3c/test`,
+                                 JSON.stringify([{url: 'http://127.0.0.1:1/x', arguments: 1}]));
   check(dead.status === 502 && dead.json && dead.json.calls[0].status === 0, 'w3c: an unreachable url: 502', dead);
 }
 
@@ -290,8 +288,8 @@ function checkSpans(spans, ids) {
 // SIGTERM during a build: the build is cancelled, its request still gets the answer.
 async function stopDuringBuild(b) {
   const marker = path.join(tmp, 'slow-started');
-  const slow = lib.request(`${b.url}/build`, {method: 'POST',
-                           body: JSON.stringify([{name: 'slow', command: `touch ${marker}; sleep 30`}])});
+  const slow = lib.postJson(`${b.url}/build`,
+                           JSON.stringify([{name: 'slow', command: `touch ${marker}; sleep 30`}]));
   for (let i = 0; i < 200 && !fs.existsSync(marker); i++) await new Promise(r => setTimeout(r, 50));
   const code = await b.stop();
   const r = await slow;

@@ -30,6 +30,14 @@ function request(url, {method = 'GET', headers = {}, body} = {}) {
   });
 }
 
+// POST body to an endpoint of otelc serve that reads JSON: it takes JSON
+// only when it is sent as application/json (no web page can send that
+// cross-origin without a preflight, which the service does not grant).
+function postJson(url, body, headers = {}) {
+  return request(url, {method: 'POST', body,
+                       headers: Object.assign({'Content-Type': 'application/json'}, headers)});
+}
+
 // Start `otelc serve --port 0 ARGS...`, exporting to spanFile; resolves when
 // it prints the port. stop() sends SIGTERM and resolves to the exit code.
 function startServe(otelc, args, {spanFile, logFile, env = {}}) {
@@ -138,4 +146,4 @@ function parseTraceparent(v) {
   return {traceId: m[1], parentId: m[2], flags: m[3]};
 }
 
-module.exports = {request, startServe, startReceiver, loadSpans, checker, describe, parseTraceparent};
+module.exports = {request, postJson, startServe, startReceiver, loadSpans, checker, describe, parseTraceparent};

@@ -123,7 +123,13 @@ static void put_double(double d)
         fprintf(out, "%.17g", d);
 }
 
-/* A typed value in the comparers' canonical form ({"int":"..."} and so on). */
+static void put_attrs(const otelc_attr *attrs, size_t n);
+
+/*
+ * A typed value in the comparers' canonical form: {"int":"..."} and so on,
+ * {"bytes":"hex"}, {"array":[values]}, {"kvlist":{key: value}} and
+ * {"empty":true} for the AnyValue kinds beyond the primitive ones.
+ */
 static void put_value(const otelc_value *v)
 {
     size_t n = v->u.array.count;
@@ -174,8 +180,26 @@ static void put_value(const otelc_value *v)
         }
         fputc(']', out);
         break;
-    default: /* the AnyValue-only types: this program does not emit them yet */
-        fputs("{\"unsupported\":true", out);
+    case OTELC_VALUE_BYTES:
+        fputs("{\"bytes\":\"", out);
+        for (size_t i = 0; i < v->u.str.len; i++)
+            fprintf(out, "%02x", (unsigned char)v->u.str.ptr[i]);
+        fputc('"', out);
+        break;
+    case OTELC_VALUE_ARRAY:
+        fputs("{\"array\":[", out);
+        for (size_t i = 0; i < n; i++) {
+            if (i) fputc(',', out);
+            put_value(&((const otelc_value *)v->u.array.items)[i]);
+        }
+        fputc(']', out);
+        break;
+    case OTELC_VALUE_MAP:
+        fputs("{\"kvlist\":", out);
+        put_attrs(v->u.array.items, n);
+        break;
+    case OTELC_VALUE_EMPTY:
+        fputs("{\"empty\":true", out);
         break;
     }
     fputc('}', out);
@@ -324,6 +348,41 @@ static void put_span(const want_span *w, bool first)
         }                                                                                          \
     }
 
+/* The other AnyValue kinds: items of arrays (V_*) and attributes. */
+#define V_STR(v)                                                                                   \
+    {                                                                                              \
+        .type = OTELC_VALUE_STRING, .u.str = {(v), sizeof(v) - 1 }                                 \
+    }
+#define V_INT(v)                                                                                   \
+    {                                                                                              \
+        .type = OTELC_VALUE_INT, .u.i = (v)                                                        \
+    }
+#define V_DBL(v)                                                                                   \
+    {                                                                                              \
+        .type = OTELC_VALUE_DOUBLE, .u.d = (v)                                                     \
+    }
+#define V_EMPTY                                                                                    \
+    {                                                                                              \
+        .type = OTELC_VALUE_EMPTY                                                                  \
+    }
+#define V_BYTES(a)                                                                                 \
+    {                                                                                              \
+        .type = OTELC_VALUE_BYTES, .u.str = {(const char *)(a), sizeof(a) }                        \
+    }
+#define V_LIST(t, a)                                                                               \
+    {                                                                                              \
+        .type = (t), .u.array = {(a), ARRAY_LEN(a) }                                               \
+    }
+#define V_NONE(t)                                                                                  \
+    {                                                                                              \
+        .type = (t), .u.array = { NULL, 0 }                                                        \
+    }
+#define ANY(k, v)                                                                                  \
+    {                                                                                              \
+        (k), v                                                                                     \
+    }
+
+static const otelc_attr RES_BUILD[] = {STR("commit", "4f2a9c1"), BOOL("dirty", false)};
 static const char *const RES_TAGS[] = {"blue", "green"};
 static const otelc_attr RESOURCE_ATTRS[] = {
     STR("service.name", "interop-checkout"),
@@ -333,6 +392,7 @@ static const otelc_attr RESOURCE_ATTRS[] = {
     BOOL("interop.resource.flag", true),
     DBL("interop.resource.ratio", 0.75),
     ARR("interop.resource.tags", OTELC_VALUE_STRING_ARRAY, RES_TAGS),
+    ARR("interop.resource.build", OTELC_VALUE_MAP, RES_BUILD),
 };
 
 /* Characters JSON must escape, multi-byte UTF-8, and a C0 control. */
@@ -422,13 +482,64 @@ static const otelc_attr SPAN4_LINK_ATTRS[] = {STR("link.reason", "triggered-by")
  * doubles JSON cannot write as numbers, negative zero, and an empty array.
  */
 static const int64_t NO_INTS[1];
-static const otelc_attr SPAN5_ATTRS[] = {
-    BOOL("error", false),
-    DBL("compute.units", 0.1),
-    DBL("double.nan", NAN),
-    DBL("double.neginf", -INFINITY),
-    DBL("double.negzero", -0.0),
-    {"arr.empty", {.type = OTELC_VALUE_INT_ARRAY, .u.array = {NO_INTS, 0}}},
+
+/*
+ * The other AnyValue kinds: bytes holding zero bytes and 0xff, the empty
+ * value, an empty map and an empty array, an array (holding a homogeneous
+ * one) inside a map, a map inside an array, and a string and bytes nested
+ * past the length limit of 24: cut to 24 characters and 24 bytes.
+ */
+static const unsigned char RAW[] = {0x00, 0xff, 'o', 't', 0x00, 0x80, 0x7f};
+static const otelc_value IN_MAP_LIST[] = {
+    V_INT(1),   V_STR("two"), V_EMPTY,
+    V_DBL(2.5), V_BYTES(RAW), V_LIST(OTELC_VALUE_INT_ARRAY, RETRY_CODES),
+};
+static const otelc_attr MAP_ITEMS[] = {
+    ANY("list", V_LIST(OTELC_VALUE_ARRAY, IN_MAP_LIST)),
+    BOOL("flag", true),
+    ANY("none", V_EMPTY),
+    ANY("no.items", V_NONE(OTELC_VALUE_ARRAY)),
+    ANY("no.entries", V_NONE(OTELC_VALUE_MAP)),
+};
+static const otelc_attr IN_ARRAY_MAP[] = {STR("deep", "yes"), INT("n", -3)};
+static const otelc_value ARRAY_ITEMS[] = {
+    V_LIST(OTELC_VALUE_MAP, IN_ARRAY_MAP),
+    V_STR("x"),
+    V_NONE(OTELC_VALUE_MAP),
+    V_LIST(OTELC_VALUE_STRING_ARRAY, RES_TAGS),
+};
+#define E_ACUTE_10                                                                                 \
+    "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+static const unsigned char LONG_RAW[30] = {0xff, 1,  2,  3,  4,  5,  6,  7,  8,  9,
+                                           10,   11, 12, 13, 14, 15, 16, 17, 18, 19,
+                                           20,   21, 22, 23, 24, 25, 26, 27, 28, 0};
+static const unsigned char LONG_RAW_OUT[24] = {0xff, 1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11,
+                                               12,   13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23};
+static const otelc_attr LONG_IN[] = {STR("text", E_ACUTE_10 E_ACUTE_10 E_ACUTE_10),
+                                     ANY("raw", V_BYTES(LONG_RAW))};
+static const otelc_attr LONG_OUT[] = {
+    STR("text", E_ACUTE_10 E_ACUTE_10 "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"),
+    ANY("raw", V_BYTES(LONG_RAW_OUT))};
+
+#define SPAN5_COMMON                                                                               \
+    BOOL("error", false), DBL("compute.units", 0.1), DBL("double.nan", NAN),                       \
+        DBL("double.neginf", -INFINITY), DBL("double.negzero", -0.0),                              \
+        {"arr.empty", {.type = OTELC_VALUE_INT_ARRAY, .u.array = {NO_INTS, 0}}},                   \
+        ANY("any.bytes", V_BYTES(RAW)), ANY("any.empty", V_EMPTY),                                 \
+        ARR("any.map", OTELC_VALUE_MAP, MAP_ITEMS),                                                \
+        ARR("any.array", OTELC_VALUE_ARRAY, ARRAY_ITEMS),                                          \
+        ANY("any.empty_map", V_NONE(OTELC_VALUE_MAP)),                                             \
+        ANY("any.empty_array", V_NONE(OTELC_VALUE_ARRAY))
+static const otelc_attr SPAN5_ATTRS[] = {SPAN5_COMMON, ARR("any.long", OTELC_VALUE_MAP, LONG_IN)};
+static const otelc_attr SPAN5_WANT[] = {SPAN5_COMMON, ARR("any.long", OTELC_VALUE_MAP, LONG_OUT)};
+/* An event with the new kinds (three: the event attribute limit). */
+static const otelc_attr SPAN5_EV_ATTRS[] = {
+    ARR("ev.array", OTELC_VALUE_ARRAY, ARRAY_ITEMS),
+    ANY("ev.bytes", V_BYTES(RAW)),
+    ANY("ev.empty", V_EMPTY),
+};
+static const want_event SPAN5_EVENTS[] = {
+    {"anyvalue", 1700000001150000000u, SPAN5_EV_ATTRS, ARRAY_LEN(SPAN5_EV_ATTRS), 0},
 };
 
 /* ---- The spans ------------------------------------------------------------------ */
@@ -526,13 +637,18 @@ static size_t make_spans(otelc_tracer *alpha, otelc_tracer *beta)
     otelc_span_set_status(s4, OTELC_STATUS_ERROR, NULL);
     otelc_span_context c4 = otelc_span_get_context(s4);
 
-    /* Span 5: INTERNAL child given as an explicit parent context; status left UNSET. */
+    /*
+     * Span 5: INTERNAL child given as an explicit parent context; status left
+     * UNSET; every other AnyValue kind, in attributes and in an event.
+     */
     otelc_context *ctx4 = otelc_context_new(&c4, NULL);
     otelc_span_options o5 = {
         .kind = OTELC_SPAN_INTERNAL, .parent = ctx4, .start_ns = 1700000001100000000u};
     otelc_span *s5 = otelc_span_start_with(alpha, "compute", &o5);
     otelc_context_release(ctx4);
     set_all(s5, SPAN5_ATTRS, ARRAY_LEN(SPAN5_ATTRS));
+    otelc_span_add_event_at(s5, SPAN5_EVENTS[0].name, SPAN5_EVENTS[0].time_ns, SPAN5_EV_ATTRS,
+                            ARRAY_LEN(SPAN5_EV_ATTRS));
     otelc_span_context c5 = otelc_span_get_context(s5);
     otelc_span_end_at(s5, 1700000001200000000u);
     otelc_span_end_at(s4, 1700000001500000000u);
@@ -558,7 +674,7 @@ static size_t make_spans(otelc_tracer *alpha, otelc_tracer *beta)
          1700000001500000000u, SPAN4_ATTRS, ARRAY_LEN(SPAN4_ATTRS), 0, SPAN4_EVENTS, 1, 0,
          span4_links, 1, 0, OTELC_STATUS_ERROR, ""},
         {"alpha", c5, "", c4.span_id, "compute", OTELC_SPAN_INTERNAL, 1700000001100000000u,
-         1700000001200000000u, SPAN5_ATTRS, ARRAY_LEN(SPAN5_ATTRS), 0, NULL, 0, 0, NULL, 0, 0,
+         1700000001200000000u, SPAN5_WANT, ARRAY_LEN(SPAN5_WANT), 0, SPAN5_EVENTS, 1, 0, NULL, 0, 0,
          OTELC_STATUS_UNSET, ""},
     };
 

@@ -45,6 +45,8 @@ const EXPECTATION = {
         d: { double: 2.5 },
         sa: { array: [{ string: 'x' }, { string: 'y,z' }] },
         ia: { array: [{ int: '1' }, { int: '-2' }] },
+        m: { kvlist: { k: { string: 'v' }, e: { empty: true }, l: { array: [{ int: '1' }, { string: 's' }] } } },
+        n: { empty: true },
         'peer.service': { string: 'db' },
       },
       droppedAttributesCount: 2,
@@ -123,6 +125,15 @@ expectProblem(mutated(pbPlain, (s, p) => { p.resourceSpans[0].scopeSpans[0].scop
   '.scope.version: expected "1.0.0", got "1.0.1"', 'scope version');
 expectProblem(mutated(pbPlain, (s, p) => { p.resourceSpans[0].scopeSpans[0].spans.pop(); }),
   'span "root" (2222222222222222): never received', 'missing span');
+const attrOf = (s, key) => s.attributes.find((a) => a.key === key).value;
+expectProblem(mutated(pbPlain, (s) => { attrOf(s, 'm').kvlistValue.values[0].value.stringValue = 'w'; }),
+  '.attributes.m.kvlist.k.string: expected "v", got "w"', 'value inside a map');
+expectProblem(mutated(pbPlain, (s) => { attrOf(s, 'm').kvlistValue.values[2].value.arrayValue.values.pop(); }),
+  '.attributes.m.kvlist.l.array: expected 2 entries, got 1', 'array inside a map');
+expectProblem(mutated(pbPlain, (s) => { Object.assign(attrOf(s, 'n'), { value: 'stringValue', stringValue: '' }); }),
+  '.attributes.n.empty: expected true, got (absent)', 'empty value written as a string');
+expectProblem(mutated(pbPlain, (s) => { Object.assign(attrOf(s, 'n'), { value: 'bytesValue', bytesValue: [0, 255] }); }),
+  '.attributes.n.bytes: not expected, got "00ff"', 'bytes read as hex');
 expectThrow(() => mutated(pbPlain, (s) => { s.attributes.push(clone(s.attributes[0])); }), 'appears twice', 'duplicate key');
 expectThrow(() => mutated(pbPlain, (s) => { s.spanId = s.spanId.slice(0, 4); }), 'spanId: 4 bytes', 'short span id');
 expectThrow(() => mutated(pbPlain, (s, p) => { p.resourceSpans.push(clone(p.resourceSpans[0])); }),
@@ -169,6 +180,8 @@ function specZipkin() {
     if (s.attributes.sa) {
       z.tags.sa = '["x","y,z"]';
       z.tags.ia = '[1,-2]';
+      z.tags.m = '{"k":"v","e":null,"l":[1,"s"]}';
+      z.tags.n = '';
       z.remoteEndpoint = { serviceName: 'db' };
       z.annotations[1].value = '"rich": {"n": 7, "t": "u", "otel.dropped_attributes_count": 1}';
     }
@@ -182,6 +195,13 @@ function zipkinWith(edit) {
   return zipkin.compare(EXPECTATION, [JSON.parse(JSON.stringify(z))]);
 }
 expectProblem(zipkinWith((z) => { z.tags.sa = 'x,y,z'; }), `tags['sa']: expected JSON list`, 'array as comma list');
+expectProblem(zipkinWith((z) => { z.tags.m = '{"k":"v","e":"","l":[1,"s"]}'; }), `tags['m']: expected JSON object`, 'empty value in a map as ""');
+expectProblem(zipkinWith((z) => { z.tags.m = '{"k":"v","e":null}'; }), `tags['m']: expected JSON object`, 'map entry missing');
+expectProblem(zipkinWith((z) => { z.tags.n = 'null'; }), `tags['n']: expected "" (the empty value)`, 'empty value as null');
+assert.strictEqual(zipkin.checkTagValue({ bytes: '00ff10' }, 'AP8Q', 'w'), null, 'bytes as base64');
+expectProblem([zipkin.checkTagValue({ bytes: '00ff10' }, '00ff10', 'w')], 'w: expected base64 "AP8Q"', 'bytes as hex');
+expectProblem([zipkin.checkTagValue({ array: [{ bytes: 'ff' }, { empty: true }] }, '["/w==",""]', 'w')], 'w: expected JSON list', 'empty in a list as ""');
+assert.strictEqual(zipkin.checkTagValue({ array: [{ bytes: 'ff' }, { empty: true }, { double: 'NaN' }] }, '["/w==",null,"NaN"]', 'w'), null, 'list items');
 expectProblem(zipkinWith((z) => { delete z.tags['otel.scope.name']; }), `tags['otel.scope.name']: missing`, 'scope tag');
 expectProblem(zipkinWith((z) => { z.timestamp += 1; }), '.timestamp: expected 1700000000000000, got 1700000000000001', 'timestamp');
 expectProblem(zipkinWith((z) => { z.kind = 'SERVER'; }), '.kind: expected "CLIENT", got "SERVER"', 'kind');

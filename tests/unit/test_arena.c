@@ -1,7 +1,8 @@
 /*
  * test_arena.c - the span arena's spare chunk, start attributes beyond the
  * inline table, and the shared empty context: the memory reuse the hot path
- * relies on must never hand out memory that is still in use.
+ * relies on must never hand out memory that is still in use. And the deep
+ * copy of attribute values (otelc__value_copy) for every AnyValue kind.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +14,7 @@
 #include <cmocka.h>
 
 #include "internal.h"
+#include "unit/anyvalue.h"
 #include "unit/collect.h"
 
 static bool inside(const otelc_arena_chunk *c, const void *p)
@@ -186,6 +188,190 @@ static void test_empty_context_is_shared_and_immortal(void **state)
     otelc_context_release(c);
 }
 
+/* ---- otelc__value_copy ---------------------------------------------------------------- */
+
+/* A copy of src into a, which must succeed. */
+static otelc_value copied(otelc_arena *a, const otelc_value *src, uint32_t max_chars)
+{
+    otelc_value v;
+    assert_true(otelc__value_copy(a, &v, src, max_chars));
+    return v;
+}
+
+/* Every new kind comes out equal and owns its memory: the source may change afterwards. */
+static void test_copy_of_every_kind_is_deep(void **state)
+{
+    (void)state;
+    otelc_arena a = {0};
+    for (size_t i = 0; i < AV_LEN(AV_ATTRS); i++) {
+        otelc_value v = copied(&a, &AV_ATTRS[i].value, OTELC_UNLIMITED);
+        assert_true(av_equal(&v, &AV_ATTRS[i].value));
+    }
+    unsigned char raw[] = {0x00, 0xff, 0x00};
+    otelc_value items[] = {AV_BYTES_OF(raw), AV_STR("x")};
+    char key[] = "key";
+    otelc_attr entries[] = {{key, AV_ARRAY_OF(items)}};
+    otelc_value src = AV_MAP_OF(entries);
+    otelc_value v = copied(&a, &src, OTELC_UNLIMITED);
+    raw[1] = 0x01;
+    key[0] = 'K';
+    items[1].u.str.ptr = "y";
+    entries[0].value.u.array.count = 1;
+    const otelc_value *list = av_get(&v, "key");
+    assert_non_null(list);
+    assert_int_equal(list->u.array.count, 2);
+    assert_int_equal(av_item(list, 0)->u.str.len, 3);
+    assert_memory_equal(av_item(list, 0)->u.str.ptr, "\x00\xff\x00", 3);
+    assert_string_equal(av_item(list, 1)->u.str.ptr, "x");
+    otelc__arena_free(&a);
+}
+
+/*
+ * The attribute value length limit reaches strings at every depth, counted
+ * in characters, and bytes, counted in bytes; keys and other values stay.
+ */
+static void test_copy_limits_strings_at_any_depth_and_bytes(void **state)
+{
+    (void)state;
+    otelc_arena a = {0};
+    static const char *const words[] = {"abcdef", "\xc3\xa9t\xc3\xa9s"};
+    static const unsigned char two_e_acute[] = {0xc3, 0xa9, 0xc3, 0xa9};
+    otelc_value inner[] = {AV_STR("h\xc3\xa9llo"),
+                           AV_INT(123456),
+                           AV_BYTES_OF(two_e_acute),
+                           {.type = OTELC_VALUE_STRING_ARRAY, .u.array = {words, 2}}};
+    otelc_attr map[] = {{"a-key-longer-than-the-limit", AV_ARRAY_OF(inner)}};
+    otelc_value outer[] = {AV_MAP_OF(map), AV_STR("xyzzy")};
+    otelc_value src = AV_ARRAY_OF(outer);
+
+    otelc_value v = copied(&a, &src, 3);
+    const otelc_value *list = av_get(av_item(&v, 0), "a-key-longer-than-the-limit");
+    assert_non_null(list);
+    assert_int_equal(av_item(list, 0)->u.str.len, 4); /* "hél": three characters */
+    assert_string_equal(av_item(list, 0)->u.str.ptr, "h\xc3\xa9l");
+    assert_int_equal(av_item(list, 1)->u.i, 123456);
+    assert_int_equal(av_item(list, 2)->u.str.len, 3); /* bytes: cut inside a character */
+    assert_memory_equal(av_item(list, 2)->u.str.ptr, "\xc3\xa9\xc3", 3);
+    const char *const *cut = av_item(list, 3)->u.array.items;
+    assert_string_equal(cut[0], "abc");
+    assert_string_equal(cut[1], "\xc3\xa9t\xc3\xa9");
+    assert_string_equal(av_item(&v, 1)->u.str.ptr, "xyz");
+
+    v = copied(&a, &AV_ATTRS[0].value, 0); /* a zero limit: bytes kept, but empty */
+    assert_int_equal(v.type, OTELC_VALUE_BYTES);
+    assert_int_equal(v.u.str.len, 0);
+    otelc__arena_free(&a);
+}
+
+/* Map keys are unique in the copy: first place, last value; no key, no entry. */
+static void test_copy_makes_map_keys_unique(void **state)
+{
+    (void)state;
+    otelc_arena a = {0};
+    otelc_attr small[] = {{"a", AV_INT(1)},  {"b", AV_INT(2)}, {"a", AV_INT(3)},
+                          {NULL, AV_INT(4)}, {"c", AV_INT(5)}, {"b", AV_EMPTY}};
+    otelc_value src = AV_MAP_OF(small);
+    otelc_value v = copied(&a, &src, OTELC_UNLIMITED);
+    const otelc_attr *got = v.u.array.items;
+    assert_int_equal(v.u.array.count, 3);
+    assert_string_equal(got[0].key, "a");
+    assert_int_equal(got[0].value.u.i, 3);
+    assert_string_equal(got[1].key, "b");
+    assert_int_equal(got[1].value.type, OTELC_VALUE_EMPTY);
+    assert_string_equal(got[2].key, "c");
+
+    /* A large map (received from another SDK): every key twice, the second time with i + 1000. */
+    enum { KEYS = 700 };
+    static char keys[KEYS][8];
+    static otelc_attr large[2 * KEYS];
+    for (int i = 0; i < KEYS; i++) {
+        snprintf(keys[i], sizeof keys[i], "k%d", i);
+        large[i] = (otelc_attr){keys[i], AV_INT(i)};
+        large[KEYS + i] = (otelc_attr){keys[i], AV_INT(i + 1000)};
+    }
+    src = (otelc_value)AV_MAP_OF(large);
+    v = copied(&a, &src, OTELC_UNLIMITED);
+    got = v.u.array.items;
+    assert_int_equal(v.u.array.count, KEYS);
+    for (int i = 0; i < KEYS; i++) {
+        assert_string_equal(got[i].key, keys[i]);
+        assert_int_equal(got[i].value.u.i, i + 1000);
+    }
+    otelc__arena_free(&a);
+}
+
+/*
+ * Depth OTELC_MAX_VALUE_DEPTH is kept whole; one level more and the
+ * innermost array or map becomes the empty value. A homogeneous array is
+ * a level too.
+ */
+static void test_copy_bounds_the_nesting(void **state)
+{
+    (void)state;
+    enum { D = OTELC_MAX_VALUE_DEPTH };
+    static const int64_t ints[] = {7, 8};
+    const otelc_value leaf = AV_INT(42);
+    const otelc_value ints_leaf = {.type = OTELC_VALUE_INT_ARRAY, .u.array = {ints, 2}};
+    otelc_value levels[D + 1];
+    otelc_attr slots[D + 1];
+    otelc_arena a = {0};
+    static const otelc_value_type kinds[] = {OTELC_VALUE_ARRAY, OTELC_VALUE_MAP};
+    for (size_t k = 0; k < 2; k++) {
+        otelc_value src = av_nest(levels, D, kinds[k], slots, leaf);
+        otelc_value v = copied(&a, &src, OTELC_UNLIMITED);
+        assert_true(av_equal(&v, &src));
+        assert_int_equal(av_dig(&v, D)->u.i, 42);
+
+        src = av_nest(levels, D + 1, kinds[k], slots, leaf);
+        v = copied(&a, &src, OTELC_UNLIMITED);
+        assert_int_equal(av_dig(&v, D)->type, OTELC_VALUE_EMPTY);
+
+        src = av_nest(levels, D - 1, kinds[k], slots, ints_leaf);
+        v = copied(&a, &src, OTELC_UNLIMITED);
+        assert_int_equal(av_dig(&v, D - 1)->type, OTELC_VALUE_INT_ARRAY);
+        assert_int_equal(((const int64_t *)av_dig(&v, D - 1)->u.array.items)[1], 8);
+
+        src = av_nest(levels, D, kinds[k], slots, ints_leaf);
+        v = copied(&a, &src, OTELC_UNLIMITED);
+        assert_int_equal(av_dig(&v, D)->type, OTELC_VALUE_EMPTY);
+    }
+    otelc__arena_free(&a);
+}
+
+/* An unknown type is refused at the top and empty inside; NULL items are no items. */
+static void test_copy_of_unknown_and_null(void **state)
+{
+    (void)state;
+    otelc_arena a = {0};
+    otelc_value v;
+    otelc_value bad = {.type = (otelc_value_type)99};
+    assert_false(otelc__value_copy(&a, &v, &bad, OTELC_UNLIMITED));
+    bad.type = (otelc_value_type)0;
+    assert_false(otelc__value_copy(&a, &v, &bad, OTELC_UNLIMITED));
+
+    otelc_value items[] = {AV_INT(1), {.type = (otelc_value_type)99, .u.i = 5}};
+    otelc_value src = AV_ARRAY_OF(items);
+    v = copied(&a, &src, OTELC_UNLIMITED);
+    assert_int_equal(v.u.array.count, 2);
+    assert_int_equal(av_item(&v, 1)->type, OTELC_VALUE_EMPTY);
+
+    static const otelc_value_type lists[] = {OTELC_VALUE_ARRAY, OTELC_VALUE_MAP};
+    for (size_t i = 0; i < 2; i++) {
+        src = (otelc_value){.type = lists[i], .u.array = {NULL, 5}};
+        v = copied(&a, &src, OTELC_UNLIMITED);
+        assert_int_equal(v.type, lists[i]);
+        assert_int_equal(v.u.array.count, 0);
+    }
+    src = (otelc_value){.type = OTELC_VALUE_BYTES, .u.str = {NULL, 5}};
+    v = copied(&a, &src, OTELC_UNLIMITED);
+    assert_int_equal(v.u.str.len, 0);
+    assert_non_null(v.u.str.ptr);
+    src = (otelc_value){.type = OTELC_VALUE_EMPTY, .u.i = 77};
+    v = copied(&a, &src, OTELC_UNLIMITED);
+    assert_int_equal(v.type, OTELC_VALUE_EMPTY);
+    otelc__arena_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -196,6 +382,11 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_start_attributes_over_the_limit, setup, teardown),
         cmocka_unit_test(test_empty_context_is_shared_and_immortal),
+        cmocka_unit_test(test_copy_of_every_kind_is_deep),
+        cmocka_unit_test(test_copy_limits_strings_at_any_depth_and_bytes),
+        cmocka_unit_test(test_copy_makes_map_keys_unique),
+        cmocka_unit_test(test_copy_bounds_the_nesting),
+        cmocka_unit_test(test_copy_of_unknown_and_null),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "otelc/otelc.h"
+#include "unit/anyvalue.h"
 
 typedef struct fixture {
     char *buf;
@@ -190,6 +191,41 @@ static void test_json_line_per_span(void **state)
     expect_after(p, "\"status\":{\"code\":2,\"message\":\"bad\"}");
 }
 
+/*
+ * The other AnyValue kinds as the specification writes an AnyValue in JSON
+ * for non-OTLP formats: maps as objects, arrays of any values as lists,
+ * bytes as base64 strings, the empty value as null.
+ */
+#define AV_PLAIN_JSON                                                                              \
+    "av.bytes\":\"AGH/EA==\",\"av.empty\":null,"                                                   \
+    "\"av.map\":{\"list\":[1,\"two\",null,false],\"raw\":\"AGH/EA==\"},"                           \
+    "\"av.array\":[{\"deep\":true,\"none\":null},2.5,[],{}],"                                      \
+    "\"av.empty_map\":{},\"av.empty_array\":[]"
+
+static void test_json_anyvalue_kinds(void **state)
+{
+    fixture *f = *state;
+    otelc_span *s = otelc_span_start(f->tracer, "anyvalue", OTELC_SPAN_INTERNAL);
+    otelc_span_set_attrs(s, AV_ATTRS, AV_LEN(AV_ATTRS));
+    otelc_span_add_event(s, "ev", AV_ATTRS, AV_LEN(AV_ATTRS));
+    otelc_span_end(s);
+    const char *p = expect_after(output(f), "\"events\":[{\"name\":\"ev\"");
+    p = expect_after(p, "\"attributes\":{\"" AV_PLAIN_JSON "}}]");
+    expect_after(output(f), "\"attributes\":{\"" AV_PLAIN_JSON "},\"events\"");
+}
+
+static void test_tree_anyvalue_kinds(void **state)
+{
+    fixture *f = *state;
+    otelc_span *s = otelc_span_start(f->tracer, "anyvalue", OTELC_SPAN_INTERNAL);
+    otelc_span_set_attrs(s, AV_ATTRS, AV_LEN(AV_ATTRS));
+    otelc_span_end(s);
+    expect_after(output(f), "\n    attributes: av.bytes=\"AGH/EA==\", av.empty=null, "
+                            "av.map={\"list\":[1,\"two\",null,false],\"raw\":\"AGH/EA==\"}, "
+                            "av.array=[{\"deep\":true,\"none\":null},2.5,[],{}], "
+                            "av.empty_map={}, av.empty_array=[]\n");
+}
+
 static size_t occurrences(const char *text, const char *what)
 {
     size_t n = 0;
@@ -244,6 +280,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_tree_buffer_is_bounded, setup_tree, teardown),
         cmocka_unit_test_setup_teardown(test_json_line_per_span, setup_json, teardown),
+        cmocka_unit_test_setup_teardown(test_json_anyvalue_kinds, setup_json, teardown),
+        cmocka_unit_test_setup_teardown(test_tree_anyvalue_kinds, setup_tree, teardown),
         cmocka_unit_test(test_tree_fork_child_does_not_print_parent_spans),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,6 +13,7 @@
 
 #include "otelc/otelc.h"
 #include "otelc/testing.h"
+#include "unit/anyvalue.h"
 
 typedef struct fixture {
     otelc_memory_exporter *mem;
@@ -107,6 +108,49 @@ static void test_deep_copy(void **state)
     assert_string_equal(d->scope->name, "test.memory");
     assert_string_equal(d->scope->version, "0.1");
     assert_non_null(otelc_resource_get(d->resource, "service.name"));
+}
+
+/*
+ * A span as the viewer decodes it: every AnyValue kind, attributes and a
+ * dropped count on its scope, a schema URL on its resource. The copy
+ * keeps all of it and none of the sender's memory.
+ */
+static void test_deep_copy_of_a_received_span(void **state)
+{
+    (void)state;
+    otelc_exporter *exp = NULL;
+    otelc_memory_exporter *mem = otelc_memory_exporter_new(&exp);
+    av_span s;
+    av_span_init(&s);
+    otelc_resource_free(s.resource);
+    otelc_attr res_attrs[] = {AV_ATTRS[2]};
+    s.resource = otelc_resource_new(res_attrs, 1, "https://opentelemetry.io/schemas/1.26.0");
+    s.sd.resource = s.resource;
+    otelc_event_data ev = {"ev", 1, AV_ATTRS, AV_LEN(AV_ATTRS), 2};
+    s.sd.events = &ev;
+    s.sd.event_count = 1;
+    const otelc_span_data *list[] = {&s.sd};
+    assert_int_equal(otelc_exporter_export(exp, list, 1), OTELC_EXPORT_SUCCESS);
+    otelc_resource_free(s.resource);
+
+    const otelc_span_data *c = otelc_memory_exporter_get(mem, 0);
+    assert_non_null(c);
+    assert_int_equal(c->attr_count, AV_LEN(AV_ATTRS));
+    assert_true(av_attrs_equal(c->attrs, AV_ATTRS, AV_LEN(AV_ATTRS)));
+    assert_ptr_not_equal(av_get(&c->attrs[2].value, "list")->u.array.items, AV_LIST_ITEMS);
+    assert_true(av_attrs_equal(c->events[0].attrs, AV_ATTRS, AV_LEN(AV_ATTRS)));
+    assert_int_equal(c->events[0].dropped_attr_count, 2);
+    assert_ptr_not_equal(c->scope, &s.scope);
+    assert_string_equal(c->scope->name, "av.scope");
+    assert_int_equal(c->scope->attr_count, AV_LEN(AV_SCOPE_ATTRS));
+    assert_ptr_not_equal(c->scope->attrs, AV_SCOPE_ATTRS);
+    assert_true(av_attrs_equal(c->scope->attrs, AV_SCOPE_ATTRS, AV_LEN(AV_SCOPE_ATTRS)));
+    assert_int_equal(c->scope->dropped_attr_count, 3);
+    assert_string_equal(otelc_resource_schema_url(c->resource),
+                        "https://opentelemetry.io/schemas/1.26.0");
+    assert_true(av_equal(otelc_resource_get(c->resource, "av.map"), &AV_ATTRS[2].value));
+    otelc_exporter_free(exp);
+    otelc_memory_exporter_free(mem);
 }
 
 static void test_find_by_name_and_attribute(void **state)
@@ -258,6 +302,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_testing_provider, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deep_copy, setup, teardown),
+        cmocka_unit_test(test_deep_copy_of_a_received_span),
         cmocka_unit_test_setup_teardown(test_find_by_name_and_attribute, setup, teardown),
         cmocka_unit_test_setup_teardown(test_parentage_and_complete_trace, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_roots_and_remote_roots, setup, teardown),

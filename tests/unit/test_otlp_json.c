@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "otlp_spans.h"
+#include "unit/anyvalue.h"
 
 /* ---- A minimal JSON checker, independent of the parser under test -------------------- */
 
@@ -69,7 +70,7 @@ static bool jc_list(jc *c, char close, bool members, int depth)
 static bool jc_value(jc *c, int depth)
 {
     jc_ws(c);
-    if (c->p == c->end || depth > 100) return false;
+    if (c->p == c->end || depth > 200) return false; /* OTLP nests 3 levels per AnyValue */
     if (*c->p == '{') return jc_list(c, '}', true, depth);
     if (*c->p == '[') return jc_list(c, ']', false, depth);
     if (*c->p == '"') return jc_string(c);
@@ -281,6 +282,84 @@ static void test_special_values(void **state)
     fx_free(&fx);
 }
 
+/* RFC 4648 section 10's test vectors, and bytes that need the '/' digit. */
+static void test_base64(void **state)
+{
+    (void)state;
+    static const char *const in[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+    static const char *const out[] = {"",         "Zg==",     "Zm8=",    "Zm9v",
+                                      "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
+    otelc_buf b = {0};
+    for (size_t i = 0; i < 7; i++) {
+        otelc__buf_reset(&b);
+        otelc__buf_base64(&b, in[i], strlen(in[i]));
+        assert_int_equal(b.len, strlen(out[i]));
+        if (b.len) assert_string_equal(b.data, out[i]);
+    }
+    otelc__buf_reset(&b);
+    otelc__buf_base64(&b, "\xff\xfe", 2);
+    otelc__buf_base64(&b, AV_RAW, sizeof(AV_RAW));
+    assert_string_equal(b.data, "//4=AGH/EA==");
+    otelc__buf_free(&b);
+}
+
+/*
+ * The protobuf JSON mapping of the other AnyValue members: bytesValue in
+ * base64, arrayValue and kvlistValue as {"values":[...]}, and the empty
+ * value as an AnyValue object with no member; scope attributes too.
+ */
+static void test_anyvalue_kinds_and_scope_attributes(void **state)
+{
+    (void)state;
+    av_span s;
+    av_span_init(&s);
+    const otelc_span_data *spans[] = {&s.sd};
+    otelc_buf b = {0};
+    assert_int_equal(otelc__otlp_encode_json(&b, spans, 1), OTELC_OK);
+    assert_json(b.data, b.len);
+    expect_after(b.data, "\"resource\":{\"attributes\":[{\"key\":\"service.name\",\"value\":{"
+                         "\"stringValue\":\"av-service\"}},{\"key\":\"res.map\",\"value\":{"
+                         "\"kvlistValue\":{\"values\":[{\"key\":\"deep\",\"value\":{\"boolValue\":"
+                         "true}},{\"key\":\"none\",\"value\":{}}]}}}]}");
+    expect_after(b.data, "\"scope\":{\"name\":\"av.scope\",\"version\":\"0.1\",\"attributes\":["
+                         "{\"key\":\"scope.kind\",\"value\":{\"stringValue\":\"library\"}},"
+                         "{\"key\":\"scope.tags\",\"value\":{\"arrayValue\":{\"values\":["
+                         "{\"intValue\":\"1\"},{\"stringValue\":\"two\"},{},{\"boolValue\":false}"
+                         "]}}}],\"droppedAttributesCount\":3}");
+    expect_after(b.data,
+                 "\"attributes\":["
+                 "{\"key\":\"av.bytes\",\"value\":{\"bytesValue\":\"AGH/EA==\"}},"
+                 "{\"key\":\"av.empty\",\"value\":{}},"
+                 "{\"key\":\"av.map\",\"value\":{\"kvlistValue\":{\"values\":["
+                 "{\"key\":\"list\",\"value\":{\"arrayValue\":{\"values\":["
+                 "{\"intValue\":\"1\"},{\"stringValue\":\"two\"},{},{\"boolValue\":false}]}}},"
+                 "{\"key\":\"raw\",\"value\":{\"bytesValue\":\"AGH/EA==\"}}]}}},"
+                 "{\"key\":\"av.array\",\"value\":{\"arrayValue\":{\"values\":["
+                 "{\"kvlistValue\":{\"values\":[{\"key\":\"deep\",\"value\":{\"boolValue\":true}},"
+                 "{\"key\":\"none\",\"value\":{}}]}},{\"doubleValue\":2.5},"
+                 "{\"arrayValue\":{\"values\":[]}},{\"kvlistValue\":{\"values\":[]}}]}}},"
+                 "{\"key\":\"av.empty_map\",\"value\":{\"kvlistValue\":{\"values\":[]}}},"
+                 "{\"key\":\"av.empty_array\",\"value\":{\"arrayValue\":{\"values\":[]}}}]");
+
+    /* One level past OTELC_MAX_VALUE_DEPTH: the innermost array is {}. */
+    enum { D = OTELC_MAX_VALUE_DEPTH };
+    otelc_value levels[D + 1];
+    otelc_attr slots[D + 1],
+        deep = {"deep", av_nest(levels, D + 1, OTELC_VALUE_ARRAY, slots, (otelc_value)AV_INT(1))};
+    s.sd.attrs = &deep;
+    s.sd.attr_count = 1;
+    otelc__buf_reset(&b);
+    assert_int_equal(otelc__otlp_encode_json(&b, spans, 1), OTELC_OK);
+    assert_json(b.data, b.len);
+    char want[2048] = "{\"key\":\"deep\",\"value\":";
+    for (int i = 0; i < D; i++) strcat(want, "{\"arrayValue\":{\"values\":[");
+    strcat(want, "{}");
+    for (int i = 0; i < D; i++) strcat(want, "]}}");
+    expect_after(b.data, want);
+    otelc__buf_free(&b);
+    otelc_resource_free(s.resource);
+}
+
 /* ---- Response parser --------------------------------------------------------------------- */
 
 static int parse(const char *s, otelc_otlp_response *r)
@@ -387,6 +466,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_in_call_batches_are_json, setup, teardown),
         cmocka_unit_test(test_empty_request),
         cmocka_unit_test(test_special_values),
+        cmocka_unit_test(test_base64),
+        cmocka_unit_test(test_anyvalue_kinds_and_scope_attributes),
         cmocka_unit_test(test_response_valid),
         cmocka_unit_test(test_response_empty),
         cmocka_unit_test(test_response_unknown_members),

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "otlp_spans.h"
+#include "unit/anyvalue.h"
 
 /* ---- A minimal protobuf reader (independent of the encoder) --------------------------- */
 
@@ -494,6 +495,225 @@ static void test_every_short_length(void **state)
     fx_free(&fx);
 }
 
+/* ---- The other AnyValue kinds, scope attributes, single messages ---------------------------- */
+
+/* An AnyValue with no member set: the empty value. */
+static void assert_empty_value(msg any)
+{
+    assert_int_equal(any.n, 0);
+}
+
+/* The AnyValue of item i of the ArrayValue in any (array_value = 5). */
+static msg array_item(msg any, size_t i)
+{
+    return sub(sub(any, 5, 0), 1, i);
+}
+
+static void assert_raw_bytes(msg any)
+{
+    assert_int_equal(count_of(any, 7), 1);
+    assert_bytes(any, 7, AV_RAW, sizeof(AV_RAW));
+    assert_int_equal(any.n, 2 + sizeof(AV_RAW)); /* nothing but bytes_value */
+}
+
+typedef struct av_encoded {
+    av_span span;
+    otelc_buf out;
+    msg scope_spans;
+} av_encoded;
+
+static void av_encode(av_encoded *e)
+{
+    memset(e, 0, sizeof(*e));
+    av_span_init(&e->span);
+    const otelc_span_data *spans[] = {&e->span.sd};
+    assert_int_equal(otelc__otlp_encode_proto(&e->out, spans, 1), OTELC_OK);
+    e->scope_spans = sub(sub((msg){(const uint8_t *)e->out.data, e->out.len}, 1, 0), 2, 0);
+}
+
+static void av_free(av_encoded *e)
+{
+    otelc__buf_free(&e->out);
+    otelc_resource_free(e->span.resource);
+}
+
+/*
+ * common.proto: AnyValue { bytes_value = 7; ArrayValue array_value = 5;
+ * KeyValueList kvlist_value = 6; } with ArrayValue { repeated AnyValue
+ * values = 1; } and KeyValueList { repeated KeyValue values = 1; }; the
+ * empty value sets no member.
+ */
+static void test_anyvalue_kinds(void **state)
+{
+    (void)state;
+    av_encoded e;
+    av_encode(&e);
+    msg span = sub(e.scope_spans, 2, 0);
+    assert_int_equal(count_of(span, 9), AV_LEN(AV_ATTRS));
+    assert_raw_bytes(attr(span, 9, "av.bytes"));
+    assert_empty_value(attr(span, 9, "av.empty"));
+
+    msg map = sub(attr(span, 9, "av.map"), 6, 0);
+    assert_int_equal(count_of(map, 1), 2);
+    msg list = attr(map, 1, "list");
+    assert_int_equal(count_of(sub(list, 5, 0), 1), 4);
+    assert_int_equal(get_varint(array_item(list, 0), 3), 1);
+    assert_str(array_item(list, 1), 1, "two");
+    assert_empty_value(array_item(list, 2));
+    assert_int_equal(get_varint(array_item(list, 3), 2), 0); /* false is still written */
+    assert_raw_bytes(attr(map, 1, "raw"));
+
+    msg arr = attr(span, 9, "av.array");
+    assert_int_equal(count_of(sub(arr, 5, 0), 1), 4);
+    msg inner = sub(array_item(arr, 0), 6, 0);
+    assert_int_equal(get_varint(attr(inner, 1, "deep"), 2), 1);
+    assert_empty_value(attr(inner, 1, "none"));
+    assert_true(as_double(get(array_item(arr, 1), 4, 1).v) == 2.5);
+    assert_int_equal(sub(array_item(arr, 2), 5, 0).n, 0); /* an empty ArrayValue, present */
+    assert_int_equal(sub(array_item(arr, 3), 6, 0).n, 0); /* an empty KeyValueList, present */
+
+    assert_int_equal(sub(attr(span, 9, "av.empty_map"), 6, 0).n, 0);
+    assert_int_equal(count_of(attr(span, 9, "av.empty_map"), 6), 1);
+    assert_int_equal(sub(attr(span, 9, "av.empty_array"), 5, 0).n, 0);
+    assert_int_equal(count_of(attr(span, 9, "av.empty_array"), 5), 1);
+
+    msg res = sub(sub((msg){(const uint8_t *)e.out.data, e.out.len}, 1, 0), 1, 0);
+    assert_empty_value(attr(sub(attr(res, 1, "res.map"), 6, 0), 1, "none"));
+    av_free(&e);
+}
+
+/* InstrumentationScope { name = 1; version = 2; attributes = 3; dropped_attributes_count = 4; } */
+static void test_scope_attributes(void **state)
+{
+    (void)state;
+    av_encoded e;
+    av_encode(&e);
+    msg scope = sub(e.scope_spans, 1, 0);
+    assert_str(scope, 1, "av.scope");
+    assert_str(scope, 2, "0.1");
+    assert_int_equal(count_of(scope, 3), 2);
+    assert_str(attr(scope, 3, "scope.kind"), 1, "library");
+    assert_int_equal(count_of(sub(attr(scope, 3, "scope.tags"), 5, 0), 1), 4);
+    assert_int_equal(get_varint(scope, 4), 3);
+    /* Streamed in pieces, the request is the same. */
+    const otelc_span_data *spans[] = {&e.span.sd};
+    for (size_t room = 1; room <= 40; room++) assert_streams_as(spans, 1, room, &e.out);
+    av_free(&e);
+}
+
+/*
+ * The single-message encoders write exactly what the request holds for the
+ * span, the resource and the scope: checked on every span of the scenario
+ * and on the hand-built one, appended after bytes already in the buffer.
+ */
+static void assert_span_message(msg span_in_request, const otelc_span_data *sd)
+{
+    otelc_buf b = {0};
+    otelc__buf_append(&b, "x", 1);
+    assert_int_equal(otelc__otlp_encode_span(&b, sd), OTELC_OK);
+    assert_int_equal(b.len, 1 + span_in_request.n);
+    assert_memory_equal(b.data + 1, span_in_request.p, span_in_request.n);
+    otelc__buf_free(&b);
+}
+
+static void assert_message(msg in_request, int (*encode)(otelc_buf *, const void *),
+                           const void *what)
+{
+    otelc_buf b = {0};
+    assert_int_equal(encode(&b, what), OTELC_OK);
+    assert_int_equal(b.len, in_request.n);
+    if (b.len) assert_memory_equal(b.data, in_request.p, in_request.n);
+    otelc__buf_free(&b);
+}
+
+static int encode_resource(otelc_buf *b, const void *r)
+{
+    return otelc__otlp_encode_resource(b, r);
+}
+
+static int encode_scope(otelc_buf *b, const void *s)
+{
+    return otelc__otlp_encode_scope(b, s);
+}
+
+static void test_single_messages_match_the_request(void **state)
+{
+    decoded *d = *state;
+    size_t seen = 0;
+    for (size_t r = 0; r < count_of(d->req, 1); r++) {
+        msg rs = sub(d->req, 1, r);
+        for (size_t g = 0; g < count_of(rs, 2); g++) {
+            msg ss = sub(rs, 2, g);
+            for (size_t k = 0; k < count_of(ss, 2); k++, seen++) {
+                msg span = sub(ss, 2, k);
+                const otelc_span_data *sd = NULL;
+                for (size_t i = 0; i < d->fx.count; i++)
+                    if (memcmp(get(span, 2, 2).sub.p, d->fx.spans[i]->context.span_id, 8) == 0)
+                        sd = d->fx.spans[i];
+                assert_non_null(sd);
+                assert_span_message(span, sd);
+                assert_message(sub(rs, 1, 0), encode_resource, sd->resource);
+                assert_message(sub(ss, 1, 0), encode_scope, sd->scope);
+            }
+        }
+    }
+    assert_int_equal(seen, d->fx.count);
+
+    av_encoded e;
+    av_encode(&e);
+    msg rs = sub((msg){(const uint8_t *)e.out.data, e.out.len}, 1, 0);
+    assert_span_message(sub(e.scope_spans, 2, 0), &e.span.sd);
+    assert_message(sub(rs, 1, 0), encode_resource, e.span.resource);
+    assert_message(sub(e.scope_spans, 1, 0), encode_scope, &e.span.scope);
+    assert_message((msg){NULL, 0}, encode_resource, NULL);
+    assert_message((msg){NULL, 0}, encode_scope, NULL);
+    av_free(&e);
+}
+
+/* The AnyValue inside levels one-item array_value (5) or kvlist_value (6) members. */
+static msg dig(msg any, uint32_t member, int levels)
+{
+    for (int i = 0; i < levels; i++) {
+        msg item = sub(sub(any, member, 0), 1, 0);
+        any = member == 6 ? sub(item, 2, 0) : item;
+    }
+    return any;
+}
+
+/* The AnyValue of the only attribute of the only span, encoded as a request. */
+static msg only_attr(otelc_buf *b, av_span *s, const otelc_attr *a)
+{
+    const otelc_span_data *spans[] = {&s->sd};
+    s->sd.attrs = a;
+    s->sd.attr_count = 1;
+    otelc__buf_reset(b);
+    assert_int_equal(otelc__otlp_encode_proto(b, spans, 1), OTELC_OK);
+    msg req = {(const uint8_t *)b->data, b->len};
+    return attr(sub(sub(sub(req, 1, 0), 2, 0), 2, 0), 9, a->key);
+}
+
+/* Nesting past OTELC_MAX_VALUE_DEPTH in a span built by hand is written as the empty value. */
+static void test_nesting_past_the_bound_is_empty(void **state)
+{
+    (void)state;
+    enum { D = OTELC_MAX_VALUE_DEPTH };
+    otelc_value levels[D + 1];
+    otelc_attr slots[D + 1];
+    static const otelc_value_type kinds[] = {OTELC_VALUE_ARRAY, OTELC_VALUE_MAP};
+    av_span s;
+    av_span_init(&s);
+    otelc_buf b = {0};
+    for (size_t k = 0; k < 2; k++) {
+        uint32_t member = kinds[k] == OTELC_VALUE_MAP ? 6 : 5;
+        otelc_attr a = {"deep", av_nest(levels, D, kinds[k], slots, (otelc_value)AV_INT(9))};
+        assert_int_equal(get_varint(dig(only_attr(&b, &s, &a), member, D), 3), 9);
+        a.value = av_nest(levels, D + 1, kinds[k], slots, (otelc_value)AV_INT(9));
+        assert_empty_value(dig(only_attr(&b, &s, &a), member, D));
+    }
+    otelc__buf_free(&b);
+    otelc_resource_free(s.resource);
+}
+
 /* ---- Response parser ------------------------------------------------------------------ */
 
 static int parse(const char *bytes, size_t n, otelc_otlp_response *r)
@@ -609,6 +829,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stream_in_pieces, setup, teardown),
         cmocka_unit_test(test_many_scopes_and_long_values),
         cmocka_unit_test(test_every_short_length),
+        cmocka_unit_test(test_anyvalue_kinds),
+        cmocka_unit_test(test_scope_attributes),
+        cmocka_unit_test_setup_teardown(test_single_messages_match_the_request, setup, teardown),
+        cmocka_unit_test(test_nesting_past_the_bound_is_empty),
         cmocka_unit_test(test_response_valid),
         cmocka_unit_test(test_response_empty),
         cmocka_unit_test(test_response_unknown_fields),

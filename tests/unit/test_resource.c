@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "internal.h"
+#include "unit/anyvalue.h"
 
 static int warnings;
 
@@ -130,6 +131,41 @@ static void test_merge(void **state)
 }
 
 /* ---- OTEL_RESOURCE_ATTRIBUTES syntax -------------------------------------------------- */
+
+/*
+ * Resources hold every AnyValue kind (a received span's resource may carry
+ * any of them), deep-copied, through new and merge; unknown types are left
+ * out, as empty keys are.
+ */
+static void test_anyvalue_kinds(void **state)
+{
+    (void)state;
+    otelc_attr attrs[AV_LEN(AV_ATTRS) + 1];
+    memcpy(attrs, AV_ATTRS, sizeof(AV_ATTRS));
+    attrs[AV_LEN(AV_ATTRS)] = (otelc_attr){"odd", {.type = (otelc_value_type)42}};
+    otelc_resource *r = otelc_resource_new(attrs, AV_LEN(attrs), NULL);
+    otelc_attr update[] = {{"av.empty", AV_STR("now a string")}};
+    otelc_resource *u = otelc_resource_new(update, 1, NULL);
+    otelc_resource *m = otelc_resource_merge(r, u);
+    assert_non_null(r);
+    assert_non_null(m);
+    size_t n = 0;
+    otelc_resource_attrs(r, &n);
+    assert_int_equal(n, AV_LEN(AV_ATTRS));
+    assert_null(otelc_resource_get(r, "odd"));
+    for (size_t i = 0; i < AV_LEN(AV_ATTRS); i++) {
+        const otelc_value *v = otelc_resource_get(r, AV_ATTRS[i].key);
+        assert_non_null(v);
+        assert_true(av_equal(v, &AV_ATTRS[i].value));
+        if (AV_ATTRS[i].value.u.array.items) /* a copy, not the caller's memory */
+            assert_ptr_not_equal(v->u.array.items, AV_ATTRS[i].value.u.array.items);
+        if (i != 1) assert_true(av_equal(otelc_resource_get(m, AV_ATTRS[i].key), v));
+    }
+    assert_string_equal(str(m, "av.empty"), "now a string");
+    otelc_resource_free(r);
+    otelc_resource_free(u);
+    otelc_resource_free(m);
+}
 
 static void test_parse_kv(void **state)
 {
@@ -266,6 +302,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_new_copies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_merge, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_anyvalue_kinds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_parse_kv, setup, teardown),
         cmocka_unit_test_setup_teardown(test_parse_kv_malformed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_default_detected, setup, teardown),

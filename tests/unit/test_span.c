@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
+#include "unit/anyvalue.h"
 #include "unit/collect.h"
 
 COLLECT_FIXTURES(col)
@@ -297,6 +298,113 @@ static void test_limits(void **state)
     assert_string_equal(v->u.str.ptr, "h\xc3\xa9ll");
 }
 
+/* Every AnyValue kind through every setter: span, start options, events, links. */
+static void test_anyvalue_kinds_on_every_setter(void **state)
+{
+    otelc_tracer *t = tracer_of(state);
+    otelc_span *other = otelc_span_start(t, "target", OTELC_SPAN_INTERNAL);
+    otelc_span_context lsc = otelc_span_get_context(other);
+    otelc_span_end(other);
+
+    otelc_link links[] = {{lsc, AV_ATTRS, AV_LEN(AV_ATTRS)}};
+    otelc_span_options o = {
+        .attrs = &AV_ATTRS[2], .attr_count = 2, .links = links, .link_count = 1};
+    otelc_span *s = otelc_span_start_with(t, "anyvalue", &o);
+    otelc_span_set_attrs(s, AV_ATTRS, 2);
+    for (size_t i = 4; i < AV_LEN(AV_ATTRS); i++) otelc_span_set_attr(s, &AV_ATTRS[i]);
+    otelc_span_add_event(s, "ev", AV_ATTRS, AV_LEN(AV_ATTRS));
+    otelc_span_add_link(s, &lsc, AV_ATTRS, AV_LEN(AV_ATTRS));
+    otelc_span_end(s);
+
+    const otelc_span_data *d = collect_find(&col, "anyvalue");
+    assert_int_equal(d->attr_count, AV_LEN(AV_ATTRS));
+    for (size_t i = 0; i < AV_LEN(AV_ATTRS); i++) {
+        const otelc_value *v = otelc_span_data_attr(d, AV_ATTRS[i].key);
+        assert_non_null(v);
+        assert_true(av_equal(v, &AV_ATTRS[i].value));
+    }
+    assert_int_equal(d->events[0].attr_count, AV_LEN(AV_ATTRS));
+    assert_true(av_attrs_equal(d->events[0].attrs, AV_ATTRS, AV_LEN(AV_ATTRS)));
+    for (uint32_t l = 0; l < 2; l++) {
+        assert_int_equal(d->links[l].attr_count, AV_LEN(AV_ATTRS));
+        assert_true(av_attrs_equal(d->links[l].attrs, AV_ATTRS, AV_LEN(AV_ATTRS)));
+    }
+}
+
+/* A value of unknown type (a caller's bug) is kept as the empty value, never read as another. */
+static void test_unknown_value_type_is_empty(void **state)
+{
+    otelc_span *s = otelc_span_start(tracer_of(state), "unknown", OTELC_SPAN_INTERNAL);
+    otelc_attr bad[] = {{"bad", {.type = (otelc_value_type)77, .u.array = {"x", 5}}},
+                        {"zero", {.type = (otelc_value_type)0}},
+                        OTELC_ATTR_INT("good", 1)};
+    otelc_attr replaced = {"replaced", bad[0].value};
+    otelc_span_set_attrs(s, bad, 3);
+    otelc_span_set_int(s, "replaced", 2);
+    otelc_span_set_attr(s, &replaced);
+    otelc_span_add_event(s, "ev", bad, 3);
+    otelc_span_end(s);
+    const otelc_span_data *d = collect_find(&col, "unknown");
+    assert_int_equal(d->attr_count, 4);
+    assert_int_equal(otelc_span_data_attr(d, "bad")->type, OTELC_VALUE_EMPTY);
+    assert_int_equal(otelc_span_data_attr(d, "zero")->type, OTELC_VALUE_EMPTY);
+    assert_int_equal(otelc_span_data_attr(d, "good")->u.i, 1);
+    assert_int_equal(otelc_span_data_attr(d, "replaced")->type, OTELC_VALUE_EMPTY);
+    assert_int_equal(d->events[0].attr_count, 3);
+    assert_int_equal(otelc_attrs_find(d->events[0].attrs, 3, "bad")->type, OTELC_VALUE_EMPTY);
+}
+
+/*
+ * The specification's limits for nested values: the length limit cuts
+ * every string and bytes value at any depth, in spans, events and links;
+ * the count limit counts top-level attributes only, never map entries.
+ */
+static void test_limits_inside_nested_values(void **state)
+{
+    otelc_provider_free(*state);
+    collect_clear(&col);
+    otelc_span_limits lim;
+    otelc_span_limits_default(&lim);
+    lim.attribute_count = 2;
+    lim.event_attribute_count = 2;
+    lim.attribute_value_length = 2;
+    *state = collect_provider(&col, NULL, &lim);
+
+    static const char *const keys[] = {"a", "b", "c", "d", "e"};
+    otelc_attr many[5];
+    for (int i = 0; i < 5; i++) many[i] = (otelc_attr){keys[i], AV_STR("long")};
+    otelc_value nested[] = {AV_MAP_OF(many), AV_BYTES_OF(AV_RAW)};
+    otelc_attr attrs[] = {{"n", AV_ARRAY_OF(nested)}, {"m", AV_MAP_OF(many)}, {"x", AV_INT(1)}};
+    otelc_span *s = otelc_span_start(tracer_of(state), "nested-limits", OTELC_SPAN_INTERNAL);
+    otelc_span_set_attrs(s, attrs, 3);
+    otelc_span_add_event(s, "ev", attrs, 3);
+    otelc_span_context sc = otelc_span_get_context(s);
+    otelc_span_add_link(s, &sc, attrs, 1);
+    otelc_span_end(s);
+
+    const otelc_span_data *d = collect_find(&col, "nested-limits");
+    const otelc_attr *lists[] = {d->attrs, d->events[0].attrs, d->links[0].attrs};
+    for (size_t l = 0; l < 3; l++) {
+        const otelc_value *n = otelc_attrs_find(lists[l], 2, "n");
+        assert_non_null(n);
+        const otelc_value *map = av_item(n, 0);
+        assert_int_equal(map->u.array.count, 5); /* the count limit is for the top level */
+        for (size_t i = 0; i < 5; i++) {
+            const otelc_value *v = &((const otelc_attr *)map->u.array.items)[i].value;
+            assert_int_equal(v->u.str.len, 2);
+            assert_string_equal(v->u.str.ptr, "lo");
+        }
+        assert_int_equal(av_item(n, 1)->u.str.len, 2);
+        assert_memory_equal(av_item(n, 1)->u.str.ptr,
+                            "\x00"
+                            "a",
+                            2);
+    }
+    assert_int_equal(d->attr_count, 2);
+    assert_int_equal(d->dropped_attr_count, 1);
+    assert_int_equal(d->events[0].dropped_attr_count, 1);
+}
+
 static void test_many_attributes_grow(void **state)
 {
     otelc_span *s = otelc_span_start(tracer_of(state), "many", OTELC_SPAN_INTERNAL);
@@ -512,6 +620,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_events_links_exception_status, setup, teardown),
         cmocka_unit_test_setup_teardown(test_status_ok_is_final, setup, teardown),
         cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_anyvalue_kinds_on_every_setter, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_value_type_is_empty, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_limits_inside_nested_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_attributes_grow, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unsampled_spans_propagate_but_do_not_export, setup,
                                         teardown),

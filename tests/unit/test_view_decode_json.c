@@ -103,6 +103,56 @@ static void test_round_trip(void **state)
     fx_free(&fx);
 }
 
+/* Every AnyValue kind, nested, through the encoder and back (a span built by hand). */
+static void test_round_trip_any_values(void **state)
+{
+    (void)state;
+    static const char bytes[] = {0, 1, (char)0xff};
+    static const otelc_value items[] = {
+        {.type = OTELC_VALUE_STRING, .u.str = {"s", 1}},
+        {.type = OTELC_VALUE_INT, .u.i = INT64_MIN},
+        {.type = OTELC_VALUE_EMPTY},
+        {.type = OTELC_VALUE_BYTES, .u.str = {bytes, 3}},
+    };
+    static const otelc_attr inner[] = {
+        {"list", {.type = OTELC_VALUE_ARRAY, .u.array = {items, 4}}},
+        {"d", {.type = OTELC_VALUE_DOUBLE, .u.d = -0.5}},
+    };
+    static const otelc_attr map[] = {{"inner", {.type = OTELC_VALUE_MAP, .u.array = {inner, 2}}}};
+    const otelc_attr attrs[] = {
+        {"bytes", {.type = OTELC_VALUE_BYTES, .u.str = {bytes, 3}}},
+        {"map", {.type = OTELC_VALUE_MAP, .u.array = {map, 1}}},
+        {"mixed", {.type = OTELC_VALUE_ARRAY, .u.array = {items, 4}}},
+        {"empty", {.type = OTELC_VALUE_EMPTY}},
+        {"nul", {.type = OTELC_VALUE_STRING, .u.str = {"a\0b", 3}}},
+    };
+    otelc_scope_info scope = {.name = "hand", .attrs = inner + 1, .attr_count = 1};
+    otelc_resource *res = otelc_resource_new(map, 1, NULL);
+    otelc_span_data want = {.name = "by hand",
+                            .kind = OTELC_SPAN_CLIENT,
+                            .start_ns = 1,
+                            .end_ns = UINT64_MAX,
+                            .attrs = attrs,
+                            .attr_count = 5,
+                            .scope = &scope,
+                            .resource = res};
+    memset(want.context.trace_id, 0xab, 16);
+    memset(want.context.span_id, 0xcd, 8);
+    const otelc_span_data *list[] = {&want};
+    otelc_buf out = {0};
+    assert_int_equal(otelc__otlp_encode_json(&out, list, 1), OTELC_OK);
+    assert_int_equal(vw_decode_otlp_json(out.data, out.len, &batch), VW_DECODE_OK);
+    assert_int_equal(batch.count, 1);
+    vc_span(&want, &batch.spans[0]);
+    const otelc_scope_info *got = batch.spans[0].scope;
+    assert_true(vc_attrs_eq(scope.attrs, scope.attr_count, got->attrs, got->attr_count));
+    size_t n;
+    const otelc_attr *ra = otelc_resource_attrs(batch.spans[0].resource, &n);
+    assert_true(vc_attrs_eq(map, 1, ra, n));
+    otelc_resource_free(res);
+    otelc__buf_free(&out);
+}
+
 /* ---- Documents per the specification --------------------------------------------------- */
 
 static void test_whole_document(void **state)
@@ -555,6 +605,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_round_trip, teardown),
+        cmocka_unit_test_teardown(test_round_trip_any_values, teardown),
         cmocka_unit_test_teardown(test_whole_document, teardown),
         cmocka_unit_test_teardown(test_int64_strings_and_numbers, teardown),
         cmocka_unit_test_teardown(test_enums, teardown),

@@ -23,6 +23,7 @@
 
 #include "export/zipkin.h"
 #include "otelc/otelc.h"
+#include "unit/anyvalue.h"
 
 #define T0 1700000000123456789ULL /* a start time in Unix ns */
 
@@ -385,6 +386,60 @@ static void test_list_and_escaping(void **state)
     otelc__buf_free(&b);
 }
 
+/*
+ * Tags of the other AnyValue kinds, as common/README.md represents an
+ * AnyValue for non-OTLP formats: maps as JSON objects and arrays of any
+ * values as JSON lists (inside them bytes are base64 strings and the empty
+ * value null), bytes as their base64 text, the empty value as "". The
+ * scope's attributes become tags too (mapping-to-non-otlp.md), except
+ * where the span has the same key or the exporter writes that tag itself.
+ */
+static void test_anyvalue_kinds_and_scope_attribute_tags(void **state)
+{
+    (void)state;
+    av_span s;
+    av_span_init(&s);
+    otelc_attr attrs[AV_LEN(AV_ATTRS) + 1];
+    memcpy(attrs, AV_ATTRS, sizeof(AV_ATTRS));
+    attrs[AV_LEN(AV_ATTRS)] = (otelc_attr)OTELC_ATTR_STR("shadowed", "the span's");
+    const otelc_attr scope_attrs[] = {
+        AV_SCOPE_ATTRS[0],
+        AV_SCOPE_ATTRS[1],
+        OTELC_ATTR_STR("shadowed", "the scope's"),
+        OTELC_ATTR_STR("otel.scope.name", "not the scope's name"),
+        OTELC_ATTR_BOOL("error", false),
+    };
+    otelc_event_data ev = {"ev", 1700000000000000500ull, AV_ATTRS, AV_LEN(AV_ATTRS), 0};
+    s.sd.attrs = attrs;
+    s.sd.attr_count = AV_LEN(attrs);
+    s.sd.events = &ev;
+    s.sd.event_count = 1;
+    s.scope.attrs = scope_attrs;
+    s.scope.attr_count = AV_LEN(scope_attrs);
+    const otelc_span_data *list[] = {&s.sd};
+    otelc_buf b = {0};
+    assert_int_equal(otelc__zipkin_encode(&b, list, 1, NULL), OTELC_OK);
+    const char *annotations =
+        "\"annotations\":[{\"timestamp\":1700000000000000,\"value\":\"\\\"ev\\\":{"
+        "\\\"av.bytes\\\":\\\"AGH/EA==\\\",\\\"av.empty\\\":null,"
+        "\\\"av.map\\\":{\\\"list\\\":[1,\\\"two\\\",null,false],\\\"raw\\\":\\\"AGH/EA==\\\"},"
+        "\\\"av.array\\\":[{\\\"deep\\\":true,\\\"none\\\":null},2.5,[],{}],"
+        "\\\"av.empty_map\\\":{},\\\"av.empty_array\\\":[]}\"}]";
+    const char *tags =
+        "\"tags\":{\"av.bytes\":\"AGH/EA==\",\"av.empty\":\"\","
+        "\"av.map\":\"{\\\"list\\\":[1,\\\"two\\\",null,false],\\\"raw\\\":\\\"AGH/EA==\\\"}\","
+        "\"av.array\":\"[{\\\"deep\\\":true,\\\"none\\\":null},2.5,[],{}]\","
+        "\"av.empty_map\":\"{}\",\"av.empty_array\":\"[]\",\"shadowed\":\"the span's\","
+        "\"scope.kind\":\"library\",\"scope.tags\":\"[1,\\\"two\\\",null,false]\","
+        "\"otel.scope.name\":\"av.scope\",\"otel.library.name\":\"av.scope\","
+        "\"otel.scope.version\":\"0.1\",\"otel.library.version\":\"0.1\"}}]";
+    const char *a = strstr(b.data, annotations);
+    if (!a) fail_msg("no %s in\n%s", annotations, b.data);
+    assert_string_equal(a + strlen(annotations) + 1, tags);
+    otelc__buf_free(&b);
+    otelc_resource_free(s.resource);
+}
+
 /* ---- A loopback Zipkin receiver ---------------------------------------------------- */
 
 #define MAX_REQUESTS 8
@@ -693,6 +748,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_dropped_counts_and_default_service, setup_limited,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_list_and_escaping, setup, teardown),
+        cmocka_unit_test(test_anyvalue_kinds_and_scope_attribute_tags),
         cmocka_unit_test(test_http_retry_503),
         cmocka_unit_test(test_http_no_retry_400),
         cmocka_unit_test(test_http_refused_until_deadline),

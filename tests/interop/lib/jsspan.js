@@ -21,7 +21,10 @@ function hrTime(ns) {
 
 /*
  * A canonical typed value as a JS attribute value. JS numbers cannot hold
- * every int64, so callers must not rely on this for exact integers.
+ * every int64, so callers must not rely on this for exact integers. The
+ * 1.30 JS API has no attribute form for maps, bytes and the empty value:
+ * they become an object, a Uint8Array and null, which the reference
+ * transform only stringifies into tags the comparer derives itself.
  */
 function jsValue(v) {
   if ('string' in v) return v.string;
@@ -29,6 +32,9 @@ function jsValue(v) {
   if ('int' in v) return Number(v.int);
   if ('double' in v) return Number(v.double);
   if ('array' in v) return v.array.map(jsValue);
+  if ('kvlist' in v) return Object.fromEntries(Object.entries(v.kvlist).map(([k, x]) => [k, jsValue(x)]));
+  if ('bytes' in v) return Uint8Array.from(Buffer.from(v.bytes, 'hex'));
+  if ('empty' in v) return null;
   throw new Error(`no JS attribute form for ${JSON.stringify(v)}`);
 }
 

@@ -54,11 +54,39 @@ function parseBody(buf) {
 /* ---- Spec rules for attribute values as tag strings ----------------------------- */
 
 /*
+ * A JSON value (parsed) against a typed value, by common/README.md's rules
+ * for array elements and map values: strings, booleans and numbers in
+ * their JSON types (NaN and the infinities as the strings "NaN",
+ * "Infinity", "-Infinity"), bytes as base64 strings, the empty value as
+ * null, arrays as lists and maps as objects. Integers must be safe JS
+ * integers to be compared here (JSON.parse rounds beyond 2^53).
+ */
+function jsonMatches(e, g) {
+  if ('string' in e) return g === e.string;
+  if ('bool' in e) return g === e.bool;
+  if ('int' in e) return Number.isSafeInteger(Number(e.int)) && g === Number(e.int);
+  if ('double' in e) {
+    if (typeof e.double === 'string') return g === e.double;
+    return typeof g === 'number' && Object.is(g, e.double);
+  }
+  if ('bytes' in e) return g === Buffer.from(e.bytes, 'hex').toString('base64');
+  if ('empty' in e) return g === null;
+  if ('array' in e) return Array.isArray(g) && g.length === e.array.length && e.array.every((x, i) => jsonMatches(x, g[i]));
+  if ('kvlist' in e) {
+    if (!g || typeof g !== 'object' || Array.isArray(g)) return false;
+    const keys = Object.keys(e.kvlist);
+    return keys.length === Object.keys(g).length && keys.every((k) => k in g && jsonMatches(e.kvlist[k], g[k]));
+  }
+  return false;
+}
+
+/*
  * Check one tag value against a typed attribute value. Scalars: strings
  * as-is, booleans "true"/"false", integers exact in decimal, doubles any
  * spelling that reads back as the same double (the spec fixes no digit
- * count). Arrays: a JSON list of the items in their JSON types; integer
- * items are compared textually because JSON.parse would round int64.
+ * count). Bytes: their base64 text; the empty value: "". Arrays: a JSON
+ * list of the items in their JSON types (integer arrays are compared
+ * textually because JSON.parse would round int64); maps: a JSON object.
  */
 function checkTagValue(expected, got, where) {
   const bad = (what) => `${where}: expected ${what}, got ${JSON.stringify(got)}`;
@@ -70,26 +98,24 @@ function checkTagValue(expected, got, where) {
     const d = Number(expected.double);
     return got.trim() !== '' && Object.is(Number(got), d) ? null : bad(`a number equal to ${expected.double}`);
   }
-  if ('array' in expected) {
+  if ('bytes' in expected) {
+    const b64 = Buffer.from(expected.bytes, 'hex').toString('base64');
+    return got === b64 ? null : bad(`base64 ${JSON.stringify(b64)}`);
+  }
+  if ('empty' in expected) return got === '' ? null : bad('"" (the empty value)');
+  if ('array' in expected || 'kvlist' in expected) {
     const items = expected.array;
-    const want = `JSON list ${JSON.stringify(items.map(jsValue))}`;
-    if (items.length && 'int' in items[0]) {
+    if (items && items.length && items.every((i) => 'int' in i)) {
       return got.replace(/\s+/g, '') === `[${items.map((i) => i.int).join(',')}]` ? null : bad(`JSON list [${items.map((i) => i.int).join(',')}]`);
     }
-    let list;
+    const want = `JSON ${items ? 'list' : 'object'} for ${JSON.stringify(expected)}`;
+    let parsed;
     try {
-      list = JSON.parse(got);
+      parsed = JSON.parse(got);
     } catch (e) {
       return bad(want);
     }
-    if (!Array.isArray(list) || list.length !== items.length) return bad(want);
-    for (let i = 0; i < items.length; i++) {
-      const e = items[i];
-      const ok = ('string' in e && list[i] === e.string) || ('bool' in e && list[i] === e.bool) ||
-        ('double' in e && typeof list[i] === 'number' && Object.is(list[i], Number(e.double)));
-      if (!ok) return bad(want);
-    }
-    return null;
+    return jsonMatches(expected, parsed) ? null : bad(want);
   }
   return bad(`a value for ${JSON.stringify(expected)}`);
 }
@@ -132,6 +158,11 @@ function checkEventValue(e, got, where) {
       continue;
     }
     const a = attrs[k];
+    // Inside the annotation's object the empty value is null, as in a JSON map.
+    if ('empty' in v) {
+      if (a !== null) problems.push(`${where}.value.${k}: expected null (the empty value), got ${JSON.stringify(a)}`);
+      continue;
+    }
     // A JSON-typed value is turned back into the tag spelling for one comparison path.
     const asTag = typeof a === 'string' ? a : JSON.stringify(a);
     const p = checkTagValue(v, asTag, `${where}.value.${k}`);
