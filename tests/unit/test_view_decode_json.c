@@ -230,6 +230,7 @@ static void test_whole_document(void **state)
     assert_non_null(svc);
     assert_string_equal(svc->u.str.ptr, "svc");
     assert_string_equal(otelc_resource_schema_url(sd->resource), "https://res");
+    assert_int_equal(otelc__resource_dropped_count(sd->resource), 2);
 }
 
 static void test_int64_strings_and_numbers(void **state)
