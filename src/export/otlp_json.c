@@ -135,8 +135,8 @@ static OTELC_ALWAYS_INLINE void put_value(otelc_buf *b, const otelc_value *v, un
 static OTELC_ALWAYS_INLINE void put_kv(otelc_buf *b, bool first, const otelc_attr *a,
                                        unsigned level)
 {
-    static const char open[] = ",{\"key\":";
-    otelc__buf_append(b, open + first, sizeof(open) - 1 - first);
+    static const char head[] = ",{\"key\":";
+    otelc__buf_append(b, head + first, sizeof(head) - 1 - first);
     put_str(b, a->key);
     PUT(b, ",\"value\":");
     put_value(b, &a->value, level);
