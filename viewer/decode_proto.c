@@ -104,8 +104,9 @@ static bool read_str(decoder *d, otelc_pb *r, otelc_pb_wire wt, const char **out
 /* A string the model keeps as NULL when there is none (trace state, version, URL, message). */
 static bool read_opt_str(decoder *d, otelc_pb *r, otelc_pb_wire wt, const char **out)
 {
-    if (!read_str(d, r, wt, out, NULL)) return false;
-    if (!**out) *out = NULL;
+    size_t len;
+    if (!read_str(d, r, wt, out, &len)) return false;
+    if (len == 0) *out = NULL;
     return true;
 }
 
@@ -172,7 +173,7 @@ static bool decode_kv(decoder *d, otelc_pb r, otelc_attr *kv, int depth)
     return true;
 }
 
-/* The repeated KeyValue field `field` of msg, counted beforehand: *n of *attrs filled so far. */
+/* One KeyValue of a repeated field into attrs[*n], of cap counted beforehand. */
 static bool add_kv(decoder *d, otelc_pb *r, otelc_pb_wire wt, otelc_attr *attrs, size_t cap,
                    uint32_t *n, int depth)
 {
@@ -457,7 +458,7 @@ typedef struct span_ids {
     uint32_t unholdable_links;
 } span_ids;
 
-/* Span fields 1 to 8 and 16: ids, names, kind, times, flags. */
+/* Span fields 1 to 8 and 16 (ids, names, kind, times, flags), and unknown ones. */
 static bool decode_span_head(decoder *d, otelc_pb *r, uint32_t field, otelc_pb_wire wt,
                              otelc_span_data *sd, span_ids *ids)
 {
