@@ -399,6 +399,13 @@ bool otelc__is_zero(const uint8_t *p, size_t n);
  */
 size_t otelc__utf8_seq_len(const unsigned char *s, size_t n);
 
+/*
+ * FNV-1a over p[0..n), continuing from h (start with OTELC_FNV_OFFSET): a
+ * short, well-spread hash for tables keyed by short strings and ids.
+ */
+#define OTELC_FNV_OFFSET 0xcbf29ce484222325ULL
+uint64_t otelc__fnv1a(uint64_t h, const void *p, size_t n);
+
 /* True when s[0..n) is well-formed UTF-8 throughout. */
 bool otelc__utf8_valid(const char *s, size_t n);
 

@@ -75,6 +75,13 @@ double otelc__strtod(const char *s, char **end)
     return c_locale ? strtod_l(s, end, c_locale) : strtod(s, end);
 }
 
+uint64_t otelc__fnv1a(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *u = p;
+    for (size_t i = 0; i < n; i++) h = (h ^ u[i]) * 0x100000001b3ULL;
+    return h;
+}
+
 static const char hex_digits[] = "0123456789abcdef";
 
 void otelc__hex_encode(const uint8_t *in, size_t n, char *out)

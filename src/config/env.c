@@ -97,15 +97,10 @@ void otelc__config_after_fork_child(void)
     pthread_mutex_init(&warned_lock, NULL);
 }
 
-static uint64_t fnv1a(uint64_t h, const char *s)
-{
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-    return h;
-}
-
 bool otelc__first_report(const char *name, const char *value)
 {
-    uint64_t h = fnv1a(fnv1a(0xcbf29ce484222325ULL, name), value);
+    uint64_t h = otelc__fnv1a(OTELC_FNV_OFFSET, name, strlen(name) + 1); /* NUL: a separator */
+    h = otelc__fnv1a(h, value, strlen(value));
     bool first = true;
 
     pthread_mutex_lock(&warned_lock);
