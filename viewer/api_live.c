@@ -26,7 +26,6 @@
 
 #include "api_internal.h"
 #include "traceql.h"
-#include "u64map.h"
 
 #define LIVE_RING         8192
 #define LIVE_MAX_STREAMS  32
@@ -34,7 +33,6 @@
 #define LIVE_EVERY_MS     1000
 #define LIVE_KEEPALIVE_MS 15000
 #define LIVE_WAIT_MS      1000 /* a read blocks at most this long */
-#define COMMIT_TRACES     65536
 
 typedef struct live_entry {
     uint8_t trace_id[16];
@@ -48,8 +46,7 @@ struct vw_live {
     uint64_t written; /* entries ever recorded; entry k is ring[k % LIVE_RING] */
     _Atomic int streams;
 
-    /* The ingest thread's scratch: one commit's traces, each once. */
-    vw_u64map seen; /* hash of a trace id -> index in touched + 1 */
+    /* The ingest thread's scratch: one commit's traces (kept between commits: no malloc). */
     live_entry *touched;
     size_t touched_count, touched_cap;
 };
@@ -58,10 +55,6 @@ vw_live *vw__live_new(void)
 {
     vw_live *live = calloc(1, sizeof *live);
     if (!live) return NULL;
-    if (!vw_u64map_init(&live->seen, COMMIT_TRACES)) {
-        free(live);
-        return NULL;
-    }
     pthread_mutex_init(&live->lock, NULL);
     otelc__cond_init_monotonic(&live->changed);
     return live;
@@ -70,7 +63,6 @@ vw_live *vw__live_new(void)
 void vw__live_free(vw_live *live)
 {
     if (!live) return;
-    vw_u64map_free(&live->seen);
     free(live->touched);
     pthread_mutex_destroy(&live->lock);
     pthread_cond_destroy(&live->changed);
@@ -79,34 +71,54 @@ void vw__live_free(vw_live *live)
 
 /* ---- Recording commits (the ingest thread) ------------------------------------------------- */
 
+/* One more span of trace id; spans of a trace usually come together. */
 static void touch(vw_live *live, const uint8_t id[16])
 {
-    bool added = false;
-    uint64_t *slot = vw_u64map_put(&live->seen, otelc__fnv1a(OTELC_FNV_OFFSET, id, 16), &added);
-    if (slot && !added && memcmp(live->touched[*slot - 1].trace_id, id, 16) == 0) {
-        live->touched[*slot - 1].spans++;
+    live_entry *last = live->touched_count ? &live->touched[live->touched_count - 1] : NULL;
+    if (last && memcmp(last->trace_id, id, 16) == 0) {
+        last->spans++;
         return;
     }
     if (live->touched_count == live->touched_cap) {
         size_t cap = live->touched_cap ? 2 * live->touched_cap : 1024;
         live_entry *grown = realloc(live->touched, cap * sizeof *grown);
-        if (!grown) return; /* this trace goes unreported: live updates are a hint */
+        if (!grown) return; /* this span goes unreported: live updates are a hint */
         live->touched = grown;
         live->touched_cap = cap;
     }
     live_entry *e = &live->touched[live->touched_count++];
     memcpy(e->trace_id, id, 16);
     e->spans = 1;
-    if (slot && added) *slot = live->touched_count; /* a colliding hash keeps its first trace */
+}
+
+static int by_trace_id(const void *a, const void *b)
+{
+    return memcmp(((const live_entry *)a)->trace_id, ((const live_entry *)b)->trace_id, 16);
+}
+
+/* Each trace of the commit once, with all its spans: sorted, then neighbours merged. */
+static void merge_touched(vw_live *live)
+{
+    if (live->touched_count < 2) return;
+    qsort(live->touched, live->touched_count, sizeof *live->touched, by_trace_id);
+    size_t kept = 1;
+    for (size_t i = 1; i < live->touched_count; i++) {
+        live_entry *prev = &live->touched[kept - 1];
+        if (memcmp(prev->trace_id, live->touched[i].trace_id, 16) == 0)
+            prev->spans += live->touched[i].spans;
+        else
+            live->touched[kept++] = live->touched[i];
+    }
+    live->touched_count = kept;
 }
 
 void vw__live_commit(vw_live *live, const vw_batch *const *batches, size_t n)
 {
     live->touched_count = 0;
-    vw_u64map_clear(&live->seen);
     for (size_t b = 0; b < n; b++)
         for (size_t i = 0; i < batches[b]->count; i++)
             touch(live, batches[b]->spans[i].context.trace_id);
+    merge_touched(live);
     size_t first = live->touched_count > LIVE_RING ? live->touched_count - LIVE_RING : 0;
     pthread_mutex_lock(&live->lock);
     for (size_t i = first; i < live->touched_count; i++)

@@ -1089,6 +1089,30 @@ static void test_errors(void **state)
     response_free(&rs);
 }
 
+/* A store the API cannot open (no file, or ":memory:", which is one connection's): 503s. */
+static void test_unreadable_store(void **state)
+{
+    (void)state;
+    static const char *const paths[] = {"/nonexistent/dir/store.db", ":memory:"};
+    for (int i = 0; i < 2; i++) {
+        vw_api *api = vw_api_new(paths[i], NULL, NULL);
+        assert_non_null(api);
+        json_value *v = get(api, 503, "/api/services", NULL);
+        assert_int_equal(num_at(v, "errors/0/code"), 503);
+        assert_true(strlen(str_at(v, "errors/0/msg")) > 0);
+        json_free(v);
+        v = get(api, 503, "/api/search", NULL);
+        assert_true(strlen(str_at(v, "error")) > 0);
+        json_free(v);
+        v = get(api, 503, "/api/v3/traces/1", NULL);
+        assert_int_equal(num_at(v, "error/code"), 14); /* UNAVAILABLE */
+        json_free(v);
+        v = get(api, 503, "/api/status", NULL);
+        json_free(v);
+        vw_api_free(api);
+    }
+}
+
 /* Every endpoint, every parameter, values a client should never send: an answer, never a crash. */
 static void test_hostile_parameters(void **state)
 {
@@ -1233,9 +1257,12 @@ static void submit(fixture *f, unsigned t, const char *service, unsigned spans, 
     vw_batch b;
     vw_batch_init(&b);
     const otelc_resource *res = resource(&b, service, false);
-    for (unsigned s = 1; s <= spans; s++)
+    const otelc_resource *res2 = t2 ? resource(&b, service2, false) : NULL;
+    for (unsigned s = 1; s <= spans; s++) {
         add_span(&b, res, t, s, s > 1 ? 1 : 0, s > 1 ? "step" : "charge", OTELC_SPAN_SERVER, s, 1);
-    if (t2) add_span(&b, resource(&b, service2, false), t2, 1, 0, "other", OTELC_SPAN_SERVER, 0, 1);
+        /* The other trace's span between the first trace's: a commit's spans come in any order. */
+        if (s == 1 && t2) add_span(&b, res2, t2, 1, 0, "other", OTELC_SPAN_SERVER, 0, 1);
+    }
     assert_int_equal(vw_ingest_write(f->ingest, &b, 10000), VW_INGEST_COMMITTED);
     vw_batch_free(&b);
 }
@@ -1383,6 +1410,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_operations_table, setup, teardown),
         cmocka_unit_test_setup_teardown(test_status, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+        cmocka_unit_test(test_unreadable_store),
         cmocka_unit_test_setup_teardown(test_hostile_parameters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_big_trace, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_requests, setup, teardown),
