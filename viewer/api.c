@@ -13,7 +13,7 @@
 #include "api_internal.h"
 #include "query_params.h"
 
-/* ---- The pool ------------------------------------------------------------------------------- */
+/* ---- The pool -------------------------------------------------------------------------------- */
 
 static vw_store *open_reader(vw_api *api, char *err, size_t err_size)
 {
@@ -113,8 +113,7 @@ void vw_api_free(vw_api *api)
     free(api);
 }
 
-/* ---- Writing responses ------------------------------------------------------------------------
- */
+/* ---- Writing responses ----------------------------------------------------------------------- */
 
 uint64_t vw__now_ns(void)
 {
@@ -209,8 +208,7 @@ bool vw__time_range(const vw_request *rq, const char *start_name, const char *en
     return true;
 }
 
-/* ---- /api/status and /metrics -----------------------------------------------------------------
- */
+/* ---- /api/status and /metrics ---------------------------------------------------------------- */
 
 static void api_status(vw_api *api, vw_response *rs)
 {
@@ -271,8 +269,7 @@ static void api_metrics(vw_api *api, vw_response *rs)
     }
 }
 
-/* ---- Routing ----------------------------------------------------------------------------------
- */
+/* ---- Routing --------------------------------------------------------------------------------- */
 
 /* The rest of path after prefix, or NULL when path does not start with it. */
 static const char *after(const char *path, const char *prefix)

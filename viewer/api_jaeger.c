@@ -40,8 +40,7 @@ static vw_store *take_store(vw_api *api, vw_response *rs)
     return s;
 }
 
-/* ---- Services and operations ------------------------------------------------------------------
- */
+/* ---- Services and operations ----------------------------------------------------------------- */
 
 typedef struct name_list {
     otelc_buf *b;
@@ -147,8 +146,7 @@ void vw__api_operations(vw_api *api, const vw_request *rq, vw_response *rs)
     vw__finish(rs, true);
 }
 
-/* ---- Traces ------------------------------------------------------------------------------------
- */
+/* ---- Traces ---------------------------------------------------------------------------------- */
 
 /*
  * Append trace (spans ordered by start) in Jaeger's JSON, at most
@@ -325,6 +323,29 @@ static void traces_by_id(vw_api *api, const char *id_text, vw_response *rs)
     vw_batch_free(&trace);
 }
 
+/* Run a parsed search and write every trace it finds. */
+static void search_traces(vw_api *api, const vw_search *q, vw_response *rs)
+{
+    vw_store *s = take_store(api, rs);
+    if (!s) return;
+    trace_list l = {.b = &rs->body};
+    vw__json_ok(rs);
+    otelc__buf_puts(&rs->body, "{\"data\":[");
+    long found = vw_store_search(s, q, add_trace, &l, NULL);
+    vw__api_store_done(api, s);
+    if (found < 0 && !l.oom) {
+        vw__jaeger_error(rs, 500, STORE_FAILED);
+        return;
+    }
+    otelc__buf_printf(&rs->body, "],\"total\":%zu,\"limit\":0,\"offset\":0,\"errors\":", l.count);
+    /* Jaeger reports what went wrong beside the data it has, in errors. */
+    otelc__buf_puts(&rs->body, l.cut ? "[{\"code\":413,\"msg\":\"results cut at 64 MiB: narrow "
+                                       "the search\"}]}\n"
+                                     : "null}\n");
+    if (l.oom) rs->body.failed = true;
+    vw__finish(rs, true);
+}
+
 void vw__api_traces(vw_api *api, const vw_request *rq, vw_response *rs)
 {
     const char *id = rq->arg(rq, "traceID");
@@ -335,35 +356,15 @@ void vw__api_traces(vw_api *api, const vw_request *rq, vw_response *rs)
     trace_query tq;
     memset(&tq, 0, sizeof tq);
     char err[512];
-    if (!parse_trace_query(rq, &tq, err, sizeof err)) {
+    if (parse_trace_query(rq, &tq, err, sizeof err))
+        search_traces(api, &tq.search, rs);
+    else
         vw__jaeger_error(rs, 400, err);
-    } else {
-        vw_store *s = take_store(api, rs);
-        if (s) {
-            trace_list l = {.b = &rs->body};
-            vw__json_ok(rs);
-            otelc__buf_puts(&rs->body, "{\"data\":[");
-            long found = vw_store_search(s, &tq.search, add_trace, &l, NULL);
-            vw__api_store_done(api, s);
-            if (found < 0 && !l.oom) {
-                vw__jaeger_error(rs, 500, STORE_FAILED);
-            } else {
-                otelc__buf_printf(&rs->body,
-                                  "],\"total\":%zu,\"limit\":0,\"offset\":0,\"errors\":", l.count);
-                otelc__buf_puts(&rs->body, l.cut ? "[{\"code\":413,\"msg\":\"results cut at 64 "
-                                                   "MiB: narrow the search\"}]}\n"
-                                                 : "null}\n");
-                if (l.oom) rs->body.failed = true;
-                vw__finish(rs, true);
-            }
-        }
-    }
     vw_tags_free(&tq.json_tags);
     vw_tags_free(&tq.simple_tags);
 }
 
-/* ---- Dependencies -----------------------------------------------------------------------------
- */
+/* ---- Dependencies ---------------------------------------------------------------------------- */
 
 typedef struct dependency_list {
     otelc_buf *b;
@@ -427,8 +428,7 @@ void vw__api_dependencies(vw_api *api, const vw_request *rq, vw_response *rs)
     vw__finish(rs, true);
 }
 
-/* ---- api_v3: the trace as OTLP JSON -----------------------------------------------------------
- */
+/* ---- api_v3: the trace as OTLP JSON ---------------------------------------------------------- */
 
 /* The grpc-gateway's error shape: {"error":{"code":grpc,"httpCode":http,"message":...}}. */
 static void otlp_error(vw_response *rs, unsigned status, int grpc_code, const char *msg)

@@ -69,7 +69,7 @@ void vw__live_free(vw_live *live)
     free(live);
 }
 
-/* ---- Recording commits (the ingest thread) ------------------------------------------------- */
+/* ---- Recording commits (the ingest thread) --------------------------------------------------- */
 
 /* One more span of trace id; spans of a trace usually come together. */
 static void touch(vw_live *live, const uint8_t id[16])
@@ -127,8 +127,7 @@ void vw__live_commit(vw_live *live, const vw_batch *const *batches, size_t n)
     pthread_mutex_unlock(&live->lock);
 }
 
-/* ---- A stream (its connection's thread) -------------------------------------------------------
- */
+/* ---- A stream (its connection's thread) ------------------------------------------------------ */
 
 typedef struct live_stream {
     vw_api *api;

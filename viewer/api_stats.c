@@ -20,7 +20,7 @@ static uint64_t us_of(uint64_t ns)
     return (ns + 500) / 1000;
 }
 
-/* ---- The service map ---------------------------------------------------------------------- */
+/* ---- The service map ------------------------------------------------------------------------- */
 
 typedef struct graph_out {
     otelc_buf nodes, edges;
@@ -87,7 +87,7 @@ void vw__api_service_map(vw_api *api, const vw_request *rq, vw_response *rs)
     otelc__buf_free(&g.edges);
 }
 
-/* ---- The operations table ------------------------------------------------------------------ */
+/* ---- The operations table -------------------------------------------------------------------- */
 
 typedef struct op_row {
     char *service, *name;

@@ -94,8 +94,7 @@ static void add_tag(void *ctx, const char *key, const otelc_value *v)
     vw_jaeger_kv_json(l->out, key, v);
 }
 
-/* ---- Processes --------------------------------------------------------------------------------
- */
+/* ---- Processes ------------------------------------------------------------------------------- */
 
 typedef struct processes {
     vw_u64map by_resource; /* resource address -> process number (1-based) */
@@ -173,8 +172,7 @@ static size_t process_of(processes *p, const otelc_resource *res)
     return number;
 }
 
-/* ---- Spans ------------------------------------------------------------------------------------
- */
+/* ---- Spans ----------------------------------------------------------------------------------- */
 
 static uint64_t micros(uint64_t ns)
 {

@@ -13,7 +13,7 @@
 #include "internal.h"
 #include "query_params.h"
 
-/* ---- Durations ------------------------------------------------------------------------------ */
+/* ---- Durations ------------------------------------------------------------------------------- */
 
 #define NS_MAX (1ull << 63) /* Go's bound; a result must stay below it */
 

@@ -69,7 +69,7 @@ void vw_spanmetrics_free(vw_spanmetrics *m)
     free(m);
 }
 
-/* ---- Counting ------------------------------------------------------------------------------- */
+/* ---- Counting -------------------------------------------------------------------------------- */
 
 /* The length of s cut to VW_SPANMETRICS_MAX_LABEL bytes without splitting a character. */
 static size_t label_len(const char *s)
@@ -178,8 +178,7 @@ void vw_spanmetrics_add(vw_spanmetrics *m, const vw_batch *const *batches, size_
     otelc__buf_free(&scratch);
 }
 
-/* ---- The exposition ---------------------------------------------------------------------------
- */
+/* ---- The exposition -------------------------------------------------------------------------- */
 
 static const char *const kind_text[] = {"SPAN_KIND_UNSPECIFIED", "SPAN_KIND_INTERNAL",
                                         "SPAN_KIND_SERVER",      "SPAN_KIND_CLIENT",

@@ -32,7 +32,7 @@
 
 static uint64_t T0; /* a minute boundary ten minutes ago: inside every default time range */
 
-/* ---- Requests by hand ---------------------------------------------------------------------- */
+/* ---- Requests by hand ------------------------------------------------------------------------ */
 
 #define MAX_ARGS 16
 
@@ -114,8 +114,7 @@ static json_value *get(vw_api *api, unsigned status, const char *path, ...)
     return v;
 }
 
-/* ---- Reading JSON -----------------------------------------------------------------------------
- */
+/* ---- Reading JSON ---------------------------------------------------------------------------- */
 
 /* The value at a path of member names and array indexes separated by '/', or NULL. */
 static const json_value *at(const json_value *v, const char *path)
@@ -202,8 +201,7 @@ static void span_hex(char out[17], unsigned s)
     snprintf(out, 17, "%016x", s);
 }
 
-/* ---- The store: a scenario written by hand ----------------------------------------------------
- */
+/* ---- The store: a scenario written by hand --------------------------------------------------- */
 
 static const otelc_scope_info scope = {.name = "test.scope", .version = "1.0"};
 
@@ -437,8 +435,7 @@ static void scenario_range(void)
     snprintf(end_s, sizeof end_s, "%llu", (unsigned long long)(T0 / SEC + 60));
 }
 
-/* ---- Services and operations ------------------------------------------------------------------
- */
+/* ---- Services and operations ----------------------------------------------------------------- */
 
 static void test_services_and_operations(void **state)
 {
@@ -480,8 +477,7 @@ static void test_services_and_operations(void **state)
     json_free(v);
 }
 
-/* ---- The Jaeger translation ---------------------------------------------------------------------
- */
+/* ---- The Jaeger translation ------------------------------------------------------------------ */
 
 static void check_root_tags(const json_value *tags)
 {
@@ -636,8 +632,7 @@ static void test_jaeger_trace(void **state)
     json_free(v);
 }
 
-/* ---- Jaeger search ------------------------------------------------------------------------------
- */
+/* ---- Jaeger search --------------------------------------------------------------------------- */
 
 /* The trace numbers of a search's data, in order, as "11,10,..." */
 static void trace_numbers(const json_value *v, char *out, size_t size)
@@ -729,8 +724,7 @@ static void test_jaeger_search(void **state)
     json_free(v);
 }
 
-/* ---- api_v3: OTLP JSON --------------------------------------------------------------------------
- */
+/* ---- api_v3: OTLP JSON ----------------------------------------------------------------------- */
 
 static void test_otlp_trace(void **state)
 {
@@ -796,8 +790,7 @@ static void test_otlp_trace(void **state)
     json_free(v);
 }
 
-/* ---- Tempo search -------------------------------------------------------------------------------
- */
+/* ---- Tempo search ---------------------------------------------------------------------------- */
 
 static const json_value *find_trace(const json_value *v, unsigned t)
 {
@@ -896,8 +889,7 @@ static void test_tempo_search(void **state)
     json_free(v);
 }
 
-/* ---- Aggregates --------------------------------------------------------------------------------
- */
+/* ---- Aggregates ------------------------------------------------------------------------------ */
 
 typedef struct graph {
     char names[16][2][32];
@@ -1050,8 +1042,7 @@ static void test_operations_table(void **state)
     json_free(v);
 }
 
-/* ---- Status and errors --------------------------------------------------------------------------
- */
+/* ---- Status and errors ----------------------------------------------------------------------- */
 
 static void test_status(void **state)
 {
@@ -1175,7 +1166,7 @@ static void test_hostile_parameters(void **state)
     }
 }
 
-/* ---- A 10,000-span trace -------------------------------------------------------------------- */
+/* ---- A 10,000-span trace --------------------------------------------------------------------- */
 
 static void test_big_trace(void **state)
 {
@@ -1207,7 +1198,7 @@ static void test_big_trace(void **state)
     json_free(v);
 }
 
-/* ---- Concurrent requests ------------------------------------------------------------------- */
+/* ---- Concurrent requests --------------------------------------------------------------------- */
 
 static _Atomic int hammer_failures;
 
@@ -1238,8 +1229,7 @@ static void test_concurrent_requests(void **state)
     assert_int_equal(atomic_load(&hammer_failures), 0);
 }
 
-/* ---- The live stream, over a real ingest queue ------------------------------------------------
- */
+/* ---- The live stream, over a real ingest queue ----------------------------------------------- */
 
 static int setup_live(void **state)
 {

@@ -118,7 +118,7 @@ static void test_trace_ids(void **state)
     assert_false(vw_parse_trace_id(NULL, id));
 }
 
-/* ---- Tags -------------------------------------------------------------------------------- */
+/* ---- Tags ------------------------------------------------------------------------------------ */
 
 static void tags_ok(const char *text, vw_tags *t)
 {

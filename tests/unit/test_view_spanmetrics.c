@@ -183,7 +183,7 @@ static void test_long_labels_are_cut(void **state)
     vw_spanmetrics_free(m);
 }
 
-/* ---- A real parser ------------------------------------------------------------------------- */
+/* ---- A real parser --------------------------------------------------------------------------- */
 
 /*
  * Checks what prometheus_client reads (argv[1]: "full" for fill()'s spans
