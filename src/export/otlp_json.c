@@ -218,6 +218,11 @@ static void put_attrs(otelc_buf *b, const otelc_attr *attrs, size_t n)
     put_attrs_member(b, false, attrs, n);
 }
 
+void otelc__otlp_json_kv(otelc_buf *b, const otelc_attr *a)
+{
+    put_kv(b, true, a, 0);
+}
+
 /* ---- Spans ----------------------------------------------------------------------------------- */
 
 /* SpanFlags: W3C flags in bits 0-7, 0x100 "is_remote known", 0x200 "remote". */
