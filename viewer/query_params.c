@@ -207,133 +207,25 @@ static int tag_add(tag_parser *tp, const char *key, const char *value)
     return 0;
 }
 
-/* Four hex digits of a \u escape; -1 when malformed. */
-static long read_u16_hex(const char *p)
-{
-    long v = 0;
-    for (int i = 0; i < 4; i++) {
-        int d = hex_value(p[i]);
-        if (d < 0) return -1;
-        v = v * 16 + d;
-    }
-    return v;
-}
-
-/* Write code point cp as UTF-8 at *w. */
-static void put_utf8(char **w, unsigned long cp)
-{
-    unsigned char *o = (unsigned char *)*w;
-    if (cp < 0x80) {
-        *o++ = (unsigned char)cp;
-    } else if (cp < 0x800) {
-        *o++ = (unsigned char)(0xc0 | cp >> 6);
-        *o++ = (unsigned char)(0x80 | (cp & 0x3f));
-    } else if (cp < 0x10000) {
-        *o++ = (unsigned char)(0xe0 | cp >> 12);
-        *o++ = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
-        *o++ = (unsigned char)(0x80 | (cp & 0x3f));
-    } else {
-        *o++ = (unsigned char)(0xf0 | cp >> 18);
-        *o++ = (unsigned char)(0x80 | (cp >> 12 & 0x3f));
-        *o++ = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
-        *o++ = (unsigned char)(0x80 | (cp & 0x3f));
-    }
-    *w = (char *)o;
-}
-
 /*
- * A \u escape (after the backslash and 'u') at tp->p, a surrogate pair
- * taking two; its UTF-8 goes to *w. A lone surrogate or U+0000 is refused:
- * neither can be part of a key or value the filters compare.
+ * {"key": "value", ...}, read with the project's JSON reader into the
+ * tags' document: every member a string, neither key nor value holding a
+ * NUL (no filter can compare one).
  */
-static bool read_unicode_escape(tag_parser *tp, char **w)
-{
-    long hi = read_u16_hex(tp->p);
-    if (hi < 0) return false;
-    tp->p += 4;
-    unsigned long cp = (unsigned long)hi;
-    if (hi >= 0xd800 && hi <= 0xdbff) {
-        if (tp->p[0] != '\\' || tp->p[1] != 'u') return false;
-        long lo = read_u16_hex(tp->p + 2);
-        if (lo < 0xdc00 || lo > 0xdfff) return false;
-        tp->p += 6;
-        cp = 0x10000 + (((unsigned long)hi - 0xd800) << 10) + ((unsigned long)lo - 0xdc00);
-    } else if ((hi >= 0xdc00 && hi <= 0xdfff) || hi == 0) {
-        return false;
-    }
-    put_utf8(w, cp);
-    return true;
-}
-
-static bool read_escape(tag_parser *tp, char **w)
-{
-    static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
-    char c = *tp->p;
-    const char *at = c ? strchr(from, c) : NULL;
-    if (c != 'u' && !at) return false; /* never past the end of the text */
-    tp->p++;
-    if (c == 'u') return read_unicode_escape(tp, w);
-    *(*w)++ = to[at - from];
-    return true;
-}
-
-/* A JSON string at tp->p, decoded into storage; NULL when malformed. */
-static const char *read_string(tag_parser *tp)
-{
-    if (*tp->p != '"') return NULL;
-    tp->p++;
-    char *start = tp->store, *w = tp->store;
-    for (;;) {
-        unsigned char c = (unsigned char)*tp->p;
-        if (c == '"') break;
-        if (c < 0x20) return NULL; /* the end of the text, or a control character */
-        if (c == '\\') {
-            tp->p++;
-            if (!read_escape(tp, &w)) return NULL;
-            continue;
-        }
-        size_t n = otelc__utf8_seq_len((const unsigned char *)tp->p, strnlen(tp->p, 4));
-        if (n == 0) return NULL;
-        memcpy(w, tp->p, n);
-        w += n;
-        tp->p += n;
-    }
-    tp->p++;
-    *w++ = '\0';
-    tp->store = w;
-    return start;
-}
-
-static int parse_json_tags(tag_parser *tp)
+static int parse_json_tags(tag_parser *tp, const char *text, size_t len)
 {
     static const char bad[] = "malformed 'tags' parameter: expected a JSON object of strings";
-    tp->p++; /* '{' */
-    skip_space(tp);
-    if (*tp->p == '}') {
-        tp->p++;
-    } else {
-        for (;;) {
-            skip_space(tp);
-            const char *key = read_string(tp);
-            if (!key) return tag_error(tp, bad);
-            skip_space(tp);
-            if (*tp->p != ':') return tag_error(tp, bad);
-            tp->p++;
-            skip_space(tp);
-            const char *value = read_string(tp);
-            if (!value) return tag_error(tp, bad);
-            if (tag_add(tp, key, value) < 0) return -1;
-            skip_space(tp);
-            if (*tp->p == '}') {
-                tp->p++;
-                break;
-            }
-            if (*tp->p != ',') return tag_error(tp, bad);
-            tp->p++;
-        }
+    json_value *root = otelc__json_parse(&tp->out->doc, text, len, NULL, NULL);
+    if (!root || root->type != JSON_OBJECT) return tag_error(tp, bad);
+    for (size_t i = 0; i < root->u.object.count; i++) {
+        const json_member *m = &root->u.object.members[i];
+        const json_value *v = m->value;
+        if (v->type != JSON_STRING) return tag_error(tp, bad);
+        if (strlen(m->key) != m->key_len || strlen(v->u.string.ptr) != v->u.string.len)
+            return tag_error(tp, bad); /* a NUL: no filter can compare it */
+        if (tag_add(tp, m->key, v->u.string.ptr) < 0) return -1;
     }
-    skip_space(tp);
-    return *tp->p ? tag_error(tp, bad) : 0;
+    return 0;
 }
 
 /* "k:v k2:v2": each word split at its first ':'. */
@@ -367,9 +259,10 @@ int vw_parse_tags(const char *text, vw_tags *out, char *err, size_t err_size)
     tag_parser tp = {text, storage, out, err, err_size};
     if (!storage) return tag_error(&tp, "out of memory");
     free(out->storage);
+    otelc__json_free(&out->doc);
     out->storage = storage;
     skip_space(&tp);
-    int rc = *tp.p == '{' ? parse_json_tags(&tp) : parse_pair_tags(&tp);
+    int rc = *tp.p == '{' ? parse_json_tags(&tp, text, len) : parse_pair_tags(&tp);
     if (rc < 0) out->count = 0;
     return rc;
 }
@@ -378,6 +271,7 @@ void vw_tags_free(vw_tags *t)
 {
     if (!t) return;
     free(t->storage);
+    otelc__json_free(&t->doc);
     t->storage = NULL;
     t->count = 0;
 }

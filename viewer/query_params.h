@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "json.h"
 #include "store.h"
 
 /*
@@ -46,11 +47,12 @@ bool vw_parse_trace_id(const char *s, uint8_t out[16]);
 /* At most this many tag filters in one search. */
 #define VW_MAX_TAGS 32
 
-/* Tag filters parsed from a request; the strings live in storage. */
+/* Tag filters parsed from a request; the strings live in storage or doc. */
 typedef struct vw_tags {
     vw_tag_filter items[VW_MAX_TAGS];
     size_t count;
     char *storage; /* malloc'd; vw_tags_free() releases it */
+    json_doc doc;  /* the JSON form's strings */
 } vw_tags;
 
 /*

@@ -84,10 +84,30 @@ static args args_of(va_list ap)
     return a;
 }
 
+/*
+ * Parsed bodies: the reader keeps a tree in a document; the tests hold on
+ * to roots, so each root's document is remembered here until free_json().
+ */
+static json_doc held_docs[64];
+
+static json_value *parse_json(const char *text, size_t len, json_error *err)
+{
+    for (size_t i = 0; i < sizeof held_docs / sizeof *held_docs; i++)
+        if (!held_docs[i].root) return otelc__json_parse(&held_docs[i], text, len, NULL, err);
+    fail_msg("more than %zu parsed bodies held at once", sizeof held_docs / sizeof *held_docs);
+    return NULL;
+}
+
+static void free_json(json_value *v)
+{
+    for (size_t i = 0; v && i < sizeof held_docs / sizeof *held_docs; i++)
+        if (held_docs[i].root == v) otelc__json_free(&held_docs[i]);
+}
+
 static json_value *parse_body(const vw_response *rs)
 {
     json_error err;
-    json_value *v = json_parse(rs->body.data ? rs->body.data : "", rs->body.len, NULL, &err);
+    json_value *v = parse_json(rs->body.data ? rs->body.data : "", rs->body.len, &err);
     if (!v)
         fail_msg("not JSON (%u:%u %s): %.*s", err.line, err.column, err.message,
                  (int)(rs->body.len < 400 ? rs->body.len : 400), rs->body.data);
@@ -131,7 +151,7 @@ static const json_value *at(const json_value *v, const char *path)
             unsigned long i = strtoul(part, &end, 10);
             v = *end == '\0' && i < v->u.array.count ? v->u.array.items[i] : NULL;
         } else {
-            v = json_object_get(v, part);
+            v = otelc__json_object_get(v, part);
         }
     }
     return v;
@@ -147,21 +167,24 @@ static const json_value *must(const json_value *v, const char *path)
 static const char *str_at(const json_value *v, const char *path)
 {
     const json_value *r = must(v, path);
-    if (r->type != JSON_STRING) fail_msg("%s is a %s, not a string", path, json_type_name(r->type));
+    if (r->type != JSON_STRING)
+        fail_msg("%s is a %s, not a string", path, otelc__json_type_name(r->type));
     return r->u.string.ptr;
 }
 
 static double num_at(const json_value *v, const char *path)
 {
     const json_value *r = must(v, path);
-    if (r->type != JSON_NUMBER) fail_msg("%s is a %s, not a number", path, json_type_name(r->type));
-    return r->u.number;
+    if (r->type != JSON_NUMBER)
+        fail_msg("%s is a %s, not a number", path, otelc__json_type_name(r->type));
+    return r->u.number.d;
 }
 
 static size_t len_at(const json_value *v, const char *path)
 {
     const json_value *r = must(v, path);
-    if (r->type != JSON_ARRAY) fail_msg("%s is a %s, not an array", path, json_type_name(r->type));
+    if (r->type != JSON_ARRAY)
+        fail_msg("%s is a %s, not an array", path, otelc__json_type_name(r->type));
     return r->u.array.count;
 }
 
@@ -175,7 +198,7 @@ static const json_value *with_key(const json_value *list, const char *key)
 {
     assert_int_equal(list->type, JSON_ARRAY);
     for (size_t i = 0; i < list->u.array.count; i++) {
-        const json_value *k = json_object_get(list->u.array.items[i], "key");
+        const json_value *k = otelc__json_object_get(list->u.array.items[i], "key");
         if (k && k->type == JSON_STRING && strcmp(k->u.string.ptr, key) == 0)
             return list->u.array.items[i];
     }
@@ -448,33 +471,33 @@ static void test_services_and_operations(void **state)
     assert_int_equal(num_at(v, "limit"), 0);
     assert_int_equal(num_at(v, "offset"), 0);
     assert_true(is_null_at(v, "errors"));
-    json_free(v);
+    free_json(v);
 
     v = get(f->api, 200, "/api/services/shop/operations", NULL);
     assert_int_equal(len_at(v, "data"), 3); /* sorted, each name once */
     assert_string_equal(str_at(v, "data/0"), "GET /");
     assert_string_equal(str_at(v, "data/1"), "GET /users/{id}");
     assert_string_equal(str_at(v, "data/2"), "internal work");
-    json_free(v);
+    free_json(v);
     v = get(f->api, 200, "/api/services/nosuch/operations", NULL);
     assert_int_equal(len_at(v, "data"), 0);
-    json_free(v);
+    free_json(v);
 
     v = get(f->api, 200, "/api/operations", "service", "shop", "spanKind", "server", NULL);
     assert_int_equal(len_at(v, "data"), 2);
     assert_string_equal(str_at(v, "data/0/name"), "GET /");
     assert_string_equal(str_at(v, "data/0/spanKind"), "server");
     assert_string_equal(str_at(v, "data/1/name"), "GET /users/{id}");
-    json_free(v);
+    free_json(v);
     v = get(f->api, 200, "/api/operations", "service", "db", NULL);
     assert_int_equal(len_at(v, "data"), 2);
     assert_string_equal(str_at(v, "data/0/spanKind"), "client");
-    json_free(v);
+    free_json(v);
     v = get(f->api, 400, "/api/operations", NULL);
     assert_true(is_null_at(v, "data"));
     assert_int_equal(num_at(v, "errors/0/code"), 400);
     assert_string_equal(str_at(v, "errors/0/msg"), "parameter 'service' is required");
-    json_free(v);
+    free_json(v);
 }
 
 /* ---- The Jaeger translation ------------------------------------------------------------------ */
@@ -613,12 +636,12 @@ static void test_jaeger_trace(void **state)
     assert_int_equal(len_at(v, "data"), 1);
     assert_int_equal(num_at(v, "total"), 1);
     check_trace_one(must(v, "data/0"));
-    json_free(v);
+    free_json(v);
 
     /* The short form of the id, and upper case, name the same trace. */
     v = get(f->api, 200, "/api/traces/1", NULL);
     assert_string_equal(str_at(v, "data/0/traceID"), id);
-    json_free(v);
+    free_json(v);
 
     hex_of(id, 999);
     snprintf(path, sizeof path, "/api/traces/%s", id);
@@ -626,10 +649,10 @@ static void test_jaeger_trace(void **state)
     assert_true(is_null_at(v, "data"));
     assert_int_equal(num_at(v, "errors/0/code"), 404);
     assert_string_equal(str_at(v, "errors/0/msg"), "trace not found");
-    json_free(v);
+    free_json(v);
     v = get(f->api, 400, "/api/traces/not-hex", NULL);
     assert_int_equal(num_at(v, "errors/0/code"), 400);
-    json_free(v);
+    free_json(v);
 }
 
 /* ---- Jaeger search --------------------------------------------------------------------------- */
@@ -661,7 +684,7 @@ static void expect_traces(vw_api *api, const char *expected, ...)
     trace_numbers(v, got, sizeof got);
     assert_string_equal(got, expected);
     assert_int_equal(num_at(v, "total"), len_at(v, "data"));
-    json_free(v);
+    free_json(v);
 }
 
 static void test_jaeger_search(void **state)
@@ -700,7 +723,7 @@ static void test_jaeger_search(void **state)
     assert_int_equal(len_at(v, "data"), 0);
     assert_string_equal(str_at(v, "errors/0/msg"), "trace not found");
     assert_string_equal(str_at(v, "errors/0/traceID"), "00000000000000000000000000000abc");
-    json_free(v);
+    free_json(v);
 
     /* Bad parameters: 400 in Jaeger's envelope. */
     static const char *const bad[][2] = {
@@ -712,16 +735,16 @@ static void test_jaeger_search(void **state)
         assert_true(is_null_at(v, "data"));
         assert_int_equal(num_at(v, "errors/0/code"), 400);
         assert_true(strlen(str_at(v, "errors/0/msg")) > 0);
-        json_free(v);
+        free_json(v);
     }
     v = get(f->api, 400, "/api/traces", "minDuration", "2s", "maxDuration", "1s", NULL);
     assert_string_equal(str_at(v, "errors/0/msg"),
                         "'maxDuration' should be greater than 'minDuration'");
-    json_free(v);
+    free_json(v);
     v = get(f->api, 400, "/api/traces", "minDuration", "5", NULL);
     assert_string_equal(str_at(v, "errors/0/msg"),
                         "unable to parse param 'minDuration': time: invalid duration \"5\"");
-    json_free(v);
+    free_json(v);
 }
 
 /* ---- api_v3: OTLP JSON ----------------------------------------------------------------------- */
@@ -777,17 +800,17 @@ static void test_otlp_trace(void **state)
     assert_string_equal(str_at(child, "parentSpanId"), "0000000000000001");
     assert_int_equal(num_at(child, "status/code"), 1);
     assert_int_equal(num_at(child, "kind"), 3);
-    json_free(v);
+    free_json(v);
 
     hex_of(id, 999);
     snprintf(path, sizeof path, "/api/v3/traces/%s", id);
     v = get(f->api, 404, path, NULL);
     assert_int_equal(num_at(v, "error/code"), 5); /* NOT_FOUND */
     assert_string_equal(str_at(v, "error/message"), "trace not found");
-    json_free(v);
+    free_json(v);
     v = get(f->api, 400, "/api/v3/traces/0x12", NULL);
     assert_int_equal(num_at(v, "error/code"), 3); /* INVALID_ARGUMENT */
-    json_free(v);
+    free_json(v);
 }
 
 /* ---- Tempo search ---------------------------------------------------------------------------- */
@@ -841,7 +864,7 @@ static void test_tempo_search(void **state)
     char id[33];
     hex_of(id, 11);
     assert_string_equal(str_at(v, "traces/0/traceID"), id);
-    json_free(v);
+    free_json(v);
 
     /* An integer condition shows that attribute. */
     v = get(f->api, 200, "/api/search", "q", "{ span.http.response.status_code = 500 }", NULL);
@@ -850,7 +873,7 @@ static void test_tempo_search(void **state)
                         "http.response.status_code");
     assert_string_equal(str_at(v, "traces/0/spanSets/0/spans/0/attributes/0/value/intValue"),
                         "500");
-    json_free(v);
+    free_json(v);
 
     /* spss: spans listed per spanset; matched counts them all. */
     v = get(f->api, 200, "/api/search", "q",
@@ -859,34 +882,34 @@ static void test_tempo_search(void **state)
     assert_int_equal(num_at(v, "traces/0/spanSets/0/matched"), 2);
     assert_int_equal(len_at(v, "traces/0/spanSets/0/spans"), 1);
     assert_string_equal(str_at(v, "traces/0/spanSets/0/spans/0/spanID"), "0000000000000001");
-    json_free(v);
+    free_json(v);
 
     v = get(f->api, 200, "/api/search", "q", "{}", "limit", "3", NULL);
     assert_int_equal(len_at(v, "traces"), 3);
-    json_free(v);
+    free_json(v);
     v = get(f->api, 200, "/api/search", NULL); /* no query: every trace */
     assert_int_equal(len_at(v, "traces"), 11);
-    json_free(v);
+    free_json(v);
     char before[32];
     snprintf(before, sizeof before, "%llu", (unsigned long long)(T0 / SEC - 100));
     v = get(f->api, 200, "/api/search", "q", "{}", "end", before, NULL);
     assert_int_equal(len_at(v, "traces"), 0);
-    json_free(v);
+    free_json(v);
     v = get(f->api, 200, "/api/search", "q", "{ duration > 200ms }", NULL);
     assert_int_equal(len_at(v, "traces"), 1);
-    json_free(v);
+    free_json(v);
 
     /* A query that does not compile: 400 with the position. */
     v = get(f->api, 400, "/api/search", "q", "{ name = }", NULL);
     assert_string_equal(str_at(v, "error"), "1:10: expected a value after '=', found '}'");
-    json_free(v);
+    free_json(v);
     v = get(f->api, 400, "/api/search", "q", "{}", "spss", "many", NULL);
     assert_non_null(strstr(str_at(v, "error"), "spss"));
-    json_free(v);
+    free_json(v);
     v = get(f->api, 400, "/api/search", "limit", "-1", NULL);
-    json_free(v);
+    free_json(v);
     v = get(f->api, 400, "/api/search", "start", "yesterday", NULL);
-    json_free(v);
+    free_json(v);
 }
 
 /* ---- Aggregates ------------------------------------------------------------------------------ */
@@ -960,7 +983,7 @@ static void test_service_map(void **state)
     assert_int_equal(num_at(v, "edges/0/p99Us"), us(edges.l[0].p99_ns));
     /* Ten of the eleven calls take 0.5 ms: within the histogram's 6 %. */
     assert_in_range(num_at(v, "edges/0/p50Us"), 470, 530);
-    json_free(v);
+    free_json(v);
 
     /* Jaeger's dependencies: the same edge, over endTs - lookback (ms). */
     char end_ms[32];
@@ -971,19 +994,19 @@ static void test_service_map(void **state)
     assert_string_equal(str_at(v, "data/0/child"), "db");
     assert_int_equal(num_at(v, "data/0/callCount"), 11);
     assert_int_equal(num_at(v, "data/0/errorCount"), 0);
-    json_free(v);
+    free_json(v);
     v = get(f->api, 200, "/api/dependencies", "service", "nosuch", NULL);
     assert_int_equal(len_at(v, "data"), 0);
-    json_free(v);
+    free_json(v);
     v = get(f->api, 200, "/api/dependencies", "endTs", "1000", "lookback", "1000", NULL);
     assert_int_equal(len_at(v, "data"), 0); /* 1970 */
-    json_free(v);
+    free_json(v);
     v = get(f->api, 400, "/api/dependencies", "endTs", "soon", NULL);
     assert_int_equal(num_at(v, "errors/0/code"), 400);
-    json_free(v);
+    free_json(v);
     v = get(f->api, 400, "/api/service-map", "start", "x", NULL);
     assert_non_null(strstr(str_at(v, "error"), "start"));
-    json_free(v);
+    free_json(v);
 }
 
 typedef struct op_stats {
@@ -1030,16 +1053,16 @@ static void test_operations_table(void **state)
     assert_in_range(num_at(row, "p50Us"), 4700, 6000);
     assert_in_range(num_at(row, "p99Us"), 9400, 10600);
     assert_string_equal(str_at(v, "data/2/spanKind"), "internal");
-    json_free(v);
+    free_json(v);
 
     v = get(f->api, 200, "/api/operations-table", NULL); /* every service, the last hour */
     assert_int_equal(len_at(v, "data"), 5);
     assert_string_equal(str_at(v, "data/0/service"), "db"); /* count 10, before shop's "GET /" */
     assert_string_equal(str_at(v, "data/0/operation"), "SELECT");
     assert_true(num_at(v, "data/0/errorRate") == 0);
-    json_free(v);
+    free_json(v);
     v = get(f->api, 400, "/api/operations-table", "end", "tomorrow", NULL);
-    json_free(v);
+    free_json(v);
 }
 
 /* ---- Status and errors ----------------------------------------------------------------------- */
@@ -1057,7 +1080,7 @@ static void test_status(void **state)
     assert_int_equal(num_at(v, "ingest/accepted"), 0); /* nothing went through an ingest queue */
     assert_int_equal(num_at(v, "ingest/rejected"), 7);
     assert_int_equal(num_at(v, "ingest/refused"), 0);
-    json_free(v);
+    free_json(v);
 }
 
 static void test_errors(void **state)
@@ -1065,11 +1088,11 @@ static void test_errors(void **state)
     fixture *f = *state;
     json_value *v = get(f->api, 404, "/api/nothing", NULL);
     assert_string_equal(str_at(v, "error"), "no such endpoint");
-    json_free(v);
+    free_json(v);
     v = get(f->api, 404, "/api/services/shop", NULL);
-    json_free(v);
+    free_json(v);
     v = get(f->api, 404, "/api/traces/1/2", NULL);
-    json_free(v);
+    free_json(v);
     vw_response rs;
     args none = {.n = 0};
     call(f->api, "POST", "/api/services", &none, &rs);
@@ -1091,15 +1114,15 @@ static void test_unreadable_store(void **state)
         json_value *v = get(api, 503, "/api/services", NULL);
         assert_int_equal(num_at(v, "errors/0/code"), 503);
         assert_true(strlen(str_at(v, "errors/0/msg")) > 0);
-        json_free(v);
+        free_json(v);
         v = get(api, 503, "/api/search", NULL);
         assert_true(strlen(str_at(v, "error")) > 0);
-        json_free(v);
+        free_json(v);
         v = get(api, 503, "/api/v3/traces/1", NULL);
         assert_int_equal(num_at(v, "error/code"), 14); /* UNAVAILABLE */
-        json_free(v);
+        free_json(v);
         v = get(api, 503, "/api/status", NULL);
-        json_free(v);
+        free_json(v);
         vw_api_free(api);
     }
 }
@@ -1144,7 +1167,7 @@ static void test_hostile_parameters(void **state)
                 vw_response rs;
                 call(f->api, "GET", paths[p], &a, &rs);
                 assert_true(rs.status == 200 || rs.status == 400);
-                if (!rs.read && strcmp(paths[p], "/metrics") != 0) json_free(parse_body(&rs));
+                if (!rs.read && strcmp(paths[p], "/metrics") != 0) free_json(parse_body(&rs));
                 response_free(&rs);
             }
         }
@@ -1160,7 +1183,7 @@ static void test_hostile_parameters(void **state)
             vw_response rs;
             call(f->api, "GET", path, &a, &rs);
             assert_true(rs.status == 200 || rs.status == 400 || rs.status == 404);
-            json_free(parse_body(&rs));
+            free_json(parse_body(&rs));
             response_free(&rs);
         }
     }
@@ -1186,16 +1209,16 @@ static void test_big_trace(void **state)
     assert_string_equal(str_at(v, "data/0/spans/9999/processID"), "p1");
     assert_null(at(v, "data/0/processes/p2"));
     assert_true(is_null_at(v, "data/0/warnings"));
-    json_free(v);
+    free_json(v);
     snprintf(path, sizeof path, "/api/v3/traces/%s", id);
     v = get(f->api, 200, path, NULL);
     assert_int_equal(len_at(v, "result/resourceSpans/0/scopeSpans/0/spans"), 10000);
-    json_free(v);
+    free_json(v);
     v = get(f->api, 200, "/api/search", "q", "{ resource.service.name = \"big\" }", NULL);
     assert_int_equal(num_at(v, "traces/0/spanSets/0/matched"), 10000);
     assert_int_equal(len_at(v, "traces/0/spanSets/0/spans"), 3); /* spss defaults to 3 */
     assert_int_equal(num_at(v, "traces/0/serviceStats/big/spanCount"), 10000);
-    json_free(v);
+    free_json(v);
 }
 
 /* ---- Concurrent requests --------------------------------------------------------------------- */
@@ -1288,7 +1311,7 @@ static void read_event(vw_response *rs, uint64_t ms, json_value **data)
         if (end) {
             const char *json = event + strlen("event: traces\ndata: ");
             json_error err;
-            *data = json_parse(json, (size_t)(end - json), NULL, &err);
+            *data = parse_json(json, (size_t)(end - json), &err);
             assert_non_null(*data);
             return;
         }
@@ -1321,7 +1344,7 @@ static void expect_event(vw_response *rs, unsigned t, double spans)
     assert_int_equal(len_at(data, "traceIDs"), 1);
     assert_string_equal(str_at(data, "traceIDs/0"), id);
     assert_true(num_at(data, "spans") == spans);
-    json_free(data);
+    free_json(data);
 }
 
 static void test_live_stream(void **state)
@@ -1364,7 +1387,7 @@ static void test_live_stream(void **state)
 
     json_value *v = get(f->api, 400, "/api/live", "q", "{ name = }", NULL);
     assert_non_null(strstr(str_at(v, "error"), "1:10"));
-    json_free(v);
+    free_json(v);
     /* A quiet stream says something every 15 s, so that nothing between closes it. */
     assert_true(read_until(&pay, ": keep-alive\n\n", 17000));
     response_free(&pay);
@@ -1375,7 +1398,7 @@ static void test_live_stream(void **state)
     assert_int_equal(num_at(v, "ingest/accepted"), 7);
     assert_int_equal(num_at(v, "spans"), 7);
     assert_int_equal(num_at(v, "traces"), 4);
-    json_free(v);
+    free_json(v);
     vw_response rs;
     call(f->api, "GET", "/metrics", &a, &rs);
     assert_int_equal(rs.status, 200);
