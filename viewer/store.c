@@ -41,6 +41,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "jaeger_tags.h"
 #include "store_internal.h"
 
 #define SCHEMA_VERSION 1
@@ -365,13 +366,6 @@ static int64_t message_row(vw_store *s, vw_u64map *cache, enum vw_stmt find, enu
     return row;
 }
 
-/* service.name of a resource, as every backend defaults it when absent. */
-static const char *service_of(const otelc_resource *res)
-{
-    const otelc_value *v = res ? otelc_resource_get(res, "service.name") : NULL;
-    return v && v->type == OTELC_VALUE_STRING && v->u.str.len ? v->u.str.ptr : "unknown_service";
-}
-
 /* The writer's index of a service name (for the service graph), or UINT32_MAX when full. */
 static uint32_t service_index(vw_store *s, const char *service)
 {
@@ -617,7 +611,7 @@ typedef struct resource_row {
 static int resource_row_of(vw_store *s, const otelc_resource *res, resource_row *out)
 {
     out->res = res;
-    out->service = service_of(res);
+    out->service = vw_resource_service(res);
     otelc__buf_reset(&s->enc);
     if (res && otelc__otlp_encode_resource(&s->enc, res) != OTELC_OK) return -1;
     out->row = message_row(s, &s->resources, ST_RES_FIND, ST_RES_ADD, out->service);
