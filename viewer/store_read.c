@@ -260,12 +260,7 @@ static bool span_matches(const vw_search *q, const otelc_span_data *sd, tag_matc
 {
     if (q->errors_only && sd->status != OTELC_STATUS_ERROR) return false;
     if (q->operation && strcmp(sd->name ? sd->name : "", q->operation) != 0) return false;
-    if (q->service) {
-        const otelc_value *v =
-            sd->resource ? otelc_resource_get(sd->resource, "service.name") : NULL;
-        const char *svc = v && v->type == OTELC_VALUE_STRING ? v->u.str.ptr : "unknown_service";
-        if (strcmp(svc, q->service) != 0) return false;
-    }
+    if (q->service && strcmp(vw_resource_service(sd->resource), q->service) != 0) return false;
     uint64_t d = sd->end_ns > sd->start_ns ? sd->end_ns - sd->start_ns : 0;
     if ((q->min_duration_ns && d < q->min_duration_ns) ||
         (q->max_duration_ns && d > q->max_duration_ns))
