@@ -398,9 +398,12 @@ static void put_cell(otelc_buf *b, const char *s, size_t width)
     for (size_t i = chars; i < width; i++) otelc__buf_append(b, " ", 1);
 }
 
-static size_t cap(size_t v, size_t max)
+/* The width of a column: its widest cell, at most max characters. */
+static size_t widen(size_t width, const char *cell, size_t max)
 {
-    return v < max ? v : max;
+    size_t chars = utf8_chars(cell, strlen(cell));
+    if (chars > max) chars = max;
+    return chars > width ? chars : width;
 }
 
 /* ---- list ---------------------------------------------------------------------------------- */
@@ -474,14 +477,8 @@ static void list_table(otelc_buf *b, const list_state *ls)
 {
     size_t ws = strlen("SERVICE"), wn = strlen("NAME");
     for (size_t i = 0; i < ls->count; i++) {
-        ws = cap(ws < utf8_chars(ls->rows[i].service, strlen(ls->rows[i].service))
-                     ? utf8_chars(ls->rows[i].service, strlen(ls->rows[i].service))
-                     : ws,
-                 TABLE_SERVICE_MAX);
-        wn = cap(wn < utf8_chars(ls->rows[i].name, strlen(ls->rows[i].name))
-                     ? utf8_chars(ls->rows[i].name, strlen(ls->rows[i].name))
-                     : wn,
-                 TABLE_NAME_MAX);
+        ws = widen(ws, ls->rows[i].service, TABLE_SERVICE_MAX);
+        wn = widen(wn, ls->rows[i].name, TABLE_NAME_MAX);
     }
     put_cell(b, "TRACE ID", 34);
     put_cell(b, "SERVICE", ws + 2);
