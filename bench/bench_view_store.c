@@ -58,7 +58,8 @@ static const char *arg_str(int argc, char **argv, const char *flag)
     return NULL;
 }
 
-/* ---- The workload ------------------------------------------------------------------------------ */
+/* ---- The workload ------------------------------------------------------------------------------
+ */
 
 static void make_id(uint8_t *out, size_t n, uint64_t v, uint64_t salt)
 {
