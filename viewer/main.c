@@ -1,0 +1,567 @@
+/*
+ * main.c - the otelc-view program: `otelc view` and `otelc traces` exec it
+ * (cli/launch.c), so that only they load SQLite, libmicrohttpd, libnghttp2
+ * and PCRE2. Its first argument is the command.
+ *
+ * `view` runs the local trace backend: the store, the ingest thread, the
+ * receivers, the UI and the query API. SIGINT and SIGTERM are blocked in
+ * every thread (before any starts) and taken by the main thread with
+ * sigwait(): a stop refuses new connections, lets the requests in flight
+ * finish, writes what is queued and closes the store.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ftw.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "ingest.h"
+#include "self_export.h"
+#include "server.h"
+#include "store.h"
+
+#ifdef VW_HAVE_API
+#include "api.h"
+#endif
+
+#define DEFAULT_UI_PORT        16686
+#define DEFAULT_OTLP_HTTP_PORT 4318
+#define DEFAULT_OTLP_GRPC_PORT 4317
+#define DEFAULT_MAX_SPANS      1000000
+#define DEFAULT_RETENTION_MS   (7ull * 24 * 3600 * 1000)
+
+typedef struct view_config {
+    vw_server_options server;
+    const char *db; /* as given: a path, ":memory:", or NULL for the default */
+    char db_path[PATH_MAX];
+    char tmpdir[PATH_MAX]; /* --db :memory:: a private directory removed at exit */
+    uint64_t max_spans;
+    uint64_t retention_ms;
+    bool insecure;
+} view_config;
+
+/* ---- Command line -----------------------------------------------------------------------------
+ */
+
+static void usage(FILE *f)
+{
+    fputs("usage: otelc view [--port P] [--otlp-http-port P] [--otlp-grpc-port P]\n"
+          "                  [--bind ADDR] [--db FILE] [--max-spans N] [--retention DURATION]\n"
+          "                  [--token TOKEN | --insecure] [--allow-host NAME]...\n"
+          "                  [--cors-origin ORIGIN]...\n"
+          "\n"
+          "Run a local trace backend: receive spans over OTLP (HTTP and gRPC) and Zipkin,\n"
+          "keep them in an SQLite file, and show them in a web UI with a query API\n"
+          "(Jaeger's and Tempo's shapes, TraceQL).\n"
+          "\n"
+          "  -p, --port P              UI and query API port (default 16686)\n"
+          "      --otlp-http-port P    OTLP/HTTP receiver: POST /v1/traces (default 4318)\n"
+          "      --otlp-grpc-port P    OTLP/gRPC receiver (default 4317)\n"
+          "                            a port of 0 picks a free one; -1 or off turns the\n"
+          "                            receiver off. Zipkin v2 JSON is received at\n"
+          "                            POST /api/v2/spans on the UI and OTLP/HTTP ports\n"
+          "  -b, --bind ADDR           address to listen on (default 127.0.0.1)\n"
+          "      --db FILE             the store (default $XDG_DATA_HOME/otelc/traces.db or\n"
+          "                            ~/.local/share/otelc/traces.db); :memory: keeps\n"
+          "                            nothing after the viewer stops\n"
+          "      --max-spans N         keep at most N spans, removing the oldest traces\n"
+          "                            (default 1000000; 0: no limit)\n"
+          "      --retention DURATION  remove traces older than this: 30m, 12h, 7d\n"
+          "                            (default 7d; 0: no limit)\n"
+          "      --token TOKEN         every request must carry Authorization: Bearer TOKEN\n"
+          "                            (the UI takes it once from http://HOST:PORT/#token=TOKEN)\n"
+          "      --insecure            listen on an address other than loopback without a\n"
+          "                            token: anyone who reaches the port reads every span\n"
+          "      --allow-host NAME     also answer requests for this host name or address\n"
+          "                            (besides localhost, *.localhost, 127.x.x.x, [::1] and\n"
+          "                            the --bind address); repeatable\n"
+          "      --cors-origin ORIGIN  let web pages from ORIGIN (such as\n"
+          "                            http://localhost:3000) export spans and query;\n"
+          "                            repeatable\n"
+          "  -h, --help                this help\n"
+          "\n"
+          "At start it prints what it listens on, one line each, then serves until\n"
+          "SIGINT or SIGTERM:\n"
+          "  otelc view: ui http://127.0.0.1:16686\n"
+          "  otelc view: otlp-http http://127.0.0.1:4318\n"
+          "  otelc view: otlp-grpc 127.0.0.1:4317\n"
+          "  otelc view: db /home/me/.local/share/otelc/traces.db\n"
+          "\n"
+          "A sender is told its spans are stored only once they are in the file. Requests\n"
+          "for other host names are refused (403), and so are POSTs from other web\n"
+          "origins. The viewer traces its own queries only when OTEL_TRACES_EXPORTER says\n"
+          "so, and never into itself.\n"
+          "\n"
+          "Example:\n"
+          "  otelc view &\n"
+          "  OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 ./my-program\n",
+          f);
+}
+
+/* A port: 0 to 65535, or -1 / "off" for none. */
+static bool parse_port(const char *opt, const char *s, int *port)
+{
+    if (strcasecmp(s, "off") == 0 || strcmp(s, "-1") == 0) {
+        *port = VW_PORT_OFF;
+        return true;
+    }
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < 0 || v > 65535) {
+        cli_error("view: %s expects 0 to 65535, -1 or off, not \"%s\"", opt, s);
+        return false;
+    }
+    *port = (int)v;
+    return true;
+}
+
+static bool parse_count(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || *end || s[0] == '-') {
+        cli_error("view: --max-spans expects a whole number, not \"%s\"", s);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+/* A duration as otelc reads them elsewhere (30s, 5m, 12h), and days: 7d. */
+static bool parse_retention(const char *s, uint64_t *ms)
+{
+    size_t n = strlen(s);
+    bool days = n > 1 && s[n - 1] == 'd';
+    char hours[32];
+    if (days && snprintf(hours, sizeof hours, "%.*sh", (int)(n - 1), s) >= (int)sizeof hours)
+        days = false;
+    if ((days ? cli_parse_duration(hours, ms) : cli_parse_duration(s, ms)) &&
+        (!days || *ms <= UINT64_MAX / 24)) {
+        if (days) *ms *= 24;
+        return true;
+    }
+    cli_error("view: --retention expects a duration such as 30m, 12h or 7d, not \"%s\"", s);
+    return false;
+}
+
+/* Returns -1 to go on, or the exit status (help, usage error). */
+static int parse_args(int argc, char **argv, view_config *cfg)
+{
+    enum {
+        OPT_OTLP_HTTP = 256,
+        OPT_OTLP_GRPC,
+        OPT_DB,
+        OPT_MAX_SPANS,
+        OPT_RETENTION,
+        OPT_TOKEN,
+        OPT_INSECURE,
+        OPT_ALLOW_HOST,
+        OPT_CORS_ORIGIN,
+    };
+    static const struct option longs[] = {
+        {"port", required_argument, NULL, 'p'},
+        {"otlp-http-port", required_argument, NULL, OPT_OTLP_HTTP},
+        {"otlp-grpc-port", required_argument, NULL, OPT_OTLP_GRPC},
+        {"bind", required_argument, NULL, 'b'},
+        {"db", required_argument, NULL, OPT_DB},
+        {"max-spans", required_argument, NULL, OPT_MAX_SPANS},
+        {"retention", required_argument, NULL, OPT_RETENTION},
+        {"token", required_argument, NULL, OPT_TOKEN},
+        {"insecure", no_argument, NULL, OPT_INSECURE},
+        {"allow-host", required_argument, NULL, OPT_ALLOW_HOST},
+        {"cors-origin", required_argument, NULL, OPT_CORS_ORIGIN},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    vw_server_options *so = &cfg->server;
+    const char *why;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+p:b:h", longs, NULL)) != -1) {
+        bool ok = true;
+        switch (c) {
+        case 'p':
+            ok = parse_port("--port", optarg, &so->ui_port);
+            break;
+        case OPT_OTLP_HTTP:
+            ok = parse_port("--otlp-http-port", optarg, &so->otlp_http_port);
+            break;
+        case OPT_OTLP_GRPC:
+            ok = parse_port("--otlp-grpc-port", optarg, &so->otlp_grpc_port);
+            break;
+        case 'b':
+            so->bind = optarg;
+            break;
+        case OPT_DB:
+            cfg->db = optarg;
+            break;
+        case OPT_MAX_SPANS:
+            ok = parse_count(optarg, &cfg->max_spans);
+            break;
+        case OPT_RETENTION:
+            ok = parse_retention(optarg, &cfg->retention_ms);
+            break;
+        case OPT_TOKEN:
+            so->token = optarg;
+            break;
+        case OPT_INSECURE:
+            cfg->insecure = true;
+            break;
+        case OPT_ALLOW_HOST:
+            if (!(ok = http_gate_add_host(&so->gate, optarg, &why)))
+                cli_error("view: --allow-host \"%s\": %s", optarg, why);
+            break;
+        case OPT_CORS_ORIGIN:
+            if (!(ok = http_gate_add_cors_origin(&so->gate, optarg, &why)))
+                cli_error("view: --cors-origin \"%s\": %s", optarg, why);
+            break;
+        case 'h':
+            usage(stdout);
+            return CLI_EXIT_OK;
+        default:
+            return cli_usage_error("view", "unknown option or missing value", argv[optind - 1]);
+        }
+        if (!ok) return CLI_EXIT_USAGE;
+    }
+    if (optind != argc) return cli_usage_error("view", "unexpected argument", argv[optind]);
+    return -1;
+}
+
+/* ---- Where the store is -------------------------------------------------------------------- */
+
+/* mkdir -p, each directory it creates private (0700). */
+static bool make_dirs(char *path)
+{
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        bool ok = mkdir(path, 0700) == 0 || errno == EEXIST;
+        *p = '/';
+        if (!ok) return false;
+    }
+    return mkdir(path, 0700) == 0 || errno == EEXIST;
+}
+
+/* DIR/traces.db into cfg->db_path; false (reported) when it does not fit. */
+static bool db_in(view_config *cfg, const char *dir)
+{
+    int n = snprintf(cfg->db_path, sizeof cfg->db_path, "%s/traces.db", dir);
+    if (n > 0 && (size_t)n < sizeof cfg->db_path) return true;
+    cli_error("view: the path of the store in %s is too long", dir);
+    return false;
+}
+
+/* The store's file: --db, a private temporary one for :memory:, or the default place. */
+static bool choose_db(view_config *cfg)
+{
+    if (cfg->db && strcmp(cfg->db, ":memory:") == 0) {
+        /* The API reads through connections of its own: a file they can open, removed at exit. */
+        const char *tmp = getenv("TMPDIR");
+        snprintf(cfg->tmpdir, sizeof cfg->tmpdir, "%s/otelc-view.XXXXXX",
+                 tmp && *tmp ? tmp : "/tmp");
+        if (!mkdtemp(cfg->tmpdir)) {
+            cli_error("view: cannot create a directory in %s: %s", tmp ? tmp : "/tmp",
+                      strerror(errno));
+            cfg->tmpdir[0] = '\0';
+            return false;
+        }
+        return db_in(cfg, cfg->tmpdir);
+    }
+    if (cfg->db) {
+        snprintf(cfg->db_path, sizeof cfg->db_path, "%s", cfg->db);
+        return true;
+    }
+    const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+    char dir[PATH_MAX];
+    if (xdg && xdg[0] == '/')
+        snprintf(dir, sizeof dir, "%s/otelc", xdg);
+    else if (home && *home)
+        snprintf(dir, sizeof dir, "%s/.local/share/otelc", home);
+    else {
+        cli_error(
+            "view: neither XDG_DATA_HOME nor HOME is set: say where the store goes with --db");
+        return false;
+    }
+    if (!make_dirs(dir)) {
+        cli_error("view: cannot create %s: %s", dir, strerror(errno));
+        return false;
+    }
+    return db_in(cfg, dir);
+}
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    remove(path);
+    return 0;
+}
+
+/* ---- Self-tracing ---------------------------------------------------------------------------- */
+
+/* Whether the endpoint exporter `name` of OTEL_TRACES_EXPORTER would use is this viewer. */
+static bool exporter_is_self(const char *name, size_t n, const view_config *cfg,
+                             const unsigned *ports, size_t nports)
+{
+    const char *ep = NULL;
+    if (n == 4 && strncmp(name, "otlp", 4) == 0) {
+        const char *proto = getenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL");
+        if (!proto) proto = getenv("OTEL_EXPORTER_OTLP_PROTOCOL");
+        ep = getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+        if (!ep) ep = getenv("OTEL_EXPORTER_OTLP_ENDPOINT");
+        if (!ep)
+            ep = proto && strcasecmp(proto, "grpc") == 0 ? "http://localhost:4317"
+                                                         : "http://localhost:4318";
+    } else if (n == 6 && strncmp(name, "zipkin", 6) == 0) {
+        ep = getenv("OTEL_EXPORTER_ZIPKIN_ENDPOINT");
+        if (!ep) ep = "http://localhost:9411/api/v2/spans";
+    }
+    return vw_endpoint_is_self(ep, cfg->server.bind, ports, nports);
+}
+
+/*
+ * Trace the viewer's own queries when OTEL_TRACES_EXPORTER asks for it in
+ * so many words (an endpoint alone, as a shell that runs programs against
+ * the viewer has, is not enough), unless an exporter would send to this
+ * very viewer. Returns whether the SDK was started.
+ */
+static bool self_tracing_start(const view_config *cfg, const vw_server *s)
+{
+    const char *list = getenv("OTEL_TRACES_EXPORTER");
+    if (!list || !*list || strcasecmp(list, "none") == 0) return false;
+    unsigned ports[3];
+    size_t nports = 0;
+    for (int l = VW_LISTEN_UI; l <= VW_LISTEN_OTLP_GRPC; l++)
+        if (vw_server_port(s, (vw_listener)l)) ports[nports++] = vw_server_port(s, (vw_listener)l);
+    for (const char *p = list; *p;) {
+        p += strspn(p, " ,");
+        size_t n = strcspn(p, " ,");
+        if (n && exporter_is_self(p, n, cfg, ports, nports)) {
+            fprintf(stderr, "otelc view: OTEL_TRACES_EXPORTER would send the viewer's own spans to "
+                            "itself; self-tracing is off\n");
+            return false;
+        }
+        p += n;
+    }
+    if (cli_sdk_start(getenv("OTEL_SERVICE_NAME") ? NULL : "otelc-view") != OTELC_OK) return false;
+    return cli_sdk_active();
+}
+
+/* ---- The query API --------------------------------------------------------------------------- */
+
+typedef struct api_state {
+    void *api;
+    otelc_tracer *tracer; /* self-tracing, or NULL */
+} api_state;
+
+#ifdef VW_HAVE_API
+static void api_handler(void *ctx, const vw_request *rq, vw_response *rs)
+{
+    api_state *st = ctx;
+    if (!st->tracer) {
+        vw_api_handle(st->api, rq, rs);
+        return;
+    }
+    otelc_span *span = otelc_span_start(st->tracer, rq->method, OTELC_SPAN_SERVER);
+    otelc_span_set_str(span, "http.request.method", rq->method);
+    otelc_span_set_str(span, "url.path", rq->path);
+    vw_api_handle(st->api, rq, rs);
+    otelc_span_set_int(span, "http.response.status_code", rs->status);
+    if (rs->status >= 500) otelc_span_set_status(span, OTELC_STATUS_ERROR, NULL);
+    otelc_span_end(span);
+}
+#else
+static void api_handler(void *ctx, const vw_request *rq, vw_response *rs)
+{
+    (void)ctx, (void)rq;
+    vw_response_error(rs, 501, "this otelc view was built without its query API");
+}
+#endif
+
+/* ---- Running -----------------------------------------------------------------------------------
+ */
+
+/* "http://ADDR:PORT" or "ADDR:PORT" (brackets around IPv6). */
+static void address(char *out, size_t size, const char *scheme, const char *bind, unsigned port)
+{
+    bool v6 = strchr(bind, ':') != NULL && bind[0] != '[';
+    snprintf(out, size, "%s%s%s%s:%u", scheme, v6 ? "[" : "", bind, v6 ? "]" : "", port);
+}
+
+static void print_addresses(const view_config *cfg, const vw_server *s, char *http, char *grpc,
+                            size_t size)
+{
+    const char *bind = cfg->server.bind;
+    char ui[128];
+    http[0] = grpc[0] = '\0';
+    if (vw_server_port(s, VW_LISTEN_UI)) {
+        address(ui, sizeof ui, "http://", bind, vw_server_port(s, VW_LISTEN_UI));
+        printf("otelc view: ui %s\n", ui);
+    }
+    if (vw_server_port(s, VW_LISTEN_OTLP_HTTP)) {
+        address(http, size, "http://", bind, vw_server_port(s, VW_LISTEN_OTLP_HTTP));
+        printf("otelc view: otlp-http %s\n", http);
+    }
+    if (vw_server_port(s, VW_LISTEN_OTLP_GRPC)) {
+        address(grpc, size, "", bind, vw_server_port(s, VW_LISTEN_OTLP_GRPC));
+        printf("otelc view: otlp-grpc %s\n", grpc);
+    }
+    printf("otelc view: db %s\n", cfg->tmpdir[0] ? ":memory:" : cfg->db_path);
+    fflush(stdout); /* scripts start the viewer with port 0 and read these lines */
+}
+
+static bool is_loopback(const char *bind)
+{
+    struct in_addr a4;
+    struct in6_addr a6;
+    char literal[64];
+    size_t n = strlen(bind);
+    if (n >= 2 && bind[0] == '[' && bind[n - 1] == ']' && n - 2 < sizeof literal) {
+        memcpy(literal, bind + 1, n - 2);
+        literal[n - 2] = '\0';
+        bind = literal;
+    }
+    if (inet_pton(AF_INET, bind, &a4) == 1) return ntohl(a4.s_addr) >> 24 == 127;
+    return inet_pton(AF_INET6, bind, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
+/* Another address than loopback only with a token, or with --insecure said out loud. */
+static bool exposure_allowed(const view_config *cfg)
+{
+    const vw_server_options *so = &cfg->server;
+    if (is_loopback(so->bind) || (so->token && *so->token)) return true;
+    if (!cfg->insecure) {
+        cli_error("view: --bind %s makes every span readable by anyone who reaches this machine: "
+                  "give --token TOKEN, or --insecure if that is what you want",
+                  so->bind);
+        return false;
+    }
+    fprintf(stderr,
+            "otelc view: WARNING: listening on %s without a token (--insecure): anyone "
+            "who reaches this machine can read and send spans\n",
+            so->bind);
+    return true;
+}
+
+static vw_ingest *open_store(const view_config *cfg)
+{
+    vw_store_options so = {
+        .path = cfg->db_path,
+        .max_spans = cfg->max_spans,
+        .retention_ns = cfg->retention_ms * 1000000,
+    };
+    vw_store *store = NULL;
+    char err[512];
+    if (vw_store_open(&so, &store, err, sizeof err) < 0) {
+        cli_error("view: %s", err);
+        return NULL;
+    }
+    vw_ingest *in = NULL;
+    if (vw_ingest_start(store, NULL, &in) < 0) {
+        cli_error("view: cannot start the ingest thread");
+        vw_store_close(store);
+        return NULL;
+    }
+    return in;
+}
+
+/* Everything is listening: announce it, then wait for SIGINT or SIGTERM. */
+static void serve(const view_config *cfg, vw_server *s, vw_ingest *in, const sigset_t *stop)
+{
+    char http[128], grpc[128];
+    api_state st = {0};
+    bool traced = self_tracing_start(cfg, s);
+    if (traced) st.tracer = otelc_tracer_get("otelc-view", OTELC_VERSION);
+    print_addresses(cfg, s, http, grpc, sizeof http);
+#ifdef VW_HAVE_API
+    vw_api_config ac = {http[0] ? http : NULL, grpc[0] ? grpc : NULL, OTELC_VERSION};
+    st.api = vw_api_new(cfg->db_path, in, &ac);
+    if (st.api) vw_server_set_api(s, api_handler, &st);
+#else
+    (void)in;
+    vw_server_set_api(s, api_handler, &st);
+#endif
+    int sig = 0;
+    while (sigwait(stop, &sig) != 0) continue;
+    fprintf(stderr, "otelc view: %s, stopping\n", strsignal(sig));
+    vw_server_stop(s);
+#ifdef VW_HAVE_API
+    vw_api_free(st.api);
+#endif
+    if (traced) cli_sdk_finish();
+}
+
+static int view_main(int argc, char **argv)
+{
+    view_config cfg = {
+        .server = {.ui_port = DEFAULT_UI_PORT,
+                   .otlp_http_port = DEFAULT_OTLP_HTTP_PORT,
+                   .otlp_grpc_port = DEFAULT_OTLP_GRPC_PORT,
+                   .bind = "127.0.0.1"},
+        .max_spans = DEFAULT_MAX_SPANS,
+        .retention_ms = DEFAULT_RETENTION_MS,
+    };
+    int rc = parse_args(argc, argv, &cfg);
+    if (rc >= 0) return rc;
+    if (!exposure_allowed(&cfg)) return CLI_EXIT_USAGE;
+    sigset_t stop, saved;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, &saved);
+    signal(SIGPIPE, SIG_IGN); /* a sender that hangs up must not stop the viewer */
+    rc = CLI_EXIT_FAILURE;
+    vw_ingest *in = choose_db(&cfg) ? open_store(&cfg) : NULL;
+    vw_server *s = NULL;
+    char err[512];
+    cfg.server.ingest = in;
+    if (in && vw_server_start(&cfg.server, &s, err, sizeof err) < 0) cli_error("view: %s", err);
+    if (s) {
+        serve(&cfg, s, in, &stop);
+        rc = CLI_EXIT_OK;
+    }
+    vw_ingest_stop(in); /* writes what is queued, then closes the store */
+    vw_server_free(s);
+    if (cfg.tmpdir[0]) nftw(cfg.tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    pthread_sigmask(SIG_SETMASK, &saved, NULL);
+    return rc;
+}
+
+/* ---- The program --------------------------------------------------------------------------------
+ */
+
+static void program_usage(FILE *f)
+{
+    fputs("usage: otelc-view view [options]    (what `otelc view` runs)\n"
+          "\n"
+          "otelc-view is the program behind `otelc view`; run 'otelc view --help'.\n",
+          f);
+}
+
+int main(int argc, char **argv)
+{
+    cli_set_command_line(argc, argv);
+    if (argc < 2) {
+        program_usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        program_usage(stdout);
+        return CLI_EXIT_OK;
+    }
+    if (strcmp(argv[1], "view") == 0) return view_main(argc - 1, argv + 1);
+    cli_error("otelc-view: unknown command \"%s\"", argv[1]);
+    return CLI_EXIT_USAGE;
+}
