@@ -4,8 +4,10 @@
  *
  * The schema, and why each index exists:
  *
- *   resources(id, hash, service, body)   each distinct Resource once; spans
- *   scopes(id, hash, body)                and scopes point at them by id
+ *   resources(id, hash, service, body,   each distinct Resource once; spans
+ *             schema_url)                 and scopes point at them by id
+ *   scopes(id, hash, body, schema_url)    (OTLP carries the schema URLs in
+ *                                         ResourceSpans and ScopeSpans)
  *   operations(id, service, name, kind)  (service, span name, kind) once each:
  *                                         the services and operations lists
  *   traces(id, trace_id, start_ns, end_ns, root_name, root_service,
@@ -36,14 +38,15 @@
 
 #include "store_internal.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2          /* 2: schema URLs of resources and scopes */
 #define APPLICATION_ID 0x6f74656c /* "otel" */
 
 static const char schema_sql[] =
     "CREATE TABLE resources(id INTEGER PRIMARY KEY, hash INTEGER NOT NULL, service TEXT NOT NULL,"
-    " body BLOB NOT NULL);"
+    " body BLOB NOT NULL, schema_url TEXT);"
     "CREATE INDEX resources_hash ON resources(hash);"
-    "CREATE TABLE scopes(id INTEGER PRIMARY KEY, hash INTEGER NOT NULL, body BLOB NOT NULL);"
+    "CREATE TABLE scopes(id INTEGER PRIMARY KEY, hash INTEGER NOT NULL, body BLOB NOT NULL,"
+    " schema_url TEXT);"
     "CREATE INDEX scopes_hash ON scopes(hash);"
     "CREATE TABLE operations(id INTEGER PRIMARY KEY, service TEXT NOT NULL, name TEXT NOT NULL,"
     " kind INTEGER NOT NULL, UNIQUE(service, name, kind));"
@@ -65,12 +68,12 @@ static const char schema_sql[] =
     " PRIMARY KEY(parent, child, minute)) WITHOUT ROWID;";
 
 static const char *const stmt_sql[ST_COUNT] = {
-    [ST_RES_FIND] = "SELECT id, body FROM resources WHERE hash = ?1",
-    [ST_RES_ADD] = "INSERT INTO resources(hash, service, body) VALUES(?1, ?2, ?3)",
-    [ST_RES_GET] = "SELECT body FROM resources WHERE id = ?1",
-    [ST_SCOPE_FIND] = "SELECT id, body FROM scopes WHERE hash = ?1",
-    [ST_SCOPE_ADD] = "INSERT INTO scopes(hash, body) VALUES(?1, ?2)",
-    [ST_SCOPE_GET] = "SELECT body FROM scopes WHERE id = ?1",
+    [ST_RES_FIND] = "SELECT id, body, schema_url FROM resources WHERE hash = ?1",
+    [ST_RES_ADD] = "INSERT INTO resources(hash, service, body, schema_url) VALUES(?1, ?2, ?3, ?4)",
+    [ST_RES_GET] = "SELECT body, schema_url FROM resources WHERE id = ?1",
+    [ST_SCOPE_FIND] = "SELECT id, body, schema_url FROM scopes WHERE hash = ?1",
+    [ST_SCOPE_ADD] = "INSERT INTO scopes(hash, body, schema_url) VALUES(?1, ?2, ?3)",
+    [ST_SCOPE_GET] = "SELECT body, schema_url FROM scopes WHERE id = ?1",
     [ST_OP_FIND] = "SELECT id FROM operations WHERE service = ?1 AND name = ?2 AND kind = ?3",
     [ST_OP_ADD] = "INSERT INTO operations(service, name, kind) VALUES(?1, ?2, ?3)",
     [ST_TRACE_FIND] = "SELECT id, start_ns, end_ns, root_name, root_service, span_count, "
@@ -167,6 +170,19 @@ static int check_schema(vw_store *s, char *err, size_t err_size)
     if (app != APPLICATION_ID) {
         set_error(err, err_size, "%s is an SQLite database of another program", s->path);
         return -1;
+    }
+    if (version == 1 && !s->read_only) {
+        /* Version 1 lost the schema URLs: the rows it has keep none, new ones get theirs. */
+        char sql[160];
+        snprintf(sql, sizeof sql,
+                 "ALTER TABLE resources ADD COLUMN schema_url TEXT;"
+                 "ALTER TABLE scopes ADD COLUMN schema_url TEXT; PRAGMA user_version = %d;",
+                 SCHEMA_VERSION);
+        if (exec(s, sql) < 0) {
+            vw__store_error(s, err, err_size, "upgrading the store");
+            return -1;
+        }
+        return 0;
     }
     if (version > SCHEMA_VERSION) {
         set_error(err, err_size,
@@ -328,10 +344,16 @@ void vw_store_close(vw_store *s)
  * body), inserted when new. The cache trusts the 64-bit hash; the table
  * lookup compares the bytes, so a collision there is never merged.
  */
+static bool same_text(const unsigned char *a, const char *b)
+{
+    return a && b ? strcmp((const char *)a, b) == 0 : !a && !b;
+}
+
 static int64_t message_row(vw_store *s, vw_u64map *cache, enum vw_stmt find, enum vw_stmt add,
-                           const char *service)
+                           const char *service, const char *schema_url)
 {
     uint64_t h = otelc__fnv1a(OTELC_FNV_OFFSET, s->enc.data, s->enc.len);
+    if (schema_url) h = otelc__fnv1a(h, schema_url, strlen(schema_url) + 1);
     uint64_t *cached = vw_u64map_get(cache, h);
     if (cached) return (int64_t)*cached;
     int64_t row = -1;
@@ -340,7 +362,8 @@ static int64_t message_row(vw_store *s, vw_u64map *cache, enum vw_stmt find, enu
     while (row < 0 && sqlite3_step(st) == SQLITE_ROW) {
         const void *body = sqlite3_column_blob(st, 1);
         size_t n = (size_t)sqlite3_column_bytes(st, 1);
-        if (n == s->enc.len && (n == 0 || memcmp(body, s->enc.data, n) == 0))
+        if (n == s->enc.len && (n == 0 || memcmp(body, s->enc.data, n) == 0) &&
+            same_text(sqlite3_column_text(st, 2), schema_url))
             row = sqlite3_column_int64(st, 0);
     }
     sqlite3_reset(st);
@@ -349,7 +372,8 @@ static int64_t message_row(vw_store *s, vw_u64map *cache, enum vw_stmt find, enu
         int i = 1;
         sqlite3_bind_int64(st, i++, (int64_t)h);
         if (service) vw__bind_text(st, i++, service);
-        sqlite3_bind_blob(st, i, s->enc.data, (int)s->enc.len, SQLITE_STATIC);
+        sqlite3_bind_blob(st, i++, s->enc.data, (int)s->enc.len, SQLITE_STATIC);
+        vw__bind_text(st, i, schema_url);
         int rc = sqlite3_step(st);
         sqlite3_reset(st);
         if (rc != SQLITE_DONE) return -1;
@@ -661,7 +685,8 @@ static int resource_rows(vw_store *s, const vw_batch *b, resource_row *rows)
         rows[i].service = service_of(b->resources[i]);
         otelc__buf_reset(&s->enc);
         if (otelc__otlp_encode_resource(&s->enc, b->resources[i]) != OTELC_OK) return -1;
-        rows[i].row = message_row(s, &s->resources, ST_RES_FIND, ST_RES_ADD, rows[i].service);
+        rows[i].row = message_row(s, &s->resources, ST_RES_FIND, ST_RES_ADD, rows[i].service,
+                                  otelc_resource_schema_url(b->resources[i]));
         if (rows[i].row < 0) return -1;
     }
     return 0;
@@ -680,7 +705,8 @@ static int64_t scope_row(vw_store *s, const otelc_scope_info *scope)
     static const otelc_scope_info none = {.name = ""};
     otelc__buf_reset(&s->enc);
     if (otelc__otlp_encode_scope(&s->enc, scope ? scope : &none) != OTELC_OK) return -1;
-    return message_row(s, &s->scopes, ST_SCOPE_FIND, ST_SCOPE_ADD, NULL);
+    return message_row(s, &s->scopes, ST_SCOPE_FIND, ST_SCOPE_ADD, NULL,
+                       scope ? scope->schema_url : NULL);
 }
 
 static int insert_span(vw_store *s, const otelc_span_data *sd, int64_t trace, int64_t op,
