@@ -1,0 +1,117 @@
+// view_send.js - a sender of OTLP/HTTP protobuf requests for the otelc view
+// tests (view_durability.sh, view_backpressure.sh): every span has ids of its
+// own, so that what the store holds can be counted against what was
+// acknowledged.
+//
+//   node view_send.js batches URL N SPANS
+//       N requests of SPANS spans, one after the other; prints the spans
+//       acknowledged (200); exits 1 at the first other answer.
+//   node view_send.js flood URL SECONDS SPANS
+//       requests of SPANS spans for SECONDS, one at a time (a refused one is
+//       not resent: the next one carries new spans); prints one JSON line:
+//       {"statuses": {"200": n, "429": n, ...}, "retryAfter": {"429": ["1"]},
+//        "ackedSpans": n}
+'use strict';
+const crypto = require('crypto');
+const http = require('http');
+
+function varint(n) {
+  const out = [];
+  let v = BigInt(n);
+  do {
+    let b = Number(v & 0x7fn);
+    v >>= 7n;
+    if (v) b |= 0x80;
+    out.push(b);
+  } while (v);
+  return Buffer.from(out);
+}
+
+function field(num, bytes) { // a length-delimited field
+  return Buffer.concat([varint((num << 3) | 2), varint(bytes.length), bytes]);
+}
+
+function fixed64(num, value) {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64LE(BigInt(value));
+  return Buffer.concat([varint((num << 3) | 1), b]);
+}
+
+function str(num, s) { return field(num, Buffer.from(s, 'utf8')); }
+
+function keyValue(key, value) {
+  return field(1, Buffer.concat([str(1, key), field(2, str(1, value))]));
+}
+
+// One Span (a SERVER span, field 2 of ScopeSpans) of trace traceId.
+function span(traceId, name) {
+  const now = BigInt(Date.now()) * 1000000n;
+  return field(2, Buffer.concat([
+    field(1, traceId), field(2, crypto.randomBytes(8)),
+    str(5, name), Buffer.concat([varint(6 << 3), varint(2)]),
+    fixed64(7, now), fixed64(8, now + 1500000n),
+    keyValue('test.attr', 'x'.repeat(64)),
+  ]));
+}
+
+// An ExportTraceServiceRequest of n spans in one trace.
+function request(n) {
+  const traceId = crypto.randomBytes(16);
+  const spans = [];
+  for (let i = 0; i < n; i++) spans.push(span(traceId, `op-${i % 7}`));
+  const scopeSpans = field(2, Buffer.concat([field(1, str(1, 'view_send')), ...spans]));
+  const resource = field(1, keyValue('service.name', 'view-send'));
+  return field(1, Buffer.concat([resource, scopeSpans]));
+}
+
+function post(url, body) {
+  return new Promise(resolve => {
+    const req = http.request(url, {method: 'POST', agent: false, headers: {
+      'Content-Type': 'application/x-protobuf', 'Content-Length': body.length}}, res => {
+      res.resume();
+      res.on('end', () => resolve({status: res.statusCode,
+                                   retryAfter: res.headers['retry-after']}));
+    });
+    req.on('error', e => resolve({status: 0, error: e.message}));
+    req.setTimeout(120000, () => req.destroy(new Error('timeout')));
+    req.end(body);
+  });
+}
+
+async function batches(url, n, spans) {
+  let acked = 0;
+  for (let i = 0; i < n; i++) {
+    const r = await post(url, request(spans));
+    if (r.status !== 200) {
+      console.log(acked);
+      console.error(`view_send: request ${i + 1}: ${r.status} ${r.error || ''}`);
+      process.exit(1);
+    }
+    acked += spans;
+  }
+  console.log(acked);
+}
+
+async function flood(url, seconds, spans) {
+  const until = Date.now() + seconds * 1000;
+  const statuses = {}, retryAfter = {};
+  let acked = 0;
+  while (Date.now() < until) {
+    const r = await post(url, request(spans));
+    statuses[r.status] = (statuses[r.status] || 0) + 1;
+    if (r.retryAfter !== undefined) {
+      const seen = retryAfter[r.status] || (retryAfter[r.status] = []);
+      if (!seen.includes(r.retryAfter)) seen.push(r.retryAfter);
+    }
+    if (r.status === 200) acked += spans;
+  }
+  console.log(JSON.stringify({statuses, retryAfter, ackedSpans: acked}));
+}
+
+const [mode, url, a, b] = process.argv.slice(2);
+if (mode === 'batches') batches(url, Number(a), Number(b));
+else if (mode === 'flood') flood(url, Number(a), Number(b));
+else {
+  console.error('usage: node view_send.js batches|flood URL N|SECONDS SPANS');
+  process.exit(2);
+}
