@@ -15,6 +15,7 @@
 #include <ftw.h>
 #include <getopt.h>
 #include <limits.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -550,9 +551,20 @@ static void program_usage(FILE *f)
           f);
 }
 
+/* Allocations from this size on are mappings of their own, unmapped when freed. */
+#define OWN_MAPPING_FROM ((size_t)1 << 20)
+
 int main(int argc, char **argv)
 {
     cli_set_command_line(argc, argv);
+    /*
+     * Request bodies and decoded batches of many MiB come and go. glibc
+     * raises its mmap threshold after each large free (up to 32 MiB), after
+     * which such blocks stay in the heap of the thread that freed them:
+     * with a thread per connection, memory a burst needed once would stay
+     * taken. A fixed threshold gives it back.
+     */
+    mallopt(M_MMAP_THRESHOLD, (int)OWN_MAPPING_FROM);
     if (argc < 2) {
         program_usage(stderr);
         return CLI_EXIT_USAGE;

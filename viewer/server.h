@@ -48,11 +48,16 @@
 #define VW_DEFAULT_MAX_BUFFERED    ((size_t)256 << 20)
 #define VW_DEFAULT_MAX_CONNECTIONS 128
 #define VW_DEFAULT_TIMEOUT_S       60
-#define VW_DEFAULT_INGEST_WAIT_MS  15000
-#define VW_MAX_HEADERS             64    /* request header lines */
-#define VW_CONNECTION_MEMORY       32768 /* bytes for the request line and headers (MHD's pool) */
-#define VW_MAX_QUERY               4096  /* bytes of the query string */
-#define VW_MAX_TOKEN               256   /* bytes of a bearer token */
+/*
+ * Longer than the ingest thread can take to decide a batch (a commit gives
+ * up after the store's 5 s busy timeout, and a full queue is a few
+ * commits), so that a 503 never goes out for a batch that is then stored.
+ */
+#define VW_DEFAULT_INGEST_WAIT_MS 60000
+#define VW_MAX_HEADERS            64    /* request header lines */
+#define VW_CONNECTION_MEMORY      32768 /* bytes for the request line and headers (MHD's pool) */
+#define VW_MAX_QUERY              4096  /* bytes of the query string */
+#define VW_MAX_TOKEN              256   /* bytes of a bearer token */
 
 typedef struct vw_server vw_server;
 
