@@ -469,8 +469,7 @@ static bool open_body(request *q, struct MHD_Connection *c, vw_response *rs)
     return st != 0;
 }
 
-/* ---- libmicrohttpd's callbacks
- * -------------------------------------------------------------------- */
+/* ---- libmicrohttpd's callbacks --------------------------------------------------------------- */
 
 static void *request_begin(void *cls, const char *uri, struct MHD_Connection *c)
 {
@@ -565,6 +564,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     return last_call(q, c, url, method);
 }
 
+static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
@@ -572,8 +573,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     vfprintf(stderr, fmt, ap);
 }
 
-/* ---- gRPC
- * ------------------------------------------------------------------------------------------ */
+/* ---- gRPC ------------------------------------------------------------------------------------ */
 
 static int grpc_check(void *ctx, const char *authority, const char *origin,
                       const char *content_type, const char *authorization)
@@ -628,8 +628,7 @@ static int start_grpc(vw_server *s, char *err, size_t err_size)
     return 0;
 }
 
-/* ---- Starting and stopping
- * -------------------------------------------------------------------------- */
+/* ---- Starting and stopping ------------------------------------------------------------------- */
 
 /* The listening address for port from the bind literal; false when it is none. */
 static bool sock_addr(const char *bind, unsigned port, struct sockaddr_storage *ss, bool *v6)

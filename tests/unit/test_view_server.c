@@ -266,8 +266,7 @@ static const char *status_message(const char *body, size_t len)
     return msg;
 }
 
-/* ---- Field for field, through libotelc's exporters
- * ----------------------------------------------- */
+/* ---- Field for field, through libotelc's exporters ------------------------------------------- */
 
 static void unset_otel_env(void)
 {
@@ -350,8 +349,7 @@ static void test_export_grpc(void **state)
     unset_otel_env();
 }
 
-/* ---- Bad input: the specification's answers, nothing stored
- * --------------------------------------- */
+/* ---- Bad input: the specification's answers, nothing stored ---------------------------------- */
 
 static void test_garbage_is_400_with_status(void **state)
 {
@@ -530,8 +528,7 @@ static void test_grpc_invalid_argument(void **state)
     assert_int_equal(stored_spans(), 0);
 }
 
-/* ---- The gate
- * ---------------------------------------------------------------------------------------- */
+/* ---- The gate -------------------------------------------------------------------------------- */
 
 static void valid_request(pb *req)
 {
@@ -643,8 +640,7 @@ static void test_routes_and_headers(void **state)
     assert_int_equal(r.status, 431);
 }
 
-/* ---- The token
- * ------------------------------------------------------------------------------------- */
+/* ---- The token ------------------------------------------------------------------------------- */
 
 static int setup_token(void **state)
 {
@@ -727,8 +723,7 @@ static void test_token_refused_at_start(void **state)
     assert_non_null(strstr(err, "--bind"));
 }
 
-/* ---- CORS for a web application exporting from the browser
- * ---------------------------------------- */
+/* ---- CORS for a web application exporting from the browser ----------------------------------- */
 
 static int setup_cors(void **state)
 {
@@ -768,8 +763,7 @@ static void test_cors_preflight(void **state)
     assert_int_equal(stored_spans(), 1);
 }
 
-/* ---- A store that cannot keep up
- * --------------------------------------------------------------------- */
+/* ---- A store that cannot keep up ------------------------------------------------------------- */
 
 static int setup_small_queue(void **state)
 {
@@ -945,8 +939,7 @@ static void test_stop_lets_requests_finish(void **state)
     close(fd);
 }
 
-/* ---- Ports
- * ------------------------------------------------------------------------------------------- */
+/* ---- Ports ----------------------------------------------------------------------------------- */
 
 static int setup_ports_off(void **state)
 {
@@ -967,8 +960,7 @@ static void test_ports_off(void **state)
     assert_int_equal(r.status, 415);
 }
 
-/* ---- Self-tracing never into itself
- * ---------------------------------------------------------------- */
+/* ---- Self-tracing never into itself ---------------------------------------------------------- */
 
 static void test_endpoint_is_self(void **state)
 {
