@@ -70,7 +70,11 @@ struct vw_server {
     listener http[2]; /* UI, OTLP/HTTP */
     vw_grpc_server *grpc;
     vw_grpc_receiver *grpc_receiver;
-    unsigned grpc_port;
+    /*
+     * The gRPC port, for its gate: the configured one from the start, the
+     * one picked for 0 once known (nobody can know it before either).
+     */
+    _Atomic unsigned grpc_port;
     vw_body_budget budget;
     api_route api;
     _Atomic(api_route *) api_set; /* &api once vw_server_set_api() ran */
@@ -396,7 +400,8 @@ static http_gate_verdict gate(const request *q, struct MHD_Connection *c, const 
 {
     http_gate_config cfg = q->l->server->o.gate;
     http_gate_request req;
-    cfg.port = q->l->port;
+    /* The daemon's, read here: it may serve before vw_server_start() has noted it. */
+    cfg.port = http_gate_mhd_port(c);
     http_gate_mhd_request(c, method, &req);
     req.json_body = q->r == ROUTE_ZIPKIN && strcmp(method, "POST") == 0;
     return http_gate_check(&cfg, &req);
@@ -580,7 +585,7 @@ static int grpc_check(void *ctx, const char *authority, const char *origin,
 {
     vw_server *s = ctx;
     http_gate_config cfg = s->o.gate;
-    cfg.port = s->grpc_port;
+    cfg.port = atomic_load(&s->grpc_port);
     http_gate_request req = {
         .method = "POST",
         .host = authority[0] ? authority : NULL,
@@ -620,11 +625,12 @@ static int start_grpc(vw_server *s, char *err, size_t err_size)
         .ctx = s,
     };
     char why[256] = "";
+    atomic_store(&s->grpc_port, go.port);
     if (vw_grpc_server_start(&go, &s->grpc, why, sizeof why) != OTELC_OK) {
         snprintf(err, err_size, "OTLP/gRPC port %d: %s", s->o.otlp_grpc_port, why);
         return -1;
     }
-    s->grpc_port = vw_grpc_server_port(s->grpc);
+    atomic_store(&s->grpc_port, vw_grpc_server_port(s->grpc));
     return 0;
 }
 
@@ -759,7 +765,7 @@ void vw_server_set_api(vw_server *s, vw_handler_fn fn, void *ctx)
 
 unsigned vw_server_port(const vw_server *s, vw_listener l)
 {
-    if (l == VW_LISTEN_OTLP_GRPC) return s->grpc ? s->grpc_port : 0;
+    if (l == VW_LISTEN_OTLP_GRPC) return s->grpc ? atomic_load(&s->grpc_port) : 0;
     const listener *h = &s->http[l == VW_LISTEN_UI ? 0 : 1];
     return h->daemon ? h->port : 0;
 }
