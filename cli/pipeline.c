@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -90,7 +91,7 @@ int pipeline_parse_duration(const char *text, uint64_t *ms)
 static int want_string(vctx *c, const json_value *v, const char *what, bool allow_empty)
 {
     if (v->type != JSON_STRING)
-        return verr(c, v, "%s: expected a string, found %s", what, json_type_name(v->type));
+        return verr(c, v, "%s: expected a string, found %s", what, otelc__json_type_name(v->type));
     if (strlen(v->u.string.ptr) != v->u.string.len)
         return verr(c, v, "%s: the string contains a NUL character", what);
     if (!allow_empty && v->u.string.len == 0) return verr(c, v, "%s: must not be empty", what);
@@ -110,7 +111,7 @@ static int string_list(vctx *c, const json_value *v, const char *what, char ***o
     size_t n = v->type == JSON_ARRAY ? v->u.array.count : 1;
     if (v->type != JSON_ARRAY && v->type != JSON_STRING)
         return verr(c, v, "%s: expected a string or a list of strings, found %s", what,
-                    json_type_name(v->type));
+                    otelc__json_type_name(v->type));
     char **list = calloc(n + 1, sizeof *list);
     if (!list) return verr(c, NULL, "out of memory");
     *out = list;
@@ -159,8 +160,13 @@ static const char *scalar_text(const json_value *v, char text[32])
 {
     if (v->type == JSON_STRING) return v->u.string.ptr;
     if (v->type == JSON_BOOL) return v->u.boolean ? "true" : "false";
-    snprintf(text, 32, "%.15g", v->u.number);
-    if (strtod(text, NULL) != v->u.number) snprintf(text, 32, "%.17g", v->u.number);
+    double d = v->u.number.d;
+    if (v->u.number.is_int) /* exact, however large */
+        snprintf(text, 32, "%" PRId64, v->u.number.i);
+    else if (v->u.number.is_uint)
+        snprintf(text, 32, "%" PRIu64, v->u.number.u);
+    else if (snprintf(text, 32, "%.15g", d), otelc__strtod(text, NULL) != d)
+        snprintf(text, 32, "%.17g", d);
     return text;
 }
 
@@ -179,7 +185,7 @@ static int step_env(vctx *c, pipeline_step *st, const json_value *v, const char 
 {
     if (v->type != JSON_OBJECT)
         return verr(c, v, "%s: env: expected a map of NAME: value, found %s", where,
-                    json_type_name(v->type));
+                    otelc__json_type_name(v->type));
     st->env = calloc(v->u.object.count + 1, sizeof *st->env);
     if (!st->env) return verr(c, NULL, "out of memory");
     for (size_t i = 0; i < v->u.object.count; i++) {
@@ -193,7 +199,7 @@ static int step_env(vctx *c, pipeline_step *st, const json_value *v, const char 
         if (m->value->type != JSON_STRING && m->value->type != JSON_NUMBER &&
             m->value->type != JSON_BOOL)
             return verr(c, m->value, "%s: env: %s: expected a string, found %s", where, m->key,
-                        json_type_name(m->value->type));
+                        otelc__json_type_name(m->value->type));
         if (!(st->env[st->env_count++] = env_entry(m->key, m->value)))
             return verr(c, NULL, "out of memory");
     }
@@ -226,9 +232,9 @@ static int step_command(vctx *c, pipeline_step *st, const json_value *v, const c
 static int step_timeout(vctx *c, pipeline_step *st, const json_value *v, const char *where)
 {
     char text[64];
-    if (v->type == JSON_NUMBER && v->u.number >= 1 && v->u.number <= 1e9 &&
-        v->u.number == (double)(uint64_t)v->u.number)
-        snprintf(text, sizeof text, "%llu", (unsigned long long)v->u.number);
+    double d = v->type == JSON_NUMBER ? v->u.number.d : 0;
+    if (v->type == JSON_NUMBER && d >= 1 && d <= 1e9 && d == (double)(uint64_t)d)
+        snprintf(text, sizeof text, "%llu", (unsigned long long)d);
     else if (v->type == JSON_STRING && v->u.string.len < sizeof text)
         memcpy(text, v->u.string.ptr, v->u.string.len + 1);
     else
@@ -259,26 +265,26 @@ static int step_fields(vctx *c, pipeline_step *st, const json_value *v, const ch
     const json_value *f;
     char w[320];
     if (check_keys(c, v, where, step_keys) < 0) return -1;
-    if (!(f = json_object_get(v, "command")))
+    if (!(f = otelc__json_object_get(v, "command")))
         return verr(c, v, "%s: the \"command\" key is required", where);
     if (step_command(c, st, f, where) < 0) return -1;
-    if ((f = json_object_get(v, "env")) && step_env(c, st, f, where) < 0) return -1;
-    if ((f = json_object_get(v, "working_directory")) &&
+    if ((f = otelc__json_object_get(v, "env")) && step_env(c, st, f, where) < 0) return -1;
+    if ((f = otelc__json_object_get(v, "working_directory")) &&
         dup_string(c, f, at_key(w, sizeof w, where, "working_directory"), false,
                    &st->working_directory) < 0)
         return -1;
-    if ((f = json_object_get(v, "allow_failure"))) {
+    if ((f = otelc__json_object_get(v, "allow_failure"))) {
         if (f->type != JSON_BOOL)
             return verr(c, f, "%s: allow_failure: expected true or false, found %s", where,
-                        json_type_name(f->type));
+                        otelc__json_type_name(f->type));
         st->allow_failure = f->u.boolean;
     }
-    if ((f = json_object_get(v, "timeout")) && step_timeout(c, st, f, where) < 0) return -1;
-    if ((f = json_object_get(v, "outputs")) &&
+    if ((f = otelc__json_object_get(v, "timeout")) && step_timeout(c, st, f, where) < 0) return -1;
+    if ((f = otelc__json_object_get(v, "outputs")) &&
         string_list(c, f, at_key(w, sizeof w, where, "outputs"), &st->outputs, &st->output_count) <
             0)
         return -1;
-    if ((f = json_object_get(v, "type")) &&
+    if ((f = otelc__json_object_get(v, "type")) &&
         dup_string(c, f, at_key(w, sizeof w, where, "type"), false, &st->type) < 0)
         return -1;
     return 0;
@@ -287,7 +293,7 @@ static int step_fields(vctx *c, pipeline_step *st, const json_value *v, const ch
 static int step_deps(vctx *c, pipeline *p, size_t idx, const json_value *v)
 {
     pipeline_step *st = &p->steps[idx];
-    const json_value *f = json_object_get(v, "depends_on");
+    const json_value *f = otelc__json_object_get(v, "depends_on");
     if (!f) return 0;
     char **names = NULL;
     size_t n = 0;
@@ -349,7 +355,7 @@ static int check_cycles(vctx *c, const pipeline *p, const json_value *steps)
     for (size_t s = 0; rc == 0 && s < p->count; s++) {
         char path[512];
         if (color[s] != WHITE || !find_cycle(p, s, color, stack, 0, path, sizeof path)) continue;
-        const json_value *at = json_object_get(steps->u.array.items[s], "depends_on");
+        const json_value *at = otelc__json_object_get(steps->u.array.items[s], "depends_on");
         rc = verr(c, at, "step \"%s\": depends_on: dependency cycle: %s", p->steps[s].name, path);
     }
     free(color);
@@ -377,8 +383,8 @@ static int step_names(vctx *c, pipeline *p, const json_value *steps)
         snprintf(where, sizeof where, "steps[%zu]", i);
         if (v->type != JSON_OBJECT)
             return verr(c, v, "%s: expected a map (name, command, ...), found %s", where,
-                        json_type_name(v->type));
-        const json_value *name = json_object_get(v, "name");
+                        otelc__json_type_name(v->type));
+        const json_value *name = otelc__json_object_get(v, "name");
         if (!name) return verr(c, v, "%s: the \"name\" key is required", where);
         if (dup_string(c, name, "name", false, &p->steps[i].name) < 0) return -1;
         p->steps[i].line = v->line;
@@ -394,13 +400,13 @@ static int validate(vctx *c, const json_value *root, pipeline *p)
 {
     if (root->type != JSON_OBJECT)
         return verr(c, root, "expected a map with \"name\" and \"steps\", found %s",
-                    json_type_name(root->type));
+                    otelc__json_type_name(root->type));
     if (check_keys(c, root, "pipeline", (const char *const[]){"name", "steps", NULL}) < 0)
         return -1;
-    const json_value *name = json_object_get(root, "name");
+    const json_value *name = otelc__json_object_get(root, "name");
     if (name && dup_string(c, name, "name", false, &p->name) < 0) return -1;
     if (!name && !(p->name = default_name(c->file))) return verr(c, NULL, "out of memory");
-    const json_value *steps = json_object_get(root, "steps");
+    const json_value *steps = otelc__json_object_get(root, "steps");
     if (!steps) return verr(c, root, "the \"steps\" key is required");
     if (steps->type != JSON_ARRAY || steps->u.array.count == 0)
         return verr(c, steps, "steps: expected a non-empty list of steps");
@@ -427,6 +433,7 @@ static int validate(vctx *c, const json_value *root, pipeline *p)
 #define YAML_MAX_NODES 100000 /* aliases can multiply nodes: bound the expansion */
 
 typedef struct yconv {
+    json_doc *out; /* the tree being built */
     yaml_document_t *doc;
     size_t nodes;
     vctx *c;
@@ -444,7 +451,7 @@ static bool yaml_number(const char *s, size_t len, double *out)
 }
 
 /* A plain scalar's type under the core schema: null, bool, number, else string. */
-static json_value *yaml_plain(const char *s, size_t len, unsigned line, unsigned col)
+static json_value *yaml_plain(json_doc *out, const char *s, size_t len, unsigned line, unsigned col)
 {
     static const char *const nulls[] = {"", "~", "null", "Null", "NULL"};
     static const char *const trues[] = {"true", "True", "TRUE"};
@@ -452,15 +459,15 @@ static json_value *yaml_plain(const char *s, size_t len, unsigned line, unsigned
     json_value *v = NULL;
     double d;
     for (size_t i = 0; i < sizeof nulls / sizeof nulls[0]; i++)
-        if (strcmp(s, nulls[i]) == 0) return json_new(JSON_NULL, line, col);
+        if (strcmp(s, nulls[i]) == 0) return otelc__json_new(out, JSON_NULL, line, col);
     for (size_t i = 0; i < sizeof trues / sizeof trues[0]; i++) {
         bool t = strcmp(s, trues[i]) == 0;
         if (!t && strcmp(s, falses[i]) != 0) continue;
-        if ((v = json_new(JSON_BOOL, line, col))) v->u.boolean = t;
+        if ((v = otelc__json_new(out, JSON_BOOL, line, col))) v->u.boolean = t;
         return v;
     }
-    if (!yaml_number(s, len, &d)) return json_new_string(s, len, line, col);
-    if ((v = json_new(JSON_NUMBER, line, col))) v->u.number = d;
+    if (!yaml_number(s, len, &d)) return otelc__json_new_string(out, s, len, line, col);
+    if ((v = otelc__json_new(out, JSON_NUMBER, line, col))) v->u.number.d = d;
     return v;
 }
 
@@ -470,13 +477,13 @@ static json_value *yaml_container(yconv *y, yaml_node_t *n, unsigned depth, unsi
                                   unsigned col)
 {
     bool map = n->type == YAML_MAPPING_NODE;
-    json_value *v = json_new(map ? JSON_OBJECT : JSON_ARRAY, line, col);
+    json_value *v = otelc__json_new(y->out, map ? JSON_OBJECT : JSON_ARRAY, line, col);
     if (!v) return NULL;
     if (!map) {
         for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
              it++) {
             json_value *item = yaml_node(y, yaml_document_get_node(y->doc, *it), depth + 1);
-            if (!item || json_array_push(v, item) < 0) return json_free(v), NULL;
+            if (!item || otelc__json_array_push(y->out, v, item) < 0) return NULL;
         }
         return v;
     }
@@ -484,12 +491,12 @@ static json_value *yaml_container(yconv *y, yaml_node_t *n, unsigned depth, unsi
         yaml_node_t *k = yaml_document_get_node(y->doc, pr->key);
         if (!k || k->type != YAML_SCALAR_NODE) {
             verr(y->c, v, "mapping keys must be plain strings");
-            return json_free(v), NULL;
+            return NULL;
         }
         json_value *item = yaml_node(y, yaml_document_get_node(y->doc, pr->value), depth + 1);
-        if (!item ||
-            json_object_add(v, (const char *)k->data.scalar.value, k->data.scalar.length, item) < 0)
-            return json_free(v), NULL;
+        if (!item || otelc__json_object_add(y->out, v, (const char *)k->data.scalar.value,
+                                            k->data.scalar.length, item) < 0)
+            return NULL;
     }
     return v;
 }
@@ -507,8 +514,9 @@ static json_value *yaml_node(yconv *y, yaml_node_t *n, unsigned depth)
     if (n->type == YAML_SCALAR_NODE) {
         const char *s = (const char *)n->data.scalar.value;
         size_t len = n->data.scalar.length;
-        v = n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE ? yaml_plain(s, len, line, col)
-                                                            : json_new_string(s, len, line, col);
+        v = n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE
+                ? yaml_plain(y->out, s, len, line, col)
+                : otelc__json_new_string(y->out, s, len, line, col);
     } else {
         v = yaml_container(y, n, depth, line, col);
     }
@@ -516,7 +524,8 @@ static json_value *yaml_node(yconv *y, yaml_node_t *n, unsigned depth)
     return v;
 }
 
-static json_value *yaml_tree(vctx *c, const char *text, size_t len)
+/* The YAML document as a tree in out; its root, or NULL after reporting why. */
+static json_value *yaml_tree(vctx *c, json_doc *out, const char *text, size_t len)
 {
     yaml_parser_t parser;
     yaml_document_t doc;
@@ -535,17 +544,18 @@ static json_value *yaml_tree(vctx *c, const char *text, size_t len)
     if (!top)
         verr(c, NULL, "the file is empty");
     else
-        root = yaml_node(&(yconv){.doc = &doc, .c = c}, top, 0);
+        root = out->root = yaml_node(&(yconv){.out = out, .doc = &doc, .c = c}, top, 0);
     yaml_document_delete(&doc);
     yaml_parser_delete(&parser);
     return root;
 }
 #endif
 
-static json_value *json_tree(vctx *c, const char *text, size_t len)
+static json_value *json_tree(vctx *c, json_doc *out, const char *text, size_t len)
 {
     json_error e;
-    json_value *root = json_parse(text, len, &(json_limits){.max_size = PIPELINE_MAX_SIZE}, &e);
+    json_value *root =
+        otelc__json_parse(out, text, len, &(json_options){.max_size = PIPELINE_MAX_SIZE}, &e);
     if (!root) {
         json_value at = {.line = e.line, .column = e.column};
         verr(c, &at, "invalid JSON: %s", e.message);
@@ -594,19 +604,20 @@ int pipeline_parse(const char *text, size_t len, const char *file, pipeline_form
     *out = NULL;
     if (format == PIPELINE_AUTO) format = sniff(c.file, text, len);
 #ifdef OTELC_HAVE_YAML
+    json_doc doc = JSON_DOC_INIT;
     json_value *root =
-        format == PIPELINE_YAML ? yaml_tree(&c, text, len) : json_tree(&c, text, len);
+        format == PIPELINE_YAML ? yaml_tree(&c, &doc, text, len) : json_tree(&c, &doc, text, len);
 #else
     if (format == PIPELINE_YAML)
         return verr(&c, NULL,
                     "YAML pipelines need libyaml, which this otelc was built without; "
                     "write the pipeline as JSON");
-    json_value *root = json_tree(&c, text, len);
+    json_doc doc = JSON_DOC_INIT;
+    json_value *root = json_tree(&c, &doc, text, len);
 #endif
-    if (!root) return -1;
-    pipeline *p = calloc(1, sizeof *p);
-    int rc = p ? validate(&c, root, p) : verr(&c, NULL, "out of memory");
-    json_free(root);
+    pipeline *p = root ? calloc(1, sizeof *p) : NULL;
+    int rc = !root ? -1 : p ? validate(&c, root, p) : verr(&c, NULL, "out of memory");
+    otelc__json_free(&doc);
     if (rc < 0) {
         pipeline_free(p);
         return -1;

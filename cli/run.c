@@ -764,7 +764,7 @@ static void summary_table(const runner *r, result res)
 static void json_step(FILE *f, const step_run *s)
 {
     fputs("{\"name\":", f);
-    json_write_string(f, s->def->name, strlen(s->def->name));
+    otelc__json_write_string(f, s->def->name, strlen(s->def->name));
     fprintf(f, ",\"result\":\"%s\",\"allow_failure\":%s", result_names[s->res],
             s->def->allow_failure ? "true" : "false");
     if (s->res != RES_SKIP)
@@ -772,7 +772,7 @@ static void json_step(FILE *f, const step_run *s)
     if (s->exit_code >= 0) fprintf(f, ",\"exit_code\":%d", s->exit_code);
     if (s->message[0] && s->res != RES_SUCCESS) {
         fputs(",\"message\":", f);
-        json_write_string(f, s->message, strlen(s->message));
+        otelc__json_write_string(f, s->message, strlen(s->message));
     }
     fputs(",\"outputs\":[", f);
     bool first = true;
@@ -781,7 +781,7 @@ static void json_step(FILE *f, const step_run *s)
         if (!o->path) continue;
         fputs(first ? "{\"path\":" : ",{\"path\":", f);
         first = false;
-        json_write_string(f, o->path, strlen(o->path));
+        otelc__json_write_string(f, o->path, strlen(o->path));
         if (o->found)
             fprintf(f, ",\"size\":%llu,\"sha256\":\"%s\"}", (unsigned long long)o->size, o->sha256);
         else
@@ -794,9 +794,9 @@ static void summary_json(const runner *r, result res, const char *trace_id)
 {
     FILE *f = stdout;
     fputs("{\"pipeline\":", f);
-    json_write_string(f, r->pl->name, strlen(r->pl->name));
+    otelc__json_write_string(f, r->pl->name, strlen(r->pl->name));
     fputs(",\"run_id\":", f);
-    json_write_string(f, r->run_id, strlen(r->run_id));
+    otelc__json_write_string(f, r->run_id, strlen(r->run_id));
     fprintf(f, ",\"result\":\"%s\",\"duration_ms\":%llu,\"trace_id\":\"%s\",\"steps\":[",
             result_names[res], (unsigned long long)(mono_ms() - r->start_ms), trace_id);
     for (size_t i = 0; i < r->pl->count; i++) {

@@ -136,19 +136,19 @@ void reply_error(serve_reply *r, unsigned status, const char *fmt, ...)
 
 void serve_write_str(FILE *f, const char *s)
 {
-    json_write_string(f, s, strlen(s));
+    otelc__json_write_string(f, s, strlen(s));
 }
 
-/* The request body as JSON, or NULL after a 400 reply saying where it is wrong. */
-static json_value *parse_body(const serve_request *q, serve_reply *r)
+/* The request body as JSON in doc, or NULL after a 400 reply saying where it is wrong. */
+static json_value *parse_body(const serve_request *q, json_doc *doc, serve_reply *r)
 {
-    json_limits lim = {.max_depth = 64, .max_size = SERVE_MAX_BODY};
+    json_options opt = {.max_depth = 64, .max_size = SERVE_MAX_BODY};
     json_error err = {0};
-    json_value *doc = json_parse(q->body ? q->body : "", q->len, &lim, &err);
-    if (!doc)
+    json_value *root = otelc__json_parse(doc, q->body ? q->body : "", q->len, &opt, &err);
+    if (!root)
         reply_error(r, 400, "invalid JSON body at line %u, column %u: %s", err.line, err.column,
                     err.message);
-    return doc;
+    return root;
 }
 
 /* ---- GET /health, GET /trace-context --------------------------------------------- */
@@ -186,14 +186,14 @@ static void ep_trace_context(const serve_request *q, serve_reply *r)
 static bool number_member(const json_value *obj, const char *key, double lo, double hi,
                           uint64_t *out, serve_reply *r)
 {
-    const json_value *v = json_object_get(obj, key);
+    const json_value *v = otelc__json_object_get(obj, key);
     if (!v) return true;
-    if (v->type != JSON_NUMBER || v->u.number != floor(v->u.number) || v->u.number < lo ||
-        v->u.number > hi) {
+    double d = v->type == JSON_NUMBER ? v->u.number.d : -1;
+    if (v->type != JSON_NUMBER || d != floor(d) || d < lo || d > hi) {
         reply_error(r, 400, "\"%s\" must be a whole number from %.0f to %.0f", key, lo, hi);
         return false;
     }
-    *out = (uint64_t)v->u.number;
+    *out = (uint64_t)d;
     return true;
 }
 
@@ -247,10 +247,11 @@ static void bench_reply(const bench_params *p, serve_reply *r)
 static void ep_benchmark(const serve_request *q, serve_reply *r)
 {
     /* An empty body asks for the defaults. */
-    json_value *doc = q->len ? parse_body(q, r) : NULL;
+    json_doc doc = JSON_DOC_INIT;
+    json_value *root = q->len ? parse_body(q, &doc, r) : NULL;
     bench_params p;
-    if ((doc || !q->len) && bench_params_from(doc, &p, r)) bench_reply(&p, r);
-    json_free(doc);
+    if ((root || !q->len) && bench_params_from(root, &p, r)) bench_reply(&p, r);
+    otelc__json_free(&doc);
 }
 
 /* ---- GET /users/{id} --------------------------------------------------------------- */
@@ -292,12 +293,12 @@ static void write_downstream(FILE *f, const char *url, const serve_http_result *
     fputs(",\"downstream\":{\"url\":", f);
     serve_write_str(f, url);
     fprintf(f, ",\"status\":%ld,\"body\":", h->status);
-    json_value *doc = json_parse(h->body ? h->body : "", h->len, NULL, NULL);
-    if (doc)
-        json_write(f, doc);
+    json_doc doc = JSON_DOC_INIT;
+    if (otelc__json_parse(&doc, h->body ? h->body : "", h->len, NULL, NULL))
+        otelc__json_write(f, doc.root);
     else
-        json_write_string(f, h->body ? h->body : "", h->len);
-    json_free(doc);
+        otelc__json_write_string(f, h->body ? h->body : "", h->len);
+    otelc__json_free(&doc);
     fputc('}', f);
 }
 
@@ -352,23 +353,23 @@ static void ep_user(const serve_request *q, serve_reply *r)
 
 static void ep_build(const serve_request *q, serve_reply *r)
 {
-    json_value *doc = parse_body(q, r);
-    if (doc) serve_build(q->cfg, doc, q->body, q->len, r);
-    json_free(doc);
+    json_doc doc = JSON_DOC_INIT;
+    if (parse_body(q, &doc, r)) serve_build(q->cfg, doc.root, q->body, q->len, r);
+    otelc__json_free(&doc);
 }
 
 static void ep_test(const serve_request *q, serve_reply *r)
 {
-    json_value *doc = parse_body(q, r);
-    if (doc) serve_test(q->cfg, doc, r);
-    json_free(doc);
+    json_doc doc = JSON_DOC_INIT;
+    if (parse_body(q, &doc, r)) serve_test(q->cfg, doc.root, r);
+    otelc__json_free(&doc);
 }
 
 static void ep_w3c(const serve_request *q, serve_reply *r)
 {
-    json_value *doc = parse_body(q, r);
-    if (doc) serve_w3c_test(doc, r);
-    json_free(doc);
+    json_doc doc = JSON_DOC_INIT;
+    if (parse_body(q, &doc, r)) serve_w3c_test(doc.root, r);
+    otelc__json_free(&doc);
 }
 
 /* ---- Routing ---------------------------------------------------------------------- */

@@ -121,7 +121,7 @@ static bool w3c_check(const json_value *doc, serve_reply *r)
     }
     for (size_t i = 0; i < doc->u.array.count; i++) {
         const json_value *el = doc->u.array.items[i];
-        const json_value *url = json_object_get(el, "url");
+        const json_value *url = otelc__json_object_get(el, "url");
         if (el->type != JSON_OBJECT || !url || url->type != JSON_STRING ||
             strlen(url->u.string.ptr) != url->u.string.len) {
             reply_error(r, 400, "element %zu: expected an object with a \"url\" string", i);
@@ -137,9 +137,9 @@ static char *w3c_arguments(const json_value *el, size_t *len)
     char *text = NULL;
     FILE *f = open_memstream(&text, len);
     if (!f) return NULL;
-    const json_value *args = json_object_get(el, "arguments");
+    const json_value *args = otelc__json_object_get(el, "arguments");
     if (args)
-        json_write(f, args);
+        otelc__json_write(f, args);
     else
         fputs("null", f);
     if (fclose(f) != 0) {
@@ -152,7 +152,7 @@ static char *w3c_arguments(const json_value *el, size_t *len)
 /* One call; its outcome goes into the results array. Returns whether it completed. */
 static bool w3c_call(const json_value *el, FILE *results)
 {
-    const char *url = json_object_get(el, "url")->u.string.ptr;
+    const char *url = otelc__json_object_get(el, "url")->u.string.ptr;
     size_t len = 0;
     char *args = w3c_arguments(el, &len);
     serve_http_result h = {0};

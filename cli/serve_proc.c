@@ -199,10 +199,10 @@ static int exit_code(const child *ch)
     return WIFSIGNALED(ch->status) ? 128 + WTERMSIG(ch->status) : -1;
 }
 
-/* The child's output as a JSON value, or NULL when it printed something else. */
-static json_value *child_json(const child *ch)
+/* The child's output as a JSON value in doc, or NULL when it printed something else. */
+static json_value *child_json(const child *ch, json_doc *doc)
 {
-    return ch->out ? json_parse(ch->out, ch->len, NULL, NULL) : NULL;
+    return ch->out ? otelc__json_parse(doc, ch->out, ch->len, NULL, NULL) : NULL;
 }
 
 /* ---- POST /build ------------------------------------------------------------------ */
@@ -239,18 +239,19 @@ static bool write_temp(const serve_config *cfg, const char *text, size_t len, ch
 /* The reply to a finished `otelc run`: its JSON summary, or why there is none. */
 static void build_reply(const child *ch, serve_reply *r)
 {
-    json_value *summary = child_json(ch);
+    json_doc doc = JSON_DOC_INIT;
+    json_value *summary = child_json(ch, &doc);
     int code = exit_code(ch);
     if (!ch->started) {
         reply_error(r, 503, "cannot start otelc run: %s", strerror(ch->error));
     } else if (!summary || (code != 0 && code != 1)) {
         reply_error(r, 500, "otelc run ended with status %d and no summary", code);
     } else if (reply_open(r, 200)) {
-        json_write(r->f, summary);
+        otelc__json_write(r->f, summary);
         fputc('\n', r->f);
         reply_close(r);
     }
-    json_free(summary);
+    otelc__json_free(&doc);
 }
 
 void serve_build(const serve_config *cfg, const json_value *doc, const char *body, size_t len,
@@ -288,7 +289,7 @@ void serve_build(const serve_config *cfg, const json_value *doc, const char *bod
 static const char *string_member(const json_value *doc, const char *key, bool required,
                                  serve_reply *r)
 {
-    const json_value *v = json_object_get(doc, key);
+    const json_value *v = otelc__json_object_get(doc, key);
     if (!v && !required) return "";
     if (!v || v->type != JSON_STRING || v->u.string.len == 0 ||
         strlen(v->u.string.ptr) != v->u.string.len) {
@@ -301,13 +302,14 @@ static const char *string_member(const json_value *doc, const char *key, bool re
 static void write_command(FILE *f, const child *cmd)
 {
     fprintf(f, "\"command\":{\"exit_code\":%d,\"output\":", exit_code(cmd));
-    json_write_string(f, cmd->out ? cmd->out : "", cmd->len);
+    otelc__json_write_string(f, cmd->out ? cmd->out : "", cmd->len);
     fprintf(f, ",\"output_truncated\":%s}", cmd->truncated ? "true" : "false");
 }
 
 static void test_reply(const child *cmd, const child *junit, const char *report, serve_reply *r)
 {
-    json_value *totals = child_json(junit);
+    json_doc doc = JSON_DOC_INIT;
+    json_value *totals = child_json(junit, &doc);
     if (!cmd->started || !junit->started) {
         reply_error(r, 503, "cannot start otelc: %s",
                     strerror(cmd->started ? junit->error : cmd->error));
@@ -316,7 +318,7 @@ static void test_reply(const child *cmd, const child *junit, const char *report,
         write_command(r->f, cmd);
         if (totals) {
             fputs(",\"report\":", r->f);
-            json_write(r->f, totals);
+            otelc__json_write(r->f, totals);
         } else {
             fputs(",\"error\":", r->f);
             serve_write_str(r->f, "the report could not be imported (missing or not JUnit XML)");
@@ -326,7 +328,7 @@ static void test_reply(const child *cmd, const child *junit, const char *report,
         fputs("}\n", r->f);
         reply_close(r);
     }
-    json_free(totals);
+    otelc__json_free(&doc);
 }
 
 void serve_test(const serve_config *cfg, const json_value *doc, serve_reply *r)

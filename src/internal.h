@@ -4,6 +4,7 @@
  * Nothing here is public API. Modules:
  *   sdk/span.c        span lifecycle, attributes, events, links, limits
  *   sdk/arena.c       bump allocator and deep copies of attribute values
+ *   json.c            the JSON reader (a DOM in an arena) and writer (json.h)
  *   sdk/span_pool.c   recycled span memory (per-thread caches + shared stack)
  *   sdk/provider.c    provider, tracers, global provider, init/shutdown
  *   sdk/stats.c       sharded self-telemetry counters
@@ -407,6 +408,13 @@ uint64_t otelc__fnv1a(uint64_t h, const void *p, size_t n);
 
 /* True when s[0..n) is well-formed UTF-8 throughout. */
 bool otelc__utf8_valid(const char *s, size_t n);
+
+/*
+ * strtod in the C locale: a program that called setlocale() for a locale
+ * with a decimal comma would otherwise read "0.25" as 0. Same contract as
+ * strtod (errno set to ERANGE on overflow and underflow).
+ */
+double otelc__strtod(const char *s, char **end);
 
 /*
  * Copy src into dst[size], truncated and NUL-terminated; returns strlen(src).

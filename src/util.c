@@ -1,7 +1,10 @@
 /*
- * util.c - small helpers shared by several modules: hex codecs, waiting
- * with deadlines, and error strings.
+ * util.c - small helpers shared by several modules: hex codecs, UTF-8,
+ * numbers in the C locale, waiting with deadlines, and error strings.
  */
+#define _GNU_SOURCE /* strtod_l */
+#include <locale.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -56,6 +59,20 @@ bool otelc__utf8_valid(const char *s, size_t n)
         if (len == 0) return false;
     }
     return true;
+}
+
+static locale_t c_locale;
+static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
+
+static void c_locale_init(void)
+{
+    c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+}
+
+double otelc__strtod(const char *s, char **end)
+{
+    pthread_once(&c_locale_once, c_locale_init);
+    return c_locale ? strtod_l(s, end, c_locale) : strtod(s, end);
 }
 
 uint64_t otelc__fnv1a(uint64_t h, const void *p, size_t n)

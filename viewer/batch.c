@@ -157,3 +157,59 @@ char *vw_batch_str(vw_batch *b, const char *s, size_t n, size_t *out_len)
     if (out_len) *out_len = (size_t)(o - out);
     return out;
 }
+
+bool vw_batch_narrow_array(vw_batch *b, otelc_value *v)
+{
+    const otelc_value *items = v->u.array.items;
+    size_t n = v->u.array.count;
+    if (v->type != OTELC_VALUE_ARRAY || n == 0) return true;
+    otelc_value_type t = items[0].type;
+    if (t != OTELC_VALUE_STRING && t != OTELC_VALUE_BOOL && t != OTELC_VALUE_INT &&
+        t != OTELC_VALUE_DOUBLE)
+        return true;
+    for (size_t i = 0; i < n; i++) {
+        if (items[i].type != t) return true;
+        if (t == OTELC_VALUE_STRING && memchr(items[i].u.str.ptr, '\0', items[i].u.str.len))
+            return true;
+    }
+    static const size_t sizes[] = {
+        [OTELC_VALUE_STRING] = sizeof(const char *),
+        [OTELC_VALUE_BOOL] = sizeof(bool),
+        [OTELC_VALUE_INT] = sizeof(int64_t),
+        [OTELC_VALUE_DOUBLE] = sizeof(double),
+    };
+    void *typed = vw_batch_alloc(b, n * sizes[t]);
+    if (!typed) return false;
+    for (size_t i = 0; i < n; i++) {
+        if (t == OTELC_VALUE_STRING)
+            ((const char **)typed)[i] = items[i].u.str.ptr;
+        else if (t == OTELC_VALUE_BOOL)
+            ((bool *)typed)[i] = items[i].u.b;
+        else if (t == OTELC_VALUE_INT)
+            ((int64_t *)typed)[i] = items[i].u.i;
+        else
+            ((double *)typed)[i] = items[i].u.d;
+    }
+    /* The typed kinds follow their scalar kind in the same order. */
+    v->type = (otelc_value_type)(OTELC_VALUE_STRING_ARRAY + (t - OTELC_VALUE_STRING));
+    v->u.array.items = typed;
+    return true;
+}
+
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    c = (char)(c | 0x20); /* lowercase a letter */
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+bool vw_hex_decode(const char *s, size_t n, uint8_t *out)
+{
+    if (n % 2) return false;
+    for (size_t i = 0; i < n; i += 2) {
+        int hi = hex_digit(s[i]), lo = hex_digit(s[i + 1]);
+        if (hi < 0 || lo < 0) return false;
+        out[i / 2] = (uint8_t)(hi << 4 | lo);
+    }
+    return true;
+}

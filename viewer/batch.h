@@ -111,6 +111,25 @@ void vw_batch_reject(vw_batch *b, const char *fmt, ...) __attribute__((format(pr
 void *vw_batch_alloc(vw_batch *b, size_t size);
 
 /*
+ * Narrow an OTELC_VALUE_ARRAY (items: otelc_value[count] in the arena)
+ * whose items all have one scalar type into the typed array the SDK
+ * itself records: all strings (none holding a NUL, which a const char *
+ * could not carry), all bools, all ints or all doubles become
+ * OTELC_VALUE_STRING_ARRAY ... OTELC_VALUE_DOUBLE_ARRAY. Any other array,
+ * the empty one included, stays as it is. Either re-encodes as the same
+ * OTLP ArrayValue: every decoder applies this one rule. False when out of
+ * memory (v unchanged).
+ */
+bool vw_batch_narrow_array(vw_batch *b, otelc_value *v);
+
+/*
+ * Decode the n hex digits at s, either case, into n / 2 bytes at out
+ * (OTLP/JSON and Zipkin send ids as hex; OTLP/JSON's are case-insensitive).
+ * False when n is odd or a character is not a hex digit.
+ */
+bool vw_hex_decode(const char *s, size_t n, uint8_t *out);
+
+/*
  * A NUL-terminated copy of s[0..n) in the arena, every malformed UTF-8
  * byte replaced by U+FFFD (the copy may then be longer: *out_len, when not
  * NULL, receives its length). NULL when out of memory.

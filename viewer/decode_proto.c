@@ -104,8 +104,9 @@ static bool read_str(decoder *d, otelc_pb *r, otelc_pb_wire wt, const char **out
 /* A string the model keeps as NULL when there is none (trace state, version, URL, message). */
 static bool read_opt_str(decoder *d, otelc_pb *r, otelc_pb_wire wt, const char **out)
 {
-    if (!read_str(d, r, wt, out, NULL)) return false;
-    if (!**out) *out = NULL;
+    size_t len;
+    if (!read_str(d, r, wt, out, &len)) return false;
+    if (len == 0) *out = NULL;
     return true;
 }
 
@@ -172,7 +173,7 @@ static bool decode_kv(decoder *d, otelc_pb r, otelc_attr *kv, int depth)
     return true;
 }
 
-/* The repeated KeyValue field `field` of msg, counted beforehand: *n of *attrs filled so far. */
+/* One KeyValue of a repeated field into attrs[*n], of cap counted beforehand. */
 static bool add_kv(decoder *d, otelc_pb *r, otelc_pb_wire wt, otelc_attr *attrs, size_t cap,
                    uint32_t *n, int depth)
 {
@@ -180,52 +181,6 @@ static bool add_kv(decoder *d, otelc_pb *r, otelc_pb_wire wt, otelc_attr *attrs,
     if (!read_len(d, r, wt, &body)) return false;
     if (*n == cap) return fail(d, VW_DECODE_INVALID); /* cannot happen: counted first */
     return decode_kv(d, body, &attrs[(*n)++], depth);
-}
-
-/*
- * An ArrayValue whose items all have one scalar type becomes the typed
- * array the SDK itself records (see decode_proto.h); strings holding a
- * NUL stay items, as a const char * could not say where they end.
- */
-static bool narrow_array(decoder *d, otelc_value *v)
-{
-    const otelc_value *items = v->u.array.items;
-    size_t n = v->u.array.count;
-    if (n == 0) return true;
-    otelc_value_type t = items[0].type;
-    for (size_t i = 0; i < n; i++) {
-        if (items[i].type != t) return true;
-        if (t == OTELC_VALUE_STRING && memchr(items[i].u.str.ptr, '\0', items[i].u.str.len))
-            return true;
-    }
-    const char **strs;
-    bool *bools;
-    int64_t *ints;
-    double *doubles;
-    switch (t) {
-    case OTELC_VALUE_STRING:
-        if (!(strs = alloc_array(d, n, sizeof *strs))) return false;
-        for (size_t i = 0; i < n; i++) strs[i] = items[i].u.str.ptr;
-        *v = (otelc_value){.type = OTELC_VALUE_STRING_ARRAY, .u.array = {strs, n}};
-        return true;
-    case OTELC_VALUE_BOOL:
-        if (!(bools = alloc_array(d, n, sizeof *bools))) return false;
-        for (size_t i = 0; i < n; i++) bools[i] = items[i].u.b;
-        *v = (otelc_value){.type = OTELC_VALUE_BOOL_ARRAY, .u.array = {bools, n}};
-        return true;
-    case OTELC_VALUE_INT:
-        if (!(ints = alloc_array(d, n, sizeof *ints))) return false;
-        for (size_t i = 0; i < n; i++) ints[i] = items[i].u.i;
-        *v = (otelc_value){.type = OTELC_VALUE_INT_ARRAY, .u.array = {ints, n}};
-        return true;
-    case OTELC_VALUE_DOUBLE:
-        if (!(doubles = alloc_array(d, n, sizeof *doubles))) return false;
-        for (size_t i = 0; i < n; i++) doubles[i] = items[i].u.d;
-        *v = (otelc_value){.type = OTELC_VALUE_DOUBLE_ARRAY, .u.array = {doubles, n}};
-        return true;
-    default:
-        return true;
-    }
 }
 
 /* ArrayValue { repeated AnyValue values = 1; } at nesting depth. */
@@ -251,7 +206,8 @@ static bool decode_array(decoder *d, otelc_pb r, otelc_value *v, int depth)
         if (!decode_any(d, body, &items[n++], depth)) return false;
     }
     *v = (otelc_value){.type = OTELC_VALUE_ARRAY, .u.array = {items, n}};
-    return narrow_array(d, v);
+    /* The typed array the SDK itself records, when the items allow (see decode_proto.h). */
+    return vw_batch_narrow_array(d->b, v) || fail(d, VW_DECODE_NOMEM);
 }
 
 /* KeyValueList { repeated KeyValue values = 1; } at nesting depth. */
@@ -457,7 +413,7 @@ typedef struct span_ids {
     uint32_t unholdable_links;
 } span_ids;
 
-/* Span fields 1 to 8 and 16: ids, names, kind, times, flags. */
+/* Span fields 1 to 8 and 16 (ids, names, kind, times, flags), and unknown ones. */
 static bool decode_span_head(decoder *d, otelc_pb *r, uint32_t field, otelc_pb_wire wt,
                              otelc_span_data *sd, span_ids *ids)
 {

@@ -28,7 +28,10 @@
  *   attributes or a tracestate.
  * - Strings that are not UTF-8 are repaired, not refused (each bad byte
  *   becomes U+FFFD, see vw_batch_str()): proto3 parsers would refuse the
- *   request, but a viewer is for looking at what a program sent.
+ *   request, but a viewer is for looking at what a program sent. A NUL
+ *   inside a string is kept, but where the model holds a C string (names,
+ *   keys, trace states, string array items) its readers stop there; string
+ *   and bytes values keep their exact length.
  * - Flags: bits 0-7 are the W3C trace flags; a parent or link context is
  *   remote when bits 8 and 9 are both set (bit 8: "whether it is remote is
  *   known"), a span without a parent never has a remote one. Other bits

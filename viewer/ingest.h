@@ -25,7 +25,7 @@ typedef struct vw_ingest vw_ingest;
 
 typedef struct vw_ingest_options {
     size_t max_queued_spans;     /* spans waiting to be written; 0: 200,000 */
-    size_t max_spans_per_commit; /* group commit size; 0: 50,000 */
+    size_t max_spans_per_commit; /* group commit size; 0: 8,192 */
     uint32_t trim_interval_ms;   /* how often retention runs when nothing else asks; 0: 10 s */
 } vw_ingest_options;
 

@@ -31,8 +31,17 @@ static void str_tag(vw_tag_fn fn, void *ctx, const char *key, const char *s)
     fn(ctx, key, &v);
 }
 
+/*
+ * The translator's order (getJaegerProtoSpanTags in opentelemetry-collector-
+ * contrib's pkg/translator/jaeger): scope, attributes, kind, status,
+ * error, status description, trace state.
+ */
 void vw_jaeger_span_tags(const otelc_span_data *sd, vw_tag_fn fn, void *ctx)
 {
+    if (sd->scope && sd->scope->name && *sd->scope->name)
+        str_tag(fn, ctx, "otel.scope.name", sd->scope->name);
+    if (sd->scope && sd->scope->version && *sd->scope->version)
+        str_tag(fn, ctx, "otel.scope.version", sd->scope->version);
     for (uint32_t i = 0; i < sd->attr_count; i++) fn(ctx, sd->attrs[i].key, &sd->attrs[i].value);
     const char *kind = vw_kind_name((int)sd->kind);
     if (kind) str_tag(fn, ctx, "span.kind", kind);
@@ -44,12 +53,14 @@ void vw_jaeger_span_tags(const otelc_span_data *sd, vw_tag_fn fn, void *ctx)
     }
     if (sd->status_message && *sd->status_message)
         str_tag(fn, ctx, "otel.status_description", sd->status_message);
-    if (sd->scope && sd->scope->name && *sd->scope->name)
-        str_tag(fn, ctx, "otel.scope.name", sd->scope->name);
-    if (sd->scope && sd->scope->version && *sd->scope->version)
-        str_tag(fn, ctx, "otel.scope.version", sd->scope->version);
     if (sd->context.trace_state && *sd->context.trace_state)
         str_tag(fn, ctx, "w3c.tracestate", sd->context.trace_state);
+}
+
+const char *vw_resource_service(const otelc_resource *res)
+{
+    const otelc_value *v = res ? otelc_resource_get(res, "service.name") : NULL;
+    return v && v->type == OTELC_VALUE_STRING && v->u.str.len ? v->u.str.ptr : "unknown_service";
 }
 
 void vw_value_text(otelc_buf *out, const otelc_value *v)

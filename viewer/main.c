@@ -25,15 +25,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "api.h"
 #include "cli.h"
 #include "ingest.h"
 #include "self_export.h"
 #include "server.h"
 #include "store.h"
-
-#ifdef VW_HAVE_API
-#include "api.h"
-#endif
 
 #define DEFAULT_UI_PORT        16686
 #define DEFAULT_OTLP_HTTP_PORT 4318
@@ -363,11 +360,10 @@ static bool self_tracing_start(const view_config *cfg, const vw_server *s)
 /* ---- The query API --------------------------------------------------------------------------- */
 
 typedef struct api_state {
-    void *api;
+    vw_api *api;
     otelc_tracer *tracer; /* self-tracing, or NULL */
 } api_state;
 
-#ifdef VW_HAVE_API
 static void api_handler(void *ctx, const vw_request *rq, vw_response *rs)
 {
     api_state *st = ctx;
@@ -383,13 +379,6 @@ static void api_handler(void *ctx, const vw_request *rq, vw_response *rs)
     if (rs->status >= 500) otelc_span_set_status(span, OTELC_STATUS_ERROR, NULL);
     otelc_span_end(span);
 }
-#else
-static void api_handler(void *ctx, const vw_request *rq, vw_response *rs)
-{
-    (void)ctx, (void)rq;
-    vw_response_error(rs, 501, "this otelc view was built without its query API");
-}
-#endif
 
 /* ---- Running -----------------------------------------------------------------------------------
  */
@@ -401,24 +390,27 @@ static void address(char *out, size_t size, const char *scheme, const char *bind
     snprintf(out, size, "%s%s%s%s:%u", scheme, v6 ? "[" : "", bind, v6 ? "]" : "", port);
 }
 
-static void print_addresses(const view_config *cfg, const vw_server *s, char *http, char *grpc,
-                            size_t size)
+/* What the viewer listens on, as users send to it ("" for a listener turned off). */
+typedef struct addresses {
+    char ui[128], otlp_http[128], otlp_grpc[128];
+} addresses;
+
+static void addresses_of(const view_config *cfg, const vw_server *s, addresses *a)
 {
     const char *bind = cfg->server.bind;
-    char ui[128];
-    http[0] = grpc[0] = '\0';
-    if (vw_server_port(s, VW_LISTEN_UI)) {
-        address(ui, sizeof ui, "http://", bind, vw_server_port(s, VW_LISTEN_UI));
-        printf("otelc view: ui %s\n", ui);
-    }
-    if (vw_server_port(s, VW_LISTEN_OTLP_HTTP)) {
-        address(http, size, "http://", bind, vw_server_port(s, VW_LISTEN_OTLP_HTTP));
-        printf("otelc view: otlp-http %s\n", http);
-    }
-    if (vw_server_port(s, VW_LISTEN_OTLP_GRPC)) {
-        address(grpc, size, "", bind, vw_server_port(s, VW_LISTEN_OTLP_GRPC));
-        printf("otelc view: otlp-grpc %s\n", grpc);
-    }
+    unsigned ui = vw_server_port(s, VW_LISTEN_UI), http = vw_server_port(s, VW_LISTEN_OTLP_HTTP),
+             grpc = vw_server_port(s, VW_LISTEN_OTLP_GRPC);
+    *a = (addresses){0};
+    if (ui) address(a->ui, sizeof a->ui, "http://", bind, ui);
+    if (http) address(a->otlp_http, sizeof a->otlp_http, "http://", bind, http);
+    if (grpc) address(a->otlp_grpc, sizeof a->otlp_grpc, "", bind, grpc);
+}
+
+static void print_addresses(const view_config *cfg, const addresses *a)
+{
+    if (a->ui[0]) printf("otelc view: ui %s\n", a->ui);
+    if (a->otlp_http[0]) printf("otelc view: otlp-http %s\n", a->otlp_http);
+    if (a->otlp_grpc[0]) printf("otelc view: otlp-grpc %s\n", a->otlp_grpc);
     printf("otelc view: db %s\n", cfg->tmpdir[0] ? ":memory:" : cfg->db_path);
     fflush(stdout); /* scripts start the viewer with port 0 and read these lines */
 }
@@ -478,30 +470,36 @@ static vw_ingest *open_store(const view_config *cfg)
     return in;
 }
 
-/* Everything is listening: announce it, then wait for SIGINT or SIGTERM. */
-static void serve(const view_config *cfg, vw_server *s, vw_ingest *in, const sigset_t *stop)
+/*
+ * Everything listens: the query API learns the receivers' addresses and
+ * adds its commit listener, the server opens, the addresses are announced;
+ * then serve until SIGINT or SIGTERM and stop serving. Returns false when
+ * the API cannot start.
+ */
+static bool serve(const view_config *cfg, vw_server *s, vw_ingest *in, api_state *st,
+                  const sigset_t *stop)
 {
-    char http[128], grpc[128];
-    api_state st = {0};
-    bool traced = self_tracing_start(cfg, s);
-    if (traced) st.tracer = otelc_tracer_get("otelc-view", OTELC_VERSION);
-    print_addresses(cfg, s, http, grpc, sizeof http);
-#ifdef VW_HAVE_API
-    vw_api_config ac = {http[0] ? http : NULL, grpc[0] ? grpc : NULL, OTELC_VERSION};
-    st.api = vw_api_new(cfg->db_path, in, &ac);
-    if (st.api) vw_server_set_api(s, api_handler, &st);
-#else
-    (void)in;
-    vw_server_set_api(s, api_handler, &st);
-#endif
+    addresses a;
+    addresses_of(cfg, s, &a);
+    vw_api_config ac = {
+        .version = OTELC_VERSION,
+        .otlp_http = a.otlp_http[0] ? a.otlp_http : NULL,
+        .otlp_grpc = a.otlp_grpc[0] ? a.otlp_grpc : NULL,
+        .rejected_spans = vw_server_rejected_spans(s),
+    };
+    if (!(st->api = vw_api_new(cfg->db_path, in, &ac))) {
+        cli_error("view: the query API cannot start (out of memory?)");
+        vw_server_stop(s);
+        return false;
+    }
+    if (self_tracing_start(cfg, s)) st->tracer = otelc_tracer_get("otelc-view", OTELC_VERSION);
+    vw_server_open(s, api_handler, st);
+    print_addresses(cfg, &a);
     int sig = 0;
     while (sigwait(stop, &sig) != 0) continue;
     fprintf(stderr, "otelc view: %s, stopping\n", strsignal(sig));
     vw_server_stop(s);
-#ifdef VW_HAVE_API
-    vw_api_free(st.api);
-#endif
-    if (traced) cli_sdk_finish();
+    return true;
 }
 
 static int view_main(int argc, char **argv)
@@ -526,15 +524,16 @@ static int view_main(int argc, char **argv)
     rc = CLI_EXIT_FAILURE;
     vw_ingest *in = choose_db(&cfg) ? open_store(&cfg) : NULL;
     vw_server *s = NULL;
+    api_state st = {0};
     char err[512];
     cfg.server.ingest = in;
     if (in && vw_server_start(&cfg.server, &s, err, sizeof err) < 0) cli_error("view: %s", err);
-    if (s) {
-        serve(&cfg, s, in, &stop);
-        rc = CLI_EXIT_OK;
-    }
+    if (s && serve(&cfg, s, in, &st, &stop)) rc = CLI_EXIT_OK;
+    /* The order api.h and server.h ask for: the ingest thread's callbacks end first. */
     vw_ingest_stop(in); /* writes what is queued, then closes the store */
+    vw_api_free(st.api);
     vw_server_free(s);
+    if (st.tracer) cli_sdk_finish();
     if (cfg.tmpdir[0]) nftw(cfg.tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
     pthread_sigmask(SIG_SETMASK, &saved, NULL);
     return rc;

@@ -4,23 +4,18 @@
  *
  * The bytes of the answers are those of otlp_reply.h (protobuf, and the
  * JSON Status) and decode_json.h (the JSON ExportTraceServiceResponse).
+ * Spans left out as invalid are counted in the receivers' counter
+ * (/api/status reads it).
  */
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
+#include "decode_json.h"
 #include "decode_proto.h"
+#include "decode_zipkin.h"
 #include "otlp_reply.h"
 #include "receiver.h"
-
-/*
- * The JSON decoders (OTLP/JSON and Zipkin) are built from decode_json.c
- * and decode_zipkin.c; a build without them answers JSON bodies 415.
- */
-#ifdef VW_HAVE_JSON_DECODERS
-#include "decode_json.h"
-#include "decode_zipkin.h"
-#endif
 
 #define CT_PROTOBUF "application/x-protobuf"
 #define CT_JSON     "application/json"
@@ -104,21 +99,17 @@ void vw_receiver_refuse(vw_receiver_kind k, vw_body_format f, unsigned status, c
 
 /* ---- Decoding ------------------------------------------------------------------------------- */
 
-/* Decode body into b; -1 when this build has no decoder for it (a 415). */
-static int decode(vw_receiver_kind k, vw_body_format f, const char *body, size_t len, vw_batch *b)
+static vw_decode_status decode(vw_receiver_kind k, vw_body_format f, const char *body, size_t len,
+                               vw_batch *b)
 {
-    if (f == VW_FORMAT_PROTOBUF) return (int)vw_decode_otlp_proto((const uint8_t *)body, len, b);
-#ifdef VW_HAVE_JSON_DECODERS
-    if (k == VW_RECEIVE_OTLP) return (int)vw_decode_otlp_json(body, len, b);
-    return (int)vw_decode_zipkin_json(body, len, b);
-#else
-    (void)k, (void)body, (void)len, (void)b;
-    return -1;
-#endif
+    if (f == VW_FORMAT_PROTOBUF) return vw_decode_otlp_proto((const uint8_t *)body, len, b);
+    if (k == VW_RECEIVE_OTLP) return vw_decode_otlp_json(body, len, b);
+    return vw_decode_zipkin_json(body, len, b);
 }
 
 /* Why a decoder refused a body, and the status that says it. */
-static unsigned decode_refusal(vw_receiver_kind k, vw_body_format f, int st, const char **message)
+static unsigned decode_refusal(vw_receiver_kind k, vw_body_format f, vw_decode_status st,
+                               const char **message)
 {
     switch (st) {
     case VW_DECODE_INVALID:
@@ -130,12 +121,9 @@ static unsigned decode_refusal(vw_receiver_kind k, vw_body_format f, int st, con
         *message = "the request holds too many spans or values nested too deep; send smaller "
                    "batches";
         return 413;
-    case VW_DECODE_NOMEM:
+    default:
         *message = "out of memory";
         return 503;
-    default:
-        *message = "this otelc view was built without its JSON decoders";
-        return 415;
     }
 }
 
@@ -153,9 +141,7 @@ static void otlp_success(vw_body_format f, const rejections *rj, vw_response *rs
     const char *message = rj->count ? rj->reason : NULL;
     if (f == VW_FORMAT_JSON) {
         rs->content_type = CT_JSON;
-#ifdef VW_HAVE_JSON_DECODERS
         vw_reply_export_json(&rs->body, rj->count, message);
-#endif
     } else {
         rs->content_type = CT_PROTOBUF;
         vw_reply_export(&rs->body, rj->count, message);
@@ -188,12 +174,12 @@ static unsigned ingest_refusal(vw_ingest_result r, const char **message)
     }
 }
 
-void vw_receiver_handle(vw_ingest *in, vw_receiver_kind k, vw_body_format f, const char *body,
-                        size_t len, uint32_t timeout_ms, vw_response *rs)
+void vw_receiver_handle(const vw_receiver_target *t, vw_receiver_kind k, vw_body_format f,
+                        const char *body, size_t len, vw_response *rs)
 {
     vw_batch b;
     vw_batch_init(&b);
-    int st = decode(k, f, body, len, &b);
+    vw_decode_status st = decode(k, f, body, len, &b);
     const char *why;
     if (st != VW_DECODE_OK) {
         unsigned status = decode_refusal(k, f, st, &why);
@@ -201,8 +187,11 @@ void vw_receiver_handle(vw_ingest *in, vw_receiver_kind k, vw_body_format f, con
     } else {
         rejections rj = {.count = b.rejected};
         memcpy(rj.reason, b.reject_reason, sizeof rj.reason);
-        vw_ingest_result r = b.count ? vw_ingest_write(in, &b, timeout_ms) : VW_INGEST_COMMITTED;
+        vw_ingest_result r =
+            b.count ? vw_ingest_write(t->ingest, &b, t->timeout_ms) : VW_INGEST_COMMITTED;
         if (r == VW_INGEST_COMMITTED) {
+            /* Counted once answered: a refused request comes again, its invalid spans with it. */
+            if (t->rejected && rj.count) atomic_fetch_add(t->rejected, rj.count);
             success(k, f, &rj, rs);
         } else {
             unsigned status = ingest_refusal(r, &why);

@@ -25,6 +25,7 @@
 #ifndef OTELC_VIEWER_RECEIVER_H
 #define OTELC_VIEWER_RECEIVER_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -65,21 +66,28 @@ vw_body_format vw_receiver_format(vw_receiver_kind k, const char *content_type);
 void vw_receiver_refuse(vw_receiver_kind k, vw_body_format f, unsigned status, const char *message,
                         vw_response *rs);
 
+/* Where the receivers store, and what they count. */
+typedef struct vw_receiver_target {
+    vw_ingest *ingest;
+    uint32_t timeout_ms;        /* an HTTP receiver waits this long for its commit, then 503 */
+    _Atomic uint64_t *rejected; /* spans left out of acknowledged requests as invalid, or NULL */
+} vw_receiver_target;
+
 /*
  * Handle one whole request body (len bytes at body, NUL-terminated, of
  * format f, which is not VW_FORMAT_UNSUPPORTED): decode it, store its
- * spans through in, waiting at most timeout_ms for their commit, and fill
- * rs (zeroed) with the answer. Runs on the request's thread.
+ * spans through t, and fill rs (zeroed) with the answer. Runs on the
+ * request's thread.
  */
-void vw_receiver_handle(vw_ingest *in, vw_receiver_kind k, vw_body_format f, const char *body,
-                        size_t len, uint32_t timeout_ms, vw_response *rs);
+void vw_receiver_handle(const vw_receiver_target *t, vw_receiver_kind k, vw_body_format f,
+                        const char *body, size_t len, vw_response *rs);
 
 /* ---- OTLP/gRPC (receiver_grpc.c) ------------------------------------------------------------ */
 
 typedef struct vw_grpc_receiver vw_grpc_receiver;
 
-/* A receiver storing through in; NULL when out of memory. */
-vw_grpc_receiver *vw_grpc_receiver_new(vw_ingest *in);
+/* A receiver storing through t (copied; timeout_ms unused); NULL when out of memory. */
+vw_grpc_receiver *vw_grpc_receiver_new(const vw_receiver_target *t);
 
 /*
  * A call of the trace export method, from grpc_server's on_call (the

@@ -16,7 +16,7 @@
 #include "receiver.h"
 
 struct vw_grpc_receiver {
-    vw_ingest *ingest;
+    vw_receiver_target target;
     pthread_mutex_t lock;
     size_t pending; /* calls submitted and not finished */
 };
@@ -29,11 +29,11 @@ typedef struct pending_call {
     char reason[sizeof((vw_batch *)0)->reject_reason];
 } pending_call;
 
-vw_grpc_receiver *vw_grpc_receiver_new(vw_ingest *in)
+vw_grpc_receiver *vw_grpc_receiver_new(const vw_receiver_target *t)
 {
     vw_grpc_receiver *r = calloc(1, sizeof *r);
     if (!r) return NULL;
-    r->ingest = in;
+    r->target = *t;
     pthread_mutex_init(&r->lock, NULL);
     return r;
 }
@@ -61,8 +61,9 @@ void vw_grpc_receiver_free(vw_grpc_receiver *r)
 }
 
 /* OK with an ExportTraceServiceResponse saying how many spans were left out. */
-static void finish_ok(vw_grpc_call *call, size_t rejected, const char *reason)
+static void finish_ok(vw_grpc_receiver *r, vw_grpc_call *call, size_t rejected, const char *reason)
 {
+    if (r->target.rejected && rejected) atomic_fetch_add(r->target.rejected, rejected);
     otelc_buf out = {0};
     vw_reply_export(&out, rejected, rejected ? reason : NULL);
     if (out.failed)
@@ -94,7 +95,7 @@ static void batch_decided(void *ctx, vw_ingest_result result)
 {
     pending_call *pc = ctx;
     if (result == VW_INGEST_COMMITTED)
-        finish_ok(pc->call, pc->rejected, pc->reason);
+        finish_ok(pc->r, pc->call, pc->rejected, pc->reason);
     else
         finish_refused(pc->call, result);
     count_pending(pc->r, -1);
@@ -126,13 +127,13 @@ void vw_grpc_receiver_call(vw_grpc_receiver *r, vw_grpc_call *call, const uint8_
     if (st != VW_DECODE_OK) {
         finish_undecoded(call, st);
     } else if (b.count == 0) { /* nothing to store: an empty request, or every span rejected */
-        finish_ok(call, b.rejected, b.reject_reason);
+        finish_ok(r, call, b.rejected, b.reject_reason);
         free(pc);
     } else {
         *pc = (pending_call){.r = r, .call = call, .rejected = b.rejected};
         memcpy(pc->reason, b.reject_reason, sizeof pc->reason);
         count_pending(r, +1);
-        vw_ingest_result res = vw_ingest_submit(r->ingest, &b, batch_decided, pc);
+        vw_ingest_result res = vw_ingest_submit(r->target.ingest, &b, batch_decided, pc);
         if (res != VW_INGEST_QUEUED) {
             count_pending(r, -1);
             finish_refused(call, res);

@@ -76,9 +76,11 @@ struct vw_server {
      */
     _Atomic unsigned grpc_port;
     vw_body_budget budget;
+    _Atomic uint64_t rejected_spans; /* counted by the receivers */
+    vw_receiver_target target;       /* the receivers' */
     api_route api;
-    _Atomic(api_route *) api_set; /* &api once vw_server_set_api() ran */
-    atomic_int in_flight;         /* requests begun and not completed */
+    atomic_bool open;     /* vw_server_open() ran: api is set, receivers may store */
+    atomic_int in_flight; /* requests begun and not completed */
     atomic_bool stopping;
 };
 
@@ -356,13 +358,14 @@ static enum MHD_Result serve_file(request *q, struct MHD_Connection *c, const ch
 
 static void api_call(vw_server *s, const vw_request *rq, vw_response *rs)
 {
-    api_route *api = atomic_load(&s->api_set);
-    if (!api) {
+    if (!atomic_load(&s->open)) {
         vw_response_error(rs, 503, "otelc view is starting");
         vw_response_header(rs, "Retry-After", "1");
-        return;
+    } else if (!s->api.fn) {
+        vw_response_error(rs, 404, "not found");
+    } else {
+        s->api.fn(s->api.ctx, rq, rs);
     }
-    api->fn(api->ctx, rq, rs);
 }
 
 static enum MHD_Result serve_api(request *q, struct MHD_Connection *c, const char *url,
@@ -549,9 +552,11 @@ static enum MHD_Result last_call(request *q, struct MHD_Connection *c, const cha
     unsigned st = vw_body_end(&q->body);
     if (st)
         refusal(q, st, q->body.error, &rs);
+    else if (!atomic_load(&s->open))
+        refusal(q, 503, "otelc view is starting", &rs);
     else
-        vw_receiver_handle(s->o.ingest, receiver_kind(q->r), q->format, q->body.data, q->body.len,
-                           s->o.ingest_wait_ms, &rs);
+        vw_receiver_handle(&s->target, receiver_kind(q->r), q->format, q->body.data, q->body.len,
+                           &rs);
     vw_body_free(&q->body);
     q->reading = false;
     return respond(q, c, &v, &rs);
@@ -602,12 +607,16 @@ static void grpc_call(void *ctx, vw_grpc_call *call, const char *path, const uin
 {
     (void)path; /* the trace export method, the only one served */
     vw_server *s = ctx;
-    vw_grpc_receiver_call(s->grpc_receiver, call, msg, len);
+    if (!atomic_load(&s->open))
+        vw_grpc_call_finish(call, VW_GRPC_UNAVAILABLE, "otelc view is starting", NULL, 0,
+                            VW_RETRY_FULL_S * 1000);
+    else
+        vw_grpc_receiver_call(s->grpc_receiver, call, msg, len);
 }
 
 static int start_grpc(vw_server *s, char *err, size_t err_size)
 {
-    s->grpc_receiver = vw_grpc_receiver_new(s->o.ingest);
+    s->grpc_receiver = vw_grpc_receiver_new(&s->target);
     if (!s->grpc_receiver) {
         snprintf(err, err_size, "out of memory");
         return -1;
@@ -741,6 +750,7 @@ int vw_server_start(const vw_server_options *o, vw_server **out, char *err, size
     s->o.token = NULL; /* s->token is the copy */
     s->o.gate.bind = s->bind;
     s->budget.limit = s->o.max_buffered;
+    s->target = (vw_receiver_target){s->o.ingest, s->o.ingest_wait_ms, &s->rejected_spans};
     s->http[0] = (listener){.server = s, .which = VW_LISTEN_UI};
     s->http[1] = (listener){.server = s, .which = VW_LISTEN_OTLP_HTTP};
     int ports[2] = {s->o.ui_port, s->o.otlp_http_port};
@@ -757,10 +767,15 @@ int vw_server_start(const vw_server_options *o, vw_server **out, char *err, size
     return 0;
 }
 
-void vw_server_set_api(vw_server *s, vw_handler_fn fn, void *ctx)
+void vw_server_open(vw_server *s, vw_handler_fn api, void *ctx)
 {
-    s->api = (api_route){fn, ctx};
-    atomic_store(&s->api_set, &s->api);
+    s->api = (api_route){api, ctx};
+    atomic_store(&s->open, true); /* publishes api */
+}
+
+const _Atomic uint64_t *vw_server_rejected_spans(const vw_server *s)
+{
+    return &s->rejected_spans;
 }
 
 unsigned vw_server_port(const vw_server *s, vw_listener l)

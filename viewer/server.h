@@ -11,7 +11,7 @@
  * and the route (404). Then:
  *
  *   UI port     GET/HEAD /, /<file>      the UI (ui_assets.h), ETag and 304
- *               GET/HEAD /api/..., /metrics   the query API (vw_server_set_api)
+ *               GET/HEAD /api/..., /metrics   the query API (vw_server_open)
  *               POST /api/v2/spans       the Zipkin receiver
  *   OTLP port   POST /v1/traces          the OTLP/HTTP receiver
  *               POST /api/v2/spans       the Zipkin receiver
@@ -32,6 +32,7 @@
 #ifndef OTELC_VIEWER_SERVER_H
 #define OTELC_VIEWER_SERVER_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -90,19 +91,28 @@ typedef struct vw_server_options {
 } vw_server_options;
 
 /*
- * Listen on every port not turned off and start serving. Returns 0 and
- * sets *out, or -1 with a message in err (a bind address that is no IP
- * literal, a port taken, a token too long or holding a character a bearer
- * token cannot hold, no ingest). Until vw_server_set_api() the query API
- * answers 503.
+ * Listen on every port not turned off and start serving, but answer the
+ * receivers and the query API 503 with Retry-After ("starting") until
+ * vw_server_open(). Returns 0 and sets *out, or -1 with a message in err
+ * (a bind address that is no IP literal, a port taken, a token too long
+ * or holding a character a bearer token cannot hold, no ingest).
  */
 int vw_server_start(const vw_server_options *o, vw_server **out, char *err, size_t err_size);
 
 /*
- * Route /api/ and /metrics to fn(ctx, ...) from now on (set once, before
- * the addresses are announced: the API needs the ports to report them).
+ * Open for business: from now on the receivers store, and /api/ and
+ * /metrics go to api(ctx, ...) (NULL: 404). In between, the caller learns
+ * the ports (vw_server_port(): the query API reports the receivers'
+ * addresses) and adds its commit listeners to the ingest queue, which must
+ * be in place before anything is submitted. Once only.
  */
-void vw_server_set_api(vw_server *s, vw_handler_fn fn, void *ctx);
+void vw_server_open(vw_server *s, vw_handler_fn api, void *ctx);
+
+/*
+ * Spans the receivers left out of acknowledged requests as invalid (the
+ * OTLP partial success), for /api/status. Valid until vw_server_free().
+ */
+const _Atomic uint64_t *vw_server_rejected_spans(const vw_server *s);
 
 /* The port a listener listens on (the one picked for 0), or 0 when it is off. */
 unsigned vw_server_port(const vw_server *s, vw_listener l);

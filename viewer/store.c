@@ -2,31 +2,38 @@
  * store.c - the span store (store.h): opening, the schema, writing and
  * retention.
  *
- * The schema, and why each index exists:
+ * The schema, and why it is shaped so:
  *
- *   resources(id, hash, service, body,   each distinct Resource once; spans
- *             schema_url)                 and scopes point at them by id
- *   scopes(id, hash, body, schema_url)    (OTLP carries the schema URLs in
- *                                         ResourceSpans and ScopeSpans)
- *   operations(id, service, name, kind)  (service, span name, kind) once each:
- *                                         the services and operations lists
- *   traces(id, trace_id, start_ns, end_ns, root_name, root_service,
- *          span_count, error_count)      one row per trace, ids in order of
- *                                         arrival, so retention removes the
- *                                         lowest; traces_start orders searches
- *   spans(id, trace, span_id, parent_id, op, resource, scope, status,
- *         start_ns, duration_ns, body)   body: the OTLP Span message;
- *                                         spans_trace loads a trace,
- *                                         spans_op finds an operation's spans
- *                                         by time
- *   op_minutes, edge_minutes             per-minute sums and latency
- *                                         histograms for the operations table
- *                                         and the service map
+ *   segments(id, tkey, trace_id, start_ns, end_ns, span_count,
+ *            error_count, root_name, root_service, body)
+ *       The spans of one trace written by one transaction, as one row:
+ *       body holds, per span, its resource and scope rows and its OTLP
+ *       Span message. SQLite spends about 7,000 instructions per row and
+ *       4,500 more per index entry, so a row per span (with the indexes a
+ *       search needs) would cap ingest near 100,000 spans/s; a row per
+ *       trace and transaction divides that by the spans a trace has.
+ *       segments_trace (on tkey, a 64-bit hash of the trace id) finds a
+ *       trace's segments.
+ *   chunks(id, first_seg, last_seg, min_start, max_start, spans, closed,
+ *          bloom, postings)
+ *       Runs of about 8,192 spans of consecutive segments, with a bloom
+ *       filter of their attribute values and posting lists of their
+ *       operations and error spans (store_chunk.c): what searches read
+ *       instead of an index entry per span and attribute.
+ *   resources(id, hash, service, body, schema_url),
+ *   scopes(id, hash, body, schema_url)
+ *       Each distinct Resource and InstrumentationScope once, with its
+ *       schema URL (a field of ResourceSpans and ScopeSpans in OTLP).
+ *   operations(id, service, name, kind)
+ *       The services and operations lists, and the posting lists' keys.
+ *   op_minutes, edge_minutes
+ *       Per-minute sums and latency histograms for the operations table and
+ *       the service map (store_aggr.c).
  *
- * Writing is one transaction per call. The writer keeps small caches (the
- * rows of resources, scopes, operations and of traces it touched lately)
- * so that a span costs one INSERT; the caches hold only what is committed
- * or being committed, and are dropped whole when a transaction fails.
+ * Writing is one transaction per call; the writer keeps the rows of
+ * resources, scopes and operations it has seen, so a span costs its share
+ * of one segment row and no lookup. Caches hold only what is committed or
+ * being committed, and are dropped whole when a transaction fails.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -36,6 +43,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "jaeger_tags.h"
 #include "store_internal.h"
 
 #define SCHEMA_VERSION 2          /* 2: schema URLs of resources and scopes */
@@ -50,16 +58,14 @@ static const char schema_sql[] =
     "CREATE INDEX scopes_hash ON scopes(hash);"
     "CREATE TABLE operations(id INTEGER PRIMARY KEY, service TEXT NOT NULL, name TEXT NOT NULL,"
     " kind INTEGER NOT NULL, UNIQUE(service, name, kind));"
-    "CREATE TABLE traces(id INTEGER PRIMARY KEY, trace_id BLOB NOT NULL UNIQUE,"
-    " start_ns INTEGER NOT NULL, end_ns INTEGER NOT NULL, root_name TEXT, root_service TEXT,"
-    " span_count INTEGER NOT NULL, error_count INTEGER NOT NULL);"
-    "CREATE INDEX traces_start ON traces(start_ns);"
-    "CREATE TABLE spans(id INTEGER PRIMARY KEY, trace INTEGER NOT NULL, span_id INTEGER NOT NULL,"
-    " parent_id INTEGER, op INTEGER NOT NULL, resource INTEGER NOT NULL, scope INTEGER NOT NULL,"
-    " status INTEGER NOT NULL, start_ns INTEGER NOT NULL, duration_ns INTEGER NOT NULL,"
-    " body BLOB NOT NULL);"
-    "CREATE INDEX spans_trace ON spans(trace);"
-    "CREATE INDEX spans_op ON spans(op, start_ns);"
+    "CREATE TABLE segments(id INTEGER PRIMARY KEY, tkey INTEGER NOT NULL, trace_id BLOB NOT NULL,"
+    " start_ns INTEGER NOT NULL, end_ns INTEGER NOT NULL, span_count INTEGER NOT NULL,"
+    " error_count INTEGER NOT NULL, root_name TEXT, root_service TEXT, body BLOB NOT NULL);"
+    "CREATE INDEX segments_trace ON segments(tkey);"
+    "CREATE TABLE chunks(id INTEGER PRIMARY KEY, first_seg INTEGER NOT NULL,"
+    " last_seg INTEGER NOT NULL, min_start INTEGER NOT NULL, max_start INTEGER NOT NULL,"
+    " spans INTEGER NOT NULL, closed INTEGER NOT NULL, bloom BLOB NOT NULL,"
+    " postings BLOB NOT NULL);"
     "CREATE TABLE op_minutes(op INTEGER NOT NULL, minute INTEGER NOT NULL,"
     " count INTEGER NOT NULL, errors INTEGER NOT NULL, hist BLOB NOT NULL,"
     " PRIMARY KEY(op, minute)) WITHOUT ROWID;"
@@ -76,16 +82,15 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_SCOPE_GET] = "SELECT body, schema_url FROM scopes WHERE id = ?1",
     [ST_OP_FIND] = "SELECT id FROM operations WHERE service = ?1 AND name = ?2 AND kind = ?3",
     [ST_OP_ADD] = "INSERT INTO operations(service, name, kind) VALUES(?1, ?2, ?3)",
-    [ST_TRACE_FIND] = "SELECT id, start_ns, end_ns, root_name, root_service, span_count, "
-                      "error_count FROM traces WHERE trace_id = ?1",
-    [ST_TRACE_ADD] = "INSERT INTO traces(trace_id, start_ns, end_ns, root_name, root_service, "
-                     "span_count, error_count) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    [ST_TRACE_UPDATE] = "UPDATE traces SET start_ns = ?2, end_ns = ?3, root_name = ?4, "
-                        "root_service = ?5, span_count = ?6, error_count = ?7 WHERE id = ?1",
-    [ST_SPAN_ADD] = "INSERT INTO spans(trace, span_id, parent_id, op, resource, scope, status, "
-                    "start_ns, duration_ns, body) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-    [ST_TRACE_SPANS] =
-        "SELECT body, resource, scope FROM spans WHERE trace = ?1 ORDER BY start_ns, id",
+    [ST_SEG_ADD] = "INSERT INTO segments(id, tkey, trace_id, start_ns, end_ns, span_count, "
+                   "error_count, root_name, root_service, body) "
+                   "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [ST_SEG_OF_TRACE] = "SELECT id, start_ns, end_ns, span_count, error_count, root_name, "
+                        "root_service, body FROM segments WHERE tkey = ?1 AND trace_id = ?2 "
+                        "ORDER BY id",
+    [ST_SEG_GET] = "SELECT trace_id, body FROM segments WHERE id = ?1",
+    [ST_CHUNK_PUT] = "INSERT OR REPLACE INTO chunks(id, first_seg, last_seg, min_start, max_start, "
+                     "spans, closed, bloom, postings) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     [ST_OPMIN_GET] = "SELECT count, errors, hist FROM op_minutes WHERE op = ?1 AND minute = ?2",
     [ST_OPMIN_PUT] = "INSERT OR REPLACE INTO op_minutes(op, minute, count, errors, hist) "
                      "VALUES(?1, ?2, ?3, ?4, ?5)",
@@ -98,7 +103,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 /* The statements a read-only connection may prepare. */
 static bool stmt_reads(enum vw_stmt i)
 {
-    return i == ST_RES_GET || i == ST_SCOPE_GET || i == ST_TRACE_FIND || i == ST_TRACE_SPANS;
+    return i == ST_RES_GET || i == ST_SCOPE_GET || i == ST_SEG_OF_TRACE || i == ST_SEG_GET;
 }
 
 /* ---- Helpers shared by the store's files ------------------------------------------------ */
@@ -223,27 +228,26 @@ static int prepare_all(vw_store *s)
 static bool caches_init(vw_store *s)
 {
     s->pending = calloc(VW_PENDING_CHILDREN, sizeof *s->pending);
-    s->trace_entries = calloc(VW_TRACE_CACHE, sizeof *s->trace_entries);
     s->service_names = calloc(VW_SERVICES_MAX, sizeof *s->service_names);
-    return s->pending && s->trace_entries && s->service_names &&
-           vw_u64map_init(&s->resources, 4096) && vw_u64map_init(&s->scopes, 4096) &&
-           vw_u64map_init(&s->ops, 65536) && vw_u64map_init(&s->op_service, 65536) &&
-           vw_u64map_init(&s->services, VW_SERVICES_MAX) &&
-           vw_u64map_init(&s->traces, VW_TRACE_CACHE) &&
+    return s->pending && s->service_names && vw_u64map_init(&s->resources, 4096) &&
+           vw_u64map_init(&s->scopes, 4096) && vw_u64map_init(&s->ops, 65536) &&
+           vw_u64map_init(&s->op_service, 65536) && vw_u64map_init(&s->services, VW_SERVICES_MAX) &&
+           vw_u64map_init(&s->seg_index, VW_MAX_SPANS_PER_REQUEST) &&
            vw_u64map_init(&s->recent[0], VW_RECENT_SPANS) &&
            vw_u64map_init(&s->recent[1], VW_RECENT_SPANS) &&
            vw_u64map_init(&s->pending_heads, VW_PENDING_CHILDREN) &&
            vw_u64map_init(&s->op_agg.index, 4096) && vw_u64map_init(&s->edge_agg.index, 4096);
 }
 
+/* Spans held, and (for the writer) the id the next segment gets. */
 static int load_counts(vw_store *s)
 {
-    int64_t spans = 0, traces = 0;
-    if (pragma_int(s, "SELECT count(*) FROM spans", &spans) < 0 ||
-        pragma_int(s, "SELECT count(*) FROM traces", &traces) < 0)
+    int64_t spans = 0, last = 0;
+    if (pragma_int(s, "SELECT ifnull(sum(span_count), 0) FROM segments", &spans) < 0 ||
+        pragma_int(s, "SELECT ifnull(max(id), 0) FROM segments", &last) < 0)
         return -1;
     s->counts.spans = (uint64_t)spans;
-    s->counts.traces = (uint64_t)traces;
+    s->next_seg = last + 1;
     return 0;
 }
 
@@ -276,7 +280,7 @@ int vw_store_open(const vw_store_options *o, vw_store **out, char *err, size_t e
         vw_store_close(s);
         return -1;
     }
-    if (prepare_all(s) < 0 || load_counts(s) < 0) {
+    if (prepare_all(s) < 0 || load_counts(s) < 0 || (!s->read_only && vw__chunk_load_open(s) < 0)) {
         vw__store_error(s, err, err_size, o->path);
         vw_store_close(s);
         return -1;
@@ -290,20 +294,9 @@ int vw_store_open(const vw_store_options *o, vw_store **out, char *err, size_t e
     return 0;
 }
 
-static void clear_trace_cache(vw_store *s)
-{
-    for (size_t i = 0; i < s->trace_count; i++) {
-        free(s->trace_entries[i].root_name);
-        free(s->trace_entries[i].root_service);
-    }
-    s->trace_count = 0;
-    vw_u64map_clear(&s->traces);
-}
-
 /* Forget every cached row: after a failed transaction, or when a cache is full. */
 static void reset_caches(vw_store *s)
 {
-    clear_trace_cache(s);
     vw_u64map_clear(&s->resources);
     vw_u64map_clear(&s->scopes);
     vw_u64map_clear(&s->ops);
@@ -322,19 +315,28 @@ void vw_store_close(vw_store *s)
     if (!s) return;
     for (int i = 0; i < ST_COUNT; i++) sqlite3_finalize(s->st[i]);
     sqlite3_close(s->db);
-    if (s->trace_entries) reset_caches(s);
-    free(s->trace_entries);
+    reset_caches(s);
     free(s->service_names);
     free(s->pending);
     vw_u64map *maps[] = {&s->resources,  &s->scopes,    &s->ops,
-                         &s->op_service, &s->services,  &s->traces,
+                         &s->op_service, &s->services,  &s->seg_index,
                          &s->recent[0],  &s->recent[1], &s->pending_heads};
     for (size_t i = 0; i < sizeof maps / sizeof *maps; i++) vw_u64map_free(maps[i]);
+    for (size_t i = 0; i < s->seg_cap; i++) otelc__buf_free(&s->segs[i].body);
+    free(s->segs);
+    free(s->new_postings);
+    vw__chunk_free(&s->chunk);
     vw__agg_free(&s->op_agg);
     vw__agg_free(&s->edge_agg);
     otelc__buf_free(&s->enc);
     free(s->path);
     free(s);
+}
+
+/* A hash of all 16 bytes: ids made by hand or by 64-bit tracers share their first bytes. */
+int64_t vw__trace_key(const uint8_t id[16])
+{
+    return (int64_t)otelc__fnv1a(OTELC_FNV_OFFSET, id, 16);
 }
 
 /* ---- Rows of resources, scopes and operations ------------------------------------------- */
@@ -386,13 +388,6 @@ static int64_t message_row(vw_store *s, vw_u64map *cache, enum vw_stmt find, enu
     }
     if (slot) *slot = (uint64_t)row;
     return row;
-}
-
-/* service.name of a resource, as every backend defaults it when absent. */
-static const char *service_of(const otelc_resource *res)
-{
-    const otelc_value *v = res ? otelc_resource_get(res, "service.name") : NULL;
-    return v && v->type == OTELC_VALUE_STRING && v->u.str.len ? v->u.str.ptr : "unknown_service";
 }
 
 /* The writer's index of a service name (for the service graph), or UINT32_MAX when full. */
@@ -453,123 +448,6 @@ static uint32_t op_service_index(vw_store *s, int64_t op)
 {
     uint64_t *v = vw_u64map_get(&s->op_service, (uint64_t)op);
     return v ? (uint32_t)(*v - 1) : UINT32_MAX;
-}
-
-/* ---- Traces -------------------------------------------------------------------------------- */
-
-static uint64_t trace_hash(const uint8_t id[16])
-{
-    return otelc__fnv1a(OTELC_FNV_OFFSET, id, 16);
-}
-
-static char *dup_column(sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? strdup((const char *)t) : NULL;
-}
-
-/* Write a dirty cached trace back to its row. */
-static int trace_update(vw_store *s, vw_trace_entry *e)
-{
-    sqlite3_stmt *st = s->st[ST_TRACE_UPDATE];
-    sqlite3_bind_int64(st, 1, e->row);
-    sqlite3_bind_int64(st, 2, (int64_t)e->start_ns);
-    sqlite3_bind_int64(st, 3, (int64_t)e->end_ns);
-    vw__bind_text(st, 4, e->root_name);
-    vw__bind_text(st, 5, e->root_service);
-    sqlite3_bind_int64(st, 6, e->span_count);
-    sqlite3_bind_int64(st, 7, e->error_count);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    e->dirty = false;
-    return rc == SQLITE_DONE ? 0 : -1;
-}
-
-static int flush_traces(vw_store *s)
-{
-    for (size_t i = 0; i < s->trace_count; i++)
-        if (s->trace_entries[i].dirty && trace_update(s, &s->trace_entries[i]) < 0) return -1;
-    return 0;
-}
-
-/* Load a trace's row into e, or insert one for the span sd. */
-static int trace_load_or_add(vw_store *s, vw_trace_entry *e, const otelc_span_data *sd)
-{
-    sqlite3_stmt *st = s->st[ST_TRACE_FIND];
-    sqlite3_bind_blob(st, 1, e->trace_id, 16, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        e->row = sqlite3_column_int64(st, 0);
-        e->start_ns = (uint64_t)sqlite3_column_int64(st, 1);
-        e->end_ns = (uint64_t)sqlite3_column_int64(st, 2);
-        e->root_name = dup_column(st, 3);
-        e->root_service = dup_column(st, 4);
-        e->span_count = (uint32_t)sqlite3_column_int64(st, 5);
-        e->error_count = (uint32_t)sqlite3_column_int64(st, 6);
-    }
-    sqlite3_reset(st);
-    if (rc == SQLITE_ROW) return 0;
-    if (rc != SQLITE_DONE) return -1;
-    st = s->st[ST_TRACE_ADD];
-    sqlite3_bind_blob(st, 1, e->trace_id, 16, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, (int64_t)sd->start_ns);
-    sqlite3_bind_int64(st, 3, (int64_t)sd->end_ns);
-    sqlite3_bind_null(st, 4);
-    sqlite3_bind_null(st, 5);
-    sqlite3_bind_int(st, 6, 0);
-    sqlite3_bind_int(st, 7, 0);
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) return -1;
-    e->row = sqlite3_last_insert_rowid(s->db);
-    e->start_ns = sd->start_ns;
-    e->end_ns = sd->end_ns;
-    s->counts.traces++;
-    return 0;
-}
-
-/* The cached entry of sd's trace (loaded or created); NULL on error. */
-static vw_trace_entry *trace_entry(vw_store *s, const otelc_span_data *sd)
-{
-    uint64_t h = trace_hash(sd->context.trace_id);
-    for (;;) {
-        bool added;
-        uint64_t *slot = vw_u64map_put(&s->traces, h, &added);
-        if (slot && !added) {
-            vw_trace_entry *e = &s->trace_entries[*slot - 1];
-            if (memcmp(e->trace_id, sd->context.trace_id, 16) == 0) return e;
-            /* Another trace with the same hash: write it back and let this one take the entry. */
-            if (e->dirty && trace_update(s, e) < 0) return NULL;
-            free(e->root_name);
-            free(e->root_service);
-            memset(e, 0, sizeof *e);
-            memcpy(e->trace_id, sd->context.trace_id, 16);
-            return trace_load_or_add(s, e, sd) == 0 ? e : NULL;
-        }
-        if (slot && s->trace_count < VW_TRACE_CACHE) {
-            vw_trace_entry *e = &s->trace_entries[s->trace_count++];
-            *slot = s->trace_count;
-            memset(e, 0, sizeof *e);
-            memcpy(e->trace_id, sd->context.trace_id, 16);
-            return trace_load_or_add(s, e, sd) == 0 ? e : NULL;
-        }
-        /* Full: write every entry back and start over. */
-        if (flush_traces(s) < 0) return NULL;
-        clear_trace_cache(s);
-    }
-}
-
-static void trace_add_span(vw_trace_entry *e, const otelc_span_data *sd, const char *service)
-{
-    if (sd->start_ns < e->start_ns) e->start_ns = sd->start_ns;
-    if (sd->end_ns > e->end_ns) e->end_ns = sd->end_ns;
-    e->span_count++;
-    if (sd->status == OTELC_STATUS_ERROR) e->error_count++;
-    if (!sd->has_parent && !e->root_name) {
-        e->root_name = strdup(sd->name ? sd->name : "");
-        e->root_service = strdup(service);
-    }
-    e->dirty = true;
 }
 
 /* ---- The service graph's edges ------------------------------------------------------------- */
@@ -662,14 +540,90 @@ static bool count_edges(vw_store *s, const otelc_span_data *sd, uint32_t service
                        sd->status == OTELC_STATUS_ERROR);
 }
 
-/* ---- Writing -------------------------------------------------------------------------------- */
+/* ---- Segments ------------------------------------------------------------------------------- */
 
-static int64_t id_as_int(const uint8_t id[8])
+/* The builder of this transaction's segment of sd's trace; NULL when out of memory. */
+static vw_segment_build *segment_of(vw_store *s, const otelc_span_data *sd, size_t *index)
 {
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++) v = v << 8 | id[i];
-    return (int64_t)v;
+    uint64_t h = otelc__fnv1a(OTELC_FNV_OFFSET, sd->context.trace_id, 16);
+    bool added;
+    uint64_t *slot = vw_u64map_put(&s->seg_index, h, &added);
+    if (slot && !added) {
+        vw_segment_build *b = &s->segs[*slot - 1];
+        if (memcmp(b->trace_id, sd->context.trace_id, 16) == 0) {
+            *index = *slot - 1;
+            return b;
+        }
+        slot = NULL; /* another trace with the same hash: a segment of its own, unindexed */
+    }
+    if (s->seg_count == s->seg_cap) {
+        size_t cap = s->seg_cap ? s->seg_cap * 2 : 256;
+        vw_segment_build *grown = realloc(s->segs, cap * sizeof *grown);
+        if (!grown) return NULL;
+        memset(grown + s->seg_cap, 0, (cap - s->seg_cap) * sizeof *grown);
+        s->segs = grown;
+        s->seg_cap = cap;
+    }
+    vw_segment_build *b = &s->segs[s->seg_count];
+    otelc_buf body = b->body; /* its memory is kept from transaction to transaction */
+    otelc__buf_reset(&body);
+    *b = (vw_segment_build){.body = body, .start_ns = UINT64_MAX};
+    memcpy(b->trace_id, sd->context.trace_id, 16);
+    *index = s->seg_count++;
+    if (slot) *slot = s->seg_count;
+    return b;
 }
+
+static bool add_posting(vw_store *s, uint64_t key, size_t seg)
+{
+    if (s->new_posting_count == s->new_posting_cap) {
+        size_t cap = s->new_posting_cap ? s->new_posting_cap * 2 : 4096;
+        vw_posting *grown = realloc(s->new_postings, cap * sizeof *grown);
+        if (!grown) return false;
+        s->new_postings = grown;
+        s->new_posting_cap = cap;
+    }
+    s->new_postings[s->new_posting_count++] = (vw_posting){key, (int64_t)seg};
+    return true;
+}
+
+/* Append one span's record (its resource and scope rows, its Span message) to a segment. */
+static int append_span(vw_store *s, vw_segment_build *b, const otelc_span_data *sd,
+                       int64_t resource, int64_t scope)
+{
+    otelc__buf_reset(&s->enc);
+    if (otelc__otlp_encode_span(&s->enc, sd) != OTELC_OK) return -1;
+    uint8_t head[30], *w = otelc__pb_put_varint(head, (uint64_t)resource);
+    w = otelc__pb_put_varint(w, (uint64_t)scope);
+    w = otelc__pb_put_varint(w, s->enc.len);
+    otelc__buf_append(&b->body, head, (size_t)(w - head));
+    otelc__buf_append(&b->body, s->enc.data, s->enc.len);
+    return b->body.failed ? -1 : 0;
+}
+
+static int insert_segments(vw_store *s)
+{
+    sqlite3_stmt *st = s->st[ST_SEG_ADD];
+    for (size_t i = 0; i < s->seg_count; i++) {
+        const vw_segment_build *b = &s->segs[i];
+        sqlite3_bind_int64(st, 1, s->next_seg + (int64_t)i);
+        sqlite3_bind_int64(st, 2, vw__trace_key(b->trace_id));
+        sqlite3_bind_blob(st, 3, b->trace_id, 16, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, (int64_t)b->start_ns);
+        sqlite3_bind_int64(st, 5, (int64_t)b->end_ns);
+        sqlite3_bind_int64(st, 6, b->span_count);
+        sqlite3_bind_int64(st, 7, b->error_count);
+        vw__bind_text(st, 8, b->root_name);
+        vw__bind_text(st, 9, b->root_service);
+        sqlite3_bind_blob(st, 10, b->body.data, (int)b->body.len, SQLITE_STATIC);
+        int rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE) return -1;
+    }
+    return 0;
+}
+
+/* ---- Writing -------------------------------------------------------------------------------- */
 
 /* What a batch's resource became: its row and service. */
 typedef struct resource_row {
@@ -678,17 +632,33 @@ typedef struct resource_row {
     const char *service;
 } resource_row;
 
+static int resource_row_of(vw_store *s, const otelc_resource *res, resource_row *out)
+{
+    out->res = res;
+    out->service = vw_resource_service(res);
+    otelc__buf_reset(&s->enc);
+    if (res && otelc__otlp_encode_resource(&s->enc, res) != OTELC_OK) return -1;
+    out->row = message_row(s, &s->resources, ST_RES_FIND, ST_RES_ADD, out->service,
+                           res ? otelc_resource_schema_url(res) : NULL);
+    if (out->row < 0) return -1;
+    /* The chunk's bloom filter holds each resource's attributes once. */
+    bool added = false;
+    if (!vw_u64map_put(&s->chunk.resources, (uint64_t)out->row, &added)) {
+        vw_u64map_clear(&s->chunk.resources);
+        vw_u64map_put(&s->chunk.resources, (uint64_t)out->row, &added);
+    }
+    if (added && res) {
+        size_t n;
+        const otelc_attr *attrs = otelc_resource_attrs(res, &n);
+        vw__bloom_add_attrs(s->chunk.bloom, 'R', attrs, n);
+    }
+    return 0;
+}
+
 static int resource_rows(vw_store *s, const vw_batch *b, resource_row *rows)
 {
-    for (size_t i = 0; i < b->resource_count; i++) {
-        rows[i].res = b->resources[i];
-        rows[i].service = service_of(b->resources[i]);
-        otelc__buf_reset(&s->enc);
-        if (otelc__otlp_encode_resource(&s->enc, b->resources[i]) != OTELC_OK) return -1;
-        rows[i].row = message_row(s, &s->resources, ST_RES_FIND, ST_RES_ADD, rows[i].service,
-                                  otelc_resource_schema_url(b->resources[i]));
-        if (rows[i].row < 0) return -1;
-    }
+    for (size_t i = 0; i < b->resource_count; i++)
+        if (resource_row_of(s, b->resources[i], &rows[i]) < 0) return -1;
     return 0;
 }
 
@@ -709,45 +679,37 @@ static int64_t scope_row(vw_store *s, const otelc_scope_info *scope)
                        scope ? scope->schema_url : NULL);
 }
 
-static int insert_span(vw_store *s, const otelc_span_data *sd, int64_t trace, int64_t op,
-                       int64_t resource, int64_t scope, uint64_t duration)
-{
-    otelc__buf_reset(&s->enc);
-    if (otelc__otlp_encode_span(&s->enc, sd) != OTELC_OK) return -1;
-    sqlite3_stmt *st = s->st[ST_SPAN_ADD];
-    sqlite3_bind_int64(st, 1, trace);
-    sqlite3_bind_int64(st, 2, id_as_int(sd->context.span_id));
-    if (sd->has_parent)
-        sqlite3_bind_int64(st, 3, id_as_int(sd->parent_span_id));
-    else
-        sqlite3_bind_null(st, 3);
-    sqlite3_bind_int64(st, 4, op);
-    sqlite3_bind_int64(st, 5, resource);
-    sqlite3_bind_int64(st, 6, scope);
-    sqlite3_bind_int(st, 7, (int)sd->status);
-    sqlite3_bind_int64(st, 8, (int64_t)sd->start_ns);
-    sqlite3_bind_int64(st, 9, (int64_t)duration);
-    sqlite3_bind_blob(st, 10, s->enc.data, (int)s->enc.len, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : -1;
-}
-
 #define NS_PER_MINUTE 60000000000ULL
+
+static void segment_add_span(vw_segment_build *b, const otelc_span_data *sd, const char *service)
+{
+    if (sd->start_ns < b->start_ns) b->start_ns = sd->start_ns;
+    if (sd->end_ns > b->end_ns) b->end_ns = sd->end_ns;
+    b->span_count++;
+    if (sd->status == OTELC_STATUS_ERROR) b->error_count++;
+    if (!sd->has_parent && !b->root_name) {
+        b->root_name = sd->name ? sd->name : "";
+        b->root_service = service;
+    }
+}
 
 static int write_span(vw_store *s, const otelc_span_data *sd, const resource_row *res,
                       int64_t scope)
 {
     const char *name = sd->name ? sd->name : "";
     int64_t op = op_row(s, res->service, name, (int)sd->kind);
-    vw_trace_entry *trace = op < 0 ? NULL : trace_entry(s, sd);
-    if (!trace) return -1;
-    uint64_t duration = sd->end_ns > sd->start_ns ? sd->end_ns - sd->start_ns : 0;
-    if (insert_span(s, sd, trace->row, op, res->row, scope, duration) < 0) return -1;
-    trace_add_span(trace, sd, res->service);
-    s->counts.spans++;
-    int64_t minute = (int64_t)(sd->start_ns / NS_PER_MINUTE);
+    size_t index;
+    vw_segment_build *seg = op < 0 ? NULL : segment_of(s, sd, &index);
+    if (!seg || append_span(s, seg, sd, res->row, scope) < 0) return -1;
+    segment_add_span(seg, sd, res->service);
     bool error = sd->status == OTELC_STATUS_ERROR;
+    if (!add_posting(s, VW_POSTING_OP(op), index) ||
+        (error && !add_posting(s, VW_POSTING_ERROR, index)))
+        return -1;
+    vw__bloom_add_attrs(s->chunk.bloom, 'S', sd->attrs, sd->attr_count);
+    s->counts.spans++;
+    uint64_t duration = sd->end_ns > sd->start_ns ? sd->end_ns - sd->start_ns : 0;
+    int64_t minute = (int64_t)(sd->start_ns / NS_PER_MINUTE);
     if (!vw__agg_add(&s->op_agg, op, 0, minute, duration, error) ||
         !count_edges(s, sd, op_service_index(s, op), minute, duration))
         return -1;
@@ -764,9 +726,13 @@ static int write_batch(vw_store *s, const vw_batch *b)
     for (size_t i = 0; rc == 0 && i < b->count; i++) {
         const otelc_span_data *sd = &b->spans[i];
         const resource_row *res = find_resource(rows, b->resource_count, sd->resource);
-        if (!res) {
-            rc = -1; /* every decoder gives each span one of the batch's resources */
-            break;
+        resource_row other;
+        if (!res) { /* a resource the batch does not own (callers building batches by hand) */
+            if (resource_row_of(s, sd->resource, &other) < 0) {
+                rc = -1;
+                break;
+            }
+            res = &other;
         }
         if (scope < 0 || sd->scope != last_scope) {
             last_scope = sd->scope;
@@ -776,6 +742,15 @@ static int write_batch(vw_store *s, const vw_batch *b)
     }
     if (rows != stack_rows) free(rows);
     return rc;
+}
+
+static void transaction_reset(vw_store *s)
+{
+    s->seg_count = 0;
+    s->new_posting_count = 0;
+    vw_u64map_clear(&s->seg_index);
+    vw__agg_reset(&s->op_agg);
+    vw__agg_reset(&s->edge_agg);
 }
 
 int vw_store_write(vw_store *s, const vw_batch *const *batches, size_t n, char *err,
@@ -788,77 +763,97 @@ int vw_store_write(vw_store *s, const vw_batch *const *batches, size_t n, char *
     vw_store_counts before = s->counts;
     int rc = exec(s, "BEGIN IMMEDIATE");
     for (size_t i = 0; rc == 0 && i < n; i++) rc = write_batch(s, batches[i]);
-    if (rc == 0) rc = flush_traces(s);
+    if (rc == 0) rc = insert_segments(s);
+    if (rc == 0) rc = vw__chunk_write(s, s->next_seg, s->seg_count);
     if (rc == 0) rc = vw__agg_flush(s);
     if (rc == 0) rc = exec(s, "COMMIT");
-    vw__agg_reset(&s->op_agg);
-    vw__agg_reset(&s->edge_agg);
-    if (rc == 0) return 0;
+    if (rc == 0) {
+        s->next_seg += (int64_t)s->seg_count;
+        transaction_reset(s);
+        return 0;
+    }
     vw__store_error(s, err, err_size, "writing spans");
     exec(s, "ROLLBACK");
+    transaction_reset(s);
     reset_caches(s);
     s->counts = before;
+    vw__chunk_load_open(s); /* the open chunk as the file has it */
     return -1;
 }
 
 /* ---- Retention -------------------------------------------------------------------------- */
 
-/* Delete the traces with rows first..last and their spans; returns the spans removed, or -1. */
-static long delete_traces(vw_store *s, int64_t first, int64_t last)
+/*
+ * Remove every segment of the trace (tkey, id); returns the spans removed
+ * or -1. A trace is removed whole: its later segments go with its first.
+ */
+static long delete_trace(vw_store *s, sqlite3_stmt *del, int64_t tkey, const void *id)
 {
-    sqlite3_stmt *st;
-    long removed = -1;
-    const char *sql = "DELETE FROM spans WHERE trace BETWEEN ?1 AND ?2";
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) return -1;
-    sqlite3_bind_int64(st, 1, first);
-    sqlite3_bind_int64(st, 2, last);
-    if (sqlite3_step(st) == SQLITE_DONE) removed = sqlite3_changes(s->db);
-    sqlite3_finalize(st);
-    if (removed < 0) return -1;
-    sql = "DELETE FROM traces WHERE id BETWEEN ?1 AND ?2";
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) return -1;
-    sqlite3_bind_int64(st, 1, first);
-    sqlite3_bind_int64(st, 2, last);
-    int rc = sqlite3_step(st);
-    long traces = sqlite3_changes(s->db);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) return -1;
-    s->counts.spans -= (uint64_t)removed < s->counts.spans ? (uint64_t)removed : s->counts.spans;
-    s->counts.traces -= (uint64_t)traces < s->counts.traces ? (uint64_t)traces : s->counts.traces;
-    return removed;
+    sqlite3_bind_int64(del, 1, tkey);
+    sqlite3_bind_blob(del, 2, id, 16, SQLITE_STATIC);
+    long spans = 0;
+    int rc;
+    while ((rc = sqlite3_step(del)) == SQLITE_ROW) spans += sqlite3_column_int64(del, 0);
+    sqlite3_reset(del);
+    return rc == SQLITE_DONE ? spans : -1;
 }
 
 /*
- * The last trace row of the oldest traces to remove: by arrival while over
- * max_spans, and while they started before the retention cutoff; at most
- * about budget spans. Returns 0 (nothing to do), 1 (*last set) or -1.
+ * One slice: the traces of the oldest segments, while the store holds more
+ * than max_spans or they started before the cutoff, about budget spans.
  */
-static int trim_range(vw_store *s, size_t budget, uint64_t cutoff_ns, int64_t *first, int64_t *last,
-                      bool *more)
+static long trim_oldest(vw_store *s, size_t budget, uint64_t cutoff_ns, bool *more)
 {
-    uint64_t excess =
-        s->max_spans && s->counts.spans > s->max_spans ? s->counts.spans - s->max_spans : 0;
-    sqlite3_stmt *st;
-    const char *sql = "SELECT id, span_count, start_ns FROM traces ORDER BY id";
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) return -1;
-    uint64_t taken = 0;
-    int found = 0;
-    *more = false;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        uint64_t spans = (uint64_t)sqlite3_column_int64(st, 1);
-        bool old = cutoff_ns && (uint64_t)sqlite3_column_int64(st, 2) < cutoff_ns;
-        if (taken >= excess && !old) break;
-        if (taken && taken + spans > budget) {
-            *more = true;
+    sqlite3_stmt *pick, *del;
+    const char *pick_sql = "SELECT tkey, trace_id, start_ns FROM segments ORDER BY id LIMIT ?1";
+    const char *del_sql =
+        "DELETE FROM segments WHERE tkey = ?1 AND trace_id = ?2 RETURNING span_count";
+    if (sqlite3_prepare_v2(s->db, pick_sql, -1, &pick, NULL) != SQLITE_OK) return -1;
+    if (sqlite3_prepare_v2(s->db, del_sql, -1, &del, NULL) != SQLITE_OK) {
+        sqlite3_finalize(pick);
+        return -1;
+    }
+    /* The picked rows are copied first: deleting under a running SELECT would skip rows. */
+    sqlite3_bind_int64(pick, 1, (int64_t)budget);
+    typedef struct victim {
+        int64_t tkey;
+        uint8_t id[16];
+        uint64_t start;
+    } victim;
+    victim *v = malloc(budget * sizeof *v);
+    size_t nv = 0;
+    while (v && nv < budget && sqlite3_step(pick) == SQLITE_ROW) {
+        v[nv].tkey = sqlite3_column_int64(pick, 0);
+        if (sqlite3_column_bytes(pick, 1) != 16) continue;
+        memcpy(v[nv].id, sqlite3_column_blob(pick, 1), 16);
+        v[nv].start = (uint64_t)sqlite3_column_int64(pick, 2);
+        nv++;
+    }
+    sqlite3_finalize(pick);
+    long removed = v ? 0 : -1;
+    size_t i = 0;
+    bool done = false; /* nothing is over the limits any more */
+    for (; v && i < nv && removed >= 0 && (size_t)removed < budget; i++) {
+        bool over = s->max_spans && s->counts.spans > s->max_spans;
+        bool old = cutoff_ns && v[i].start < cutoff_ns;
+        if (!over && !old) {
+            done = true;
             break;
         }
-        if (!found) *first = sqlite3_column_int64(st, 0);
-        *last = sqlite3_column_int64(st, 0);
-        taken += spans;
-        found = 1;
+        long n = delete_trace(s, del, v[i].tkey, v[i].id);
+        if (n < 0) {
+            removed = -1;
+            break;
+        }
+        removed += n;
+        s->counts.spans -= (uint64_t)n < s->counts.spans ? (uint64_t)n : s->counts.spans;
     }
-    sqlite3_finalize(st);
-    return found;
+    bool still_over = s->max_spans && s->counts.spans > s->max_spans;
+    bool old_next = cutoff_ns && (i < nv ? v[i].start < cutoff_ns : nv == budget);
+    *more = removed >= 0 && !done && (still_over || old_next);
+    sqlite3_finalize(del);
+    free(v);
+    return removed;
 }
 
 long vw_store_trim(vw_store *s, size_t budget, bool *more)
@@ -867,32 +862,38 @@ long vw_store_trim(vw_store *s, size_t budget, bool *more)
     if (s->read_only || (!s->max_spans && !s->retention_ns)) return 0;
     uint64_t now = otelc__now_ns();
     uint64_t cutoff = s->retention_ns && now > s->retention_ns ? now - s->retention_ns : 0;
-    int64_t first = 0, last = 0;
+    if (!cutoff && s->counts.spans <= s->max_spans) return 0;
+    vw_store_counts before = s->counts;
     if (exec(s, "BEGIN IMMEDIATE") < 0) return -1;
-    int found = trim_range(s, budget, cutoff, &first, &last, more);
-    long removed = found > 0 ? delete_traces(s, first, last) : found;
-    if (removed >= 0 && cutoff) {
-        char sql[160];
-        snprintf(sql, sizeof sql,
-                 "DELETE FROM op_minutes WHERE minute < %lld; DELETE FROM edge_minutes WHERE "
-                 "minute < %lld",
-                 (long long)(cutoff / NS_PER_MINUTE), (long long)(cutoff / NS_PER_MINUTE));
-        if (exec(s, sql) < 0) removed = -1;
-    }
+    long removed = trim_oldest(s, budget ? budget : 1, cutoff, more);
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "DELETE FROM chunks WHERE closed = 1 AND last_seg < (SELECT ifnull(min(id), %lld) "
+             "FROM segments); DELETE FROM op_minutes WHERE minute < %lld; "
+             "DELETE FROM edge_minutes WHERE minute < %lld",
+             (long long)s->next_seg, (long long)(cutoff / NS_PER_MINUTE),
+             (long long)(cutoff / NS_PER_MINUTE));
+    if (removed >= 0 && exec(s, sql) < 0) removed = -1;
     if (removed < 0 || exec(s, "COMMIT") < 0) {
         exec(s, "ROLLBACK");
-        reset_caches(s);
-        load_counts(s);
+        s->counts = before;
         return -1;
     }
-    /* Cached traces may be gone: a later span of one must make a new row. */
-    if (removed > 0) clear_trace_cache(s);
     return removed;
 }
 
 int vw_store_counts_get(vw_store *s, vw_store_counts *out)
 {
     if (s->read_only && load_counts(s) < 0) return -1;
+    /* Distinct traces take a scan of the trace index: counted at most every ten seconds. */
+    uint64_t now = otelc__mono_ms();
+    if (!s->traces_counted_at || now - s->traces_counted_at > 10000) {
+        int64_t traces = 0;
+        if (pragma_int(s, "SELECT count(*) FROM (SELECT DISTINCT tkey FROM segments)", &traces) < 0)
+            return -1;
+        s->counts.traces = (uint64_t)traces;
+        s->traces_counted_at = now;
+    }
     *out = s->counts;
     out->file_bytes = 0;
     if (s->memory) return 0;

@@ -162,9 +162,11 @@ int vw_store_operation_stats(vw_store *s, const char *service, uint64_t start_ns
                              void *ctx);
 
 /*
- * The service graph in [start_ns, end_ns]: each node (a service: its spans)
- * and each edge (spans of service child whose parent span is of another
- * service, parent). Returns 0 or -1.
+ * The service graph in [start_ns, end_ns]: each node (a service: the
+ * requests it serves, i.e. its SERVER and CONSUMER spans, or all its spans
+ * when it has none of those) and each edge (spans of service child whose
+ * parent span is of another service, parent; the latency is the child
+ * span's). Returns 0 or -1.
  */
 int vw_store_service_graph(vw_store *s, uint64_t start_ns, uint64_t end_ns,
                            void (*node)(void *ctx, const char *service, const vw_latency *l),

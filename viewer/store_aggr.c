@@ -253,11 +253,19 @@ typedef struct graph_ctx {
     void (*node)(void *ctx, const char *service, const vw_latency *l);
     void (*edge)(void *ctx, const char *parent, const char *child, const vw_latency *l);
     void *ctx;
+    vw_u64map shown; /* services already reported by their entry spans */
+    bool entry_pass;
 } graph_ctx;
 
 static void emit_node(void *ctx, const char *const *key, const vw_latency *l)
 {
     graph_ctx *c = ctx;
+    uint64_t h = otelc__fnv1a(OTELC_FNV_OFFSET, key[0], strlen(key[0]));
+    if (c->entry_pass) {
+        if (!vw_u64map_put(&c->shown, h, NULL)) return; /* more services than we track: skip */
+    } else if (vw_u64map_get(&c->shown, h)) {
+        return;
+    }
     c->node(c->ctx, key[0], l);
 }
 
@@ -267,13 +275,21 @@ static void emit_edge(void *ctx, const char *const *key, const vw_latency *l)
     c->edge(c->ctx, key[0], key[1], l);
 }
 
+/*
+ * A node's figures are those of the requests it serves: its SERVER and
+ * CONSUMER spans, or, for a service with none (a batch job, a client-only
+ * program), all its spans.
+ */
 int vw_store_service_graph(vw_store *s, uint64_t start_ns, uint64_t end_ns,
                            void (*node)(void *ctx, const char *service, const vw_latency *l),
                            void (*edge)(void *ctx, const char *parent, const char *child,
                                         const vw_latency *l),
                            void *ctx)
 {
-    static const char *const sql[2] = {
+    static const char *const sql[3] = {
+        "SELECT o.service, m.count, m.errors, m.hist FROM op_minutes m "
+        "JOIN operations o ON o.id = m.op WHERE m.minute BETWEEN ?1 AND ?2 AND o.kind IN (2, 5) "
+        "ORDER BY o.service",
         "SELECT o.service, m.count, m.errors, m.hist FROM op_minutes m "
         "JOIN operations o ON o.id = m.op WHERE m.minute BETWEEN ?1 AND ?2 ORDER BY o.service",
         "SELECT parent, child, count, errors, hist FROM edge_minutes "
@@ -281,15 +297,21 @@ int vw_store_service_graph(vw_store *s, uint64_t start_ns, uint64_t end_ns,
     };
     int64_t lo, hi;
     minute_range(start_ns, end_ns, &lo, &hi);
-    graph_ctx c = {node, edge, ctx};
-    for (int k = 0; k < 2; k++) {
+    graph_ctx c = {node, edge, ctx, {0}, true};
+    if (!vw_u64map_init(&c.shown, 4096)) return -1;
+    int rc = 0;
+    for (int k = 0; k < 3 && rc == 0; k++) {
         sqlite3_stmt *st;
-        if (sqlite3_prepare_v2(s->db, sql[k], -1, &st, NULL) != SQLITE_OK) return -1;
+        if (sqlite3_prepare_v2(s->db, sql[k], -1, &st, NULL) != SQLITE_OK) {
+            rc = -1;
+            break;
+        }
         sqlite3_bind_int64(st, 1, lo);
         sqlite3_bind_int64(st, 2, hi);
-        int rc = sum_groups(s, st, k + 1, k ? emit_edge : emit_node, &c);
+        c.entry_pass = k == 0;
+        rc = sum_groups(s, st, k == 2 ? 2 : 1, k == 2 ? emit_edge : emit_node, &c);
         sqlite3_finalize(st);
-        if (rc < 0) return -1;
     }
-    return 0;
+    vw_u64map_free(&c.shown);
+    return rc;
 }

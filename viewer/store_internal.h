@@ -1,7 +1,8 @@
 /*
  * store_internal.h - what the store's files share (store.c: opening, the
- * schema, writing and retention; store_read.c: traces and searches;
- * store_aggr.c: per-minute aggregates). Not for other modules.
+ * schema, writing and retention; store_chunk.c: the chunks' bloom filters
+ * and posting lists; store_read.c: traces and searches; store_aggr.c:
+ * per-minute aggregates). Not for other modules.
  */
 #ifndef OTELC_VIEWER_STORE_INTERNAL_H
 #define OTELC_VIEWER_STORE_INTERNAL_H
@@ -9,6 +10,7 @@
 #include <sqlite3.h>
 
 #include "export/otlp.h"
+#include "export/protobuf.h"
 #include "histogram.h"
 #include "store.h"
 #include "u64map.h"
@@ -23,11 +25,10 @@ enum vw_stmt {
     ST_SCOPE_GET,
     ST_OP_FIND,
     ST_OP_ADD,
-    ST_TRACE_FIND,
-    ST_TRACE_ADD,
-    ST_TRACE_UPDATE,
-    ST_SPAN_ADD,
-    ST_TRACE_SPANS,
+    ST_SEG_ADD,
+    ST_SEG_OF_TRACE,
+    ST_SEG_GET,
+    ST_CHUNK_PUT,
     ST_OPMIN_GET,
     ST_OPMIN_PUT,
     ST_EDGE_GET,
@@ -35,15 +36,69 @@ enum vw_stmt {
     ST_COUNT
 };
 
-/* A trace the writer touched lately: its row, as it will be written back. */
-typedef struct vw_trace_entry {
+/* ---- Chunks: what lets a search skip most of the store --------------------------------- */
+
+/*
+ * Segments are grouped, in order of arrival, into chunks of about
+ * VW_CHUNK_SPANS spans. Each chunk keeps a bloom filter of the attribute
+ * values of its spans and resources, and posting lists: for each
+ * operation (and for "has an error span"), its segments. A search reads
+ * those to skip chunks and segments that cannot match.
+ */
+#define VW_CHUNK_SPANS  8192
+#define VW_BLOOM_BYTES  (1u << 17) /* 2^20 bits: ~2 % false positives at 120,000 keys */
+#define VW_BLOOM_PROBES 7
+
+/* Posting keys: 1 for error spans, 2 + 2 * op for an operation's spans. */
+#define VW_POSTING_ERROR  1
+#define VW_POSTING_OP(op) (2 + 2 * (uint64_t)(op))
+
+typedef struct vw_posting {
+    uint64_t key;
+    int64_t seg; /* while a write is built: the index of its segment builder */
+} vw_posting;
+
+/* The chunk being filled (the writer's), or one read back (searches). */
+typedef struct vw_chunk {
+    int64_t id; /* 0: none open */
+    int64_t first_seg, last_seg;
+    uint64_t min_start, max_start;
+    uint32_t spans;
+    uint8_t *bloom; /* VW_BLOOM_BYTES */
+    vw_posting *postings;
+    size_t posting_count, posting_cap;
+    vw_u64map resources; /* resource rows whose attributes are in the bloom */
+} vw_chunk;
+
+/* The bloom's hash of an attribute value, for a span ('S') or a resource ('R') attribute. */
+uint64_t vw__bloom_key_str(char scope, const char *key, const char *s, size_t n);
+uint64_t vw__bloom_key_int(char scope, const char *key, int64_t i);
+
+/* Add every attribute of a span or resource (scope 'S' or 'R') to the bloom. */
+void vw__bloom_add_attrs(uint8_t *bloom, char scope, const otelc_attr *attrs, size_t n);
+
+bool vw__bloom_has(const uint8_t *bloom, uint64_t key);
+
+/* Serialised posting lists (sorted by key then segment, duplicates merged) into out. */
+void vw__postings_encode(vw_posting *p, size_t n, int64_t first_seg, otelc_buf *out);
+
+/*
+ * Call fn for each segment of the lists of keys[0..nkeys) in a serialised
+ * blob (segments of several keys may repeat). Returns false when malformed.
+ */
+bool vw__postings_each(const uint8_t *blob, size_t len, int64_t first_seg, const uint64_t *keys,
+                       size_t nkeys, void (*fn)(void *ctx, int64_t seg), void *ctx);
+
+/* ---- The writer ---------------------------------------------------------------------------- */
+
+/* The spans of one trace in the transaction being written: one segments row. */
+typedef struct vw_segment_build {
     uint8_t trace_id[16];
-    int64_t row;
+    otelc_buf body; /* records: resource row, scope row, Span length (varints), Span bytes */
     uint64_t start_ns, end_ns;
-    char *root_name, *root_service; /* malloc'd, NULL until the root arrives */
     uint32_t span_count, error_count;
-    bool dirty;
-} vw_trace_entry;
+    const char *root_name, *root_service; /* borrowed from the batches being written */
+} vw_segment_build;
 
 /* One (operation, minute) or (parent, child, minute) sum of the transaction being written. */
 typedef struct vw_agg_entry {
@@ -74,7 +129,6 @@ typedef struct vw_pending_child {
 
 #define VW_PENDING_CHILDREN 65536  /* a power of two: the ring of children waiting */
 #define VW_RECENT_SPANS     262144 /* spans remembered per generation for edges */
-#define VW_TRACE_CACHE      65536
 #define VW_SERVICES_MAX     65536
 
 struct vw_store {
@@ -83,10 +137,20 @@ struct vw_store {
     bool read_only, memory;
     uint64_t max_spans, retention_ns;
     vw_store_counts counts;
+    uint64_t traces_counted_at; /* monotonic ms of the last count of distinct traces */
     sqlite3_stmt *st[ST_COUNT];
 
-    /* ---- the writer's caches (empty on readers); reset together when one fills ---- */
-    otelc_buf enc;        /* encoding scratch */
+    /* ---- the writer's state (empty on readers) ---- */
+    int64_t next_seg;       /* the id the next segment gets */
+    otelc_buf enc;          /* encoding scratch */
+    vw_segment_build *segs; /* this transaction's segments */
+    size_t seg_count, seg_cap;
+    vw_u64map seg_index;      /* hash of a trace id -> segment builder + 1 (this transaction) */
+    vw_posting *new_postings; /* this transaction's, by segment builder */
+    size_t new_posting_count, new_posting_cap;
+    vw_chunk chunk; /* the chunk being filled */
+
+    /* caches, reset together when one fills or a transaction fails */
     vw_u64map resources;  /* hash of the encoded Resource -> row */
     vw_u64map scopes;     /* hash of the encoded InstrumentationScope -> row */
     vw_u64map ops;        /* hash of (service, name, kind) -> row */
@@ -94,9 +158,6 @@ struct vw_store {
     vw_u64map services;   /* hash of a service name -> index + 1 */
     char **service_names;
     size_t service_count;
-    vw_u64map traces; /* hash of a trace id -> entry index + 1 */
-    vw_trace_entry *trace_entries;
-    size_t trace_count;
     vw_u64map recent[2]; /* span identity -> service index + 1, two generations */
     int recent_cur;
     vw_u64map pending_heads; /* parent identity -> seq << 16 | ring index */
@@ -110,6 +171,20 @@ int vw__bind_text(sqlite3_stmt *st, int i, const char *s);
 
 /* The error message of the connection, for err buffers. */
 void vw__store_error(vw_store *s, char *err, size_t err_size, const char *what);
+
+/* A trace id as the integer the segments index holds (a hash: equal keys may differ in id). */
+int64_t vw__trace_key(const uint8_t id[16]);
+
+/* ---- store_chunk.c: the writer's chunk ---- */
+
+/* Load the chunk still open in the file (after a restart or a failed transaction). */
+int vw__chunk_load_open(vw_store *s);
+
+/* Add this transaction's segments (ids first..first + n - 1) and postings to the chunk, and write
+ * it. */
+int vw__chunk_write(vw_store *s, int64_t first, size_t n);
+
+void vw__chunk_free(vw_chunk *c);
 
 /* ---- store_aggr.c ---- */
 

@@ -9,10 +9,8 @@
  * The string parsers are pure functions so they can be fuzzed without
  * touching the environment.
  */
-#define _GNU_SOURCE /* strtod_l */
 #include <ctype.h>
 #include <errno.h>
-#include <locale.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,18 +59,6 @@ bool otelc__parse_u32(const char *s, uint32_t *out)
     return true;
 }
 
-/*
- * strtod follows LC_NUMERIC, so a program that calls setlocale() for a
- * locale with a decimal comma would reject "0.25". Parse in the C locale.
- */
-static locale_t c_locale;
-static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
-
-static void c_locale_init(void)
-{
-    c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
-}
-
 /* Plain decimal notation only: no "nan", "inf" or hex floats. */
 static bool is_plain_number(const char *s)
 {
@@ -89,11 +75,9 @@ static bool is_plain_number(const char *s)
 bool otelc__parse_double(const char *s, double *out)
 {
     if (!s || !is_plain_number(s)) return false;
-    pthread_once(&c_locale_once, c_locale_init);
-
     char *end;
     errno = 0;
-    double v = c_locale ? strtod_l(s, &end, c_locale) : strtod(s, &end);
+    double v = otelc__strtod(s, &end); /* a decimal comma locale must not change "0.25" */
     if (end == s || errno == ERANGE || !isfinite(v)) return false;
     if (*skip_space(end) != '\0') return false;
     *out = v;

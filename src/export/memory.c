@@ -3,12 +3,12 @@
  * otelc/testing.h.
  *
  * Exported spans live in the SDK's pool only during the export call, so
- * the exporter deep-copies each one: every string, attribute value
- * (nested arrays and maps too), event, link, the scope with its
- * attributes and the resource with its schema URL. A copy owns its memory as an arena
- * freed in one go. The store is shared between the exporting thread
- * and the test's thread, so one mutex guards it and a condition variable
- * serves otelc_memory_exporter_wait().
+ * the exporter deep-copies each one: every string, attribute value (nested
+ * arrays and maps too), event, link, the scope with its attributes and the
+ * resource with its schema URL. A copy owns its memory as an arena freed
+ * in one go. The store is shared between the exporting thread and the
+ * test's thread, so one mutex guards it and a condition variable serves
+ * otelc_memory_exporter_wait().
  */
 #include <errno.h>
 #include <inttypes.h>

@@ -62,6 +62,13 @@ int otelc__otlp_encode_proto(otelc_buf *out, const otelc_span_data *const *spans
 int otelc__otlp_encode_json(otelc_buf *out, const otelc_span_data *const *spans, size_t n);
 
 /*
+ * One attribute as an OTLP JSON KeyValue, {"key":...,"value":{...}}, as
+ * otelc__otlp_encode_json() writes attributes: for the viewer's search
+ * results, which carry a span's attributes in that shape.
+ */
+void otelc__otlp_json_kv(otelc_buf *b, const otelc_attr *a);
+
+/*
  * One message of the request on its own, for the viewer's store: the body
  * (no field key, no length) of a Span, a Resource or an
  * InstrumentationScope, exactly the bytes otelc__otlp_encode_proto()

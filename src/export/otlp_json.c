@@ -8,13 +8,14 @@
  * lose precision on numbers), and - as the protobuf encoder does - fields
  * holding their default value are left out.
  *
- * The response parser is a small validating JSON scanner: it walks the
- * whole document (so malformed input is rejected however deep the error)
- * and keeps only partialSuccess.rejectedSpans and .errorMessage.
+ * The response is read with the project's JSON reader (json.h): the whole
+ * document must be well-formed, and only partialSuccess.rejectedSpans and
+ * .errorMessage are kept.
  */
 #include <string.h>
 
 #include "export/otlp.h"
+#include "json.h"
 
 /* Append a string literal without strlen. */
 #define PUT(b, lit) otelc__buf_append((b), (lit), sizeof(lit) - 1)
@@ -135,8 +136,8 @@ static OTELC_ALWAYS_INLINE void put_value(otelc_buf *b, const otelc_value *v, un
 static OTELC_ALWAYS_INLINE void put_kv(otelc_buf *b, bool first, const otelc_attr *a,
                                        unsigned level)
 {
-    static const char open[] = ",{\"key\":";
-    otelc__buf_append(b, open + first, sizeof(open) - 1 - first);
+    static const char head[] = ",{\"key\":";
+    otelc__buf_append(b, head + first, sizeof(head) - 1 - first);
     put_str(b, a->key);
     PUT(b, ",\"value\":");
     put_value(b, &a->value, level);
@@ -215,6 +216,11 @@ static void put_attrs_member(otelc_buf *b, bool first, const otelc_attr *attrs, 
 static void put_attrs(otelc_buf *b, const otelc_attr *attrs, size_t n)
 {
     put_attrs_member(b, false, attrs, n);
+}
+
+void otelc__otlp_json_kv(otelc_buf *b, const otelc_attr *a)
+{
+    put_kv(b, true, a, 0);
 }
 
 /* ---- Spans ----------------------------------------------------------------------------------- */
@@ -384,287 +390,33 @@ int otelc__otlp_encode_json(otelc_buf *out, const otelc_span_data *const *spans,
 
 /* ---- Response ------------------------------------------------------------------------------- */
 
-#define MAX_DEPTH 64
-
-typedef struct scanner {
-    const char *p;
-    const char *end;
-} scanner;
-
-/* What an object's members mean to us. */
-enum obj_kind { OBJ_OTHER, OBJ_RESPONSE, OBJ_PARTIAL };
-
-static void skip_ws(scanner *s)
+/* partialSuccess: rejectedSpans is an int64 (a string, or a number), errorMessage a string. */
+static bool read_partial_success(const json_value *ps, otelc_otlp_response *out)
 {
-    while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
-        s->p++;
-}
-
-static bool eat(scanner *s, char c)
-{
-    skip_ws(s);
-    if (s->p == s->end || *s->p != c) return false;
-    s->p++;
-    return true;
-}
-
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-static bool read_u16_hex(scanner *s, uint32_t *out)
-{
-    if (s->end - s->p < 4) return false;
-    uint32_t v = 0;
-    for (int i = 0; i < 4; i++) {
-        int d = hex_digit(s->p[i]);
-        if (d < 0) return false;
-        v = v << 4 | (uint32_t)d;
-    }
-    s->p += 4;
-    *out = v;
-    return true;
-}
-
-/* Bounded output for a decoded string; excess is dropped, never overflows. */
-typedef struct strout {
-    char *p;
-    size_t len;
-    size_t cap; /* including the NUL */
-} strout;
-
-static void out_bytes(strout *o, const char *p, size_t n)
-{
-    if (!o) return;
-    while (n-- && o->len + 1 < o->cap) o->p[o->len++] = *p++;
-    o->p[o->len] = '\0';
-}
-
-static void out_code_point(strout *o, uint32_t cp)
-{
-    char u[4];
-    size_t n;
-    if (cp < 0x80) {
-        u[0] = (char)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        u[0] = (char)(0xc0 | cp >> 6);
-        u[1] = (char)(0x80 | (cp & 0x3f));
-        n = 2;
-    } else if (cp < 0x10000) {
-        u[0] = (char)(0xe0 | cp >> 12);
-        u[1] = (char)(0x80 | (cp >> 6 & 0x3f));
-        u[2] = (char)(0x80 | (cp & 0x3f));
-        n = 3;
-    } else {
-        u[0] = (char)(0xf0 | cp >> 18);
-        u[1] = (char)(0x80 | (cp >> 12 & 0x3f));
-        u[2] = (char)(0x80 | (cp >> 6 & 0x3f));
-        u[3] = (char)(0x80 | (cp & 0x3f));
-        n = 4;
-    }
-    out_bytes(o, u, n);
-}
-
-/* \uXXXX, joining a surrogate pair; a lone surrogate becomes U+FFFD. */
-static bool read_unicode_escape(scanner *s, strout *o)
-{
-    uint32_t cp, lo;
-    if (!read_u16_hex(s, &cp)) return false;
-    if (cp >= 0xd800 && cp < 0xdc00 && s->end - s->p >= 6 && s->p[0] == '\\' && s->p[1] == 'u') {
-        scanner peek = {s->p + 2, s->end};
-        if (read_u16_hex(&peek, &lo) && lo >= 0xdc00 && lo < 0xe000) {
-            s->p = peek.p;
-            out_code_point(o, 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00));
-            return true;
-        }
-    }
-    out_code_point(o, cp >= 0xd800 && cp < 0xe000 ? 0xfffd : cp);
-    return true;
-}
-
-static bool read_escape(scanner *s, strout *o)
-{
-    static const char from[] = "\"\\/bfnrt";
-    static const char to[] = "\"\\/\b\f\n\r\t";
-    if (s->p == s->end) return false;
-    char c = *s->p++;
-    if (c == 'u') return read_unicode_escape(s, o);
-    const char *hit = memchr(from, c, sizeof(from) - 1);
-    if (!hit) return false;
-    out_bytes(o, &to[hit - from], 1);
-    return true;
-}
-
-/* A string literal (the opening quote is next); decoded into o when o is not NULL. */
-static bool read_string(scanner *s, strout *o)
-{
-    if (!eat(s, '"')) return false;
-    while (s->p < s->end) {
-        const char *run = s->p;
-        while (s->p < s->end && *s->p != '"' && *s->p != '\\' && (unsigned char)*s->p >= 0x20)
-            s->p++;
-        out_bytes(o, run, (size_t)(s->p - run));
-        if (s->p == s->end || (unsigned char)*s->p < 0x20) return false;
-        if (*s->p++ == '"') return true;
-        if (!read_escape(s, o)) return false;
-    }
-    return false;
-}
-
-static bool digits(scanner *s)
-{
-    const char *start = s->p;
-    while (s->p < s->end && *s->p >= '0' && *s->p <= '9') s->p++;
-    return s->p > start;
-}
-
-/* A JSON number; *integral tells whether it had no fraction or exponent. */
-static bool read_number(scanner *s, bool *integral)
-{
-    skip_ws(s);
-    if (s->p < s->end && *s->p == '-') s->p++;
-    if (s->p < s->end && *s->p == '0')
-        s->p++;
-    else if (!digits(s))
+    if (!ps || ps->type != JSON_OBJECT) return true; /* absent, null: full success */
+    const json_value *rejected = otelc__json_object_get(ps, "rejectedSpans");
+    if (rejected && rejected->type != JSON_NULL &&
+        !otelc__json_int64(rejected, &out->rejected_spans))
         return false;
-    *integral = true;
-    if (s->p < s->end && *s->p == '.') {
-        s->p++;
-        if (!digits(s)) return false;
-        *integral = false;
-    }
-    if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
-        s->p++;
-        if (s->p < s->end && (*s->p == '+' || *s->p == '-')) s->p++;
-        if (!digits(s)) return false;
-        *integral = false;
-    }
+    const json_value *msg = otelc__json_object_get(ps, "errorMessage");
+    if (msg && msg->type == JSON_STRING)
+        otelc__strlcpy(out->error_message, msg->u.string.ptr, sizeof out->error_message);
     return true;
-}
-
-/* Decimal text of an int64 (an optional '-', then digits), without overflow. */
-static bool parse_i64(const char *p, size_t n, int64_t *out)
-{
-    bool neg = n && *p == '-';
-    uint64_t v = 0, limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
-    size_t i = neg;
-    if (i == n) return false;
-    for (; i < n; i++) {
-        if (p[i] < '0' || p[i] > '9') return false;
-        uint64_t d = (uint64_t)(p[i] - '0');
-        if (v > (limit - d) / 10) return false;
-        v = v * 10 + d;
-    }
-    *out = neg ? (int64_t)(0 - v) : (int64_t)v;
-    return true;
-}
-
-static bool read_literal(scanner *s, const char *word)
-{
-    size_t n = strlen(word);
-    skip_ws(s);
-    if ((size_t)(s->end - s->p) < n || memcmp(s->p, word, n) != 0) return false;
-    s->p += n;
-    return true;
-}
-
-static bool read_value(scanner *s, enum obj_kind kind, otelc_otlp_response *r, int depth);
-
-/* rejectedSpans: an int64 as a string (the mapping's form) or as a number. */
-static bool read_rejected(scanner *s, otelc_otlp_response *r)
-{
-    char text[24];
-    strout o = {text, 0, sizeof(text)};
-    bool integral;
-    skip_ws(s);
-    const char *start = s->p;
-    if (s->p < s->end && *s->p == '"') {
-        if (!read_string(s, &o) || o.len >= sizeof(text) - 1) return false;
-        return parse_i64(text, o.len, &r->rejected_spans);
-    }
-    if (!read_number(s, &integral) || !integral) return false;
-    return parse_i64(start, (size_t)(s->p - start), &r->rejected_spans);
-}
-
-/* The value of one member; key_in tells whether it matters to us. */
-static bool read_member_value(scanner *s, enum obj_kind kind, const char *key,
-                              otelc_otlp_response *r, int depth)
-{
-    if (kind == OBJ_RESPONSE && strcmp(key, "partialSuccess") == 0)
-        return read_value(s, OBJ_PARTIAL, r, depth + 1);
-    if (kind == OBJ_PARTIAL && strcmp(key, "rejectedSpans") == 0) return read_rejected(s, r);
-    if (kind == OBJ_PARTIAL && strcmp(key, "errorMessage") == 0) {
-        strout o = {r->error_message, 0, sizeof(r->error_message)};
-        skip_ws(s);
-        if (s->p < s->end && *s->p == '"') return read_string(s, &o);
-    }
-    return read_value(s, OBJ_OTHER, r, depth + 1);
-}
-
-static bool read_object(scanner *s, enum obj_kind kind, otelc_otlp_response *r, int depth)
-{
-    if (!eat(s, '{')) return false;
-    if (eat(s, '}')) return true;
-    do {
-        char key[32];
-        strout o = {key, 0, sizeof(key)};
-        if (!read_string(s, &o) || !eat(s, ':')) return false;
-        /* A key longer than any we look for must not match after truncation. */
-        if (o.len == sizeof(key) - 1) key[0] = '\0';
-        if (!read_member_value(s, kind, key, r, depth)) return false;
-    } while (eat(s, ','));
-    return eat(s, '}');
-}
-
-static bool read_array(scanner *s, otelc_otlp_response *r, int depth)
-{
-    if (!eat(s, '[')) return false;
-    if (eat(s, ']')) return true;
-    do {
-        if (!read_value(s, OBJ_OTHER, r, depth + 1)) return false;
-    } while (eat(s, ','));
-    return eat(s, ']');
-}
-
-static bool read_value(scanner *s, enum obj_kind kind, otelc_otlp_response *r, int depth)
-{
-    bool integral;
-    if (depth > MAX_DEPTH) return false;
-    skip_ws(s);
-    if (s->p == s->end) return false;
-    switch (*s->p) {
-    case '{':
-        return read_object(s, kind, r, depth);
-    case '[':
-        return read_array(s, r, depth);
-    case '"':
-        return read_string(s, NULL);
-    case 't':
-        return read_literal(s, "true");
-    case 'f':
-        return read_literal(s, "false");
-    case 'n':
-        return read_literal(s, "null");
-    default:
-        return read_number(s, &integral);
-    }
 }
 
 int otelc__otlp_parse_response_json(const char *p, size_t n, otelc_otlp_response *out)
 {
-    scanner s = {p, p ? p + n : p};
+    static const json_options options = {.max_depth = 64, .lossy_utf8 = true};
     memset(out, 0, sizeof(*out));
-    skip_ws(&s);
-    if (s.p == s.end) return OTELC_OK;
-    if (*s.p != '{' || !read_value(&s, OBJ_RESPONSE, out, 0)) goto bad;
-    skip_ws(&s);
-    if (s.p == s.end) return OTELC_OK;
-bad:
+    size_t blank = 0;
+    while (blank < n && strchr(" \t\r\n", p[blank]) && p[blank]) blank++;
+    if (blank == n) return OTELC_OK; /* an empty body is a full success */
+    json_doc doc = JSON_DOC_INIT;
+    const json_value *root = otelc__json_parse(&doc, p, n, &options, NULL);
+    bool ok = root && root->type == JSON_OBJECT &&
+              read_partial_success(otelc__json_object_get(root, "partialSuccess"), out);
+    otelc__json_free(&doc);
+    if (ok) return OTELC_OK;
     memset(out, 0, sizeof(*out));
     return OTELC_ERR_PARSE;
 }

@@ -73,9 +73,10 @@ rss_kb() {
     sed -n "s/^${1:-VmRSS}:[^0-9]*\([0-9]*\).*/\1/p" "/proc/$view_pid/status"
 }
 
-# spans_in FILE: the spans a store holds (read with sqlite3, as any reader could).
+# spans_in FILE: the spans a store holds, read with sqlite3 from the file
+# (its segments: one row per trace and transaction, see viewer/store.c).
 spans_in() {
-    sqlite3 "file:$1?mode=ro" 'SELECT count(*) FROM spans'
+    sqlite3 "file:$1?mode=ro" 'SELECT coalesce(sum(span_count), 0) FROM segments'
 }
 
 # post_otlp URL FILE [CURL ARGS...]: POST FILE as OTLP protobuf; prints the status.
