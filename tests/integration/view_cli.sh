@@ -12,6 +12,7 @@
 set -u
 BUILD=$(cd "${1:-build}" 2>/dev/null && pwd)
 . "$(dirname "$0")/view_lib.sh"
+command -v node >/dev/null 2>&1 || { echo "view_cli: node not found; skipped"; exit 77; }
 
 # ---- Help -------------------------------------------------------------------------------
 
@@ -60,6 +61,15 @@ got=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: applicati
 [ "$got" = 200 ] || fail "an empty export on the otlp-http address: $got"
 curl -s -o /dev/null --http2-prior-knowledge "http://$OTLP_GRPC/" 2>/dev/null ||
     fail "nothing speaks HTTP/2 on the otlp-grpc address"
+# The query API reports the same addresses, and the spans the receivers left out.
+curl -s -X POST -H 'Content-Type: application/json' "$OTLP_HTTP/v1/traces" \
+    -d '{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"0102","spanId":"0102030405060708"}]}]}]}' \
+    >"$tmp/partial"
+grep -q '"rejectedSpans":"1"' "$tmp/partial" || fail "no partial success: $(cat "$tmp/partial")"
+status=$(curl -s "$UI/api/status")
+got=$(node -e 'const s = JSON.parse(process.argv[1]);
+    console.log(`${s.receivers.otlpHttp} ${s.receivers.otlpGrpc} ${s.ingest.rejected}`)' "$status")
+[ "$got" = "$OTLP_HTTP $OTLP_GRPC 1" ] || fail "/api/status says $got: $status"
 # The pid is otelc's: otelc execs otelc-view, so signals reach the viewer.
 grep -q '^Name:.*otelc-view' "/proc/$view_pid/status" || fail "the pid is not otelc-view's"
 view_stop TERM
@@ -132,5 +142,20 @@ else
     echo "view_cli: port 4318 is taken here; the self-tracing check is skipped"
 fi
 view_stop TERM
+
+# Asked for in so many words, to somewhere else: a SERVER span per query.
+export OTEL_TRACES_EXPORTER=console
+view_start --db "$tmp/e.db"
+unset OTEL_TRACES_EXPORTER
+curl -s -o /dev/null "$UI/api/services"
+view_stop TERM
+cat "$tmp/view.out" "$tmp/view.err" | grep -q 'url.path="/api/services"' ||
+    fail "no span of the viewer's own query: $(cat "$tmp/view.out" "$tmp/view.err")"
+[ "$(spans_in "$tmp/e.db")" = 0 ] || fail "the viewer stored spans of its own"
+# And nothing of the kind by default (view_start runs without OTEL_*).
+view_start --db "$tmp/e.db"
+curl -s -o /dev/null "$UI/api/services"
+view_stop TERM
+cat "$tmp/view.out" "$tmp/view.err" | grep -q 'url.path=' && fail "spans printed without OTEL_*"
 
 view_done

@@ -4,8 +4,9 @@
  * store in a file and its ingest thread:
  *
  * - libotelc's own exporters, configured by OTEL_* as a user would,
- *   deliver a trace of every field kind over OTLP/HTTP (protobuf, gzip)
- *   and OTLP/gRPC, and the store gives back every span field for field;
+ *   deliver a trace of every field kind over OTLP/HTTP (protobuf with
+ *   gzip, JSON) and OTLP/gRPC, and the store gives back every span field
+ *   for field; over Zipkin, every field Zipkin carries;
  * - bad input gets the OTLP specification's answers (400 with a
  *   google.rpc.Status, 413, 415, 200 with partial_success) and stores
  *   nothing it refused;
@@ -353,6 +354,64 @@ static void test_export_grpc(void **state)
     unset_otel_env();
 }
 
+static void test_export_http_json(void **state)
+{
+    (void)state;
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u", vw.http);
+    unset_otel_env();
+    setenv("OTEL_EXPORTER_OTLP_ENDPOINT", url, 1);
+    setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json", 1);
+    export_fixture(otelc_otlp_exporter_new(NULL));
+    unset_otel_env();
+}
+
+/*
+ * Zipkin carries less than OTLP (no events' attributes as such, no links,
+ * times in microseconds, the kind only for the four it knows): what it
+ * carries comes back.
+ */
+static void test_export_zipkin(void **state)
+{
+    (void)state;
+    char url[96];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/api/v2/spans", vw.ui);
+    unset_otel_env();
+    setenv("OTEL_EXPORTER_ZIPKIN_ENDPOINT", url, 1);
+    otelc_exporter *exp = otelc_zipkin_exporter_new(NULL, 0);
+    assert_non_null(exp);
+    otlp_fx fx;
+    fx_build(&fx, otelc__otlp_encode_proto);
+    assert_int_equal(otelc_exporter_export(exp, fx.spans, fx.count), OTELC_EXPORT_SUCCESS);
+    otelc_exporter_free(exp);
+    unset_otel_env();
+    vw_store_options so = {.path = vw.db, .read_only = true};
+    vw_store *s;
+    char err[256];
+    assert_int_equal(vw_store_open(&so, &s, err, sizeof err), 0);
+    for (size_t i = 0; i < fx.count; i++) {
+        const otelc_span_data *want = fx.spans[i];
+        vw_batch t;
+        vw_batch_init(&t);
+        assert_int_equal(vw_store_trace(s, want->context.trace_id, &t), 1);
+        const otelc_span_data *got = vc_find(t.spans, t.count, want);
+        assert_string_equal(got->name, want->name);
+        assert_int_equal(got->has_parent, want->has_parent);
+        if (want->has_parent) assert_memory_equal(got->parent_span_id, want->parent_span_id, 8);
+        if (want->kind != OTELC_SPAN_INTERNAL) assert_int_equal(got->kind, want->kind);
+        assert_int_equal(got->start_ns, want->start_ns / 1000 * 1000);
+        uint64_t us = (want->end_ns - want->start_ns) / 1000;
+        assert_int_equal(got->end_ns - got->start_ns, (us ? us : 1) * 1000);
+        assert_int_equal(got->status == OTELC_STATUS_ERROR, want->status == OTELC_STATUS_ERROR);
+        assert_string_equal(otelc_resource_get(got->resource, "service.name")->u.str.ptr,
+                            otelc_resource_get(want->resource, "service.name")->u.str.ptr);
+        vw_batch_free(&t);
+    }
+    vw_store_close(s);
+    assert_int_equal(stored_spans(), fx.count);
+    fx_free(&fx);
+}
+
 /* ---- Bad input: the specification's answers, nothing stored ---------------------------------- */
 
 static void test_garbage_is_400_with_status(void **state)
@@ -374,6 +433,43 @@ static void test_garbage_is_400_with_status(void **state)
     otelc__buf_free(&wire);
     fx_free(&fx);
     assert_int_equal(stored_spans(), 0);
+}
+
+/* A JSON request is answered in JSON: the Status, the partial success. */
+static void test_json_answers(void **state)
+{
+    (void)state;
+    static const char ct[] = "Content-Type: application/json; charset=utf-8\r\n";
+    http(vw.http, "POST", "/v1/traces", ct, "{\"resourceSpans\": [", 18);
+    assert_int_equal(r.status, 400);
+    assert_string_equal(header("Content-Type"), "application/json");
+    assert_non_null(strstr(r.body, "\"code\":3"));
+    assert_non_null(strstr(r.body, "\"message\":\"the body is not an OTLP/JSON"));
+    assert_non_null(strstr(r.body, "\"@type\":\"type.googleapis.com/google.rpc.BadRequest\""));
+    static const char one_bad[] =
+        "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":["
+        "{\"traceId\":\"0102030405060708090a0b0c0d0e0f10\",\"spanId\":\"0102030405060708\","
+        "\"name\":\"good\"},"
+        "{\"traceId\":\"0102\",\"spanId\":\"0102030405060708\",\"name\":\"bad\"}]}]}]}";
+    http(vw.http, "POST", "/v1/traces", ct, one_bad, sizeof one_bad - 1);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(header("Content-Type"), "application/json");
+    otelc_otlp_response resp;
+    assert_int_equal(otelc__otlp_parse_response_json(r.body, r.len, &resp), OTELC_OK);
+    assert_int_equal(resp.rejected_spans, 1);
+    assert_int_equal(stored_spans(), 1);
+    assert_int_equal(atomic_load(vw_server_rejected_spans(vw.server)), 1);
+    /* Zipkin: 202 and no body, or {"error": ...}. */
+    static const char zipkin[] = "[{\"traceId\":\"0102030405060708090a0b0c0d0e0f11\","
+                                 "\"id\":\"0102030405060709\",\"name\":\"z\"}]";
+    http(vw.ui, "POST", "/api/v2/spans", "Content-Type: application/json\r\n", zipkin,
+         sizeof zipkin - 1);
+    assert_int_equal(r.status, 202);
+    assert_int_equal(r.len, 0);
+    http(vw.http, "POST", "/api/v2/spans", "Content-Type: application/json\r\n", "{", 1);
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(r.body, "\"error\":"));
+    assert_int_equal(stored_spans(), 2);
 }
 
 static void test_invalid_ids_partial_success(void **state)
@@ -1005,6 +1101,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_export_http_protobuf_gzip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_export_grpc, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_export_http_json, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_export_zipkin, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_json_answers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_garbage_is_400_with_status, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_ids_partial_success, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deep_nesting_refused, setup, teardown),
