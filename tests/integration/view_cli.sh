@@ -143,6 +143,23 @@ else
 fi
 view_stop TERM
 
+# ---- A server-sent events stream: events as spans arrive; a stop ends it ---------------------------
+
+view_start --db "$tmp/f.db"
+curl -sN -D "$tmp/live.h" -o "$tmp/live" --max-time 30 "$UI/api/live?q=%7B%7D" &
+live_pid=$!
+sleep 0.5
+node "$(dirname "$0")/view_send.js" batches "$OTLP_HTTP/v1/traces" 1 3 >/dev/null ||
+    fail "the span for the live stream was not acknowledged"
+for _ in $(seq 1 50); do grep -q '^event: traces' "$tmp/live" 2>/dev/null && break; sleep 0.1; done
+grep -q '^data: {"traceIDs":\["[0-9a-f]\{32\}"\],"spans":3}' "$tmp/live" ||
+    fail "no event on the live stream: $(cat "$tmp/live")"
+grep -qi '^Content-Type: text/event-stream' "$tmp/live.h" || fail "the live stream's type"
+started=$(date +%s)
+view_stop TERM
+wait "$live_pid"
+[ $(($(date +%s) - started)) -le 5 ] || fail "a stop with a live stream open took $(($(date +%s) - started)) s"
+
 # Asked for in so many words, to somewhere else: a SERVER span per query.
 export OTEL_TRACES_EXPORTER=console
 view_start --db "$tmp/e.db"
