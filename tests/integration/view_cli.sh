@@ -70,6 +70,8 @@ status=$(curl -s "$UI/api/status")
 got=$(node -e 'const s = JSON.parse(process.argv[1]);
     console.log(`${s.receivers.otlpHttp} ${s.receivers.otlpGrpc} ${s.ingest.rejected}`)' "$status")
 [ "$got" = "$OTLP_HTTP $OTLP_GRPC 1" ] || fail "/api/status says $got: $status"
+got=$(curl -s -o "$tmp/metrics" -w '%{http_code} %{content_type}' "$UI/metrics")
+case "$got" in "200 text/plain"*) ;; *) fail "GET /metrics: $got" ;; esac
 # The pid is otelc's: otelc execs otelc-view, so signals reach the viewer.
 grep -q '^Name:.*otelc-view' "/proc/$view_pid/status" || fail "the pid is not otelc-view's"
 view_stop TERM

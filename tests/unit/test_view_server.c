@@ -31,6 +31,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -1060,6 +1061,54 @@ static void test_ports_off(void **state)
     assert_int_equal(r.status, 415);
 }
 
+/* ---- Connections: how many at once, and how long idle -------------------------------------------
+ */
+
+static int setup_few_connections(void **state)
+{
+    (void)state;
+    vw_server_options o = {.max_connections = 2, .timeout_s = 1};
+    viewer_start(&o, NULL);
+    return 0;
+}
+
+static int connect_ui(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)vw.ui)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    return fd;
+}
+
+/* true when the server closed fd (a read sees the end) within ms. */
+static bool closed_within(int fd, int ms)
+{
+    struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = ms % 1000 * 1000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char c;
+    return recv(fd, &c, 1, 0) == 0;
+}
+
+static void test_connection_limit_and_idle_timeout(void **state)
+{
+    (void)state;
+    int a = connect_ui(), b = connect_ui();
+    usleep(100 * 1000);
+    /* A third while two are open: closed at once, never served. */
+    int c = connect_ui();
+    assert_true(closed_within(c, 1000));
+    close(c);
+    /* The two open ones, silent, are closed after the idle timeout (1 s). */
+    assert_true(closed_within(a, 3000));
+    assert_true(closed_within(b, 3000));
+    close(a);
+    close(b);
+    /* And then there is room again. */
+    http(vw.ui, "GET", "/", "", NULL, 0);
+    assert_int_equal(r.status, 200);
+}
+
 /* ---- Self-tracing never into itself ---------------------------------------------------------- */
 
 static void test_endpoint_is_self(void **state)
@@ -1119,6 +1168,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stop_lets_requests_finish, setup_small_queue,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_ports_off, setup_ports_off, teardown),
+        cmocka_unit_test_setup_teardown(test_connection_limit_and_idle_timeout,
+                                        setup_few_connections, teardown),
         cmocka_unit_test(test_endpoint_is_self),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
