@@ -48,8 +48,7 @@ typedef struct view_config {
     bool insecure;
 } view_config;
 
-/* ---- Command line -----------------------------------------------------------------------------
- */
+/* ---- Command line ---------------------------------------------------------------------------- */
 
 static void usage(FILE *f)
 {
@@ -380,8 +379,7 @@ static void api_handler(void *ctx, const vw_request *rq, vw_response *rs)
     otelc_span_end(span);
 }
 
-/* ---- Running -----------------------------------------------------------------------------------
- */
+/* ---- Running --------------------------------------------------------------------------------- */
 
 /* "http://ADDR:PORT" or "ADDR:PORT" (brackets around IPv6). */
 static void address(char *out, size_t size, const char *scheme, const char *bind, unsigned port)
@@ -539,8 +537,7 @@ static int view_main(int argc, char **argv)
     return rc;
 }
 
-/* ---- The program --------------------------------------------------------------------------------
- */
+/* ---- The program ----------------------------------------------------------------------------- */
 
 static void program_usage(FILE *f)
 {

@@ -258,8 +258,7 @@ static struct MHD_Response *mhd_response(vw_server *s, vw_response *rs)
 static void common_headers(struct MHD_Response *resp, const vw_server *s, route r,
                            const http_gate_verdict *v, const vw_response *rs)
 {
-    http_gate_config cfg = s->o.gate;
-    http_gate_mhd_headers(resp, &cfg, v);
+    http_gate_mhd_headers(resp, &s->o.gate, v);
     MHD_add_response_header(resp, "Content-Security-Policy", CSP);
     MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
     if (!has_header(rs, "Cache-Control"))
@@ -300,8 +299,7 @@ static void refusal(const request *q, unsigned status, const char *message, vw_r
         vw_response_error(rs, status, message);
 }
 
-/* ---- The UI's files ----------------------------------------------------------------------------
- */
+/* ---- The UI's files -------------------------------------------------------------------------- */
 
 /* An If-None-Match value naming etag (a list, weak forms and "*" included). */
 static bool etag_matches(const char *inm, const char *etag)
@@ -377,8 +375,7 @@ static enum MHD_Result serve_api(request *q, struct MHD_Connection *c, const cha
     return respond(q, c, v, &rs);
 }
 
-/* ---- The gate and the other checks before the body ---------------------------------------------
- */
+/* ---- The gate and the other checks before the body ------------------------------------------- */
 
 static uint64_t content_length(struct MHD_Connection *c)
 {

@@ -114,8 +114,7 @@ static uint64_t stored_spans(void)
     return c.spans;
 }
 
-/* ---- A raw HTTP/1.1 client: every byte of the request is the test's ----------------------------
- */
+/* ---- A raw HTTP/1.1 client: every byte of the request is the test's -------------------------- */
 
 typedef struct reply {
     int status;
@@ -1061,8 +1060,7 @@ static void test_ports_off(void **state)
     assert_int_equal(r.status, 415);
 }
 
-/* ---- Connections: how many at once, and how long idle -------------------------------------------
- */
+/* ---- Connections: how many at once, and how long idle ---------------------------------------- */
 
 static int setup_few_connections(void **state)
 {
