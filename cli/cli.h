@@ -22,6 +22,7 @@ enum {
     CLI_EXIT_FAILURE = 1, /* the traced work failed: a pipeline step, a test report with failures */
     CLI_EXIT_USAGE = 2,   /* unknown flag, missing argument */
     CLI_EXIT_INPUT = 3,   /* unreadable or malformed input file (XML, YAML, JSON) */
+    CLI_EXIT_UNAVAILABLE = 69, /* a server otelc needs is unreachable (EX_UNAVAILABLE) */
     CLI_EXIT_INTERNAL = 70,
 };
 

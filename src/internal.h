@@ -520,6 +520,21 @@ bool otelc__rate_limiter_admit_at(otelc_sampler *s, uint64_t now_ns);
 char **otelc__redact_args(char *const *args, size_t n);
 void otelc__redact_args_free(char **args, size_t n);
 
+/* ---- Trace shape (export/memory.c) ------------------------------------------ */
+
+/*
+ * Whether spans[0..n) (the spans of one trace, in any order) form a
+ * complete trace: exactly one root (a span without a parent, or whose
+ * parent is remote when allow_remote_root) and every other span's parent
+ * among them. False for n == 0. On false, why (when not NULL) receives
+ * the first violation in array order: "no spans in this trace",
+ * "two roots: 'a' and 'b'", "parent <hex16> of 'name' is missing",
+ * "no root span" or "out of memory". otelc_testing_trace_complete() and
+ * `otelc traces assert --complete` both decide with this.
+ */
+bool otelc__trace_complete(const otelc_span_data *const *spans, size_t n, bool allow_remote_root,
+                           char *why, size_t why_size);
+
 /* ---- Diagnostics (sdk/log.c) ----------------------------------------------- */
 
 /* Log at level, rate limited per level. printf-style. */

@@ -664,17 +664,21 @@ vw_decode_status vw_decode_otlp_json(const char *buf, size_t len, vw_batch *out)
 {
     static const json_options options = {
         .max_depth = JSON_MAX_DEPTH, .max_size = JSON_MAX_SIZE, .lossy_utf8 = true};
-    decoder d = {.b = out};
     json_doc doc = JSON_DOC_INIT;
     json_error err;
     const json_value *root = otelc__json_parse(&doc, buf, len, &options, &err);
-    if (!root)
-        d.status = err.kind == JSON_ERR_LIMIT   ? VW_DECODE_TOO_BIG
-                   : err.kind == JSON_ERR_NOMEM ? VW_DECODE_NOMEM
-                                                : VW_DECODE_INVALID;
-    else
-        decode_request(&d, root);
+    vw_decode_status st = root                         ? vw_decode_otlp_json_value(root, out)
+                          : err.kind == JSON_ERR_LIMIT ? VW_DECODE_TOO_BIG
+                          : err.kind == JSON_ERR_NOMEM ? VW_DECODE_NOMEM
+                                                       : VW_DECODE_INVALID;
     otelc__json_free(&doc);
+    return st;
+}
+
+vw_decode_status vw_decode_otlp_json_value(const json_value *root, vw_batch *out)
+{
+    decoder d = {.b = out};
+    decode_request(&d, root);
     return d.status;
 }
 

@@ -19,6 +19,7 @@
 
 #include "batch.h"
 #include "export/otlp.h"
+#include "json.h"
 
 /*
  * Decode the JSON ExportTraceServiceRequest buf[0..len) (need not be
@@ -31,6 +32,13 @@
  * On any status but OK, out may hold part of the request: free it.
  */
 vw_decode_status vw_decode_otlp_json(const char *buf, size_t len, vw_batch *out);
+
+/*
+ * As vw_decode_otlp_json(), on a request parsed already: the value of a
+ * member of a larger document (/api/v3/traces answers {"result":
+ * request}). root stays the caller's; out gets copies of its strings.
+ */
+vw_decode_status vw_decode_otlp_json_value(const json_value *root, vw_batch *out);
 
 /*
  * Append an ExportTraceServiceResponse as JSON to out. With rejected 0

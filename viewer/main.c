@@ -1,7 +1,7 @@
 /*
  * main.c - the otelc-view program: `otelc view` and `otelc traces` exec it
  * (cli/launch.c), so that only they load SQLite, libmicrohttpd, libnghttp2
- * and PCRE2. Its first argument is the command.
+ * and PCRE2. Its first argument is the command; `traces` is traces.c's.
  *
  * `view` runs the local trace backend: the store, the ingest thread, the
  * receivers, the UI and the query API. SIGINT and SIGTERM are blocked in
@@ -27,16 +27,21 @@
 
 #include "api.h"
 #include "cli.h"
+#include "forward.h"
+#include "import_thread.h"
 #include "ingest.h"
 #include "self_export.h"
 #include "server.h"
 #include "store.h"
+#include "traces.h"
 
 #define DEFAULT_UI_PORT        16686
 #define DEFAULT_OTLP_HTTP_PORT 4318
 #define DEFAULT_OTLP_GRPC_PORT 4317
 #define DEFAULT_MAX_SPANS      1000000
 #define DEFAULT_RETENTION_MS   (7ull * 24 * 3600 * 1000)
+#define MAX_IMPORTS            64
+#define MAX_FORWARDS           7 /* the ingest queue's 8 commit listeners, less the API's */
 
 typedef struct view_config {
     vw_server_options server;
@@ -46,6 +51,11 @@ typedef struct view_config {
     uint64_t max_spans;
     uint64_t retention_ms;
     bool insecure;
+    const char *imports[MAX_IMPORTS]; /* --import, in order */
+    size_t import_count;
+    const char *forwards[MAX_FORWARDS]; /* --forward */
+    size_t forward_count;
+    const char *forward_protocol;
 } view_config;
 
 /* ---- Command line ---------------------------------------------------------------------------- */
@@ -55,7 +65,8 @@ static void usage(FILE *f)
     fputs("usage: otelc view [--port P] [--otlp-http-port P] [--otlp-grpc-port P]\n"
           "                  [--bind ADDR] [--db FILE] [--max-spans N] [--retention DURATION]\n"
           "                  [--token TOKEN | --insecure] [--allow-host NAME]...\n"
-          "                  [--cors-origin ORIGIN]...\n"
+          "                  [--cors-origin ORIGIN]... [--import FILE]...\n"
+          "                  [--forward URL]... [--forward-protocol PROTOCOL]\n"
           "\n"
           "Run a local trace backend: receive spans over OTLP (HTTP and gRPC) and Zipkin,\n"
           "keep them in an SQLite file, and show them in a web UI with a query API\n"
@@ -85,6 +96,12 @@ static void usage(FILE *f)
           "      --cors-origin ORIGIN  let web pages from ORIGIN (such as\n"
           "                            http://localhost:3000) export spans and query;\n"
           "                            repeatable\n"
+          "      --import FILE         load a file of OTLP requests (JSON lines, or protobuf\n"
+          "                            records with 4-byte lengths) while serving; repeatable\n"
+          "      --forward URL         send everything stored on to a Collector or another\n"
+          "                            OTLP backend (a queue, retried until it answers);\n"
+          "                            repeatable\n"
+          "      --forward-protocol P  http/protobuf (default), http/json or grpc\n"
           "  -h, --help                this help\n"
           "\n"
           "At start it prints what it listens on, one line each, then serves until\n"
@@ -166,6 +183,9 @@ static int parse_args(int argc, char **argv, view_config *cfg)
         OPT_INSECURE,
         OPT_ALLOW_HOST,
         OPT_CORS_ORIGIN,
+        OPT_IMPORT,
+        OPT_FORWARD,
+        OPT_FORWARD_PROTOCOL,
     };
     static const struct option longs[] = {
         {"port", required_argument, NULL, 'p'},
@@ -179,6 +199,9 @@ static int parse_args(int argc, char **argv, view_config *cfg)
         {"insecure", no_argument, NULL, OPT_INSECURE},
         {"allow-host", required_argument, NULL, OPT_ALLOW_HOST},
         {"cors-origin", required_argument, NULL, OPT_CORS_ORIGIN},
+        {"import", required_argument, NULL, OPT_IMPORT},
+        {"forward", required_argument, NULL, OPT_FORWARD},
+        {"forward-protocol", required_argument, NULL, OPT_FORWARD_PROTOCOL},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -224,6 +247,21 @@ static int parse_args(int argc, char **argv, view_config *cfg)
         case OPT_CORS_ORIGIN:
             if (!(ok = http_gate_add_cors_origin(&so->gate, optarg, &why)))
                 cli_error("view: --cors-origin \"%s\": %s", optarg, why);
+            break;
+        case OPT_IMPORT:
+            if (!(ok = cfg->import_count < MAX_IMPORTS))
+                cli_error("view: at most %d --import files", MAX_IMPORTS);
+            else
+                cfg->imports[cfg->import_count++] = optarg;
+            break;
+        case OPT_FORWARD:
+            if (!(ok = cfg->forward_count < MAX_FORWARDS))
+                cli_error("view: at most %d --forward targets", MAX_FORWARDS);
+            else
+                cfg->forwards[cfg->forward_count++] = optarg;
+            break;
+        case OPT_FORWARD_PROTOCOL:
+            cfg->forward_protocol = optarg;
             break;
         case 'h':
             usage(stdout);
@@ -468,36 +506,91 @@ static vw_ingest *open_store(const view_config *cfg)
     return in;
 }
 
-/*
- * Everything listens: the query API learns the receivers' addresses and
- * adds its commit listener, the server opens, the addresses are announced;
- * then serve until SIGINT or SIGTERM and stop serving. Returns false when
- * the API cannot start.
- */
-static bool serve(const view_config *cfg, vw_server *s, vw_ingest *in, api_state *st,
-                  const sigset_t *stop)
+/* What runs, started in this order and stopped as running_stop() says. */
+typedef struct running {
+    vw_ingest *in;
+    vw_forward *forwards[MAX_FORWARDS];
+    size_t forward_count;
+    vw_server *server;
+    api_state api;
+    vw_import_thread *import;
+} running;
+
+/* The forwarders first: the ingest queue's listeners are added before anything is stored. */
+static bool start_forwards(const view_config *cfg, running *r)
 {
-    addresses a;
-    addresses_of(cfg, s, &a);
+    for (size_t i = 0; i < cfg->forward_count; i++) {
+        char err[512];
+        vw_forward *f =
+            vw_forward_start(r->in, cfg->forwards[i], cfg->forward_protocol, 0, err, sizeof err);
+        if (!f) {
+            cli_error("view: --forward %s: %s", cfg->forwards[i], err);
+            return false;
+        }
+        r->forwards[r->forward_count++] = f;
+    }
+    return true;
+}
+
+/* The query API, which learns the receivers' addresses and adds its commit listener. */
+static bool start_api(const view_config *cfg, running *r, const addresses *a)
+{
     vw_api_config ac = {
         .version = OTELC_VERSION,
-        .otlp_http = a.otlp_http[0] ? a.otlp_http : NULL,
-        .otlp_grpc = a.otlp_grpc[0] ? a.otlp_grpc : NULL,
-        .rejected_spans = vw_server_rejected_spans(s),
+        .otlp_http = a->otlp_http[0] ? a->otlp_http : NULL,
+        .otlp_grpc = a->otlp_grpc[0] ? a->otlp_grpc : NULL,
+        .rejected_spans = vw_server_rejected_spans(r->server),
     };
-    if (!(st->api = vw_api_new(cfg->db_path, in, &ac))) {
-        cli_error("view: the query API cannot start (out of memory?)");
-        vw_server_stop(s);
-        return false;
+    r->api.api = vw_api_new(cfg->db_path, r->in, &ac);
+    if (!r->api.api) cli_error("view: the query API cannot start (out of memory?)");
+    return r->api.api != NULL;
+}
+
+/*
+ * Start everything: store and ingest, forwarders, listeners, the API,
+ * the import; then open and announce the addresses. Returns the exit
+ * status of a failure, or -1 when all runs.
+ */
+static int running_start(view_config *cfg, running *r)
+{
+    if (!choose_db(cfg) || !(r->in = open_store(cfg))) return CLI_EXIT_FAILURE;
+    if (!start_forwards(cfg, r)) return CLI_EXIT_USAGE;
+    char err[512];
+    cfg->server.ingest = r->in;
+    if (vw_server_start(&cfg->server, &r->server, err, sizeof err) < 0) {
+        cli_error("view: %s", err);
+        return CLI_EXIT_FAILURE;
     }
-    if (self_tracing_start(cfg, s)) st->tracer = otelc_tracer_get("otelc-view", OTELC_VERSION);
-    vw_server_open(s, api_handler, st);
+    addresses a;
+    addresses_of(cfg, r->server, &a);
+    if (!start_api(cfg, r, &a)) return CLI_EXIT_FAILURE;
+    if (cfg->import_count &&
+        !(r->import = vw_import_thread_start(r->in, cfg->imports, cfg->import_count))) {
+        cli_error("view: cannot start the import");
+        return CLI_EXIT_FAILURE;
+    }
+    if (self_tracing_start(cfg, r->server))
+        r->api.tracer = otelc_tracer_get("otelc-view", OTELC_VERSION);
+    vw_server_open(r->server, api_handler, &r->api);
     print_addresses(cfg, &a);
-    int sig = 0;
-    while (sigwait(stop, &sig) != 0) continue;
-    fprintf(stderr, "otelc view: %s, stopping\n", strsignal(sig));
-    vw_server_stop(s);
-    return true;
+    return -1;
+}
+
+/*
+ * Stop in the order the parts ask for: no more requests (those in flight
+ * finish), no more reading of imports, then the ingest thread writes what
+ * is queued and calls its listeners a last time, after which the
+ * forwarders, the API and the server go. Whatever of it started.
+ */
+static void running_stop(running *r)
+{
+    vw_server_stop(r->server);
+    vw_import_thread_stop(r->import);
+    vw_ingest_stop(r->in);
+    for (size_t i = 0; i < r->forward_count; i++) vw_forward_stop(r->forwards[i]);
+    vw_api_free(r->api.api);
+    vw_server_free(r->server);
+    if (r->api.tracer) cli_sdk_finish();
 }
 
 static int view_main(int argc, char **argv)
@@ -519,19 +612,15 @@ static int view_main(int argc, char **argv)
     sigaddset(&stop, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop, &saved);
     signal(SIGPIPE, SIG_IGN); /* a sender that hangs up must not stop the viewer */
-    rc = CLI_EXIT_FAILURE;
-    vw_ingest *in = choose_db(&cfg) ? open_store(&cfg) : NULL;
-    vw_server *s = NULL;
-    api_state st = {0};
-    char err[512];
-    cfg.server.ingest = in;
-    if (in && vw_server_start(&cfg.server, &s, err, sizeof err) < 0) cli_error("view: %s", err);
-    if (s && serve(&cfg, s, in, &st, &stop)) rc = CLI_EXIT_OK;
-    /* The order api.h and server.h ask for: the ingest thread's callbacks end first. */
-    vw_ingest_stop(in); /* writes what is queued, then closes the store */
-    vw_api_free(st.api);
-    vw_server_free(s);
-    if (st.tracer) cli_sdk_finish();
+    running r = {0};
+    rc = running_start(&cfg, &r);
+    if (rc < 0) {
+        int sig = 0;
+        while (sigwait(&stop, &sig) != 0) continue;
+        fprintf(stderr, "otelc view: %s, stopping\n", strsignal(sig));
+        rc = CLI_EXIT_OK;
+    }
+    running_stop(&r);
     if (cfg.tmpdir[0]) nftw(cfg.tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
     pthread_sigmask(SIG_SETMASK, &saved, NULL);
     return rc;
@@ -541,9 +630,11 @@ static int view_main(int argc, char **argv)
 
 static void program_usage(FILE *f)
 {
-    fputs("usage: otelc-view view [options]    (what `otelc view` runs)\n"
+    fputs("usage: otelc-view view [options]           (what `otelc view` runs)\n"
+          "       otelc-view traces COMMAND [options] (what `otelc traces` runs)\n"
           "\n"
-          "otelc-view is the program behind `otelc view`; run 'otelc view --help'.\n",
+          "otelc-view is the program behind `otelc view` and `otelc traces`; run\n"
+          "'otelc view --help' or 'otelc traces --help'.\n",
           f);
 }
 
@@ -570,6 +661,7 @@ int main(int argc, char **argv)
         return CLI_EXIT_OK;
     }
     if (strcmp(argv[1], "view") == 0) return view_main(argc - 1, argv + 1);
+    if (strcmp(argv[1], "traces") == 0) return vw_traces_main(argc - 1, argv + 1);
     cli_error("otelc-view: unknown command \"%s\"", argv[1]);
     return CLI_EXIT_USAGE;
 }

@@ -111,8 +111,9 @@ struct vw_tql;
  * A search. A trace matches when one of its spans satisfies every span
  * condition at once (service, operation, tags, duration, errors_only: the
  * Jaeger semantics) and, when query is set, the TraceQL query matches the
- * trace. Traces are taken newest first by their start time within
- * [start_ns, end_ns] (0 and 0: all).
+ * trace, and the trace overlaps [start_ns, end_ns] (0 and 0: all). Traces
+ * are taken newest first in order of arrival (what was written last
+ * first), which is start time order for all but late spans.
  */
 typedef struct vw_search {
     const char *service;   /* resource service.name, or NULL */

@@ -146,6 +146,35 @@ static bool sort_by_start(vw_batch *b)
     return true;
 }
 
+static uint64_t span_key(const uint8_t id[8])
+{
+    uint64_t v;
+    memcpy(&v, id, 8);
+    return v;
+}
+
+/*
+ * A trace whose spans all have parents (a process started under another's
+ * context, as `otelc exec` under `otelc span start`) is named after its
+ * earliest span whose parent is not in the store, as Tempo names it.
+ */
+static void name_missing_root(const vw_batch *trace, vw_trace_summary *t)
+{
+    vw_u64map ids;
+    if (!trace->count || !vw_u64map_init(&ids, trace->count)) return;
+    bool complete = true;
+    for (size_t i = 0; i < trace->count; i++)
+        complete &= vw_u64map_put(&ids, span_key(trace->spans[i].context.span_id), NULL) != NULL;
+    for (size_t i = 0; complete && i < trace->count; i++) { /* sorted: the earliest first */
+        const otelc_span_data *sd = &trace->spans[i];
+        if (sd->has_parent && vw_u64map_get(&ids, span_key(sd->parent_span_id))) continue;
+        t->root_name = sd->name ? sd->name : "";
+        t->root_service = vw_resource_service(sd->resource);
+        break;
+    }
+    vw_u64map_free(&ids);
+}
+
 /*
  * Load trace id whole into out (its segments in order of arrival, then its
  * spans sorted by start) and, when t is not NULL, its summary. Returns the
@@ -189,7 +218,9 @@ static long load_trace(vw_store *s, const uint8_t id[16], vw_batch *out, vw_trac
     sqlite3_reset(st);
     if (t && t->start_ns == UINT64_MAX) t->start_ns = 0;
     if (!ok || (rc != SQLITE_DONE && rc != SQLITE_ROW)) return -1;
-    return sort_by_start(out) ? (long)out->count : -1;
+    if (!sort_by_start(out)) return -1;
+    if (t && !t->root_name) name_missing_root(out, t);
+    return (long)out->count;
 }
 
 int vw_store_trace(vw_store *s, const uint8_t id[16], vw_batch *out)
@@ -705,8 +736,9 @@ long vw_store_search(vw_store *s, const vw_search *q, vw_search_fn fn, void *ctx
     }
     /* A trace's spans may start before its segment's first span: widen by an hour. */
     uint64_t slack = 3600ull * 1000000000ull;
+    bool unbounded = !q->end_ns || q->end_ns > (uint64_t)INT64_MAX - slack;
     sqlite3_bind_int64(chunks, 1, q->start_ns > slack ? (int64_t)(q->start_ns - slack) : 0);
-    sqlite3_bind_int64(chunks, 2, q->end_ns ? (int64_t)(q->end_ns + slack) : INT64_MAX);
+    sqlite3_bind_int64(chunks, 2, unbounded ? INT64_MAX : (int64_t)(q->end_ns + slack));
     int rc;
     while (ss.go_on > 0 && (size_t)ss.reported_count < ss.limit &&
            (rc = sqlite3_step(chunks)) == SQLITE_ROW)

@@ -322,13 +322,12 @@ static void print_all(struct console *c)
     fflush(c->out);
 }
 
-/* Hold a rendered span; print its trace when this is the local root. */
-static bool tree_add(struct console *c, const otelc_span_data *sd)
+/* Render sd and add it to t; false when memory ran out (t is unchanged). */
+static bool node_add(struct trace *t, const otelc_span_data *sd)
 {
     otelc_buf b = {0};
     tree_span(&b, sd);
-    struct trace *t = b.failed ? NULL : trace_find(c, sd->context.trace_id);
-    if (t && t->count == t->cap) {
+    if (!b.failed && t->count == t->cap) {
         size_t cap = t->cap ? 2 * t->cap : 8;
         struct node *n = realloc(t->nodes, cap * sizeof(*n));
         if (n) {
@@ -336,7 +335,7 @@ static bool tree_add(struct console *c, const otelc_span_data *sd)
             t->cap = cap;
         }
     }
-    if (!t || t->count == t->cap) {
+    if (b.failed || t->count == t->cap) {
         free(b.data);
         return false;
     }
@@ -346,10 +345,38 @@ static bool tree_add(struct console *c, const otelc_span_data *sd)
     n->has_parent = sd->has_parent;
     n->start_ns = sd->start_ns;
     n->text = b.data;
+    return true;
+}
+
+/* Hold a rendered span; print its trace when this is the local root. */
+static bool tree_add(struct console *c, const otelc_span_data *sd)
+{
+    struct trace *t = trace_find(c, sd->context.trace_id);
+    if (!t) return false;
+    if (!node_add(t, sd)) {
+        if (t->count == 0) { /* made for this span: nothing to print later */
+            trace_unlink(c, t);
+            trace_free(t);
+        }
+        return false;
+    }
     c->pending++;
     if (!sd->has_parent || sd->parent_is_remote) print_trace(c, t);
     while (c->pending > MAX_PENDING_SPANS) print_trace(c, c->head);
     return true;
+}
+
+int otelc__console_tree(otelc_buf *out, const otelc_span_data *const *spans, size_t n)
+{
+    struct trace t;
+    memset(&t, 0, sizeof t);
+    if (n) memcpy(t.id, spans[0]->context.trace_id, 16);
+    bool ok = true;
+    for (size_t i = 0; ok && i < n; i++) ok = node_add(&t, spans[i]);
+    if (ok && n) render_trace(out, &t);
+    for (size_t i = 0; i < t.count; i++) free(t.nodes[i].text);
+    free(t.nodes);
+    return ok && !out->failed ? OTELC_OK : OTELC_ERR_NOMEM;
 }
 
 /* ---- Exporter callbacks ---------------------------------------------------------------------- */

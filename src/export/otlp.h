@@ -125,6 +125,16 @@ static inline bool otelc__otlp_same_group(const otelc_span_data *a, const otelc_
 bool otelc__otlp_starts_group(const otelc_span_data *const *spans, size_t from, size_t i,
                               bool by_scope);
 
+/*
+ * The console exporter's tree format (console.c) for one whole trace:
+ * spans[0..n) (all of one trace, any order) appended to out as the
+ * exporter prints a trace, "trace <id> (N spans)" and then each span
+ * under its parent, siblings by start time. `otelc traces get` prints
+ * traces read from the viewer with it. Returns OTELC_OK, or
+ * OTELC_ERR_NOMEM (out may then hold part of the trace).
+ */
+int otelc__console_tree(otelc_buf *out, const otelc_span_data *const *spans, size_t n);
+
 /* What an ExportTraceServiceResponse said. */
 typedef struct otelc_otlp_response {
     int64_t rejected_spans;
@@ -360,6 +370,7 @@ typedef struct otelc_otlp_stats {
     uint64_t retries;          /* attempts after the first of a batch */
     uint64_t exports_ok;       /* batches delivered */
     uint64_t exports_failed;   /* batches not delivered */
+    uint64_t exports_refused;  /* of those, refused for good (not retryable: a 400, a bad URL) */
     uint64_t spans_ok;         /* spans accepted by the server */
     uint64_t spans_failed;     /* spans not delivered or rejected */
     uint64_t spans_rejected;   /* spans rejected through partial success */

@@ -36,8 +36,8 @@
 #define MAX_COOLDOWN_MS     300000
 
 struct otlp_counters {
-    _Atomic uint64_t requests, retries, exports_ok, exports_failed, spans_ok, spans_failed,
-        spans_rejected, breaker_opened, breaker_skipped, fallback_batches;
+    _Atomic uint64_t requests, retries, exports_ok, exports_failed, exports_refused, spans_ok,
+        spans_failed, spans_rejected, breaker_opened, breaker_skipped, fallback_batches;
 };
 
 /* The circuit breaker; touched by the exporting thread only. */
@@ -284,6 +284,7 @@ static otelc_export_result otlp_export(void *self, const otelc_span_data *const 
     if (!x->resp.cancelled) log_failure(x, transient);
     if (!transient && !x->resp.cancelled) {
         breaker_alive(&x->breaker);
+        bump(&x->c.exports_refused, 1);
     } else if (breaker_failed(&x->breaker, otelc__mono_ms())) {
         bump(&x->c.breaker_opened, 1);
         otelc__log(OTELC_LOG_WARN, "OTLP exporter: %u exports failed in a row; pausing for %llu ms",
@@ -357,6 +358,7 @@ bool otelc__otlp_exporter_stats(const otelc_exporter *e, otelc_otlp_stats *out)
     out->retries = atomic_load(&c->retries);
     out->exports_ok = atomic_load(&c->exports_ok);
     out->exports_failed = atomic_load(&c->exports_failed);
+    out->exports_refused = atomic_load(&c->exports_refused);
     out->spans_ok = atomic_load(&c->spans_ok);
     out->spans_failed = atomic_load(&c->spans_failed);
     out->spans_rejected = atomic_load(&c->spans_rejected);

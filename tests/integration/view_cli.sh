@@ -162,6 +162,36 @@ view_stop TERM
 wait "$live_pid"
 [ $(($(date +%s) - started)) -le 5 ] || fail "a stop with a live stream open took $(($(date +%s) - started)) s"
 
+# ---- --import while serving, --forward to another viewer --------------------------------------------
+
+# A second viewer is the next hop; the first imports a file and forwards all it stores.
+# (Spans of now: older than the retention, 7 days, they would be removed at once.)
+now=$(date +%s)000000000
+for id in 10 11; do
+    printf '{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"0102030405060708090a0b0c0d0e0f%s",' "$id"
+    printf '"spanId":"01020304050607%s","name":"imported","startTimeUnixNano":"%s",' "$id" "$now"
+    printf '"endTimeUnixNano":"%s"}]}]}]}\n' "$now"
+done >"$tmp/import.jsonl"
+view_start --db "$tmp/hop.db"
+hop_pid=$view_pid hop_http=$OTLP_HTTP
+cp "$tmp/view.err" "$tmp/hop.err"
+view_start --db "$tmp/g.db" --import "$tmp/import.jsonl" --forward "$hop_http"
+node "$(dirname "$0")/view_send.js" batches "$OTLP_HTTP/v1/traces" 2 5 >/dev/null ||
+    fail "not acknowledged with --forward"
+for _ in $(seq 1 100); do
+    [ "$(spans_in "$tmp/hop.db")" = 12 ] && break
+    sleep 0.1
+done
+[ "$(spans_in "$tmp/g.db")" = 12 ] || fail "--import: $(spans_in "$tmp/g.db") spans stored, expected 2 + 10"
+[ "$(spans_in "$tmp/hop.db")" = 12 ] || fail "--forward: $(spans_in "$tmp/hop.db") spans at the next hop"
+view_stop TERM
+grep -q 'import.jsonl: 2 spans imported from 2 records' "$tmp/view.err" ||
+    fail "--import summary: $(cat "$tmp/view.err")"
+view_pid=$hop_pid
+view_stop TERM
+usage --forward 'ftp://nowhere/'
+usage --forward-protocol thrift --forward http://127.0.0.1:1
+
 # Asked for in so many words, to somewhere else: a SERVER span per query.
 export OTEL_TRACES_EXPORTER=console
 view_start --db "$tmp/e.db"

@@ -582,7 +582,8 @@ static void test_http_no_retry_on_client_errors(void **state)
     otelc_otlp_stats s = stats_of(e);
     assert_int_equal(s.retries, 0);
     assert_int_equal(s.exports_failed, 3);
-    assert_int_equal(s.breaker_opened, 0); /* a reachable server does not trip the breaker */
+    assert_int_equal(s.exports_refused, 3); /* none of them is worth sending again */
+    assert_int_equal(s.breaker_opened, 0);  /* a reachable server does not trip the breaker */
     otelc_exporter_free(e);
 }
 
@@ -626,6 +627,7 @@ static void test_http_timeout_stops_retries(void **state)
     assert_true(otelc__mono_ms() - t0 >= 700);
     assert_int_equal(count(), 1);
     assert_int_equal(stats_of(e).exports_failed, 1);
+    assert_int_equal(stats_of(e).exports_refused, 0); /* a timeout is worth another try */
     otelc_exporter_free(e);
 }
 

@@ -242,6 +242,7 @@ typedef struct found {
     size_t n;
     size_t matched_spans[32];
     const char *root[32];
+    char root_name[32][64];
 } found;
 
 static int collect(void *ctx, const vw_trace_summary *t, const vw_batch *trace, const bool *matched)
@@ -252,6 +253,7 @@ static int collect(void *ctx, const vw_trace_summary *t, const vw_batch *trace, 
     for (size_t i = 0; i < trace->count; i++) m += matched[i];
     f->matched_spans[f->n] = m;
     f->root[f->n] = t->root_name ? "yes" : NULL;
+    snprintf(f->root_name[f->n], sizeof f->root_name[0], "%s", t->root_name ? t->root_name : "");
     f->n++;
     return 0;
 }
@@ -284,6 +286,23 @@ static found run(vw_store *s, const vw_search *q)
     found f = {.n = 0};
     assert_true(vw_store_search(s, q, collect, &f, NULL) >= 0);
     return f;
+}
+
+static void test_trace_named_after_missing_root(void **state)
+{
+    (void)state;
+    vw_store *s = open_memory(0);
+    /* A trace started under a remote parent is named after its first span without one here. */
+    vw_batch b;
+    vw_batch_init(&b);
+    const otelc_resource *res = service_resource(&b, "job");
+    add_span(&b, res, 12, 5, 4, "child", 2, 1);
+    add_span(&b, res, 12, 4, 99, "remote child", 1, 3);
+    write1(s, &b);
+    found f = run(s, &(vw_search){.service = "job"});
+    assert_int_equal(f.n, 1);
+    assert_string_equal(f.root_name[0], "remote child");
+    vw_store_close(s);
 }
 
 static void test_search_newest_first_and_limit(void **state)
@@ -737,6 +756,7 @@ int main(void)
         cmocka_unit_test(test_trace_round_trip),
         cmocka_unit_test(test_trace_in_pieces),
         cmocka_unit_test(test_schema_urls),
+        cmocka_unit_test(test_trace_named_after_missing_root),
         cmocka_unit_test(test_search_newest_first_and_limit),
         cmocka_unit_test(test_search_service_operation_duration),
         cmocka_unit_test(test_search_tags_and_errors),
