@@ -2,7 +2,8 @@
  * cli.h - the otelc command: subcommands and the helpers they share.
  *
  * Each subcommand lives in its own file (exec.c, span.c, run.c, junit.c,
- * bench.c) and exposes one entry point taking the arguments after the
+ * bench.c; launch.c for those that are programs of their own: serve, view,
+ * traces) and exposes one entry point taking the arguments after the
  * subcommand name (argv[0] is the subcommand). They return the process exit
  * status. common.c holds what they share: starting and stopping the SDK
  * with settings suited to a short-lived CLI, errors, and exit codes.
@@ -30,7 +31,8 @@ int cli_span(int argc, char **argv);
 int cli_run(int argc, char **argv);
 int cli_junit(int argc, char **argv);
 int cli_bench(int argc, char **argv);
-int cli_serve(int argc, char **argv); /* otelc: serve_launch.c, otelc-serve: serve.c */
+int cli_serve(int argc, char **argv);  /* otelc: launch.c, otelc-serve: serve.c */
+int cli_viewer(int argc, char **argv); /* view, traces (launch.c): exec otelc-view CMD ARGS */
 
 /*
  * Start the SDK for one CLI invocation: configuration from the OTEL_*

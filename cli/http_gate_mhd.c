@@ -69,6 +69,7 @@ void http_gate_mhd_headers(struct MHD_Response *resp, const http_gate_config *cf
     if (!v->preflight) return;
     MHD_add_response_header(resp, "Access-Control-Allow-Methods", "GET, HEAD, POST");
     MHD_add_response_header(resp, "Access-Control-Allow-Headers",
-                            "Content-Type, traceparent, tracestate, baggage");
+                            "Content-Type, Content-Encoding, Authorization, traceparent, "
+                            "tracestate, baggage");
     MHD_add_response_header(resp, "Access-Control-Max-Age", PREFLIGHT_MAX_AGE);
 }

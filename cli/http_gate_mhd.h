@@ -29,7 +29,9 @@ unsigned http_gate_mhd_port(struct MHD_Connection *c);
  * nosniff always; Vary: Origin when cfg has --cors-origin origins (answers
  * then depend on Origin); Access-Control-Allow-Origin with the exact
  * origin when v allows one; and for a preflight the methods and request
- * headers allowed and how long a browser may cache that.
+ * headers allowed (Content-Type, Content-Encoding, Authorization for a
+ * bearer token, and the trace context's) and how long a browser may cache
+ * that.
  */
 void http_gate_mhd_headers(struct MHD_Response *resp, const http_gate_config *cfg,
                            const http_gate_verdict *v);

@@ -24,6 +24,8 @@ static const subcommand subcommands[] = {
     {"junit", cli_junit, "turn JUnit XML test reports into spans"},
     {"bench", cli_bench, "measure the SDK's overhead on this machine"},
     {"serve", cli_serve, "run the demo HTTP service (traced HTTP, SQL and child commands)"},
+    {"view", cli_viewer, "run a local trace backend: OTLP receiver, store, web UI, query API"},
+    {"traces", cli_viewer, "query a trace store from scripts and test pipelines"},
 };
 
 #define SUBCOMMAND_COUNT (sizeof subcommands / sizeof *subcommands)
@@ -38,7 +40,7 @@ static void usage(FILE *out)
           "commands:\n",
           out);
     for (size_t i = 0; i < SUBCOMMAND_COUNT; i++)
-        fprintf(out, "  %-6s %s\n", subcommands[i].name, subcommands[i].summary);
+        fprintf(out, "  %-7s %s\n", subcommands[i].name, subcommands[i].summary);
     fputs("\n"
           "Spans go where the OTEL_* environment says (OTEL_TRACES_EXPORTER,\n"
           "OTEL_EXPORTER_OTLP_ENDPOINT, ...); with nothing configured otelc exports\n"
@@ -48,6 +50,7 @@ static void usage(FILE *out)
           "  otelc exec --name compile -- make -j8\n"
           "  TRACEPARENT=$(otelc span start --name deploy)\n"
           "  otelc junit build/test-results/*.xml\n"
+          "  otelc view    # then open http://127.0.0.1:16686\n"
           "\n"
           "Run 'otelc <command> --help' for a command's options; see otelc(1).\n",
           out);

@@ -1,6 +1,6 @@
 /*
  * serve_main.c - the otelc-serve program: `otelc serve` execs it (see
- * serve_launch.c), so that only the service loads the libraries it needs.
+ * launch.c), so that only the service loads the libraries it needs.
  * Its arguments are those of `otelc serve`.
  */
 #include "cli.h"

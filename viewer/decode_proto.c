@@ -740,10 +740,10 @@ int vw_decode_span(const uint8_t *p, size_t n, vw_batch *b, otelc_span_data *out
     return why[0] ? VW_DECODE_INVALID : VW_DECODE_OK;
 }
 
-otelc_resource *vw_decode_resource(const uint8_t *p, size_t n, vw_batch *b)
+otelc_resource *vw_decode_resource(const uint8_t *p, size_t n, const char *schema_url, vw_batch *b)
 {
     decoder d = {.b = b};
-    pending_resource res = {0};
+    pending_resource res = {.schema_url = schema_url};
     if (!decode_resource(&d, otelc__pb_of(p, n), &res)) return NULL;
     return resource_of(&d, &res);
 }

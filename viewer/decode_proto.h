@@ -94,10 +94,11 @@ int vw_decode_span(const uint8_t *p, size_t n, vw_batch *b, otelc_span_data *out
 
 /*
  * Decode one Resource message p[0..n) into a resource owned by b (freed
- * with it), without a schema URL (that is ResourceSpans' field). NULL when
- * the bytes are malformed or memory ran out.
+ * with it), with schema_url (ResourceSpans' field, kept beside the
+ * message; NULL: none; copied). NULL when the bytes are malformed or
+ * memory ran out.
  */
-otelc_resource *vw_decode_resource(const uint8_t *p, size_t n, vw_batch *b);
+otelc_resource *vw_decode_resource(const uint8_t *p, size_t n, const char *schema_url, vw_batch *b);
 
 /*
  * Decode one InstrumentationScope message p[0..n) into *out, its strings

@@ -94,6 +94,7 @@ struct vw_grpc_call {
     int http_status; /* a refusal at the HTTP level, else 0 */
     vw_grpc_message msg;
     char method[8], path[128], authority[256], origin[256], content_type[64], encoding[32];
+    char *authorization; /* malloc'd: tokens have no length of their own; NULL when absent */
 
     /*
      * The answer, written by vw_grpc_call_finish() on the handler's thread
@@ -415,6 +416,7 @@ static void refuse_grpc(conn *c, vw_grpc_call *call, int status, uint32_t retry_
 static void call_free(vw_grpc_call *call)
 {
     vw_grpc_message_free(&call->msg);
+    free(call->authorization);
     free(call->out);
     free(call);
 }
@@ -467,8 +469,8 @@ static void headers_done(conn *c, vw_grpc_call *call)
     int http = 0;
     if (call->headers_too_big)
         http = 431;
-    else if (s->o.check &&
-             (http = s->o.check(s->o.ctx, call->authority, origin, call->content_type)) != 0)
+    else if (s->o.check && (http = s->o.check(s->o.ctx, call->authority, origin, call->content_type,
+                                              call->authorization)) != 0)
         http = http >= 400 && http <= 599 ? http : 403;
     else if (strcmp(call->method, "POST") != 0)
         http = 405;
@@ -598,6 +600,10 @@ static int on_header(nghttp2_session *h2, const nghttp2_frame *f, const uint8_t 
         call->has_origin = true;
     } else if (name_is(name, nlen, "content-type")) {
         fits = keep_value(call->content_type, sizeof call->content_type, value, vlen);
+    } else if (name_is(name, nlen, "authorization")) {
+        free(call->authorization); /* a repeated header: the last one is checked */
+        call->authorization = strndup((const char *)value, vlen);
+        fits = call->authorization != NULL;
     } else if (name_is(name, nlen, "grpc-encoding")) {
         fits = keep_value(call->encoding, sizeof call->encoding, value, vlen);
         call->has_encoding = true;

@@ -75,11 +75,13 @@ typedef struct vw_grpc_options {
      * The request gate, called on the server thread once a request's
      * headers are complete, before anything else is checked: authority is
      * :authority (or Host; "" when neither), origin the Origin header or
-     * NULL, content_type "" when absent. Returns 0 to go on, or the HTTP
-     * status (400..599; any other value means 403) to refuse with, sent
-     * without gRPC fields. NULL: every request goes on.
+     * NULL, content_type "" when absent, authorization the Authorization
+     * header or NULL (a bearer token's check). Returns 0 to go on, or the
+     * HTTP status (400..599; any other value means 403) to refuse with,
+     * sent without gRPC fields. NULL: every request goes on.
      */
-    int (*check)(void *ctx, const char *authority, const char *origin, const char *content_type);
+    int (*check)(void *ctx, const char *authority, const char *origin, const char *content_type,
+                 const char *authorization);
     void *ctx;
 } vw_grpc_options;
 

@@ -146,3 +146,59 @@ int vw_reply_status(otelc_buf *out, const vw_rpc_status *st)
     if (st->retry) put_retry_info(out, st->retry_delay_ms);
     return outcome(out);
 }
+
+/* ---- google.rpc.Status as JSON ------------------------------------------------------------ */
+
+static void json_member(otelc_buf *out, bool *first, const char *name)
+{
+    otelc__buf_puts(out, *first ? "{\"" : ",\"");
+    otelc__buf_puts(out, name);
+    otelc__buf_puts(out, "\":");
+    *first = false;
+}
+
+static void json_str_member(otelc_buf *out, bool *first, const char *name, const char *s)
+{
+    if (!s || !*s) return;
+    json_member(out, first, name);
+    otelc__buf_json_str(out, s, strlen(s));
+}
+
+static void json_bad_request(otelc_buf *out, const vw_rpc_status *st)
+{
+    otelc__buf_puts(out, "{\"@type\":\"" TYPE_BAD_REQUEST "\",\"fieldViolations\":[");
+    bool first = true;
+    json_str_member(out, &first, "field", st->bad_field);
+    json_str_member(out, &first, "description", st->bad_description);
+    otelc__buf_puts(out, first ? "{}]}" : "}]}");
+}
+
+/* A google.protobuf.Duration in JSON: seconds with 0, 3, 6 or 9 fractional digits, then "s". */
+static void json_retry_info(otelc_buf *out, uint64_t delay_ms)
+{
+    otelc__buf_printf(out, "{\"@type\":\"" TYPE_RETRY_INFO "\",\"retryDelay\":\"%llu",
+                      (unsigned long long)(delay_ms / 1000));
+    if (delay_ms % 1000) otelc__buf_printf(out, ".%03u", (unsigned)(delay_ms % 1000));
+    otelc__buf_puts(out, "s\"}");
+}
+
+int vw_reply_status_json(otelc_buf *out, const vw_rpc_status *st)
+{
+    bool first = true;
+    if (st->code) {
+        json_member(out, &first, "code");
+        otelc__buf_printf(out, "%d", (int)st->code);
+    }
+    json_str_member(out, &first, "message", st->message);
+    bool bad = st->bad_field || st->bad_description;
+    if (bad || st->retry) {
+        json_member(out, &first, "details");
+        otelc__buf_puts(out, "[");
+        if (bad) json_bad_request(out, st);
+        if (bad && st->retry) otelc__buf_puts(out, ",");
+        if (st->retry) json_retry_info(out, st->retry_delay_ms);
+        otelc__buf_puts(out, "]");
+    }
+    otelc__buf_puts(out, first ? "{}" : "}");
+    return outcome(out);
+}

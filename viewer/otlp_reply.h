@@ -11,7 +11,8 @@
  *   grpc-status-details-bin trailer.
  *
  * libotelc's exporter reads both back (otelc__otlp_parse_response_proto(),
- * otelc__grpc_retry_info()).
+ * otelc__grpc_retry_info()). The JSON ExportTraceServiceResponse is
+ * decode_json.h's (vw_reply_export_json()); the JSON Status is here.
  */
 #ifndef OTELC_VIEWER_OTLP_REPLY_H
 #define OTELC_VIEWER_OTLP_REPLY_H
@@ -63,5 +64,16 @@ typedef struct vw_rpc_status {
 
 /* Append st as a google.rpc.Status to out. OTELC_OK or OTELC_ERR_NOMEM, as vw_reply_export(). */
 int vw_reply_status(otelc_buf *out, const vw_rpc_status *st);
+
+/*
+ * The same Status in the proto3 JSON mapping, for the failures of an
+ * OTLP/HTTP request sent as JSON (the specification wants the response in
+ * the request's encoding): {"code": 3, "message": "...", "details": [{"@type":
+ * "type.googleapis.com/google.rpc.BadRequest", "fieldViolations": [{"field":
+ * "...", "description": "..."}]}, {"@type": "type.googleapis.com/google.rpc.RetryInfo",
+ * "retryDelay": "1.500s"}]}, members holding defaults left out as protobuf
+ * leaves them out. OTELC_OK or OTELC_ERR_NOMEM.
+ */
+int vw_reply_status_json(otelc_buf *out, const vw_rpc_status *st);
 
 #endif

@@ -20,8 +20,10 @@
  *       filter of their attribute values and posting lists of their
  *       operations and error spans (store_chunk.c): what searches read
  *       instead of an index entry per span and attribute.
- *   resources(id, hash, service, body), scopes(id, hash, body)
- *       Each distinct Resource and InstrumentationScope once.
+ *   resources(id, hash, service, body, schema_url),
+ *   scopes(id, hash, body, schema_url)
+ *       Each distinct Resource and InstrumentationScope once, with its
+ *       schema URL (a field of ResourceSpans and ScopeSpans in OTLP).
  *   operations(id, service, name, kind)
  *       The services and operations lists, and the posting lists' keys.
  *   op_minutes, edge_minutes
@@ -44,14 +46,15 @@
 #include "jaeger_tags.h"
 #include "store_internal.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2          /* 2: schema URLs of resources and scopes */
 #define APPLICATION_ID 0x6f74656c /* "otel" */
 
 static const char schema_sql[] =
     "CREATE TABLE resources(id INTEGER PRIMARY KEY, hash INTEGER NOT NULL, service TEXT NOT NULL,"
-    " body BLOB NOT NULL);"
+    " body BLOB NOT NULL, schema_url TEXT);"
     "CREATE INDEX resources_hash ON resources(hash);"
-    "CREATE TABLE scopes(id INTEGER PRIMARY KEY, hash INTEGER NOT NULL, body BLOB NOT NULL);"
+    "CREATE TABLE scopes(id INTEGER PRIMARY KEY, hash INTEGER NOT NULL, body BLOB NOT NULL,"
+    " schema_url TEXT);"
     "CREATE INDEX scopes_hash ON scopes(hash);"
     "CREATE TABLE operations(id INTEGER PRIMARY KEY, service TEXT NOT NULL, name TEXT NOT NULL,"
     " kind INTEGER NOT NULL, UNIQUE(service, name, kind));"
@@ -71,12 +74,12 @@ static const char schema_sql[] =
     " PRIMARY KEY(parent, child, minute)) WITHOUT ROWID;";
 
 static const char *const stmt_sql[ST_COUNT] = {
-    [ST_RES_FIND] = "SELECT id, body FROM resources WHERE hash = ?1",
-    [ST_RES_ADD] = "INSERT INTO resources(hash, service, body) VALUES(?1, ?2, ?3)",
-    [ST_RES_GET] = "SELECT body FROM resources WHERE id = ?1",
-    [ST_SCOPE_FIND] = "SELECT id, body FROM scopes WHERE hash = ?1",
-    [ST_SCOPE_ADD] = "INSERT INTO scopes(hash, body) VALUES(?1, ?2)",
-    [ST_SCOPE_GET] = "SELECT body FROM scopes WHERE id = ?1",
+    [ST_RES_FIND] = "SELECT id, body, schema_url FROM resources WHERE hash = ?1",
+    [ST_RES_ADD] = "INSERT INTO resources(hash, service, body, schema_url) VALUES(?1, ?2, ?3, ?4)",
+    [ST_RES_GET] = "SELECT body, schema_url FROM resources WHERE id = ?1",
+    [ST_SCOPE_FIND] = "SELECT id, body, schema_url FROM scopes WHERE hash = ?1",
+    [ST_SCOPE_ADD] = "INSERT INTO scopes(hash, body, schema_url) VALUES(?1, ?2, ?3)",
+    [ST_SCOPE_GET] = "SELECT body, schema_url FROM scopes WHERE id = ?1",
     [ST_OP_FIND] = "SELECT id FROM operations WHERE service = ?1 AND name = ?2 AND kind = ?3",
     [ST_OP_ADD] = "INSERT INTO operations(service, name, kind) VALUES(?1, ?2, ?3)",
     [ST_SEG_ADD] = "INSERT INTO segments(id, tkey, trace_id, start_ns, end_ns, span_count, "
@@ -172,6 +175,19 @@ static int check_schema(vw_store *s, char *err, size_t err_size)
     if (app != APPLICATION_ID) {
         set_error(err, err_size, "%s is an SQLite database of another program", s->path);
         return -1;
+    }
+    if (version == 1 && !s->read_only) {
+        /* Version 1 lost the schema URLs: the rows it has keep none, new ones get theirs. */
+        char sql[160];
+        snprintf(sql, sizeof sql,
+                 "ALTER TABLE resources ADD COLUMN schema_url TEXT;"
+                 "ALTER TABLE scopes ADD COLUMN schema_url TEXT; PRAGMA user_version = %d;",
+                 SCHEMA_VERSION);
+        if (exec(s, sql) < 0) {
+            vw__store_error(s, err, err_size, "upgrading the store");
+            return -1;
+        }
+        return 0;
     }
     if (version > SCHEMA_VERSION) {
         set_error(err, err_size,
@@ -330,10 +346,16 @@ int64_t vw__trace_key(const uint8_t id[16])
  * body), inserted when new. The cache trusts the 64-bit hash; the table
  * lookup compares the bytes, so a collision there is never merged.
  */
+static bool same_text(const unsigned char *a, const char *b)
+{
+    return a && b ? strcmp((const char *)a, b) == 0 : !a && !b;
+}
+
 static int64_t message_row(vw_store *s, vw_u64map *cache, enum vw_stmt find, enum vw_stmt add,
-                           const char *service)
+                           const char *service, const char *schema_url)
 {
     uint64_t h = otelc__fnv1a(OTELC_FNV_OFFSET, s->enc.data, s->enc.len);
+    if (schema_url) h = otelc__fnv1a(h, schema_url, strlen(schema_url) + 1);
     uint64_t *cached = vw_u64map_get(cache, h);
     if (cached) return (int64_t)*cached;
     int64_t row = -1;
@@ -342,7 +364,8 @@ static int64_t message_row(vw_store *s, vw_u64map *cache, enum vw_stmt find, enu
     while (row < 0 && sqlite3_step(st) == SQLITE_ROW) {
         const void *body = sqlite3_column_blob(st, 1);
         size_t n = (size_t)sqlite3_column_bytes(st, 1);
-        if (n == s->enc.len && (n == 0 || memcmp(body, s->enc.data, n) == 0))
+        if (n == s->enc.len && (n == 0 || memcmp(body, s->enc.data, n) == 0) &&
+            same_text(sqlite3_column_text(st, 2), schema_url))
             row = sqlite3_column_int64(st, 0);
     }
     sqlite3_reset(st);
@@ -351,7 +374,8 @@ static int64_t message_row(vw_store *s, vw_u64map *cache, enum vw_stmt find, enu
         int i = 1;
         sqlite3_bind_int64(st, i++, (int64_t)h);
         if (service) vw__bind_text(st, i++, service);
-        sqlite3_bind_blob(st, i, s->enc.data, (int)s->enc.len, SQLITE_STATIC);
+        sqlite3_bind_blob(st, i++, s->enc.data, (int)s->enc.len, SQLITE_STATIC);
+        vw__bind_text(st, i, schema_url);
         int rc = sqlite3_step(st);
         sqlite3_reset(st);
         if (rc != SQLITE_DONE) return -1;
@@ -614,7 +638,8 @@ static int resource_row_of(vw_store *s, const otelc_resource *res, resource_row 
     out->service = vw_resource_service(res);
     otelc__buf_reset(&s->enc);
     if (res && otelc__otlp_encode_resource(&s->enc, res) != OTELC_OK) return -1;
-    out->row = message_row(s, &s->resources, ST_RES_FIND, ST_RES_ADD, out->service);
+    out->row = message_row(s, &s->resources, ST_RES_FIND, ST_RES_ADD, out->service,
+                           res ? otelc_resource_schema_url(res) : NULL);
     if (out->row < 0) return -1;
     /* The chunk's bloom filter holds each resource's attributes once. */
     bool added = false;
@@ -650,7 +675,8 @@ static int64_t scope_row(vw_store *s, const otelc_scope_info *scope)
     static const otelc_scope_info none = {.name = ""};
     otelc__buf_reset(&s->enc);
     if (otelc__otlp_encode_scope(&s->enc, scope ? scope : &none) != OTELC_OK) return -1;
-    return message_row(s, &s->scopes, ST_SCOPE_FIND, ST_SCOPE_ADD, NULL);
+    return message_row(s, &s->scopes, ST_SCOPE_FIND, ST_SCOPE_ADD, NULL,
+                       scope ? scope->schema_url : NULL);
 }
 
 #define NS_PER_MINUTE 60000000000ULL

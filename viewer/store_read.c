@@ -61,11 +61,15 @@ static const void *load_message(vw_store *s, enum vw_stmt which, int64_t row, vw
     if (sqlite3_step(st) == SQLITE_ROW) {
         const uint8_t *p = sqlite3_column_blob(st, 0);
         size_t n = (size_t)sqlite3_column_bytes(st, 0);
+        const char *schema_url = (const char *)sqlite3_column_text(st, 1);
         if (which == ST_RES_GET) {
-            obj = vw_decode_resource(p, n, b);
+            obj = vw_decode_resource(p, n, schema_url, b);
         } else {
             otelc_scope_info *scope = vw_batch_alloc(b, sizeof *scope);
-            if (scope && vw_decode_scope(p, n, b, scope) == 0) obj = scope;
+            if (scope && vw_decode_scope(p, n, b, scope) == 0 &&
+                (!schema_url ||
+                 (scope->schema_url = vw_batch_str(b, schema_url, strlen(schema_url), NULL))))
+                obj = scope;
         }
     }
     sqlite3_reset(st);
@@ -491,8 +495,8 @@ static bool matching_resources(search_state *ss, const char *key, const char *st
     vw_batch_init(&tmp);
     bool ok = true;
     while (ok && sqlite3_step(st) == SQLITE_ROW) {
-        const otelc_resource *res = vw_decode_resource(sqlite3_column_blob(st, 1),
-                                                       (size_t)sqlite3_column_bytes(st, 1), &tmp);
+        const otelc_resource *res = vw_decode_resource(
+            sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1), NULL, &tmp);
         if (res && resource_has(res, key, str, len))
             ok = vw_u64map_put(set, (uint64_t)sqlite3_column_int64(st, 0), NULL) != NULL;
         vw_batch_reset(&tmp);

@@ -172,7 +172,7 @@ static void check_single_messages(const uint8_t *p, size_t n)
     otelc_scope_info scope;
     if (vw_decode_scope(p, n, &b, &scope) == VW_DECODE_OK)
         check_attrs(scope.attrs, scope.attr_count, 0);
-    (void)vw_decode_resource(p, n, &b);
+    (void)vw_decode_resource(p, n, NULL, &b);
     vw_batch_free(&b);
 }
 

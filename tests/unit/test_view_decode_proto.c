@@ -1697,13 +1697,18 @@ static void test_single_resource(void **state)
     pbw res = build_resource(&none);
     vw_batch b;
     vw_batch_init(&b);
-    otelc_resource *r = vw_decode_resource(res.p, res.len, &b);
+    otelc_resource *r = vw_decode_resource(res.p, res.len, NULL, &b);
     assert_non_null(r);
     assert_int_equal(b.resource_count, 1);
     assert_string_equal(otelc_resource_get(r, "service.name")->u.str.ptr, "svc");
     assert_null(otelc_resource_schema_url(r));
     assert_int_equal(otelc__resource_dropped_count(r), 2);
-    assert_null(vw_decode_resource(res.p, res.len - 1, &b));
+    assert_null(vw_decode_resource(res.p, res.len - 1, NULL, &b));
+    /* The schema URL, kept beside the message (ResourceSpans' field), is the resource's. */
+    char schema[] = "https://opentelemetry.io/schemas/1.26.0";
+    r = vw_decode_resource(res.p, res.len, schema, &b);
+    schema[0] = 'X'; /* copied */
+    assert_string_equal(otelc_resource_schema_url(r), "https://opentelemetry.io/schemas/1.26.0");
     w_free(&res);
 
     /* A resource holds each key once: what it could not keep adds to the dropped count. */
@@ -1715,7 +1720,7 @@ static void test_single_resource(void **state)
     kv = w_kv("", three, sizeof three);
     w_msg(&res, 1, &kv);
     w_u64(&res, 2, 1);
-    r = vw_decode_resource(res.p, res.len, &b);
+    r = vw_decode_resource(res.p, res.len, NULL, &b);
     assert_non_null(r);
     size_t n = 0;
     const otelc_attr *attrs = otelc_resource_attrs(r, &n);
@@ -1731,7 +1736,7 @@ static void test_single_resource(void **state)
         kv = w_kv(key, one, sizeof one);
         w_msg(&res, 1, &kv);
     }
-    r = vw_decode_resource(res.p, res.len, &b);
+    r = vw_decode_resource(res.p, res.len, NULL, &b);
     attrs = otelc_resource_attrs(r, &n);
     assert_int_equal(n, VW_MAX_RESOURCE_ATTRS);
     assert_string_equal(attrs[n - 1].key, "k127");

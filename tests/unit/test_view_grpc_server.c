@@ -71,7 +71,7 @@ static struct recorder {
     size_t nheld;
     size_t outstanding, most_outstanding; /* held and not finished */
     /* What check() saw last, and what it answers. */
-    char authority[256], origin[256], content_type[128];
+    char authority[256], origin[256], content_type[128], authorization[128];
     bool had_origin;
     int refuse_with_origin; /* check() answers this when an Origin came */
     int refuse_all;         /* and this for every request */
@@ -127,9 +127,12 @@ static void on_call(void *ctx, vw_grpc_call *call, const char *path, const uint8
     vw_grpc_call_finish(call, a.status, a.message, a.response, a.len, a.retry_after_ms);
 }
 
-static int check(void *ctx, const char *authority, const char *origin, const char *content_type)
+static int check(void *ctx, const char *authority, const char *origin, const char *content_type,
+                 const char *authorization)
 {
     (void)ctx;
+    snprintf(rec.authorization, sizeof rec.authorization, "%s",
+             authorization ? authorization : "(none)");
     pthread_mutex_lock(&rec.lock);
     snprintf(rec.authority, sizeof rec.authority, "%s", authority);
     snprintf(rec.origin, sizeof rec.origin, "%s", origin ? origin : "");
@@ -1007,12 +1010,15 @@ static void test_check_hook(void **state)
     assert_string_equal(rec.origin, "http://evil.example");
     assert_string_equal(rec.authority, "127.0.0.1");
     assert_string_equal(rec.content_type, "application/grpc");
+    assert_string_equal(rec.authorization, "(none)");
     h2_close(&cl);
     assert_int_equal(rec.calls, 0);
-    /* The same request without Origin passes the gate. */
-    st = call_once(&cl, VW_GRPC_TRACE_EXPORT, NULL, body, n);
+    /* The same request without Origin passes the gate; a bearer token reaches the hook. */
+    static const char *const token[] = {"authorization", "Bearer s3cret", NULL};
+    st = call_once(&cl, VW_GRPC_TRACE_EXPORT, token, body, n);
     assert_int_equal(grpc_status(st), 0);
     assert_false(rec.had_origin);
+    assert_string_equal(rec.authorization, "Bearer s3cret");
     h2_close(&cl);
     /* The hook runs before the content-type check: it sees what was sent. */
     static const char *const both[] = {"origin", "null", "content-type", "text/plain", NULL};

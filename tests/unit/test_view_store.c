@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "histogram.h"
 #include "store.h"
@@ -168,6 +169,42 @@ static void test_trace_round_trip(void **state)
     trace_id(id, 2);
     vw_batch_init(&t);
     assert_int_equal(vw_store_trace(s, id, &t), 0);
+    vw_batch_free(&t);
+    vw_store_close(s);
+}
+
+/*
+ * Schema URLs travel in ResourceSpans and ScopeSpans, beside the messages
+ * the store keeps: they come back, and two resources (or scopes) that
+ * differ in nothing else stay two.
+ */
+static void test_schema_urls(void **state)
+{
+    (void)state;
+    vw_store *s = open_memory(0);
+    vw_batch b;
+    vw_batch_init(&b);
+    const otelc_attr attrs[] = {OTELC_ATTR_STR("service.name", "shop")};
+    const otelc_resource *plain = vw_batch_add_resource(&b, attrs, 1, NULL);
+    const otelc_resource *v1 = vw_batch_add_resource(&b, attrs, 1, "https://schema/1");
+    static const otelc_scope_info scope_v2 = {
+        .name = "test.scope", .version = "1.0", .schema_url = "https://schema/2"};
+    add_span(&b, plain, 1, 1, 0, "plain", 0, 1);
+    add_span(&b, v1, 1, 2, 1, "with-schema", 0, 1)->scope = &scope_v2;
+    write1(s, &b);
+    uint8_t id[16];
+    trace_id(id, 1);
+    vw_batch t;
+    vw_batch_init(&t);
+    assert_int_equal(vw_store_trace(s, id, &t), 1);
+    assert_int_equal(t.count, 2);
+    const otelc_span_data *a = &t.spans[0], *c = &t.spans[1];
+    if (strcmp(a->name, "plain") != 0) a = &t.spans[1], c = &t.spans[0];
+    assert_null(otelc_resource_schema_url(a->resource));
+    assert_null(a->scope->schema_url);
+    assert_string_equal(otelc_resource_schema_url(c->resource), "https://schema/1");
+    assert_string_equal(c->scope->schema_url, "https://schema/2");
+    assert_string_equal(c->scope->name, "test.scope");
     vw_batch_free(&t);
     vw_store_close(s);
 }
@@ -461,6 +498,36 @@ static void test_file_survives_reopen_and_read_only(void **state)
     assert_true(n.file_bytes > 0);
     vw_store_close(s);
 
+    /*
+     * A store of version 1 (before schema URLs were kept) is upgraded in
+     * place: its spans stay, new ones keep their schema URLs.
+     */
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "ALTER TABLE resources DROP COLUMN schema_url;"
+                                  "ALTER TABLE scopes DROP COLUMN schema_url;"
+                                  "PRAGMA user_version = 1;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(vw_store_open(&o, &s, err, sizeof err), 0);
+    vw_batch_init(&b);
+    const otelc_attr attrs[] = {OTELC_ATTR_STR("service.name", "svc")};
+    add_span(&b, vw_batch_add_resource(&b, attrs, 1, "https://schema/1"), 6, 6, 0, "new", 0, 1);
+    write1(s, &b);
+    trace_id(id, 6);
+    vw_batch_init(&t);
+    assert_int_equal(vw_store_trace(s, id, &t), 1);
+    assert_string_equal(otelc_resource_schema_url(t.spans[0].resource), "https://schema/1");
+    vw_batch_free(&t);
+    trace_id(id, 5);
+    vw_batch_init(&t);
+    assert_int_equal(vw_store_trace(s, id, &t), 1);
+    assert_null(otelc_resource_schema_url(t.spans[0].resource));
+    vw_batch_free(&t);
+    vw_store_close(s);
+
     /* Somebody else's database is refused, not written into. */
     char other[160];
     snprintf(other, sizeof other, "sqlite3 %s/other.db 'CREATE TABLE t(x)'", dir);
@@ -688,6 +755,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_trace_round_trip),
         cmocka_unit_test(test_trace_in_pieces),
+        cmocka_unit_test(test_schema_urls),
         cmocka_unit_test(test_trace_named_after_missing_root),
         cmocka_unit_test(test_search_newest_first_and_limit),
         cmocka_unit_test(test_search_service_operation_duration),

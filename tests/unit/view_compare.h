@@ -1,7 +1,7 @@
 /*
  * view_compare.h - field-by-field comparison of decoded spans with the
- * spans the SDK recorded, for the viewer's decoder tests: each mismatch
- * fails the test naming the span and the field.
+ * spans the SDK recorded, for the viewer's decoder and server tests: each
+ * mismatch fails the test naming the span and the field.
  */
 #ifndef OTELC_TEST_VIEW_COMPARE_H
 #define OTELC_TEST_VIEW_COMPARE_H
@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "internal.h"
 #include "otelc/otelc.h"
 
 static inline bool vc_str_eq(const char *a, const char *b)
@@ -135,6 +136,29 @@ static inline void vc_span(const otelc_span_data *want, const otelc_span_data *g
     VC_CHECK(want->dropped_link_count == got->dropped_link_count, "dropped links");
     VC_CHECK(want->status == got->status, "status");
     VC_CHECK(vc_str_eq(want->status_message, got->status_message), "status message");
+}
+
+/* Attributes, schema URL and dropped count of two resources. */
+static inline void vc_resource(const otelc_span_data *want, const otelc_resource *a,
+                               const otelc_resource *b)
+{
+    size_t na = 0, nb = 0;
+    const otelc_attr *aa = otelc_resource_attrs(a, &na), *ba = otelc_resource_attrs(b, &nb);
+    VC_CHECK(vc_attrs_eq(aa, na, ba, nb), "resource attributes");
+    VC_CHECK(vc_str_eq(otelc_resource_schema_url(a), otelc_resource_schema_url(b)),
+             "resource schema URL");
+    VC_CHECK(otelc__resource_dropped_count(a) == otelc__resource_dropped_count(b),
+             "resource dropped attributes");
+}
+
+/* Everything two instrumentation scopes hold. */
+static inline void vc_scope(const otelc_span_data *want, const otelc_scope_info *a,
+                            const otelc_scope_info *b)
+{
+    VC_CHECK(vc_str_eq(a->name, b->name) && vc_str_eq(a->version, b->version), "scope");
+    VC_CHECK(vc_str_eq(a->schema_url, b->schema_url), "scope schema URL");
+    VC_CHECK(vc_attrs_eq(a->attrs, a->attr_count, b->attrs, b->attr_count), "scope attributes");
+    VC_CHECK(a->dropped_attr_count == b->dropped_attr_count, "scope dropped attributes");
 }
 
 /* The decoded span with want's span id, failing when there is none. */
