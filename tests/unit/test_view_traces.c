@@ -244,10 +244,10 @@ static void test_list_query_limit_json(void **state)
     /* Options before the subcommand, --limit, JSON lines. */
     assert_int_equal(run("--db", db, "list", "--limit", "2", "--json", NULL), 0);
     assert_int_equal(count_lines(out), 2);
-    /* Trace 5's root has a remote parent: the store knows no root span for it. */
+    /* Trace 5's first span has a remote parent: it is the trace's root, as Tempo names it. */
     char want[1024];
     snprintf(want, sizeof want,
-             "{\"traceID\":\"%s\",\"rootServiceName\":null,\"rootTraceName\":null,"
+             "{\"traceID\":\"%s\",\"rootServiceName\":\"queue\",\"rootTraceName\":\"consume\","
              "\"startTimeUnixNano\":\"%llu\",\"durationNanos\":\"15000000\",\"spanCount\":2,"
              "\"errorCount\":0}\n"
              "{\"traceID\":\"%s\",\"rootServiceName\":\"pay\",\"rootTraceName\":\"GET /pay\","
