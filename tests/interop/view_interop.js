@@ -4,7 +4,7 @@
  * then every field the SDK recorded read back through the viewer's query
  * API and compared.
  *
- *   node view_interop.js --ui URL --otlp-http URL --otlp-grpc HOST:PORT
+ *   node view_interop.js --ui URL --otlp-http URL --otlp-grpc HOST:PORT [--driver PATH]
  *
  * It starts nothing itself (view_run.sh starts the viewer). For each of the
  * three official exporters (exporter-trace-otlp-proto, -http (JSON) and
@@ -23,11 +23,21 @@
  * - GET /api/traces/{id} (Jaeger) is compared with the mapping API.md
  *   gives: references, µs times, tags with their types, logs, processes.
  *
+ * With --driver (interop_emit, the C side of the interop tests), otelc's own
+ * OTLP exporters (protobuf, JSON, gRPC, each plain and with gzip) send the
+ * driver's five spans, and /api/v3/traces/{id} is compared with the
+ * expectation the driver writes, every AnyValue kind included (the driver's
+ * times are of 2023: the viewer must keep them, --retention 0).
+ *
  * The exporter's success means the spans are stored (the viewer answers
- * only once they are committed), so the trace is read once, not polled.
+ * only once they are committed), so a trace is read once, not polled.
  * Exits 0 when everything matched, 1 with one line per difference.
  */
 
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { spawnSync } = require('child_process');
 const api = require('@opentelemetry/api');
 const { W3CTraceContextPropagator, TraceState } = require('@opentelemetry/core');
 const { Resource } = require('@opentelemetry/resources');
@@ -58,12 +68,13 @@ function parseArgs(argv) {
       case '--ui': a.ui = argv[++i].replace(/\/$/, ''); break;
       case '--otlp-http': a.otlpHttp = argv[++i].replace(/\/$/, ''); break;
       case '--otlp-grpc': a.otlpGrpc = argv[++i]; break;
+      case '--driver': a.driver = argv[++i]; break;
       case '--timeout-ms': a.timeoutMs = Number(argv[++i]); break;
       default: throw new Error(`unknown argument ${argv[i]}`);
     }
   }
   if (!a.ui || !a.otlpHttp || !a.otlpGrpc) {
-    throw new Error('usage: view_interop.js --ui URL --otlp-http URL --otlp-grpc HOST:PORT');
+    throw new Error('usage: view_interop.js --ui URL --otlp-http URL --otlp-grpc HOST:PORT [--driver PATH]');
   }
   return a;
 }
@@ -367,17 +378,24 @@ async function getJson(url) {
   return { text, body: otlp.parseJsonStrict(text) };
 }
 
-/* /api/v3/traces/{id}: the trace as OTLP/JSON, every field as sent. */
-async function checkOtlp(a, traceId, recorded, intSent) {
+/*
+ * /api/v3/traces/{id}: the trace as OTLP/JSON, every field as sent, read
+ * with the proto3 JSON mapping and OTLP's rules, strictly (int64 as
+ * strings, integer enums, hex ids, no unknown or snake_case field) into
+ * lib/otlp.js's span records. Throws when the body breaks those rules.
+ */
+async function v3Trace(a, traceId) {
   const { body } = await getJson(`${a.ui}/api/v3/traces/${traceId}`);
   const keys = Object.keys(body);
-  if (keys.length !== 1 || keys[0] !== 'result') return [`v3: top-level keys [${keys}], expected [result]`];
-  // The proto3 JSON mapping with OTLP's rules, strictly: int64 as strings,
-  // integer enums, hex ids, no unknown or snake_case fields.
-  const request = otlp.decodeJson(Buffer.from(JSON.stringify(body.result)));
-  const got = otlp.canonRequest(request, 'v3');
-  const problems = otlp.compareSpans(recorded.map((s) => expectedRecord(s, intSent)), got);
-  return [...problems, ...traceFlagProblems(body.result)].map((p) => `v3: ${p}`);
+  if (keys.length !== 1 || keys[0] !== 'result') throw new Error(`v3: top-level keys [${keys}], expected [result]`);
+  const request = otlp.decodeJsonObject(body.result, 'v3.result');
+  return { result: body.result, records: otlp.canonRequest(request, 'v3') };
+}
+
+async function checkOtlp(a, traceId, recorded, intSent) {
+  const { result, records } = await v3Trace(a, traceId);
+  const problems = otlp.compareSpans(recorded.map((s) => expectedRecord(s, intSent)), records);
+  return [...problems, ...traceFlagProblems(result)].map((p) => `v3: ${p}`);
 }
 
 /*
@@ -586,18 +604,59 @@ async function runOne(a, protocol, compression) {
   return { label, traceId, spans: recorded.length, problems };
 }
 
+/*
+ * otelc's own exporter through the C driver: its five spans (two traces,
+ * one of them the same remote trace id every run) against the expectation
+ * it writes. `seen` holds the span ids of earlier runs, which the shared
+ * trace also holds by now; any other span is one too many.
+ */
+async function runDriver(a, protocol, gzip, seen) {
+  const label = `otelc ${protocol}${gzip ? '+gzip' : ''}`;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'otelc-view-interop-'));
+  const expectFile = path.join(dir, 'expected.json');
+  const endpoint = protocol === 'grpc' ? `http://${a.otlpGrpc}` : `${a.otlpHttp}/v1/traces`;
+  const argv = ['--protocol', protocol, '--endpoint', endpoint, '--expect', expectFile, ...(gzip ? ['--gzip'] : [])];
+  const run = spawnSync(a.driver, argv, { stdio: ['ignore', 'inherit', 'inherit'], timeout: 20000 });
+  let exp;
+  try {
+    exp = JSON.parse(fs.readFileSync(expectFile, 'utf8'));
+  } catch (e) {
+    exp = null;
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  if (run.status !== 0 || !exp) {
+    return { label, traceId: '-', spans: 0, problems: [`driver failed: status ${run.status} ${run.signal || ''} ${run.error || ''}`] };
+  }
+  const expected = otlp.expandExpectation(exp);
+  const traceIds = [...new Set(expected.map((s) => s.traceId))];
+  const got = [];
+  for (const id of traceIds) got.push(...(await v3Trace(a, id)).records.filter((r) => !seen.has(r.spanId)));
+  for (const s of expected) seen.add(s.spanId);
+  const problems = otlp.compareSpans(expected, got).map((p) => `v3: ${p}`);
+  return { label, traceId: traceIds.join(' '), spans: expected.length, problems };
+}
+
+function report(r) {
+  if (r.problems.length === 0) {
+    process.stdout.write(`ok - ${r.label}: trace ${r.traceId}, ${r.spans} spans, every field matched\n`);
+    return true;
+  }
+  for (const p of r.problems) process.stderr.write(`view-interop ${r.label}: ${p}\n`);
+  process.stdout.write(`not ok - ${r.label}: trace ${r.traceId}, ${r.problems.length} problem(s)\n`);
+  return false;
+}
+
 async function main(a) {
   let failed = 0;
   for (const protocol of Object.keys(EXPORTERS)) {
     for (const compression of ['none', 'gzip']) {
-      const r = await runOne(a, protocol, compression);
-      if (r.problems.length) {
-        failed++;
-        for (const p of r.problems) process.stderr.write(`view-interop ${r.label}: ${p}\n`);
-        process.stdout.write(`not ok - ${r.label}: trace ${r.traceId}, ${r.problems.length} problem(s)\n`);
-      } else {
-        process.stdout.write(`ok - ${r.label}: trace ${r.traceId}, ${r.spans} spans, every field matched\n`);
-      }
+      if (!report(await runOne(a, protocol, compression))) failed++;
+    }
+  }
+  const seen = new Set();
+  for (const protocol of a.driver ? Object.keys(EXPORTERS) : []) {
+    for (const gzip of [false, true]) {
+      if (!report(await runDriver(a, protocol, gzip, seen))) failed++;
     }
   }
   process.exit(failed ? 1 : 0);

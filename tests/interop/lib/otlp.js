@@ -244,7 +244,15 @@ function parseJsonStrict(buf) {
 
 /* Parse an OTLP/JSON body into the same plain form protobuf decoding gives. */
 function decodeJson(buf, opts = {}) {
-  return fromJson('ExportTraceServiceRequest', parseJsonStrict(buf), 'request', opts);
+  return decodeJsonObject(parseJsonStrict(buf), 'request', opts);
+}
+
+/*
+ * The same for a request already parsed (with parseJsonStrict), such as one
+ * nested in a larger body: where names it in error messages.
+ */
+function decodeJsonObject(obj, where = 'request', opts = {}) {
+  return fromJson('ExportTraceServiceRequest', obj, where, opts);
 }
 
 /* ---- OTLP/protobuf ------------------------------------------------------------- */
@@ -475,6 +483,6 @@ function compareSpans(expectedSpans, gotSpans) {
 }
 
 module.exports = {
-  ExportTraceServiceRequest, ExportTraceServiceResponse, decodeJson, decodeProtobuf, decodedToPlain,
+  ExportTraceServiceRequest, ExportTraceServiceResponse, decodeJson, decodeJsonObject, decodeProtobuf, decodedToPlain,
   encodeResponse, canonRequest, expandExpectation, compareSpans, diff, stableJson, parseJsonStrict,
 };
