@@ -885,9 +885,14 @@ long vw_store_trim(vw_store *s, size_t budget, bool *more)
 int vw_store_counts_get(vw_store *s, vw_store_counts *out)
 {
     if (s->read_only && load_counts(s) < 0) return -1;
-    /* Distinct traces take a scan of the trace index: counted at most every ten seconds. */
+    /*
+     * Distinct traces take a scan of the trace index: counted at most every
+     * ten seconds, and whenever the last count is known to be stale (no
+     * traces beside some spans, as after the first write, or the reverse).
+     */
     uint64_t now = otelc__mono_ms();
-    if (!s->traces_counted_at || now - s->traces_counted_at > 10000) {
+    bool stale = (s->counts.traces == 0) != (s->counts.spans == 0);
+    if (!s->traces_counted_at || now - s->traces_counted_at > 10000 || stale) {
         int64_t traces = 0;
         if (pragma_int(s, "SELECT count(*) FROM (SELECT DISTINCT tkey FROM segments)", &traces) < 0)
             return -1;

@@ -439,6 +439,40 @@ static void test_retention_removes_oldest_whole_traces(void **state)
     vw_store_close(s);
 }
 
+/*
+ * The count of traces (GET /api/status, the UI's header) is a scan, made at
+ * most every ten seconds; but a count of no traces beside some spans, or
+ * of some traces beside none, is known to be stale and is made again.
+ */
+static void test_trace_count_follows_empty_and_full(void **state)
+{
+    (void)state;
+    vw_store_options o = {.path = ":memory:", .retention_ns = 7 * 24 * 3600 * SEC};
+    vw_store *s = NULL;
+    char err[256];
+    assert_int_equal(vw_store_open(&o, &s, err, sizeof err), 0);
+    vw_store_counts n;
+    assert_int_equal(vw_store_counts_get(s, &n), 0);
+    assert_int_equal(n.traces, 0); /* counted: nothing held */
+    vw_batch b;
+    vw_batch_init(&b);
+    const otelc_resource *res = service_resource(&b, "svc");
+    add_span(&b, res, 1, 10, 0, "root", 1, 1);
+    add_span(&b, res, 1, 11, 10, "child", 1, 0.5);
+    add_span(&b, res, 2, 20, 0, "root", 2, 1);
+    write1(s, &b);
+    assert_int_equal(vw_store_counts_get(s, &n), 0);
+    assert_int_equal(n.spans, 3);
+    assert_int_equal(n.traces, 2);
+    bool more = true;
+    assert_int_equal(vw_store_trim(s, 1000, &more), 3); /* spans of 2023: older than a week */
+    assert_false(more);
+    assert_int_equal(vw_store_counts_get(s, &n), 0);
+    assert_int_equal(n.spans, 0);
+    assert_int_equal(n.traces, 0);
+    vw_store_close(s);
+}
+
 static void test_retention_in_slices(void **state)
 {
     (void)state;
@@ -763,6 +797,7 @@ int main(void)
         cmocka_unit_test(test_services_and_operations),
         cmocka_unit_test(test_retention_removes_oldest_whole_traces),
         cmocka_unit_test(test_retention_in_slices),
+        cmocka_unit_test(test_trace_count_follows_empty_and_full),
         cmocka_unit_test(test_file_survives_reopen_and_read_only),
         cmocka_unit_test(test_service_graph_either_arrival_order),
         cmocka_unit_test(test_operation_stats_percentiles),
