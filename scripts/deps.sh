@@ -6,7 +6,7 @@ set -eu
 PACKAGES="build-essential cmake pkg-config clang clang-format libclang-rt-14-dev libcmocka-dev
 valgrind libcurl4-openssl-dev zlib1g-dev libyaml-dev libexpat1-dev libmicrohttpd-dev
 libpq-dev postgresql libhiredis-dev redis-server libsqlite3-dev sqlite3 libpcre2-dev openssl
-nodejs npm python3-prometheus-client"
+nodejs npm python3-prometheus-client chromium"
 
 missing=""
 for p in $PACKAGES; do
@@ -33,5 +33,7 @@ if [ -n "$missing" ]; then
     $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 
-# The interop tests' Node packages, pinned by tests/interop/package-lock.json.
+# The Node packages of the interop tests and of the UI's browser test,
+# pinned by tests/interop/package-lock.json and tests/ui/package-lock.json.
 sh "$(dirname "$0")/interop-deps.sh"
+sh "$(dirname "$0")/ui-deps.sh"

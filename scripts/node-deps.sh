@@ -1,10 +1,14 @@
 #!/bin/sh
-# Install the Node packages of the interop tests (tests/interop) from their
-# committed package-lock.json. Runs `npm ci` only when node_modules is
-# missing or the lock file changed since the last install; silent otherwise.
+# Install the Node packages of one test directory from its committed
+# package-lock.json:
+#   sh scripts/node-deps.sh tests/interop     (or tests/ui)
+# Runs `npm ci` only when node_modules is missing or the lock file changed
+# since the last install; silent otherwise. scripts/interop-deps.sh and
+# scripts/ui-deps.sh name the directories.
 set -eu
 
-dir="$(cd "$(dirname "$0")/../tests/interop" && pwd)"
+name="${1:?usage: node-deps.sh DIR (relative to the source tree)}"
+dir="$(cd "$(dirname "$0")/../$name" && pwd)"
 lock="$dir/package-lock.json"
 # The lock's hash, kept inside node_modules: npm ci replaces the directory,
 # so a stale stamp can never outlive the packages it describes.
@@ -12,7 +16,7 @@ stamp="$dir/node_modules/.otelc-lock.sha256"
 
 for tool in node npm; do
     if ! command -v "$tool" >/dev/null 2>&1; then
-        echo "interop-deps.sh: $tool not found (scripts/deps.sh installs it)" >&2
+        echo "node-deps.sh: $tool not found (scripts/deps.sh installs it)" >&2
         exit 1
     fi
 done
@@ -22,8 +26,9 @@ if [ -d "$dir/node_modules" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want
     exit 0
 fi
 
-echo "interop-deps.sh: installing tests/interop node packages (npm ci)" >&2
-# No install scripts: none of the pinned packages needs one to work, and
+echo "node-deps.sh: installing $name node packages (npm ci)" >&2
+# No install scripts: none of the pinned packages needs one to work (the UI
+# test drives Debian's chromium; puppeteer-core downloads no browser), and
 # the tests should not run code at install time.
 npm ci --prefix "$dir" --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null
 echo "$want" >"$stamp"
