@@ -15,7 +15,8 @@
 // keyboard, checks the critical path, the service map and the operations
 // table, that no injected markup ran, that no page logged an error or broke
 // the Content-Security-Policy, and that 10,000 spans render within the
-// budget. A screenshot of each page goes to --shots. Ends with
+// budget (the median of three renders). A screenshot of each page goes to
+// --shots. Ends with
 // "N passed, N failed"; exits 1 on a failure.
 
 const fs = require('node:fs');
@@ -443,17 +444,31 @@ async function run(opts) {
       await page.waitForFunction(() => document.querySelector('.live-state').textContent === '');
     });
 
-    await check(`trace: ${big.builder.spans.length} spans render within ${opts.maxRenderMs} ms`, async () => {
-      const t0 = Date.now();
-      await go(page, opts, `#/trace/${big.builder.traceId}`);
-      await waitRendered(page, big.builder.traceId, 60000);
-      const wall = Date.now() - t0;
-      const {renderMs, fetchMs, modelMs, domMs} = await page.evaluate(() => {
-        const d = document.body.dataset;
-        return {renderMs: Number(d.renderMs), fetchMs: Number(d.fetchMs), modelMs: Number(d.modelMs), domMs: Number(d.domMs)};
-      });
-      console.log(`  # ${big.builder.spans.length} spans: render ${renderMs} ms (model ${modelMs}, DOM ${domMs}, ` +
-        `the rest layout and paint); before it, fetch and parse ${fetchMs} ms; wall ${wall} ms`);
+    // The budget holds the median of three renders: one render can land on
+    // a moment when the machine is busy with something else (make check
+    // runs tests side by side on two CPUs), which says nothing of the UI,
+    // while a slower UI is slower every time. Each render is printed.
+    await check(`trace: ${big.builder.spans.length} spans render within ${opts.maxRenderMs} ms (median of 3)`, async () => {
+      const renders = [];
+      for (let i = 0; i < 3; i++) {
+        if (i) { // away and back: the trace page fetches and draws it anew
+          await go(page, opts, `#/trace/${small.builder.traceId}`);
+          await waitRendered(page, small.builder.traceId);
+        }
+        const t0 = Date.now();
+        await go(page, opts, `#/trace/${big.builder.traceId}`);
+        await waitRendered(page, big.builder.traceId, 60000);
+        const wall = Date.now() - t0;
+        const {renderMs, fetchMs, modelMs, domMs} = await page.evaluate(() => {
+          const d = document.body.dataset;
+          return {renderMs: Number(d.renderMs), fetchMs: Number(d.fetchMs), modelMs: Number(d.modelMs), domMs: Number(d.domMs)};
+        });
+        renders.push(renderMs);
+        console.log(`  # ${big.builder.spans.length} spans, render ${i + 1}: ${renderMs} ms (model ${modelMs}, DOM ${domMs}, ` +
+          `the rest layout and paint); before it, fetch and parse ${fetchMs} ms; wall ${wall} ms`);
+      }
+      const median = [...renders].sort((x, y) => x - y)[1];
+      console.log(`  # ${big.builder.spans.length} spans: median render ${median} ms (budget ${opts.maxRenderMs} ms)`);
       assertEqual(Number(await attr(page, '.wf', 'data-span-count')), apiSpans.big.length, 'data-span-count');
       assertEqual(await attr(page, '.wf', 'aria-rowcount'), String(apiSpans.big.length + 1), 'aria-rowcount');
       const drawn = await rowCount(page);
@@ -461,7 +476,7 @@ async function run(opts) {
       await shot(page, opts, 'trace-10k');
       await page.$eval('.wf-scroll', (el) => { el.scrollTop = el.scrollHeight; });
       await page.waitForFunction((n) => document.querySelector(`.wf-row[aria-rowindex="${n}"]`), {timeout: 5000}, apiSpans.big.length + 1);
-      assert(renderMs <= opts.maxRenderMs, `render took ${renderMs} ms`);
+      assert(median <= opts.maxRenderMs, `median render ${median} ms (renders ${renders.join(', ')} ms)`);
     });
 
     await check('map: services and the calls between them', async () => {
