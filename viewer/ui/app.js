@@ -60,9 +60,10 @@ async function refreshStatus() {
   try {
     const st = await loadStatus();
     const receivers = st.receivers || {};
+    const spans = Number(st.spans), traces = Number(st.traces);
     replaceChildren(box,
-      h('span', null, `${formatCount(Number(st.spans))} spans`),
-      h('span', null, `${formatCount(Number(st.traces))} traces`),
+      h('span', null, `${formatCount(spans)} span${spans === 1 ? '' : 's'}`),
+      h('span', null, `${formatCount(traces)} trace${traces === 1 ? '' : 's'}`),
       st.dbBytes !== undefined ? h('span', null, formatBytes(Number(st.dbBytes))) : null,
       h('span', {class: 'version'}, `v${String(st.version || '?')}`));
     box.title = `OTLP/HTTP ${receivers.otlpHttp || '–'}\nOTLP/gRPC ${receivers.otlpGrpc || '–'}`;
