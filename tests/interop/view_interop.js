@@ -116,7 +116,7 @@ const EVERY_TYPE = {
   'double': 3.14159,
   'double.negative': -0.5,
   'double.third': 1 / 3,
-  'double.tenth': 0.1, // printed with 17 digits, it reads back as the same double
+  'double.tenth': 0.1, // not exact in binary: the text the viewer writes must read back as this double
   'double.smallest': 5e-324,
   'bool.true': true,
   'bool.false': false,
