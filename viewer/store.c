@@ -885,9 +885,13 @@ long vw_store_trim(vw_store *s, size_t budget, bool *more)
 int vw_store_counts_get(vw_store *s, vw_store_counts *out)
 {
     if (s->read_only && load_counts(s) < 0) return -1;
-    /* Distinct traces take a scan of the trace index: counted at most every ten seconds. */
+    /*
+     * Distinct traces take a scan of the trace index (tens of milliseconds
+     * on a million spans): counted by readers, at most once a second; the
+     * writer, which is asked after every commit, leaves them out.
+     */
     uint64_t now = otelc__mono_ms();
-    if (!s->traces_counted_at || now - s->traces_counted_at > 10000) {
+    if (s->read_only && (!s->traces_counted_at || now - s->traces_counted_at > 1000)) {
         int64_t traces = 0;
         if (pragma_int(s, "SELECT count(*) FROM (SELECT DISTINCT tkey FROM segments)", &traces) < 0)
             return -1;
