@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "api_internal.h"
+#include "forward.h"
 #include "query_params.h"
 
 /* ---- The pool -------------------------------------------------------------------------------- */
@@ -87,6 +88,8 @@ vw_api *vw_api_new(const char *db_path, vw_ingest *ingest, const vw_api_config *
     api->otlp_http = dup_or_null(cfg ? cfg->otlp_http : NULL);
     api->otlp_grpc = dup_or_null(cfg ? cfg->otlp_grpc : NULL);
     api->rejected_spans = cfg ? cfg->rejected_spans : NULL;
+    for (size_t i = 0; cfg && i < cfg->forward_count && i < 8; i++)
+        api->forwards[api->forward_count++] = cfg->forwards[i];
     api->live = vw__live_new();
     api->metrics = vw_spanmetrics_new(0);
     bool ok = api->db_path && api->version && (!cfg || !cfg->otlp_http || api->otlp_http) &&
@@ -214,22 +217,24 @@ static void api_status(vw_api *api, vw_response *rs)
 {
     vw_store_counts counts = {0};
     vw_ingest_stats stats = {0};
+    /* Traces are counted on a reader; spans and bytes as the writer last left them. */
+    char err[256];
+    vw_store *s = vw__api_store(api, err, sizeof err);
+    if (!s) {
+        vw_response_error(rs, 503, err);
+        return;
+    }
+    int rc = vw_store_counts_get(s, &counts);
+    vw__api_store_done(api, s);
+    if (rc < 0) {
+        vw_response_error(rs, 503, "the store cannot be read");
+        return;
+    }
     if (api->ingest) {
+        uint64_t traces = counts.traces;
         vw_ingest_store_counts(api->ingest, &counts);
         vw_ingest_stats_get(api->ingest, &stats);
-    } else {
-        char err[256];
-        vw_store *s = vw__api_store(api, err, sizeof err);
-        if (!s) {
-            vw_response_error(rs, 503, err);
-            return;
-        }
-        int rc = vw_store_counts_get(s, &counts);
-        vw__api_store_done(api, s);
-        if (rc < 0) {
-            vw_response_error(rs, 503, "the store cannot be read");
-            return;
-        }
+        counts.traces = traces;
     }
     uint64_t rejected = api->rejected_spans ? atomic_load(api->rejected_spans) : 0;
     otelc_buf *b = &rs->body;
@@ -252,9 +257,22 @@ static void api_status(vw_api *api, vw_response *rs)
     otelc__buf_printf(b,
                       "},\"ingest\":{\"accepted\":%" PRIu64 ",\"rejected\":%" PRIu64
                       ",\"refused\":%" PRIu64 ",\"failed\":%" PRIu64 ",\"trimmed\":%" PRIu64
-                      ",\"queued\":%zu,\"commits\":%" PRIu64 "}}\n",
+                      ",\"queued\":%zu,\"commits\":%" PRIu64 "},\"forwards\":[",
                       stats.spans_committed, rejected, stats.spans_refused, stats.spans_failed,
                       stats.spans_trimmed, stats.queued_spans, stats.commits);
+    for (size_t i = 0; i < api->forward_count; i++) {
+        vw_forward_stats f;
+        vw_forward_stats_get(api->forwards[i], &f);
+        otelc__buf_puts(b, i ? ",{\"url\":" : "{\"url\":");
+        vw__put_str(b, vw_forward_url(api->forwards[i]));
+        otelc__buf_printf(b,
+                          ",\"sent\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"refused\":%" PRIu64
+                          ",\"queued\":%" PRIu64 ",\"retrying\":%" PRIu64
+                          ",\"failedExports\":%" PRIu64 "}",
+                          f.spans_sent, f.spans_dropped, f.spans_refused, f.spans_queued,
+                          f.spans_retrying, f.exports_failed);
+    }
+    otelc__buf_puts(b, "]}\n");
     vw__finish(rs, false);
 }
 

@@ -33,6 +33,9 @@ typedef struct vw_api_config {
      * Must outlive the API.
      */
     const _Atomic uint64_t *rejected_spans;
+    /* The --forward targets, whose counters /api/status shows; valid while requests are served. */
+    struct vw_forward *const *forwards;
+    size_t forward_count;
 } vw_api_config;
 
 typedef struct vw_api vw_api;

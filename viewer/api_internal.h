@@ -31,6 +31,8 @@ struct vw_api {
     vw_ingest *ingest;
     char *version, *otlp_http, *otlp_grpc;
     const _Atomic uint64_t *rejected_spans;
+    struct vw_forward *forwards[8]; /* the --forward targets (not owned) */
+    size_t forward_count;
 
     pthread_mutex_t pool_lock;
     pthread_cond_t pool_free;

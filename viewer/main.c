@@ -540,6 +540,8 @@ static bool start_api(const view_config *cfg, running *r, const addresses *a)
         .otlp_http = a->otlp_http[0] ? a->otlp_http : NULL,
         .otlp_grpc = a->otlp_grpc[0] ? a->otlp_grpc : NULL,
         .rejected_spans = vw_server_rejected_spans(r->server),
+        .forwards = r->forwards,
+        .forward_count = r->forward_count,
     };
     r->api.api = vw_api_new(cfg->db_path, r->in, &ac);
     if (!r->api.api) cli_error("view: the query API cannot start (out of memory?)");

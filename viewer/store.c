@@ -886,13 +886,12 @@ int vw_store_counts_get(vw_store *s, vw_store_counts *out)
 {
     if (s->read_only && load_counts(s) < 0) return -1;
     /*
-     * Distinct traces take a scan of the trace index: counted at most every
-     * ten seconds, and whenever the last count is known to be stale (no
-     * traces beside some spans, as after the first write, or the reverse).
+     * Distinct traces take a scan of the trace index (tens of milliseconds
+     * on a million spans): counted by readers, at most once a second; the
+     * writer, which is asked after every commit, leaves them out.
      */
     uint64_t now = otelc__mono_ms();
-    bool stale = (s->counts.traces == 0) != (s->counts.spans == 0);
-    if (!s->traces_counted_at || now - s->traces_counted_at > 10000 || stale) {
+    if (s->read_only && (!s->traces_counted_at || now - s->traces_counted_at > 1000)) {
         int64_t traces = 0;
         if (pragma_int(s, "SELECT count(*) FROM (SELECT DISTINCT tkey FROM segments)", &traces) < 0)
             return -1;

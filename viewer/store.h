@@ -61,14 +61,10 @@ int vw_store_write(vw_store *s, const vw_batch *const *batches, size_t n, char *
  */
 long vw_store_trim(vw_store *s, size_t budget, bool *more);
 
-/*
- * Spans and traces held, cached: spans exact after every write and trim;
- * traces counted again at most every ten seconds, and whenever exactly one
- * of the two counts is zero.
- */
+/* Spans and traces held (spans exact after every write and trim). */
 typedef struct vw_store_counts {
     uint64_t spans;
-    uint64_t traces;
+    uint64_t traces;     /* read-only stores only (at most a second old); 0 on the writer */
     uint64_t file_bytes; /* database and WAL on disk */
 } vw_store_counts;
 

@@ -65,6 +65,12 @@ struct otlp {
     size_t frame_sent;
     otelc_body out; /* what the attempts send: wire or stream */
     otelc_http_response resp;
+    /*
+     * The first transport error of the export in progress: when the last
+     * attempt is cut short by the export's deadline, the log names what
+     * actually failed (a certificate, a refused connection) beside it.
+     */
+    char first_error[256];
     uint64_t rng;
 
     otelc_stopper stopper; /* shutdown cuts retry waits and transfers short */
@@ -134,17 +140,24 @@ static otelc_attempt attempt(void *ctx, uint32_t timeout_ms)
     struct attempt_ctx *ac = ctx;
     struct otlp *x = ac->x;
     bump(&x->c.requests, 1);
-    if (x->protocol == OTELC_OTLP_GRPC)
-        return otelc__otlp_grpc_attempt(x->http, &x->out, timeout_ms, &x->stopper.stop, &x->resp,
-                                        ac->parsed);
+    if (x->protocol == OTELC_OTLP_GRPC) {
+        otelc_attempt a = otelc__otlp_grpc_attempt(x->http, &x->out, timeout_ms, &x->stopper.stop,
+                                                   &x->resp, ac->parsed);
+        if (x->resp.transport_error && !x->first_error[0])
+            otelc__strlcpy(x->first_error, x->resp.error, sizeof x->first_error);
+        return a;
+    }
     otelc_attempt a = otelc__http_attempt(x->http, &x->out, timeout_ms, &x->stopper, &x->resp);
     if (a.verdict == OTELC_RETRY_DONE) parse_http_body(x, ac->parsed);
+    if (x->resp.transport_error && !x->first_error[0])
+        otelc__strlcpy(x->first_error, x->resp.error, sizeof x->first_error);
     return a;
 }
 
 static otelc_attempt deliver(struct otlp *x, uint32_t max_attempts, otelc_otlp_response *parsed)
 {
     struct attempt_ctx ac = {x, parsed};
+    x->first_error[0] = '\0';
     return otelc__retry_run(&x->retry, x->timeout_ms, max_attempts, &x->rng, &x->stopper, attempt,
                             &ac, &x->c.retries);
 }
@@ -229,7 +242,10 @@ static void log_failure(struct otlp *x, bool transient)
 {
     const otelc_http_response *r = &x->resp;
     const char *kind = transient ? "gave up after retrying" : "rejected";
-    if (r->transport_error)
+    if (r->transport_error && x->first_error[0] && strcmp(x->first_error, r->error) != 0)
+        otelc__log(OTELC_LOG_WARN, "OTLP export to %s failed: %s (first attempt: %s)", x->url,
+                   r->error, x->first_error);
+    else if (r->transport_error)
         otelc__log(OTELC_LOG_WARN, "OTLP export to %s failed: %s", x->url, r->error);
     else if (x->protocol == OTELC_OTLP_GRPC)
         otelc__log(OTELC_LOG_WARN, "OTLP export %s: gRPC status %d %.200s", kind, r->grpc_status,

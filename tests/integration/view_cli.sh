@@ -184,6 +184,15 @@ for _ in $(seq 1 100); do
 done
 [ "$(spans_in "$tmp/g.db")" = 12 ] || fail "--import: $(spans_in "$tmp/g.db") spans stored, expected 2 + 10"
 [ "$(spans_in "$tmp/hop.db")" = 12 ] || fail "--forward: $(spans_in "$tmp/hop.db") spans at the next hop"
+# /api/status counts what each target was sent.
+for _ in $(seq 1 50); do
+    curl -s "$UI/api/status" >"$tmp/status" && grep -q '"sent":12' "$tmp/status" && break
+    sleep 0.1
+done
+grep -q "\"forwards\":\[{\"url\":\"$hop_http/v1/traces\",\"sent\":12,\"dropped\":0" "$tmp/status" ||
+    fail "/api/status forwards: $(cat "$tmp/status")"
+grep -q '"spans":12,"traces":4,' "$tmp/status" || # 2 imported, 2 sent of 5 spans
+    fail "/api/status forwards: $(cat "$tmp/status")"
 view_stop TERM
 grep -q 'import.jsonl: 2 spans imported from 2 records' "$tmp/view.err" ||
     fail "--import summary: $(cat "$tmp/view.err")"
