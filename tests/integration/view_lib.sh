@@ -26,6 +26,10 @@ view_cleanup() {
 }
 trap view_cleanup EXIT INT TERM
 
+# A viewer started without --db uses the default store under XDG_DATA_HOME:
+# a directory of this test's, never the user's, nor one another test shares.
+export XDG_DATA_HOME="$tmp/xdg-data"
+
 for v in $(env | sed -n 's/^\(OTEL[A-Z_]*\)=.*/\1/p'); do unset "$v"; done
 unset TRACEPARENT TRACESTATE BAGGAGE
 
