@@ -798,6 +798,41 @@ static long delete_trace(vw_store *s, sqlite3_stmt *del, int64_t tkey, const voi
     return rc == SQLITE_DONE ? spans : -1;
 }
 
+/* A segment retention may remove: which trace, and when it started. */
+typedef struct victim {
+    int64_t tkey;
+    uint8_t id[16];
+    uint64_t start;
+} victim;
+
+/*
+ * Up to TRIM_PAGE segments picked at a time: a slice reads the rows it
+ * looks at (the oldest, rarely in the page cache), so it picks about what
+ * it removes, not its whole budget. The rows are copied out first:
+ * deleting under a running SELECT would skip rows.
+ */
+#define TRIM_PAGE 256
+
+static size_t pick_oldest(sqlite3_stmt *pick, victim *v)
+{
+    size_t nv = 0;
+    while (nv < TRIM_PAGE && sqlite3_step(pick) == SQLITE_ROW) {
+        if (sqlite3_column_bytes(pick, 1) != 16) continue;
+        v[nv].tkey = sqlite3_column_int64(pick, 0);
+        memcpy(v[nv].id, sqlite3_column_blob(pick, 1), 16);
+        v[nv].start = (uint64_t)sqlite3_column_int64(pick, 2);
+        nv++;
+    }
+    sqlite3_reset(pick);
+    return nv;
+}
+
+/* Whether the oldest segment is due: the store is over max_spans or it started before cutoff. */
+static bool due(const vw_store *s, const victim *v, uint64_t cutoff_ns)
+{
+    return (s->max_spans && s->counts.spans > s->max_spans) || (cutoff_ns && v->start < cutoff_ns);
+}
+
 /*
  * One slice: the traces of the oldest segments, while the store holds more
  * than max_spans or they started before the cutoff, about budget spans.
@@ -813,47 +848,49 @@ static long trim_oldest(vw_store *s, size_t budget, uint64_t cutoff_ns, bool *mo
         sqlite3_finalize(pick);
         return -1;
     }
-    /* The picked rows are copied first: deleting under a running SELECT would skip rows. */
-    sqlite3_bind_int64(pick, 1, (int64_t)budget);
-    typedef struct victim {
-        int64_t tkey;
-        uint8_t id[16];
-        uint64_t start;
-    } victim;
-    victim *v = malloc(budget * sizeof *v);
-    size_t nv = 0;
-    while (v && nv < budget && sqlite3_step(pick) == SQLITE_ROW) {
-        v[nv].tkey = sqlite3_column_int64(pick, 0);
-        if (sqlite3_column_bytes(pick, 1) != 16) continue;
-        memcpy(v[nv].id, sqlite3_column_blob(pick, 1), 16);
-        v[nv].start = (uint64_t)sqlite3_column_int64(pick, 2);
-        nv++;
+    sqlite3_bind_int64(pick, 1, TRIM_PAGE);
+    victim v[TRIM_PAGE];
+    long removed = 0;
+    bool done = false; /* nothing is over the limits any more, or nothing is left */
+    while (!done && removed >= 0 && (size_t)removed < budget) {
+        size_t nv = pick_oldest(pick, v);
+        int changes = sqlite3_total_changes(s->db);
+        done = nv == 0;
+        for (size_t i = 0; i < nv && !done && removed >= 0 && (size_t)removed < budget; i++) {
+            if (!due(s, &v[i], cutoff_ns)) {
+                done = true;
+                break;
+            }
+            long n = delete_trace(s, del, v[i].tkey, v[i].id);
+            if (n < 0) {
+                removed = -1;
+                break;
+            }
+            removed += n;
+            s->counts.spans -= (uint64_t)n < s->counts.spans ? (uint64_t)n : s->counts.spans;
+        }
+        if (sqlite3_total_changes(s->db) == changes)
+            done = true; /* the same rows would come again */
     }
+    /* The budget ran out: more is due when the store is still over, or may still hold old ones. */
+    *more =
+        removed >= 0 && !done && ((s->max_spans && s->counts.spans > s->max_spans) || cutoff_ns);
     sqlite3_finalize(pick);
-    long removed = v ? 0 : -1;
-    size_t i = 0;
-    bool done = false; /* nothing is over the limits any more */
-    for (; v && i < nv && removed >= 0 && (size_t)removed < budget; i++) {
-        bool over = s->max_spans && s->counts.spans > s->max_spans;
-        bool old = cutoff_ns && v[i].start < cutoff_ns;
-        if (!over && !old) {
-            done = true;
-            break;
-        }
-        long n = delete_trace(s, del, v[i].tkey, v[i].id);
-        if (n < 0) {
-            removed = -1;
-            break;
-        }
-        removed += n;
-        s->counts.spans -= (uint64_t)n < s->counts.spans ? (uint64_t)n : s->counts.spans;
-    }
-    bool still_over = s->max_spans && s->counts.spans > s->max_spans;
-    bool old_next = cutoff_ns && (i < nv ? v[i].start < cutoff_ns : nv == budget);
-    *more = removed >= 0 && !done && (still_over || old_next);
     sqlite3_finalize(del);
-    free(v);
     return removed;
+}
+
+/* The start of the oldest segment (by arrival) into v; 0 when there is none, -1 on error. */
+static int oldest_segment(vw_store *s, victim *v)
+{
+    sqlite3_stmt *pick;
+    const char *sql = "SELECT start_ns FROM segments ORDER BY id LIMIT 1";
+    if (sqlite3_prepare_v2(s->db, sql, -1, &pick, NULL) != SQLITE_OK) return -1;
+    int rc = sqlite3_step(pick);
+    int found = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+    if (found == 1) v->start = (uint64_t)sqlite3_column_int64(pick, 0);
+    sqlite3_finalize(pick);
+    return found;
 }
 
 long vw_store_trim(vw_store *s, size_t budget, bool *more)
@@ -863,6 +900,10 @@ long vw_store_trim(vw_store *s, size_t budget, bool *more)
     uint64_t now = otelc__now_ns();
     uint64_t cutoff = s->retention_ns && now > s->retention_ns ? now - s->retention_ns : 0;
     if (!cutoff && s->counts.spans <= s->max_spans) return 0;
+    /* After most commits nothing is due: found out without a transaction, from one row. */
+    victim oldest;
+    int found = oldest_segment(s, &oldest);
+    if (found <= 0 || !due(s, &oldest, cutoff)) return found < 0 ? -1 : 0;
     vw_store_counts before = s->counts;
     if (exec(s, "BEGIN IMMEDIATE") < 0) return -1;
     long removed = trim_oldest(s, budget ? budget : 1, cutoff, more);
