@@ -458,6 +458,34 @@ static void test_retention_in_slices(void **state)
     vw_store_close(s);
 }
 
+/* Slices read the oldest segments a few hundred at a time: more than one page, exactly what is due.
+ */
+static void test_retention_past_one_page(void **state)
+{
+    (void)state;
+    vw_store *s = open_memory(100);
+    vw_batch b;
+    vw_batch_init(&b);
+    const otelc_resource *res = service_resource(&b, "svc");
+    for (unsigned t = 1; t <= 1000; t++) add_span(&b, res, t, t, 0, "root", t, 1);
+    write1(s, &b);
+    bool more;
+    assert_int_equal(vw_store_trim(s, 600, &more), 600); /* traces 1..600 */
+    assert_true(more);
+    assert_int_equal(vw_store_trim(s, 600, &more), 300); /* 601..900: 100 are left */
+    assert_false(more);
+    assert_int_equal(vw_store_trim(s, 600, &more), 0);
+    uint8_t id[16];
+    for (unsigned k = 899; k <= 902; k++) {
+        vw_batch t;
+        vw_batch_init(&t);
+        trace_id(id, k);
+        assert_int_equal(vw_store_trace(s, id, &t), k > 900);
+        vw_batch_free(&t);
+    }
+    vw_store_close(s);
+}
+
 static void test_file_survives_reopen_and_read_only(void **state)
 {
     (void)state;
@@ -763,6 +791,7 @@ int main(void)
         cmocka_unit_test(test_services_and_operations),
         cmocka_unit_test(test_retention_removes_oldest_whole_traces),
         cmocka_unit_test(test_retention_in_slices),
+        cmocka_unit_test(test_retention_past_one_page),
         cmocka_unit_test(test_file_survives_reopen_and_read_only),
         cmocka_unit_test(test_service_graph_either_arrival_order),
         cmocka_unit_test(test_operation_stats_percentiles),
