@@ -12,8 +12,9 @@
  *       4,500 more per index entry, so a row per span (with the indexes a
  *       search needs) would cap ingest near 100,000 spans/s; a row per
  *       trace and transaction divides that by the spans a trace has.
- *       segments_trace (on tkey, a 64-bit hash of the trace id) finds a
- *       trace's segments.
+ *       segments_trace (on the epoch, id >> 15, and tkey, a 64-bit hash of
+ *       the trace id) finds a trace's segments, one probe per epoch; why
+ *       epochs: store_internal.h.
  *   chunks(id, first_seg, last_seg, min_start, max_start, spans, closed,
  *          bloom, postings)
  *       Runs of about 8,192 spans of consecutive segments, with a bloom
@@ -46,7 +47,7 @@
 #include "jaeger_tags.h"
 #include "store_internal.h"
 
-#define SCHEMA_VERSION 2          /* 2: schema URLs of resources and scopes */
+#define SCHEMA_VERSION 3 /* 2: schema URLs of resources and scopes; 3: the trace index by epoch */
 #define APPLICATION_ID 0x6f74656c /* "otel" */
 
 static const char schema_sql[] =
@@ -61,7 +62,7 @@ static const char schema_sql[] =
     "CREATE TABLE segments(id INTEGER PRIMARY KEY, tkey INTEGER NOT NULL, trace_id BLOB NOT NULL,"
     " start_ns INTEGER NOT NULL, end_ns INTEGER NOT NULL, span_count INTEGER NOT NULL,"
     " error_count INTEGER NOT NULL, root_name TEXT, root_service TEXT, body BLOB NOT NULL);"
-    "CREATE INDEX segments_trace ON segments(tkey);"
+    "CREATE INDEX segments_trace ON segments(" VW_EPOCH_SQL ", tkey);"
     "CREATE TABLE chunks(id INTEGER PRIMARY KEY, first_seg INTEGER NOT NULL,"
     " last_seg INTEGER NOT NULL, min_start INTEGER NOT NULL, max_start INTEGER NOT NULL,"
     " spans INTEGER NOT NULL, closed INTEGER NOT NULL, bloom BLOB NOT NULL,"
@@ -72,6 +73,17 @@ static const char schema_sql[] =
     "CREATE TABLE edge_minutes(parent TEXT NOT NULL, child TEXT NOT NULL, minute INTEGER NOT NULL,"
     " count INTEGER NOT NULL, errors INTEGER NOT NULL, hist BLOB NOT NULL,"
     " PRIMARY KEY(parent, child, minute)) WITHOUT ROWID;";
+
+/*
+ * e(v): each epoch from the oldest segment's to the newest's, for a probe of
+ * the trace index in each. (Two scalar subqueries: SQLite finds a lone
+ * min() or max() of the rowid at once, both in one SELECT by a scan.)
+ */
+#define EPOCH_SHIFT_SQL VW_STR(VW_EPOCH_SHIFT)
+#define EPOCHS_CTE                                                                                 \
+    "WITH RECURSIVE b(lo, hi) AS (SELECT (SELECT min(id) FROM segments) >> " EPOCH_SHIFT_SQL       \
+    ", (SELECT max(id) FROM segments) >> " EPOCH_SHIFT_SQL "), e(v) AS (SELECT lo FROM b WHERE "   \
+    "lo IS NOT NULL UNION ALL SELECT v + 1 FROM e, b WHERE v < hi) "
 
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_RES_FIND] = "SELECT id, body, schema_url FROM resources WHERE hash = ?1",
@@ -85,9 +97,9 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_SEG_ADD] = "INSERT INTO segments(id, tkey, trace_id, start_ns, end_ns, span_count, "
                    "error_count, root_name, root_service, body) "
                    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-    [ST_SEG_OF_TRACE] = "SELECT id, start_ns, end_ns, span_count, error_count, root_name, "
-                        "root_service, body FROM segments WHERE tkey = ?1 AND trace_id = ?2 "
-                        "ORDER BY id",
+    [ST_SEG_OF_TRACE] = EPOCHS_CTE "SELECT id, start_ns, end_ns, span_count, error_count, "
+                                   "root_name, root_service, body FROM segments WHERE " VW_EPOCH_SQL
+                                   " IN e AND tkey = ?1 AND trace_id = ?2 ORDER BY id",
     [ST_SEG_GET] = "SELECT trace_id, body FROM segments WHERE id = ?1",
     [ST_CHUNK_PUT] = "INSERT OR REPLACE INTO chunks(id, first_seg, last_seg, min_start, max_start, "
                      "spans, closed, bloom, postings) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -146,6 +158,34 @@ static int pragma_int(vw_store *s, const char *sql, int64_t *out)
     return rc == SQLITE_ROW ? 0 : -1;
 }
 
+/*
+ * Bring a file of an earlier version to this one, in one transaction.
+ * Version 1 lost the schema URLs: the rows it has keep none, new ones get
+ * theirs. Version 2 indexed traces by tkey alone: the index is made anew
+ * by epoch (a few seconds for millions of spans, once). A reader opens an
+ * earlier version as it is: a version 2 file is read right, only its
+ * traces are found by scanning.
+ */
+static int upgrade(vw_store *s, int64_t version, char *err, size_t err_size)
+{
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %d;", SCHEMA_VERSION);
+    bool ok = exec(s, "BEGIN") == 0;
+    if (ok && version == 1)
+        ok = exec(s, "ALTER TABLE resources ADD COLUMN schema_url TEXT;"
+                     "ALTER TABLE scopes ADD COLUMN schema_url TEXT;") == 0;
+    if (ok)
+        ok = exec(s, "DROP INDEX IF EXISTS segments_trace; CREATE INDEX segments_trace ON "
+                     "segments(" VW_EPOCH_SQL ", tkey);") == 0;
+    if (ok) ok = exec(s, sql) == 0 && exec(s, "COMMIT") == 0;
+    if (!ok) {
+        vw__store_error(s, err, err_size, "upgrading the store");
+        exec(s, "ROLLBACK");
+        return -1;
+    }
+    return 0;
+}
+
 /* Create the schema in a new file, or check that an existing one is ours and not newer. */
 static int check_schema(vw_store *s, char *err, size_t err_size)
 {
@@ -176,19 +216,7 @@ static int check_schema(vw_store *s, char *err, size_t err_size)
         set_error(err, err_size, "%s is an SQLite database of another program", s->path);
         return -1;
     }
-    if (version == 1 && !s->read_only) {
-        /* Version 1 lost the schema URLs: the rows it has keep none, new ones get theirs. */
-        char sql[160];
-        snprintf(sql, sizeof sql,
-                 "ALTER TABLE resources ADD COLUMN schema_url TEXT;"
-                 "ALTER TABLE scopes ADD COLUMN schema_url TEXT; PRAGMA user_version = %d;",
-                 SCHEMA_VERSION);
-        if (exec(s, sql) < 0) {
-            vw__store_error(s, err, err_size, "upgrading the store");
-            return -1;
-        }
-        return 0;
-    }
+    if ((version == 1 || version == 2) && !s->read_only) return upgrade(s, version, err, err_size);
     if (version > SCHEMA_VERSION) {
         set_error(err, err_size,
                   "%s was written by a newer otelc (store version %lld, this one reads %d)",
@@ -211,6 +239,7 @@ static int configure(vw_store *s)
                 "PRAGMA cache_size = -16384; PRAGMA mmap_size = 0;") < 0)
         return -1;
     if (s->read_only || s->memory) return 0;
+    if (getenv("VW_EXP_SQL") && exec(s, getenv("VW_EXP_SQL")) < 0) return -1; /* EXPERIMENT */
     return exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
 }
 
@@ -280,7 +309,9 @@ int vw_store_open(const vw_store_options *o, vw_store **out, char *err, size_t e
         vw_store_close(s);
         return -1;
     }
-    if (prepare_all(s) < 0 || load_counts(s) < 0 || (!s->read_only && vw__chunk_load_open(s) < 0)) {
+    /* A reader counts when asked (vw_store_counts_get): that reads every segment row. */
+    if (prepare_all(s) < 0 || (!s->read_only && (load_counts(s) < 0 || vw__chunk_load_open(s) < 0 ||
+                                                 vw__epochs_load(s) < 0))) {
         vw__store_error(s, err, err_size, o->path);
         vw_store_close(s);
         return -1;
@@ -326,6 +357,7 @@ void vw_store_close(vw_store *s)
     free(s->segs);
     free(s->new_postings);
     vw__chunk_free(&s->chunk);
+    vw__epochs_free(&s->epochs);
     vw__agg_free(&s->op_agg);
     vw__agg_free(&s->edge_agg);
     otelc__buf_free(&s->enc);
@@ -606,8 +638,10 @@ static int insert_segments(vw_store *s)
     sqlite3_stmt *st = s->st[ST_SEG_ADD];
     for (size_t i = 0; i < s->seg_count; i++) {
         const vw_segment_build *b = &s->segs[i];
-        sqlite3_bind_int64(st, 1, s->next_seg + (int64_t)i);
-        sqlite3_bind_int64(st, 2, vw__trace_key(b->trace_id));
+        int64_t id = s->next_seg + (int64_t)i, tkey = vw__trace_key(b->trace_id);
+        if (!vw__epochs_add(&s->epochs, id, tkey)) return -1; /* noted before: a probe too many */
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int64(st, 2, tkey);
         sqlite3_bind_blob(st, 3, b->trace_id, 16, SQLITE_STATIC);
         sqlite3_bind_int64(st, 4, (int64_t)b->start_ns);
         sqlite3_bind_int64(st, 5, (int64_t)b->end_ns);
@@ -783,27 +817,36 @@ int vw_store_write(vw_store *s, const vw_batch *const *batches, size_t n, char *
 
 /* ---- Retention -------------------------------------------------------------------------- */
 
-/*
- * Remove every segment of the trace (tkey, id); returns the spans removed
- * or -1. A trace is removed whole: its later segments go with its first.
- */
-static long delete_trace(vw_store *s, sqlite3_stmt *del, int64_t tkey, const void *id)
-{
-    sqlite3_bind_int64(del, 1, tkey);
-    sqlite3_bind_blob(del, 2, id, 16, SQLITE_STATIC);
-    long spans = 0;
-    int rc;
-    while ((rc = sqlite3_step(del)) == SQLITE_ROW) spans += sqlite3_column_int64(del, 0);
-    sqlite3_reset(del);
-    return rc == SQLITE_DONE ? spans : -1;
-}
-
-/* A segment retention may remove: which trace, and when it started. */
+/* A segment retention may remove: its id, its trace, and when it started. */
 typedef struct victim {
+    int64_t seg;
     int64_t tkey;
     uint8_t id[16];
     uint64_t start;
 } victim;
+
+/*
+ * Remove every segment of victim v's trace; returns the spans removed or
+ * -1. A trace is removed whole: its later segments go with its first, in
+ * v's epoch and in each later one whose filter may hold the trace. (No
+ * earlier epoch holds any: segments are removed oldest first.)
+ */
+static long delete_trace(vw_store *s, sqlite3_stmt *del, const victim *v)
+{
+    long spans = 0;
+    int64_t first = VW_EPOCH_OF(v->seg), last = VW_EPOCH_OF(s->next_seg - 1);
+    for (int64_t e = first; e <= last; e++) {
+        if (e != first && !vw__epochs_may_hold(&s->epochs, e, v->tkey)) continue;
+        sqlite3_bind_int64(del, 1, e);
+        sqlite3_bind_int64(del, 2, v->tkey);
+        sqlite3_bind_blob(del, 3, v->id, 16, SQLITE_STATIC);
+        int rc;
+        while ((rc = sqlite3_step(del)) == SQLITE_ROW) spans += sqlite3_column_int64(del, 0);
+        sqlite3_reset(del);
+        if (rc != SQLITE_DONE) return -1;
+    }
+    return spans;
+}
 
 /*
  * Up to TRIM_PAGE segments picked at a time: a slice reads the rows it
@@ -817,10 +860,11 @@ static size_t pick_oldest(sqlite3_stmt *pick, victim *v)
 {
     size_t nv = 0;
     while (nv < TRIM_PAGE && sqlite3_step(pick) == SQLITE_ROW) {
-        if (sqlite3_column_bytes(pick, 1) != 16) continue;
-        v[nv].tkey = sqlite3_column_int64(pick, 0);
-        memcpy(v[nv].id, sqlite3_column_blob(pick, 1), 16);
-        v[nv].start = (uint64_t)sqlite3_column_int64(pick, 2);
+        if (sqlite3_column_bytes(pick, 2) != 16) continue;
+        v[nv].seg = sqlite3_column_int64(pick, 0);
+        v[nv].tkey = sqlite3_column_int64(pick, 1);
+        memcpy(v[nv].id, sqlite3_column_blob(pick, 2), 16);
+        v[nv].start = (uint64_t)sqlite3_column_int64(pick, 3);
         nv++;
     }
     sqlite3_reset(pick);
@@ -840,9 +884,9 @@ static bool due(const vw_store *s, const victim *v, uint64_t cutoff_ns)
 static long trim_oldest(vw_store *s, size_t budget, uint64_t cutoff_ns, bool *more)
 {
     sqlite3_stmt *pick, *del;
-    const char *pick_sql = "SELECT tkey, trace_id, start_ns FROM segments ORDER BY id LIMIT ?1";
-    const char *del_sql =
-        "DELETE FROM segments WHERE tkey = ?1 AND trace_id = ?2 RETURNING span_count";
+    const char *pick_sql = "SELECT id, tkey, trace_id, start_ns FROM segments ORDER BY id LIMIT ?1";
+    const char *del_sql = "DELETE FROM segments WHERE " VW_EPOCH_SQL " = ?1 AND tkey = ?2 AND "
+                          "trace_id = ?3 RETURNING span_count";
     if (sqlite3_prepare_v2(s->db, pick_sql, -1, &pick, NULL) != SQLITE_OK) return -1;
     if (sqlite3_prepare_v2(s->db, del_sql, -1, &del, NULL) != SQLITE_OK) {
         sqlite3_finalize(pick);
@@ -861,7 +905,7 @@ static long trim_oldest(vw_store *s, size_t budget, uint64_t cutoff_ns, bool *mo
                 done = true;
                 break;
             }
-            long n = delete_trace(s, del, v[i].tkey, v[i].id);
+            long n = delete_trace(s, del, &v[i]);
             if (n < 0) {
                 removed = -1;
                 break;
@@ -880,15 +924,18 @@ static long trim_oldest(vw_store *s, size_t budget, uint64_t cutoff_ns, bool *mo
     return removed;
 }
 
-/* The start of the oldest segment (by arrival) into v; 0 when there is none, -1 on error. */
+/* The oldest segment (by arrival): its id and start into v; 0 when there is none, -1 on error. */
 static int oldest_segment(vw_store *s, victim *v)
 {
     sqlite3_stmt *pick;
-    const char *sql = "SELECT start_ns FROM segments ORDER BY id LIMIT 1";
+    const char *sql = "SELECT id, start_ns FROM segments ORDER BY id LIMIT 1";
     if (sqlite3_prepare_v2(s->db, sql, -1, &pick, NULL) != SQLITE_OK) return -1;
     int rc = sqlite3_step(pick);
     int found = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
-    if (found == 1) v->start = (uint64_t)sqlite3_column_int64(pick, 0);
+    if (found == 1) {
+        v->seg = sqlite3_column_int64(pick, 0);
+        v->start = (uint64_t)sqlite3_column_int64(pick, 1);
+    }
     sqlite3_finalize(pick);
     return found;
 }
@@ -920,20 +967,28 @@ long vw_store_trim(vw_store *s, size_t budget, bool *more)
         s->counts = before;
         return -1;
     }
+    if (oldest_segment(s, &oldest) == 1)
+        vw__epochs_forget_before(&s->epochs, VW_EPOCH_OF(oldest.seg));
     return removed;
 }
 
 int vw_store_counts_get(vw_store *s, vw_store_counts *out)
 {
     if (s->read_only && load_counts(s) < 0) return -1;
-    /* Distinct traces take a scan of the trace index: counted at most every ten seconds. */
+    /*
+     * Distinct traces take a scan of the trace index and a sort: counted at
+     * most every ten seconds, and never more than 1 % of the time, whatever
+     * the store's size.
+     */
     uint64_t now = otelc__mono_ms();
-    if (!s->traces_counted_at || now - s->traces_counted_at > 10000) {
+    if (!s->traces_counted_at || now >= s->traces_count_due) {
         int64_t traces = 0;
         if (pragma_int(s, "SELECT count(*) FROM (SELECT DISTINCT tkey FROM segments)", &traces) < 0)
             return -1;
+        uint64_t took = otelc__mono_ms() - now;
         s->counts.traces = (uint64_t)traces;
         s->traces_counted_at = now;
+        s->traces_count_due = now + (took * 100 > 10000 ? took * 100 : 10000);
     }
     *out = s->counts;
     out->file_bytes = 0;

@@ -486,6 +486,46 @@ static void test_retention_past_one_page(void **state)
     vw_store_close(s);
 }
 
+/*
+ * The trace index is partitioned by segment id (epochs of 32,768): a trace
+ * whose spans came 40,000 segments apart is found whole, and removed
+ * whole by retention, its late segment in the next epoch included.
+ */
+static void test_trace_across_epochs(void **state)
+{
+    (void)state;
+    vw_store *s = open_memory(40000);
+    vw_batch b;
+    vw_batch_init(&b);
+    const otelc_resource *res = service_resource(&b, "svc");
+    add_span(&b, res, 1, 1, 0, "early", 0, 1);
+    for (unsigned t = 2; t <= 40001; t++) add_span(&b, res, t, t, 0, "filler", 1, 1);
+    write1(s, &b); /* segments 1 to 40,001: the trace's first is in epoch 0 */
+    vw_batch_init(&b);
+    add_span(&b, service_resource(&b, "svc"), 1, 50000, 1, "late", 2, 1);
+    write1(s, &b); /* segment 40,002, in epoch 1 */
+    uint8_t id[16];
+    trace_id(id, 1);
+    vw_batch t;
+    vw_batch_init(&t);
+    assert_int_equal(vw_store_trace(s, id, &t), 1);
+    assert_int_equal(t.count, 2);
+    vw_batch_free(&t);
+    bool more;
+    assert_int_equal(vw_store_trim(s, 1000, &more), 2); /* 40,002 spans, at most 40,000 */
+    vw_batch_init(&t);
+    assert_int_equal(vw_store_trace(s, id, &t), 0);
+    vw_batch_free(&t);
+    vw_store_counts n;
+    vw_store_counts_get(s, &n);
+    assert_int_equal(n.spans, 40000);
+    trace_id(id, 40001);
+    vw_batch_init(&t);
+    assert_int_equal(vw_store_trace(s, id, &t), 1);
+    vw_batch_free(&t);
+    vw_store_close(s);
+}
+
 static void test_file_survives_reopen_and_read_only(void **state)
 {
     (void)state;
@@ -555,6 +595,46 @@ static void test_file_survives_reopen_and_read_only(void **state)
     assert_null(otelc_resource_schema_url(t.spans[0].resource));
     vw_batch_free(&t);
     vw_store_close(s);
+
+    /*
+     * Version 2 indexed traces by their key alone: a reader reads it as it
+     * is (scanning for traces), the writer indexes it anew by epoch.
+     */
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "DROP INDEX segments_trace;"
+                                  "CREATE INDEX segments_trace ON segments(tkey);"
+                                  "PRAGMA user_version = 2;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(vw_store_open(&ro, &r, err, sizeof err), 0);
+    trace_id(id, 6);
+    vw_batch_init(&t);
+    assert_int_equal(vw_store_trace(r, id, &t), 1);
+    vw_batch_free(&t);
+    vw_store_close(r);
+    assert_int_equal(vw_store_open(&o, &s, err, sizeof err), 0);
+    vw_store_close(s);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT (SELECT sql FROM sqlite_schema WHERE name = "
+                                        "'segments_trace'), (SELECT user_version FROM "
+                                        "pragma_user_version)",
+                                        -1, &q, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_non_null(strstr((const char *)sqlite3_column_text(q, 0), "id >> 15"));
+    assert_int_equal(sqlite3_column_int(q, 1), 3);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    assert_int_equal(vw_store_open(&ro, &r, err, sizeof err), 0);
+    vw_batch_init(&t);
+    assert_int_equal(vw_store_trace(r, id, &t), 1);
+    assert_string_equal(t.spans[0].name, "new");
+    vw_batch_free(&t);
+    vw_store_close(r);
 
     /* Somebody else's database is refused, not written into. */
     char other[160];
@@ -792,6 +872,7 @@ int main(void)
         cmocka_unit_test(test_retention_removes_oldest_whole_traces),
         cmocka_unit_test(test_retention_in_slices),
         cmocka_unit_test(test_retention_past_one_page),
+        cmocka_unit_test(test_trace_across_epochs),
         cmocka_unit_test(test_file_survives_reopen_and_read_only),
         cmocka_unit_test(test_service_graph_either_arrival_order),
         cmocka_unit_test(test_operation_stats_percentiles),
