@@ -232,7 +232,7 @@ static int write_all(vw_store *s, workload *w, long total)
     if (!batches || !ptrs) return -1;
     uint64_t trace = 1, commits = 0, trimmed = 0;
     long written = 0;
-    double wall = 0, user = 0, sys = 0, bytes = 0;
+    double wall = 0, user = 0, sys = 0, bytes = 0, trim_cpu = 0;
     char err[256];
     while (written < total) {
         for (size_t i = 0; i < w->batches_per_commit; i++) {
@@ -247,6 +247,9 @@ static int write_all(vw_store *s, workload *w, long total)
             fprintf(stderr, "%s\n", err);
             return -1;
         }
+        double um, sm;
+        cpu_s(&um, &sm);
+        trim_cpu -= um + sm;
         bool more = true;
         while (more) {
             long removed = vw_store_trim(s, TRIM_BUDGET, &more);
@@ -255,6 +258,7 @@ static int write_all(vw_store *s, workload *w, long total)
         }
         double u1, s1;
         cpu_s(&u1, &s1);
+        trim_cpu += u1 + s1;
         wall += now_s() - t0;
         user += u1 - u0;
         sys += s1 - s0;
@@ -275,6 +279,8 @@ static int write_all(vw_store *s, workload *w, long total)
            (user + sys) / written * 1e6, user / written * 1e6, sys / written * 1e6);
     printf("store.write_bytes_per_span %.0f bytes (written to the database and WAL files)\n",
            bytes / written);
+    printf("store.trim_cpu_per_span %.2f us (of write_cpu_per_span: retention)\n",
+           trim_cpu / written * 1e6);
     printf("store.commits %" PRIu64 " transactions (%zu spans each)\n", commits,
            w->batches_per_commit * SPANS_PER_BATCH);
     printf("store.trimmed %" PRIu64 " spans\n", trimmed);

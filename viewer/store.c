@@ -239,7 +239,6 @@ static int configure(vw_store *s)
                 "PRAGMA cache_size = -16384; PRAGMA mmap_size = 0;") < 0)
         return -1;
     if (s->read_only || s->memory) return 0;
-    if (getenv("VW_EXP_SQL") && exec(s, getenv("VW_EXP_SQL")) < 0) return -1; /* EXPERIMENT */
     return exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
 }
 
@@ -831,19 +830,37 @@ typedef struct victim {
  * v's epoch and in each later one whose filter may hold the trace. (No
  * earlier epoch holds any: segments are removed oldest first.)
  */
-static long delete_trace(vw_store *s, sqlite3_stmt *del, const victim *v)
+static long delete_trace(vw_store *s, sqlite3_stmt *find, sqlite3_stmt *del, const victim *v)
 {
     long spans = 0;
     int64_t first = VW_EPOCH_OF(v->seg), last = VW_EPOCH_OF(s->next_seg - 1);
     for (int64_t e = first; e <= last; e++) {
         if (e != first && !vw__epochs_may_hold(&s->epochs, e, v->tkey)) continue;
-        sqlite3_bind_int64(del, 1, e);
-        sqlite3_bind_int64(del, 2, v->tkey);
-        sqlite3_bind_blob(del, 3, v->id, 16, SQLITE_STATIC);
+        /*
+         * Found, then deleted by id: a DELETE ... RETURNING would give the
+         * span counts in one statement, but costs SQLite several times
+         * more (a temporary table per execution).
+         */
+        int64_t ids[64];
+        size_t n = 0;
         int rc;
-        while ((rc = sqlite3_step(del)) == SQLITE_ROW) spans += sqlite3_column_int64(del, 0);
-        sqlite3_reset(del);
-        if (rc != SQLITE_DONE) return -1;
+        do {
+            sqlite3_bind_int64(find, 1, e);
+            sqlite3_bind_int64(find, 2, v->tkey);
+            sqlite3_bind_blob(find, 3, v->id, 16, SQLITE_STATIC);
+            for (n = 0; n < 64 && (rc = sqlite3_step(find)) == SQLITE_ROW; n++) {
+                ids[n] = sqlite3_column_int64(find, 0);
+                spans += sqlite3_column_int64(find, 1);
+            }
+            sqlite3_reset(find);
+            if (rc != SQLITE_DONE && rc != SQLITE_ROW) return -1;
+            for (size_t i = 0; i < n; i++) {
+                sqlite3_bind_int64(del, 1, ids[i]);
+                rc = sqlite3_step(del);
+                sqlite3_reset(del);
+                if (rc != SQLITE_DONE) return -1;
+            }
+        } while (n == 64); /* more than 64 segments of the trace in the epoch: again */
     }
     return spans;
 }
@@ -885,11 +902,17 @@ static long trim_oldest(vw_store *s, size_t budget, uint64_t cutoff_ns, bool *mo
 {
     sqlite3_stmt *pick, *del;
     const char *pick_sql = "SELECT id, tkey, trace_id, start_ns FROM segments ORDER BY id LIMIT ?1";
-    const char *del_sql = "DELETE FROM segments WHERE " VW_EPOCH_SQL " = ?1 AND tkey = ?2 AND "
-                          "trace_id = ?3 RETURNING span_count";
+    const char *find_sql = "SELECT id, span_count FROM segments WHERE " VW_EPOCH_SQL
+                           " = ?1 AND tkey = ?2 AND trace_id = ?3";
+    const char *del_sql = "DELETE FROM segments WHERE id = ?1";
+    sqlite3_stmt *find = NULL;
+    del = NULL;
     if (sqlite3_prepare_v2(s->db, pick_sql, -1, &pick, NULL) != SQLITE_OK) return -1;
-    if (sqlite3_prepare_v2(s->db, del_sql, -1, &del, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(s->db, find_sql, -1, &find, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db, del_sql, -1, &del, NULL) != SQLITE_OK) {
         sqlite3_finalize(pick);
+        sqlite3_finalize(find);
+        sqlite3_finalize(del);
         return -1;
     }
     sqlite3_bind_int64(pick, 1, TRIM_PAGE);
@@ -905,7 +928,7 @@ static long trim_oldest(vw_store *s, size_t budget, uint64_t cutoff_ns, bool *mo
                 done = true;
                 break;
             }
-            long n = delete_trace(s, del, &v[i]);
+            long n = delete_trace(s, find, del, &v[i]);
             if (n < 0) {
                 removed = -1;
                 break;
@@ -920,6 +943,7 @@ static long trim_oldest(vw_store *s, size_t budget, uint64_t cutoff_ns, bool *mo
     *more =
         removed >= 0 && !done && ((s->max_spans && s->counts.spans > s->max_spans) || cutoff_ns);
     sqlite3_finalize(pick);
+    sqlite3_finalize(find);
     sqlite3_finalize(del);
     return removed;
 }
