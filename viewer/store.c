@@ -320,6 +320,11 @@ int vw_store_open(const vw_store_options *o, vw_store **out, char *err, size_t e
         vw_store_close(s);
         return -1;
     }
+    if (o->checkpoint_thread && !s->read_only && !s->memory && vw__checkpointer_start(s) < 0) {
+        set_error(err, err_size, "%s: cannot start the checkpoint thread", o->path);
+        vw_store_close(s);
+        return -1;
+    }
     *out = s;
     return 0;
 }
@@ -343,6 +348,7 @@ static void reset_caches(vw_store *s)
 void vw_store_close(vw_store *s)
 {
     if (!s) return;
+    vw__checkpointer_stop(s);
     for (int i = 0; i < ST_COUNT; i++) sqlite3_finalize(s->st[i]);
     sqlite3_close(s->db);
     reset_caches(s);

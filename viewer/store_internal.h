@@ -158,8 +158,11 @@ typedef struct vw_pending_child {
 #define VW_RECENT_SPANS     262144 /* spans remembered per generation for edges */
 #define VW_SERVICES_MAX     65536
 
+typedef struct vw_checkpointer vw_checkpointer;
+
 struct vw_store {
     sqlite3 *db;
+    vw_checkpointer *checkpointer; /* checkpoint_thread's, or NULL */
     char *path;
     bool read_only, memory;
     uint64_t max_spans, retention_ns;
@@ -230,6 +233,14 @@ bool vw__epochs_may_hold(const vw_epochs *e, int64_t epoch, int64_t tkey);
 void vw__epochs_forget_before(vw_epochs *e, int64_t epoch);
 
 void vw__epochs_free(vw_epochs *e);
+
+/* ---- store_checkpoint.c: checkpoints on a thread of their own ---- */
+
+/* Start the thread and hand it the writer's checkpoints. Returns 0 or -1 (nothing changed). */
+int vw__checkpointer_start(vw_store *s);
+
+/* Stop it (the writer's close checkpoints what is left). No thread: nothing. */
+void vw__checkpointer_stop(vw_store *s);
 
 /* ---- store_aggr.c ---- */
 

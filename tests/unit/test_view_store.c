@@ -648,6 +648,75 @@ static void test_file_survives_reopen_and_read_only(void **state)
     assert_int_equal(system(other), 0);
 }
 
+static long file_size(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fclose(f);
+    return n;
+}
+
+/*
+ * checkpoint_thread: the WAL's pages reach the database file while the
+ * writer stays open and writes on, what was written reads back through
+ * another connection and after a reopen, and closing stops the thread.
+ */
+static void test_checkpoints_on_their_own_thread(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/otelc-store-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[128], cmd[160];
+    snprintf(path, sizeof path, "%s/traces.db", dir);
+    vw_store_options o = {.path = path, .checkpoint_thread = true};
+    vw_store *s;
+    char err[256];
+    assert_int_equal(vw_store_open(&o, &s, err, sizeof err), 0);
+    long empty = file_size(path);
+    static char big[2000];
+    memset(big, 'x', sizeof big - 1);
+    unsigned t = 1;
+    for (int round = 0; round < 20; round++) { /* 20 x 500 spans of 2 KB: ~5,000 WAL pages */
+        vw_batch b;
+        vw_batch_init(&b);
+        const otelc_resource *res = service_resource(&b, "svc");
+        for (int k = 0; k < 500; k++, t++) {
+            otelc_span_data *sd = add_span(&b, res, t, t, 0, "big", t, 1);
+            otelc_attr *a = vw_batch_alloc(&b, sizeof *a);
+            *a = (otelc_attr)OTELC_ATTR_STR("payload", big);
+            sd->attrs = a;
+            sd->attr_count = 1;
+        }
+        write1(s, &b);
+    }
+    for (int i = 0; i < 200 && file_size(path) < 10 * 1024 * 1024; i++) usleep(10000);
+    assert_true(file_size(path) > empty + 10 * 1024 * 1024); /* checkpointed: the writer is open */
+
+    vw_store_options ro = {.path = path, .read_only = true};
+    vw_store *r;
+    assert_int_equal(vw_store_open(&ro, &r, err, sizeof err), 0);
+    uint8_t id[16];
+    vw_batch tr;
+    for (unsigned k = 1; k < t; k += 997) {
+        trace_id(id, k);
+        vw_batch_init(&tr);
+        assert_int_equal(vw_store_trace(r, id, &tr), 1);
+        assert_string_equal(tr.spans[0].attrs[0].value.u.str.ptr, big);
+        vw_batch_free(&tr);
+    }
+    vw_store_close(r);
+    vw_store_close(s);
+    assert_int_equal(vw_store_open(&o, &s, err, sizeof err), 0);
+    vw_store_counts n;
+    vw_store_counts_get(s, &n);
+    assert_int_equal(n.spans, t - 1);
+    vw_store_close(s);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 /* ---- Aggregates ----------------------------------------------------------------------------- */
 
 typedef struct graph {
@@ -873,6 +942,7 @@ int main(void)
         cmocka_unit_test(test_retention_in_slices),
         cmocka_unit_test(test_retention_past_one_page),
         cmocka_unit_test(test_trace_across_epochs),
+        cmocka_unit_test(test_checkpoints_on_their_own_thread),
         cmocka_unit_test(test_file_survives_reopen_and_read_only),
         cmocka_unit_test(test_service_graph_either_arrival_order),
         cmocka_unit_test(test_operation_stats_percentiles),
