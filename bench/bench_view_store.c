@@ -294,6 +294,7 @@ static int write_all(vw_store *s, workload *w, long total)
            bytes / written);
     printf("store.trim_cpu_per_span %.2f us (of write_cpu_per_span: retention)\n",
            trim_cpu / written * 1e6);
+    printf("store.written %ld spans\n", written);
     printf("store.commits %" PRIu64 " transactions (%zu spans each)\n", commits,
            w->batches_per_commit * SPANS_PER_BATCH);
     printf("store.trimmed %" PRIu64 " spans\n", trimmed);
