@@ -1,5 +1,5 @@
 # Top-level driver: CMake does the real work in build directories.
-#   make demo   install missing packages, build, show a real trace
+#   make demo   install missing packages, build, show real traces (and keep them for otelc view)
 #   make check  the whole test suite (plain gcc, ASan+UBSan, TSan, fuzzers)
 #   make bench  benchmarks (see docs/performance.md)
 
@@ -20,8 +20,7 @@ build: deps
 	@$(CMAKE) --build build -j $(JOBS)
 
 demo: build
-	@echo "== examples/threads: a trace with threads, events, an error and a child process =="
-	@OTEL_TRACES_EXPORTER=console OTEL_SERVICE_NAME=otelc-demo ./build/example_threads
+	@sh scripts/demo.sh build
 
 check: deps check-format check-plain check-asan check-tsan check-fuzz
 	@echo "make check: all suites passed"

@@ -26,8 +26,12 @@
  *       connection, as the exporter would send it.
  *
  * Every span is the one of bench_span: "bench-span" with three attributes
- * (a short string, an int, a double). Output: one figure per line (name,
- * value, unit, note), as bench/run.sh prints them.
+ * (a short string, an int, a double); with --shape trace (run and steady)
+ * spans come as traces of three instead, as an HTTP service makes them: a
+ * SERVER span with nine attributes and two CLIENT children (the traces
+ * bench/run_view.sh sends to otelc view). N and R still count spans.
+ * Output: one figure per line (name, value, unit, note), as bench/run.sh
+ * prints them.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -78,10 +82,11 @@ static void figure(const char *name, double value, const char *unit, const char 
 
 __attribute__((noreturn)) static void usage(void)
 {
-    fprintf(stderr, "usage: bench_export run PROTOCOL URL [--spans N] [--rate R]\n"
+    fprintf(stderr, "usage: bench_export run PROTOCOL URL [--spans N] [--rate R] [--shape S]\n"
                     "       bench_export steady URL|down [--seconds S] [--rate R] [--protocol P]\n"
+                    "                                    [--shape S]\n"
                     "       bench_export flood PROTOCOL URL [--seconds S]\n"
-                    "PROTOCOL: http/protobuf, http/json or grpc\n");
+                    "PROTOCOL: http/protobuf, http/json or grpc; S: span (default) or trace\n");
     exit(2);
 }
 
@@ -102,6 +107,14 @@ static bool parse_protocol(const char *s, otelc_otlp_protocol *out)
 static const char *protocol_tag(otelc_otlp_protocol p)
 {
     return p == OTELC_OTLP_HTTP_JSON ? "json" : p == OTELC_OTLP_GRPC ? "grpc" : "proto";
+}
+
+/* CPU time of the whole process (every thread), user and system. */
+static uint64_t cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static uint64_t mono_ns(void)
@@ -159,6 +172,59 @@ static inline otelc_span *span_begin(otelc_tracer *t)
     return s;
 }
 
+/* --shape trace: what is made per unit (a span, or a trace of TRACE_SPANS spans). */
+static bool shape_trace;
+#define TRACE_SPANS 3
+
+/*
+ * A request as an instrumented HTTP service records it: a SERVER span with
+ * the nine attributes of the HTTP semantic conventions (one of them, the
+ * user id, different in every trace), and two children made while it is
+ * active, a database query and an outgoing HTTP call. Every hundredth
+ * request fails. Ends the children, then the root, through end.
+ */
+static void trace_make(otelc_tracer *t, void *ctx, void (*end)(void *ctx, otelc_span *s))
+{
+    static uint64_t requests;
+    char user[24];
+    uint64_t n = ++requests;
+    int len = snprintf(user, sizeof user, "%llu", (unsigned long long)n);
+    otelc_span *root = otelc_span_start(t, "GET /users/{id}", OTELC_SPAN_SERVER);
+    otelc_span_set_str(root, "http.request.method", "GET");
+    otelc_span_set_str(root, "url.path", "/users/42");
+    otelc_span_set_str(root, "http.route", "/users/{id}");
+    otelc_span_set_str(root, "url.scheme", "http");
+    otelc_span_set_str(root, "server.address", "127.0.0.1");
+    otelc_span_set_int(root, "server.port", 8080);
+    otelc_span_set_int(root, "http.response.status_code", n % 100 ? 200 : 500);
+    otelc_span_set_str(root, "user_agent.original", "bench_export");
+    otelc_span_set_strn(root, "user.id", user, (size_t)len);
+    if (n % 100 == 0) otelc_span_set_status(root, OTELC_STATUS_ERROR, NULL);
+    otelc_scope scope = otelc_span_activate(root);
+    otelc_span *q = otelc_span_start(t, "SELECT users", OTELC_SPAN_CLIENT);
+    otelc_span_set_str(q, "db.system.name", "postgresql");
+    otelc_span_set_str(q, "db.query.text", "SELECT name FROM users WHERE id = $1");
+    otelc_span_set_str(q, "db.namespace", "shop");
+    end(ctx, q);
+    otelc_span *c = otelc_span_start(t, "GET", OTELC_SPAN_CLIENT);
+    otelc_span_set_str(c, "http.request.method", "GET");
+    otelc_span_set_str(c, "url.full", "http://127.0.0.1:8081/users/42");
+    end(ctx, c);
+    otelc_scope_exit(scope);
+    end(ctx, root);
+}
+
+/* One unit of the shape; returns the spans it made. */
+static inline uint64_t make_unit(otelc_tracer *t, void *ctx, void (*end)(void *ctx, otelc_span *s))
+{
+    if (!shape_trace) {
+        end(ctx, span_begin(t));
+        return 1;
+    }
+    trace_make(t, ctx, end);
+    return TRACE_SPANS;
+}
+
 /*
  * The provider's counters since before (the warm-up is not counted) and the
  * exporter's (warm-up included), as figures named prefix.*.
@@ -204,7 +270,7 @@ static uint64_t produce(otelc_tracer *t, uint64_t n, double rate, uint64_t secon
     uint64_t made = 0, start = mono_ns();
     uint64_t deadline = seconds ? start + seconds * 1000000000u : 0;
     if (rate <= 0) {
-        for (; made < n; made++) end(ctx, span_begin(t));
+        while (made < n) made += make_unit(t, ctx, end);
         return made;
     }
     struct timespec next;
@@ -214,7 +280,7 @@ static uint64_t produce(otelc_tracer *t, uint64_t n, double rate, uint64_t secon
         if (deadline && now >= deadline) break;
         uint64_t due = (uint64_t)((double)(now - start) * rate / 1e9);
         if (n && due > n) due = n;
-        for (; made < due; made++) end(ctx, span_begin(t));
+        while (made < due) made += make_unit(t, ctx, end);
         if (n && made >= n) break;
         if (tick) tick(ctx, now);
         next.tv_nsec += 1000000;
@@ -249,11 +315,11 @@ static int run_throughput(otelc_otlp_protocol proto, const char *url, uint64_t n
     otelc_stats before;
     otelc_provider_stats(pl.provider, &before);
 
-    uint64_t t0 = mono_ns();
+    uint64_t c0 = cpu_ns(), t0 = mono_ns();
     uint64_t made = produce(pl.tracer, n, rate, 0, NULL, NULL, end_plain);
     uint64_t t1 = mono_ns();
     int frc = otelc_provider_force_flush(pl.provider, FLUSH_MS);
-    uint64_t t2 = mono_ns();
+    uint64_t t2 = mono_ns(), c2 = cpu_ns();
     otelc_stats st;
     otelc_provider_stats(pl.provider, &st);
 
@@ -274,9 +340,16 @@ static int run_throughput(otelc_otlp_protocol proto, const char *url, uint64_t n
     else
         snprintf(note, sizeof note, "one thread, unpaced");
     figure(name, (double)made / ((double)(t1 - t0) / 1e9), "spans/s", note);
+    snprintf(name, sizeof name, "%s.sender_cpu_per_span", prefix);
+    snprintf(note, sizeof note, "the sender's CPU (every thread, user + system): %.2f s",
+             (double)(c2 - c0) / 1e9);
+    figure(name, made ? (double)(c2 - c0) / (double)made : 0, "ns", note);
     snprintf(name, sizeof name, "%s.exported", prefix);
     snprintf(note, sizeof note, "of %llu spans", (unsigned long long)made);
     figure(name, (double)exported, "spans", note);
+    snprintf(name, sizeof name, "%s.exported_total", prefix);
+    figure(name, (double)st.spans_exported, "spans",
+           "the warm-up batch included: what the receiver acknowledged");
     snprintf(name, sizeof name, "%s.dropped", prefix);
     figure(name, (double)dropped, "spans", "queue full (65536); target 0");
     snprintf(name, sizeof name, "%s.failed", prefix);
@@ -645,7 +718,11 @@ int main(int argc, char **argv)
             rate = strtod(argv[++i], NULL);
         else if (strcmp(argv[i], "--protocol") == 0 && i + 1 < argc)
             protocol = argv[++i];
-        else if (argv[i][0] != '-' && npos < 3)
+        else if (strcmp(argv[i], "--shape") == 0 && i + 1 < argc) {
+            const char *shape = argv[++i];
+            if (strcmp(shape, "trace") != 0 && strcmp(shape, "span") != 0) usage();
+            shape_trace = strcmp(shape, "trace") == 0;
+        } else if (argv[i][0] != '-' && npos < 3)
             pos[npos++] = argv[i];
         else
             usage();

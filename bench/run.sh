@@ -7,8 +7,9 @@
 # Environment: BENCH_ROUNDS (default 7) and BENCH_SPANS (spans per thread per
 # round, default 1000000) scale the timed runs; BENCH_JSON=1 adds the JSON
 # output of each run; CALLGRIND_SPANS (default 100000) is N for callgrind.
-# bench/run_export.sh and bench/run_http.sh document their own variables
-# (DOWN_SECONDS, EXPORT_REPEAT, HTTP_ROUNDS, ...).
+# bench/run_export.sh, bench/run_http.sh and bench/run_view.sh document
+# their own variables (DOWN_SECONDS, EXPORT_REPEAT, HTTP_ROUNDS,
+# VIEW_REPEAT, ...).
 set -eu
 
 build=${1:-build/bench}
@@ -56,10 +57,12 @@ if [ -x "$build/bench_decode" ]; then
     "$build/bench_decode"
 fi
 
-# End-to-end export to a loopback receiver, backend down, and the
-# libmicrohttpd server under wrk: each script says what it skips and why.
+# End-to-end export to a loopback receiver, backend down, the
+# libmicrohttpd server under wrk, and otelc view against its targets: each
+# script says what it skips and why.
 sh "$(dirname "$0")/run_export.sh" "$build"
 sh "$(dirname "$0")/run_http.sh" "$build"
+sh "$(dirname "$0")/run_view.sh" "$build"
 
 echo
 echo "== instructions per span (callgrind, N = $cg_spans, after a 100000-span warm-up)"

@@ -10,6 +10,8 @@
 # DOWN_SECONDS (default 60) and UP_SECONDS (default 20) for the steady runs
 # at STEADY_RATE (default 100000) spans/s with the backend down and up.
 set -eu
+# shellcheck source=bench/figures.sh
+. "$(dirname "$0")/figures.sh"
 
 build=${1:-build/bench}
 bin="$build/bench_export"
@@ -57,32 +59,6 @@ url_of() {
     if [ "$1" = grpc ]; then echo "$grpc_url"; else echo "$http_url"; fi
 }
 
-# The median of every figure over the runs collected in a file, with each
-# run's value and the first run's note (column 68 on, as bench_export prints
-# it). Comment lines (#) are passed through once.
-medians() {
-    awk -v runs="$repeat" '
-        /^#/ { if (!seen[$0]++) print; next }
-        NF >= 3 {
-            if (!($1 in n)) { order[++k] = $1; unit[$1] = $3; first[$1] = substr($0, 68) }
-            v[$1, ++n[$1]] = $2
-        }
-        END {
-            for (j = 1; j <= k; j++) {
-                f = order[j]; m = n[f]
-                for (a = 1; a <= m; a++) s[a] = v[f, a]
-                for (a = 1; a <= m; a++)
-                    for (b = a + 1; b <= m; b++)
-                        if (s[b] + 0 < s[a] + 0) { t = s[a]; s[a] = s[b]; s[b] = t }
-                med = m % 2 ? s[(m + 1) / 2] : (s[m / 2] + s[m / 2 + 1]) / 2
-                note = "median of " m ":"
-                for (a = 1; a <= m; a++) note = note " " v[f, a]
-                if (first[f] != "") note = note "; run 1: " first[f]
-                printf "%-40s %14s %-10s %s\n", f, med, unit[f], note
-            }
-        }' "$1"
-}
-
 echo
 echo "== end-to-end export to a discarding loopback receiver (queue 65536, batch 8192)"
 echo "load:      $(cut -d ' ' -f 1-3 /proc/loadavg) (1/5/15 min load average)"
@@ -98,7 +74,7 @@ for proto in http/protobuf grpc; do
         "$bin" flood "$proto" "$(url_of "$proto")" --seconds 3 >>"$tmp/flood"
         r=$((r + 1))
     done
-    medians "$tmp/flood"
+    medians "$tmp/flood" "$repeat"
 done
 
 # Unpaced: the exporter's ceiling (drops expected: the producer is faster).
@@ -116,7 +92,7 @@ for mode in max paced; do
             fi
             r=$((r + 1))
         done
-        medians "$tmp/run"
+        medians "$tmp/run" "$repeat"
     done
 done
 

@@ -101,7 +101,7 @@ void vw_batch_reject(vw_batch *b, const char *fmt, ...)
 }
 
 #define ARENA_CHUNK_FIRST (16 * 1024)
-#define ARENA_CHUNK_MAX   (1024 * 1024)
+#define ARENA_CHUNK_MAX   (4 * 1024 * 1024) /* what vw_batch_reset() keeps: one chunk */
 
 /* A chunk for size more bytes, larger each time the batch outgrows one, then the allocation. */
 static __attribute__((noinline)) void *batch_alloc_grow(vw_batch *b, size_t size, size_t align)

@@ -106,7 +106,8 @@ void vw_batch_reject(vw_batch *b, const char *fmt, ...) __attribute__((format(pr
 /*
  * size bytes from the batch's arena, aligned for any type; NULL when out of
  * memory. The arena's chunks double in size as a batch grows (16 KiB to
- * 1 MiB), so decoding a request costs a few mallocs, not one per span.
+ * 4 MiB), so decoding a request costs a few mallocs, not one per span, and
+ * none in a batch reused after vw_batch_reset() once it has grown.
  */
 void *vw_batch_alloc(vw_batch *b, size_t size);
 

@@ -25,7 +25,7 @@ typedef struct vw_ingest vw_ingest;
 
 typedef struct vw_ingest_options {
     size_t max_queued_spans;     /* spans waiting to be written; 0: 200,000 */
-    size_t max_spans_per_commit; /* group commit size; 0: 8,192 */
+    size_t max_spans_per_commit; /* group commit size; 0: 50,000 */
     uint32_t trim_interval_ms;   /* how often retention runs when nothing else asks; 0: 10 s */
 } vw_ingest_options;
 
@@ -74,6 +74,23 @@ vw_ingest_result vw_ingest_submit(vw_ingest *in, vw_batch *b, vw_ingest_done_fn 
  * For receivers that answer on the thread that decoded the request.
  */
 vw_ingest_result vw_ingest_write(vw_ingest *in, vw_batch *b, uint32_t timeout_ms);
+
+/*
+ * A batch to decode the next request into, in *out: one that an earlier
+ * request used and the ingest thread emptied after writing it, its memory
+ * kept (vw_batch_reset()), or else a new empty one. A receiver that
+ * decodes into these allocates next to nothing once warm. Hand it to
+ * vw_ingest_submit() or vw_ingest_write(), or back with
+ * vw_ingest_batch_put(). in NULL: a new empty batch.
+ */
+void vw_ingest_batch_get(vw_ingest *in, vw_batch *out);
+
+/*
+ * Give back a batch that was not queued (refused, or nothing in it to
+ * store) for a later vw_ingest_batch_get(); *b is left empty. The ingest
+ * keeps a few such batches and frees the rest. in NULL: *b is freed.
+ */
+void vw_ingest_batch_put(vw_ingest *in, vw_batch *b);
 
 /* Counters for /api/status and the tests. */
 typedef struct vw_ingest_stats {

@@ -488,6 +488,7 @@ static vw_ingest *open_store(const view_config *cfg)
 {
     vw_store_options so = {
         .path = cfg->db_path,
+        .checkpoint_thread = true,
         .max_spans = cfg->max_spans,
         .retention_ns = cfg->retention_ms * 1000000,
     };

@@ -178,7 +178,7 @@ void vw_receiver_handle(const vw_receiver_target *t, vw_receiver_kind k, vw_body
                         const char *body, size_t len, vw_response *rs)
 {
     vw_batch b;
-    vw_batch_init(&b);
+    vw_ingest_batch_get(t->ingest, &b);
     vw_decode_status st = decode(k, f, body, len, &b);
     const char *why;
     if (st != VW_DECODE_OK) {
@@ -198,5 +198,5 @@ void vw_receiver_handle(const vw_receiver_target *t, vw_receiver_kind k, vw_body
             vw_receiver_refuse(k, f, status, why, rs);
         }
     }
-    vw_batch_free(&b);
+    vw_ingest_batch_put(t->ingest, &b); /* when not queued: refused, or nothing to store */
 }

@@ -120,7 +120,7 @@ static void finish_undecoded(vw_grpc_call *call, vw_decode_status st)
 void vw_grpc_receiver_call(vw_grpc_receiver *r, vw_grpc_call *call, const uint8_t *msg, size_t len)
 {
     vw_batch b;
-    vw_batch_init(&b);
+    vw_ingest_batch_get(r->target.ingest, &b);
     vw_decode_status st = vw_decode_otlp_proto(msg, len, &b);
     pending_call *pc = st == VW_DECODE_OK ? malloc(sizeof *pc) : NULL;
     if (st == VW_DECODE_OK && !pc) st = VW_DECODE_NOMEM;
@@ -140,5 +140,5 @@ void vw_grpc_receiver_call(vw_grpc_receiver *r, vw_grpc_call *call, const uint8_
             free(pc);
         }
     }
-    vw_batch_free(&b);
+    vw_ingest_batch_put(r->target.ingest, &b); /* when not queued: refused, or nothing to store */
 }

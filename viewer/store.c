@@ -12,8 +12,9 @@
  *       4,500 more per index entry, so a row per span (with the indexes a
  *       search needs) would cap ingest near 100,000 spans/s; a row per
  *       trace and transaction divides that by the spans a trace has.
- *       segments_trace (on tkey, a 64-bit hash of the trace id) finds a
- *       trace's segments.
+ *       segments_trace (on the epoch, id >> 15, and tkey, a 64-bit hash of
+ *       the trace id) finds a trace's segments, one probe per epoch; why
+ *       epochs: store_internal.h.
  *   chunks(id, first_seg, last_seg, min_start, max_start, spans, closed,
  *          bloom, postings)
  *       Runs of about 8,192 spans of consecutive segments, with a bloom
@@ -46,7 +47,7 @@
 #include "jaeger_tags.h"
 #include "store_internal.h"
 
-#define SCHEMA_VERSION 2          /* 2: schema URLs of resources and scopes */
+#define SCHEMA_VERSION 3 /* 2: schema URLs of resources and scopes; 3: the trace index by epoch */
 #define APPLICATION_ID 0x6f74656c /* "otel" */
 
 static const char schema_sql[] =
@@ -61,7 +62,7 @@ static const char schema_sql[] =
     "CREATE TABLE segments(id INTEGER PRIMARY KEY, tkey INTEGER NOT NULL, trace_id BLOB NOT NULL,"
     " start_ns INTEGER NOT NULL, end_ns INTEGER NOT NULL, span_count INTEGER NOT NULL,"
     " error_count INTEGER NOT NULL, root_name TEXT, root_service TEXT, body BLOB NOT NULL);"
-    "CREATE INDEX segments_trace ON segments(tkey);"
+    "CREATE INDEX segments_trace ON segments(" VW_EPOCH_SQL ", tkey);"
     "CREATE TABLE chunks(id INTEGER PRIMARY KEY, first_seg INTEGER NOT NULL,"
     " last_seg INTEGER NOT NULL, min_start INTEGER NOT NULL, max_start INTEGER NOT NULL,"
     " spans INTEGER NOT NULL, closed INTEGER NOT NULL, bloom BLOB NOT NULL,"
@@ -72,6 +73,17 @@ static const char schema_sql[] =
     "CREATE TABLE edge_minutes(parent TEXT NOT NULL, child TEXT NOT NULL, minute INTEGER NOT NULL,"
     " count INTEGER NOT NULL, errors INTEGER NOT NULL, hist BLOB NOT NULL,"
     " PRIMARY KEY(parent, child, minute)) WITHOUT ROWID;";
+
+/*
+ * e(v): each epoch from the oldest segment's to the newest's, for a probe of
+ * the trace index in each. (Two scalar subqueries: SQLite finds a lone
+ * min() or max() of the rowid at once, both in one SELECT by a scan.)
+ */
+#define EPOCH_SHIFT_SQL VW_STR(VW_EPOCH_SHIFT)
+#define EPOCHS_CTE                                                                                 \
+    "WITH RECURSIVE b(lo, hi) AS (SELECT (SELECT min(id) FROM segments) >> " EPOCH_SHIFT_SQL       \
+    ", (SELECT max(id) FROM segments) >> " EPOCH_SHIFT_SQL "), e(v) AS (SELECT lo FROM b WHERE "   \
+    "lo IS NOT NULL UNION ALL SELECT v + 1 FROM e, b WHERE v < hi) "
 
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_RES_FIND] = "SELECT id, body, schema_url FROM resources WHERE hash = ?1",
@@ -85,9 +97,9 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_SEG_ADD] = "INSERT INTO segments(id, tkey, trace_id, start_ns, end_ns, span_count, "
                    "error_count, root_name, root_service, body) "
                    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-    [ST_SEG_OF_TRACE] = "SELECT id, start_ns, end_ns, span_count, error_count, root_name, "
-                        "root_service, body FROM segments WHERE tkey = ?1 AND trace_id = ?2 "
-                        "ORDER BY id",
+    [ST_SEG_OF_TRACE] = EPOCHS_CTE "SELECT id, start_ns, end_ns, span_count, error_count, "
+                                   "root_name, root_service, body FROM segments WHERE " VW_EPOCH_SQL
+                                   " IN e AND tkey = ?1 AND trace_id = ?2 ORDER BY id",
     [ST_SEG_GET] = "SELECT trace_id, body FROM segments WHERE id = ?1",
     [ST_CHUNK_PUT] = "INSERT OR REPLACE INTO chunks(id, first_seg, last_seg, min_start, max_start, "
                      "spans, closed, bloom, postings) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -146,6 +158,34 @@ static int pragma_int(vw_store *s, const char *sql, int64_t *out)
     return rc == SQLITE_ROW ? 0 : -1;
 }
 
+/*
+ * Bring a file of an earlier version to this one, in one transaction.
+ * Version 1 lost the schema URLs: the rows it has keep none, new ones get
+ * theirs. Version 2 indexed traces by tkey alone: the index is made anew
+ * by epoch (a few seconds for millions of spans, once). A reader opens an
+ * earlier version as it is: a version 2 file is read right, only its
+ * traces are found by scanning.
+ */
+static int upgrade(vw_store *s, int64_t version, char *err, size_t err_size)
+{
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %d;", SCHEMA_VERSION);
+    bool ok = exec(s, "BEGIN") == 0;
+    if (ok && version == 1)
+        ok = exec(s, "ALTER TABLE resources ADD COLUMN schema_url TEXT;"
+                     "ALTER TABLE scopes ADD COLUMN schema_url TEXT;") == 0;
+    if (ok)
+        ok = exec(s, "DROP INDEX IF EXISTS segments_trace; CREATE INDEX segments_trace ON "
+                     "segments(" VW_EPOCH_SQL ", tkey);") == 0;
+    if (ok) ok = exec(s, sql) == 0 && exec(s, "COMMIT") == 0;
+    if (!ok) {
+        vw__store_error(s, err, err_size, "upgrading the store");
+        exec(s, "ROLLBACK");
+        return -1;
+    }
+    return 0;
+}
+
 /* Create the schema in a new file, or check that an existing one is ours and not newer. */
 static int check_schema(vw_store *s, char *err, size_t err_size)
 {
@@ -176,19 +216,7 @@ static int check_schema(vw_store *s, char *err, size_t err_size)
         set_error(err, err_size, "%s is an SQLite database of another program", s->path);
         return -1;
     }
-    if (version == 1 && !s->read_only) {
-        /* Version 1 lost the schema URLs: the rows it has keep none, new ones get theirs. */
-        char sql[160];
-        snprintf(sql, sizeof sql,
-                 "ALTER TABLE resources ADD COLUMN schema_url TEXT;"
-                 "ALTER TABLE scopes ADD COLUMN schema_url TEXT; PRAGMA user_version = %d;",
-                 SCHEMA_VERSION);
-        if (exec(s, sql) < 0) {
-            vw__store_error(s, err, err_size, "upgrading the store");
-            return -1;
-        }
-        return 0;
-    }
+    if ((version == 1 || version == 2) && !s->read_only) return upgrade(s, version, err, err_size);
     if (version > SCHEMA_VERSION) {
         set_error(err, err_size,
                   "%s was written by a newer otelc (store version %lld, this one reads %d)",
@@ -280,13 +308,20 @@ int vw_store_open(const vw_store_options *o, vw_store **out, char *err, size_t e
         vw_store_close(s);
         return -1;
     }
-    if (prepare_all(s) < 0 || load_counts(s) < 0 || (!s->read_only && vw__chunk_load_open(s) < 0)) {
+    /* A reader counts when asked (vw_store_counts_get): that reads every segment row. */
+    if (prepare_all(s) < 0 || (!s->read_only && (load_counts(s) < 0 || vw__chunk_load_open(s) < 0 ||
+                                                 vw__epochs_load(s) < 0))) {
         vw__store_error(s, err, err_size, o->path);
         vw_store_close(s);
         return -1;
     }
     if (!s->read_only && !caches_init(s)) {
         set_error(err, err_size, "out of memory");
+        vw_store_close(s);
+        return -1;
+    }
+    if (o->checkpoint_thread && !s->read_only && !s->memory && vw__checkpointer_start(s) < 0) {
+        set_error(err, err_size, "%s: cannot start the checkpoint thread", o->path);
         vw_store_close(s);
         return -1;
     }
@@ -313,6 +348,7 @@ static void reset_caches(vw_store *s)
 void vw_store_close(vw_store *s)
 {
     if (!s) return;
+    vw__checkpointer_stop(s);
     for (int i = 0; i < ST_COUNT; i++) sqlite3_finalize(s->st[i]);
     sqlite3_close(s->db);
     reset_caches(s);
@@ -326,6 +362,7 @@ void vw_store_close(vw_store *s)
     free(s->segs);
     free(s->new_postings);
     vw__chunk_free(&s->chunk);
+    vw__epochs_free(&s->epochs);
     vw__agg_free(&s->op_agg);
     vw__agg_free(&s->edge_agg);
     otelc__buf_free(&s->enc);
@@ -606,8 +643,10 @@ static int insert_segments(vw_store *s)
     sqlite3_stmt *st = s->st[ST_SEG_ADD];
     for (size_t i = 0; i < s->seg_count; i++) {
         const vw_segment_build *b = &s->segs[i];
-        sqlite3_bind_int64(st, 1, s->next_seg + (int64_t)i);
-        sqlite3_bind_int64(st, 2, vw__trace_key(b->trace_id));
+        int64_t id = s->next_seg + (int64_t)i, tkey = vw__trace_key(b->trace_id);
+        if (!vw__epochs_add(&s->epochs, id, tkey)) return -1; /* noted before: a probe too many */
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int64(st, 2, tkey);
         sqlite3_bind_blob(st, 3, b->trace_id, 16, SQLITE_STATIC);
         sqlite3_bind_int64(st, 4, (int64_t)b->start_ns);
         sqlite3_bind_int64(st, 5, (int64_t)b->end_ns);
@@ -783,19 +822,82 @@ int vw_store_write(vw_store *s, const vw_batch *const *batches, size_t n, char *
 
 /* ---- Retention -------------------------------------------------------------------------- */
 
+/* A segment retention may remove: its id, its trace, and when it started. */
+typedef struct victim {
+    int64_t seg;
+    int64_t tkey;
+    uint8_t id[16];
+    uint64_t start;
+} victim;
+
 /*
- * Remove every segment of the trace (tkey, id); returns the spans removed
- * or -1. A trace is removed whole: its later segments go with its first.
+ * Remove every segment of victim v's trace; returns the spans removed or
+ * -1. A trace is removed whole: its later segments go with its first, in
+ * v's epoch and in each later one whose filter may hold the trace. (No
+ * earlier epoch holds any: segments are removed oldest first.)
  */
-static long delete_trace(vw_store *s, sqlite3_stmt *del, int64_t tkey, const void *id)
+static long delete_trace(vw_store *s, sqlite3_stmt *find, sqlite3_stmt *del, const victim *v)
 {
-    sqlite3_bind_int64(del, 1, tkey);
-    sqlite3_bind_blob(del, 2, id, 16, SQLITE_STATIC);
     long spans = 0;
-    int rc;
-    while ((rc = sqlite3_step(del)) == SQLITE_ROW) spans += sqlite3_column_int64(del, 0);
-    sqlite3_reset(del);
-    return rc == SQLITE_DONE ? spans : -1;
+    int64_t first = VW_EPOCH_OF(v->seg), last = VW_EPOCH_OF(s->next_seg - 1);
+    for (int64_t e = first; e <= last; e++) {
+        if (e != first && !vw__epochs_may_hold(&s->epochs, e, v->tkey)) continue;
+        /*
+         * Found, then deleted by id: a DELETE ... RETURNING would give the
+         * span counts in one statement, but costs SQLite several times
+         * more (a temporary table per execution).
+         */
+        int64_t ids[64];
+        size_t n = 0;
+        int rc;
+        do {
+            sqlite3_bind_int64(find, 1, e);
+            sqlite3_bind_int64(find, 2, v->tkey);
+            sqlite3_bind_blob(find, 3, v->id, 16, SQLITE_STATIC);
+            for (n = 0; n < 64 && (rc = sqlite3_step(find)) == SQLITE_ROW; n++) {
+                ids[n] = sqlite3_column_int64(find, 0);
+                spans += sqlite3_column_int64(find, 1);
+            }
+            sqlite3_reset(find);
+            if (rc != SQLITE_DONE && rc != SQLITE_ROW) return -1;
+            for (size_t i = 0; i < n; i++) {
+                sqlite3_bind_int64(del, 1, ids[i]);
+                rc = sqlite3_step(del);
+                sqlite3_reset(del);
+                if (rc != SQLITE_DONE) return -1;
+            }
+        } while (n == 64); /* more than 64 segments of the trace in the epoch: again */
+    }
+    return spans;
+}
+
+/*
+ * Up to TRIM_PAGE segments picked at a time: a slice reads the rows it
+ * looks at (the oldest, rarely in the page cache), so it picks about what
+ * it removes, not its whole budget. The rows are copied out first:
+ * deleting under a running SELECT would skip rows.
+ */
+#define TRIM_PAGE 256
+
+static size_t pick_oldest(sqlite3_stmt *pick, victim *v)
+{
+    size_t nv = 0;
+    while (nv < TRIM_PAGE && sqlite3_step(pick) == SQLITE_ROW) {
+        if (sqlite3_column_bytes(pick, 2) != 16) continue;
+        v[nv].seg = sqlite3_column_int64(pick, 0);
+        v[nv].tkey = sqlite3_column_int64(pick, 1);
+        memcpy(v[nv].id, sqlite3_column_blob(pick, 2), 16);
+        v[nv].start = (uint64_t)sqlite3_column_int64(pick, 3);
+        nv++;
+    }
+    sqlite3_reset(pick);
+    return nv;
+}
+
+/* Whether the oldest segment is due: the store is over max_spans or it started before cutoff. */
+static bool due(const vw_store *s, const victim *v, uint64_t cutoff_ns)
+{
+    return (s->max_spans && s->counts.spans > s->max_spans) || (cutoff_ns && v->start < cutoff_ns);
 }
 
 /*
@@ -805,55 +907,67 @@ static long delete_trace(vw_store *s, sqlite3_stmt *del, int64_t tkey, const voi
 static long trim_oldest(vw_store *s, size_t budget, uint64_t cutoff_ns, bool *more)
 {
     sqlite3_stmt *pick, *del;
-    const char *pick_sql = "SELECT tkey, trace_id, start_ns FROM segments ORDER BY id LIMIT ?1";
-    const char *del_sql =
-        "DELETE FROM segments WHERE tkey = ?1 AND trace_id = ?2 RETURNING span_count";
+    const char *pick_sql = "SELECT id, tkey, trace_id, start_ns FROM segments ORDER BY id LIMIT ?1";
+    const char *find_sql = "SELECT id, span_count FROM segments WHERE " VW_EPOCH_SQL
+                           " = ?1 AND tkey = ?2 AND trace_id = ?3";
+    const char *del_sql = "DELETE FROM segments WHERE id = ?1";
+    sqlite3_stmt *find = NULL;
+    del = NULL;
     if (sqlite3_prepare_v2(s->db, pick_sql, -1, &pick, NULL) != SQLITE_OK) return -1;
-    if (sqlite3_prepare_v2(s->db, del_sql, -1, &del, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(s->db, find_sql, -1, &find, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db, del_sql, -1, &del, NULL) != SQLITE_OK) {
         sqlite3_finalize(pick);
+        sqlite3_finalize(find);
+        sqlite3_finalize(del);
         return -1;
     }
-    /* The picked rows are copied first: deleting under a running SELECT would skip rows. */
-    sqlite3_bind_int64(pick, 1, (int64_t)budget);
-    typedef struct victim {
-        int64_t tkey;
-        uint8_t id[16];
-        uint64_t start;
-    } victim;
-    victim *v = malloc(budget * sizeof *v);
-    size_t nv = 0;
-    while (v && nv < budget && sqlite3_step(pick) == SQLITE_ROW) {
-        v[nv].tkey = sqlite3_column_int64(pick, 0);
-        if (sqlite3_column_bytes(pick, 1) != 16) continue;
-        memcpy(v[nv].id, sqlite3_column_blob(pick, 1), 16);
-        v[nv].start = (uint64_t)sqlite3_column_int64(pick, 2);
-        nv++;
+    sqlite3_bind_int64(pick, 1, TRIM_PAGE);
+    victim v[TRIM_PAGE];
+    long removed = 0;
+    bool done = false; /* nothing is over the limits any more, or nothing is left */
+    while (!done && removed >= 0 && (size_t)removed < budget) {
+        size_t nv = pick_oldest(pick, v);
+        int changes = sqlite3_total_changes(s->db);
+        done = nv == 0;
+        for (size_t i = 0; i < nv && !done && removed >= 0 && (size_t)removed < budget; i++) {
+            if (!due(s, &v[i], cutoff_ns)) {
+                done = true;
+                break;
+            }
+            long n = delete_trace(s, find, del, &v[i]);
+            if (n < 0) {
+                removed = -1;
+                break;
+            }
+            removed += n;
+            s->counts.spans -= (uint64_t)n < s->counts.spans ? (uint64_t)n : s->counts.spans;
+        }
+        if (sqlite3_total_changes(s->db) == changes)
+            done = true; /* the same rows would come again */
+    }
+    /* The budget ran out: more is due when the store is still over, or may still hold old ones. */
+    *more =
+        removed >= 0 && !done && ((s->max_spans && s->counts.spans > s->max_spans) || cutoff_ns);
+    sqlite3_finalize(pick);
+    sqlite3_finalize(find);
+    sqlite3_finalize(del);
+    return removed;
+}
+
+/* The oldest segment (by arrival): its id and start into v; 0 when there is none, -1 on error. */
+static int oldest_segment(vw_store *s, victim *v)
+{
+    sqlite3_stmt *pick;
+    const char *sql = "SELECT id, start_ns FROM segments ORDER BY id LIMIT 1";
+    if (sqlite3_prepare_v2(s->db, sql, -1, &pick, NULL) != SQLITE_OK) return -1;
+    int rc = sqlite3_step(pick);
+    int found = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+    if (found == 1) {
+        v->seg = sqlite3_column_int64(pick, 0);
+        v->start = (uint64_t)sqlite3_column_int64(pick, 1);
     }
     sqlite3_finalize(pick);
-    long removed = v ? 0 : -1;
-    size_t i = 0;
-    bool done = false; /* nothing is over the limits any more */
-    for (; v && i < nv && removed >= 0 && (size_t)removed < budget; i++) {
-        bool over = s->max_spans && s->counts.spans > s->max_spans;
-        bool old = cutoff_ns && v[i].start < cutoff_ns;
-        if (!over && !old) {
-            done = true;
-            break;
-        }
-        long n = delete_trace(s, del, v[i].tkey, v[i].id);
-        if (n < 0) {
-            removed = -1;
-            break;
-        }
-        removed += n;
-        s->counts.spans -= (uint64_t)n < s->counts.spans ? (uint64_t)n : s->counts.spans;
-    }
-    bool still_over = s->max_spans && s->counts.spans > s->max_spans;
-    bool old_next = cutoff_ns && (i < nv ? v[i].start < cutoff_ns : nv == budget);
-    *more = removed >= 0 && !done && (still_over || old_next);
-    sqlite3_finalize(del);
-    free(v);
-    return removed;
+    return found;
 }
 
 long vw_store_trim(vw_store *s, size_t budget, bool *more)
@@ -863,6 +977,10 @@ long vw_store_trim(vw_store *s, size_t budget, bool *more)
     uint64_t now = otelc__now_ns();
     uint64_t cutoff = s->retention_ns && now > s->retention_ns ? now - s->retention_ns : 0;
     if (!cutoff && s->counts.spans <= s->max_spans) return 0;
+    /* After most commits nothing is due: found out without a transaction, from one row. */
+    victim oldest;
+    int found = oldest_segment(s, &oldest);
+    if (found <= 0 || !due(s, &oldest, cutoff)) return found < 0 ? -1 : 0;
     vw_store_counts before = s->counts;
     if (exec(s, "BEGIN IMMEDIATE") < 0) return -1;
     long removed = trim_oldest(s, budget ? budget : 1, cutoff, more);
@@ -879,6 +997,8 @@ long vw_store_trim(vw_store *s, size_t budget, bool *more)
         s->counts = before;
         return -1;
     }
+    if (oldest_segment(s, &oldest) == 1)
+        vw__epochs_forget_before(&s->epochs, VW_EPOCH_OF(oldest.seg));
     return removed;
 }
 
@@ -886,17 +1006,20 @@ int vw_store_counts_get(vw_store *s, vw_store_counts *out)
 {
     if (s->read_only && load_counts(s) < 0) return -1;
     /*
-     * Distinct traces take a scan of the trace index (tens of milliseconds
-     * on a million spans): counted by readers, at most once a second; the
-     * writer, which is asked after every commit, leaves them out.
+     * Distinct traces take a scan of the trace index and a sort (tens of
+     * milliseconds on a million spans): counted by readers, at most once a
+     * second and never more than 1 % of the time, whatever the store's
+     * size; the writer, which is asked after every commit, leaves them out.
      */
     uint64_t now = otelc__mono_ms();
-    if (s->read_only && (!s->traces_counted_at || now - s->traces_counted_at > 1000)) {
+    if (s->read_only && (!s->traces_counted_at || now >= s->traces_count_due)) {
         int64_t traces = 0;
         if (pragma_int(s, "SELECT count(*) FROM (SELECT DISTINCT tkey FROM segments)", &traces) < 0)
             return -1;
+        uint64_t took = otelc__mono_ms() - now;
         s->counts.traces = (uint64_t)traces;
         s->traces_counted_at = now;
+        s->traces_count_due = now + (took * 100 > 1000 ? took * 100 : 1000);
     }
     *out = s->counts;
     out->file_bytes = 0;

@@ -33,6 +33,13 @@ typedef struct vw_store_options {
     bool read_only;        /* readers: never write, never create */
     uint64_t max_spans;    /* retention by count; 0: no limit */
     uint64_t retention_ns; /* retention by age (span start); 0: no limit */
+    /*
+     * A writer of a file: checkpoint the WAL on a thread of the store's own
+     * (its own connection), not in the commits that fill it, so that a
+     * commit never waits for the pages of earlier ones to be copied into
+     * the database file. The thread stops with vw_store_close().
+     */
+    bool checkpoint_thread;
 } vw_store_options;
 
 /*

@@ -89,6 +89,33 @@ void vw__postings_encode(vw_posting *p, size_t n, int64_t first_seg, otelc_buf *
 bool vw__postings_each(const uint8_t *blob, size_t len, int64_t first_seg, const uint64_t *keys,
                        size_t nkeys, void (*fn)(void *ctx, int64_t seg), void *ctx);
 
+/* ---- Epochs: the trace index's partitions --------------------------------------------------- */
+
+/*
+ * The trace index (segments_trace) is on (id >> VW_EPOCH_SHIFT, tkey): the
+ * segments of one epoch, 2^15 consecutive ids, are together in it. A
+ * commit inserts its keys into the newest epoch's part of the index only
+ * (a few hundred KiB) where an index on tkey alone would spread them over
+ * the whole index and rewrite most of its pages in every commit, a cost
+ * growing with the store. A trace is looked up in each epoch the store
+ * holds (about one probe per 32,768 segments); retention removes a trace
+ * from the epochs the writer's bloom filters say may hold it.
+ */
+#define VW_EPOCH_SHIFT   15
+#define VW_STR_(x)       #x
+#define VW_STR(x)        VW_STR_(x)
+#define VW_EPOCH_SQL     "(id >> " VW_STR(VW_EPOCH_SHIFT) ")" /* a segment's epoch in SQL */
+#define VW_EPOCH_OF(seg) ((int64_t)(seg) >> VW_EPOCH_SHIFT)
+#define VW_EPOCH_BLOOM   (1u << 16) /* bytes: 2^19 bits for 32,768 keys, ~0.25 % false positives */
+#define VW_EPOCH_BLOOMS  256        /* epochs with a bloom (16 MiB); later ones are always probed */
+
+/* The writer's bloom filters of the trace keys in each epoch, from the oldest epoch held on. */
+typedef struct vw_epochs {
+    int64_t first;    /* the epoch of blooms[0] */
+    uint8_t **blooms; /* NULL entries: no filter (beyond VW_EPOCH_BLOOMS), so may hold any key */
+    size_t count;
+} vw_epochs;
+
 /* ---- The writer ---------------------------------------------------------------------------- */
 
 /* The spans of one trace in the transaction being written: one segments row. */
@@ -131,13 +158,17 @@ typedef struct vw_pending_child {
 #define VW_RECENT_SPANS     262144 /* spans remembered per generation for edges */
 #define VW_SERVICES_MAX     65536
 
+typedef struct vw_checkpointer vw_checkpointer;
+
 struct vw_store {
     sqlite3 *db;
+    vw_checkpointer *checkpointer; /* checkpoint_thread's, or NULL */
     char *path;
     bool read_only, memory;
     uint64_t max_spans, retention_ns;
     vw_store_counts counts;
     uint64_t traces_counted_at; /* monotonic ms of the last count of distinct traces */
+    uint64_t traces_count_due;  /* and of the next */
     sqlite3_stmt *st[ST_COUNT];
 
     /* ---- the writer's state (empty on readers) ---- */
@@ -149,6 +180,7 @@ struct vw_store {
     vw_posting *new_postings; /* this transaction's, by segment builder */
     size_t new_posting_count, new_posting_cap;
     vw_chunk chunk; /* the chunk being filled */
+    vw_epochs epochs;
 
     /* caches, reset together when one fills or a transaction fails */
     vw_u64map resources;  /* hash of the encoded Resource -> row */
@@ -185,6 +217,30 @@ int vw__chunk_load_open(vw_store *s);
 int vw__chunk_write(vw_store *s, int64_t first, size_t n);
 
 void vw__chunk_free(vw_chunk *c);
+
+/* ---- store_epoch.c: the writer's epoch filters ---- */
+
+/* Fill the filters from the trace index (opening a store for writing). Returns 0 or -1. */
+int vw__epochs_load(vw_store *s);
+
+/* Note that segment seg holds trace key tkey. False when out of memory (nothing noted). */
+bool vw__epochs_add(vw_epochs *e, int64_t seg, int64_t tkey);
+
+/* Whether epoch may hold a segment of tkey (true when it keeps no filter). */
+bool vw__epochs_may_hold(const vw_epochs *e, int64_t epoch, int64_t tkey);
+
+/* Drop the filters of the epochs before epoch (retention emptied them). */
+void vw__epochs_forget_before(vw_epochs *e, int64_t epoch);
+
+void vw__epochs_free(vw_epochs *e);
+
+/* ---- store_checkpoint.c: checkpoints on a thread of their own ---- */
+
+/* Start the thread and hand it the writer's checkpoints. Returns 0 or -1 (nothing changed). */
+int vw__checkpointer_start(vw_store *s);
+
+/* Stop it (the writer's close checkpoints what is left). No thread: nothing. */
+void vw__checkpointer_stop(vw_store *s);
 
 /* ---- store_aggr.c ---- */
 

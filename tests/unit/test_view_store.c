@@ -457,6 +457,74 @@ static void test_retention_in_slices(void **state)
     vw_store_close(s);
 }
 
+/* Slices read the oldest segments a few hundred at a time: more than one page, exactly what is due.
+ */
+static void test_retention_past_one_page(void **state)
+{
+    (void)state;
+    vw_store *s = open_memory(100);
+    vw_batch b;
+    vw_batch_init(&b);
+    const otelc_resource *res = service_resource(&b, "svc");
+    for (unsigned t = 1; t <= 1000; t++) add_span(&b, res, t, t, 0, "root", t, 1);
+    write1(s, &b);
+    bool more;
+    assert_int_equal(vw_store_trim(s, 600, &more), 600); /* traces 1..600 */
+    assert_true(more);
+    assert_int_equal(vw_store_trim(s, 600, &more), 300); /* 601..900: 100 are left */
+    assert_false(more);
+    assert_int_equal(vw_store_trim(s, 600, &more), 0);
+    uint8_t id[16];
+    for (unsigned k = 899; k <= 902; k++) {
+        vw_batch t;
+        vw_batch_init(&t);
+        trace_id(id, k);
+        assert_int_equal(vw_store_trace(s, id, &t), k > 900);
+        vw_batch_free(&t);
+    }
+    vw_store_close(s);
+}
+
+/*
+ * The trace index is partitioned by segment id (epochs of 32,768): a trace
+ * whose spans came 40,000 segments apart is found whole, and removed
+ * whole by retention, its late segment in the next epoch included.
+ */
+static void test_trace_across_epochs(void **state)
+{
+    (void)state;
+    vw_store *s = open_memory(40000);
+    vw_batch b;
+    vw_batch_init(&b);
+    const otelc_resource *res = service_resource(&b, "svc");
+    add_span(&b, res, 1, 1, 0, "early", 0, 1);
+    for (unsigned t = 2; t <= 40001; t++) add_span(&b, res, t, t, 0, "filler", 1, 1);
+    write1(s, &b); /* segments 1 to 40,001: the trace's first is in epoch 0 */
+    vw_batch_init(&b);
+    add_span(&b, service_resource(&b, "svc"), 1, 50000, 1, "late", 2, 1);
+    write1(s, &b); /* segment 40,002, in epoch 1 */
+    uint8_t id[16];
+    trace_id(id, 1);
+    vw_batch t;
+    vw_batch_init(&t);
+    assert_int_equal(vw_store_trace(s, id, &t), 1);
+    assert_int_equal(t.count, 2);
+    vw_batch_free(&t);
+    bool more;
+    assert_int_equal(vw_store_trim(s, 1000, &more), 2); /* 40,002 spans, at most 40,000 */
+    vw_batch_init(&t);
+    assert_int_equal(vw_store_trace(s, id, &t), 0);
+    vw_batch_free(&t);
+    vw_store_counts n;
+    vw_store_counts_get(s, &n);
+    assert_int_equal(n.spans, 40000);
+    trace_id(id, 40001);
+    vw_batch_init(&t);
+    assert_int_equal(vw_store_trace(s, id, &t), 1);
+    vw_batch_free(&t);
+    vw_store_close(s);
+}
+
 static void test_file_survives_reopen_and_read_only(void **state)
 {
     (void)state;
@@ -531,6 +599,46 @@ static void test_file_survives_reopen_and_read_only(void **state)
     vw_batch_free(&t);
     vw_store_close(s);
 
+    /*
+     * Version 2 indexed traces by their key alone: a reader reads it as it
+     * is (scanning for traces), the writer indexes it anew by epoch.
+     */
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "DROP INDEX segments_trace;"
+                                  "CREATE INDEX segments_trace ON segments(tkey);"
+                                  "PRAGMA user_version = 2;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(vw_store_open(&ro, &r, err, sizeof err), 0);
+    trace_id(id, 6);
+    vw_batch_init(&t);
+    assert_int_equal(vw_store_trace(r, id, &t), 1);
+    vw_batch_free(&t);
+    vw_store_close(r);
+    assert_int_equal(vw_store_open(&o, &s, err, sizeof err), 0);
+    vw_store_close(s);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT (SELECT sql FROM sqlite_schema WHERE name = "
+                                        "'segments_trace'), (SELECT user_version FROM "
+                                        "pragma_user_version)",
+                                        -1, &q, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_non_null(strstr((const char *)sqlite3_column_text(q, 0), "id >> 15"));
+    assert_int_equal(sqlite3_column_int(q, 1), 3);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    assert_int_equal(vw_store_open(&ro, &r, err, sizeof err), 0);
+    vw_batch_init(&t);
+    assert_int_equal(vw_store_trace(r, id, &t), 1);
+    assert_string_equal(t.spans[0].name, "new");
+    vw_batch_free(&t);
+    vw_store_close(r);
+
     /* Somebody else's database is refused, not written into. */
     char other[160];
     snprintf(other, sizeof other, "sqlite3 %s/other.db 'CREATE TABLE t(x)'", dir);
@@ -541,6 +649,75 @@ static void test_file_survives_reopen_and_read_only(void **state)
     }
     snprintf(other, sizeof other, "rm -rf %s", dir);
     assert_int_equal(system(other), 0);
+}
+
+static long file_size(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fclose(f);
+    return n;
+}
+
+/*
+ * checkpoint_thread: the WAL's pages reach the database file while the
+ * writer stays open and writes on, what was written reads back through
+ * another connection and after a reopen, and closing stops the thread.
+ */
+static void test_checkpoints_on_their_own_thread(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/otelc-store-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[128], cmd[160];
+    snprintf(path, sizeof path, "%s/traces.db", dir);
+    vw_store_options o = {.path = path, .checkpoint_thread = true};
+    vw_store *s;
+    char err[256];
+    assert_int_equal(vw_store_open(&o, &s, err, sizeof err), 0);
+    long empty = file_size(path);
+    static char big[2000];
+    memset(big, 'x', sizeof big - 1);
+    unsigned t = 1;
+    for (int round = 0; round < 20; round++) { /* 20 x 500 spans of 2 KB: ~5,000 WAL pages */
+        vw_batch b;
+        vw_batch_init(&b);
+        const otelc_resource *res = service_resource(&b, "svc");
+        for (int k = 0; k < 500; k++, t++) {
+            otelc_span_data *sd = add_span(&b, res, t, t, 0, "big", t, 1);
+            otelc_attr *a = vw_batch_alloc(&b, sizeof *a);
+            *a = (otelc_attr)OTELC_ATTR_STR("payload", big);
+            sd->attrs = a;
+            sd->attr_count = 1;
+        }
+        write1(s, &b);
+    }
+    for (int i = 0; i < 200 && file_size(path) < 10 * 1024 * 1024; i++) usleep(10000);
+    assert_true(file_size(path) > empty + 10 * 1024 * 1024); /* checkpointed: the writer is open */
+
+    vw_store_options ro = {.path = path, .read_only = true};
+    vw_store *r;
+    assert_int_equal(vw_store_open(&ro, &r, err, sizeof err), 0);
+    uint8_t id[16];
+    vw_batch tr;
+    for (unsigned k = 1; k < t; k += 997) {
+        trace_id(id, k);
+        vw_batch_init(&tr);
+        assert_int_equal(vw_store_trace(r, id, &tr), 1);
+        assert_string_equal(tr.spans[0].attrs[0].value.u.str.ptr, big);
+        vw_batch_free(&tr);
+    }
+    vw_store_close(r);
+    vw_store_close(s);
+    assert_int_equal(vw_store_open(&o, &s, err, sizeof err), 0);
+    vw_store_counts n;
+    vw_store_counts_get(s, &n);
+    assert_int_equal(n.spans, t - 1);
+    vw_store_close(s);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
 }
 
 /* ---- Aggregates ----------------------------------------------------------------------------- */
@@ -766,6 +943,9 @@ int main(void)
         cmocka_unit_test(test_services_and_operations),
         cmocka_unit_test(test_retention_removes_oldest_whole_traces),
         cmocka_unit_test(test_retention_in_slices),
+        cmocka_unit_test(test_retention_past_one_page),
+        cmocka_unit_test(test_trace_across_epochs),
+        cmocka_unit_test(test_checkpoints_on_their_own_thread),
         cmocka_unit_test(test_file_survives_reopen_and_read_only),
         cmocka_unit_test(test_service_graph_either_arrival_order),
         cmocka_unit_test(test_operation_stats_percentiles),
