@@ -187,7 +187,7 @@ static void test_rotation_keeps_n(void **state)
     otelc_exporter *probe = otelc_file_exporter_new(f->path, 0, 0);
     export_one(probe, sd);
     otelc_exporter_free(probe);
-    size_t line;
+    size_t line = 0;
     assert_int_equal(file_lines(f->path, &line), 1);
     unlink(f->path);
 
@@ -349,7 +349,7 @@ static void test_reader_never_sees_torn_lines(void **state)
     pthread_join(reader, NULL);
     otelc_provider_free(p);
 
-    size_t len;
+    size_t len = 0;
     char *text = slurp(f->path, &len);
     assert_non_null(text);
     size_t tail;
