@@ -60,7 +60,8 @@ bench: deps
 	@$(CMAKE) -S . -B build/bench -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=Release \
 		-DOTELC_BUILD_BENCH=ON -DOTELC_BUILD_TESTS=OFF >/dev/null
 	@$(CMAKE) --build build/bench -j $(JOBS)
-	@sh bench/run.sh build/bench
+	@sh bench/run.sh build/bench 2>&1 | tee build/bench/bench.log
+	@sh bench/report.sh build/bench/bench.log docs/performance.md
 
 install: build
 	@$(CMAKE) --install build

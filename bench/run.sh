@@ -27,7 +27,9 @@ json=
 compiler=$(sed -n 's/^CMAKE_C_COMPILER:[A-Z]*=//p' "$build/CMakeCache.txt" 2>/dev/null || true)
 build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build/CMakeCache.txt" 2>/dev/null || true)
 echo "== otelc benchmarks"
-echo "date:      $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+echo "date:      $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "commit:    $(git -C "$(dirname "$0")" rev-parse --short HEAD 2>/dev/null || echo unknown)$(
+    git -C "$(dirname "$0")" diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)')"
 echo "machine:   $(uname -srm), nproc $(nproc)"
 cpuinfo() {
     sed -n "s/^$1[[:space:]]*: //p" /proc/cpuinfo | head -n 1
@@ -68,6 +70,8 @@ echo
 echo "== instructions per span (callgrind, N = $cg_spans, after a 100000-span warm-up)"
 if ! command -v valgrind >/dev/null 2>&1; then
     echo "valgrind not installed: skipped"
+    echo
+    echo "== make bench: done"
     exit 0
 fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/otelc-bench.XXXXXX")
@@ -158,3 +162,20 @@ if [ -x "$build/bench_decode" ]; then
         "$(awk -v a="$(thread_ir "$tmp/cg.decode")" -v n="$decoded" 'BEGIN { printf "%.0f", a / n }')" \
         instr "otelc view's OTLP decoder, HTTP server spans"
 fi
+
+# The protobuf encoder, per HTTP server span (bench_encode's "server" shape:
+# remote parent, 9 attributes): its warm-up and one timed encode of 8192
+# spans, counted inside otelc__otlp_encode_proto only.
+valgrind --tool=callgrind --toggle-collect=otelc__otlp_encode_proto \
+    --callgrind-out-file="$tmp/cg.encode" "$build/bench_encode" --only server --rounds 1 \
+    --repeat 1 >"$tmp/out.encode" 2>"$tmp/vg.encode.log" || {
+    cat "$tmp/vg.encode.log" >&2
+    echo "run.sh: callgrind run of bench_encode failed" >&2
+    exit 1
+}
+printf '%-40s %14s %-10s %s\n' callgrind.encode.server.ir_per_span \
+    "$(awk -v a="$(thread_ir "$tmp/cg.encode")" 'BEGIN { printf "%.0f", a / (2 * 8192) }')" \
+    instr "otelc__otlp_encode_proto, HTTP server spans (remote parent, 9 attributes)"
+
+echo
+echo "== make bench: done"
