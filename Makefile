@@ -8,7 +8,7 @@ MAKEFLAGS += --no-print-directory
 CMAKE ?= cmake
 CTEST ?= ctest
 
-.PHONY: all deps build demo check check-format check-plain check-asan check-tsan check-fuzz bench install format clean
+.PHONY: all deps build demo check check-format check-plain check-release check-asan check-tsan check-fuzz bench install format clean
 
 all: build
 
@@ -22,7 +22,7 @@ build: deps
 demo: build
 	@sh scripts/demo.sh build
 
-check: deps check-format check-plain check-asan check-tsan check-fuzz
+check: deps check-format check-plain check-release check-asan check-tsan check-fuzz
 	@echo "make check: all suites passed"
 
 # Every tracked C file as the project's .clang-format writes it.
@@ -30,20 +30,29 @@ check-format:
 	@git ls-files '*.c' '*.h' | xargs clang-format --dry-run --Werror
 
 check-plain:
-	@$(CMAKE) -S . -B build/check-gcc -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	@$(CMAKE) -S . -B build/check-gcc -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=Debug \
+		-DOTELC_WERROR=ON >/dev/null
 	@$(CMAKE) --build build/check-gcc -j $(JOBS)
 	@cd build/check-gcc && $(CTEST) --output-on-failure -j $(JOBS)
 
+# The build users make most (gcc -O3, tests and examples included): the
+# optimiser's warnings differ from -O0's. Its unit tests run too.
+check-release:
+	@$(CMAKE) -S . -B build/check-release -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=Release \
+		-DOTELC_WERROR=ON >/dev/null
+	@$(CMAKE) --build build/check-release -j $(JOBS)
+	@cd build/check-release && $(CTEST) --output-on-failure -j $(JOBS) -R '^test_'
+
 check-asan:
 	@$(CMAKE) -S . -B build/check-asan -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
-		-DOTELC_SANITIZE=address >/dev/null
+		-DOTELC_SANITIZE=address -DOTELC_WERROR=ON >/dev/null
 	@$(CMAKE) --build build/check-asan -j $(JOBS)
 	@cd build/check-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 $(CTEST) --output-on-failure -j $(JOBS)
 
 check-tsan:
 	@$(CMAKE) -S . -B build/check-tsan -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
-		-DOTELC_SANITIZE=thread -DOTELC_BUILD_EXAMPLES=OFF >/dev/null
+		-DOTELC_SANITIZE=thread -DOTELC_BUILD_EXAMPLES=OFF -DOTELC_WERROR=ON >/dev/null
 	@$(CMAKE) --build build/check-tsan -j $(JOBS)
 	@cd build/check-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 		$(CTEST) --output-on-failure -j $(JOBS)
@@ -51,7 +60,8 @@ check-tsan:
 check-fuzz:
 	@if command -v clang >/dev/null 2>&1; then \
 		$(CMAKE) -S . -B build/check-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
-			-DOTELC_BUILD_FUZZ=ON -DOTELC_BUILD_TESTS=OFF -DOTELC_BUILD_EXAMPLES=OFF >/dev/null && \
+			-DOTELC_BUILD_FUZZ=ON -DOTELC_BUILD_TESTS=OFF -DOTELC_BUILD_EXAMPLES=OFF \
+			-DOTELC_WERROR=ON >/dev/null && \
 		$(CMAKE) --build build/check-fuzz -j $(JOBS) && \
 		cd build/check-fuzz && $(CTEST) --output-on-failure -L fuzz; \
 	else echo "check-fuzz: clang not found, fuzzers skipped"; fi

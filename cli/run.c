@@ -32,7 +32,7 @@
 #include "internal.h"
 #include "json.h"
 #include "pipeline.h"
-#include "sha256.h"
+#include "file_digest.h"
 
 #define MAX_JOBS      256
 #define KILL_GRACE_MS 5000 /* between SIGTERM and SIGKILL */
@@ -58,7 +58,7 @@ typedef enum state { PENDING, RUNNING, DONE } state;
 typedef struct output_record {
     char *path;
     uint64_t size;
-    char sha256[SHA256_HEX_LEN + 1];
+    char sha256[FILE_DIGEST_HEX_LEN + 1];
     bool found;
 } output_record;
 
@@ -446,6 +446,19 @@ static char *output_path(const pipeline_step *st, const char *out)
 }
 
 /*
+ * A regular file at o->path that could not be hashed because libcrypto is
+ * not there: found, with its size and no digest.
+ */
+static bool found_undigested(output_record *o)
+{
+    struct stat st;
+    if (errno != ELIBACC || stat(o->path, &st) < 0 || !S_ISREG(st.st_mode)) return false;
+    o->size = (uint64_t)st.st_size;
+    o->sha256[0] = '\0';
+    return true;
+}
+
+/*
  * Hash each declared output into an event; false when one is missing. Only
  * a step that otherwise succeeded takes the missing output as its message.
  */
@@ -457,9 +470,8 @@ static bool record_outputs(step_run *s, bool explain)
         return st->output_count == 0;
     for (size_t i = 0; i < st->output_count; i++) {
         output_record *o = &s->outputs[i];
-        uint8_t digest[SHA256_DIGEST_LEN];
         if (!(o->path = output_path(st, st->outputs[i]))) return false;
-        if (sha256_file(o->path, digest, &o->size) < 0) {
+        if (file_sha256(o->path, o->sha256, &o->size) < 0 && !found_undigested(o)) {
             if (all && explain)
                 snprintf(s->message, sizeof s->message, "declared output \"%s\": %s", o->path,
                          strerror(errno));
@@ -467,13 +479,13 @@ static bool record_outputs(step_run *s, bool explain)
             continue;
         }
         o->found = true;
-        sha256_hex(digest, o->sha256);
         otelc_attr attrs[] = {
             OTELC_ATTR_STR("file.path", o->path),
             OTELC_ATTR_INT("file.size", (int64_t)o->size),
             OTELC_ATTR_STR("otelc.file.sha256", o->sha256),
         };
-        otelc_span_add_event(s->span, "output", attrs, sizeof attrs / sizeof attrs[0]);
+        size_t n = sizeof attrs / sizeof attrs[0];
+        otelc_span_add_event(s->span, "output", attrs, o->sha256[0] ? n : n - 1);
     }
     return all;
 }
@@ -782,8 +794,10 @@ static void json_step(FILE *f, const step_run *s)
         fputs(first ? "{\"path\":" : ",{\"path\":", f);
         first = false;
         otelc__json_write_string(f, o->path, strlen(o->path));
-        if (o->found)
+        if (o->found && o->sha256[0])
             fprintf(f, ",\"size\":%llu,\"sha256\":\"%s\"}", (unsigned long long)o->size, o->sha256);
+        else if (o->found)
+            fprintf(f, ",\"size\":%llu}", (unsigned long long)o->size);
         else
             fputs(",\"missing\":true}", f);
     }

@@ -156,8 +156,9 @@ int otelc_traceparent_format(const otelc_span_context *sc, char out[56]);
 
 /*
  * Validate and normalise a tracestate header value (several header lines
- * joined with ','): drops empty members and surrounding whitespace, checks
- * keys, values, duplicates and the 32-member limit. Returns the normalised
+ * joined with ','): drops empty members, surrounding whitespace and every
+ * member whose key appeared earlier in the list (the first one is kept),
+ * checks keys, values and the 32-member limit. Returns the normalised
  * length written to out (NUL-terminated), 0 when the list is empty, or
  * OTELC_ERR_PARSE when it is invalid and must be discarded.
  */

@@ -300,7 +300,7 @@ static otelc_export_result otlp_export(void *self, const otelc_span_data *const 
     if (!x->resp.cancelled)
         log_failure(x, transient);
     else if (x->first_error[0]) /* a shutdown cut the retries short: say why they were needed */
-        otelc__log(OTELC_LOG_WARN, "OTLP export to %s stopped by shutdown; it had failed: %s",
+        otelc__log(OTELC_LOG_WARN, "OTLP export to %s failed: %s (retries stopped by shutdown)",
                    x->url, x->first_error);
     if (!transient && !x->resp.cancelled) {
         breaker_alive(&x->breaker);

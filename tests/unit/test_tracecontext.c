@@ -144,8 +144,8 @@ static void test_tracestate_normalize(void **state)
 static void test_tracestate_rejects(void **state)
 {
     static const char *bad[] = {
-        "A=1",    "_a=1",   "a",      "a=",      "=1",    "a==1", "a=1,a=2", "a=1,b=2,a=3", "a b=1",
-        "a=\x7f", "a=\x01", "a=1\tb", "a=1,B=2", "a=1,b", "-a=1", "a.b=1",   "a=é",
+        "A=1",    "_a=1",   "a",       "a=",    "=1",   "a==1",  "a b=1", "a=\x7f",
+        "a=\x01", "a=1\tb", "a=1,B=2", "a=1,b", "-a=1", "a.b=1", "a=é",
     };
     char out[256];
 
@@ -180,6 +180,27 @@ static void make_members(char *buf, size_t size, int n)
     buf[0] = '\0';
     for (int i = 0; i < n; i++)
         len += (size_t)snprintf(buf + len, size - len, "%sk%d=v%d", i ? "," : "", i, i);
+}
+
+/* A key given twice: the list is inherited, the later member dropped (W3C Level 2 test suite). */
+static void test_tracestate_duplicate_keys(void **state)
+{
+    char out[256];
+
+    assert_int_equal(ts_norm("foo=1,foo=1", out, sizeof out), 5);
+    assert_string_equal(out, "foo=1");
+    assert_int_equal(ts_norm("foo=1,foo=2", out, sizeof out), 5);
+    assert_string_equal(out, "foo=1");
+    assert_int_equal(ts_norm("a=1, b=2 ,a=3,c=4", out, sizeof out), 11);
+    assert_string_equal(out, "a=1,b=2,c=4");
+    /* a duplicate is not a member: 32 distinct keys and a repeat are within the limit */
+    char in[1024], big[1024];
+    make_members(in, sizeof in, 32);
+    strcat(in, ",k0=again");
+    assert_true(ts_norm(in, big, sizeof big) > 0);
+    assert_null(strstr(big, "again"));
+    /* still invalid as a whole when another member is malformed */
+    assert_int_equal(ts_norm("foo=1,foo=2,B=3", out, sizeof out), OTELC_ERR_PARSE);
 }
 
 static void test_tracestate_member_limit(void **state)
@@ -279,6 +300,22 @@ static void test_extract_duplicate_traceparent(void **state)
     otelc_headers_clear(&h);
 }
 
+/* A key repeated across two tracestate lines: the context still carries the list, first member
+ * kept. */
+static void test_extract_tracestate_duplicate_key(void **state)
+{
+    otelc_headers h = {0};
+    otelc_headers_add(&h, "traceparent", TP00);
+    otelc_headers_add(&h, "tracestate", "foo=1,bar=x");
+    otelc_headers_add(&h, "tracestate", "foo=2");
+    otelc_context *ctx = extract(&h);
+    otelc_span_context sc = otelc_context_span_context(ctx);
+    assert_true(otelc_span_context_is_valid(&sc));
+    assert_string_equal(sc.trace_state, "foo=1,bar=x");
+    otelc_context_release(ctx);
+    otelc_headers_clear(&h);
+}
+
 static void test_extract_invalid_traceparent_ignores_tracestate(void **state)
 {
     otelc_headers h = {0};
@@ -302,7 +339,7 @@ static void test_extract_invalid_tracestate_discarded(void **state)
     otelc_span_context sc;
 
     otelc_headers_add(&h, "traceparent", TP00);
-    otelc_headers_add(&h, "tracestate", "a=1,a=2");
+    otelc_headers_add(&h, "tracestate", "a=1,B=2");
     ctx = extract(&h);
     sc = otelc_context_span_context(ctx);
     assert_true(otelc_span_context_is_valid(&sc));
@@ -387,12 +424,14 @@ int main(void)
         cmocka_unit_test(test_traceparent_ows),
         cmocka_unit_test(test_traceparent_format),
         cmocka_unit_test(test_tracestate_normalize),
+        cmocka_unit_test(test_tracestate_duplicate_keys),
         cmocka_unit_test(test_tracestate_rejects),
         cmocka_unit_test(test_tracestate_lengths),
         cmocka_unit_test(test_tracestate_member_limit),
         cmocka_unit_test(test_tracestate_set_get),
         cmocka_unit_test(test_extract_valid_with_tracestate_lines),
         cmocka_unit_test(test_extract_duplicate_traceparent),
+        cmocka_unit_test(test_extract_tracestate_duplicate_key),
         cmocka_unit_test(test_extract_invalid_traceparent_ignores_tracestate),
         cmocka_unit_test(test_extract_invalid_tracestate_discarded),
         cmocka_unit_test(test_extract_keeps_base_when_absent_or_invalid),
