@@ -42,7 +42,14 @@ before=$(spans_in "$tmp/traces.db")
 for i in 1 2 3; do
     $SEND batches "$OTLP_HTTP/v1/traces" 1000 10 >"$tmp/acked.$i" 2>/dev/null &
 done
-sleep 1.5
+# Kill once the senders are well under way (some spans acknowledged), not
+# after a fixed time: on a loaded machine node may take seconds to start.
+i=0
+until [ "$(curl -s "$UI/api/status" | sed -n 's/.*"accepted":\([0-9]*\).*/\1/p')" -gt 300 ] 2>/dev/null; do
+    i=$((i + 1))
+    [ $i -lt 600 ] || break
+    sleep 0.05
+done
 view_stop KILL
 wait
 total=0
