@@ -135,6 +135,17 @@ struct attempt_ctx {
     otelc_otlp_response *parsed;
 };
 
+/*
+ * Keep the first attempt's transport error, to name it when a shutdown
+ * cuts the retries short. An attempt the shutdown itself cancelled says
+ * only that ("Callback aborted"): it is not the reason.
+ */
+static void note_first_error(struct otlp *x)
+{
+    if (x->resp.transport_error && !x->resp.cancelled && !x->first_error[0])
+        otelc__strlcpy(x->first_error, x->resp.error, sizeof x->first_error);
+}
+
 static otelc_attempt attempt(void *ctx, uint32_t timeout_ms)
 {
     struct attempt_ctx *ac = ctx;
@@ -143,14 +154,12 @@ static otelc_attempt attempt(void *ctx, uint32_t timeout_ms)
     if (x->protocol == OTELC_OTLP_GRPC) {
         otelc_attempt a = otelc__otlp_grpc_attempt(x->http, &x->out, timeout_ms, &x->stopper.stop,
                                                    &x->resp, ac->parsed);
-        if (x->resp.transport_error && !x->first_error[0])
-            otelc__strlcpy(x->first_error, x->resp.error, sizeof x->first_error);
+        note_first_error(x);
         return a;
     }
     otelc_attempt a = otelc__http_attempt(x->http, &x->out, timeout_ms, &x->stopper, &x->resp);
     if (a.verdict == OTELC_RETRY_DONE) parse_http_body(x, ac->parsed);
-    if (x->resp.transport_error && !x->first_error[0])
-        otelc__strlcpy(x->first_error, x->resp.error, sizeof x->first_error);
+    note_first_error(x);
     return a;
 }
 
@@ -302,6 +311,9 @@ static otelc_export_result otlp_export(void *self, const otelc_span_data *const 
     else if (x->first_error[0]) /* a shutdown cut the retries short: say why they were needed */
         otelc__log(OTELC_LOG_WARN, "OTLP export to %s failed: %s (retries stopped by shutdown)",
                    x->url, x->first_error);
+    else
+        otelc__log(OTELC_LOG_WARN,
+                   "OTLP export to %s failed: shutdown came before an attempt completed", x->url);
     if (!transient && !x->resp.cancelled) {
         breaker_alive(&x->breaker);
         bump(&x->c.exports_refused, 1);

@@ -110,7 +110,7 @@ esac
 # enough for a first handshake on a loaded machine: the warning names the
 # first attempt's error when a later one was cut short by the bound.
 export OTEL_TRACES_EXPORTER=otlp OTEL_LOG_LEVEL=warn OTELC_CLI_EXPORT_TIMEOUT=8000
-ONE_TRY=OTELC_CLI_EXPORT_TIMEOUT=3000
+ONE_TRY=OTELC_CLI_EXPORT_TIMEOUT=5000
 export OTEL_BSP_SCHEDULE_DELAY=50
 
 # run NAME [VAR=VALUE...] : otelc exec --name NAME -- sh -c 'exit 7' with that environment,
