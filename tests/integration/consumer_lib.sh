@@ -6,6 +6,7 @@
 # scratch directory; PKG_CONFIG_PATH, CMAKE_PREFIX_PATH and LD_LIBRARY_PATH
 # are the caller's to set when the installation is not in a system directory.
 
+: "${consumer_tmp:?set by the script that sources consumer_lib.sh}"
 consumer_src=$(cd "$(dirname "$0")/consumer" && pwd)
 
 # consumer_build_pkg_config: consumer/main.c through `pkg-config otelc`,

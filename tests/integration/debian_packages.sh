@@ -38,7 +38,7 @@ for tool in dpkg-buildpackage dh lintian fakeroot git man; do
 done
 git -C "$src" rev-parse --is-inside-work-tree >/dev/null 2>&1 || skip "$src is not a git work tree"
 (cd "$src" && dpkg-checkbuilddeps >/dev/null 2>&1) ||
-    skip "build dependencies missing: $(cd "$src" && dpkg-checkbuilddeps 2>&1 || true)"
+    skip "build dependencies missing: $( (cd "$src" && dpkg-checkbuilddeps 2>&1) || true)"
 
 packages=$(sed -n 's/^Package: //p' "$src/debian/control")
 for p in $packages; do
@@ -95,7 +95,7 @@ sed 's/^/debian_packages: lintian: /' "$tmp/lintian.log"
 for pair in curl:libcurl microhttpd:libmicrohttpd pq:libpq hiredis:libhiredis sqlite:libsqlite3; do
     name=${pair%%:*}
     deb=$(ls "$tmp"/libotelc-"$name"0_*.deb)
-    for dep in $(dpkg-deb -f "$deb" Depends | tr ',|' '\n\n' | sed 's/(.*//; s/ //g'); do
+    for dep in $(dpkg-deb -f "$deb" Depends | tr ',|' '\n' | sed 's/(.*//; s/ //g'); do
         case "$dep" in
         libc6 | libotelc0 | "${pair#*:}"*) ;;
         *) fail "libotelc-${name}0 depends on $dep" ;;
