@@ -1,10 +1,14 @@
 # What every instrumentation library's CMakeLists.txt shares, so that each
 # one only finds its dependency and names it:
 #
-#   otelc_instrument(<name> SOURCES <file>... LIBS <target>... [SERVER_TEST])
+#   otelc_instrument(<name> SOURCES <file>... LIBS <target>... PC_REQUIRES <module>
+#                    [SERVER_TEST])
 #
-# builds libotelc-<name> (shared, linking otelc) and its static form (linking
-# otelc_static, for tests: one SDK copy), installs both, and builds
+# builds libotelc-<name> (shared, linking otelc; soname from the project's
+# major version like libotelc's) and its static form (linking otelc_static,
+# for tests: one SDK copy), installs both with otelc-<name>.pc (requiring
+# otelc and the pkg-config module PC_REQUIRES of what it instruments, whose
+# header otelc/instrument/<name>.h includes), and builds
 # examples/instrument_<name>/main.c and tests/unit/test_instrument_<name>.c
 # when they exist. The test is registered with CTest unless SERVER_TEST says
 # that a tests/integration/*.sh script runs it against a server it starts;
@@ -14,7 +18,7 @@
 include_guard(GLOBAL)
 
 function(otelc_instrument name)
-  cmake_parse_arguments(I "SERVER_TEST" "" "SOURCES;LIBS" ${ARGN})
+  cmake_parse_arguments(I "SERVER_TEST" "PC_REQUIRES" "SOURCES;LIBS" ${ARGN})
   set(lib otelc-${name})
   add_library(${lib} SHARED ${I_SOURCES})
   target_link_libraries(${lib} PUBLIC otelc ${I_LIBS})
@@ -29,6 +33,11 @@ function(otelc_instrument name)
   install(TARGETS ${lib} ${lib}_static
     LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
     ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+  set(OTELC_PC_NAME ${name})
+  set(OTELC_PC_INSTRUMENTED ${I_PC_REQUIRES})
+  configure_file(${PROJECT_SOURCE_DIR}/cmake/otelc-instrument.pc.in
+    ${PROJECT_BINARY_DIR}/otelc-${name}.pc @ONLY)
+  install(FILES ${PROJECT_BINARY_DIR}/otelc-${name}.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 
   set(example ${PROJECT_SOURCE_DIR}/examples/instrument_${name}/main.c)
   if(OTELC_BUILD_EXAMPLES AND EXISTS ${example})

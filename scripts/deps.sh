@@ -1,12 +1,16 @@
 #!/bin/sh
 # Install the Debian packages otelc needs to build and test, when missing.
+# The last line is what tests/integration/debian_packages.sh builds, checks
+# and installs otelc's own Debian packages with (debian/control lists the
+# packages the package build itself needs).
 # Idempotent and silent when everything is already there.
 set -eu
 
 PACKAGES="build-essential cmake pkg-config clang clang-format libclang-rt-14-dev libcmocka-dev
 valgrind libcurl4-openssl-dev libssl-dev zlib1g-dev libyaml-dev libexpat1-dev libmicrohttpd-dev
 libpq-dev postgresql libhiredis-dev redis-server libsqlite3-dev sqlite3 libpcre2-dev openssl
-nodejs npm python3-prometheus-client chromium"
+nodejs npm python3-prometheus-client chromium libnghttp2-dev
+dpkg-dev debhelper lintian fakeroot man-db"
 
 missing=""
 for p in $PACKAGES; do

@@ -1,14 +1,14 @@
 #!/bin/sh
 # Installation works for users: `cmake --install` puts headers, libraries,
-# otelc.pc and the CMake package in a prefix, and a consumer program builds
-# against it both with pkg-config and with find_package(otelc), then runs and
-# prints its span through the console exporter.
+# otelc.pc and the CMake package in a prefix, and the consumer programs of
+# tests/integration/consumer/ build against it with pkg-config and with
+# find_package(otelc), then run and print their spans through the console
+# exporter (consumer_lib.sh, shared with debian_packages.sh).
 #
 # usage: sh tests/integration/install_consumer.sh BUILD-DIR
 set -eu
 
 build=$(cd "$1" && pwd)
-here=$(cd "$(dirname "$0")" && pwd)
 
 # A sanitizer build installs sanitizer-instrumented libraries that a plain
 # consumer cannot link; the plain build covers installation.
@@ -23,6 +23,8 @@ fail() {
     echo "install_consumer: FAIL: $*" >&2
     exit 1
 }
+consumer_tmp=$tmp
+. "$(dirname "$0")/consumer_lib.sh"
 
 cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
 [ -f "$tmp/prefix/include/otelc/otelc.h" ] || fail "headers not installed"
@@ -30,46 +32,12 @@ libdir=$(ls -d "$tmp/prefix"/lib*/ | head -n 1)
 [ -f "$libdir/pkgconfig/otelc.pc" ] || fail "otelc.pc not installed"
 [ -f "$libdir/cmake/otelc/otelcConfig.cmake" ] || fail "CMake package not installed"
 
-mkdir -p "$tmp/app"
-cat >"$tmp/app/main.c" <<'PROG'
-#include <stdio.h>
-#include <string.h>
-#include <otelc/otelc.h>
-
-int main(void)
-{
-    if (strcmp(otelc_version(), OTELC_VERSION) != 0) return 2;
-    otelc_init(NULL);
-    otelc_span *s = otelc_span_start(otelc_tracer_get("consumer", "1"), "installed-span",
-                                     OTELC_SPAN_INTERNAL);
-    otelc_span_set_int(s, "answer", 42);
-    otelc_span_end(s);
-    otelc_shutdown();
-    return 0;
-}
-PROG
-cat >"$tmp/app/CMakeLists.txt" <<'CM'
-cmake_minimum_required(VERSION 3.16)
-project(consumer C)
-find_package(otelc REQUIRED)
-add_executable(consumer main.c)
-target_link_libraries(consumer otelc::otelc)
-CM
-
-# pkg-config
-PKG_CONFIG_PATH="$libdir/pkgconfig" cc "$tmp/app/main.c" -o "$tmp/app/pc" \
-    $(PKG_CONFIG_PATH="$libdir/pkgconfig" pkg-config --cflags --libs otelc) ||
-    fail "pkg-config build"
-OTEL_TRACES_EXPORTER=console LD_LIBRARY_PATH="$libdir" "$tmp/app/pc" 2>"$tmp/pc.err" ||
-    fail "pkg-config binary exited $?"
-grep -q "installed-span" "$tmp/pc.err" || fail "pkg-config binary exported no span"
-grep -q "answer=42" "$tmp/pc.err" || fail "attribute missing from console output"
-
-# find_package
-cmake -S "$tmp/app" -B "$tmp/app/build" -DCMAKE_PREFIX_PATH="$tmp/prefix" >/dev/null ||
-    fail "find_package configure"
-cmake --build "$tmp/app/build" >/dev/null || fail "find_package build"
-OTEL_TRACES_EXPORTER=console "$tmp/app/build/consumer" 2>"$tmp/cm.err" ||
-    fail "find_package binary exited $?"
-grep -q "installed-span" "$tmp/cm.err" || fail "find_package binary exported no span"
+export PKG_CONFIG_PATH="$libdir/pkgconfig" CMAKE_PREFIX_PATH="$tmp/prefix" LD_LIBRARY_PATH="$libdir"
+consumer_check_sdk
+# libotelc-sqlite is built when SQLite's headers are found.
+if [ -f "$libdir/pkgconfig/otelc-sqlite.pc" ]; then
+    consumer_check_sqlite
+else
+    echo "install_consumer: no libotelc-sqlite in this build, its consumer not built"
+fi
 echo "install_consumer: ok"
