@@ -92,6 +92,11 @@ void otelc_envp_free(char **envp);
 typedef struct otelc_propagator otelc_propagator;
 
 #ifndef OTELC_NOOP
+/*
+ * The propagators of the standard formats, one for each. Each is a static
+ * object, never NULL: give it to any number of composites and providers;
+ * otelc_propagator_free() leaves it be.
+ */
 otelc_propagator *otelc_propagator_tracecontext(void); /* W3C traceparent + tracestate */
 otelc_propagator *otelc_propagator_baggage(void);      /* W3C baggage */
 otelc_propagator *otelc_propagator_b3(void);           /* b3 single header */

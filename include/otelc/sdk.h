@@ -183,8 +183,17 @@ typedef struct otelc_sampler_ops {
 
 typedef struct otelc_sampler otelc_sampler;
 
-/* A sampler from user callbacks; self is passed to every callback. */
+/*
+ * A sampler from user callbacks; self is passed to every callback. Returns
+ * NULL when ops or its should_sample is NULL or memory runs out, after
+ * calling ops->destroy(self) when there is one.
+ */
 otelc_sampler *otelc_sampler_new(const otelc_sampler_ops *ops, void *self);
+
+/*
+ * The samplers that sample every span (always_on) and none (always_off).
+ * Static objects, never NULL: otelc_sampler_free() leaves them be.
+ */
 otelc_sampler *otelc_sampler_always_on(void);
 otelc_sampler *otelc_sampler_always_off(void);
 
@@ -340,6 +349,12 @@ typedef struct otelc_batch_options {
  */
 otelc_processor *otelc_batch_processor_new(otelc_exporter *exp, const otelc_batch_options *opts);
 
+/*
+ * Export what the processor holds, waiting at most timeout_ms (force_flush),
+ * or flush it and stop it (shutdown; only the first call reaches the
+ * processor). Returns the processor callback's result, or OTELC_OK when it
+ * has none, for a NULL processor and after shutdown.
+ */
 int otelc_processor_force_flush(otelc_processor *p, uint32_t timeout_ms);
 int otelc_processor_shutdown(otelc_processor *p, uint32_t timeout_ms);
 

@@ -37,7 +37,8 @@ extern "C" {
 
 /*
  * True when a query parameter named key (len bytes, still percent-encoded
- * as it appears in the URL) holds a secret by the rules above.
+ * as it appears in the URL) holds a secret by the rules at the top of this
+ * header.
  */
 bool otelc_redact_is_sensitive_key(const char *key, size_t len);
 
