@@ -1,27 +1,38 @@
 /*
  * internal.h - structures and helpers shared inside libotelc.
  *
- * Nothing here is public API. Modules:
- *   sdk/span.c        span lifecycle, attributes, events, links, limits
- *   sdk/arena.c       bump allocator and deep copies of attribute values
- *   json.c            the JSON reader (a DOM in an arena) and writer (json.h)
- *   sdk/span_pool.c   recycled span memory (per-thread caches + shared stack)
- *   sdk/provider.c    provider, tracers, global provider, init/shutdown
- *   sdk/stats.c       sharded self-telemetry counters
- *   sdk/clock.c       Unix-time clock (calibrated TSC, clock_gettime fallback)
- *   sdk/ids.c         trace/span id generation (per-thread PRNG)
- *   sdk/sampler.c     samplers
- *   sdk/resource.c    resource detection and merge
- *   sdk/log.c         rate-limited diagnostics
- *   sdk/redact_args.c secrets out of recorded command lines
- *   sdk/processor.c   processor/exporter wrappers, simple processor
- *   sdk/batch.c       batch processor
- *   api/context.c     contexts, per-thread current-context stack, scopes
- *   config/env.c      every OTEL_* variable is read here and nowhere else
- *   config/yaml.c     OTEL_CONFIG_FILE: the declarative configuration file
- *   config/substitute.c  ${VAR:-default} substitution for that file
- *   propagation/      W3C trace context, baggage, B3, Jaeger, carriers
- *   export/           console, memory exporters; testing helpers
+ * Nothing here is public API. Modules, one folder per job:
+ *
+ *   sdk/               the span pipeline
+ *     span.c           span lifecycle, attributes, events, links, limits
+ *     arena.c          a span's bump allocator, deep copies of attribute values
+ *     span_pool.c      recycled span memory (per-thread caches + shared stack)
+ *     provider.c       provider, tracers, the global provider, init/shutdown
+ *     sampler.c        samplers
+ *     processor.c      processor/exporter wrappers, the simple processor
+ *     batch.c          the batch processor and its worker
+ *     ids.c            trace and span ids (per-thread PRNG)
+ *     clock.c          the Unix-time clock (calibrated TSC, clock_gettime)
+ *     stats.c          self-telemetry counters
+ *     resource.c       resource detection and merge
+ *     log.c            rate-limited diagnostics
+ *   instrumentation/   what instrumentation libraries and the CLI build spans with
+ *     server.c, http.c SERVER spans and the HTTP semantic-convention rules
+ *     db_span.c        database CLIENT spans
+ *     sql_sanitize.c   db.query.text without literals; redis_sanitize.c for Redis
+ *     jobs.c           PRODUCER/CONSUMER spans around background jobs
+ *     redact.c         credentials and sensitive query values out of URLs
+ *     redact_args.c    secrets out of recorded command lines
+ *     startup.c        the "startup" trace (OTELC_TRACE_STARTUP=1)
+ *   api/context.c      contexts, the per-thread current-context stack, scopes
+ *   propagation/       W3C trace context and baggage, B3, Jaeger, carriers
+ *   export/            exporters: OTLP (protobuf and JSON encoders, HTTP and
+ *                      gRPC transports, retries), Zipkin, console, file,
+ *                      memory and testing helpers; protobuf.h, the protobuf reader
+ *   config/            every OTEL_* and OTELC_* variable (env.c and its parts),
+ *                      the configuration file (yaml.c, substitute.c)
+ *   json.c             the JSON reader (a DOM in an arena) and writer (json.h)
+ *   util.c             hex codecs, UTF-8, hashing and other small shared helpers
  */
 #ifndef OTELC_INTERNAL_H
 #define OTELC_INTERNAL_H
@@ -508,7 +519,7 @@ bool otelc__parse_double(const char *s, double *out);
 /* The rate-limiting sampler's decision at an explicit time (tests). */
 bool otelc__rate_limiter_admit_at(otelc_sampler *s, uint64_t now_ns);
 
-/* ---- Secrets in command lines (sdk/redact_args.c) ------------------------ */
+/* ---- Secrets in command lines (instrumentation/redact_args.c) ------------ */
 
 #define OTELC_REDACTED "REDACTED"
 

@@ -16,7 +16,7 @@
 
 #include "config/config_file.h"
 #include "internal.h"
-#include "sdk/startup.h"
+#include "instrumentation/startup.h"
 
 #define DEFAULT_SHUTDOWN_TIMEOUT_MS 30000
 

@@ -1,7 +1,7 @@
 /*
  * test_cli_env.c - settings of the otelc command (src/config/cli_env.c):
  * durations, the export timeout cap, OTELC_* variables, the startup
- * trace's targets, and the startup trace itself (src/sdk/startup.c).
+ * trace's targets, and the startup trace itself (src/instrumentation/startup.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -31,7 +31,7 @@
 
 #include "config/cli_env.h"
 #include "config/config_file.h"
-#include "sdk/startup.h"
+#include "instrumentation/startup.h"
 
 /* Long enough for a LAN or a local collector, short enough to never hurt a start. */
 #define CONNECT_TIMEOUT_MS 300
