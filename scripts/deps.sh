@@ -4,7 +4,7 @@
 set -eu
 
 PACKAGES="build-essential cmake pkg-config clang clang-format libclang-rt-14-dev libcmocka-dev
-valgrind libcurl4-openssl-dev zlib1g-dev libyaml-dev libexpat1-dev libmicrohttpd-dev
+valgrind libcurl4-openssl-dev libnghttp2-dev libssl-dev zlib1g-dev libyaml-dev libexpat1-dev libmicrohttpd-dev
 libpq-dev postgresql libhiredis-dev redis-server libsqlite3-dev sqlite3 libpcre2-dev openssl
 nodejs npm python3-prometheus-client chromium"
 
