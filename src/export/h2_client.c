@@ -349,7 +349,8 @@ static ssize_t conn_send(struct conn *c, const void *p, size_t n)
 /*
  * Feed what has arrived to nghttp2, whose callbacks update the calls. It
  * reads even after a write failed: a server that answered and closed may
- * have left its answer waiting.
+ * have left its answer waiting. What nghttp2 then has to send goes out
+ * with the next conn_write.
  */
 static void conn_read(struct conn *c)
 {
@@ -565,8 +566,9 @@ static int drive(struct conn *c, struct call *call, uint64_t deadline, _Atomic b
 {
     int fd = otelc__rawconn_fd(c->raw);
     while (!call->closed) {
-        conn_write(c);
         conn_read(c);
+        conn_write(c); /* what we have, and what reading made due: acks, windows, more DATA */
+        if (c->failed && !call->closed) conn_read(c); /* the answer may wait behind the failure */
         if (call->closed) break; /* whatever became of the connection afterwards */
         if (c->failed) return OTELC_IO_RECV_ERROR;
         if (!ng.nghttp2_session_want_read(c->session)) {
