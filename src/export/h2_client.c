@@ -27,9 +27,9 @@
  * Flow control: nghttp2 sends DATA only within the server's windows and
  * frame size, and we read while we write, so its WINDOW_UPDATEs arrive.
  * Our own windows are large (the responses are small, but a server is
- * never held back by us). Output is gathered up to OUT_HIGH bytes and
- * written as it goes; a write that would block is retried with the same
- * bytes (tls.c relies on it).
+ * never held back by us). Small frames are gathered into one write; DATA
+ * goes from nghttp2's buffer to the socket without a copy; what a write
+ * leaves is kept and retried with the same bytes (tls.c relies on it).
  *
  * Threading: a client belongs to its exporter's exporting thread; exports
  * of one exporter are sequential, so there is one call at a time (the
@@ -59,7 +59,8 @@
 
 #include <nghttp2/nghttp2.h>
 
-#define OUT_HIGH          (64 * 1024) /* frames gathered before a write */
+#define OUT_HIGH          (64 * 1024) /* small frames gathered before a write */
+#define DIRECT_MIN        4096        /* frames this large are written from nghttp2's buffer */
 #define READ_CHUNK        (16 * 1024)
 #define READS_PER_TURN    16 /* then the loop looks at the clock and the cancel flag */
 #define POLL_SLICE_MS     100
@@ -372,41 +373,73 @@ static void conn_read(struct conn *c)
     c->more_input = true; /* the turn ended before the input did */
 }
 
-/* The next frames nghttp2 has ready, up to OUT_HIGH bytes. */
-static bool gather_output(struct conn *c)
-{
-    otelc__buf_reset(&c->out);
-    c->out_off = 0;
-    while (c->out.len < OUT_HIGH) {
-        const uint8_t *p;
-        ssize_t n = ng.nghttp2_session_mem_send(c->session, &p);
-        if (n < 0) {
-            conn_fail(c, OTELC_IO_HTTP2, "HTTP/2", ng.nghttp2_strerror((int)n));
-            return false;
-        }
-        if (n == 0) break;
-        otelc__buf_append(&c->out, p, (size_t)n);
-    }
-    if (c->out.failed) conn_fail(c, OTELC_IO_NO_MEMORY, "out of memory", NULL);
-    return !c->failed;
-}
-
-/* Write until nghttp2 has nothing more or the socket is full. False once failed. */
-static bool conn_write(struct conn *c)
-{
-    while (!c->failed) {
-        if (c->out_off == c->out.len && (!gather_output(c) || c->out.len == 0)) break;
-        ssize_t w = conn_send(c, c->out.data + c->out_off, c->out.len - c->out_off);
-        if (w == 0) break; /* blocked: the same bytes go again later */
-        if (w < 0) conn_fail_io(c);
-        if (w > 0) c->out_off += (size_t)w;
-    }
-    return !c->failed;
-}
-
 static bool output_pending(const struct conn *c)
 {
     return c->out_off < c->out.len;
+}
+
+/* Bytes kept for a later write: the tail of a frame the socket did not take, small frames. */
+static void keep_output(struct conn *c, const uint8_t *p, size_t n)
+{
+    if (!output_pending(c)) {
+        otelc__buf_reset(&c->out);
+        c->out_off = 0;
+    }
+    otelc__buf_append(&c->out, p, n);
+    if (c->out.failed) conn_fail(c, OTELC_IO_NO_MEMORY, "out of memory", NULL);
+}
+
+/* Write p[0..n); what the socket does not take now is kept. False when it did not take it all. */
+static bool send_now(struct conn *c, const uint8_t *p, size_t n)
+{
+    ssize_t w = conn_send(c, p, n);
+    if (w < 0) {
+        conn_fail_io(c);
+        return false;
+    }
+    if ((size_t)w < n) keep_output(c, p + w, n - (size_t)w); /* the same bytes go again later */
+    return (size_t)w == n;
+}
+
+/*
+ * The next frames nghttp2 has ready: small ones are gathered (up to
+ * OUT_HIGH bytes) into one write; a large one, usually DATA, is returned
+ * in *big to be written from nghttp2's own buffer, not copied, unless
+ * small ones wait before it.
+ */
+static ssize_t next_output(struct conn *c, const uint8_t **big)
+{
+    ssize_t n = 0;
+    while (c->out.len - c->out_off < OUT_HIGH) {
+        n = ng.nghttp2_session_mem_send(c->session, big);
+        if (n <= 0 || n >= DIRECT_MIN) break;
+        keep_output(c, *big, (size_t)n);
+        n = 0;
+    }
+    if (n < 0) conn_fail(c, OTELC_IO_HTTP2, "HTTP/2", ng.nghttp2_strerror((int)n));
+    if (n > 0 && output_pending(c)) {
+        keep_output(c, *big, (size_t)n);
+        n = 0;
+    }
+    return n;
+}
+
+/* Write until nghttp2 has nothing more or the socket is full. */
+static void conn_write(struct conn *c)
+{
+    while (!c->failed) {
+        if (output_pending(c)) {
+            ssize_t w = conn_send(c, c->out.data + c->out_off, c->out.len - c->out_off);
+            if (w < 0) conn_fail_io(c);
+            if (w > 0) c->out_off += (size_t)w;
+            if (w <= 0 || output_pending(c)) break; /* blocked: the same bytes go again later */
+            continue;
+        }
+        const uint8_t *big = NULL;
+        ssize_t n = next_output(c, &big);
+        if (n > 0 && !send_now(c, big, (size_t)n)) break;
+        if (n <= 0 && !output_pending(c)) break; /* nothing more, or failed */
+    }
 }
 
 /*
@@ -530,19 +563,19 @@ static void report(otelc_http_response *out, const otelc_io_error *e)
 }
 
 /* grpc-timeout: at most 8 digits, in milliseconds while they fit, else in seconds. */
-static void format_timeout(char *dst, size_t cap, uint64_t ms)
+static void format_timeout(char *dst, size_t cap, uint32_t ms)
 {
     if (ms < 100000000)
-        snprintf(dst, cap, "%llum", (unsigned long long)(ms ? ms : 1));
+        snprintf(dst, cap, "%um", ms ? ms : 1);
     else
-        snprintf(dst, cap, "%lluS", (unsigned long long)(ms / 1000 + 1));
+        snprintf(dst, cap, "%uS", ms / 1000 + 1);
 }
 
 static bool submit(otelc_h2 *h, struct conn *c, struct call *call, uint64_t deadline)
 {
     char timeout[16];
     uint64_t now = otelc__mono_ms();
-    format_timeout(timeout, sizeof timeout, deadline > now ? deadline - now : 1);
+    format_timeout(timeout, sizeof timeout, deadline > now ? (uint32_t)(deadline - now) : 1);
     h->nv[TIMEOUT_HEADER].value = (uint8_t *)timeout; /* nghttp2 copies the headers */
     h->nv[TIMEOUT_HEADER].valuelen = strlen(timeout);
     nghttp2_data_provider data = {.source.ptr = call, .read_callback = read_body};
