@@ -93,6 +93,7 @@ struct conn {
     bool more_input;             /* the last read stopped before the input ran dry */
     bool goaway;                 /* the server will take no new streams */
     bool failed;
+    uint64_t calls; /* made on it */
     otelc_io_error error;
 };
 
@@ -444,8 +445,8 @@ static void conn_write(struct conn *c)
 
 /*
  * Wait until the connection's socket is ready for events: 1 when it is (or
- * poll failed, for the next I/O to find out why), 0 at the deadline, -1
- * once cancel reads true (looked at every POLL_SLICE_MS).
+ * poll failed, for the next I/O to find out why; at once for no events), 0
+ * at the deadline, -1 once cancel reads true (looked at every POLL_SLICE_MS).
  */
 static int wait_ready(int fd, short events, uint64_t deadline, _Atomic bool *cancel)
 {
@@ -453,6 +454,7 @@ static int wait_ready(int fd, short events, uint64_t deadline, _Atomic bool *can
         if (cancel && atomic_load_explicit(cancel, memory_order_relaxed)) return -1;
         uint64_t now = otelc__mono_ms();
         if (now >= deadline) return 0;
+        if (!events) return 1; /* no waiting: only the clock and the flag */
         uint64_t slice = deadline - now < POLL_SLICE_MS ? deadline - now : POLL_SLICE_MS;
         struct pollfd p = {.fd = fd, .events = events};
         int rc = poll(&p, 1, (int)slice);
@@ -608,9 +610,8 @@ static int drive(struct conn *c, struct call *call, uint64_t deadline, _Atomic b
             conn_fail(c, OTELC_IO_HTTP2, "the server ended the HTTP/2 session", NULL);
             return OTELC_IO_RECV_ERROR;
         }
-        if (c->more_input) continue;
         short events = (short)(c->read_wait | (output_pending(c) ? c->write_wait : 0));
-        int ready = wait_ready(fd, events, deadline, cancel);
+        int ready = wait_ready(fd, c->more_input ? 0 : events, deadline, cancel);
         if (ready < 0) return OTELC_IO_ABORTED;
         if (ready == 0) return OTELC_IO_TIMEDOUT;
     }
@@ -662,6 +663,8 @@ static bool call_once(otelc_h2 *h, const otelc_body *body, uint64_t deadline, ui
         report(out, &err);
         return true;
     }
+    if (!h->conn->calls++)
+        otelc__log(OTELC_LOG_DEBUG, "OTLP/gRPC: new connection to %s", h->url.authority);
     struct conn *c = h->conn;
     struct call call = {.body = body, .resp = out};
     if (body->read) body->rewind(body->ctx);
