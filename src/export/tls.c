@@ -73,6 +73,7 @@ static struct {
     FN(X509_VERIFY_PARAM_set1_ip_asc);
     FN(X509_verify_cert_error_string);
     FN(ERR_get_error);
+    FN(ERR_peek_error);
     FN(ERR_clear_error);
     FN(ERR_error_string_n);
     FN(BIO_get_new_index);
@@ -101,7 +102,8 @@ static BIO_METHOD *make_raw_bio(void);
 
 static void load_libssl(void)
 {
-    static const char *const sonames[] = {"libssl.so.3", "libssl.so.1.1", NULL};
+    /* The ABI of the headers we were built with: OpenSSL 3 packs its error codes anew. */
+    static const char *const sonames[] = {"libssl.so.3", NULL};
     static const otelc_dynsym syms[] = {
         SYM(TLS_client_method),
         SYM(SSL_CTX_new),
@@ -131,6 +133,7 @@ static void load_libssl(void)
         SYM(X509_VERIFY_PARAM_set1_ip_asc),
         SYM(X509_verify_cert_error_string),
         SYM(ERR_get_error),
+        SYM(ERR_peek_error),
         SYM(ERR_clear_error),
         SYM(ERR_error_string_n),
         SYM(BIO_get_new_index),
@@ -197,14 +200,26 @@ static void fail(otelc_io_error *e, int code, const char *what, const char *deta
     snprintf(e->text, sizeof e->text, "%s%s%s", what, detail ? ": " : "", detail ? detail : "");
 }
 
-/* OpenSSL's reason for the failure just seen, and the queue emptied for the next call. */
+/*
+ * OpenSSL's reason for the failure just seen: the first error queued, the
+ * root cause ("No such file or directory"), not the "system lib" each
+ * layer above adds. The queue is emptied for the next call.
+ */
 static void fail_ssl(otelc_io_error *e, int code, const char *what)
 {
-    unsigned long err = ssl.ERR_get_error(), next;
-    while ((next = ssl.ERR_get_error()) != 0) err = next; /* the last is the closest to us */
+    unsigned long err = ssl.ERR_get_error();
     char reason[160];
     if (err) ssl.ERR_error_string_n(err, reason, sizeof reason);
+    ssl.ERR_clear_error();
     fail(e, code, what, err ? reason : NULL);
+}
+
+/* "what file": a path is configuration, not a secret, and says which file is wrong. */
+static void fail_file(otelc_io_error *e, int code, const char *what, const char *path)
+{
+    char text[sizeof e->text];
+    snprintf(text, sizeof text, "%s %.160s", what, path);
+    fail_ssl(e, code, text);
 }
 
 /* ---- Configuration -----------------------------------------------------------------------------
@@ -218,7 +233,7 @@ static bool load_trust(SSL_CTX *ctx, const otelc_tls_config *cfg, otelc_io_error
         return false;
     }
     if (ssl.SSL_CTX_load_verify_locations(ctx, cfg->ca_file, NULL) == 1) return true;
-    fail_ssl(err, OTELC_IO_TLS_CA_FILE, "TLS: the CA certificate file cannot be loaded");
+    fail_file(err, OTELC_IO_TLS_CA_FILE, "TLS: cannot load the CA certificates of", cfg->ca_file);
     return false;
 }
 
@@ -228,12 +243,13 @@ static bool load_client_identity(SSL_CTX *ctx, const otelc_tls_config *cfg, otel
     if (!cfg->client_cert) return true;
     const char *key = cfg->client_key ? cfg->client_key : cfg->client_cert;
     if (ssl.SSL_CTX_use_certificate_chain_file(ctx, cfg->client_cert) != 1) {
-        fail_ssl(err, OTELC_IO_TLS_CERT, "TLS: the client certificate cannot be loaded");
+        fail_file(err, OTELC_IO_TLS_CERT, "TLS: cannot load the client certificate",
+                  cfg->client_cert);
         return false;
     }
     if (ssl.SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
         ssl.SSL_CTX_check_private_key(ctx) != 1) {
-        fail_ssl(err, OTELC_IO_TLS_CERT, "TLS: the client key cannot be loaded");
+        fail_file(err, OTELC_IO_TLS_CERT, "TLS: cannot load the client key", key);
         return false;
     }
     return true;
@@ -312,6 +328,29 @@ otelc_tls *otelc__tls_new(const otelc_tls_config *cfg, otelc_rawconn *raw, const
 }
 
 /*
+ * The server's alert says it will not take our certificate (or our lack of
+ * one): as a certificate of ours that does not load, no retry can cure it.
+ * With TLS 1.3 the alert comes after the handshake, on the first read.
+ */
+static bool peer_refused_certificate(unsigned long err)
+{
+    if (ERR_GET_LIB(err) != ERR_LIB_SSL) return false;
+    switch (ERR_GET_REASON(err)) {
+    case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
+    case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
+    case SSL_R_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE:
+    case SSL_R_SSLV3_ALERT_CERTIFICATE_REVOKED:
+    case SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED:
+    case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
+    case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
+    case SSL_R_TLSV1_ALERT_ACCESS_DENIED:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/*
  * A call that did not complete: 0 with what to wait for, or -1 with the
  * error. A connection that failed underneath says why better than OpenSSL can.
  */
@@ -331,6 +370,9 @@ static int not_done(otelc_tls *t, int rc, int code, const char *what, short *wai
         if (otelc__rawconn_error(t->raw)->code) {
             t->error = *otelc__rawconn_error(t->raw);
             ssl.ERR_clear_error();
+        } else if (peer_refused_certificate(ssl.ERR_peek_error())) {
+            fail_ssl(&t->error, OTELC_IO_TLS_CERT,
+                     "TLS: the server refused the client certificate");
         } else {
             fail_ssl(&t->error, code, what);
         }

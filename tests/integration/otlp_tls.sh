@@ -1,7 +1,7 @@
 #!/bin/sh
 # The OTLP exporter against a real TLS server: OTEL_EXPORTER_OTLP_CERTIFICATE
 # (a private CA), a missing CA, mTLS (OTEL_EXPORTER_OTLP_CLIENT_KEY and
-# _CLIENT_CERTIFICATE), gRPC over TLS (ALPN h2), and the _TRACES_ variables
+# _CLIENT_CERTIFICATE), gRPC over TLS (ALPN h2, with and without mTLS), and the _TRACES_ variables
 # winning over the generic ones. A throwaway CA and certificates are made
 # with openssl; otlp_tls_server.js receives and records every request before
 # answering it, so outcomes are read from its record, never from timing.
@@ -95,7 +95,8 @@ while [ ! -s "$tmp/ports.json" ] && [ $i -lt 200 ]; do
 done
 port() { node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))[process.argv[2]])' "$tmp/ports.json" "$1"; }
 HTTPS=$(port https 2>/dev/null) MTLS=$(port mtls 2>/dev/null) GRPC=$(port grpc 2>/dev/null)
-case "$HTTPS:$MTLS:$GRPC" in
+GRPC_MTLS=$(port grpc_mtls 2>/dev/null)
+case "$HTTPS:$MTLS:$GRPC:$GRPC_MTLS" in
 *[!0-9:]* | :* | *:: | *:)
     fail "the TLS server did not start"
     cat "$tmp/server.err" >&2
@@ -214,6 +215,20 @@ quiet grpc_noscheme
 run grpc_insecure_https $ONE_TRY OTEL_EXPORTER_OTLP_PROTOCOL=grpc OTEL_EXPORTER_OTLP_INSECURE=true \
     OTEL_EXPORTER_OTLP_ENDPOINT="https://127.0.0.1:$GRPC"
 refused grpc_insecure_https "certificate"
+
+# gRPC with mTLS: the client key and certificate are sent, and required.
+run grpc_mtls_client OTEL_EXPORTER_OTLP_PROTOCOL=grpc OTEL_EXPORTER_OTLP_ENDPOINT="https://127.0.0.1:$GRPC_MTLS" \
+    OTEL_EXPORTER_OTLP_CERTIFICATE="$CA" OTEL_EXPORTER_OTLP_CLIENT_KEY="$KEY" OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE="$CERT"
+delivered grpc_mtls_client grpc_mtls $GRPC_PATH application/grpc otelc-test-client
+quiet grpc_mtls_client
+run grpc_mtls_noclient $ONE_TRY OTEL_EXPORTER_OTLP_PROTOCOL=grpc \
+    OTEL_EXPORTER_OTLP_ENDPOINT="https://127.0.0.1:$GRPC_MTLS" OTEL_EXPORTER_OTLP_CERTIFICATE="$CA"
+refused grpc_mtls_noclient "certificate required"
+# A client key that does not exist is a configuration error: reported, never retried in vain.
+run grpc_mtls_nokey $ONE_TRY OTEL_EXPORTER_OTLP_PROTOCOL=grpc \
+    OTEL_EXPORTER_OTLP_ENDPOINT="https://127.0.0.1:$GRPC_MTLS" OTEL_EXPORTER_OTLP_CERTIFICATE="$CA" \
+    OTEL_EXPORTER_OTLP_CLIENT_KEY="$tmp/nonexistent.key" OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE="$CERT"
+refused grpc_mtls_nokey "client key"
 
 # ---- (5) the _TRACES_ variables win over the generic ones -----------------------------
 run traces_ca_wins OTEL_EXPORTER_OTLP_ENDPOINT="https://127.0.0.1:$HTTPS" \

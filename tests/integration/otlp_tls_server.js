@@ -4,10 +4,11 @@
 //
 // CERT_DIR holds ca.pem, server.pem and server.key. Three listeners on
 // ephemeral ports of 127.0.0.1, printed as the first line of stdout:
-// {"https":PORT,"mtls":PORT,"grpc":PORT}
+// {"https":PORT,"mtls":PORT,"grpc":PORT,"grpc_mtls":PORT}
 //   https  OTLP/HTTP over TLS (HTTP/1.1), no client certificate asked for
 //   mtls   the same, but a client certificate signed by ca.pem is required
 //   grpc   OTLP/gRPC over TLS (HTTP/2, ALPN h2 only)
+//   grpc_mtls  the same, but a client certificate signed by ca.pem is required
 // Every request is appended to RECORD_FILE as one JSON line *before* it is
 // answered, so once the exporter has its answer the record is on disk:
 //   {"listener","method","path","contentType","length","body" (base64),
@@ -74,19 +75,26 @@ const mtlsServer = https.createServer(
   httpHandler('mtls'));
 
 // OTLP/gRPC: one empty message, then grpc-status 0 in the trailers.
-const grpcServer = http2.createSecureServer({ ...tls, ALPNProtocols: ['h2'] });
-grpcServer.on('stream', (stream, headers) => {
-  collect(stream, (body) => {
-    record(entry('grpc', headers[':method'], headers[':path'], headers['content-type'], body,
-                 stream.session && stream.session.socket));
-    stream.respond({ ':status': 200, 'content-type': 'application/grpc' },
-                   { waitForTrailers: true });
-    stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
-    stream.end(Buffer.alloc(5)); // uncompressed, zero-length message
-  });
-});
+function grpcHandler(listener) {
+  return (stream, headers) => {
+    collect(stream, (body) => {
+      record(entry(listener, headers[':method'], headers[':path'], headers['content-type'], body,
+                   stream.session && stream.session.socket));
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc' },
+                     { waitForTrailers: true });
+      stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+      stream.end(Buffer.alloc(5)); // uncompressed, zero-length message
+    });
+  };
+}
 
-const servers = { https: httpsServer, mtls: mtlsServer, grpc: grpcServer };
+const grpcServer = http2.createSecureServer({ ...tls, ALPNProtocols: ['h2'] });
+grpcServer.on('stream', grpcHandler('grpc'));
+const grpcMtlsServer = http2.createSecureServer(
+  { ...tls, ALPNProtocols: ['h2'], ca: read('ca.pem'), requestCert: true, rejectUnauthorized: true });
+grpcMtlsServer.on('stream', grpcHandler('grpc_mtls'));
+
+const servers = { https: httpsServer, mtls: mtlsServer, grpc: grpcServer, grpc_mtls: grpcMtlsServer };
 for (const [name, s] of Object.entries(servers)) {
   s.on('tlsClientError', (err) => record({ listener: name, tlsError: String(err.code || err) }));
 }
