@@ -113,12 +113,9 @@ static int call_status(otelc_http_response *r)
     return 13; /* a 200 without grpc-status: the call broke off (INTERNAL) */
 }
 
-otelc_attempt otelc__otlp_grpc_attempt(otelc_h2 *h, const otelc_body *frame, uint32_t timeout_ms,
-                                       _Atomic bool *cancel, otelc_http_response *resp,
-                                       otelc_otlp_response *parsed)
+otelc_attempt otelc__grpc_outcome(otelc_http_response *resp, otelc_otlp_response *parsed)
 {
     otelc_attempt a = {OTELC_RETRY_AGAIN, false, 0};
-    otelc__h2_post(h, frame, timeout_ms, cancel, resp);
     if (resp->cancelled) {
         a.verdict = OTELC_RETRY_FAIL;
         return a;
@@ -134,4 +131,12 @@ otelc_attempt otelc__otlp_grpc_attempt(otelc_h2 *h, const otelc_body *frame, uin
     if (a.verdict == OTELC_RETRY_DONE) parse_response(&resp->body, parsed);
     if (resp->grpc_status < 0) resp->grpc_status = st;
     return a;
+}
+
+otelc_attempt otelc__otlp_grpc_attempt(otelc_h2 *h, const otelc_body *frame, uint32_t timeout_ms,
+                                       _Atomic bool *cancel, otelc_http_response *resp,
+                                       otelc_otlp_response *parsed)
+{
+    otelc__h2_post(h, frame, timeout_ms, cancel, resp);
+    return otelc__grpc_outcome(resp, parsed);
 }

@@ -429,9 +429,19 @@ otelc_retry_verdict otelc__retry_http_verdict(const otelc_http_response *r);
 otelc_retry_verdict otelc__retry_transport_verdict(int curl_code);
 
 /*
- * One unary OTLP/gRPC Export call with a framed request (grpc.c).
- * resp->grpc_status holds the call's status afterwards (derived from HTTP
- * when the server sent none); parsed receives a partial success.
+ * What a finished gRPC call came to, from the response the HTTP/2 client
+ * filled (grpc.c): a transport failure is judged by the retry policy; else
+ * the call's status decides, made up from the RST_STREAM error code or the
+ * HTTP status when the server sent none (then stored in resp->grpc_status,
+ * with a grpc_message saying so), with the RetryInfo delay of
+ * grpc-status-details-bin; on success parsed receives the partial success
+ * of the response message (an unreadable message is ignored). Pure: no I/O.
+ */
+otelc_attempt otelc__grpc_outcome(otelc_http_response *resp, otelc_otlp_response *parsed);
+
+/*
+ * One unary OTLP/gRPC Export call with a framed request (grpc.c):
+ * otelc__h2_post, then otelc__grpc_outcome.
  */
 otelc_attempt otelc__otlp_grpc_attempt(otelc_h2 *h, const otelc_body *frame, uint32_t timeout_ms,
                                        _Atomic bool *cancel, otelc_http_response *resp,
