@@ -323,9 +323,7 @@ static void conn_fail(struct conn *c, int code, const char *what, const char *de
 {
     if (c->failed) return; /* the first failure is the one to report */
     c->failed = true;
-    c->error.code = code;
-    snprintf(c->error.text, sizeof c->error.text, "%s%s%s", what, detail ? ": " : "",
-             detail ? detail : "");
+    otelc__io_fail(&c->error, code, what, detail);
 }
 
 static void conn_fail_io(struct conn *c)

@@ -571,7 +571,7 @@ static char *joined(const char *a, const char *sep, const char *b)
     return s;
 }
 
-/* host[:port] as the URL gives it, the path with its query, and the raw connection.s URL. */
+/* host[:port] as the URL gives it, the path with its query, and the raw connection's URL. */
 static bool split_url(CURLU *u, otelc_url_parts *out)
 {
     char *scheme = url_part(u, CURLUPART_SCHEME, 0), *port = url_part(u, CURLUPART_PORT, 0);
@@ -617,14 +617,25 @@ void otelc__url_parts_free(otelc_url_parts *p)
 /* ---- Raw
  * connections----------------------------------------------------------------------------------- */
 
+void otelc__io_fail(otelc_io_error *e, int code, const char *what, const char *detail)
+{
+    otelc_bwriter w = {e->text, sizeof e->text, 0};
+    otelc__bw_put(&w, what, strlen(what));
+    if (detail) {
+        otelc__bw_put(&w, ": ", 2);
+        otelc__bw_put(&w, detail, strlen(detail));
+    }
+    otelc__bw_finish(&w);
+    e->code = code;
+}
+
 static void raw_fail(otelc_io_error *e, int code, const char *text)
 {
-    e->code = code;
-    otelc__strlcpy(e->text, text, sizeof e->text);
+    otelc__io_fail(e, code, text, NULL);
 }
 
 /*
- * libcurl picks a proxy by the URL's scheme, and a raw connection.s is always http:
+ * libcurl picks a proxy by the URL's scheme, and a raw connection's is always http:
  * for an https endpoint, the variables libcurl would have read for it
  * (no_proxy still applies: libcurl checks it against any proxy).
  */

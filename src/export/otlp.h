@@ -189,6 +189,9 @@ typedef struct otelc_io_error {
     char text[256];
 } otelc_io_error;
 
+/* Set e to code and "what: detail" (just what when detail is NULL), cut to fit. */
+void otelc__io_fail(otelc_io_error *e, int code, const char *what, const char *detail);
+
 /* A persistent HTTP client: one libcurl easy handle, so connections are reused. */
 typedef struct otelc_http otelc_http;
 
@@ -326,7 +329,7 @@ void otelc__rawconn_after_fork_child(otelc_rawconn *l);
  * loaded (a permanent failure: OTELC_IO_TLS_CA_FILE, OTELC_IO_TLS_CERT).
  * handshake, read and write never block: they return 1 when the handshake
  * is done (bytes moved, for read and write), 0 when they must be called
- * again once *wait (POLLIN or POLLOUT) is ready on the raw connection.s socket, -1
+ * again once *wait (POLLIN or POLLOUT) is ready on the raw connection's socket, -1
  * when TLS failed (error says why; a server certificate that did not
  * verify is OTELC_IO_TLS_VERIFY). The handshake also fails unless the
  * server chose h2. free sends close_notify if it can without waiting, and

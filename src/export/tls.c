@@ -194,12 +194,6 @@ static BIO_METHOD *make_raw_bio(void)
 
 /* ---- Errors --------------------------------------------------------------------------------- */
 
-static void fail(otelc_io_error *e, int code, const char *what, const char *detail)
-{
-    e->code = code;
-    snprintf(e->text, sizeof e->text, "%s%s%s", what, detail ? ": " : "", detail ? detail : "");
-}
-
 /*
  * OpenSSL's reason for the failure just seen: the first error queued, the
  * root cause ("No such file or directory"), not the "system lib" each
@@ -211,14 +205,18 @@ static void fail_ssl(otelc_io_error *e, int code, const char *what)
     char reason[160];
     if (err) ssl.ERR_error_string_n(err, reason, sizeof reason);
     ssl.ERR_clear_error();
-    fail(e, code, what, err ? reason : NULL);
+    otelc__io_fail(e, code, what, err ? reason : NULL);
 }
 
 /* "what file": a path is configuration, not a secret, and says which file is wrong. */
 static void fail_file(otelc_io_error *e, int code, const char *what, const char *path)
 {
     char text[sizeof e->text];
-    snprintf(text, sizeof text, "%s %.160s", what, path);
+    otelc_bwriter w = {text, sizeof text, 0};
+    otelc__bw_put(&w, what, strlen(what));
+    otelc__bw_put(&w, " ", 1);
+    otelc__bw_put(&w, path, strlen(path));
+    otelc__bw_finish(&w);
     fail_ssl(e, code, text);
 }
 
@@ -302,7 +300,7 @@ otelc_tls *otelc__tls_new(const otelc_tls_config *cfg, otelc_rawconn *raw, const
 {
     pthread_once(&load_once, load_libssl);
     if (!raw_bio) {
-        fail(err, OTELC_IO_FAILED_INIT, "TLS: OpenSSL (libssl) is not available", NULL);
+        otelc__io_fail(err, OTELC_IO_FAILED_INIT, "TLS: OpenSSL (libssl) is not available", NULL);
         return NULL;
     }
     ssl.ERR_clear_error();
@@ -364,7 +362,7 @@ static int not_done(otelc_tls *t, int rc, int code, const char *what, short *wai
         *wait = POLLOUT;
         return 0;
     case SSL_ERROR_ZERO_RETURN:
-        fail(&t->error, OTELC_IO_RECV_ERROR, "connection closed by the server", NULL);
+        otelc__io_fail(&t->error, OTELC_IO_RECV_ERROR, "connection closed by the server", NULL);
         break;
     default:
         if (otelc__rawconn_error(t->raw)->code) {
@@ -386,8 +384,9 @@ static int handshake_failed(otelc_tls *t, int rc, short *wait)
     long verify = ssl.SSL_get_verify_result(t->ssl);
     if (not_done(t, rc, OTELC_IO_TLS_CONNECT, "TLS handshake failed", wait) == 0) return 0;
     if (verify != X509_V_OK)
-        fail(&t->error, OTELC_IO_TLS_VERIFY, "TLS: server certificate verification failed",
-             ssl.X509_verify_cert_error_string(verify));
+        otelc__io_fail(&t->error, OTELC_IO_TLS_VERIFY,
+                       "TLS: server certificate verification failed",
+                       ssl.X509_verify_cert_error_string(verify));
     return -1;
 }
 
@@ -400,7 +399,8 @@ int otelc__tls_handshake(otelc_tls *t, short *wait)
     unsigned len = 0;
     ssl.SSL_get0_alpn_selected(t->ssl, &proto, &len);
     if (len == 2 && memcmp(proto, "h2", 2) == 0) return 1;
-    fail(&t->error, OTELC_IO_HTTP2, "TLS: the server did not choose HTTP/2 (ALPN h2)", NULL);
+    otelc__io_fail(&t->error, OTELC_IO_HTTP2, "TLS: the server did not choose HTTP/2 (ALPN h2)",
+                   NULL);
     t->failed = true;
     return -1;
 }
