@@ -594,15 +594,18 @@ static bool submit(otelc_h2 *h, struct conn *c, struct call *call, uint64_t dead
     return true;
 }
 
-/* Drive the connection until the call's stream closes; 0 done, else why it stopped. */
+/*
+ * Drive the connection until the call's stream closes (or its request
+ * could not be sent at all); 0 then, else why it stopped.
+ */
 static int drive(struct conn *c, struct call *call, uint64_t deadline, _Atomic bool *cancel)
 {
     int fd = otelc__rawconn_fd(c->raw);
-    while (!call->closed) {
+    while (!call->closed && !call->refused) {
         conn_read(c);
         conn_write(c); /* what we have, and what reading made due: acks, windows, more DATA */
         if (c->failed && !call->closed) conn_read(c); /* the answer may wait behind the failure */
-        if (call->closed) break; /* whatever became of the connection afterwards */
+        if (call->closed || call->refused) break;     /* whatever became of the connection after */
         if (c->failed) return OTELC_IO_RECV_ERROR;
         if (!ng.nghttp2_session_want_read(c->session)) {
             conn_fail(c, OTELC_IO_HTTP2, "the server ended the HTTP/2 session", NULL);
