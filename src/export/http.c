@@ -1,7 +1,7 @@
 /*
  * http.c - the network transports on libcurl: HTTP requests (OTLP/HTTP,
- * Zipkin), and raw connections: connect-only handles, the byte streams the HTTP/2 client of
- * OTLP/gRPC speaks over (h2_client.c).
+ * Zipkin), and raw connections, the byte streams that the HTTP/2 client of
+ * OTLP/gRPC (h2_client.c) speaks over.
  *
  * One easy handle per exporter, kept for the exporter's life: libcurl keeps
  * the connection open between exports, so a steady stream of batches costs
@@ -9,12 +9,13 @@
  * the exporting thread (exports of one exporter are never concurrent), so
  * it needs no lock.
  *
- * A raw connection is a handle with CURLOPT_CONNECT_ONLY: libcurl resolves the name,
- * connects (happy eyeballs, timeouts, a proxy tunnelled with CONNECT) and
- * then carries raw bytes through curl_easy_send/curl_easy_recv. Its URL is
- * always http://: libcurl 7.88 switches a connect-only TLS connection whose
- * ALPN chose h2 to its own HTTP/2 layer, and curl_easy_recv then crashes
- * inside it, so TLS over a raw connection is tls.c's.
+ * A raw connection is a handle with CURLOPT_CONNECT_ONLY: libcurl resolves
+ * the name, connects (happy eyeballs, timeouts, a proxy tunnelled with
+ * CONNECT), then carries bytes through curl_easy_send and curl_easy_recv.
+ * Its URL is always http://: libcurl 7.88 hands a connect-only TLS
+ * connection whose ALPN chose h2 to its own HTTP/2 layer, and
+ * curl_easy_recv then crashes inside it, so TLS over a raw connection is
+ * tls.c's.
  *
  * libcurl is told never to use signals (CURLOPT_NOSIGNAL): an SDK must not
  * install handlers or have alarms delivered into the host program. Proxies
@@ -614,8 +615,7 @@ void otelc__url_parts_free(otelc_url_parts *p)
     memset(p, 0, sizeof *p);
 }
 
-/* ---- Raw
- * connections----------------------------------------------------------------------------------- */
+/* ---- Raw connections ---------------------------------------------------------------- */
 
 void otelc__io_fail(otelc_io_error *e, int code, const char *what, const char *detail)
 {
@@ -635,9 +635,9 @@ static void raw_fail(otelc_io_error *e, int code, const char *text)
 }
 
 /*
- * libcurl picks a proxy by the URL's scheme, and a raw connection's is always http:
- * for an https endpoint, the variables libcurl would have read for it
- * (no_proxy still applies: libcurl checks it against any proxy).
+ * libcurl picks a proxy by the URL's scheme, and a raw connection's is
+ * always http: for an https endpoint, the variables libcurl would have
+ * read for it (no_proxy still applies: libcurl checks it against any proxy).
  */
 static const char *https_proxy(void)
 {
@@ -649,16 +649,16 @@ static const char *https_proxy(void)
     return "";
 }
 
-static bool raw_configure(otelc_rawconn *l, const char *url, bool tls_inside, uint32_t timeout_ms)
+static bool raw_configure(otelc_rawconn *raw, const char *url, bool tls_inside, uint32_t timeout_ms)
 {
-    CURL *c = l->curl;
-    set_common(c, &l->sockets);
+    CURL *c = raw->curl;
+    set_common(c, &raw->sockets);
     lc.easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L);
     /* A proxy carries the bytes as they are: CONNECT, even for http://. */
     lc.easy_setopt(c, CURLOPT_HTTPPROXYTUNNEL, 1L);
     if (tls_inside) lc.easy_setopt(c, CURLOPT_PROXY, https_proxy());
     lc.easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-    lc.easy_setopt(c, CURLOPT_XFERINFODATA, &l->cancel);
+    lc.easy_setopt(c, CURLOPT_XFERINFODATA, &raw->cancel);
     lc.easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     lc.easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(timeout_ms ? timeout_ms : 1));
     lc.easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(timeout_ms ? timeout_ms : 1));
@@ -672,72 +672,72 @@ otelc_rawconn *otelc__rawconn_open(const char *url, bool tls_inside, uint32_t ti
         raw_fail(err, OTELC_IO_FAILED_INIT, "libcurl is not available");
         return NULL;
     }
-    otelc_rawconn *l = calloc(1, sizeof *l);
-    if (!l || !(l->curl = lc.easy_init())) {
-        free(l);
+    otelc_rawconn *raw = calloc(1, sizeof *raw);
+    if (!raw || !(raw->curl = lc.easy_init())) {
+        free(raw);
         raw_fail(err, OTELC_IO_NO_MEMORY, "out of memory");
         return NULL;
     }
     char errbuf[CURL_ERROR_SIZE] = "";
-    l->cancel = cancel;
-    lc.easy_setopt(l->curl, CURLOPT_ERRORBUFFER, errbuf);
-    CURLcode rc = raw_configure(l, url, tls_inside, timeout_ms) ? lc.easy_perform(l->curl)
-                                                                : CURLE_URL_MALFORMAT;
-    lc.easy_setopt(l->curl, CURLOPT_ERRORBUFFER, NULL);
-    l->cancel = NULL;
-    l->fd = CURL_SOCKET_BAD;
-    if (rc == CURLE_OK) lc.easy_getinfo(l->curl, CURLINFO_ACTIVESOCKET, &l->fd);
-    if (rc == CURLE_OK && l->fd == CURL_SOCKET_BAD) rc = CURLE_COULDNT_CONNECT;
-    if (rc == CURLE_OK) return l;
+    raw->cancel = cancel;
+    lc.easy_setopt(raw->curl, CURLOPT_ERRORBUFFER, errbuf);
+    CURLcode rc = raw_configure(raw, url, tls_inside, timeout_ms) ? lc.easy_perform(raw->curl)
+                                                                  : CURLE_URL_MALFORMAT;
+    lc.easy_setopt(raw->curl, CURLOPT_ERRORBUFFER, NULL);
+    raw->cancel = NULL;
+    raw->fd = CURL_SOCKET_BAD;
+    if (rc == CURLE_OK) lc.easy_getinfo(raw->curl, CURLINFO_ACTIVESOCKET, &raw->fd);
+    if (rc == CURLE_OK && raw->fd == CURL_SOCKET_BAD) rc = CURLE_COULDNT_CONNECT;
+    if (rc == CURLE_OK) return raw;
     raw_fail(err, (int)rc, errbuf[0] ? errbuf : lc.easy_strerror(rc));
-    otelc__rawconn_close(l);
+    otelc__rawconn_close(raw);
     return NULL;
 }
 
-int otelc__rawconn_fd(const otelc_rawconn *l)
+int otelc__rawconn_fd(const otelc_rawconn *raw)
 {
-    return (int)l->fd;
+    return (int)raw->fd;
 }
 
-ssize_t otelc__rawconn_send(otelc_rawconn *l, const void *p, size_t n)
+ssize_t otelc__rawconn_send(otelc_rawconn *raw, const void *p, size_t n)
 {
     size_t sent = 0;
-    CURLcode rc = lc.easy_send(l->curl, p, n, &sent);
+    CURLcode rc = lc.easy_send(raw->curl, p, n, &sent);
     if (rc == CURLE_AGAIN) return 0;
     if (rc == CURLE_OK) return (ssize_t)sent;
-    raw_fail(&l->error, OTELC_IO_SEND_ERROR, lc.easy_strerror(rc));
+    raw_fail(&raw->error, OTELC_IO_SEND_ERROR, lc.easy_strerror(rc));
     return -1;
 }
 
-ssize_t otelc__rawconn_recv(otelc_rawconn *l, void *p, size_t n)
+ssize_t otelc__rawconn_recv(otelc_rawconn *raw, void *p, size_t n)
 {
     size_t got = 0;
-    CURLcode rc = lc.easy_recv(l->curl, p, n, &got);
+    CURLcode rc = lc.easy_recv(raw->curl, p, n, &got);
     if (rc == CURLE_AGAIN) return 0;
     if (rc == CURLE_OK && got > 0) return (ssize_t)got;
-    raw_fail(&l->error, OTELC_IO_RECV_ERROR,
+    raw_fail(&raw->error, OTELC_IO_RECV_ERROR,
              rc == CURLE_OK ? "connection closed by the server" : lc.easy_strerror(rc));
     return -1;
 }
 
-const otelc_io_error *otelc__rawconn_error(const otelc_rawconn *l)
+const otelc_io_error *otelc__rawconn_error(const otelc_rawconn *raw)
 {
-    return &l->error;
+    return &raw->error;
 }
 
-void otelc__rawconn_close(otelc_rawconn *l)
+void otelc__rawconn_close(otelc_rawconn *raw)
 {
-    if (!l) return;
-    lc.easy_cleanup(l->curl);
-    free(l);
+    if (!raw) return;
+    lc.easy_cleanup(raw->curl);
+    free(raw);
 }
 
 /* As otelc__http_after_fork_child: the parent's connection stays open, the handle is dropped. */
-void otelc__rawconn_after_fork_child(otelc_rawconn *l)
+void otelc__rawconn_after_fork_child(otelc_rawconn *raw)
 {
-    if (!l) return;
-    close_inherited(&l->sockets);
-    otelc__abandon(l);
+    if (!raw) return;
+    close_inherited(&raw->sockets);
+    otelc__abandon(raw);
 }
 
 /* ---- gzip ------------------------------------------------------------------------------ */
