@@ -179,7 +179,7 @@ enum {
     OTELC_IO_ABORTED = 42, /* cancelled (shutdown) */
     OTELC_IO_SEND_ERROR = 55,
     OTELC_IO_RECV_ERROR = 56, /* includes the peer closing the connection */
-    OTELC_IO_TLS_CERT = 58,   /* our client certificate or key */
+    OTELC_IO_TLS_CERT = 58,   /* our client certificate or key, or the server refused it */
     OTELC_IO_TLS_VERIFY = 60, /* the server's certificate did not verify */
     OTELC_IO_TLS_CA_FILE = 77,
 };
@@ -234,8 +234,9 @@ void otelc__http_capture_body(otelc_http_response *r, const void *p, size_t n);
 /*
  * A request body: len bytes at data, or, when read is set, produced while
  * it is sent: read fills at most room bytes at dst and returns how many
- * (0 only at the end), rewind starts it over (each attempt, and when
- * libcurl resends on a new connection).
+ * (0 only at the end), rewind starts it over (each attempt, when libcurl
+ * resends on a new connection, and when the HTTP/2 client sends a refused
+ * call again).
  */
 typedef struct otelc_body {
     const void *data;
@@ -309,32 +310,33 @@ void otelc__url_parts_free(otelc_url_parts *p);
 typedef struct otelc_rawconn otelc_rawconn;
 otelc_rawconn *otelc__rawconn_open(const char *url, bool tls_inside, uint32_t timeout_ms,
                                    _Atomic bool *cancel, otelc_io_error *err);
-int otelc__rawconn_fd(const otelc_rawconn *l);
-ssize_t otelc__rawconn_send(otelc_rawconn *l, const void *p, size_t n);
-ssize_t otelc__rawconn_recv(otelc_rawconn *l, void *p, size_t n);
-const otelc_io_error *otelc__rawconn_error(const otelc_rawconn *l);
-/* Close and free l (NULL is a no-op). */
-void otelc__rawconn_close(otelc_rawconn *l);
-/* In a fork child: close this process's copy of l's socket; l is never used or freed again. */
-void otelc__rawconn_after_fork_child(otelc_rawconn *l);
+int otelc__rawconn_fd(const otelc_rawconn *raw);
+ssize_t otelc__rawconn_send(otelc_rawconn *raw, const void *p, size_t n);
+ssize_t otelc__rawconn_recv(otelc_rawconn *raw, void *p, size_t n);
+const otelc_io_error *otelc__rawconn_error(const otelc_rawconn *raw);
+/* Close and free raw (NULL is a no-op). */
+void otelc__rawconn_close(otelc_rawconn *raw);
+/* In a fork child: close this process's copy of the socket; raw is never used or freed again. */
+void otelc__rawconn_after_fork_child(otelc_rawconn *raw);
 
 /*
- * TLS over a raw connection (tls.c), with OpenSSL's libssl loaded on first use:
- * TLS 1.2 or later, the server's certificate verified against ca_file (or
- * the system's CAs) and its name or IP address checked, an optional client
- * certificate, and ALPN offering exactly "h2".
+ * TLS over a raw connection (tls.c), with OpenSSL's libssl loaded on first
+ * use: TLS 1.2 or later, the server's certificate verified against ca_file
+ * (or the system's CAs) and its name or IP address checked, an optional
+ * client certificate, and ALPN offering exactly "h2".
  *
  * otelc__tls_new: the session over raw for host; NULL with err filled
  * when libssl is missing or the CA file or client certificate cannot be
  * loaded (a permanent failure: OTELC_IO_TLS_CA_FILE, OTELC_IO_TLS_CERT).
  * handshake, read and write never block: they return 1 when the handshake
  * is done (bytes moved, for read and write), 0 when they must be called
- * again once *wait (POLLIN or POLLOUT) is ready on the raw connection's socket, -1
- * when TLS failed (error says why; a server certificate that did not
- * verify is OTELC_IO_TLS_VERIFY). The handshake also fails unless the
+ * again once *wait (POLLIN or POLLOUT) is ready on the raw connection's
+ * socket, -1 when TLS failed (error says why: a server certificate that
+ * did not verify is OTELC_IO_TLS_VERIFY, a server's refusal of our client
+ * certificate OTELC_IO_TLS_CERT). The handshake also fails unless the
  * server chose h2. free sends close_notify if it can without waiting, and
- * frees (the raw connection stays the caller's); abandon, in a fork child, drops the
- * session without touching it.
+ * frees (the raw connection stays the caller's); abandon, in a fork child,
+ * drops the session without touching it.
  */
 typedef struct otelc_tls otelc_tls;
 typedef struct otelc_tls_config {
@@ -361,7 +363,7 @@ void otelc__tls_abandon(otelc_tls *t);
  * otelc__h2_new: NULL after logging why (no libnghttp2 or libcurl, a
  * malformed URL, no memory). The config's fixed headers are sent with
  * lowercase names; user headers too, less the connection-specific ones
- * HTTP/2 forbids.
+ * HTTP/2 forbids. A Host header, fixed or user's, becomes the :authority.
  *
  * otelc__h2_post: POST body and wait at most timeout_ms (sent to the
  * server as grpc-timeout) for the whole response, trailers included;
