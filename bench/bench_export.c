@@ -22,8 +22,9 @@
  *       is down.
  *   bench_export flood PROTOCOL URL [--seconds S]
  *       The receiver's ceiling: one real 8192-span batch, encoded once, is
- *       POSTed over and over with libcurl for S seconds (default 5) on one
- *       connection, as the exporter would send it.
+ *       POSTed over and over for S seconds (default 5) on one connection,
+ *       as the exporter would send it: with libcurl (OTLP/HTTP), or with
+ *       the exporter's HTTP/2 client (OTLP/gRPC).
  *
  * Every span is the one of bench_span: "bench-span" with three attributes
  * (a short string, an int, a double); with --shape trace (run and steady)
@@ -615,6 +616,58 @@ static size_t sink(char *p, size_t size, size_t n, void *user)
     return size * n;
 }
 
+/* OTLP/HTTP: body POSTed with libcurl until the clock passes until; returns the time then. */
+static uint64_t flood_http(const char *url, bool json, const otelc_buf *body, uint64_t until,
+                           uint64_t *requests, uint64_t *failures)
+{
+    CURL *c = curl_easy_init();
+    struct curl_slist *h = NULL;
+    h = curl_slist_append(h, "Expect:");
+    h = curl_slist_append(h, json ? "Content-Type: application/json"
+                                  : "Content-Type: application/x-protobuf");
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body->data);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body->len);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    uint64_t now = mono_ns();
+    while (now < until) {
+        long status = 0;
+        if (curl_easy_perform(c) != CURLE_OK ||
+            curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK || status != 200)
+            (*failures)++;
+        (*requests)++;
+        now = mono_ns();
+    }
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return now;
+}
+
+/* OTLP/gRPC: the framed body sent by the exporter's own HTTP/2 client (src/export/h2_client.c). */
+static uint64_t flood_grpc(const char *url, const otelc_buf *body, uint64_t until,
+                           uint64_t *requests, uint64_t *failures)
+{
+    static const char *const fixed[] = {"Content-Type: application/grpc", "TE: trailers", NULL};
+    char full[2048];
+    snprintf(full, sizeof full, "%s%s", url, OTELC_GRPC_PATH);
+    otelc_http_config cfg = {.url = full, .fixed_headers = fixed};
+    otelc_h2 *h2 = otelc__h2_new(&cfg);
+    otelc_body b = otelc__body_of(body);
+    otelc_http_response resp = {0};
+    uint64_t now = mono_ns();
+    while (h2 && now < until) {
+        otelc__h2_post(h2, &b, 10000, NULL, &resp);
+        if (resp.transport_error || resp.grpc_status != 0) (*failures)++;
+        (*requests)++;
+        now = mono_ns();
+    }
+    otelc__http_response_free(&resp);
+    otelc__h2_free(h2);
+    return now;
+}
+
 static int run_flood(otelc_otlp_protocol proto, const char *url, uint64_t seconds)
 {
     static const otelc_exporter_ops ops = {.export_spans = capture_export};
@@ -639,46 +692,10 @@ static int run_flood(otelc_otlp_protocol proto, const char *url, uint64_t second
     otelc__buf_append(&body, captured.data, captured.len);
     if (proto == OTELC_OTLP_GRPC) otelc__grpc_frame_end(&body, frame, false);
 
-    char full[2048];
-    if (proto == OTELC_OTLP_GRPC)
-        snprintf(full, sizeof full, "%s/opentelemetry.proto.collector.trace.v1.TraceService/Export",
-                 url);
-    else
-        snprintf(full, sizeof full, "%s", url);
-    CURL *c = curl_easy_init();
-    struct curl_slist *h = NULL;
-    h = curl_slist_append(h, "Expect:");
-    h = curl_slist_append(h, proto == OTELC_OTLP_GRPC ? "Content-Type: application/grpc"
-                             : json                   ? "Content-Type: application/json"
-                                                      : "Content-Type: application/x-protobuf");
-    if (proto == OTELC_OTLP_GRPC) h = curl_slist_append(h, "TE: trailers");
-    curl_easy_setopt(c, CURLOPT_URL, full);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.data);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body.len);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    if (proto == OTELC_OTLP_GRPC) {
-        curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
-        /*
-         * libcurl before 8.0 sends nothing on a reused prior-knowledge h2c
-         * connection; the exporter then opens one per export (src/export/http.c),
-         * and so does this flood, to measure what the exporter can get.
-         */
-        if (curl_version_info(CURLVERSION_NOW)->version_num < 0x080000)
-            curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
-    }
-
     uint64_t requests = 0, failures = 0, t0 = mono_ns(), until = t0 + seconds * 1000000000u;
-    uint64_t now = t0;
-    while (now < until) {
-        long status = 0;
-        if (curl_easy_perform(c) != CURLE_OK ||
-            curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK || status != 200)
-            failures++;
-        requests++;
-        now = mono_ns();
-    }
+    uint64_t now = proto == OTELC_OTLP_GRPC
+                       ? flood_grpc(url, &body, until, &requests, &failures)
+                       : flood_http(url, json, &body, until, &requests, &failures);
     double s = (double)(now - t0) / 1e9;
     char name[96], note[160];
     snprintf(name, sizeof name, "flood.%s.requests_per_s", protocol_tag(proto));
@@ -688,12 +705,11 @@ static int run_flood(otelc_otlp_protocol proto, const char *url, uint64_t second
     figure(name, (double)requests / s, "req/s", note);
     snprintf(name, sizeof name, "flood.%s.mib_per_s", protocol_tag(proto));
     figure(name, (double)requests * (double)body.len / s / (1024.0 * 1024.0), "MiB/s",
-           "libcurl + receiver, one connection");
+           proto == OTELC_OTLP_GRPC ? "the exporter's HTTP/2 client + receiver, one connection"
+                                    : "libcurl + receiver, one connection");
     snprintf(name, sizeof name, "flood.%s.spans_per_s", protocol_tag(proto));
     figure(name, (double)(requests - failures) * (double)captured_spans / s, "spans/s",
            "the transport's ceiling with encoding taken out");
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
     otelc__buf_free(&body);
     otelc__buf_free(&captured);
     return 0;

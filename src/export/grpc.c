@@ -1,11 +1,13 @@
 /*
- * grpc.c - OTLP/gRPC as a unary call over the HTTP transport.
+ * grpc.c - OTLP/gRPC as a unary call over the HTTP/2 client (h2_client.c).
  *
  * A unary gRPC call is one HTTP/2 POST: the request message in a 5-byte
  * length-prefixed frame, the response message in another, and the outcome
  * in the grpc-status trailer (or in the headers of a "trailers-only"
  * response, which is how servers answer errors without a body). That is
- * small enough to speak directly over libcurl, without a gRPC runtime.
+ * small enough to speak directly over HTTP/2, without a gRPC runtime. This
+ * file turns what came back into a gRPC status and the status into a
+ * retry verdict.
  */
 #include <stdio.h>
 #include <string.h>
@@ -33,6 +35,23 @@ int otelc__grpc_status_from_http(long http_status)
         return 14; /* UNAVAILABLE */
     default:
         return 2; /* UNKNOWN */
+    }
+}
+
+/* The gRPC protocol's mapping of RST_STREAM error codes (PROTOCOL-HTTP2.md, "Errors"). */
+int otelc__grpc_status_from_h2_error(uint32_t error_code)
+{
+    switch (error_code) {
+    case 7:        /* REFUSED_STREAM: not processed, may be retried */
+        return 14; /* UNAVAILABLE */
+    case 8:        /* CANCEL */
+        return 1;  /* CANCELLED */
+    case 11:       /* ENHANCE_YOUR_CALM */
+        return 8;  /* RESOURCE_EXHAUSTED */
+    case 12:       /* INADEQUATE_SECURITY */
+        return 7;  /* PERMISSION_DENIED */
+    default:
+        return 13; /* INTERNAL: NO_ERROR without a status included */
     }
 }
 
@@ -77,20 +96,26 @@ static void parse_response(const otelc_buf *body, otelc_otlp_response *parsed)
         otelc__log(OTELC_LOG_DEBUG, "OTLP/gRPC: unreadable response message ignored");
 }
 
-/* The outcome of a call that produced an HTTP response. */
-static int call_status(const otelc_http_response *r)
+/*
+ * The outcome of a call that produced an HTTP response; a status the
+ * server did not send is made up, with a message saying so.
+ */
+static int call_status(otelc_http_response *r)
 {
     if (r->grpc_status >= 0) return r->grpc_status;
+    if (r->h2_reset >= 0) {
+        if (!r->grpc_message[0])
+            snprintf(r->grpc_message, sizeof r->grpc_message,
+                     "stream reset by the server (HTTP/2 error %ld)", r->h2_reset);
+        return otelc__grpc_status_from_h2_error((uint32_t)r->h2_reset);
+    }
     if (r->status != 200) return otelc__grpc_status_from_http(r->status);
     return 13; /* a 200 without grpc-status: the call broke off (INTERNAL) */
 }
 
-otelc_attempt otelc__otlp_grpc_attempt(otelc_http *h, const otelc_body *frame, uint32_t timeout_ms,
-                                       _Atomic bool *cancel, otelc_http_response *resp,
-                                       otelc_otlp_response *parsed)
+otelc_attempt otelc__grpc_outcome(otelc_http_response *resp, otelc_otlp_response *parsed)
 {
     otelc_attempt a = {OTELC_RETRY_AGAIN, false, 0};
-    otelc__http_post(h, frame, timeout_ms, cancel, resp);
     if (resp->cancelled) {
         a.verdict = OTELC_RETRY_FAIL;
         return a;
@@ -106,4 +131,12 @@ otelc_attempt otelc__otlp_grpc_attempt(otelc_http *h, const otelc_body *frame, u
     if (a.verdict == OTELC_RETRY_DONE) parse_response(&resp->body, parsed);
     if (resp->grpc_status < 0) resp->grpc_status = st;
     return a;
+}
+
+otelc_attempt otelc__otlp_grpc_attempt(otelc_h2 *h, const otelc_body *frame, uint32_t timeout_ms,
+                                       _Atomic bool *cancel, otelc_http_response *resp,
+                                       otelc_otlp_response *parsed)
+{
+    otelc__h2_post(h, frame, timeout_ms, cancel, resp);
+    return otelc__grpc_outcome(resp, parsed);
 }

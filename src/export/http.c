@@ -1,11 +1,21 @@
 /*
- * http.c - the HTTP transport of the network exporters, on libcurl.
+ * http.c - the network transports on libcurl: HTTP requests (OTLP/HTTP,
+ * Zipkin), and raw connections, the byte streams that the HTTP/2 client of
+ * OTLP/gRPC (h2_client.c) speaks over.
  *
  * One easy handle per exporter, kept for the exporter's life: libcurl keeps
- * the connection (and for HTTP/2 the session) open between exports, so a
- * steady stream of batches costs one TCP/TLS handshake, not one per batch.
- * The handle is only used from the exporting thread (exports of one
- * exporter are never concurrent), so it needs no lock.
+ * the connection open between exports, so a steady stream of batches costs
+ * one TCP/TLS handshake, not one per batch. The handle is only used from
+ * the exporting thread (exports of one exporter are never concurrent), so
+ * it needs no lock.
+ *
+ * A raw connection is a handle with CURLOPT_CONNECT_ONLY: libcurl resolves
+ * the name, connects (happy eyeballs, timeouts, a proxy tunnelled with
+ * CONNECT), then carries bytes through curl_easy_send and curl_easy_recv.
+ * Its URL is always http://: libcurl 7.88 hands a connect-only TLS
+ * connection whose ALPN chose h2 to its own HTTP/2 layer, and
+ * curl_easy_recv then crashes inside it, so TLS over a raw connection is
+ * tls.c's.
  *
  * libcurl is told never to use signals (CURLOPT_NOSIGNAL): an SDK must not
  * install handlers or have alarms delivered into the host program. Proxies
@@ -18,7 +28,6 @@
  * the function table below.
  */
 #include <ctype.h>
-#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,8 +47,42 @@ _Static_assert(CURLE_UNSUPPORTED_PROTOCOL == 1 && CURLE_URL_MALFORMAT == 3 &&
 
 #include "export/otlp.h"
 
-/* More sockets than one exporter's single connection (and a happy-eyeballs twin) needs. */
+/* otlp.h names the codes the HTTP/2 client and TLS report; the same check. */
+#define SAME(ours, curls) ((int)(ours) == (int)(curls))
+_Static_assert(SAME(OTELC_IO_FAILED_INIT, CURLE_FAILED_INIT) &&
+                   SAME(OTELC_IO_COULDNT_CONNECT, CURLE_COULDNT_CONNECT) &&
+                   SAME(OTELC_IO_HTTP2, CURLE_HTTP2) &&
+                   SAME(OTELC_IO_READ_ERROR, CURLE_READ_ERROR) &&
+                   SAME(OTELC_IO_NO_MEMORY, CURLE_OUT_OF_MEMORY) &&
+                   SAME(OTELC_IO_TIMEDOUT, CURLE_OPERATION_TIMEDOUT) &&
+                   SAME(OTELC_IO_TLS_CONNECT, CURLE_SSL_CONNECT_ERROR) &&
+                   SAME(OTELC_IO_ABORTED, CURLE_ABORTED_BY_CALLBACK) &&
+                   SAME(OTELC_IO_SEND_ERROR, CURLE_SEND_ERROR) &&
+                   SAME(OTELC_IO_RECV_ERROR, CURLE_RECV_ERROR) &&
+                   SAME(OTELC_IO_TLS_CERT, CURLE_SSL_CERTPROBLEM) &&
+                   SAME(OTELC_IO_TLS_VERIFY, CURLE_PEER_FAILED_VERIFICATION) &&
+                   SAME(OTELC_IO_TLS_CA_FILE, CURLE_SSL_CACERT_BADFILE),
+               "libcurl error codes changed");
+#undef SAME
+
+/* More sockets than one connection (and a happy-eyeballs twin) needs. */
 #define MAX_SOCKETS 8
+
+/*
+ * The sockets libcurl has open for one handle, for a fork child to close.
+ * libcurl opens and closes them through on_open_socket and on_close_socket.
+ * A socket leaves the list before it is closed: a fork in between leaves
+ * the child one descriptor it never closes. And the child closes only a
+ * descriptor that is still the socket (same inode) the list recorded, so a
+ * number reused for one of the application's files is never touched.
+ */
+struct socket_list {
+    struct {
+        curl_socket_t fd;
+        ino_t ino; /* so that a number reused for another file is left alone */
+    } at[MAX_SOCKETS];
+    int n;
+};
 
 struct otelc_http {
     CURL *curl; /* NULL in a fork child until its first request makes its own */
@@ -50,13 +93,15 @@ struct otelc_http {
     bool add_failed;
     /* Kept to make a fresh handle in a fork child: */
     char *url, *ca_file, *client_key, *client_cert;
-    bool http2;
-    /* The sockets libcurl has open for this handle, for a fork child to close. */
-    struct {
-        curl_socket_t fd;
-        ino_t ino; /* so that a number reused for another file is left alone */
-    } sockets[MAX_SOCKETS];
-    int nsockets;
+    struct socket_list sockets;
+};
+
+struct otelc_rawconn {
+    CURL *curl;
+    curl_socket_t fd;
+    _Atomic bool *cancel; /* while connecting */
+    otelc_io_error error; /* why the last send or receive failed */
+    struct socket_list sockets;
 };
 
 /* ---- Loading libcurl ------------------------------------------------------- */
@@ -70,51 +115,128 @@ static struct {
     CURLcode (*easy_getinfo)(CURL *c, CURLINFO info, ...);
     void (*easy_cleanup)(CURL *c);
     const char *(*easy_strerror)(CURLcode rc);
+    CURLcode (*easy_send)(CURL *c, const void *p, size_t n, size_t *sent);
+    CURLcode (*easy_recv)(CURL *c, void *p, size_t n, size_t *got);
     struct curl_slist *(*slist_append)(struct curl_slist *l, const char *s);
     void (*slist_free_all)(struct curl_slist *l);
-    curl_version_info_data *(*version_info)(CURLversion v);
+    CURLU *(*url)(void);
+    void (*url_cleanup)(CURLU *u);
+    CURLUcode (*url_set)(CURLU *u, CURLUPart what, const char *part, unsigned flags);
+    CURLUcode (*url_get)(const CURLU *u, CURLUPart what, char **part, unsigned flags);
+    void (*free)(void *p);
 } lc;
 
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 static bool lc_loaded;
 static CURLcode global_rc;
 
-/* POSIX guarantees that dlsym's void * converts to a function pointer. */
-#define RESOLVE(lib, field, name) ((lc.field = (__typeof__(lc.field))dlsym(lib, name)) != NULL)
-
-static bool resolve_all(void *lib)
-{
-    return RESOLVE(lib, global_init, "curl_global_init") &&
-           RESOLVE(lib, easy_init, "curl_easy_init") &&
-           RESOLVE(lib, easy_setopt, "curl_easy_setopt") &&
-           RESOLVE(lib, easy_perform, "curl_easy_perform") &&
-           RESOLVE(lib, easy_getinfo, "curl_easy_getinfo") &&
-           RESOLVE(lib, easy_cleanup, "curl_easy_cleanup") &&
-           RESOLVE(lib, easy_strerror, "curl_easy_strerror") &&
-           RESOLVE(lib, slist_append, "curl_slist_append") &&
-           RESOLVE(lib, slist_free_all, "curl_slist_free_all") &&
-           RESOLVE(lib, version_info, "curl_version_info");
-}
-
-#undef RESOLVE
+#define SYM(field, name)                                                                           \
+    {                                                                                              \
+        name, (void **)&lc.field                                                                   \
+    }
 
 /*
  * Runs once per process (pthread_once), so the failure is logged once and
  * curl_global_init, not thread-safe in older libcurl, runs before any
- * handle exists. Neither is ever undone: dlclose or curl_global_cleanup
- * would pull the ground from under any other libcurl user in the process
- * (dlopen of an already loaded libcurl returns that same library).
+ * handle exists. Neither is ever undone (see dynload.c; curl_global_cleanup
+ * would likewise break the process's other libcurl users).
  */
 static void load_libcurl(void)
 {
-    void *lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
-    if (!lib || !resolve_all(lib)) {
+    static const char *const sonames[] = {"libcurl.so.4", NULL};
+    static const otelc_dynsym syms[] = {
+        SYM(global_init, "curl_global_init"),
+        SYM(easy_init, "curl_easy_init"),
+        SYM(easy_setopt, "curl_easy_setopt"),
+        SYM(easy_perform, "curl_easy_perform"),
+        SYM(easy_getinfo, "curl_easy_getinfo"),
+        SYM(easy_cleanup, "curl_easy_cleanup"),
+        SYM(easy_strerror, "curl_easy_strerror"),
+        SYM(easy_send, "curl_easy_send"),
+        SYM(easy_recv, "curl_easy_recv"),
+        SYM(slist_append, "curl_slist_append"),
+        SYM(slist_free_all, "curl_slist_free_all"),
+        SYM(url, "curl_url"),
+        SYM(url_cleanup, "curl_url_cleanup"),
+        SYM(url_set, "curl_url_set"),
+        SYM(url_get, "curl_url_get"),
+        SYM(free, "curl_free"),
+    };
+    if (!otelc__dynload(sonames, syms, sizeof syms / sizeof syms[0])) {
         otelc__log(OTELC_LOG_ERROR,
                    "libcurl not found: OTLP/HTTP, gRPC and Zipkin export unavailable");
         return;
     }
     global_rc = lc.global_init(CURL_GLOBAL_DEFAULT);
     lc_loaded = true;
+}
+
+#undef SYM
+
+/* libcurl, loaded and initialised; false after logging why not. */
+static bool libcurl_ready(void)
+{
+    pthread_once(&load_once, load_libcurl);
+    if (!lc_loaded) return false;
+    if (global_rc != CURLE_OK) {
+        otelc__log(OTELC_LOG_ERROR, "OTLP exporter: libcurl initialisation failed (%s)",
+                   lc.easy_strerror(global_rc));
+        return false;
+    }
+    return true;
+}
+
+/* ---- Sockets --------------------------------------------------------------------- */
+
+static curl_socket_t on_open_socket(void *ud, curlsocktype purpose, struct curl_sockaddr *addr)
+{
+    struct socket_list *l = ud;
+    (void)purpose;
+    curl_socket_t fd = socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+    struct stat st;
+    if (fd != CURL_SOCKET_BAD && l->n < MAX_SOCKETS && fstat(fd, &st) == 0) {
+        l->at[l->n].fd = fd;
+        l->at[l->n++].ino = st.st_ino;
+    }
+    return fd;
+}
+
+static int on_close_socket(void *ud, curl_socket_t fd)
+{
+    struct socket_list *l = ud;
+    for (int i = 0; i < l->n; i++)
+        if (l->at[i].fd == fd) {
+            l->at[i] = l->at[--l->n];
+            break;
+        }
+    return close(fd);
+}
+
+/* In a fork child: close this process's copies of the sockets, leaving the parent's open. */
+static void close_inherited(struct socket_list *l)
+{
+    for (int i = 0; i < l->n; i++) {
+        struct stat st;
+        if (fstat(l->at[i].fd, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_ino == l->at[i].ino)
+            close(l->at[i].fd);
+    }
+    l->n = 0;
+}
+
+/* Options every handle of ours has: no signals, keep-alive, sockets we can account for. */
+static void set_common(CURL *c, struct socket_list *sockets)
+{
+    lc.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    lc.easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+    lc.easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+    lc.easy_setopt(c, CURLOPT_OPENSOCKETDATA, sockets);
+    lc.easy_setopt(c, CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
+    lc.easy_setopt(c, CURLOPT_CLOSESOCKETDATA, sockets);
+#if LIBCURL_VERSION_NUM >= 0x075500
+    lc.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+    lc.easy_setopt(c, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
 }
 
 /* ---- Headers ----------------------------------------------------------------- */
@@ -160,33 +282,7 @@ static bool build_headers(struct otelc_http *h, const otelc_http_config *c)
     return !h->add_failed;
 }
 
-/* ---- Callbacks ---------------------------------------------------------------- */
-
-static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
-{
-    struct otelc_http *h = ud;
-    size_t n = size * nmemb;
-    otelc_buf *b = &h->resp->body;
-    size_t room = b->len < OTELC_HTTP_BODY_MAX ? OTELC_HTTP_BODY_MAX - b->len : 0;
-    otelc__buf_append(b, p, n < room ? n : room);
-    return n; /* the excess is dropped, not an error: the verdict is in the status */
-}
-
-/* A streamed request body: libcurl asks for the next bytes. */
-static size_t on_read(char *dst, size_t size, size_t nmemb, void *ud)
-{
-    const otelc_body *b = ((struct otelc_http *)ud)->body;
-    return b->read ? b->read(b->ctx, dst, size * nmemb) : 0;
-}
-
-/* libcurl resends from the start when a reused connection turns out dead. */
-static int on_seek(void *ud, curl_off_t offset, int origin)
-{
-    const otelc_body *b = ((struct otelc_http *)ud)->body;
-    if (offset != 0 || origin != SEEK_SET || !b->rewind) return CURL_SEEKFUNC_CANTSEEK;
-    b->rewind(b->ctx);
-    return CURL_SEEKFUNC_OK;
-}
+/* ---- What a response says ---------------------------------------------------------------- */
 
 static void copy_value(char *dst, size_t cap, const char *v, size_t n)
 {
@@ -219,113 +315,95 @@ static void copy_percent_decoded(char *dst, size_t cap, const char *v, size_t n)
     dst[o] = '\0';
 }
 
-static bool header_is(const char *line, size_t name_len, const char *name)
+static bool header_is(const char *name, size_t name_len, const char *want)
 {
-    return strlen(name) == name_len && strncasecmp(line, name, name_len) == 0;
+    return strlen(want) == name_len && strncasecmp(name, want, name_len) == 0;
 }
 
-/* A new status line (after "100 Continue", or a redirect) restarts the capture. */
-static void reset_captured(otelc_http_response *r)
+void otelc__http_response_restart(otelc_http_response *r)
 {
     r->grpc_status = -1;
     r->grpc_message[0] = r->retry_after[0] = r->status_details[0] = '\0';
 }
 
-/*
- * Headers and, for HTTP/2, trailers arrive here one line at a time: gRPC's
- * grpc-status usually comes in the trailers.
- */
+void otelc__http_capture_header(otelc_http_response *r, const char *name, size_t name_len,
+                                const char *v, size_t vn)
+{
+    if (header_is(name, name_len, "grpc-status")) {
+        char num[8];
+        copy_value(num, sizeof num, v, vn);
+        r->grpc_status = isdigit((unsigned char)num[0]) ? atoi(num) : 2 /* UNKNOWN */;
+    } else if (header_is(name, name_len, "grpc-message")) {
+        copy_percent_decoded(r->grpc_message, sizeof r->grpc_message, v, vn);
+    } else if (header_is(name, name_len, "grpc-status-details-bin")) {
+        /* A truncated value would decode to garbage: keep it only whole. */
+        if (vn < sizeof r->status_details)
+            copy_value(r->status_details, sizeof r->status_details, v, vn);
+    } else if (header_is(name, name_len, "retry-after")) {
+        copy_value(r->retry_after, sizeof r->retry_after, v, vn);
+    }
+}
+
+void otelc__http_capture_body(otelc_http_response *r, const void *p, size_t n)
+{
+    otelc_buf *b = &r->body;
+    size_t room = b->len < OTELC_HTTP_BODY_MAX ? OTELC_HTTP_BODY_MAX - b->len : 0;
+    otelc__buf_append(b, p, n < room ? n : room);
+}
+
+/* ---- Callbacks of the request handle ------------------------------------------------------ */
+
+static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
+{
+    struct otelc_http *h = ud;
+    otelc__http_capture_body(h->resp, p, size * nmemb);
+    return size * nmemb; /* the excess is dropped, not an error: the verdict is in the status */
+}
+
+/* A streamed request body: libcurl asks for the next bytes. */
+static size_t on_read(char *dst, size_t size, size_t nmemb, void *ud)
+{
+    const otelc_body *b = ((struct otelc_http *)ud)->body;
+    return b->read ? b->read(b->ctx, dst, size * nmemb) : 0;
+}
+
+/* libcurl resends from the start when a reused connection turns out dead. */
+static int on_seek(void *ud, curl_off_t offset, int origin)
+{
+    const otelc_body *b = ((struct otelc_http *)ud)->body;
+    if (offset != 0 || origin != SEEK_SET || !b->rewind) return CURL_SEEKFUNC_CANTSEEK;
+    b->rewind(b->ctx);
+    return CURL_SEEKFUNC_OK;
+}
+
+/* Header lines arrive here one at a time; a new status line restarts the capture. */
 static size_t on_header(char *line, size_t size, size_t nmemb, void *ud)
 {
     struct otelc_http *h = ud;
     otelc_http_response *r = h->resp;
     size_t n = size * nmemb;
     if (n >= 5 && strncmp(line, "HTTP/", 5) == 0) {
-        reset_captured(r);
+        otelc__http_response_restart(r);
         return n;
     }
     const char *colon = memchr(line, ':', n);
     if (!colon) return n;
-    size_t name_len = (size_t)(colon - line);
     const char *v = colon + 1, *end = line + n;
     while (v < end && (*v == ' ' || *v == '\t')) v++;
     while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ')) end--;
-    size_t vn = (size_t)(end - v);
-    if (header_is(line, name_len, "grpc-status")) {
-        char num[8];
-        copy_value(num, sizeof num, v, vn);
-        r->grpc_status = isdigit((unsigned char)num[0]) ? atoi(num) : 2 /* UNKNOWN */;
-    } else if (header_is(line, name_len, "grpc-message")) {
-        copy_percent_decoded(r->grpc_message, sizeof r->grpc_message, v, vn);
-    } else if (header_is(line, name_len, "grpc-status-details-bin")) {
-        /* A truncated value would decode to garbage: keep it only whole. */
-        if (vn < sizeof r->status_details)
-            copy_value(r->status_details, sizeof r->status_details, v, vn);
-    } else if (header_is(line, name_len, "retry-after")) {
-        copy_value(r->retry_after, sizeof r->retry_after, v, vn);
-    }
+    otelc__http_capture_header(r, line, (size_t)(colon - line), v, (size_t)(end - v));
     return n;
 }
 
 /* Called about once a second during a transfer: the shutdown path's way in. */
 static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
 {
-    struct otelc_http *h = ud;
+    _Atomic bool *const *cancel = ud;
     (void)dt, (void)dn, (void)ut, (void)un;
-    return h->cancel && atomic_load_explicit(h->cancel, memory_order_relaxed);
+    return *cancel && atomic_load_explicit(*cancel, memory_order_relaxed);
 }
 
-/*
- * libcurl opens and closes its sockets through these two, so the handle
- * knows which descriptors are its own when a fork child must drop them.
- * A socket leaves the list before it is closed: a fork in between leaves
- * the child one descriptor it never closes. And the child closes only a
- * descriptor that is still the socket (same inode) the list recorded, so
- * a number reused for one of the application's files is never touched.
- */
-static curl_socket_t on_open_socket(void *ud, curlsocktype purpose, struct curl_sockaddr *addr)
-{
-    struct otelc_http *h = ud;
-    (void)purpose;
-    curl_socket_t fd = socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
-    struct stat st;
-    if (fd != CURL_SOCKET_BAD && h->nsockets < MAX_SOCKETS && fstat(fd, &st) == 0) {
-        h->sockets[h->nsockets].fd = fd;
-        h->sockets[h->nsockets++].ino = st.st_ino;
-    }
-    return fd;
-}
-
-static int on_close_socket(void *ud, curl_socket_t fd)
-{
-    struct otelc_http *h = ud;
-    for (int i = 0; i < h->nsockets; i++)
-        if (h->sockets[i].fd == fd) {
-            h->sockets[i] = h->sockets[--h->nsockets];
-            break;
-        }
-    return close(fd);
-}
-
-/* ---- Handle ------------------------------------------------------------------------ */
-
-static bool http2_available(void)
-{
-    const curl_version_info_data *v = lc.version_info(CURLVERSION_NOW);
-    return v && (v->features & CURL_VERSION_HTTP2);
-}
-
-/*
- * libcurl before 8.0.0 fails every request that reuses a connection opened
- * with HTTP/2 prior knowledge ("Error in the HTTP2 framing layer", curl
- * issue 10634). There, cleartext gRPC gets a fresh connection per request:
- * slower, but correct, and TLS connections (ALPN) are unaffected.
- */
-static bool prior_knowledge_reuse_broken(void)
-{
-    const curl_version_info_data *v = lc.version_info(CURLVERSION_NOW);
-    return !v || v->version_num < 0x080000;
-}
+/* ---- The request handle ---------------------------------------------------------------- */
 
 static void set_tls(CURL *c, const struct otelc_http *h)
 {
@@ -338,9 +416,8 @@ static void set_tls(CURL *c, const struct otelc_http *h)
 static bool configure(struct otelc_http *h)
 {
     CURL *c = h->curl;
-    bool plain = strncasecmp(h->url, "http://", 7) == 0;
     CURLcode rc = lc.easy_setopt(c, CURLOPT_URL, h->url);
-    lc.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    set_common(c, &h->sockets);
     lc.easy_setopt(c, CURLOPT_POST, 1L);
     lc.easy_setopt(c, CURLOPT_HTTPHEADER, h->headers);
     lc.easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
@@ -352,24 +429,8 @@ static bool configure(struct otelc_http *h)
     lc.easy_setopt(c, CURLOPT_SEEKFUNCTION, on_seek);
     lc.easy_setopt(c, CURLOPT_SEEKDATA, h);
     lc.easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-    lc.easy_setopt(c, CURLOPT_XFERINFODATA, h);
+    lc.easy_setopt(c, CURLOPT_XFERINFODATA, &h->cancel);
     lc.easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-    lc.easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
-    lc.easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
-    lc.easy_setopt(c, CURLOPT_OPENSOCKETDATA, h);
-    lc.easy_setopt(c, CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
-    lc.easy_setopt(c, CURLOPT_CLOSESOCKETDATA, h);
-#if LIBCURL_VERSION_NUM >= 0x075500
-    lc.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-    lc.easy_setopt(c, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-    if (h->http2)
-        lc.easy_setopt(c, CURLOPT_HTTP_VERSION,
-                       plain ? (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE
-                             : (long)CURL_HTTP_VERSION_2TLS);
-    if (h->http2 && plain && prior_knowledge_reuse_broken())
-        lc.easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
     set_tls(c, h);
     if (rc != CURLE_OK) {
         otelc__log(OTELC_LOG_ERROR, "OTLP exporter: libcurl rejects the endpoint URL (%s)",
@@ -402,20 +463,9 @@ static bool open_handle(struct otelc_http *h)
 
 otelc_http *otelc__http_new(const otelc_http_config *cfg)
 {
-    pthread_once(&load_once, load_libcurl);
-    if (!lc_loaded) return NULL;
-    if (global_rc != CURLE_OK) {
-        otelc__log(OTELC_LOG_ERROR, "OTLP exporter: libcurl initialisation failed (%s)",
-                   lc.easy_strerror(global_rc));
-        return NULL;
-    }
-    if (cfg->http2 && !http2_available()) {
-        otelc__log(OTELC_LOG_ERROR, "OTLP exporter: gRPC needs a libcurl built with HTTP/2");
-        return NULL;
-    }
+    if (!libcurl_ready()) return NULL;
     struct otelc_http *h = calloc(1, sizeof(*h));
     if (!h) return NULL;
-    h->http2 = cfg->http2;
     if (!copy_config(h, cfg) || !build_headers(h, cfg) || !open_handle(h)) {
         otelc__http_free(h);
         return NULL;
@@ -446,26 +496,21 @@ void otelc__http_free(otelc_http *h)
 void otelc__http_after_fork_child(otelc_http *h)
 {
     if (!h) return;
-    for (int i = 0; i < h->nsockets; i++) {
-        struct stat st;
-        if (fstat(h->sockets[i].fd, &st) == 0 && S_ISSOCK(st.st_mode) &&
-            st.st_ino == h->sockets[i].ino)
-            close(h->sockets[i].fd);
-    }
-    h->nsockets = 0;
+    close_inherited(&h->sockets);
     otelc__abandon(h->curl);
     h->curl = NULL;
 }
 
 /* ---- Requests ------------------------------------------------------------------------ */
 
-static void response_reset(otelc_http_response *r)
+void otelc__http_response_reset(otelc_http_response *r)
 {
     otelc_buf body = r->body;
     otelc__buf_reset(&body);
     memset(r, 0, sizeof(*r));
     r->body = body;
-    reset_captured(r);
+    r->h2_reset = -1;
+    otelc__http_response_restart(r);
 }
 
 /*
@@ -476,7 +521,7 @@ void otelc__http_post(otelc_http *h, const otelc_body *body, uint32_t timeout_ms
                       _Atomic bool *cancel, otelc_http_response *out)
 {
     char errbuf[CURL_ERROR_SIZE] = "";
-    response_reset(out);
+    otelc__http_response_reset(out);
     if (!h->curl && !open_handle(h)) {
         out->transport_error = CURLE_FAILED_INIT;
         snprintf(out->error, sizeof out->error, "no libcurl handle after fork");
@@ -506,6 +551,193 @@ void otelc__http_post(otelc_http *h, const otelc_body *body, uint32_t timeout_ms
 void otelc__http_response_free(otelc_http_response *r)
 {
     otelc__buf_free(&r->body);
+}
+
+/* ---- URLs ---------------------------------------------------------------------------------- */
+
+static char *url_part(CURLU *u, CURLUPart what, unsigned flags)
+{
+    char *v = NULL;
+    if (lc.url_get(u, what, &v, flags) != CURLUE_OK) return NULL;
+    char *copy = strdup(v);
+    lc.free(v);
+    return copy;
+}
+
+static char *joined(const char *a, const char *sep, const char *b)
+{
+    size_t n = strlen(a) + strlen(sep) + strlen(b) + 1;
+    char *s = malloc(n);
+    if (s) snprintf(s, n, "%s%s%s", a, sep, b);
+    return s;
+}
+
+/* host[:port] as the URL gives it, the path with its query, and the raw connection's URL. */
+static bool split_url(CURLU *u, otelc_url_parts *out)
+{
+    char *scheme = url_part(u, CURLUPART_SCHEME, 0), *port = url_part(u, CURLUPART_PORT, 0);
+    char *dport = url_part(u, CURLUPART_PORT, CURLU_DEFAULT_PORT);
+    char *path = url_part(u, CURLUPART_PATH, 0), *query = url_part(u, CURLUPART_QUERY, 0);
+    char *host = url_part(u, CURLUPART_HOST, 0), *hostport = NULL;
+    bool ok = scheme && dport && path && host;
+    if (ok) {
+        out->https = strcasecmp(scheme, "https") == 0;
+        out->authority = port ? joined(host, ":", port) : strdup(host);
+        out->path = query ? joined(path, "?", query) : strdup(path);
+        hostport = joined(host, ":", dport);
+        out->raw_url = hostport ? joined("http://", hostport, "/") : NULL;
+        /* An IPv6 address without its brackets, for TLS name checks. */
+        size_t n = strlen(host);
+        out->host = host[0] == '[' && n > 1 ? strndup(host + 1, n - 2) : strdup(host);
+        ok = out->authority && out->path && out->raw_url && out->host;
+    }
+    free(scheme), free(port), free(dport), free(path), free(query), free(host), free(hostport);
+    return ok;
+}
+
+bool otelc__url_parts(const char *url, otelc_url_parts *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!libcurl_ready()) return false;
+    CURLU *u = lc.url();
+    bool ok = u && lc.url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK && split_url(u, out);
+    if (u) lc.url_cleanup(u);
+    if (!ok) otelc__url_parts_free(out);
+    return ok;
+}
+
+void otelc__url_parts_free(otelc_url_parts *p)
+{
+    free(p->authority);
+    free(p->path);
+    free(p->host);
+    free(p->raw_url);
+    memset(p, 0, sizeof *p);
+}
+
+/* ---- Raw connections ---------------------------------------------------------------- */
+
+void otelc__io_fail(otelc_io_error *e, int code, const char *what, const char *detail)
+{
+    otelc_bwriter w = {e->text, sizeof e->text, 0};
+    otelc__bw_put(&w, what, strlen(what));
+    if (detail) {
+        otelc__bw_put(&w, ": ", 2);
+        otelc__bw_put(&w, detail, strlen(detail));
+    }
+    otelc__bw_finish(&w);
+    e->code = code;
+}
+
+static void raw_fail(otelc_io_error *e, int code, const char *text)
+{
+    otelc__io_fail(e, code, text, NULL);
+}
+
+/*
+ * libcurl picks a proxy by the URL's scheme, and a raw connection's is
+ * always http: for an https endpoint, the variables libcurl would have
+ * read for it (no_proxy still applies: libcurl checks it against any proxy).
+ */
+static const char *https_proxy(void)
+{
+    static const char *const vars[] = {"https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"};
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+        const char *v = getenv(vars[i]);
+        if (v && *v) return v;
+    }
+    return "";
+}
+
+static bool raw_configure(otelc_rawconn *raw, const char *url, bool tls_inside, uint32_t timeout_ms)
+{
+    CURL *c = raw->curl;
+    set_common(c, &raw->sockets);
+    lc.easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L);
+    /* A proxy carries the bytes as they are: CONNECT, even for http://. */
+    lc.easy_setopt(c, CURLOPT_HTTPPROXYTUNNEL, 1L);
+    if (tls_inside) lc.easy_setopt(c, CURLOPT_PROXY, https_proxy());
+    lc.easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    lc.easy_setopt(c, CURLOPT_XFERINFODATA, &raw->cancel);
+    lc.easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    lc.easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(timeout_ms ? timeout_ms : 1));
+    lc.easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(timeout_ms ? timeout_ms : 1));
+    return lc.easy_setopt(c, CURLOPT_URL, url) == CURLE_OK;
+}
+
+otelc_rawconn *otelc__rawconn_open(const char *url, bool tls_inside, uint32_t timeout_ms,
+                                   _Atomic bool *cancel, otelc_io_error *err)
+{
+    if (!libcurl_ready()) {
+        raw_fail(err, OTELC_IO_FAILED_INIT, "libcurl is not available");
+        return NULL;
+    }
+    otelc_rawconn *raw = calloc(1, sizeof *raw);
+    if (!raw || !(raw->curl = lc.easy_init())) {
+        free(raw);
+        raw_fail(err, OTELC_IO_NO_MEMORY, "out of memory");
+        return NULL;
+    }
+    char errbuf[CURL_ERROR_SIZE] = "";
+    raw->cancel = cancel;
+    lc.easy_setopt(raw->curl, CURLOPT_ERRORBUFFER, errbuf);
+    CURLcode rc = raw_configure(raw, url, tls_inside, timeout_ms) ? lc.easy_perform(raw->curl)
+                                                                  : CURLE_URL_MALFORMAT;
+    lc.easy_setopt(raw->curl, CURLOPT_ERRORBUFFER, NULL);
+    raw->cancel = NULL;
+    raw->fd = CURL_SOCKET_BAD;
+    if (rc == CURLE_OK) lc.easy_getinfo(raw->curl, CURLINFO_ACTIVESOCKET, &raw->fd);
+    if (rc == CURLE_OK && raw->fd == CURL_SOCKET_BAD) rc = CURLE_COULDNT_CONNECT;
+    if (rc == CURLE_OK) return raw;
+    raw_fail(err, (int)rc, errbuf[0] ? errbuf : lc.easy_strerror(rc));
+    otelc__rawconn_close(raw);
+    return NULL;
+}
+
+int otelc__rawconn_fd(const otelc_rawconn *raw)
+{
+    return (int)raw->fd;
+}
+
+ssize_t otelc__rawconn_send(otelc_rawconn *raw, const void *p, size_t n)
+{
+    size_t sent = 0;
+    CURLcode rc = lc.easy_send(raw->curl, p, n, &sent);
+    if (rc == CURLE_AGAIN) return 0;
+    if (rc == CURLE_OK) return (ssize_t)sent;
+    raw_fail(&raw->error, OTELC_IO_SEND_ERROR, lc.easy_strerror(rc));
+    return -1;
+}
+
+ssize_t otelc__rawconn_recv(otelc_rawconn *raw, void *p, size_t n)
+{
+    size_t got = 0;
+    CURLcode rc = lc.easy_recv(raw->curl, p, n, &got);
+    if (rc == CURLE_AGAIN) return 0;
+    if (rc == CURLE_OK && got > 0) return (ssize_t)got;
+    raw_fail(&raw->error, OTELC_IO_RECV_ERROR,
+             rc == CURLE_OK ? "connection closed by the server" : lc.easy_strerror(rc));
+    return -1;
+}
+
+const otelc_io_error *otelc__rawconn_error(const otelc_rawconn *raw)
+{
+    return &raw->error;
+}
+
+void otelc__rawconn_close(otelc_rawconn *raw)
+{
+    if (!raw) return;
+    lc.easy_cleanup(raw->curl);
+    free(raw);
+}
+
+/* As otelc__http_after_fork_child: the parent's connection stays open, the handle is dropped. */
+void otelc__rawconn_after_fork_child(otelc_rawconn *raw)
+{
+    if (!raw) return;
+    close_inherited(&raw->sockets);
+    otelc__abandon(raw);
 }
 
 /* ---- gzip ------------------------------------------------------------------------------ */

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h> /* ssize_t */
 
 #include "internal.h"
 
@@ -145,9 +146,51 @@ typedef struct otelc_otlp_response {
 int otelc__otlp_parse_response_proto(const void *p, size_t n, otelc_otlp_response *out);
 int otelc__otlp_parse_response_json(const char *p, size_t n, otelc_otlp_response *out);
 
-/* ---- Network export (http.c, grpc.c, retry.c, otlp_exporter.c, config/otlp_env.c) ---- */
+/* ---- Network export (http.c, h2_client.c, tls.c, grpc.c, retry.c, otlp_exporter.c) ---- */
+
+/*
+ * A library loaded on first use (dynload.c): the first of sonames (a
+ * NULL-terminated list) that opens and has every one of syms, each stored
+ * through its slot. Returns the library, never closed, or NULL (the slots
+ * are then undefined). Not thread-safe: call it under pthread_once.
+ */
+typedef struct otelc_dynsym {
+    const char *name;
+    void **slot;
+} otelc_dynsym;
+void *otelc__dynload(const char *const *sonames, const otelc_dynsym *syms, size_t n);
 
 #define OTELC_HTTP_BODY_MAX (64 * 1024) /* response bytes kept; the rest is discarded */
+
+/*
+ * Why a transfer failed: libcurl's CURLcode numbers, which the retry policy
+ * judges (otelc__retry_transport_verdict), also for the failures the HTTP/2
+ * client and TLS find themselves. http.c checks that they agree with
+ * libcurl's.
+ */
+enum {
+    OTELC_IO_FAILED_INIT = 2,
+    OTELC_IO_COULDNT_CONNECT = 7,
+    OTELC_IO_HTTP2 = 16,      /* the HTTP/2 session broke: framing, or the peer is not HTTP/2 */
+    OTELC_IO_READ_ERROR = 26, /* the request body could not be produced */
+    OTELC_IO_NO_MEMORY = 27,
+    OTELC_IO_TIMEDOUT = 28,
+    OTELC_IO_TLS_CONNECT = 35,
+    OTELC_IO_ABORTED = 42, /* cancelled (shutdown) */
+    OTELC_IO_SEND_ERROR = 55,
+    OTELC_IO_RECV_ERROR = 56, /* includes the peer closing the connection */
+    OTELC_IO_TLS_CERT = 58,   /* our client certificate or key, or the server refused it */
+    OTELC_IO_TLS_VERIFY = 60, /* the server's certificate did not verify */
+    OTELC_IO_TLS_CA_FILE = 77,
+};
+
+typedef struct otelc_io_error {
+    int code; /* an OTELC_IO_ code (a CURLcode) */
+    char text[256];
+} otelc_io_error;
+
+/* Set e to code and "what: detail" (just what when detail is NULL), cut to fit. */
+void otelc__io_fail(otelc_io_error *e, int code, const char *what, const char *detail);
 
 /* A persistent HTTP client: one libcurl easy handle, so connections are reused. */
 typedef struct otelc_http otelc_http;
@@ -157,15 +200,15 @@ typedef struct otelc_http_config {
     const char *const *fixed_headers; /* "Name: value" lines, NULL-terminated */
     const char *user_headers;         /* "k=v,k2=v2", percent-encoded values */
     const char *ca_file, *client_key, *client_cert;
-    bool http2; /* prior knowledge over http://, ALPN h2 over https:// */
 } otelc_http_config;
 
 /* What one request produced. grpc_status is -1 when the server sent none. */
 typedef struct otelc_http_response {
-    int transport_error; /* 0, or the CURLcode of a failed transfer */
+    int transport_error; /* 0, or the OTELC_IO_ code (CURLcode) of a failed transfer */
     bool timed_out;
     bool cancelled;
     long status;
+    long h2_reset; /* HTTP/2: the RST_STREAM error code that ended the call early, else -1 */
     int grpc_status;
     char grpc_message[256];
     char retry_after[64];
@@ -174,11 +217,26 @@ typedef struct otelc_http_response {
     otelc_buf body;            /* at most OTELC_HTTP_BODY_MAX bytes */
 } otelc_http_response;
 
+/* Clear r for a new request; the body's memory is kept. */
+void otelc__http_response_reset(otelc_http_response *r);
+/* A new response header block (after a 1xx, a redirect): forget what the last one said. */
+void otelc__http_response_restart(otelc_http_response *r);
+/*
+ * Keep what a response header (or trailer) says that the exporters judge:
+ * grpc-status, grpc-message (percent-decoded), grpc-status-details-bin and
+ * retry-after. The name is matched case-insensitively; others are ignored.
+ */
+void otelc__http_capture_header(otelc_http_response *r, const char *name, size_t name_len,
+                                const char *value, size_t value_len);
+/* Append response body bytes, keeping at most OTELC_HTTP_BODY_MAX. */
+void otelc__http_capture_body(otelc_http_response *r, const void *p, size_t n);
+
 /*
  * A request body: len bytes at data, or, when read is set, produced while
  * it is sent: read fills at most room bytes at dst and returns how many
- * (0 only at the end), rewind starts it over (each attempt, and when
- * libcurl resends on a new connection).
+ * (0 only at the end), rewind starts it over (each attempt, when libcurl
+ * resends on a new connection, and when the HTTP/2 client sends a refused
+ * call again).
  */
 typedef struct otelc_body {
     const void *data;
@@ -205,7 +263,7 @@ static inline void otelc__buf_abandon(otelc_buf *b)
     *b = (otelc_buf){0};
 }
 
-/* NULL after logging why (no libcurl, bad headers, no HTTP/2 in libcurl, no memory). */
+/* NULL after logging why (no libcurl, bad headers, no memory). */
 otelc_http *otelc__http_new(const otelc_http_config *c);
 /*
  * POST body and wait at most timeout_ms. cancel, when not NULL, aborts the
@@ -222,6 +280,107 @@ void otelc__http_free(otelc_http *h);
  */
 void otelc__http_after_fork_child(otelc_http *h);
 void otelc__http_response_free(otelc_http_response *r);
+
+/*
+ * An http(s) URL as an HTTP/2 client needs it, read by libcurl's parser:
+ * the :authority (host[:port] as written), the :path (with the query), the
+ * host alone (an IPv6 address without brackets, for TLS), and raw_url,
+ * http:// with the same host and the port (explicit or the scheme's
+ * default), for otelc__rawconn_open. Strings are malloc'd; free with
+ * otelc__url_parts_free. False when the URL is malformed, libcurl is
+ * missing, or memory ran out.
+ */
+typedef struct otelc_url_parts {
+    bool https;
+    char *authority, *path, *host, *raw_url;
+} otelc_url_parts;
+bool otelc__url_parts(const char *url, otelc_url_parts *out);
+void otelc__url_parts_free(otelc_url_parts *p);
+
+/*
+ * A raw connection: a connected byte stream opened by libcurl with
+ * CURLOPT_CONNECT_ONLY (http.c), for a protocol the caller speaks. open
+ * connects to url's host and port within timeout_ms (cancel, when not
+ * NULL, aborts it within about a second), through a proxy when the
+ * environment names one (tls_inside: chosen as for an https URL) with
+ * CONNECT; NULL with err filled when it fails. send and recv never block:
+ * they return the bytes moved, 0 when the socket would block (wait on fd),
+ * or -1 when it failed, closed by the peer included (see error).
+ */
+typedef struct otelc_rawconn otelc_rawconn;
+otelc_rawconn *otelc__rawconn_open(const char *url, bool tls_inside, uint32_t timeout_ms,
+                                   _Atomic bool *cancel, otelc_io_error *err);
+int otelc__rawconn_fd(const otelc_rawconn *raw);
+ssize_t otelc__rawconn_send(otelc_rawconn *raw, const void *p, size_t n);
+ssize_t otelc__rawconn_recv(otelc_rawconn *raw, void *p, size_t n);
+const otelc_io_error *otelc__rawconn_error(const otelc_rawconn *raw);
+/* Close and free raw (NULL is a no-op). */
+void otelc__rawconn_close(otelc_rawconn *raw);
+/* In a fork child: close this process's copy of the socket; raw is never used or freed again. */
+void otelc__rawconn_after_fork_child(otelc_rawconn *raw);
+
+/*
+ * TLS over a raw connection (tls.c), with OpenSSL's libssl loaded on first
+ * use: TLS 1.2 or later, the server's certificate verified against ca_file
+ * (or the system's CAs) and its name or IP address checked, an optional
+ * client certificate, and ALPN offering exactly "h2".
+ *
+ * otelc__tls_new: the session over raw for host; NULL with err filled
+ * when libssl is missing or the CA file or client certificate cannot be
+ * loaded (a permanent failure: OTELC_IO_TLS_CA_FILE, OTELC_IO_TLS_CERT).
+ * handshake, read and write never block: they return 1 when the handshake
+ * is done (bytes moved, for read and write), 0 when they must be called
+ * again once *wait (POLLIN or POLLOUT) is ready on the raw connection's
+ * socket, -1 when TLS failed (error says why: a server certificate that
+ * did not verify is OTELC_IO_TLS_VERIFY, a server's refusal of our client
+ * certificate OTELC_IO_TLS_CERT). The handshake also fails unless the
+ * server chose h2. free sends close_notify if it can without waiting, and
+ * frees (the raw connection stays the caller's); abandon, in a fork child,
+ * drops the session without touching it.
+ */
+typedef struct otelc_tls otelc_tls;
+typedef struct otelc_tls_config {
+    const char *ca_file, *client_cert, *client_key;
+} otelc_tls_config;
+otelc_tls *otelc__tls_new(const otelc_tls_config *cfg, otelc_rawconn *raw, const char *host,
+                          otelc_io_error *err);
+int otelc__tls_handshake(otelc_tls *t, short *wait);
+ssize_t otelc__tls_read(otelc_tls *t, void *p, size_t n, short *wait);
+ssize_t otelc__tls_write(otelc_tls *t, const void *p, size_t n, short *wait);
+const otelc_io_error *otelc__tls_error(const otelc_tls *t);
+void otelc__tls_free(otelc_tls *t);
+void otelc__tls_abandon(otelc_tls *t);
+
+/*
+ * The HTTP/2 client of OTLP/gRPC (h2_client.c), on libnghttp2 loaded on
+ * first use: one connection per client, opened on the first request and
+ * kept; requests are streams on it. Over http:// it is HTTP/2 with prior
+ * knowledge, over https:// TLS with ALPN h2. A connection the server sent
+ * GOAWAY on takes no new streams; a stream it refused (above the GOAWAY's
+ * last stream id, or reset with REFUSED_STREAM) was not processed and is
+ * sent again on a new connection within the same call.
+ *
+ * otelc__h2_new: NULL after logging why (no libnghttp2 or libcurl, a
+ * malformed URL, no memory). The config's fixed headers are sent with
+ * lowercase names; user headers too, less the connection-specific ones
+ * HTTP/2 forbids. A Host header, fixed or user's, becomes the :authority.
+ *
+ * otelc__h2_post: POST body and wait at most timeout_ms (sent to the
+ * server as grpc-timeout) for the whole response, trailers included;
+ * cancel as for otelc__http_post. out is reset first. It reports like
+ * otelc__http_post, and h2_reset when the server reset the stream before
+ * it ended its response. A call that timed out or was cancelled, and any
+ * connection failure, closes the connection: the next call opens a new one.
+ *
+ * otelc__h2_after_fork_child: the parent's connection is abandoned and this
+ * process's copy of its socket closed; the child's next call connects anew.
+ */
+typedef struct otelc_h2 otelc_h2;
+otelc_h2 *otelc__h2_new(const otelc_http_config *cfg);
+void otelc__h2_post(otelc_h2 *h, const otelc_body *body, uint32_t timeout_ms, _Atomic bool *cancel,
+                    otelc_http_response *out);
+void otelc__h2_free(otelc_h2 *h);
+void otelc__h2_after_fork_child(otelc_h2 *h);
 
 /* gzip-compress p into out (appended). OTELC_OK or OTELC_ERR_NOMEM. */
 int otelc__gzip(otelc_buf *out, const void *p, size_t n);
@@ -241,6 +400,8 @@ bool otelc__otlp_parse_headers(const char *text,
 
 /* gRPC status from an HTTP status when the server sent no grpc-status. */
 int otelc__grpc_status_from_http(long http_status);
+/* gRPC status of a call the server ended with RST_STREAM (an HTTP/2 error code). */
+int otelc__grpc_status_from_h2_error(uint32_t error_code);
 
 /*
  * A gRPC message frame built in place: begin appends the 5-byte header's
@@ -273,11 +434,21 @@ otelc_retry_verdict otelc__retry_http_verdict(const otelc_http_response *r);
 otelc_retry_verdict otelc__retry_transport_verdict(int curl_code);
 
 /*
- * One unary OTLP/gRPC Export call with a framed request (grpc.c).
- * resp->grpc_status holds the call's status afterwards (derived from HTTP
- * when the server sent none); parsed receives a partial success.
+ * What a finished gRPC call came to, from the response the HTTP/2 client
+ * filled (grpc.c): a transport failure is judged by the retry policy; else
+ * the call's status decides, made up from the RST_STREAM error code or the
+ * HTTP status when the server sent none (then stored in resp->grpc_status,
+ * with a grpc_message saying so), with the RetryInfo delay of
+ * grpc-status-details-bin; on success parsed receives the partial success
+ * of the response message (an unreadable message is ignored). Pure: no I/O.
  */
-otelc_attempt otelc__otlp_grpc_attempt(otelc_http *h, const otelc_body *frame, uint32_t timeout_ms,
+otelc_attempt otelc__grpc_outcome(otelc_http_response *resp, otelc_otlp_response *parsed);
+
+/*
+ * One unary OTLP/gRPC Export call with a framed request (grpc.c):
+ * otelc__h2_post, then otelc__grpc_outcome.
+ */
+otelc_attempt otelc__otlp_grpc_attempt(otelc_h2 *h, const otelc_body *frame, uint32_t timeout_ms,
                                        _Atomic bool *cancel, otelc_http_response *resp,
                                        otelc_otlp_response *parsed);
 /* has_retry_info: RESOURCE_EXHAUSTED is retryable only with it. */

@@ -4,8 +4,8 @@
  * the fallback exporter.
  *
  * Threading. export_spans runs on the batch processor's worker, never
- * concurrently for one exporter, so the buffers, the HTTP handle and the
- * circuit breaker belong to that thread without a lock. Only three things
+ * concurrently for one exporter, so the buffers, the HTTP or HTTP/2 client
+ * and the circuit breaker belong to that thread without a lock. Only three things
  * cross threads: the stop flag (shutdown may come from another thread and
  * must cut a retry wait or a transfer short), the condition variable the
  * retry wait sleeps on, and the statistics, which are atomics.
@@ -56,7 +56,8 @@ struct otlp {
     otelc_retry_policy retry;
     struct breaker breaker;
     otelc_exporter *fallback;
-    otelc_http *http;
+    otelc_http *http; /* OTLP/HTTP */
+    otelc_h2 *h2;     /* OTLP/gRPC */
     char *url;
     otelc_buf body;            /* the encoded request, when it has to be whole */
     otelc_buf wire;            /* compressed and/or framed: what is sent */
@@ -152,7 +153,7 @@ static otelc_attempt attempt(void *ctx, uint32_t timeout_ms)
     struct otlp *x = ac->x;
     bump(&x->c.requests, 1);
     if (x->protocol == OTELC_OTLP_GRPC) {
-        otelc_attempt a = otelc__otlp_grpc_attempt(x->http, &x->out, timeout_ms, &x->stopper.stop,
+        otelc_attempt a = otelc__otlp_grpc_attempt(x->h2, &x->out, timeout_ms, &x->stopper.stop,
                                                    &x->resp, ac->parsed);
         note_first_error(x);
         return a;
@@ -348,6 +349,7 @@ static void otlp_destroy(void *self)
     struct otlp *x = self;
     otelc_exporter_free(x->fallback);
     otelc__http_free(x->http);
+    otelc__h2_free(x->h2);
     otelc__http_response_free(&x->resp);
     otelc__buf_free(&x->body);
     otelc__buf_free(&x->wire);
@@ -366,6 +368,7 @@ static void otlp_after_fork_child(void *self)
 {
     struct otlp *x = self;
     otelc__http_after_fork_child(x->http);
+    otelc__h2_after_fork_child(x->h2);
     otelc__buf_abandon(&x->body);
     otelc__buf_abandon(&x->wire);
     otelc__buf_abandon(&x->resp.body);
@@ -433,7 +436,8 @@ static char *resolve_url(const otelc_otlp_exporter_options *o)
     return url;
 }
 
-static otelc_http *open_transport(const otelc_otlp_exporter_options *o, const char *url)
+/* The HTTP client, or for gRPC the HTTP/2 one; false after logging why neither could be made. */
+static bool open_transport(struct otlp *x, const otelc_otlp_exporter_options *o)
 {
     char agent[64];
     snprintf(agent, sizeof agent, "User-Agent: OTel-OTLP-Exporter-C/%s", otelc_version());
@@ -450,15 +454,15 @@ static otelc_http *open_transport(const otelc_otlp_exporter_options *o, const ch
     }
     fixed[k] = NULL;
     otelc_http_config cfg = {
-        .url = url,
+        .url = x->url,
         .fixed_headers = fixed,
         .user_headers = o->headers,
         .ca_file = o->certificate,
         .client_key = o->client_key,
         .client_cert = o->client_certificate,
-        .http2 = o->protocol == OTELC_OTLP_GRPC,
     };
-    return otelc__http_new(&cfg);
+    if (o->protocol == OTELC_OTLP_GRPC) return (x->h2 = otelc__h2_new(&cfg)) != NULL;
+    return (x->http = otelc__http_new(&cfg)) != NULL;
 }
 
 static void apply_options(struct otlp *x, const otelc_otlp_exporter_options *o)
@@ -489,6 +493,7 @@ static struct otlp *otlp_alloc(const otelc_otlp_exporter_options *o)
     apply_options(x, o);
     otelc__stopper_init(&x->stopper);
     x->resp.grpc_status = -1;
+    x->resp.h2_reset = -1;
     return x;
 }
 
@@ -503,7 +508,7 @@ otelc_exporter *otelc_otlp_exporter_new(const otelc_otlp_exporter_options *o)
     }
     struct otlp *x = otlp_alloc(o);
     if (x) x->fallback = o->fallback;
-    if (!x || !(x->url = resolve_url(o)) || !(x->http = open_transport(o, x->url))) {
+    if (!x || !(x->url = resolve_url(o)) || !open_transport(x, o)) {
         if (x)
             otlp_destroy(x);
         else

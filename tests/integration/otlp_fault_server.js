@@ -10,11 +10,23 @@
 //   {"cmd":"default","response":R}        answer once the queue is empty
 //   {"cmd":"count"}                       number of requests received
 //   {"cmd":"get","i":N}                   what request N carried (JSON)
-//   {"cmd":"reset"}                       forget requests, queue and default
+//   {"cmd":"reset"}                       forget requests, queue, default and counters
+//   {"cmd":"connections"}                 gRPC connections accepted since the reset
+//   {"cmd":"refused"}                     gRPC requests refused (see refuse) since then
+//   {"cmd":"grpc_stop"}                   close the gRPC listener and its connections
+//   {"cmd":"grpc_start"}                  listen again, on the same port
 // An answer R may hold: status (HTTP), headers, retry_after, grpc_status,
 // grpc_message, retry_delay_ms (gRPC RetryInfo), trailers_only,
 // partial:{rejected,message}, delay_ms (answer late), hang (never answer),
-// reset (drop the connection). Closing stdin stops the server.
+// reset (drop the connection); for gRPC also goaway (answer, then GOAWAY
+// with this stream as the last one), refuse (GOAWAY naming the stream
+// before this one as the last, and RST_STREAM(REFUSED_STREAM): the request
+// is not recorded, only counted), rst:CODE (RST_STREAM with that HTTP/2
+// error code once the request has arrived) and early (answer as soon as the
+// request's headers arrive, before its body; recorded with "early":true).
+// A gRPC request's record carries "conn", the index of its connection.
+// Answers are taken in the order requests start (gRPC) or end (HTTP).
+// Closing stdin stops the server.
 'use strict';
 
 const http = require('http');
@@ -26,7 +38,10 @@ const start = process.hrtime.bigint();
 let requests = [];
 let script = [];
 let fallback = {};
+let connections = 0;
+let refused = 0;
 const hanging = [];
+const sessions = new Set();
 
 function nowMs() {
   return Number((process.hrtime.bigint() - start) / 1000000n);
@@ -176,19 +191,60 @@ function answerGrpc(stream, a) {
 }
 
 const grpcServer = http2.createServer();
+grpcServer.on('session', (session) => {
+  session.index = connections++;
+  sessions.add(session);
+  session.on('close', () => sessions.delete(session));
+  session.on('error', () => {});
+});
+function grpcRecord(stream, headers, raw, extra) {
+  const plain = {};
+  for (const k of Object.keys(headers)) plain[k] = String(headers[k]);
+  // A stream can end after its connection has gone (the client closed it mid-request).
+  const session = stream.session;
+  const port = session && session.socket ? session.socket.remotePort : -1;
+  const rec = record('grpc', headers[':path'], plain, raw, port, '2.0');
+  rec.conn = session ? session.index : -1;
+  Object.assign(rec, extra || {});
+}
 grpcServer.on('stream', (stream, headers) => {
+  stream.on('error', () => {});
+  const a = nextAnswer();
+  if (a.refuse) {
+    // The server takes no stream from this one on: the client must send it elsewhere.
+    refused++;
+    stream.session.goaway(http2.constants.NGHTTP2_NO_ERROR, stream.id - 2);
+    stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+    return;
+  }
+  if (a.early) {
+    grpcRecord(stream, headers, Buffer.alloc(0), { early: true });
+    answerGrpc(stream, a);
+    return;
+  }
   collect(stream, (raw) => {
-    const plain = {};
-    for (const k of Object.keys(headers)) plain[k] = String(headers[k]);
-    record('grpc', headers[':path'], plain, raw, stream.session.socket.remotePort, '2.0');
-    const a = nextAnswer();
+    grpcRecord(stream, headers, raw);
+    if (a.rst !== undefined) return stream.close(a.rst);
     later(a.delay_ms, () => {
-      if (!stream.destroyed) answerGrpc(stream, a);
+      if (stream.destroyed || !stream.session) return;
+      answerGrpc(stream, a);
+      if (a.goaway) stream.session.goaway(http2.constants.NGHTTP2_NO_ERROR, stream.id);
     });
   });
-  stream.on('error', () => {});
 });
 grpcServer.on('sessionError', () => {});
+let grpcPort = 0;
+
+function grpcStop() {
+  return new Promise((resolve) => {
+    grpcServer.close(() => resolve('ok'));
+    for (const session of sessions) session.destroy();
+  });
+}
+
+function grpcStart() {
+  return new Promise((resolve) => grpcServer.listen(grpcPort, '127.0.0.1', () => resolve('ok')));
+}
 
 // ---- Control ---------------------------------------------------------------------
 
@@ -214,7 +270,17 @@ function command(line) {
       requests = [];
       script = [];
       fallback = {};
+      connections = 0;
+      refused = 0;
       return 'ok';
+    case 'connections':
+      return String(connections);
+    case 'refused':
+      return String(refused);
+    case 'grpc_stop':
+      return grpcStop();
+    case 'grpc_start':
+      return grpcStart();
     default:
       return 'error: unknown command';
   }
@@ -223,10 +289,12 @@ function command(line) {
 let listening = 0;
 function ready() {
   if (++listening < 2) return;
-  const ports = { http: httpServer.address().port, grpc: grpcServer.address().port };
+  grpcPort = grpcServer.address().port;
+  const ports = { http: httpServer.address().port, grpc: grpcPort };
   process.stdout.write(JSON.stringify(ports) + '\n');
   const rl = readline.createInterface({ input: process.stdin });
-  rl.on('line', (line) => process.stdout.write(command(line) + '\n'));
+  // One command at a time: the tests wait for each answer before the next.
+  rl.on('line', async (line) => process.stdout.write((await command(line)) + '\n'));
   rl.on('close', () => process.exit(0));
 }
 httpServer.listen(0, '127.0.0.1', ready);

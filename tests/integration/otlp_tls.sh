@@ -1,10 +1,11 @@
 #!/bin/sh
 # The OTLP exporter against a real TLS server: OTEL_EXPORTER_OTLP_CERTIFICATE
 # (a private CA), a missing CA, mTLS (OTEL_EXPORTER_OTLP_CLIENT_KEY and
-# _CLIENT_CERTIFICATE), gRPC over TLS (ALPN h2), and the _TRACES_ variables
-# winning over the generic ones. A throwaway CA and certificates are made
-# with openssl; otlp_tls_server.js receives and records every request before
-# answering it, so outcomes are read from its record, never from timing.
+# _CLIENT_CERTIFICATE), gRPC over TLS (ALPN h2, with and without mTLS, and
+# through a CONNECT proxy), and the _TRACES_ variables winning over the
+# generic ones. A throwaway CA and certificates are made with openssl;
+# otlp_tls_server.js receives and records every request before answering
+# it, so outcomes are read from its record, never from timing.
 #
 # usage: sh tests/integration/otlp_tls.sh BUILD_DIR   (exit 77: skipped)
 set -u
@@ -95,7 +96,8 @@ while [ ! -s "$tmp/ports.json" ] && [ $i -lt 200 ]; do
 done
 port() { node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))[process.argv[2]])' "$tmp/ports.json" "$1"; }
 HTTPS=$(port https 2>/dev/null) MTLS=$(port mtls 2>/dev/null) GRPC=$(port grpc 2>/dev/null)
-case "$HTTPS:$MTLS:$GRPC" in
+GRPC_MTLS=$(port grpc_mtls 2>/dev/null) PROXY=$(port proxy 2>/dev/null)
+case "$HTTPS:$MTLS:$GRPC:$GRPC_MTLS:$PROXY" in
 *[!0-9:]* | :* | *:: | *:)
     fail "the TLS server did not start"
     cat "$tmp/server.err" >&2
@@ -214,6 +216,30 @@ quiet grpc_noscheme
 run grpc_insecure_https $ONE_TRY OTEL_EXPORTER_OTLP_PROTOCOL=grpc OTEL_EXPORTER_OTLP_INSECURE=true \
     OTEL_EXPORTER_OTLP_ENDPOINT="https://127.0.0.1:$GRPC"
 refused grpc_insecure_https "certificate"
+
+# gRPC with mTLS: the client key and certificate are sent, and required.
+run grpc_mtls_client OTEL_EXPORTER_OTLP_PROTOCOL=grpc OTEL_EXPORTER_OTLP_ENDPOINT="https://127.0.0.1:$GRPC_MTLS" \
+    OTEL_EXPORTER_OTLP_CERTIFICATE="$CA" OTEL_EXPORTER_OTLP_CLIENT_KEY="$KEY" OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE="$CERT"
+delivered grpc_mtls_client grpc_mtls $GRPC_PATH application/grpc otelc-test-client
+quiet grpc_mtls_client
+run grpc_mtls_noclient $ONE_TRY OTEL_EXPORTER_OTLP_PROTOCOL=grpc \
+    OTEL_EXPORTER_OTLP_ENDPOINT="https://127.0.0.1:$GRPC_MTLS" OTEL_EXPORTER_OTLP_CERTIFICATE="$CA"
+refused grpc_mtls_noclient "certificate required"
+# A client key that does not exist is a configuration error: reported, never retried in vain.
+run grpc_mtls_nokey $ONE_TRY OTEL_EXPORTER_OTLP_PROTOCOL=grpc \
+    OTEL_EXPORTER_OTLP_ENDPOINT="https://127.0.0.1:$GRPC_MTLS" OTEL_EXPORTER_OTLP_CERTIFICATE="$CA" \
+    OTEL_EXPORTER_OTLP_CLIENT_KEY="$tmp/nonexistent.key" OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE="$CERT"
+refused grpc_mtls_nokey "client key"
+
+# gRPC through an HTTP proxy: a CONNECT tunnel to the endpoint, TLS inside it (https_proxy
+# is the proxy of an https endpoint; http_proxy is not).
+run grpc_proxy https_proxy="http://127.0.0.1:$PROXY" http_proxy="http://127.0.0.1:1" no_proxy= \
+    OTEL_EXPORTER_OTLP_PROTOCOL=grpc OTEL_EXPORTER_OTLP_ENDPOINT="https://127.0.0.1:$GRPC" \
+    OTEL_EXPORTER_OTLP_CERTIFICATE="$CA"
+delivered grpc_proxy grpc $GRPC_PATH application/grpc
+quiet grpc_proxy
+grep -q "\"connect\":\"127.0.0.1:$GRPC\"" "$tmp/record.jsonl" ||
+    fail "grpc_proxy: the proxy saw no CONNECT to 127.0.0.1:$GRPC"
 
 # ---- (5) the _TRACES_ variables win over the generic ones -----------------------------
 run traces_ca_wins OTEL_EXPORTER_OTLP_ENDPOINT="https://127.0.0.1:$HTTPS" \

@@ -613,18 +613,18 @@ static void test_grpc_invalid_argument(void **state)
     char url[128];
     snprintf(url, sizeof url, "http://127.0.0.1:%u" OTELC_GRPC_PATH, vw.grpc);
     static const char *const fixed[] = {"Content-Type: application/grpc", "TE: trailers", NULL};
-    otelc_http_config hc = {.url = url, .fixed_headers = fixed, .http2 = true};
-    otelc_http *h = otelc__http_new(&hc);
+    otelc_http_config hc = {.url = url, .fixed_headers = fixed};
+    otelc_h2 *h = otelc__h2_new(&hc);
     assert_non_null(h);
     uint8_t frame[5 + 3] = {0, 0, 0, 0, 3, 0xff, 0xff, 0xff};
     otelc_body body = {.data = frame, .len = sizeof frame};
     otelc_http_response resp = {0};
-    otelc__http_post(h, &body, 5000, NULL, &resp);
+    otelc__h2_post(h, &body, 5000, NULL, &resp);
     assert_int_equal(resp.status, 200);
     assert_int_equal(resp.grpc_status, 3);
     assert_non_null(strstr(resp.grpc_message, "ExportTraceServiceRequest"));
     otelc__http_response_free(&resp);
-    otelc__http_free(h);
+    otelc__h2_free(h);
     assert_int_equal(stored_spans(), 0);
 }
 
@@ -680,15 +680,15 @@ static void test_gate(void **state)
     snprintf(url, sizeof url, "http://127.0.0.1:%u" OTELC_GRPC_PATH, vw.grpc);
     static const char *const evil[] = {"Content-Type: application/grpc", "Host: evil.example",
                                        NULL};
-    otelc_http_config hc = {.url = url, .fixed_headers = evil, .http2 = true};
-    otelc_http *h = otelc__http_new(&hc);
+    otelc_http_config hc = {.url = url, .fixed_headers = evil};
+    otelc_h2 *h = otelc__h2_new(&hc);
     uint8_t frame[5] = {0};
     otelc_body body = {.data = frame, .len = sizeof frame};
     otelc_http_response resp = {0};
-    otelc__http_post(h, &body, 5000, NULL, &resp);
+    otelc__h2_post(h, &body, 5000, NULL, &resp);
     assert_int_equal(resp.status, 403);
     otelc__http_response_free(&resp);
-    otelc__http_free(h);
+    otelc__h2_free(h);
 }
 
 static void test_routes_and_headers(void **state)
@@ -975,8 +975,8 @@ static void test_backpressure(void **state)
     char url[128];
     snprintf(url, sizeof url, "http://127.0.0.1:%u" OTELC_GRPC_PATH, vw.grpc);
     static const char *const fixed[] = {"Content-Type: application/grpc", "TE: trailers", NULL};
-    otelc_http_config hc = {.url = url, .fixed_headers = fixed, .http2 = true};
-    otelc_http *h = otelc__http_new(&hc);
+    otelc_http_config hc = {.url = url, .fixed_headers = fixed};
+    otelc_h2 *h = otelc__h2_new(&hc);
     static uint8_t frame[5 + sizeof req.p];
     frame[0] = 0;
     frame[1] = (uint8_t)(req.len >> 24), frame[2] = (uint8_t)(req.len >> 16);
@@ -984,7 +984,7 @@ static void test_backpressure(void **state)
     memcpy(frame + 5, req.p, req.len);
     otelc_body body = {.data = frame, .len = 5 + req.len};
     otelc_http_response resp = {0};
-    otelc__http_post(h, &body, 5000, NULL, &resp);
+    otelc__h2_post(h, &body, 5000, NULL, &resp);
     assert_int_equal(resp.grpc_status, 8);
     assert_true(otelc__grpc_retry_info(resp.status_details, strlen(resp.status_details), &delay));
     assert_int_equal(delay, 1000);
@@ -997,10 +997,10 @@ static void test_backpressure(void **state)
     assert_int_equal(second.status, 200);
     post_otlp(vw.http, NULL, req.p, req.len);
     assert_int_equal(r.status, 200);
-    otelc__http_post(h, &body, 5000, NULL, &resp);
+    otelc__h2_post(h, &body, 5000, NULL, &resp);
     assert_int_equal(resp.grpc_status, 0);
     otelc__http_response_free(&resp);
-    otelc__http_free(h);
+    otelc__h2_free(h);
     assert_int_equal(stored_spans(), 3 + 3 + 1 + 1);
     vw_ingest_stats st;
     vw_ingest_stats_get(vw.ingest, &st);
