@@ -14,8 +14,13 @@ src=$1
 out=$2
 inc=$src/include/otelc
 
-version=$(sed -n 's/^#define OTELC_VERSION *"\(.*\)"$/\1/p' "$inc/common.h")
-[ -n "$version" ] || { echo "man3.sh: no OTELC_VERSION in $inc/common.h" >&2; exit 1; }
+# The version is written once, as common.h's three numbers (CMake reads them too).
+part() { sed -n "s/^#define OTELC_VERSION_$1 *\([0-9][0-9]*\)\$/\1/p" "$inc/common.h"; }
+version=$(part MAJOR).$(part MINOR).$(part PATCH)
+case $version in
+[0-9]*.[0-9]*.[0-9]*) ;;
+*) echo "man3.sh: no OTELC_VERSION_MAJOR/MINOR/PATCH in $inc/common.h" >&2; exit 1 ;;
+esac
 if [ -n "${SOURCE_DATE_EPOCH:-}" ]; then
     date=$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%d)
 else
