@@ -345,6 +345,14 @@ typedef struct otelc_ctx_entry {
  */
 bool otelc__current_span_context(otelc_span_context *sc);
 
+/*
+ * otelc_context_attach(ctx) then otelc_span_activate(span), as one entry of
+ * the stack that one otelc_scope_exit() removes (the server helper enters a
+ * request this way on every handler call). ctx NULL hides what was current,
+ * as otelc_context_attach(NULL) does; span NULL makes no span current.
+ */
+otelc_scope otelc__activate_in(otelc_span *span, const otelc_context *ctx);
+
 /* Baggage struct, implemented in propagation/baggage.c. */
 struct otelc_baggage_entry {
     char *key;

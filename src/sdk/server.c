@@ -15,9 +15,8 @@
 struct otelc_server_span {
     otelc_span *span;
     otelc_context *ctx; /* the extracted context: parent and baggage */
-    char method[16];    /* normalised, for renaming on set_route */
-    otelc_scope ctx_scope;
-    otelc_scope span_scope;
+    const char *method; /* normalised (a static string), for renaming on set_route */
+    otelc_scope scope;  /* ctx and span, current together between enter and leave */
     bool entered;
     bool has_req_body, has_resp_body;
     uint64_t req_body, resp_body;
@@ -130,38 +129,66 @@ static void request_attributes(attr_list *l, const otelc_server_request *r, cons
     add_server(l, headers, r, addr, addr_size);
 }
 
+/* The name of a span for method m (normalised): "{m} {route}" or, with no route, m itself. */
+static const char *span_name(const char *m, const char *route, char *buf, size_t size)
+{
+    if (route == NULL || *route == '\0') return strcmp(m, OTELC_HTTP_METHOD_OTHER) ? m : "HTTP";
+    otelc_http_span_name(m, route, buf, size);
+    return buf;
+}
+
+/* No span id: nothing came in, and the span is a root without checking more. */
+static bool has_parent(const otelc_context *ctx)
+{
+    uint64_t id;
+    memcpy(&id, ctx->sc.span_id, sizeof id);
+    return id != 0;
+}
+
+/* The request's attributes into l, after its describe callback filled in the rest. */
+static void describe(attr_list *l, otelc_server_request *r, const char *method,
+                     const otelc_carrier *headers, char **query, char *addr, size_t addr_size)
+{
+    if (r->describe != NULL) {
+        r->describe(r, r->describe_arg);
+        r->describe = NULL;
+    }
+    *query = otelc_redact_query_dup(r->query);
+    request_attributes(l, r, method, headers, *query, addr, addr_size);
+}
+
 /*
  * The span gets the request's attributes at its start, where a sampler or a
  * processor's on_start can see them. When nothing would (the built-in
  * samplers decide without them), they are worked out only for a span that
- * records: an unsampled request then skips the header lookups and copies.
+ * records: an unsampled request then skips the header lookups, the copies
+ * and the request's describe callback.
  */
-static otelc_span *start_span(otelc_tracer *tracer, const otelc_server_request *r,
+static otelc_span *start_span(otelc_tracer *tracer, const otelc_server_request *req,
                               const char *method, const otelc_carrier *headers,
                               const otelc_context *parent)
 {
-    char name[256], addr[256], *query = NULL;
+    char name_buf[256], addr[256], *query = NULL;
+    otelc_server_request r = *req; /* describe() completes this copy */
     attr_list l = {.count = 0};
     bool up_front = otelc__tracer_sees_start_attributes(tracer);
     otelc_span *span;
-
-    otelc_http_span_name(r->method, r->route, name, sizeof name);
+    bool child = parent != NULL && has_parent(parent);
     otelc_span_options o = {
         .kind = OTELC_SPAN_SERVER,
-        .parent = parent,
-        .root = parent == NULL,
-        .start_ns = r->start_ns,
+        .parent = child ? parent : NULL,
+        .root = !child,
+        .start_ns = r.start_ns,
     };
+
     if (up_front) {
-        query = otelc_redact_query_dup(r->query);
-        request_attributes(&l, r, method, headers, query, addr, sizeof addr);
+        describe(&l, &r, method, headers, &query, addr, sizeof addr);
         o.attrs = l.items;
         o.attr_count = l.count;
     }
-    span = otelc_span_start_with(tracer, name, &o);
+    span = otelc_span_start_with(tracer, span_name(method, r.route, name_buf, sizeof name_buf), &o);
     if (!up_front && otelc_span_is_recording(span)) {
-        query = otelc_redact_query_dup(r->query);
-        request_attributes(&l, r, method, headers, query, addr, sizeof addr);
+        describe(&l, &r, method, headers, &query, addr, sizeof addr);
         otelc_span_set_attrs(span, l.items, l.count);
     }
     free(query);
@@ -180,9 +207,8 @@ otelc_server_span *otelc_server_start(otelc_tracer *tracer, const otelc_carrier 
     if (tracer == NULL) tracer = otelc_tracer_get("otelc.instrument.server", OTELC_VERSION);
     /* An empty context, not the thread's: a request starts its own work. */
     s->ctx = headers ? otelc_extract(headers) : otelc_context_new(NULL, NULL);
-    const char *method = otelc_http_method_normalize(req->method);
-    otelc__strlcpy(s->method, method, sizeof s->method);
-    s->span = start_span(tracer, req, method, headers, s->ctx);
+    s->method = otelc_http_method_normalize(req->method);
+    s->span = start_span(tracer, req, s->method, headers, s->ctx);
     return s;
 }
 
@@ -204,16 +230,14 @@ void otelc_server_set_route(otelc_server_span *s, const char *route)
 void otelc_server_enter(otelc_server_span *s)
 {
     if (s == NULL || s->entered) return;
-    s->ctx_scope = otelc_context_attach(s->ctx);
-    s->span_scope = otelc_span_activate(s->span);
+    s->scope = otelc__activate_in(s->span, s->ctx);
     s->entered = true;
 }
 
 void otelc_server_leave(otelc_server_span *s)
 {
     if (s == NULL || !s->entered) return;
-    otelc_scope_exit(s->span_scope);
-    otelc_scope_exit(s->ctx_scope);
+    otelc_scope_exit(s->scope);
     s->entered = false;
 }
 
