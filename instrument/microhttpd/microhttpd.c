@@ -31,7 +31,7 @@ struct otelc_mhd {
     int port;
 };
 
-/* What the wrapper keeps in MHD's *con_cls for one request. */
+/* What the wrapper keeps in MHD's *con_cls for one request: in its server span's room. */
 typedef struct request {
     otelc_mhd *wrapper;
     struct MHD_Connection *connection;
@@ -335,7 +335,6 @@ static request *request_start(otelc_mhd *w, struct MHD_Connection *c, const char
     headers h;
     otelc_carrier carrier = {&h, carrier_get, carrier_get_all, NULL, carrier_keys};
     details d = {.wrapper = w, .connection = c, .query = NULL};
-    request *r = malloc(sizeof *r); /* not calloc: glibc's calloc skips the thread cache */
     otelc_server_request sr = {
         .method = method,
         .path = url,
@@ -343,16 +342,15 @@ static request *request_start(otelc_mhd *w, struct MHD_Connection *c, const char
         .describe = describe_request,
         .describe_arg = &d,
     };
+    otelc_server_span *s;
+    request *r;
 
-    if (r == NULL) return NULL;
     headers_read(&h, c);
-    *r = (request){.wrapper = w, .connection = c};
-    r->server = otelc_server_start(wrapper_tracer(), &carrier, &sr);
+    s = otelc_server_start_with_room(wrapper_tracer(), &carrier, &sr, sizeof *r);
     free(d.query);
-    if (r->server == NULL) {
-        free(r);
-        return NULL;
-    }
+    if (s == NULL) return NULL;
+    r = otelc_server_room(s);
+    *r = (request){.wrapper = w, .connection = c, .server = s};
     return r;
 }
 
@@ -448,9 +446,8 @@ void otelc_mhd_completed(void *cls, struct MHD_Connection *connection, void **co
     }
     if (w->opts.completed) w->opts.completed(w->opts.completed_cls, connection, &r->user_cls, toe);
     if (r->status == 0) r->status = queued_status(connection);
-    otelc_server_finish(r->server, (int)r->status, termination_name(toe));
-    free(r);
     *con_cls = NULL;
+    otelc_server_finish(r->server, (int)r->status, termination_name(toe)); /* frees r */
 }
 
 /* The running request if it belongs to connection. */

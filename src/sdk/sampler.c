@@ -291,7 +291,7 @@ static void ratio_should_sample(const otelc_sampler *s, const otelc_sampling_par
                                 otelc_sampling_result *result)
 {
     const otelc_span_context *parent = params->parent;
-    char ot[OT_VALUE_MAX + 1] = "";
+    char ot[OT_VALUE_MAX + 1];
     bool has_ot = ot_value(parent, ot);
     uint64_t r;
 

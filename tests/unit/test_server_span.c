@@ -3,6 +3,7 @@
  * without any HTTP library: parent extraction, naming, Host parsing,
  * current context while handling, body sizes and the server status rules.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -424,6 +425,36 @@ static void test_enter_and_leave(void **state)
     assert_memory_equal(child->context.trace_id, server->context.trace_id, 16);
 }
 
+/* A wrapper's per-request state in the handle's room, on a thread that then exits. */
+static void *serve_with_room(void *arg)
+{
+    otelc_server_request r = {.method = "PUT"};
+    for (int i = 0; i < 3; i++) { /* the second and third reuse the first's memory */
+        otelc_server_span *s = otelc_server_start_with_room(NULL, NULL, &r, 100);
+        unsigned char *room = otelc_server_room(s);
+        assert_non_null(room);
+        assert_int_equal((uintptr_t)room % _Alignof(max_align_t), 0);
+        memset(room, 0xa5, 100);
+        otelc_server_finish(s, 200 + i, NULL);
+    }
+    return arg;
+}
+
+/* The room is the caller's; the handles are freed with their thread (ASan checks). */
+static void test_room(void **state)
+{
+    fixture *f = *state;
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, serve_with_room, NULL), 0);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_int_equal(otelc_memory_exporter_count(f->mem), 3);
+    assert_int_equal(attr_int(otelc_memory_exporter_get(f->mem, 2), "http.response.status_code"),
+                     202);
+    assert_null(otelc_server_room(NULL));
+    assert_null(otelc_server_start_with_room(NULL, NULL, &(otelc_server_request){.method = "GET"},
+                                             SIZE_MAX));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -438,6 +469,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_describe_only_when_needed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_describe_before_a_reading_sampler, setup, teardown),
         cmocka_unit_test_setup_teardown(test_enter_and_leave, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_room, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

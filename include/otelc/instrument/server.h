@@ -100,6 +100,19 @@ typedef struct otelc_server_span otelc_server_span;
 otelc_server_span *otelc_server_start(otelc_tracer *tracer, const otelc_carrier *headers,
                                       const otelc_server_request *req);
 
+/*
+ * otelc_server_start() with room bytes of the caller's own in the same
+ * allocation, for a wrapper's per-request state (one malloc per request
+ * instead of two). otelc_server_room() gives them, uninitialised and
+ * aligned for any type; they are freed with the handle by
+ * otelc_server_finish(). Returns NULL as otelc_server_start() does.
+ */
+otelc_server_span *otelc_server_start_with_room(otelc_tracer *tracer, const otelc_carrier *headers,
+                                                const otelc_server_request *req, size_t room);
+
+/* The room given to otelc_server_start_with_room() (NULL for NULL). */
+void *otelc_server_room(otelc_server_span *s);
+
 /* The span itself, to add attributes or events (borrowed; NULL for NULL). */
 otelc_span *otelc_server_span_get(otelc_server_span *s);
 
