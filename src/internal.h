@@ -487,6 +487,14 @@ void otelc__limits_from_env(otelc_span_limits *out);
 /* Batch settings from OTEL_BSP_* (fills the zero fields of out). */
 void otelc__batch_options_from_env(otelc_batch_options *out);
 
+/*
+ * OTELC_BSP_WORKER_PRIORITY: true ("background", the default) when a batch
+ * worker without a worker_start hook should step back for the
+ * application's threads, false for "normal" (it keeps the policy and
+ * priority it inherited). Anything else warns once and reads as the default.
+ */
+bool otelc__batch_worker_steps_back(void);
+
 /* Sampler from OTEL_TRACES_SAMPLER / _ARG. Never NULL unless out of memory. */
 otelc_sampler *otelc__sampler_from_env(void);
 
