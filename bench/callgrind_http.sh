@@ -15,6 +15,10 @@
 #   sampled:   always_on (every request's span is recorded and exported)
 #   unsampled: TraceIdRatioBased 1 % (--sample 0.01): 99 of 100 requests
 #              start, activate and end a span that does not record
+#   child:     always_on, each request carrying a traceparent, a tracestate
+#              of two members, a User-Agent and an Accept header, as a
+#              call from another traced service does (wrk sends only Host
+#              otherwise)
 #   off:       no tracing, for the server's own instructions per request
 # Figures (instructions per request):
 #   request_thread: on libmicrohttpd's thread, what the wrapper adds: its
@@ -28,7 +32,7 @@
 #
 # Environment: CG_HTTP_WARMUP (default 2s) and CG_HTTP_DURATION (default
 # 6s) wrk durations, CG_HTTP_CONNECTIONS (default 8), CG_HTTP_MODES
-# (default "sampled unsampled off"), CG_HTTP_ANNOTATE=1 adds, per traced
+# (default "sampled unsampled child off"), CG_HTTP_ANNOTATE=1 adds, per traced
 # mode, the request thread's functions by inclusive instructions per
 # request (callgrind_annotate), CG_HTTP_KEEP=DIR keeps the callgrind files
 # there.
@@ -52,7 +56,7 @@ fi
 warmup=${CG_HTTP_WARMUP:-2s}
 duration=${CG_HTTP_DURATION:-6s}
 conns=${CG_HTTP_CONNECTIONS:-8}
-modes=${CG_HTTP_MODES:-sampled unsampled off}
+modes=${CG_HTTP_MODES:-sampled unsampled child off}
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/otelc-cghttp.XXXXXX")
 recv_pid=
@@ -108,6 +112,19 @@ incl() {
 recv_pid=$!
 endpoint="http://127.0.0.1:$(wait_port "$tmp/recv.port")/v1/traces"
 
+# load DURATION URL: wrk's requests for $mode.
+load() {
+    if [ "$mode" = child ]; then
+        wrk -t1 -c"$conns" -d"$1" \
+            -H "traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" \
+            -H "tracestate: congo=t61rcWkgMzE,rojo=00f067aa0ba902b7" \
+            -H "User-Agent: Mozilla/5.0 (X11; Linux x86_64) otelc-bench/1" \
+            -H "Accept: text/html,application/xhtml+xml" "$2"
+    else
+        wrk -t1 -c"$conns" -d"$1" "$2"
+    fi
+}
+
 # flush N: the server exports every span ended so far (its N-th "flushed").
 flush() {
     kill -USR1 "$srv_pid"
@@ -126,7 +143,7 @@ flush() {
 measure() {
     mode=$1
     case $mode in
-    sampled) flags="--tracing on" ;;
+    sampled | child) flags="--tracing on" ;;
     unsampled) flags="--tracing on --sample 0.01" ;;
     off) flags="--tracing off" ;;
     esac
@@ -137,10 +154,10 @@ measure() {
         --port-file "$tmp/srv.port" >"$tmp/srv.$mode.out" 2>"$tmp/vg.$mode.log" &
     srv_pid=$!
     url="http://127.0.0.1:$(wait_port "$tmp/srv.port" 60)/"
-    wrk -t1 -c"$conns" -d"$warmup" "$url" >/dev/null
+    load "$warmup" "$url" >/dev/null
     flush 1
     callgrind_control -z "$srv_pid" >/dev/null 2>&1
-    wrk -t1 -c"$conns" -d"$duration" "$url" >"$tmp/wrk.$mode"
+    load "$duration" "$url" >"$tmp/wrk.$mode"
     flush 2
     callgrind_control -d "$srv_pid" >/dev/null 2>&1
     stop_pid "$srv_pid"

@@ -86,9 +86,11 @@ static void headers_read(headers *h, struct MHD_Connection *c)
     MHD_get_connection_values_n(c, MHD_HEADER_KIND, keep_header, h);
 }
 
+/* The first letters compared inline, where most candidates of the same length differ. */
 static bool header_is(const header *item, const char *key, size_t key_len)
 {
-    return item->key_len == key_len && strncasecmp(item->key, key, key_len) == 0;
+    return item->key_len == key_len && (item->key[0] | 0x20) == (key[0] | 0x20) &&
+           strncasecmp(item->key, key, key_len) == 0;
 }
 
 typedef struct collect {

@@ -57,23 +57,21 @@ static bool is_empty(const otelc_span_context *sc, const char *trace_state, cons
            (!trace_state || !*trace_state) && !bg;
 }
 
+/* The context and a copy of its tracestate in one allocation: one malloc per incoming parent. */
 static otelc_context *context_make(const otelc_span_context *sc, const char *trace_state,
                                    const otelc_baggage *bg)
 {
     if (is_empty(sc, trace_state, bg)) return &empty_context;
+    size_t ts_len = trace_state ? strlen(trace_state) : 0;
     /* malloc, not calloc: glibc's calloc skips the per-thread cache. */
-    otelc_context *ctx = malloc(sizeof(*ctx));
+    otelc_context *ctx = malloc(sizeof(*ctx) + (ts_len ? ts_len + 1 : 0));
     if (!ctx) return NULL;
     atomic_init(&ctx->refs, 1);
     ctx->sc = sc ? *sc : (otelc_span_context){{0}, {0}, 0, false, NULL};
     ctx->sc.trace_state = NULL;
     ctx->trace_state = NULL;
-    if (trace_state && *trace_state) {
-        ctx->trace_state = strdup(trace_state);
-        if (!ctx->trace_state) {
-            free(ctx);
-            return NULL;
-        }
+    if (ts_len) {
+        ctx->trace_state = memcpy(ctx + 1, trace_state, ts_len + 1);
         ctx->sc.trace_state = ctx->trace_state;
     }
     ctx->baggage = otelc_baggage_retain(bg);
@@ -121,8 +119,7 @@ void otelc_context_release(const otelc_context *ctx)
         atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) != 1)
         return;
     otelc_baggage_release(c->baggage);
-    free(c->trace_state);
-    free(c);
+    free(c); /* trace_state too: it follows the context */
 }
 
 /* ---- The per-thread stack -------------------------------------------------------- */

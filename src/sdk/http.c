@@ -54,6 +54,9 @@ const char *otelc_http_protocol_version(const char *v)
 
     if (v == NULL) return NULL;
     if (v[0] == 'H' && v[1] == 'T' && v[2] == 'T' && v[3] == 'P' && v[4] == '/') v += 5;
+    /* Every HTTP/1.x request asks: no table walk for those two. */
+    if (v[0] == '1' && v[1] == '.' && (v[2] == '1' || v[2] == '0') && v[3] == '\0')
+        return v[2] == '1' ? "1.1" : "1.0";
     for (size_t i = 0; i < sizeof versions / sizeof *versions; i++)
         if (same(v, versions[i].in)) return versions[i].out;
     return NULL;

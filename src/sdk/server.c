@@ -234,10 +234,12 @@ static otelc_span *start_span(otelc_tracer *tracer, const otelc_server_request *
 {
     char name_buf[256], addr[256], *query = NULL;
     otelc_server_request r = *req; /* describe() completes this copy */
-    attr_list l = {.count = 0};
+    attr_list l;
     bool up_front = otelc__tracer_sees_start_attributes(tracer);
     otelc_span *span;
     bool child = parent != NULL && has_parent(parent);
+
+    l.count = 0; /* not an initialiser, which would zero all 16 items first */
     otelc_span_options o = {
         .kind = OTELC_SPAN_SERVER,
         .parent = child ? parent : NULL,

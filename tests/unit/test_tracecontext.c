@@ -4,6 +4,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,6 +89,34 @@ static void test_traceparent_rejects(void **state)
     assert_int_equal(otelc_traceparent_parse(NULL, 0, &sc), OTELC_ERR_PARSE);
 }
 
+/*
+ * Every byte at a trace id digit, a span id digit and a flags digit: only
+ * 0-9 and a-f are digits. And ids that are zero but for one bit are ids.
+ */
+static void test_traceparent_every_byte(void **state)
+{
+    static const size_t at[] = {3, 34, 36, 51, 53, 54};
+    otelc_span_context sc;
+    char s[OTELC_TRACEPARENT_LEN + 1];
+
+    for (size_t p = 0; p < sizeof at / sizeof *at; p++) {
+        for (int c = 1; c < 256; c++) {
+            bool digit = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+            strcpy(s, TP00);
+            s[at[p]] = (char)c;
+            if ((tp(s, &sc) == OTELC_OK) != digit)
+                fail_msg("byte 0x%02x at %zu: %s", (unsigned)c, at[p],
+                         digit ? "refused" : "accepted");
+        }
+    }
+    assert_int_equal(tp("00-00000000000000000000000000000001-0000000000000100-01", &sc), OTELC_OK);
+    assert_int_equal(sc.trace_id[15], 1);
+    assert_int_equal(sc.span_id[6], 1);
+    assert_int_equal(tp("00-10000000000000000000000000000000-8000000000000000-01", &sc), OTELC_OK);
+    assert_int_equal(sc.trace_id[0], 0x10);
+    assert_int_equal(sc.span_id[0], 0x80);
+}
+
 static void test_traceparent_higher_versions(void **state)
 {
     otelc_span_context sc;
@@ -154,6 +183,30 @@ static void test_tracestate_rejects(void **state)
         if (ts_norm(bad[i], out, sizeof out) != OTELC_ERR_PARSE) fail_msg("accepted '%s'", bad[i]);
         assert_string_equal(out, "");
     }
+}
+
+/* Every byte as a key's first and later character and in a value, as Level 2 allows them. */
+static void test_tracestate_every_byte(void **state)
+{
+    char in[16], out[64];
+
+    for (int c = 1; c < 256; c++) {
+        bool first = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+        bool key = first || (c != 0 && strchr("_-*/@", c) != NULL);
+        bool value = c >= 0x20 && c <= 0x7e && c != ',' && c != '=' && c != ' ';
+        /* ',' and '=' split members; ' ' is trimmed or trailing: those say nothing here */
+        bool split = c == ',' || c == '=' || c == ' ' || c == '\t';
+        snprintf(in, sizeof in, "%cb=1", c);
+        if (!split && (ts_norm(in, out, sizeof out) > 0) != first)
+            fail_msg("key first byte 0x%02x", (unsigned)c);
+        snprintf(in, sizeof in, "a%cb=1", c);
+        if (!split && (ts_norm(in, out, sizeof out) > 0) != key)
+            fail_msg("key byte 0x%02x", (unsigned)c);
+        snprintf(in, sizeof in, "a=x%cy", c);
+        if (!split && (ts_norm(in, out, sizeof out) > 0) != value)
+            fail_msg("value byte 0x%02x", (unsigned)c);
+    }
+    assert_int_equal(ts_norm("a=x y", out, sizeof out), 5); /* a space inside a value */
 }
 
 static void test_tracestate_lengths(void **state)
@@ -383,11 +436,13 @@ int main(void)
         cmocka_unit_test(test_traceparent_valid),
         cmocka_unit_test(test_traceparent_flags_known_bits_only),
         cmocka_unit_test(test_traceparent_rejects),
+        cmocka_unit_test(test_traceparent_every_byte),
         cmocka_unit_test(test_traceparent_higher_versions),
         cmocka_unit_test(test_traceparent_ows),
         cmocka_unit_test(test_traceparent_format),
         cmocka_unit_test(test_tracestate_normalize),
         cmocka_unit_test(test_tracestate_rejects),
+        cmocka_unit_test(test_tracestate_every_byte),
         cmocka_unit_test(test_tracestate_lengths),
         cmocka_unit_test(test_tracestate_member_limit),
         cmocka_unit_test(test_tracestate_set_get),
