@@ -31,7 +31,8 @@
 #     threads (the batch worker: encode, send with libcurl, recycle)
 #
 # Environment: CG_HTTP_WARMUP (default 2s) and CG_HTTP_DURATION (default
-# 6s) wrk durations, CG_HTTP_CONNECTIONS (default 8), CG_HTTP_MODES
+# 10s: a shorter window lets glibc malloc's occasional slow paths move the
+# figures by +-100) wrk durations, CG_HTTP_CONNECTIONS (default 8), CG_HTTP_MODES
 # (default "sampled unsampled child off"), CG_HTTP_ANNOTATE=1 adds, per traced
 # mode, the request thread's functions by inclusive instructions per
 # request (callgrind_annotate), CG_HTTP_KEEP=DIR keeps the callgrind files
@@ -54,7 +55,7 @@ if [ ! -x "$srv" ] || [ ! -x "$recv" ]; then
     exit 0
 fi
 warmup=${CG_HTTP_WARMUP:-2s}
-duration=${CG_HTTP_DURATION:-6s}
+duration=${CG_HTTP_DURATION:-10s}
 conns=${CG_HTTP_CONNECTIONS:-8}
 modes=${CG_HTTP_MODES:-sampled unsampled child off}
 

@@ -332,11 +332,12 @@ struct otelc_context {
     otelc_baggage *baggage;
 };
 
-/* One entry of the per-thread current-context stack: a span or a context. */
+/* One entry of the per-thread current-context stack: a span, a context or both. */
 typedef struct otelc_ctx_entry {
     struct otelc_span *span;
     otelc_context *ctx;
     uint32_t generation; /* matches the scope token that pushed it */
+    bool borrowed;       /* holds no references: see otelc__activate_in() */
 } otelc_ctx_entry;
 
 /*
@@ -348,8 +349,10 @@ bool otelc__current_span_context(otelc_span_context *sc);
 /*
  * otelc_context_attach(ctx) then otelc_span_activate(span), as one entry of
  * the stack that one otelc_scope_exit() removes (the server helper enters a
- * request this way on every handler call). ctx NULL hides what was current,
- * as otelc_context_attach(NULL) does; span NULL makes no span current.
+ * request this way on every handler call). The entry takes no references:
+ * the caller keeps span and ctx alive until that exit, or until the thread
+ * exits. ctx NULL hides what was current, as otelc_context_attach(NULL)
+ * does; span NULL makes no span current.
  */
 otelc_scope otelc__activate_in(otelc_span *span, const otelc_context *ctx);
 

@@ -140,6 +140,7 @@ static pthread_once_t stack_key_once = PTHREAD_ONCE_INIT;
 
 static void entry_release(otelc_ctx_entry *e)
 {
+    if (e->borrowed) return;
     otelc__span_release(e->span);
     otelc_context_release(e->ctx);
 }
@@ -178,16 +179,18 @@ static bool stack_reserve(void)
     return true;
 }
 
-static otelc_scope stack_push(struct otelc_span *span, otelc_context *ctx)
+static otelc_scope stack_push(struct otelc_span *span, otelc_context *ctx, bool borrowed)
 {
     if (!stack_reserve()) {
         otelc__log(OTELC_LOG_ERROR, "out of memory growing the current-context stack");
-        otelc__span_release(span);
-        otelc_context_release(ctx);
+        if (!borrowed) {
+            otelc__span_release(span);
+            otelc_context_release(ctx);
+        }
         return (otelc_scope){0, 0};
     }
     uint32_t gen = ++stack.generation;
-    stack.entries[stack.depth++] = (otelc_ctx_entry){span, ctx, gen};
+    stack.entries[stack.depth++] = (otelc_ctx_entry){span, ctx, gen, borrowed};
     return (otelc_scope){stack.depth, gen};
 }
 
@@ -195,7 +198,7 @@ otelc_scope otelc_span_activate(otelc_span *span)
 {
     if (!span) return (otelc_scope){0, 0};
     otelc__span_retain(span);
-    return stack_push(span, NULL);
+    return stack_push(span, NULL, false);
 }
 
 otelc_scope otelc_context_attach(const otelc_context *ctx)
@@ -203,21 +206,21 @@ otelc_scope otelc_context_attach(const otelc_context *ctx)
     otelc_context *c = otelc_context_retain(ctx);
     if (!c) c = otelc_context_new(NULL, NULL); /* attaching "nothing" hides what was current */
     if (!c) return (otelc_scope){0, 0};
-    return stack_push(NULL, c);
+    return stack_push(NULL, c, false);
 }
 
 /*
  * One entry for both: readers take the span from the top entry and baggage
  * from the nearest entry with a context, so this reads exactly as attaching
- * ctx and then activating span, at half the pushes and pops.
+ * ctx and then activating span, at half the pushes and pops and without
+ * touching either's reference count.
  */
 otelc_scope otelc__activate_in(otelc_span *span, const otelc_context *ctx)
 {
-    otelc_context *c = otelc_context_retain(ctx);
-    if (!c) c = otelc_context_new(NULL, NULL);
+    otelc_context *c = (otelc_context *)(uintptr_t)ctx;
+    if (!c) c = otelc_context_new(NULL, NULL); /* the shared empty context: never freed */
     if (!c) return (otelc_scope){0, 0};
-    if (span) otelc__span_retain(span);
-    return stack_push(span, c);
+    return stack_push(span, c, true);
 }
 
 void otelc_scope_exit(otelc_scope scope)
