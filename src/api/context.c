@@ -160,9 +160,10 @@ static void stack_key_create(void)
     pthread_key_create(&stack_key, stack_destroy);
 }
 
-static bool stack_reserve(void)
+/* The thread's first push, or a stack deeper than it has room for: out of the push's line. */
+static __attribute__((noinline)) bool stack_grow(void)
 {
-    if (OTELC_UNLIKELY(stack.entries == NULL)) {
+    if (stack.entries == NULL) {
         pthread_once(&stack_key_once, stack_key_create);
         pthread_setspecific(stack_key, &stack);
         stack.entries = stack.inline_entries;
@@ -177,6 +178,11 @@ static bool stack_reserve(void)
     stack.entries = grown;
     stack.cap = cap;
     return true;
+}
+
+static bool stack_reserve(void)
+{
+    return OTELC_LIKELY(stack.entries != NULL && stack.depth < stack.cap) || stack_grow();
 }
 
 static otelc_scope stack_push(struct otelc_span *span, otelc_context *ctx, bool borrowed)

@@ -209,16 +209,17 @@ static bool has_parent(const otelc_context *ctx)
     return id != 0;
 }
 
-/* The request's attributes into l, after its describe callback filled in the rest. */
-static void describe(attr_list *l, otelc_server_request *r, const char *method,
+/*
+ * The request's attributes into l, after its describe callback filled in
+ * the rest of a copy (the attributes keep the strings, not the copy).
+ */
+static void describe(attr_list *l, const otelc_server_request *req, const char *method,
                      const otelc_carrier *headers, char **query, char *addr, size_t addr_size)
 {
-    if (r->describe != NULL) {
-        r->describe(r, r->describe_arg);
-        r->describe = NULL;
-    }
-    *query = otelc_redact_query_dup(r->query);
-    request_attributes(l, r, method, headers, *query, addr, addr_size);
+    otelc_server_request r = *req;
+    if (r.describe != NULL) r.describe(&r, r.describe_arg);
+    *query = otelc_redact_query_dup(r.query);
+    request_attributes(l, &r, method, headers, *query, addr, addr_size);
 }
 
 /*
@@ -233,7 +234,6 @@ static otelc_span *start_span(otelc_tracer *tracer, const otelc_server_request *
                               const otelc_context *parent)
 {
     char name_buf[256], addr[256], *query = NULL;
-    otelc_server_request r = *req; /* describe() completes this copy */
     attr_list l;
     bool up_front = otelc__tracer_sees_start_attributes(tracer);
     otelc_span *span;
@@ -244,17 +244,18 @@ static otelc_span *start_span(otelc_tracer *tracer, const otelc_server_request *
         .kind = OTELC_SPAN_SERVER,
         .parent = child ? parent : NULL,
         .root = !child,
-        .start_ns = r.start_ns,
+        .start_ns = req->start_ns,
     };
 
     if (up_front) {
-        describe(&l, &r, method, headers, &query, addr, sizeof addr);
+        describe(&l, req, method, headers, &query, addr, sizeof addr);
         o.attrs = l.items;
         o.attr_count = l.count;
     }
-    span = otelc_span_start_with(tracer, span_name(method, r.route, name_buf, sizeof name_buf), &o);
+    span =
+        otelc_span_start_with(tracer, span_name(method, req->route, name_buf, sizeof name_buf), &o);
     if (!up_front && otelc_span_is_recording(span)) {
-        describe(&l, &r, method, headers, &query, addr, sizeof addr);
+        describe(&l, req, method, headers, &query, addr, sizeof addr);
         otelc_span_set_attrs(span, l.items, l.count);
     }
     free(query);
@@ -362,11 +363,13 @@ void otelc_server_finish(otelc_server_span *s, int status_code, const char *erro
 {
     if (s == NULL) return;
     otelc_server_leave(s);
-    if (s->has_req_body)
-        otelc_span_set_int(s->span, OTELC_HTTP_REQUEST_BODY_SIZE, (int64_t)s->req_body);
-    if (s->has_resp_body)
-        otelc_span_set_int(s->span, OTELC_HTTP_RESPONSE_BODY_SIZE, (int64_t)s->resp_body);
-    set_outcome(s->span, status_code, error_type);
+    if (otelc_span_is_recording(s->span)) { /* an unsampled span keeps none of it */
+        if (s->has_req_body)
+            otelc_span_set_int(s->span, OTELC_HTTP_REQUEST_BODY_SIZE, (int64_t)s->req_body);
+        if (s->has_resp_body)
+            otelc_span_set_int(s->span, OTELC_HTTP_RESPONSE_BODY_SIZE, (int64_t)s->resp_body);
+        set_outcome(s->span, status_code, error_type);
+    }
     otelc_span_end(s->span);
     otelc_context_release(s->ctx);
     handle_free(s);
