@@ -229,9 +229,9 @@ otelc_scope otelc__activate_in(otelc_span *span, const otelc_context *ctx)
     return stack_push(span, c, true);
 }
 
-void otelc_scope_exit(otelc_scope scope)
+/* A scope that is not the top one: stale, foreign, or exited out of order. */
+static __attribute__((noinline)) void scope_exit_other(otelc_scope scope)
 {
-    if (scope.depth == 0) return;
     if (scope.depth > stack.depth ||
         stack.entries[scope.depth - 1].generation != scope.generation) {
         otelc__log(OTELC_LOG_WARN, "scope exited twice or on another thread; ignored");
@@ -241,6 +241,17 @@ void otelc_scope_exit(otelc_scope scope)
         otelc__log(OTELC_LOG_WARN, "scopes exited out of order; unwinding %u inner scope(s)",
                    stack.depth - scope.depth);
     while (stack.depth >= scope.depth) entry_release(&stack.entries[--stack.depth]);
+}
+
+void otelc_scope_exit(otelc_scope scope)
+{
+    if (scope.depth == 0) return;
+    if (OTELC_LIKELY(scope.depth == stack.depth &&
+                     stack.entries[scope.depth - 1].generation == scope.generation)) {
+        entry_release(&stack.entries[--stack.depth]); /* the usual case: the top one */
+        return;
+    }
+    scope_exit_other(scope);
 }
 
 static const otelc_ctx_entry *stack_top(void)
