@@ -18,8 +18,11 @@
  * wake-ups preempt the server thread. --sample traces that share of the
  * requests (TraceIdRatioBased) instead of all of them: every request still
  * starts a span, extracts context and ends it, unsampled.
- * Prints "port N" once listening; on SIGINT or SIGTERM stops, flushes and
- * prints the exported and dropped span counts.
+ * Prints "port N" once listening; on SIGUSR1 exports every span ended so
+ * far (otelc_provider_force_flush) and prints "flushed" (bench/callgrind_http.sh
+ * measures between two flushes, so the worker's share covers exactly the
+ * window's spans); on SIGINT or SIGTERM stops, flushes and prints the
+ * exported and dropped span counts.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -138,6 +141,7 @@ int main(int argc, char **argv)
     sigemptyset(&stop_set);
     sigaddset(&stop_set, SIGINT);
     sigaddset(&stop_set, SIGTERM);
+    sigaddset(&stop_set, SIGUSR1);
     pthread_sigmask(SIG_BLOCK, &stop_set, NULL);
 
     if (tracing && !tracing_start(endpoint, worker, ratio)) {
@@ -173,8 +177,13 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    int sig;
-    while (sigwait(&stop_set, &sig) != 0) {
+    for (;;) {
+        int sig;
+        if (sigwait(&stop_set, &sig) != 0) continue;
+        if (sig != SIGUSR1) break;
+        if (tracing) otelc_provider_force_flush(otelc_provider_global(), 30000);
+        printf("flushed\n");
+        fflush(stdout);
     }
 
     MHD_stop_daemon(d);

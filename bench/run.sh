@@ -7,9 +7,9 @@
 # Environment: BENCH_ROUNDS (default 7) and BENCH_SPANS (spans per thread per
 # round, default 1000000) scale the timed runs; BENCH_JSON=1 adds the JSON
 # output of each run; CALLGRIND_SPANS (default 100000) is N for callgrind.
-# bench/run_export.sh, bench/run_http.sh and bench/run_view.sh document
-# their own variables (DOWN_SECONDS, EXPORT_REPEAT, HTTP_ROUNDS,
-# VIEW_REPEAT, ...).
+# bench/run_export.sh, bench/run_http.sh, bench/callgrind_http.sh and
+# bench/run_view.sh document their own variables (DOWN_SECONDS,
+# EXPORT_REPEAT, HTTP_ROUNDS, CG_HTTP_DURATION, VIEW_REPEAT, ...).
 set -eu
 
 build=${1:-build/bench}
@@ -64,6 +64,7 @@ fi
 # script says what it skips and why.
 sh "$(dirname "$0")/run_export.sh" "$build"
 sh "$(dirname "$0")/run_http.sh" "$build"
+sh "$(dirname "$0")/callgrind_http.sh" "$build"
 sh "$(dirname "$0")/run_view.sh" "$build"
 
 echo

@@ -343,11 +343,12 @@ struct otelc_context {
     otelc_baggage *baggage;
 };
 
-/* One entry of the per-thread current-context stack: a span or a context. */
+/* One entry of the per-thread current-context stack: a span, a context or both. */
 typedef struct otelc_ctx_entry {
     struct otelc_span *span;
     otelc_context *ctx;
     uint32_t generation; /* matches the scope token that pushed it */
+    bool borrowed;       /* holds no references: see otelc__activate_in() */
 } otelc_ctx_entry;
 
 /*
@@ -355,6 +356,16 @@ typedef struct otelc_ctx_entry {
  * current stack and returns true, or returns false when nothing is current.
  */
 bool otelc__current_span_context(otelc_span_context *sc);
+
+/*
+ * otelc_context_attach(ctx) then otelc_span_activate(span), as one entry of
+ * the stack that one otelc_scope_exit() removes (the server helper enters a
+ * request this way on every handler call). The entry takes no references:
+ * the caller keeps span and ctx alive until that exit, or until the thread
+ * exits. ctx NULL hides what was current, as otelc_context_attach(NULL)
+ * does; span NULL makes no span current.
+ */
+otelc_scope otelc__activate_in(otelc_span *span, const otelc_context *ctx);
 
 /* Baggage struct, implemented in propagation/baggage.c. */
 struct otelc_baggage_entry {
@@ -489,6 +500,14 @@ void otelc__limits_from_env(otelc_span_limits *out);
 
 /* Batch settings from OTEL_BSP_* (fills the zero fields of out). */
 void otelc__batch_options_from_env(otelc_batch_options *out);
+
+/*
+ * OTELC_BSP_WORKER_PRIORITY: true ("background", the default) when a batch
+ * worker without a worker_start hook should step back for the
+ * application's threads, false for "normal" (it keeps the policy and
+ * priority it inherited). Anything else warns once and reads as the default.
+ */
+bool otelc__batch_worker_steps_back(void);
 
 /* Sampler from OTEL_TRACES_SAMPLER / _ARG. Never NULL unless out of memory. */
 otelc_sampler *otelc__sampler_from_env(void);

@@ -343,9 +343,11 @@ typedef struct otelc_batch_options {
  * itself SCHED_BATCH (waking it preempts no one) and nice +10 (a request
  * thread that wakes takes the CPU back at once), yet keeps about a tenth
  * of a CPU under full load, enough for ~100,000 spans/s; beyond that the
- * queue fills and drops (counted). A worker_start that makes the thread
- * SCHED_IDLE steps back further (see docs/configuration.md), at the cost
- * of dropping most spans while the machine is saturated.
+ * queue fills and drops (counted). OTELC_BSP_WORKER_PRIORITY=normal in the
+ * environment (read here) keeps the inherited policy and priority instead.
+ * A worker_start that makes the thread SCHED_IDLE steps back further (see
+ * docs/configuration.md), at the cost of dropping most spans while the
+ * machine is saturated.
  */
 otelc_processor *otelc_batch_processor_new(otelc_exporter *exp, const otelc_batch_options *opts);
 

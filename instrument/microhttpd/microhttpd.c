@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,15 +18,22 @@
 #define SCOPE_NAME "otelc.instrument.microhttpd"
 #define QUERY_MAX  8192
 
+/* What a daemon tells every request the same: read once, for the first daemon served. */
+enum { FACTS_EMPTY, FACTS_WRITING, FACTS_READY };
+
 struct otelc_mhd {
     MHD_AccessHandlerCallback handler;
     void *handler_cls;
     otelc_mhd_options opts;
+    _Atomic int facts_state;
+    struct MHD_Daemon *facts_daemon;
+    const char *scheme;
+    int port;
 };
 
-/* What the wrapper keeps in MHD's *con_cls for one request. */
+/* What the wrapper keeps in MHD's *con_cls for one request: in its server span's room. */
 typedef struct request {
-    const otelc_mhd *wrapper;
+    otelc_mhd *wrapper;
     struct MHD_Connection *connection;
     otelc_server_span *server;
     void *user_cls; /* the application's *con_cls */
@@ -38,9 +46,51 @@ static _Thread_local request *running;
 
 /* ---- Request headers as a carrier ------------------------------------- */
 
-static const char *carrier_get(void *self, const char *key)
+/*
+ * The propagators and the server helper ask for up to five headers
+ * (traceparent, tracestate, baggage, Host, User-Agent), each of which
+ * MHD_lookup_connection_value() would find by walking the whole list: one
+ * walk keeps every header instead, and the lookups scan that array. A
+ * request with more headers than fit is looked up in MHD itself.
+ */
+#define HEADERS_MAX 24
+
+typedef struct header {
+    const char *key;
+    size_t key_len;
+    const char *value;
+} header;
+
+typedef struct headers {
+    struct MHD_Connection *connection;
+    size_t count; /* above HEADERS_MAX: ask MHD */
+    header items[HEADERS_MAX];
+} headers;
+
+static otelc_mhd_result keep_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    size_t key_len, const char *value, size_t value_len)
 {
-    return MHD_lookup_connection_value(self, MHD_HEADER_KIND, key);
+    headers *h = cls;
+
+    (void)kind, (void)value_len;
+    if (key == NULL || value == NULL) return MHD_YES;
+    if (h->count < HEADERS_MAX) h->items[h->count] = (header){key, key_len, value};
+    h->count++;
+    return MHD_YES;
+}
+
+static void headers_read(headers *h, struct MHD_Connection *c)
+{
+    h->connection = c;
+    h->count = 0;
+    MHD_get_connection_values_n(c, MHD_HEADER_KIND, keep_header, h);
+}
+
+/* The first letters compared inline, where most candidates of the same length differ. */
+static bool header_is(const header *item, const char *key, size_t key_len)
+{
+    return item->key_len == key_len && (item->key[0] | 0x20) == (key[0] | 0x20) &&
+           strncasecmp(item->key, key, key_len) == 0;
 }
 
 typedef struct collect {
@@ -61,19 +111,48 @@ static otelc_mhd_result collect_one(void *cls, enum MHD_ValueKind kind, const ch
     return MHD_YES;
 }
 
+static const char *carrier_get(void *self, const char *key)
+{
+    const headers *h = self;
+    size_t n = strlen(key);
+
+    if (h->count > HEADERS_MAX)
+        return MHD_lookup_connection_value(h->connection, MHD_HEADER_KIND, key);
+    for (size_t i = 0; i < h->count; i++)
+        if (header_is(&h->items[i], key, n)) return h->items[i].value;
+    return NULL;
+}
+
 /* Every value of key: lets the propagator reject duplicate traceparents. */
 static size_t carrier_get_all(void *self, const char *key, const char **values, size_t max)
 {
-    collect c = {key, values, max, 0};
-    MHD_get_connection_values(self, MHD_HEADER_KIND, collect_one, &c);
-    return c.count;
+    const headers *h = self;
+    size_t n = strlen(key), found = 0;
+
+    if (h->count > HEADERS_MAX) {
+        collect c = {key, values, max, 0};
+        MHD_get_connection_values(h->connection, MHD_HEADER_KIND, collect_one, &c);
+        return c.count;
+    }
+    for (size_t i = 0; i < h->count; i++) {
+        if (!header_is(&h->items[i], key, n)) continue;
+        if (found < max) values[found] = h->items[i].value;
+        found++;
+    }
+    return found;
 }
 
 static size_t carrier_keys(void *self, const char **names, size_t max)
 {
-    collect c = {NULL, names, max, 0};
-    MHD_get_connection_values(self, MHD_HEADER_KIND, collect_one, &c);
-    return c.count;
+    const headers *h = self;
+
+    if (h->count > HEADERS_MAX) {
+        collect c = {NULL, names, max, 0};
+        MHD_get_connection_values(h->connection, MHD_HEADER_KIND, collect_one, &c);
+        return c.count;
+    }
+    for (size_t i = 0; i < h->count && i < max; i++) names[i] = h->items[i].key;
+    return h->count;
 }
 
 /* ---- What MHD knows about the request ---------------------------------- */
@@ -188,36 +267,92 @@ static const char *scheme_of(const otelc_mhd *w, struct MHD_Daemon *d)
     return di != NULL && (di->flags & MHD_USE_TLS) ? "https" : "http";
 }
 
-static request *request_start(const otelc_mhd *w, struct MHD_Connection *c, const char *url,
+/*
+ * url.scheme and the listening port, the same for every request of a
+ * daemon: kept for the first daemon the wrapper serves (the usual one
+ * wrapper per daemon), asked of MHD for any other.
+ */
+static void daemon_facts(otelc_mhd *w, struct MHD_Daemon *d, otelc_server_request *r)
+{
+    int state = atomic_load_explicit(&w->facts_state, memory_order_acquire);
+
+    if (state == FACTS_READY && w->facts_daemon == d) {
+        r->scheme = w->scheme;
+        r->server_port = w->port;
+        return;
+    }
+    r->scheme = scheme_of(w, d);
+    r->server_port = listen_port(d);
+    if (state != FACTS_EMPTY || d == NULL ||
+        !atomic_compare_exchange_strong(&w->facts_state, &state, FACTS_WRITING))
+        return;
+    w->facts_daemon = d;
+    w->scheme = r->scheme;
+    w->port = r->server_port;
+    atomic_store_explicit(&w->facts_state, FACTS_READY, memory_order_release);
+}
+
+/* What otelc_server_start() asks for only when the span's attributes are needed. */
+typedef struct details {
+    otelc_mhd *wrapper;
+    struct MHD_Connection *connection;
+    char addr[INET6_ADDRSTRLEN];
+    strbuf *query; /* on the heap: 8 KiB is too much for small MHD stacks */
+} details;
+
+static void describe_request(otelc_server_request *r, void *arg)
+{
+    details *d = arg;
+
+    daemon_facts(d->wrapper, daemon_of(d->connection), r);
+    r->client_address = client_address(d->connection, d->addr, sizeof d->addr);
+    /* Counted first: most requests have no query and skip the allocation. */
+    if (MHD_get_connection_values(d->connection, MHD_GET_ARGUMENT_KIND, NULL, NULL) > 0 &&
+        (d->query = malloc(sizeof *d->query)) != NULL)
+        r->query = rebuild_query(d->connection, d->query);
+}
+
+/*
+ * The wrapper's tracer: a lookup by name costs a tenth of an unsampled
+ * request, so each thread keeps the one it found for the global provider.
+ * A provider stays allocated once it has been global (see
+ * otelc_provider_set_global), so a pointer equal to the current one is it.
+ */
+static otelc_tracer *wrapper_tracer(void)
+{
+    static _Thread_local otelc_provider *provider;
+    static _Thread_local otelc_tracer *tracer;
+    otelc_provider *p = otelc_provider_global();
+
+    if (tracer == NULL || p != provider) {
+        tracer = otelc_provider_tracer(p, SCOPE_NAME, OTELC_VERSION, NULL);
+        provider = p;
+    }
+    return tracer;
+}
+
+static request *request_start(otelc_mhd *w, struct MHD_Connection *c, const char *url,
                               const char *method, const char *version)
 {
-    otelc_carrier carrier = {c, carrier_get, carrier_get_all, NULL, carrier_keys};
-    struct MHD_Daemon *d = daemon_of(c);
-    char addr[INET6_ADDRSTRLEN];
-    /* Counted first: most requests have no query and skip the allocation,
-     * which is on the heap because 8 KiB is too much for small MHD stacks. */
-    bool has_query = MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, NULL, NULL) > 0;
-    strbuf *query = has_query ? malloc(sizeof *query) : NULL;
-    request *r = malloc(sizeof *r); /* not calloc: glibc's calloc skips the thread cache */
+    headers h;
+    otelc_carrier carrier = {&h, carrier_get, carrier_get_all, NULL, carrier_keys};
+    details d = {.wrapper = w, .connection = c, .query = NULL};
     otelc_server_request sr = {
         .method = method,
         .path = url,
-        .query = query ? rebuild_query(c, query) : NULL,
-        .scheme = scheme_of(w, d),
         .protocol_version = version,
-        .client_address = client_address(c, addr, sizeof addr),
-        .server_port = listen_port(d),
+        .describe = describe_request,
+        .describe_arg = &d,
     };
+    otelc_server_span *s;
+    request *r;
 
-    if (r != NULL) {
-        *r = (request){.wrapper = w, .connection = c};
-        r->server = otelc_server_start(otelc_tracer_get(SCOPE_NAME, OTELC_VERSION), &carrier, &sr);
-        if (r->server == NULL) {
-            free(r);
-            r = NULL;
-        }
-    }
-    free(query);
+    headers_read(&h, c);
+    s = otelc_server_start_with_room(wrapper_tracer(), &carrier, &sr, sizeof *r);
+    free(d.query);
+    if (s == NULL) return NULL;
+    r = otelc_server_room(s);
+    *r = (request){.wrapper = w, .connection = c, .server = s};
     return r;
 }
 
@@ -313,9 +448,8 @@ void otelc_mhd_completed(void *cls, struct MHD_Connection *connection, void **co
     }
     if (w->opts.completed) w->opts.completed(w->opts.completed_cls, connection, &r->user_cls, toe);
     if (r->status == 0) r->status = queued_status(connection);
-    otelc_server_finish(r->server, (int)r->status, termination_name(toe));
-    free(r);
     *con_cls = NULL;
+    otelc_server_finish(r->server, (int)r->status, termination_name(toe)); /* frees r */
 }
 
 /* The running request if it belongs to connection. */

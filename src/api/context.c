@@ -57,23 +57,21 @@ static bool is_empty(const otelc_span_context *sc, const char *trace_state, cons
            (!trace_state || !*trace_state) && !bg;
 }
 
+/* The context and a copy of its tracestate in one allocation: one malloc per incoming parent. */
 static otelc_context *context_make(const otelc_span_context *sc, const char *trace_state,
                                    const otelc_baggage *bg)
 {
     if (is_empty(sc, trace_state, bg)) return &empty_context;
+    size_t ts_len = trace_state ? strlen(trace_state) : 0;
     /* malloc, not calloc: glibc's calloc skips the per-thread cache. */
-    otelc_context *ctx = malloc(sizeof(*ctx));
+    otelc_context *ctx = malloc(sizeof(*ctx) + (ts_len ? ts_len + 1 : 0));
     if (!ctx) return NULL;
     atomic_init(&ctx->refs, 1);
     ctx->sc = sc ? *sc : (otelc_span_context){{0}, {0}, 0, false, NULL};
     ctx->sc.trace_state = NULL;
     ctx->trace_state = NULL;
-    if (trace_state && *trace_state) {
-        ctx->trace_state = strdup(trace_state);
-        if (!ctx->trace_state) {
-            free(ctx);
-            return NULL;
-        }
+    if (ts_len) {
+        ctx->trace_state = memcpy(ctx + 1, trace_state, ts_len + 1);
         ctx->sc.trace_state = ctx->trace_state;
     }
     ctx->baggage = otelc_baggage_retain(bg);
@@ -121,8 +119,7 @@ void otelc_context_release(const otelc_context *ctx)
         atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) != 1)
         return;
     otelc_baggage_release(c->baggage);
-    free(c->trace_state);
-    free(c);
+    free(c); /* trace_state too: it follows the context */
 }
 
 /* ---- The per-thread stack -------------------------------------------------------- */
@@ -143,6 +140,7 @@ static pthread_once_t stack_key_once = PTHREAD_ONCE_INIT;
 
 static void entry_release(otelc_ctx_entry *e)
 {
+    if (e->borrowed) return;
     otelc__span_release(e->span);
     otelc_context_release(e->ctx);
 }
@@ -162,9 +160,10 @@ static void stack_key_create(void)
     pthread_key_create(&stack_key, stack_destroy);
 }
 
-static bool stack_reserve(void)
+/* The thread's first push, or a stack deeper than it has room for: out of the push's line. */
+static __attribute__((noinline)) bool stack_grow(void)
 {
-    if (OTELC_UNLIKELY(stack.entries == NULL)) {
+    if (stack.entries == NULL) {
         pthread_once(&stack_key_once, stack_key_create);
         pthread_setspecific(stack_key, &stack);
         stack.entries = stack.inline_entries;
@@ -181,16 +180,23 @@ static bool stack_reserve(void)
     return true;
 }
 
-static otelc_scope stack_push(struct otelc_span *span, otelc_context *ctx)
+static bool stack_reserve(void)
+{
+    return OTELC_LIKELY(stack.entries != NULL && stack.depth < stack.cap) || stack_grow();
+}
+
+static otelc_scope stack_push(struct otelc_span *span, otelc_context *ctx, bool borrowed)
 {
     if (!stack_reserve()) {
         otelc__log(OTELC_LOG_ERROR, "out of memory growing the current-context stack");
-        otelc__span_release(span);
-        otelc_context_release(ctx);
+        if (!borrowed) {
+            otelc__span_release(span);
+            otelc_context_release(ctx);
+        }
         return (otelc_scope){0, 0};
     }
     uint32_t gen = ++stack.generation;
-    stack.entries[stack.depth++] = (otelc_ctx_entry){span, ctx, gen};
+    stack.entries[stack.depth++] = (otelc_ctx_entry){span, ctx, gen, borrowed};
     return (otelc_scope){stack.depth, gen};
 }
 
@@ -198,7 +204,7 @@ otelc_scope otelc_span_activate(otelc_span *span)
 {
     if (!span) return (otelc_scope){0, 0};
     otelc__span_retain(span);
-    return stack_push(span, NULL);
+    return stack_push(span, NULL, false);
 }
 
 otelc_scope otelc_context_attach(const otelc_context *ctx)
@@ -206,12 +212,26 @@ otelc_scope otelc_context_attach(const otelc_context *ctx)
     otelc_context *c = otelc_context_retain(ctx);
     if (!c) c = otelc_context_new(NULL, NULL); /* attaching "nothing" hides what was current */
     if (!c) return (otelc_scope){0, 0};
-    return stack_push(NULL, c);
+    return stack_push(NULL, c, false);
 }
 
-void otelc_scope_exit(otelc_scope scope)
+/*
+ * One entry for both: readers take the span from the top entry and baggage
+ * from the nearest entry with a context, so this reads exactly as attaching
+ * ctx and then activating span, at half the pushes and pops and without
+ * touching either's reference count.
+ */
+otelc_scope otelc__activate_in(otelc_span *span, const otelc_context *ctx)
 {
-    if (scope.depth == 0) return;
+    otelc_context *c = (otelc_context *)(uintptr_t)ctx;
+    if (!c) c = otelc_context_new(NULL, NULL); /* the shared empty context: never freed */
+    if (!c) return (otelc_scope){0, 0};
+    return stack_push(span, c, true);
+}
+
+/* A scope that is not the top one: stale, foreign, or exited out of order. */
+static __attribute__((noinline)) void scope_exit_other(otelc_scope scope)
+{
     if (scope.depth > stack.depth ||
         stack.entries[scope.depth - 1].generation != scope.generation) {
         otelc__log(OTELC_LOG_WARN, "scope exited twice or on another thread; ignored");
@@ -221,6 +241,17 @@ void otelc_scope_exit(otelc_scope scope)
         otelc__log(OTELC_LOG_WARN, "scopes exited out of order; unwinding %u inner scope(s)",
                    stack.depth - scope.depth);
     while (stack.depth >= scope.depth) entry_release(&stack.entries[--stack.depth]);
+}
+
+void otelc_scope_exit(otelc_scope scope)
+{
+    if (scope.depth == 0) return;
+    if (OTELC_LIKELY(scope.depth == stack.depth &&
+                     stack.entries[scope.depth - 1].generation == scope.generation)) {
+        entry_release(&stack.entries[--stack.depth]); /* the usual case: the top one */
+        return;
+    }
+    scope_exit_other(scope);
 }
 
 static const otelc_ctx_entry *stack_top(void)

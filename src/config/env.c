@@ -229,6 +229,15 @@ void otelc__batch_options_from_env(otelc_batch_options *out)
     }
 }
 
+bool otelc__batch_worker_steps_back(void)
+{
+    const char *v = otelc__env("OTELC_BSP_WORKER_PRIORITY");
+    if (!v || strcasecmp(v, "background") == 0) return true;
+    if (strcasecmp(v, "normal") == 0) return false;
+    report_invalid("OTELC_BSP_WORKER_PRIORITY", v, "expected background or normal");
+    return true;
+}
+
 /* ---- Sampler ------------------------------------------------------------------ */
 
 /* OTEL_TRACES_SAMPLER_ARG as a number accepted by ok(), else 1.0. */

@@ -2,6 +2,7 @@
  * http.c - method, span-name and protocol-version rules of the HTTP semantic
  * conventions, shared by the client and server instrumentations.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,11 +14,18 @@ static const char *const known_methods[] = {
     "GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS", "CONNECT", "TRACE",
 };
 
+/* a == b for short strings, without a library call per candidate. */
+static bool same(const char *a, const char *b)
+{
+    while (*a != '\0' && *a == *b) a++, b++;
+    return *a == *b;
+}
+
 const char *otelc_http_method_normalize(const char *method)
 {
     if (method == NULL) return OTELC_HTTP_METHOD_OTHER;
     for (size_t i = 0; i < sizeof known_methods / sizeof *known_methods; i++)
-        if (strcmp(method, known_methods[i]) == 0) return known_methods[i];
+        if (same(method, known_methods[i])) return known_methods[i];
     return OTELC_HTTP_METHOD_OTHER;
 }
 
@@ -45,8 +53,11 @@ const char *otelc_http_protocol_version(const char *v)
     };
 
     if (v == NULL) return NULL;
-    if (strncmp(v, "HTTP/", 5) == 0) v += 5;
+    if (v[0] == 'H' && v[1] == 'T' && v[2] == 'T' && v[3] == 'P' && v[4] == '/') v += 5;
+    /* Every HTTP/1.x request asks: no table walk for those two. */
+    if (v[0] == '1' && v[1] == '.' && (v[2] == '1' || v[2] == '0') && v[3] == '\0')
+        return v[2] == '1' ? "1.1" : "1.0";
     for (size_t i = 0; i < sizeof versions / sizeof *versions; i++)
-        if (strcmp(v, versions[i].in) == 0) return versions[i].out;
+        if (same(v, versions[i].in)) return versions[i].out;
     return NULL;
 }

@@ -3,7 +3,10 @@
  * include/otelc/instrument/server.h). The libmicrohttpd wrapper is built on
  * this, so every server instrumentation names and marks spans one way.
  */
+#include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,13 +18,66 @@
 struct otelc_server_span {
     otelc_span *span;
     otelc_context *ctx; /* the extracted context: parent and baggage */
-    char method[16];    /* normalised, for renaming on set_route */
-    otelc_scope ctx_scope;
-    otelc_scope span_scope;
+    const char *method; /* normalised (a static string), for renaming on set_route */
+    otelc_scope scope;  /* ctx and span, current together between enter and leave */
     bool entered;
     bool has_req_body, has_resp_body;
     uint64_t req_body, resp_body;
+    size_t size;                                /* of the allocation, room included */
+    _Alignas(max_align_t) unsigned char room[]; /* otelc_server_start_with_room() */
 };
+
+/* ---- Handles ------------------------------------------------------------ */
+
+/*
+ * Each thread keeps the handle of the request it finished last for the
+ * next one it starts: a malloc and a free cost a twentieth of a traced
+ * request, a tenth of an unsampled one. The key's destructor frees the
+ * kept handle when the thread exits.
+ */
+static __thread otelc_server_span *spare;
+static __thread bool spare_registered;
+static pthread_key_t spare_key;
+static pthread_once_t spare_once = PTHREAD_ONCE_INIT;
+
+static void spare_release(void *slot)
+{
+    otelc_server_span **p = slot;
+    free(*p);
+    *p = NULL;
+}
+
+static void spare_key_create(void)
+{
+    pthread_key_create(&spare_key, spare_release);
+}
+
+static otelc_server_span *handle_alloc(size_t size)
+{
+    otelc_server_span *s = spare;
+
+    if (s != NULL && s->size == size) {
+        spare = NULL;
+        return s;
+    }
+    s = malloc(size); /* not calloc: glibc's calloc skips the thread cache */
+    if (s != NULL) s->size = size;
+    return s;
+}
+
+static void handle_free(otelc_server_span *s)
+{
+    if (OTELC_UNLIKELY(!spare_registered)) {
+        pthread_once(&spare_once, spare_key_create);
+        spare_registered = pthread_setspecific(spare_key, &spare) == 0;
+        if (!spare_registered) {
+            free(s);
+            return;
+        }
+    }
+    free(spare);
+    spare = s;
+}
 
 /* A port number: 1 to 5 digits, 1..65535, nothing else (strtol would take " +80"); 0 if not. */
 static int parse_port(const char *s)
@@ -103,12 +159,19 @@ static void add_server(attr_list *l, const otelc_carrier *headers, const otelc_s
     if (port > 0) add_int(l, OTELC_SERVER_PORT, port);
 }
 
-/* m: the request's method as otelc_http_method_normalize() gave it. */
+/*
+ * m, from otelc_http_method_normalize(), is "_OTHER" (the conventions' value
+ * for a method they do not know): every known method is upper-case letters.
+ */
+static bool is_other(const char *m)
+{
+    return m[0] == '_';
+}
+
 static void add_method(attr_list *l, const char *m, const char *method)
 {
     add_str(l, OTELC_HTTP_REQUEST_METHOD, m);
-    if (strcmp(m, OTELC_HTTP_METHOD_OTHER) == 0)
-        add_str(l, OTELC_HTTP_REQUEST_METHOD_ORIGINAL, method);
+    if (is_other(m)) add_str(l, OTELC_HTTP_REQUEST_METHOD_ORIGINAL, method);
 }
 
 /* The attributes a server span starts with; query and addr hold their strings. */
@@ -130,60 +193,101 @@ static void request_attributes(attr_list *l, const otelc_server_request *r, cons
     add_server(l, headers, r, addr, addr_size);
 }
 
+/* The name of a span for method m (normalised): "{m} {route}" or, with no route, m itself. */
+static const char *span_name(const char *m, const char *route, char *buf, size_t size)
+{
+    if (route == NULL || *route == '\0') return is_other(m) ? "HTTP" : m;
+    otelc_http_span_name(m, route, buf, size);
+    return buf;
+}
+
+/* No span id: nothing came in, and the span is a root without checking more. */
+static bool has_parent(const otelc_context *ctx)
+{
+    uint64_t id;
+    memcpy(&id, ctx->sc.span_id, sizeof id);
+    return id != 0;
+}
+
+/*
+ * The request's attributes into l, after its describe callback filled in
+ * the rest of a copy (the attributes keep the strings, not the copy).
+ */
+static void describe(attr_list *l, const otelc_server_request *req, const char *method,
+                     const otelc_carrier *headers, char **query, char *addr, size_t addr_size)
+{
+    otelc_server_request r = *req;
+    if (r.describe != NULL) r.describe(&r, r.describe_arg);
+    *query = otelc_redact_query_dup(r.query);
+    request_attributes(l, &r, method, headers, *query, addr, addr_size);
+}
+
 /*
  * The span gets the request's attributes at its start, where a sampler or a
  * processor's on_start can see them. When nothing would (the built-in
  * samplers decide without them), they are worked out only for a span that
- * records: an unsampled request then skips the header lookups and copies.
+ * records: an unsampled request then skips the header lookups, the copies
+ * and the request's describe callback.
  */
-static otelc_span *start_span(otelc_tracer *tracer, const otelc_server_request *r,
+static otelc_span *start_span(otelc_tracer *tracer, const otelc_server_request *req,
                               const char *method, const otelc_carrier *headers,
                               const otelc_context *parent)
 {
-    char name[256], addr[256], *query = NULL;
-    attr_list l = {.count = 0};
+    char name_buf[256], addr[256], *query = NULL;
+    attr_list l;
     bool up_front = otelc__tracer_sees_start_attributes(tracer);
     otelc_span *span;
+    bool child = parent != NULL && has_parent(parent);
 
-    otelc_http_span_name(r->method, r->route, name, sizeof name);
+    l.count = 0; /* not an initialiser, which would zero all 16 items first */
     otelc_span_options o = {
         .kind = OTELC_SPAN_SERVER,
-        .parent = parent,
-        .root = parent == NULL,
-        .start_ns = r->start_ns,
+        .parent = child ? parent : NULL,
+        .root = !child,
+        .start_ns = req->start_ns,
     };
+
     if (up_front) {
-        query = otelc_redact_query_dup(r->query);
-        request_attributes(&l, r, method, headers, query, addr, sizeof addr);
+        describe(&l, req, method, headers, &query, addr, sizeof addr);
         o.attrs = l.items;
         o.attr_count = l.count;
     }
-    span = otelc_span_start_with(tracer, name, &o);
+    span =
+        otelc_span_start_with(tracer, span_name(method, req->route, name_buf, sizeof name_buf), &o);
     if (!up_front && otelc_span_is_recording(span)) {
-        query = otelc_redact_query_dup(r->query);
-        request_attributes(&l, r, method, headers, query, addr, sizeof addr);
+        describe(&l, req, method, headers, &query, addr, sizeof addr);
         otelc_span_set_attrs(span, l.items, l.count);
     }
     free(query);
     return span;
 }
 
-otelc_server_span *otelc_server_start(otelc_tracer *tracer, const otelc_carrier *headers,
-                                      const otelc_server_request *req)
+otelc_server_span *otelc_server_start_with_room(otelc_tracer *tracer, const otelc_carrier *headers,
+                                                const otelc_server_request *req, size_t room)
 {
     otelc_server_span *s;
 
-    if (req == NULL || req->method == NULL) return NULL;
-    s = malloc(sizeof *s); /* not calloc: glibc's calloc skips the thread cache */
+    if (req == NULL || req->method == NULL || room > SIZE_MAX - sizeof *s) return NULL;
+    s = handle_alloc(sizeof *s + room);
     if (s == NULL) return NULL;
-    *s = (otelc_server_span){.span = NULL};
+    *s = (otelc_server_span){.size = s->size};
     if (tracer == NULL) tracer = otelc_tracer_get("otelc.instrument.server", OTELC_VERSION);
     /* An empty context, not the thread's: a request starts its own work. */
     s->ctx = headers ? otelc_extract(headers) : otelc_context_new(NULL, NULL);
-    const char *method = otelc_http_method_normalize(req->method);
-    otelc__strlcpy(s->method, method, sizeof s->method);
-    s->span = start_span(tracer, req, method, headers, s->ctx);
+    s->method = otelc_http_method_normalize(req->method);
+    s->span = start_span(tracer, req, s->method, headers, s->ctx);
     return s;
+}
+
+otelc_server_span *otelc_server_start(otelc_tracer *tracer, const otelc_carrier *headers,
+                                      const otelc_server_request *req)
+{
+    return otelc_server_start_with_room(tracer, headers, req, 0);
+}
+
+void *otelc_server_room(otelc_server_span *s)
+{
+    return s ? s->room : NULL;
 }
 
 otelc_span *otelc_server_span_get(otelc_server_span *s)
@@ -204,16 +308,14 @@ void otelc_server_set_route(otelc_server_span *s, const char *route)
 void otelc_server_enter(otelc_server_span *s)
 {
     if (s == NULL || s->entered) return;
-    s->ctx_scope = otelc_context_attach(s->ctx);
-    s->span_scope = otelc_span_activate(s->span);
+    s->scope = otelc__activate_in(s->span, s->ctx);
     s->entered = true;
 }
 
 void otelc_server_leave(otelc_server_span *s)
 {
     if (s == NULL || !s->entered) return;
-    otelc_scope_exit(s->span_scope);
-    otelc_scope_exit(s->ctx_scope);
+    otelc_scope_exit(s->scope);
     s->entered = false;
 }
 
@@ -261,12 +363,14 @@ void otelc_server_finish(otelc_server_span *s, int status_code, const char *erro
 {
     if (s == NULL) return;
     otelc_server_leave(s);
-    if (s->has_req_body)
-        otelc_span_set_int(s->span, OTELC_HTTP_REQUEST_BODY_SIZE, (int64_t)s->req_body);
-    if (s->has_resp_body)
-        otelc_span_set_int(s->span, OTELC_HTTP_RESPONSE_BODY_SIZE, (int64_t)s->resp_body);
-    set_outcome(s->span, status_code, error_type);
+    if (otelc_span_is_recording(s->span)) { /* an unsampled span keeps none of it */
+        if (s->has_req_body)
+            otelc_span_set_int(s->span, OTELC_HTTP_REQUEST_BODY_SIZE, (int64_t)s->req_body);
+        if (s->has_resp_body)
+            otelc_span_set_int(s->span, OTELC_HTTP_RESPONSE_BODY_SIZE, (int64_t)s->resp_body);
+        set_outcome(s->span, status_code, error_type);
+    }
     otelc_span_end(s->span);
     otelc_context_release(s->ctx);
-    free(s);
+    handle_free(s);
 }

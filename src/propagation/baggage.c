@@ -450,12 +450,13 @@ static otelc_context *bg_extract(const otelc_propagator *p, otelc_context *ctx,
 {
     const otelc_baggage *base = otelc_context_baggage(ctx);
     size_t rejected;
-    char *joined = otelc__carrier_get_joined(carrier, "baggage");
+    char *owned;
+    const char *value = otelc__carrier_get_lines(carrier, "baggage", &owned);
     otelc_baggage *bg;
 
-    if (joined == NULL) return ctx;
-    bg = otelc__baggage_parse(base, joined, strlen(joined), &rejected);
-    free(joined);
+    if (value == NULL) return ctx;
+    bg = otelc__baggage_parse(base, value, strlen(value), &rejected);
+    free(owned);
     if (rejected) otelc__stats_global_add(OTELC_STAT_PROPAGATION_ERRORS, 1);
     if (bg != NULL && bg != base) ctx = otelc__ctx_put_baggage(ctx, bg);
     otelc_baggage_release(bg);

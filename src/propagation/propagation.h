@@ -90,6 +90,14 @@ bool otelc__is_token(const char *s, size_t n);
  */
 char *otelc__carrier_get_joined(const otelc_carrier *c, const char *key);
 
+/*
+ * The same without a copy for the usual single line: returns the carrier's
+ * own value (*owned NULL), or, for several lines, the joined string that
+ * *owned then holds for the caller to free. NULL when absent or out of
+ * memory.
+ */
+const char *otelc__carrier_get_lines(const otelc_carrier *c, const char *key, char **owned);
+
 /* Replace ctx's span context with sc (marked remote); consumes ctx. */
 otelc_context *otelc__ctx_put_span_context(otelc_context *ctx, const otelc_span_context *sc);
 

@@ -47,13 +47,12 @@ static size_t carrier_lines(const otelc_carrier *c, const char *key, const char 
     return n < max ? n : max;
 }
 
-char *otelc__carrier_get_joined(const otelc_carrier *c, const char *key)
+/* vals[0..n) joined with ',' into a malloc'd string; NULL when out of memory. */
+static char *join_lines(const char *const *vals, size_t n)
 {
-    const char *vals[64];
-    size_t n = carrier_lines(c, key, vals, 64), total = 0, pos = 0;
+    size_t total = 0, pos = 0;
     char *out;
 
-    if (n == 0) return NULL;
     for (size_t i = 0; i < n; i++) total += (vals[i] ? strlen(vals[i]) : 0) + 1;
     out = malloc(total);
     if (out == NULL) return NULL;
@@ -65,6 +64,25 @@ char *otelc__carrier_get_joined(const otelc_carrier *c, const char *key)
     }
     out[pos] = '\0';
     return out;
+}
+
+char *otelc__carrier_get_joined(const otelc_carrier *c, const char *key)
+{
+    const char *vals[64];
+    size_t n = carrier_lines(c, key, vals, 64);
+
+    return n > 0 ? join_lines(vals, n) : NULL;
+}
+
+const char *otelc__carrier_get_lines(const otelc_carrier *c, const char *key, char **owned)
+{
+    const char *vals[64];
+    size_t n = carrier_lines(c, key, vals, 64);
+
+    *owned = NULL;
+    if (n == 0) return NULL;
+    if (n == 1) return vals[0] ? vals[0] : "";
+    return *owned = join_lines(vals, n);
 }
 
 /*

@@ -72,33 +72,44 @@ int otelc_traceparent_format(const otelc_span_context *sc, char out[56])
 
 /* ---- tracestate -------------------------------------------------------------- */
 
-static bool ts_key_first(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
+/*
+ * What each byte may be in a tracestate member, one lookup per character
+ * (every incoming tracestate is checked): TS_KEY_FIRST lcalpha and DIGIT,
+ * TS_KEY those and '_', '-', '*', '/', '@', TS_VALUE printable ASCII but
+ * ',' and '='.
+ */
+enum { TS_KEY_FIRST = 1, TS_KEY = 2, TS_VALUE = 4 };
+static const uint8_t ts_class[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 6, 4, 0, 6, 4, 6, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 4, 4, 4, 0, 4, 4,
+    6, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 6,
+    4, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 4, 4, 4, 4, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
 
-static bool ts_key_char(char c)
+static unsigned ts_class_of(char c)
 {
-    return ts_key_first(c) || c == '_' || c == '-' || c == '*' || c == '/' || c == '@';
+    return ts_class[(unsigned char)c];
 }
 
 /* Level 2 key: (lcalpha / DIGIT) 0*255(keychar), '@' allowed anywhere. */
 static bool ts_key_valid(const char *k, size_t n)
 {
-    if (n == 0 || n > OTELC_TRACESTATE_MAX_KEY || !ts_key_first(k[0])) return false;
-    for (size_t i = 1; i < n; i++)
-        if (!ts_key_char(k[i])) return false;
-    return true;
+    unsigned all = TS_KEY;
+    if (n == 0 || n > OTELC_TRACESTATE_MAX_KEY || !(ts_class_of(k[0]) & TS_KEY_FIRST)) return false;
+    for (size_t i = 1; i < n; i++) all &= ts_class_of(k[i]);
+    return all != 0;
 }
 
 static bool ts_value_valid(const char *v, size_t n)
 {
+    unsigned all = TS_VALUE;
     if (n == 0 || n > OTELC_TRACESTATE_MAX_VALUE || v[n - 1] == ' ') return false;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)v[i];
-        if (c < 0x20 || c > 0x7e || c == ',' || c == '=') return false;
-    }
-    return true;
+    for (size_t i = 0; i < n; i++) all &= ts_class_of(v[i]);
+    return all != 0;
 }
 
 /* One list member, borrowed from the text being scanned. */
@@ -299,21 +310,27 @@ static bool tc_read_traceparent(const otelc_carrier *c, otelc_span_context *sc, 
     return otelc_traceparent_parse(vals[0], strlen(vals[0]), sc) == OTELC_OK;
 }
 
-/* The normalised incoming tracestate (malloc'd), or NULL when absent or invalid. */
-static char *tc_read_tracestate(const otelc_carrier *c)
-{
-    char *joined = otelc__carrier_get_joined(c, "tracestate");
-    size_t len = joined ? strlen(joined) : 0;
-    char *out = joined ? malloc(len + 1) : NULL;
-    int n = out ? otelc_tracestate_normalize(joined, len, out, len + 1) : 0;
+/* Room for a usual normalised tracestate on the stack; a longer one is malloc'd. */
+#define TS_INLINE 512
 
+/*
+ * Normalise the incoming tracestate into out (TS_INLINE bytes) or, when
+ * longer, into a malloc'd buffer that *heap then holds. NULL when absent or
+ * invalid. Normalising never lengthens a list.
+ */
+static const char *tc_read_tracestate(const otelc_carrier *c, char *out, char **heap)
+{
+    char *joined;
+    const char *in = otelc__carrier_get_lines(c, "tracestate", &joined);
+    size_t len = in ? strlen(in) : 0;
+    int n = 0;
+
+    *heap = NULL;
+    if (in != NULL && len >= TS_INLINE) out = *heap = malloc(len + 1);
+    if (in != NULL && out != NULL) n = otelc_tracestate_normalize(in, len, out, len + 1);
     free(joined);
     if (n < 0) otelc__stats_global_add(OTELC_STAT_PROPAGATION_ERRORS, 1);
-    if (n <= 0) {
-        free(out);
-        return NULL;
-    }
-    return out;
+    return n > 0 ? out : NULL;
 }
 
 static otelc_context *tc_extract(const otelc_propagator *p, otelc_context *ctx,
@@ -321,16 +338,15 @@ static otelc_context *tc_extract(const otelc_propagator *p, otelc_context *ctx,
 {
     otelc_span_context sc;
     bool present;
-    char *ts;
+    char ts[TS_INLINE], *heap;
 
     if (!tc_read_traceparent(carrier, &sc, &present)) {
         if (present) otelc__stats_global_add(OTELC_STAT_PROPAGATION_ERRORS, 1);
         return ctx;
     }
-    ts = tc_read_tracestate(carrier);
-    sc.trace_state = ts;
+    sc.trace_state = tc_read_tracestate(carrier, ts, &heap);
     ctx = otelc__ctx_put_span_context(ctx, &sc);
-    free(ts);
+    free(heap);
     return ctx;
 }
 

@@ -85,6 +85,7 @@ struct batch {
     _Atomic bool stop;
     uint32_t chunk;
     uint32_t ring_slots;
+    bool steps_back; /* OTELC_BSP_WORKER_PRIORITY, read at creation */
     otelc_batch_options opt;
 
     /* Written once per chunk of spans by producers, per batch by the worker. */
@@ -251,7 +252,7 @@ static void *worker_main(void *arg)
 #endif
     if (b->opt.worker_start)
         b->opt.worker_start(b->opt.worker_start_arg);
-    else
+    else if (b->steps_back)
         step_back();
     pthread_mutex_lock(&b->lock);
     for (;;) {
@@ -591,6 +592,7 @@ static struct batch *batch_alloc(otelc_exporter *exp, const otelc_batch_options 
     static _Atomic uint64_t next_id = 1;
     b->id = atomic_fetch_add(&next_id, 1);
     resolve_options(&b->opt, opts);
+    b->steps_back = otelc__batch_worker_steps_back();
     size_queue(b);
     b->pending = calloc(b->opt.max_export_batch_size, sizeof(*b->pending));
     if (!b->pending || pthread_key_create(&b->key, ring_detach) != 0) {

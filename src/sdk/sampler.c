@@ -287,16 +287,17 @@ static void record_threshold(const otelc_sampler *s, const otelc_span_context *p
         result->trace_state = result->trace_state_buf;
 }
 
-static void ratio_should_sample(const otelc_sampler *s, const otelc_sampling_params *params,
-                                otelc_sampling_result *result)
+/* The decision when the parent's tracestate may carry an "ot" entry (its buffers kept off the usual
+ * path). */
+static __attribute__((noinline)) void ratio_with_ot(const otelc_sampler *s,
+                                                    const otelc_sampling_params *params,
+                                                    otelc_sampling_result *result)
 {
     const otelc_span_context *parent = params->parent;
-    char ot[OT_VALUE_MAX + 1] = "";
+    char ot[OT_VALUE_MAX + 1];
     bool has_ot = ot_value(parent, ot);
     uint64_t r;
 
-    result->decision = OTELC_SAMPLING_DROP;
-    if (s->u.ratio.threshold >= MAX_THRESHOLD || !params->trace_id) return;
     if (!has_ot || !explicit_randomness(ot, &r)) {
         if (parent && !(parent->trace_flags & OTELC_TRACE_FLAG_RANDOM)) warn_not_random_once();
         r = trace_id_randomness(params->trace_id);
@@ -304,6 +305,26 @@ static void ratio_should_sample(const otelc_sampler *s, const otelc_sampling_par
     if (r < s->u.ratio.threshold) return;
     result->decision = OTELC_SAMPLING_RECORD_AND_SAMPLE;
     record_threshold(s, parent, has_ot, ot, result);
+}
+
+static void ratio_should_sample(const otelc_sampler *s, const otelc_sampling_params *params,
+                                otelc_sampling_result *result)
+{
+    const otelc_span_context *parent = params->parent;
+    uint64_t r;
+
+    result->decision = OTELC_SAMPLING_DROP;
+    if (s->u.ratio.threshold >= MAX_THRESHOLD || !params->trace_id) return;
+    if (parent && parent->trace_state && strstr(parent->trace_state, "ot=")) {
+        ratio_with_ot(s, params, result);
+        return;
+    }
+    /* Most spans: the trace id's randomness decides, and only sampled ones note the threshold. */
+    if (parent && !(parent->trace_flags & OTELC_TRACE_FLAG_RANDOM)) warn_not_random_once();
+    r = trace_id_randomness(params->trace_id);
+    if (r < s->u.ratio.threshold) return;
+    result->decision = OTELC_SAMPLING_RECORD_AND_SAMPLE;
+    record_threshold(s, parent, false, "", result);
 }
 
 /* ---- ParentBased ---------------------------------------------------------------- */

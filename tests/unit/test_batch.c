@@ -330,17 +330,14 @@ static void test_worker_start_hook_runs_on_the_worker(void **state)
 
 #ifdef __linux__
 /*
- * Without a hook the worker steps back (SCHED_BATCH, nice +10), so that the
- * application's threads never wait for an export. Found by its name among
- * this process's threads.
+ * The scheduling policy and nice value of this process's one batch worker,
+ * found by its name among the threads, after its first export.
  */
-static void test_worker_steps_back_by_default(void **state)
+static void worker_sched(otelc_provider *p, int *policy, int *nice)
 {
-    otelc_batch_options bo = batch_opts(1024, 60000, 64, 30000);
-    otelc_provider *p = *state = provider_with(&bo, NULL);
+    int found = 0;
     end_spans(p, "s", 1); /* the first span starts the worker */
     assert_int_equal(otelc_provider_force_flush(p, 10000), OTELC_OK); /* and it has run */
-    int own_nice = getpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid)), found = 0;
     DIR *dir = opendir("/proc/self/task");
     assert_non_null(dir);
     for (struct dirent *e; (e = readdir(dir)) != NULL;) {
@@ -353,12 +350,54 @@ static void test_worker_steps_back_by_default(void **state)
         if (strcmp(name, "otelc-batch\n") != 0) continue;
         pid_t tid = (pid_t)atoi(e->d_name);
         found++;
-        assert_int_equal(sched_getscheduler(tid), SCHED_BATCH);
-        assert_int_equal(getpriority(PRIO_PROCESS, (id_t)tid),
-                         own_nice + 10 > 19 ? 19 : own_nice + 10);
+        *policy = sched_getscheduler(tid);
+        *nice = getpriority(PRIO_PROCESS, (id_t)tid);
     }
     closedir(dir);
     assert_int_equal(found, 1);
+}
+
+static int own_nice(void)
+{
+    return getpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid));
+}
+
+/*
+ * Without a hook the worker steps back (SCHED_BATCH, nice +10), so that the
+ * application's threads never wait for an export; so it does with an
+ * OTELC_BSP_WORKER_PRIORITY it does not know (after a warning).
+ */
+static void test_worker_steps_back_by_default(void **state)
+{
+    otelc_batch_options bo = batch_opts(1024, 60000, 64, 30000);
+    int policy = -1, nice = -100, want = own_nice() + 10 > 19 ? 19 : own_nice() + 10;
+    otelc_provider *p = *state = provider_with(&bo, NULL);
+    worker_sched(p, &policy, &nice);
+    assert_int_equal(policy, SCHED_BATCH);
+    assert_int_equal(nice, want);
+    otelc_provider_free(p);
+
+    setenv("OTELC_BSP_WORKER_PRIORITY", "high", 1);
+    p = *state = provider_with(&bo, NULL);
+    unsetenv("OTELC_BSP_WORKER_PRIORITY");
+    worker_sched(p, &policy, &nice);
+    assert_int_equal(policy, SCHED_BATCH);
+    assert_int_equal(nice, want);
+}
+
+/* OTELC_BSP_WORKER_PRIORITY=normal: the worker keeps the policy and priority it inherited. */
+static void test_worker_priority_normal_from_env(void **state)
+{
+    otelc_batch_options bo = batch_opts(1024, 60000, 64, 30000);
+    int policy = -1, nice = -100, own_policy;
+    struct sched_param param;
+    assert_int_equal(pthread_getschedparam(pthread_self(), &own_policy, &param), 0);
+    setenv("OTELC_BSP_WORKER_PRIORITY", "Normal", 1);
+    otelc_provider *p = *state = provider_with(&bo, NULL);
+    unsetenv("OTELC_BSP_WORKER_PRIORITY"); /* read when the processor is made */
+    worker_sched(p, &policy, &nice);
+    assert_int_equal(policy, own_policy);
+    assert_int_equal(nice, own_nice());
 }
 #endif
 
@@ -390,6 +429,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_worker_start_hook_runs_on_the_worker, setup, teardown),
 #ifdef __linux__
         cmocka_unit_test_setup_teardown(test_worker_steps_back_by_default, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_worker_priority_normal_from_env, setup, teardown),
 #endif
         cmocka_unit_test_setup_teardown(test_fork_child_exports_only_its_spans, setup, teardown),
     };

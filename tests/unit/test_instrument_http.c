@@ -603,13 +603,59 @@ static void test_transport_error(void **state)
     assert_string_equal(otelc_curl_code_name((CURLcode)9999), "_OTHER");
 }
 
+/* One request with extra filler headers and copies of the same traceparent. */
+static const otelc_span_data *serve_headers(fixture *f, int extra, int copies)
+{
+    reply r;
+    CURL *h = client(f, "", "/users/1", &r);
+    struct curl_slist *hdrs = NULL;
+    char line[64];
+
+    for (int i = 0; i < extra; i++) {
+        snprintf(line, sizeof line, "X-Filler-%d: %d", i, i);
+        hdrs = curl_slist_append(hdrs, line);
+    }
+    for (int i = 0; i < copies; i++)
+        hdrs = curl_slist_append(hdrs, "traceparent: 00-0af7651916cd43dd8448eb211c80319c-"
+                                       "b7ad6b7169203331-01");
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+    otelc_memory_exporter_reset(f->mem);
+    assert_int_equal(curl_easy_perform(h), CURLE_OK);
+    curl_easy_cleanup(h);
+    curl_slist_free_all(hdrs);
+    wait_spans(f, 1);
+    return find(f, OTELC_SPAN_SERVER, "GET /users/{id}");
+}
+
+/*
+ * The wrapper reads a request's headers in one pass into room for a few
+ * dozen, and asks MHD for each one past that: either way the incoming
+ * parent is found, a second traceparent makes the request untraced, and
+ * the headers the attributes come from are read.
+ */
+static void test_header_count(void **state)
+{
+    fixture *f = *state;
+    for (int extra = 0; extra <= 40; extra += 40) {
+        const otelc_span_data *ss = serve_headers(f, extra, 1);
+        assert_true(ss->has_parent);
+        assert_memory_equal(ss->parent_span_id, "\xb7\xad\x6b\x71\x69\x20\x33\x31", 8);
+        assert_attr(ss, "user_agent.original", "otelc-test/1.0");
+        assert_attr(ss, "server.address", "127.0.0.1");
+        ss = serve_headers(f, extra, 2);
+        assert_false(ss->has_parent);
+        assert_attr(ss, "user_agent.original", "otelc-test/1.0");
+    }
+}
+
 #define TEST(fn) cmocka_unit_test_setup(fn, reset)
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        TEST(test_one_trace), TEST(test_statuses), TEST(test_user_headers),    TEST(test_upload),
-        TEST(test_redirect),  TEST(test_multi),    TEST(test_transport_error),
+        TEST(test_one_trace),       TEST(test_statuses),     TEST(test_user_headers),
+        TEST(test_upload),          TEST(test_redirect),     TEST(test_multi),
+        TEST(test_transport_error), TEST(test_header_count),
     };
     int failed =
         cmocka_run_group_tests_name("internal polling thread", tests, start_polling_thread, stop);

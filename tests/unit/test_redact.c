@@ -126,6 +126,15 @@ static void test_http_names(void **state)
     assert_string_equal(otelc_http_protocol_version("HTTP/2.0"), "2");
     assert_string_equal(otelc_http_protocol_version("3"), "3");
     assert_null(otelc_http_protocol_version("HTTP/9"));
+    /* Whole strings only: a known one with more or less is not it. */
+    assert_string_equal(otelc_http_method_normalize("GETX"), "_OTHER");
+    assert_string_equal(otelc_http_method_normalize("GE"), "_OTHER");
+    assert_string_equal(otelc_http_method_normalize(""), "_OTHER");
+    assert_null(otelc_http_protocol_version("HTTP/1.10"));
+    assert_null(otelc_http_protocol_version("HTTP/1."));
+    assert_null(otelc_http_protocol_version("HTTP"));
+    assert_null(otelc_http_protocol_version(""));
+    assert_string_equal(otelc_http_protocol_version("HTTP/1.0"), "1.0");
 }
 
 int main(void)

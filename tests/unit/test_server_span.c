@@ -3,6 +3,7 @@
  * without any HTTP library: parent extraction, naming, Host parsing,
  * current context while handling, body sizes and the server status rules.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -321,6 +322,139 @@ static void test_attributes_after_sampling(void **state)
     otelc_memory_exporter_free(mem);
 }
 
+/* A server's describe callback: counts its calls, fills what a server computes late. */
+static int described;
+
+static void describe_late(otelc_server_request *r, void *arg)
+{
+    described++;
+    r->client_address = arg;
+    r->query = "token=t1&page=2";
+    r->server_address = "late.example";
+    r->server_port = 8081;
+}
+
+static const otelc_span_data *served_described(otelc_memory_exporter *mem)
+{
+    otelc_server_request r = {
+        .method = "GET", .path = "/d", .describe = describe_late, .describe_arg = "10.1.2.3"};
+    size_t before = otelc_memory_exporter_count(mem);
+    otelc_server_finish(otelc_server_start(NULL, NULL, &r), 200, NULL);
+    size_t n = otelc_memory_exporter_count(mem);
+    return n > before ? otelc_memory_exporter_get(mem, n - 1) : NULL;
+}
+
+/*
+ * The describe callback runs once for a span whose attributes are needed,
+ * and what it fills in becomes attributes; an unsampled request never runs it.
+ */
+static void test_describe_only_when_needed(void **state)
+{
+    fixture *f = *state;
+    described = 0;
+    const otelc_span_data *sd = served_described(f->mem);
+    assert_int_equal(described, 1);
+    assert_non_null(sd);
+    assert_string_equal(attr(sd, "client.address"), "10.1.2.3");
+    assert_string_equal(attr(sd, "url.query"), "token=REDACTED&page=2");
+    assert_string_equal(attr(sd, "server.address"), "late.example");
+    assert_int_equal(attr_int(sd, "server.port"), 8081);
+    assert_string_equal(attr(sd, "url.path"), "/d");
+
+    otelc_memory_exporter *mem = provider_with(otelc_sampler_always_off(), NULL);
+    described = 0;
+    assert_null(served_described(mem));
+    assert_int_equal(described, 0);
+    otelc_provider_set_global(NULL);
+    otelc_memory_exporter_free(mem);
+}
+
+/* A sampler that reads attributes gets the described ones, and describe still runs once. */
+static void test_describe_before_a_reading_sampler(void **state)
+{
+    (void)state;
+    static const otelc_sampler_ops ops = {.should_sample = path_sampler,
+                                          .description = path_sampler_name};
+    otelc_memory_exporter *mem = provider_with(otelc_sampler_new(&ops, NULL), NULL);
+    described = 0;
+    seen_at_start = 0;
+    assert_null(served_described(mem)); /* path_sampler keeps only /keep... */
+    assert_int_equal(described, 1);
+    assert_int_equal(seen_at_start, 2); /* url.path and the described server.address */
+    otelc_provider_set_global(NULL);
+    otelc_memory_exporter_free(mem);
+}
+
+/*
+ * Entering makes the span and the incoming baggage current as one scope:
+ * spans started inside are its children, and leaving restores what was
+ * current before, even when the handler activated a span of its own.
+ */
+static void test_enter_and_leave(void **state)
+{
+    fixture *f = *state;
+    otelc_carrier c = otelc_headers_carrier(&f->headers);
+    otelc_server_request r = {.method = "GET"};
+    otelc_tracer *t = otelc_tracer_get("t", NULL);
+    otelc_span *outer = otelc_span_start(t, "outer", OTELC_SPAN_INTERNAL);
+    otelc_scope outer_scope = otelc_span_activate(outer);
+
+    otelc_headers_add(&f->headers, "baggage", "k=v");
+    otelc_server_span *s = otelc_server_start(NULL, &c, &r);
+    for (int call = 0; call < 2; call++) { /* MHD calls a handler several times */
+        otelc_server_enter(s);
+        assert_ptr_equal(otelc_span_current(), otelc_server_span_get(s));
+        assert_string_equal(otelc_baggage_get(otelc_baggage_current(), "k"), "v");
+        otelc_span *child = otelc_span_start(t, "child", OTELC_SPAN_INTERNAL);
+        otelc_scope child_scope = otelc_span_activate(child);
+        otelc_scope_exit(child_scope);
+        otelc_span_end(child);
+        otelc_server_leave(s);
+        assert_ptr_equal(otelc_span_current(), outer);
+        assert_null(otelc_baggage_current());
+    }
+    otelc_server_finish(s, 200, NULL);
+    otelc_scope_exit(outer_scope);
+    otelc_span_end(outer);
+    const otelc_span_data *server = otelc_testing_find(f->mem, "GET");
+    const otelc_span_data *child = otelc_testing_find(f->mem, "child");
+    assert_non_null(server);
+    assert_non_null(child);
+    assert_false(server->has_parent); /* a request starts its own trace, not outer's */
+    assert_memory_equal(child->parent_span_id, server->context.span_id, 8);
+    assert_memory_equal(child->context.trace_id, server->context.trace_id, 16);
+}
+
+/* A wrapper's per-request state in the handle's room, on a thread that then exits. */
+static void *serve_with_room(void *arg)
+{
+    otelc_server_request r = {.method = "PUT"};
+    for (int i = 0; i < 3; i++) { /* the second and third reuse the first's memory */
+        otelc_server_span *s = otelc_server_start_with_room(NULL, NULL, &r, 100);
+        unsigned char *room = otelc_server_room(s);
+        assert_non_null(room);
+        assert_int_equal((uintptr_t)room % _Alignof(max_align_t), 0);
+        memset(room, 0xa5, 100);
+        otelc_server_finish(s, 200 + i, NULL);
+    }
+    return arg;
+}
+
+/* The room is the caller's; the handles are freed with their thread (ASan checks). */
+static void test_room(void **state)
+{
+    fixture *f = *state;
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, serve_with_room, NULL), 0);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_int_equal(otelc_memory_exporter_count(f->mem), 3);
+    assert_int_equal(attr_int(otelc_memory_exporter_get(f->mem, 2), "http.response.status_code"),
+                     202);
+    assert_null(otelc_server_room(NULL));
+    assert_null(otelc_server_start_with_room(NULL, NULL, &(otelc_server_request){.method = "GET"},
+                                             SIZE_MAX));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -332,6 +466,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_on_start_comes_after_request_attributes, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_attributes_after_sampling, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_describe_only_when_needed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_describe_before_a_reading_sampler, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_enter_and_leave, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_room, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,7 +4,9 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +90,51 @@ static void test_traceparent_rejects(void **state)
     assert_int_equal(otelc_traceparent_parse(NULL, 0, &sc), OTELC_ERR_PARSE);
 }
 
+/* The value of n hex digit pairs, the plain way, to check the parser against. */
+static void ref_hex(const char *s, size_t n, uint8_t *out)
+{
+    for (size_t i = 0; i < 2 * n; i++) {
+        unsigned d = (unsigned)(s[i] <= '9' ? s[i] - '0' : s[i] - 'a' + 10);
+        out[i / 2] = (uint8_t)(i % 2 ? out[i / 2] | d : d << 4);
+    }
+}
+
+/*
+ * Every byte at every digit of the ids and the flags: only 0-9 and a-f are
+ * digits, and each decodes to its own value in its own place. And ids that
+ * are zero but for one bit are ids.
+ */
+static void test_traceparent_every_byte(void **state)
+{
+    otelc_span_context sc;
+    char s[OTELC_TRACEPARENT_LEN + 1];
+    uint8_t tid[16], sid[8], flags;
+
+    for (size_t at = 3; at < OTELC_TRACEPARENT_LEN; at++) {
+        if (at == 35 || at == 52) continue; /* the dashes */
+        for (int c = 1; c < 256; c++) {
+            bool digit = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+            strcpy(s, "00-10000000000000000000000000000001-1000000000000001-00");
+            s[at] = (char)c;
+            if ((tp(s, &sc) == OTELC_OK) != digit)
+                fail_msg("byte 0x%02x at %zu: %s", (unsigned)c, at, digit ? "refused" : "accepted");
+            if (!digit) continue;
+            ref_hex(s + 3, 16, tid);
+            ref_hex(s + 36, 8, sid);
+            ref_hex(s + 53, 1, &flags);
+            assert_memory_equal(sc.trace_id, tid, 16);
+            assert_memory_equal(sc.span_id, sid, 8);
+            assert_int_equal(sc.trace_flags, flags & 3); /* sampled and random: the flags kept */
+        }
+    }
+    assert_int_equal(tp("00-00000000000000000000000000000001-0000000000000100-01", &sc), OTELC_OK);
+    assert_int_equal(sc.trace_id[15], 1);
+    assert_int_equal(sc.span_id[6], 1);
+    assert_int_equal(tp("00-10000000000000000000000000000000-8000000000000000-01", &sc), OTELC_OK);
+    assert_int_equal(sc.trace_id[0], 0x10);
+    assert_int_equal(sc.span_id[0], 0x80);
+}
+
 static void test_traceparent_higher_versions(void **state)
 {
     otelc_span_context sc;
@@ -154,6 +201,30 @@ static void test_tracestate_rejects(void **state)
         if (ts_norm(bad[i], out, sizeof out) != OTELC_ERR_PARSE) fail_msg("accepted '%s'", bad[i]);
         assert_string_equal(out, "");
     }
+}
+
+/* Every byte as a key's first and later character and in a value, as Level 2 allows them. */
+static void test_tracestate_every_byte(void **state)
+{
+    char in[16], out[64];
+
+    for (int c = 1; c < 256; c++) {
+        bool first = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+        bool key = first || (c != 0 && strchr("_-*/@", c) != NULL);
+        bool value = c >= 0x20 && c <= 0x7e && c != ',' && c != '=' && c != ' ';
+        /* ',' and '=' split members; ' ' is trimmed or trailing: those say nothing here */
+        bool split = c == ',' || c == '=' || c == ' ' || c == '\t';
+        snprintf(in, sizeof in, "%cb=1", c);
+        if (!split && (ts_norm(in, out, sizeof out) > 0) != first)
+            fail_msg("key first byte 0x%02x", (unsigned)c);
+        snprintf(in, sizeof in, "a%cb=1", c);
+        if (!split && (ts_norm(in, out, sizeof out) > 0) != key)
+            fail_msg("key byte 0x%02x", (unsigned)c);
+        snprintf(in, sizeof in, "a=x%cy", c);
+        if (!split && (ts_norm(in, out, sizeof out) > 0) != value)
+            fail_msg("value byte 0x%02x", (unsigned)c);
+    }
+    assert_int_equal(ts_norm("a=x y", out, sizeof out), 5); /* a space inside a value */
 }
 
 static void test_tracestate_lengths(void **state)
@@ -420,12 +491,14 @@ int main(void)
         cmocka_unit_test(test_traceparent_valid),
         cmocka_unit_test(test_traceparent_flags_known_bits_only),
         cmocka_unit_test(test_traceparent_rejects),
+        cmocka_unit_test(test_traceparent_every_byte),
         cmocka_unit_test(test_traceparent_higher_versions),
         cmocka_unit_test(test_traceparent_ows),
         cmocka_unit_test(test_traceparent_format),
         cmocka_unit_test(test_tracestate_normalize),
         cmocka_unit_test(test_tracestate_duplicate_keys),
         cmocka_unit_test(test_tracestate_rejects),
+        cmocka_unit_test(test_tracestate_every_byte),
         cmocka_unit_test(test_tracestate_lengths),
         cmocka_unit_test(test_tracestate_member_limit),
         cmocka_unit_test(test_tracestate_set_get),

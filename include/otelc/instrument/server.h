@@ -53,8 +53,18 @@ extern "C" {
  *     port the client addressed; a socket's own address is the fallback).
  *   user_agent: user_agent.original; NULL: the User-Agent header.
  *   start_ns: when the request arrived (Unix ns; 0: now).
+ *   describe, describe_arg: NULL, or a callback that fills in the fields
+ *     from path to user_agent when they cost something to work out (an
+ *     address to format, a query to reassemble). otelc_server_start() calls
+ *     it at most once, with a copy of the request and describe_arg, and
+ *     only when the attributes are needed: the span records, or a sampler
+ *     or processor looks at them at its start. So an unsampled request
+ *     skips that work. Strings it sets must stay valid until
+ *     otelc_server_start() returns; method, route and start_ns are read
+ *     before it runs and must not change.
  */
-typedef struct otelc_server_request {
+typedef struct otelc_server_request otelc_server_request;
+struct otelc_server_request {
     const char *method;
     const char *route;
     const char *path;
@@ -66,7 +76,9 @@ typedef struct otelc_server_request {
     int server_port;
     const char *user_agent;
     uint64_t start_ns;
-} otelc_server_request;
+    void (*describe)(otelc_server_request *req, void *arg);
+    void *describe_arg;
+};
 
 /* One traced request (opaque). */
 typedef struct otelc_server_span otelc_server_span;
@@ -87,6 +99,19 @@ typedef struct otelc_server_span otelc_server_span;
  */
 otelc_server_span *otelc_server_start(otelc_tracer *tracer, const otelc_carrier *headers,
                                       const otelc_server_request *req);
+
+/*
+ * otelc_server_start() with room bytes of the caller's own in the same
+ * allocation, for a wrapper's per-request state (one malloc per request
+ * instead of two). otelc_server_room() gives them, uninitialised and
+ * aligned for any type; they are freed with the handle by
+ * otelc_server_finish(). Returns NULL as otelc_server_start() does.
+ */
+otelc_server_span *otelc_server_start_with_room(otelc_tracer *tracer, const otelc_carrier *headers,
+                                                const otelc_server_request *req, size_t room);
+
+/* The room given to otelc_server_start_with_room() (NULL for NULL). */
+void *otelc_server_room(otelc_server_span *s);
 
 /* The span itself, to add attributes or events (borrowed; NULL for NULL). */
 otelc_span *otelc_server_span_get(otelc_server_span *s);
