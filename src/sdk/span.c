@@ -24,6 +24,8 @@
 /* The span handed out when tracing is off: never recorded, never freed. */
 static struct otelc_span noop_span;
 
+const struct otelc__noop_handles otelc__noop = {&otelc__noop_tracer, &noop_span};
+
 static bool is_real(const struct otelc_span *s)
 {
     return s && s != &noop_span;
@@ -186,26 +188,34 @@ void otelc_span_set_attr(otelc_span *span, const otelc_attr *attr)
  * The typed setters go straight to the slot: scalars need no copy, and a
  * string's length is known once. This is most of a span's cost, so it skips
  * building a generic otelc_attr and the type switch of otelc__value_copy.
+ * The inline functions of trace.h call these with the lengths of literal
+ * keys and values already known.
  */
-static void set_scalar(otelc_span *span, const char *key, otelc_value v)
+static size_t known_len(const char *s, size_t len)
 {
-    if (!writable(span) || !key) return;
-    otelc_attr *slot = attr_slot(span, key, strlen(key));
+    return len == OTELC__LEN_UNKNOWN ? strlen(s) : len;
+}
+
+static void set_scalar(otelc_span *span, const char *key, size_t key_len, otelc_value v)
+{
+    otelc_attr *slot = attr_slot(span, key, known_len(key, key_len));
     if (slot) slot->value = v;
 }
 
-/* A string into its slot; the caller checked writable(). */
-static void set_string(otelc_span *span, const char *key, const char *value, size_t len)
+void otelc__span_set_str(otelc_span *span, const char *key, size_t key_len, const char *value,
+                         size_t len)
 {
-    if (!key) return;
-    otelc_attr *slot = attr_slot(span, key, strlen(key));
+    if (!writable(span) || !key) return;
+    otelc_attr *slot = attr_slot(span, key, known_len(key, key_len));
     if (!slot) return;
+    if (!value) value = "", len = 0;
+    len = known_len(value, len);
     uint32_t max_chars = limits_of(span)->attribute_value_length;
-    otelc_value v = {.type = OTELC_VALUE_STRING, .u.str = {value ? value : "", value ? len : 0}};
+    otelc_value v = {.type = OTELC_VALUE_STRING, .u.str = {value, len}};
     if (max_chars == OTELC_UNLIMITED || len <= max_chars) {
         /* Within the limit whatever the encoding: copied inline, without the
          * generic otelc__value_copy() (a call and a type switch, ~2 % of a span). */
-        v.u.str.ptr = otelc__arena_strndup(&span->arena, v.u.str.ptr, v.u.str.len);
+        v.u.str.ptr = otelc__arena_strndup(&span->arena, value, len);
         if (v.u.str.ptr) {
             slot->value = v;
             return;
@@ -216,32 +226,47 @@ static void set_string(otelc_span *span, const char *key, const char *value, siz
     slot->value = (otelc_value){.type = OTELC_VALUE_STRING, .u.str = {"", 0}};
 }
 
+void otelc__span_set_int(otelc_span *span, const char *key, size_t key_len, int64_t value)
+{
+    if (!writable(span) || !key) return; /* before building the value: the disabled path */
+    set_scalar(span, key, key_len, (otelc_value){.type = OTELC_VALUE_INT, .u.i = value});
+}
+
+void otelc__span_set_double(otelc_span *span, const char *key, size_t key_len, double value)
+{
+    if (!writable(span) || !key) return;
+    set_scalar(span, key, key_len, (otelc_value){.type = OTELC_VALUE_DOUBLE, .u.d = value});
+}
+
+void otelc__span_set_bool(otelc_span *span, const char *key, size_t key_len, bool value)
+{
+    if (!writable(span) || !key) return;
+    set_scalar(span, key, key_len, (otelc_value){.type = OTELC_VALUE_BOOL, .u.b = value});
+}
+
 void otelc_span_set_strn(otelc_span *span, const char *key, const char *value, size_t len)
 {
-    if (writable(span)) set_string(span, key, value, len);
+    otelc__span_set_str(span, key, OTELC__LEN_UNKNOWN, value, value ? len : 0);
 }
 
 void otelc_span_set_str(otelc_span *span, const char *key, const char *value)
 {
-    if (writable(span)) set_string(span, key, value, value ? strlen(value) : 0);
+    otelc__span_set_str(span, key, OTELC__LEN_UNKNOWN, value, OTELC__LEN_UNKNOWN);
 }
 
 void otelc_span_set_bool(otelc_span *span, const char *key, bool value)
 {
-    if (!writable(span)) return; /* before building the value: the disabled path */
-    set_scalar(span, key, (otelc_value){.type = OTELC_VALUE_BOOL, .u.b = value});
+    otelc__span_set_bool(span, key, OTELC__LEN_UNKNOWN, value);
 }
 
 void otelc_span_set_int(otelc_span *span, const char *key, int64_t value)
 {
-    if (!writable(span)) return; /* before building the value: the disabled path */
-    set_scalar(span, key, (otelc_value){.type = OTELC_VALUE_INT, .u.i = value});
+    otelc__span_set_int(span, key, OTELC__LEN_UNKNOWN, value);
 }
 
 void otelc_span_set_double(otelc_span *span, const char *key, double value)
 {
-    if (!writable(span)) return; /* before building the value: the disabled path */
-    set_scalar(span, key, (otelc_value){.type = OTELC_VALUE_DOUBLE, .u.d = value});
+    otelc__span_set_double(span, key, OTELC__LEN_UNKNOWN, value);
 }
 
 static void set_array(otelc_span *span, const char *key, otelc_value_type type, const void *items,
@@ -440,13 +465,13 @@ static void copy_trace_state(struct otelc_span *s, const char *ts)
 }
 
 static void start_recording(struct otelc_span *s, otelc_tracer *tracer, const char *name,
-                            const otelc_span_options *o)
+                            size_t name_len, otelc_span_kind kind, const otelc_span_options *o)
 {
     struct otelc_provider *p = tracer->provider;
     s->recording = 1;
     s->tracer = tracer;
-    s->data.kind = o && o->kind ? o->kind : OTELC_SPAN_INTERNAL;
-    s->data.name = otelc__arena_strndup(&s->arena, name, strlen(name));
+    s->data.kind = kind;
+    s->data.name = otelc__arena_strndup(&s->arena, name, name_len);
     if (!s->data.name) s->data.name = "";
     s->data.start_ns = o && o->start_ns ? o->start_ns : otelc__now_ns();
     s->data.scope = &tracer->scope;
@@ -469,13 +494,16 @@ static void notify_start(struct otelc_provider *p, struct otelc_span *s,
     }
 }
 
-otelc_span *otelc_span_start_with(otelc_tracer *tracer, const char *name,
-                                  const otelc_span_options *o)
+otelc_span *otelc__span_start(otelc_tracer *tracer, const char *name, size_t name_len,
+                              otelc_span_kind kind, const otelc_span_options *o)
 {
     struct otelc_provider *p = tracer ? tracer->provider : NULL;
     if (!p || p->disabled || atomic_load_explicit(&p->shut_down, memory_order_relaxed))
         return &noop_span;
-    if (!name) name = "";
+    if (!name) name = "", name_len = 0;
+    name_len = known_len(name, name_len);
+    if (o) kind = o->kind;
+    if (!kind) kind = OTELC_SPAN_INTERNAL;
 
     otelc_span_context parent;
     bool has_parent = resolve_parent(p, o, &parent);
@@ -498,7 +526,7 @@ otelc_span *otelc_span_start_with(otelc_tracer *tracer, const char *name,
         .parent = has_parent ? &parent : NULL,
         .trace_id = sc->trace_id,
         .name = name,
-        .kind = o && o->kind ? o->kind : OTELC_SPAN_INTERNAL,
+        .kind = kind,
         .attrs = o ? o->attrs : NULL,
         .attr_count = o ? o->attr_count : 0,
         .links = o ? o->links : NULL,
@@ -521,7 +549,7 @@ otelc_span *otelc_span_start_with(otelc_tracer *tracer, const char *name,
         otelc__stats_add(&p->stats, OTELC_STAT_SAMPLED_OUT, 1);
         return s;
     }
-    start_recording(s, tracer, name, o);
+    start_recording(s, tracer, name, name_len, kind, o);
     otelc__stats_add(&p->stats, OTELC_STAT_STARTED, 1);
     notify_start(p, s, has_parent ? &parent : NULL);
     return s;
@@ -529,10 +557,13 @@ otelc_span *otelc_span_start_with(otelc_tracer *tracer, const char *name,
 
 otelc_span *otelc_span_start(otelc_tracer *tracer, const char *name, otelc_span_kind kind)
 {
-    /* Tracing off: answer before building anything. */
-    if (OTELC_UNLIKELY(!tracer || !tracer->provider)) return &noop_span;
-    otelc_span_options o = {.kind = kind};
-    return otelc_span_start_with(tracer, name, &o);
+    return otelc__span_start(tracer, name, OTELC__LEN_UNKNOWN, kind, NULL);
+}
+
+otelc_span *otelc_span_start_with(otelc_tracer *tracer, const char *name,
+                                  const otelc_span_options *o)
+{
+    return otelc__span_start(tracer, name, OTELC__LEN_UNKNOWN, OTELC_SPAN_INTERNAL, o);
 }
 
 /* ---- End --------------------------------------------------------------------- */
