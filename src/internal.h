@@ -248,6 +248,26 @@ typedef struct otelc_stats_block {
 } otelc_stats_block;
 
 void otelc__stats_add(otelc_stats_block *b, enum otelc_stat which, uint64_t n);
+
+/* This thread's shard, OTELC_STAT_OWNED_SHARDS or more until it has one or when it shares. */
+extern __thread uint32_t otelc__stats_shard;
+
+/*
+ * Count one on b (never NULL): inline, for the span hot path, where the
+ * thread's own shard takes a load and a store; the first count of a
+ * thread and threads beyond the owned shards go through otelc__stats_add.
+ */
+static inline void otelc__stats_inc(otelc_stats_block *b, enum otelc_stat which)
+{
+    uint32_t i = otelc__stats_shard;
+    if (OTELC_UNLIKELY(i >= OTELC_STAT_OWNED_SHARDS)) {
+        otelc__stats_add(b, which, 1);
+        return;
+    }
+    _Atomic uint64_t *v = &b->shard[i].v[which];
+    atomic_store_explicit(v, atomic_load_explicit(v, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+}
 void otelc__stats_read(const otelc_stats_block *b, otelc_stats *out);
 
 /* Count on the global provider (parsers, which know no provider). */
@@ -371,8 +391,54 @@ const char *otelc__span_kind_name(otelc_span_kind k);
 
 /* ---- Clock and ids -------------------------------------------------------- */
 
-/* Unix time in nanoseconds, fast (calibrated TSC when invariant). */
-uint64_t otelc__now_ns(void);
+enum { OTELC_CLOCK_UNSET, OTELC_CLOCK_TSC, OTELC_CLOCK_REALTIME };
+
+/*
+ * The clock's state (clock.c): its mode, and in TSC mode the parameters
+ * of ns = ns_base + ((tsc - tsc_base) * mult) >> 32, published under the
+ * sequence lock seq (odd while being written); refresh_ticks after
+ * tsc_base the parameters are due for recalibration.
+ */
+typedef struct otelc_clock {
+    _Atomic int mode;
+    _Atomic uint32_t seq;
+    _Atomic uint64_t tsc_base;
+    _Atomic uint64_t ns_base;
+    _Atomic uint64_t mult; /* ns per tick, 32.32 fixed point */
+    _Atomic uint64_t refresh_ticks;
+} otelc_clock;
+
+extern otelc_clock otelc__clock;
+
+/* otelc__now_ns() when the inline path cannot answer (and in any mode). */
+uint64_t otelc__now_ns_slow(void);
+
+/*
+ * Unix time in nanoseconds, fast: in TSC mode (an invariant TSC, x86_64)
+ * the parameters are read and applied inline, without a call; the first
+ * reading, a recalibration that is due, a reading that lies before the
+ * base (another thread just recalibrated) and the other modes take
+ * otelc__now_ns_slow().
+ */
+static inline uint64_t otelc__now_ns(void)
+{
+#if defined(__x86_64__)
+    otelc_clock *c = &otelc__clock;
+    if (OTELC_LIKELY(atomic_load_explicit(&c->mode, memory_order_acquire) == OTELC_CLOCK_TSC)) {
+        uint32_t s1 = atomic_load_explicit(&c->seq, memory_order_acquire);
+        uint64_t base = atomic_load_explicit(&c->tsc_base, memory_order_relaxed);
+        uint64_t ns = atomic_load_explicit(&c->ns_base, memory_order_relaxed);
+        uint64_t mult = atomic_load_explicit(&c->mult, memory_order_relaxed);
+        uint64_t window = atomic_load_explicit(&c->refresh_ticks, memory_order_relaxed);
+        atomic_thread_fence(memory_order_acquire);
+        uint32_t s2 = atomic_load_explicit(&c->seq, memory_order_relaxed);
+        uint64_t ticks = __builtin_ia32_rdtsc() - base; /* huge when before base */
+        if (OTELC_LIKELY(s1 == s2 && !(s1 & 1) && ticks <= window))
+            return ns + (uint64_t)(((unsigned __int128)ticks * mult) >> 32);
+    }
+#endif
+    return otelc__now_ns_slow();
+}
 
 /* Calibrate the clock; safe to call more than once (init, worker thread). */
 void otelc__clock_init(void);

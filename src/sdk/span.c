@@ -546,11 +546,11 @@ otelc_span *otelc__span_start(otelc_tracer *tracer, const char *name, size_t nam
         s->data.parent_is_remote = parent.is_remote;
     }
     if (r.decision == OTELC_SAMPLING_DROP) {
-        otelc__stats_add(&p->stats, OTELC_STAT_SAMPLED_OUT, 1);
+        otelc__stats_inc(&p->stats, OTELC_STAT_SAMPLED_OUT);
         return s;
     }
     start_recording(s, tracer, name, name_len, kind, o);
-    otelc__stats_add(&p->stats, OTELC_STAT_STARTED, 1);
+    otelc__stats_inc(&p->stats, OTELC_STAT_STARTED);
     notify_start(p, s, has_parent ? &parent : NULL);
     return s;
 }
@@ -576,7 +576,7 @@ void otelc_span_end_at(otelc_span *span, uint64_t end_ns)
         struct otelc_provider *p = span->tracer->provider;
         span->data.end_ns = end_ns ? end_ns : otelc__now_ns();
         if (span->data.end_ns < span->data.start_ns) span->data.end_ns = span->data.start_ns;
-        otelc__stats_add(&p->stats, OTELC_STAT_ENDED, 1);
+        otelc__stats_inc(&p->stats, OTELC_STAT_ENDED);
         size_t n = atomic_load_explicit(&p->processor_count, memory_order_acquire);
         for (size_t i = 0; i < n; i++) {
             otelc_processor *proc = p->processors[i];
