@@ -447,6 +447,9 @@ void otelc__clock_init(void);
 void otelc__trace_id_new(uint8_t out[16]);
 void otelc__span_id_new(uint8_t out[8]);
 
+/* A span's ids in one call: a new span id, and a new trace id unless trace_id is NULL. */
+void otelc__ids_new(uint8_t *trace_id, uint8_t span_id[8]);
+
 /* Reseed every thread's generator after fork (bumps a generation). */
 void otelc__ids_after_fork(void);
 

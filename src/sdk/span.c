@@ -511,16 +511,13 @@ otelc_span *otelc__span_start(otelc_tracer *tracer, const char *name, size_t nam
     struct otelc_span *s = otelc__span_alloc();
     if (!s) return &noop_span;
     otelc_span_context *sc = &s->data.context;
+    bool own_trace_id = !has_parent && !(o && o->trace_id && !otelc__is_zero(o->trace_id, 16));
+    otelc__ids_new(own_trace_id ? sc->trace_id : NULL, sc->span_id);
     if (has_parent)
         memcpy(sc->trace_id, parent.trace_id, 16);
-    else if (o && o->trace_id && !otelc__is_zero(o->trace_id, 16))
+    else if (!own_trace_id)
         memcpy(sc->trace_id, o->trace_id, 16);
-    else
-        otelc__trace_id_new(sc->trace_id);
-    if (o && o->span_id && !otelc__is_zero(o->span_id, 8))
-        memcpy(sc->span_id, o->span_id, 8);
-    else
-        otelc__span_id_new(sc->span_id);
+    if (o && o->span_id && !otelc__is_zero(o->span_id, 8)) memcpy(sc->span_id, o->span_id, 8);
 
     otelc_sampling_params params = {
         .parent = has_parent ? &parent : NULL,
