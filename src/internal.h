@@ -42,6 +42,18 @@
 /* For a hot helper that is also called from a recursive path, which would keep it out of line. */
 #define OTELC_ALWAYS_INLINE inline __attribute__((always_inline))
 
+/*
+ * Thread-local state the span hot path touches on every span (a few dozen
+ * bytes in all). The initial-exec model makes each access one load at a
+ * fixed offset from the thread pointer, where position-independent code
+ * otherwise calls __tls_get_addr (or, linked into an executable, keeps
+ * the registers such a call would clobber saved around it). It takes
+ * static TLS space, which glibc reserves for libraries loaded at start-up
+ * and, in a small surplus, for those loaded with dlopen; larger
+ * thread-local state (the current-context stack) keeps the default model.
+ */
+#define OTELC_HOT_TLS __thread __attribute__((tls_model("initial-exec")))
+
 /* ---- Span memory ------------------------------------------------------- */
 
 /*
@@ -176,6 +188,8 @@ bool otelc__value_copy(otelc_arena *a, otelc_value *dst, const otelc_value *src,
                        uint32_t max_chars);
 
 #define OTELC_INLINE_ATTRS 4
+#define OTELC_RAW_SPAN_ID  1 /* the span id */
+#define OTELC_RAW_TRACE_ID 2 /* both halves of the trace id */
 #define OTELC_INLINE_BYTES 144
 
 struct otelc_span {
@@ -184,6 +198,7 @@ struct otelc_span {
     uint8_t recording;
     uint8_t ended;
     uint8_t status_final;
+    uint8_t raw_ids; /* OTELC_RAW_* of data.context not mixed yet (see otelc__id_mix) */
     struct otelc_tracer *tracer;
     uint32_t attr_cap;
     uint32_t event_cap;
@@ -195,21 +210,82 @@ struct otelc_span {
     char inline_buf[OTELC_INLINE_BYTES];
 };
 
-/* Span from the pool, zeroed enough to start. Never NULL unless out of memory. */
-struct otelc_span *otelc__span_alloc(void);
+/* ---- The span pool (span_pool.c) ------------------------------------------ */
 
-/* Give a span back to the pool (frees its arena chunks). */
-void otelc__span_free(struct otelc_span *span);
+/* Spans linked through next, n of them. */
+typedef struct otelc_magazine {
+    struct otelc_span *head;
+    uint32_t n;
+} otelc_magazine;
+
+#define OTELC_MAG_SIZE 256
+
+/* A thread's spans: the magazine it uses, and a full one in reserve. */
+struct otelc_span_cache {
+    otelc_magazine loaded;
+    otelc_magazine full;
+    bool registered; /* its magazines go back to the depot when the thread exits */
+};
+
+extern OTELC_HOT_TLS struct otelc_span_cache otelc__span_cache;
+
+/* What otelc__span_take() and otelc__span_give() do when the loaded magazine cannot. */
+struct otelc_span *otelc__span_take_slow(void);
+void otelc__span_give_slow(struct otelc_span *s);
+
+/* Empty a span's arena that holds chunks (the rare case of otelc__span_free). */
+void otelc__span_arena_reset(struct otelc_span *s);
+
+/*
+ * Span memory from the pool: its arena is empty (its inline buffer), every
+ * other field is the caller's to set. NULL only when out of memory.
+ */
+static inline struct otelc_span *otelc__span_take(void)
+{
+    struct otelc_span_cache *c = &otelc__span_cache;
+    struct otelc_span *s = c->loaded.head;
+    if (OTELC_UNLIKELY(!s)) return otelc__span_take_slow();
+    c->loaded.head = s->next;
+    c->loaded.n--;
+    return s;
+}
+
+/* Give a span back to the pool: its arena keeps only its spare chunk. */
+static inline void otelc__span_free(struct otelc_span *s)
+{
+    if (OTELC_UNLIKELY(s->arena.chunks != NULL))
+        otelc__span_arena_reset(s);
+    else
+        s->arena.pos = s->inline_buf;
+    struct otelc_span_cache *c = &otelc__span_cache;
+    if (OTELC_UNLIKELY(c->loaded.n >= OTELC_MAG_SIZE || !c->registered)) {
+        otelc__span_give_slow(s);
+        return;
+    }
+    s->next = c->loaded.head;
+    c->loaded.head = s;
+    c->loaded.n++;
+}
 
 /* Let the pool keep delta more (or, negative, fewer) idle spans: a batch queue's capacity. */
 void otelc__span_pool_reserve(long delta);
 
 /*
- * Hand every span this thread keeps to the shared stack: for threads that
- * free spans but never start any (the batch worker), whose cache would
+ * Hand every span this thread keeps to the shared depot: for threads that
+ * free spans but never start any (the batch worker), whose magazines would
  * otherwise hold spans nobody can reuse.
  */
 void otelc__span_pool_give_back(void);
+
+/*
+ * The span behind a handle (trace.h: a span that does not record is
+ * handed out with OTELC__SPAN_NOT_RECORDING set); NULL for NULL and for
+ * the no-op span.
+ */
+static inline struct otelc_span *otelc__span_ptr(const otelc_span *span)
+{
+    return (struct otelc_span *)((uintptr_t)span & ~OTELC__SPAN_NOT_RECORDING);
+}
 
 /* Span from its data view (data is the first member). */
 static inline struct otelc_span *otelc__span_of(const otelc_span_data *sd)
@@ -217,8 +293,36 @@ static inline struct otelc_span *otelc__span_of(const otelc_span_data *sd)
     return (struct otelc_span *)(uintptr_t)sd;
 }
 
-void otelc__span_retain(struct otelc_span *span);
-void otelc__span_release(struct otelc_span *span);
+/* Take or drop a reference to the span behind a handle (nothing for NULL and the no-op span). */
+void otelc__span_retain(otelc_span *span);
+void otelc__span_release(otelc_span *span);
+
+/*
+ * The span whose end is calling its last processor's on_end on this
+ * thread, while it does (span.c): that processor may take the ending
+ * thread's reference over instead of adding its own (otelc__span_keep).
+ */
+extern OTELC_HOT_TLS struct otelc_span *otelc__span_ending;
+
+/*
+ * For a processor's on_end that keeps the finished span sd (as
+ * otelc_span_data_retain() would): when it is the last processor of the
+ * span's end, it takes the ending thread's reference over, which then is
+ * not released; otherwise it retains. Either way the caller holds one
+ * reference to release later. Call it before sd is handed to another
+ * thread.
+ */
+static inline void otelc__span_keep(const otelc_span_data *sd)
+{
+    struct otelc_span *s = otelc__span_of(sd);
+    if (OTELC_LIKELY(otelc__span_ending == s))
+        otelc__span_ending = NULL; /* taken: the end will not release it */
+    else
+        otelc__span_retain(s);
+}
+
+/* otelc_span_data_release() of sds[0..n), for a processor done with a batch. */
+void otelc__spans_release(const otelc_span_data *const *sds, size_t n);
 
 /* ---- Self-telemetry ---------------------------------------------------- */
 
@@ -250,7 +354,7 @@ typedef struct otelc_stats_block {
 void otelc__stats_add(otelc_stats_block *b, enum otelc_stat which, uint64_t n);
 
 /* This thread's shard, OTELC_STAT_OWNED_SHARDS or more until it has one or when it shares. */
-extern __thread uint32_t otelc__stats_shard;
+extern OTELC_HOT_TLS uint32_t otelc__stats_shard;
 
 /*
  * Count one on b (never NULL): inline, for the span hot path, where the
@@ -328,6 +432,9 @@ struct otelc_provider {
     otelc_stats_block stats;
     /* otelc__tracer_sees_start_attributes(), kept up to date as processors come */
     _Atomic bool start_attrs_seen;
+    /* The sampler's decision for each otelc_parent_case, or -1 when it must be asked. */
+    int8_t fixed_decision[5];
+    _Atomic bool any_on_start; /* a processor has on_start */
 };
 
 /* The no-op tracer returned when there is no provider. */
@@ -342,6 +449,37 @@ bool otelc__tracer_sees_start_attributes(const otelc_tracer *t);
 
 /* False for the built-in samplers, which decide without attributes. */
 bool otelc__sampler_reads_attributes(const otelc_sampler *s);
+
+/* The cases of a span's parent, as ParentBased tells them apart. */
+typedef enum otelc_parent_case {
+    OTELC_PARENT_NONE, /* a root span */
+    OTELC_PARENT_REMOTE_SAMPLED,
+    OTELC_PARENT_REMOTE_NOT_SAMPLED,
+    OTELC_PARENT_LOCAL_SAMPLED,
+    OTELC_PARENT_LOCAL_NOT_SAMPLED,
+} otelc_parent_case;
+
+/* The case of parent: NULL or an invalid span context is no parent. */
+otelc_parent_case otelc__parent_case(const otelc_span_context *parent);
+
+/* The case of parent, which is NULL or valid. */
+static inline otelc_parent_case otelc__parent_case_of_valid(const otelc_span_context *parent)
+{
+    if (!parent) return OTELC_PARENT_NONE;
+    bool sampled = parent->trace_flags & OTELC_TRACE_FLAG_SAMPLED;
+    if (parent->is_remote)
+        return sampled ? OTELC_PARENT_REMOTE_SAMPLED : OTELC_PARENT_REMOTE_NOT_SAMPLED;
+    return sampled ? OTELC_PARENT_LOCAL_SAMPLED : OTELC_PARENT_LOCAL_NOT_SAMPLED;
+}
+
+/*
+ * What s decides for a span of each parent case whatever else the span
+ * has (its trace id, name, attributes, tracestate): OTELC_SAMPLING_DROP or
+ * OTELC_SAMPLING_RECORD_AND_SAMPLE for always_on, always_off and
+ * parent-based samplers over those (NULL is parent-based always_on), -1
+ * where the sampler must be asked.
+ */
+void otelc__sampler_fixed_decisions(const otelc_sampler *s, int8_t out[5]);
 
 /* ---- Contexts ------------------------------------------------------------ */
 
@@ -364,6 +502,9 @@ typedef struct otelc_ctx_entry {
  * current stack and returns true, or returns false when nothing is current.
  */
 bool otelc__current_span_context(otelc_span_context *sc);
+
+/* The top of this thread's current-context stack, NULL when nothing is current (context.c). */
+extern OTELC_HOT_TLS const otelc_ctx_entry *otelc__ctx_top;
 
 /* Baggage struct, implemented in propagation/baggage.c. */
 struct otelc_baggage_entry {
@@ -449,6 +590,51 @@ void otelc__span_id_new(uint8_t out[8]);
 
 /* A span's ids in one call: a new span id, and a new trace id unless trace_id is NULL. */
 void otelc__ids_new(uint8_t *trace_id, uint8_t span_id[8]);
+
+/*
+ * This thread's id generator (ids.c): SplitMix64, a Weyl sequence (weyl
+ * stepped by the odd gamma) whose values are mixed into ids. seeded_in is
+ * the fork generation it was seeded in plus one (0: never seeded).
+ */
+typedef struct otelc_id_rng {
+    uint64_t weyl;
+    uint64_t gamma;
+    uint32_t seeded_in;
+} otelc_id_rng;
+
+extern OTELC_HOT_TLS otelc_id_rng otelc__id_rng;
+extern _Atomic uint32_t otelc__fork_generation; /* see "Fork handling" below */
+
+/* Seed this thread's generator from the system's entropy (and after fork). */
+void otelc__id_rng_seed(void);
+
+/* Make this thread's generator ready for draws: once per thread and after fork. */
+static inline void otelc__id_rng_ready(void)
+{
+    uint32_t gen = atomic_load_explicit(&otelc__fork_generation, memory_order_relaxed);
+    if (OTELC_UNLIKELY(otelc__id_rng.seeded_in != gen + 1)) otelc__id_rng_seed();
+}
+
+/*
+ * The next raw value of the ready generator: never zero, and so never an
+ * id of zeros once mixed (the mixer keeps 0, and only 0, at 0).
+ */
+static inline uint64_t otelc__id_draw(void)
+{
+    uint64_t w = otelc__id_rng.weyl;
+    do w += otelc__id_rng.gamma;
+    while (OTELC_UNLIKELY(w == 0));
+    otelc__id_rng.weyl = w;
+    return w;
+}
+
+/* An id from a raw value: SplitMix64's mixer (Stafford's variant 13), a bijection. */
+static inline uint64_t otelc__id_mix(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
 
 /* Reseed every thread's generator after fork (bumps a generation). */
 void otelc__ids_after_fork(void);

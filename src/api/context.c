@@ -139,6 +139,14 @@ struct ctx_stack {
 
 static __thread struct ctx_stack stack;
 static pthread_key_t stack_key;
+
+/* The top of this thread's stack, or NULL when it is empty: kept for internal.h's readers. */
+OTELC_HOT_TLS const otelc_ctx_entry *otelc__ctx_top;
+
+static void top_update(void)
+{
+    otelc__ctx_top = stack.depth ? &stack.entries[stack.depth - 1] : NULL;
+}
 static pthread_once_t stack_key_once = PTHREAD_ONCE_INIT;
 
 static void entry_release(otelc_ctx_entry *e)
@@ -155,6 +163,7 @@ static void stack_destroy(void *arg)
     if (st->entries != st->inline_entries) free(st->entries);
     st->entries = NULL;
     st->cap = 0;
+    otelc__ctx_top = NULL;
 }
 
 static void stack_key_create(void)
@@ -191,6 +200,7 @@ static otelc_scope stack_push(struct otelc_span *span, otelc_context *ctx)
     }
     uint32_t gen = ++stack.generation;
     stack.entries[stack.depth++] = (otelc_ctx_entry){span, ctx, gen};
+    top_update();
     return (otelc_scope){stack.depth, gen};
 }
 
@@ -221,6 +231,7 @@ void otelc_scope_exit(otelc_scope scope)
         otelc__log(OTELC_LOG_WARN, "scopes exited out of order; unwinding %u inner scope(s)",
                    stack.depth - scope.depth);
     while (stack.depth >= scope.depth) entry_release(&stack.entries[--stack.depth]);
+    top_update();
 }
 
 static const otelc_ctx_entry *stack_top(void)

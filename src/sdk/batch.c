@@ -125,7 +125,7 @@ static void export_batch(struct batch *b, uint32_t n)
 {
     otelc_export_result r = otelc_exporter_export(b->exp, b->pending, n);
     otelc__count_export(stats_of(b), r, n);
-    for (uint32_t i = 0; i < n; i++) otelc_span_data_release(b->pending[i]);
+    otelc__spans_release(b->pending, n);
     otelc__span_pool_give_back();
     atomic_fetch_add_explicit(&b->credits, n, memory_order_release);
 }
@@ -373,18 +373,28 @@ static bool ring_full(struct ring *r, uint32_t h)
  * The ring this thread used last, so the common case (one batch processor)
  * skips pthread_getspecific on every span.
  */
-static __thread uint64_t last_batch_id;
-static __thread struct ring *last_ring;
+static OTELC_HOT_TLS uint64_t last_batch_id;
+static OTELC_HOT_TLS struct ring *last_ring;
 
-static struct ring *thread_ring(struct batch *b)
+/* thread_ring() when this thread's last ring is not b's, or is from before a fork. */
+static struct ring *thread_ring_slow(struct batch *b)
 {
-    struct ring *r = last_batch_id == b->id ? last_ring : pthread_getspecific(b->key);
-    if (OTELC_UNLIKELY(!r || r->gen != atomic_load_explicit(&b->gen, memory_order_relaxed))) {
+    struct ring *r = pthread_getspecific(b->key);
+    if (!r || r->gen != atomic_load_explicit(&b->gen, memory_order_relaxed)) {
         if (!(r = ring_attach(b))) return NULL;
     }
     last_batch_id = b->id;
     last_ring = r;
     return r;
+}
+
+static inline struct ring *thread_ring(struct batch *b)
+{
+    struct ring *r = last_ring;
+    if (OTELC_LIKELY(last_batch_id == b->id &&
+                     r->gen == atomic_load_explicit(&b->gen, memory_order_relaxed)))
+        return r;
+    return thread_ring_slow(b);
 }
 
 /* Queue sd on this thread's ring; false when there is no room for it. */
@@ -395,7 +405,7 @@ static bool enqueue(struct batch *b, const otelc_span_data *sd)
     if (OTELC_UNLIKELY(r->credits == 0) && !credits_refill(b, r)) return false;
     uint32_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
     if (OTELC_UNLIKELY(ring_full(r, h))) return false;
-    otelc_span_data_retain(sd);
+    otelc__span_keep(sd);
     r->slot[h & r->mask] = sd;
     atomic_store_explicit(&r->head, h + 1, memory_order_release);
     r->credits--;

@@ -14,6 +14,13 @@
  * in registers (xoshiro256**'s four words did not: 90 instructions a span
  * against about 40).
  *
+ * A draw is in two steps (internal.h): the Weyl step, inline, gives the
+ * raw value, and mixing it gives the id. A span that does not record keeps
+ * its ids raw and mixes them only when its context is read
+ * (otelc_span_get_context), which most such spans never are: they then
+ * cost three additions, not three mixes, and every reader of an id sees
+ * the same value as if it had been mixed at the start.
+ *
  * Generators are seeded from getrandom(); after fork() the child would
  * otherwise repeat the parent's sequence, so every generator remembers the
  * fork generation it was seeded in and reseeds when that number moves.
@@ -33,13 +40,7 @@
 
 _Atomic uint32_t otelc__fork_generation;
 
-typedef struct id_rng {
-    uint64_t weyl;
-    uint64_t gamma;     /* odd */
-    uint32_t seeded_in; /* the fork generation plus one; 0: never seeded */
-} id_rng;
-
-static _Thread_local id_rng tls_rng;
+OTELC_HOT_TLS otelc_id_rng otelc__id_rng;
 
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
@@ -90,14 +91,6 @@ static bool os_random(void *buf, size_t n)
     return true;
 }
 
-/* SplitMix64's mixer (Stafford's variant 13): a bijection of 64-bit words. */
-static inline uint64_t mix64(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
 /*
  * An odd gamma with enough 01 and 10 bit transitions: a sparse one makes
  * consecutive counters differ in few bits, which the mixer spreads less
@@ -109,8 +102,10 @@ static uint64_t odd_gamma(uint64_t g)
     return __builtin_popcountll(g ^ (g >> 1)) < 24 ? g ^ 0xaaaaaaaaaaaaaaaaULL : g;
 }
 
-static void rng_seed(id_rng *r, uint32_t generation)
+void otelc__id_rng_seed(void)
 {
+    otelc_id_rng *r = &otelc__id_rng;
+    uint32_t generation = atomic_load_explicit(&otelc__fork_generation, memory_order_relaxed);
     pthread_once(&atfork_once, atfork_register);
     uint64_t seed[2];
     if (!os_random(seed, sizeof seed)) {
@@ -119,54 +114,25 @@ static void rng_seed(id_rng *r, uint32_t generation)
         clock_gettime(CLOCK_REALTIME, &ts);
         uint64_t x = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30) ^
                      ((uint64_t)getpid() << 16) ^ (uint64_t)(uintptr_t)r;
-        seed[0] = mix64(x += 0x9e3779b97f4a7c15ULL);
-        seed[1] = mix64(x += 0x9e3779b97f4a7c15ULL);
+        seed[0] = otelc__id_mix(x += 0x9e3779b97f4a7c15ULL);
+        seed[1] = otelc__id_mix(x += 0x9e3779b97f4a7c15ULL);
     }
     r->weyl = seed[0];
     r->gamma = odd_gamma(seed[1]);
     r->seeded_in = generation + 1;
 }
 
-/*
- * The draws of otelc__ids_new() from a seeded generator. Each id is stored
- * as soon as it is drawn, which keeps few values live: the usual case then
- * fits in the registers a call may clobber and saves none.
- */
-static inline void draw_ids(id_rng *r, uint8_t *trace_id, uint8_t span_id[8])
+void otelc__ids_new(uint8_t *trace_id, uint8_t span_id[8])
 {
-    uint64_t w = r->weyl, g = r->gamma;
+    otelc__id_rng_ready();
     if (trace_id) {
-        uint64_t hi, lo;
-        do {
-            hi = mix64(w += g);
-            lo = mix64(w += g);
-        } while (!(hi | lo));
+        uint64_t hi = otelc__id_mix(otelc__id_draw());
+        uint64_t lo = otelc__id_mix(otelc__id_draw());
         memcpy(trace_id, &hi, 8);
         memcpy(trace_id + 8, &lo, 8);
     }
-    uint64_t v;
-    do v = mix64(w += g);
-    while (!v);
+    uint64_t v = otelc__id_mix(otelc__id_draw());
     memcpy(span_id, &v, 8);
-    r->weyl = w;
-}
-
-/* The first ids of a thread, or of a thread after fork(): seed, then draw. */
-static __attribute__((noinline, cold)) void seed_and_draw(uint32_t generation, uint8_t *trace_id,
-                                                          uint8_t span_id[8])
-{
-    rng_seed(&tls_rng, generation);
-    draw_ids(&tls_rng, trace_id, span_id);
-}
-
-/* The usual case calls nothing, so it needs no saved registers. */
-void otelc__ids_new(uint8_t *trace_id, uint8_t span_id[8])
-{
-    uint32_t gen = atomic_load_explicit(&otelc__fork_generation, memory_order_relaxed);
-    if (OTELC_LIKELY(tls_rng.seeded_in == gen + 1))
-        draw_ids(&tls_rng, trace_id, span_id);
-    else
-        seed_and_draw(gen, trace_id, span_id);
 }
 
 void otelc__trace_id_new(uint8_t out[16])

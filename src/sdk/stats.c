@@ -13,7 +13,7 @@
 #include "internal.h"
 
 static _Atomic uint32_t next_thread_number;
-__thread uint32_t otelc__stats_shard = UINT32_MAX;
+OTELC_HOT_TLS uint32_t otelc__stats_shard = UINT32_MAX;
 
 static uint32_t shard_index(void)
 {
