@@ -199,7 +199,7 @@ struct otelc_span {
     uint8_t ended;
     uint8_t status_final;
     uint8_t raw_ids; /* OTELC_RAW_* of data.context not mixed yet (see otelc__id_mix) */
-    struct otelc_tracer *tracer;
+    struct otelc_provider *provider; /* of a recording span: its limits, stats, processors */
     uint32_t attr_cap;
     uint32_t event_cap;
     uint32_t link_cap;
@@ -538,7 +538,8 @@ enum { OTELC_CLOCK_UNSET, OTELC_CLOCK_TSC, OTELC_CLOCK_REALTIME };
  * The clock's state (clock.c): its mode, and in TSC mode the parameters
  * of ns = ns_base + ((tsc - tsc_base) * mult) >> 32, published under the
  * sequence lock seq (odd while being written); refresh_ticks after
- * tsc_base the parameters are due for recalibration.
+ * tsc_base the parameters are due for recalibration (0 in any mode but
+ * TSC, and before it is set up).
  */
 typedef struct otelc_clock {
     _Atomic int mode;
@@ -556,7 +557,9 @@ uint64_t otelc__now_ns_slow(void);
 
 /*
  * Unix time in nanoseconds, fast: in TSC mode (an invariant TSC, x86_64)
- * the parameters are read and applied inline, without a call; the first
+ * the parameters are read and applied inline, without a call. The mode
+ * needs no test of its own: refresh_ticks is 0 until TSC mode is set up,
+ * and stays 0 in the other modes, so no reading lies within it. The first
  * reading, a recalibration that is due, a reading that lies before the
  * base (another thread just recalibrated) and the other modes take
  * otelc__now_ns_slow().
@@ -565,18 +568,16 @@ static inline uint64_t otelc__now_ns(void)
 {
 #if defined(__x86_64__)
     otelc_clock *c = &otelc__clock;
-    if (OTELC_LIKELY(atomic_load_explicit(&c->mode, memory_order_acquire) == OTELC_CLOCK_TSC)) {
-        uint32_t s1 = atomic_load_explicit(&c->seq, memory_order_acquire);
-        uint64_t base = atomic_load_explicit(&c->tsc_base, memory_order_relaxed);
-        uint64_t ns = atomic_load_explicit(&c->ns_base, memory_order_relaxed);
-        uint64_t mult = atomic_load_explicit(&c->mult, memory_order_relaxed);
-        uint64_t window = atomic_load_explicit(&c->refresh_ticks, memory_order_relaxed);
-        atomic_thread_fence(memory_order_acquire);
-        uint32_t s2 = atomic_load_explicit(&c->seq, memory_order_relaxed);
-        uint64_t ticks = __builtin_ia32_rdtsc() - base; /* huge when before base */
-        if (OTELC_LIKELY(s1 == s2 && !(s1 & 1) && ticks <= window))
-            return ns + (uint64_t)(((unsigned __int128)ticks * mult) >> 32);
-    }
+    uint32_t s1 = atomic_load_explicit(&c->seq, memory_order_acquire);
+    uint64_t base = atomic_load_explicit(&c->tsc_base, memory_order_relaxed);
+    uint64_t ns = atomic_load_explicit(&c->ns_base, memory_order_relaxed);
+    uint64_t mult = atomic_load_explicit(&c->mult, memory_order_relaxed);
+    uint64_t window = atomic_load_explicit(&c->refresh_ticks, memory_order_relaxed);
+    atomic_thread_fence(memory_order_acquire);
+    uint32_t s2 = atomic_load_explicit(&c->seq, memory_order_relaxed);
+    uint64_t ticks = __builtin_ia32_rdtsc() - base; /* huge when before base */
+    if (OTELC_LIKELY(s1 == s2 && !(s1 & 1) && ticks <= window))
+        return ns + (uint64_t)(((unsigned __int128)ticks * mult) >> 32);
 #endif
     return otelc__now_ns_slow();
 }

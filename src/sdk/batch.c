@@ -143,7 +143,15 @@ static void collect(struct batch *b)
         bool orphan = atomic_load_explicit(&r->orphan, memory_order_acquire);
         uint32_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
         uint32_t h = atomic_load_explicit(&r->head, memory_order_acquire);
-        while (t != h && b->npending < max) b->pending[b->npending++] = r->slot[t++ & r->mask];
+        /* Up to a batch, copied in at most two runs (the second after the ring wraps). */
+        uint32_t n = h - t < max - b->npending ? h - t : max - b->npending;
+        while (n > 0) {
+            uint32_t at = t & r->mask, run = r->mask + 1 - at < n ? r->mask + 1 - at : n;
+            memcpy(&b->pending[b->npending], &r->slot[at], run * sizeof(r->slot[0]));
+            b->npending += run;
+            t += run;
+            n -= run;
+        }
         atomic_store_explicit(&r->tail, t, memory_order_release);
         if (orphan && t == h) {
             *pp = r->next;
@@ -413,13 +421,40 @@ static bool enqueue(struct batch *b, const otelc_span_data *sd)
     return true;
 }
 
-/* Only sampled spans are exported; the rest never enter the queue. */
+/* batch_on_end() when its usual case does not hold. */
+static __attribute__((noinline)) void on_end_slow(struct batch *b, const otelc_span_data *sd)
+{
+    if (OTELC_UNLIKELY(atomic_load_explicit(&b->stop, memory_order_relaxed))) return;
+    if (OTELC_UNLIKELY(!enqueue(b, sd))) otelc__stats_add(stats_of(b), OTELC_STAT_DROPPED, 1);
+}
+
+/*
+ * Only sampled spans are exported; the rest never enter the queue. The
+ * usual case calls nothing: this thread's ring is the one it used last,
+ * it holds a credit and room, the span's end hands its reference over
+ * (this is the last processor), and no report is due. Anything else, and
+ * a stopped processor, goes to on_end_slow() before anything changed.
+ */
 static void batch_on_end(void *self, const otelc_span_data *sd)
 {
     struct batch *b = self;
     if (!(sd->context.trace_flags & OTELC_TRACE_FLAG_SAMPLED)) return;
-    if (OTELC_UNLIKELY(atomic_load_explicit(&b->stop, memory_order_relaxed))) return;
-    if (OTELC_UNLIKELY(!enqueue(b, sd))) otelc__stats_add(stats_of(b), OTELC_STAT_DROPPED, 1);
+    struct ring *r = last_ring;
+    uint32_t h;
+    if (OTELC_UNLIKELY(
+            last_batch_id != b->id || atomic_load_explicit(&b->stop, memory_order_relaxed) ||
+            r->gen != atomic_load_explicit(&b->gen, memory_order_relaxed) || r->credits == 0 ||
+            r->unreported + 1 >= b->chunk ||
+            (h = atomic_load_explicit(&r->head, memory_order_relaxed)) - r->tail_seen > r->mask ||
+            otelc__span_ending != otelc__span_of(sd))) {
+        on_end_slow(b, sd);
+        return;
+    }
+    otelc__span_ending = NULL; /* the reference is the ring's now */
+    r->slot[h & r->mask] = sd;
+    atomic_store_explicit(&r->head, h + 1, memory_order_release);
+    r->credits--;
+    r->unreported++;
 }
 
 /* ---- Flush, shutdown, destroy ------------------------------------------------------ */
