@@ -5,10 +5,10 @@
  *   sdk/span.c        span lifecycle, attributes, events, links, limits
  *   sdk/arena.c       bump allocator and deep copies of attribute values
  *   json.c            the JSON reader (a DOM in an arena) and writer (json.h)
- *   sdk/span_pool.c   recycled span memory (per-thread caches + shared stack)
+ *   sdk/span_pool.c   recycled span memory (per-thread magazines + shared depot)
  *   sdk/provider.c    provider, tracers, global provider, init/shutdown
  *   sdk/stats.c       sharded self-telemetry counters
- *   sdk/clock.c       Unix-time clock (calibrated TSC, clock_gettime fallback)
+ *   sdk/clock.c       Unix-time clock (calibrated TSC, read inline; clock_gettime fallback)
  *   sdk/ids.c         trace/span id generation (per-thread PRNG)
  *   sdk/sampler.c     samplers
  *   sdk/resource.c    resource detection and merge

@@ -5,22 +5,30 @@
  * The encoder writes straight from otelc_span_data: no message tree, no
  * per-span allocation.
  *
- * Every length-delimited field needs its length before its body. We size
- * first and write second: a size function per message mirrors its writer
- * and is pure arithmetic (plus strlen on keys), far cheaper than writing.
- * The alternatives were worse: a fixed 5-byte padded varint per length
- * would bloat each attribute by 8 bytes (KeyValue and AnyValue lengths), and
- * backfilling right-sized lengths needs a memmove whenever the guess is
- * wrong. Sizing also gives the exact size of the whole request up front,
- * which is what lets it be streamed: the exporter announces the length
- * (Content-Length, the gRPC frame) and encodes while libcurl sends, so a
- * batch is never held twice, as spans and as bytes.
+ * Every length-delimited field needs its length before its body. Most
+ * attributes are small (see SMALL_LEN): their every length fits one byte
+ * and follows from the key's and value's lengths by addition, so they are
+ * sized and written without a varint. The lengths of spans and of their
+ * groups are found in one of two ways.
  *
- * Cost: each span is sized once and written once. Opening a stream sizes
- * everything and remembers each span's size (one size_t per span) and each
- * resource's and scope's (a short list of groups); reading writes pieces
- * (a group's head or tail, one span) in order, straight into the caller's
- * room. The whole-buffer encoder is the stream read in one go.
+ * The stream sizes first and writes second: a size function per message
+ * mirrors its writer. Sizing gives the exact size of the whole request up
+ * front, which is what lets it be streamed: the exporter announces the
+ * length (Content-Length, the gRPC frame) and encodes while libcurl
+ * sends, so a batch is never held twice, as spans and as bytes. Opening a
+ * stream sizes everything and remembers each span's size and its
+ * attributes' key lengths (so that each key is measured once) and each
+ * resource's and scope's size (a short list of groups); reading writes
+ * pieces (a group's head or tail, one span) in order, straight into the
+ * caller's room.
+ *
+ * The whole-buffer encoder holds the request anyway, so it writes each
+ * span once without sizing it (sizing a span costs about as much as
+ * writing it): a span, and a group, is appended after a gap of the likely
+ * size of its key and length, which are written once the body is; the body
+ * moves only when the length takes another number of bytes. A fixed
+ * padded varint would waste bytes on every span, and a wrong guess costs
+ * a memmove of one span, rarely of a group.
  *
  * Grouping by resource and then scope keeps the caller's order and needs no
  * scratch memory: a span starts a group when no earlier span shares its

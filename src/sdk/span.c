@@ -685,7 +685,8 @@ static bool resolve_parent(const struct otelc_provider *p, const otelc_span_opti
 static void init_recording(struct otelc_span *s, otelc_tracer *tracer,
                            const otelc_span_context *parent, otelc_span_kind kind)
 {
-    _Static_assert(sizeof(otelc_span_data) == 160, "a new field of otelc_span_data: set it here");
+    _Static_assert(sizeof(void *) != 8 || sizeof(otelc_span_data) == 160,
+                   "a new field of otelc_span_data: set it here");
     otelc_span_data *d = &s->data;
     if (parent) {
         memcpy(d->parent_span_id, parent->span_id, 8);
