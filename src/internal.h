@@ -6,13 +6,13 @@
  *   sdk/               the span pipeline
  *     span.c           span lifecycle, attributes, events, links, limits
  *     arena.c          a span's bump allocator, deep copies of attribute values
- *     span_pool.c      recycled span memory (per-thread caches + shared stack)
+ *     span_pool.c      recycled span memory (per-thread magazines + shared depot)
  *     provider.c       provider, tracers, the global provider, init/shutdown
  *     sampler.c        samplers
  *     processor.c      processor/exporter wrappers, the simple processor
  *     batch.c          the batch processor and its worker
  *     ids.c            trace and span ids (per-thread PRNG)
- *     clock.c          the Unix-time clock (calibrated TSC, clock_gettime)
+ *     clock.c          the Unix-time clock (calibrated TSC read inline, clock_gettime)
  *     stats.c          self-telemetry counters
  *     resource.c       resource detection and merge
  *     log.c            rate-limited diagnostics
@@ -52,6 +52,18 @@
 #define OTELC_INTERNAL_API __attribute__((visibility("hidden")))
 /* For a hot helper that is also called from a recursive path, which would keep it out of line. */
 #define OTELC_ALWAYS_INLINE inline __attribute__((always_inline))
+
+/*
+ * Thread-local state the span hot path touches on every span (a few dozen
+ * bytes in all). The initial-exec model makes each access one load at a
+ * fixed offset from the thread pointer, where position-independent code
+ * otherwise calls __tls_get_addr (or, linked into an executable, keeps
+ * the registers such a call would clobber saved around it). It takes
+ * static TLS space, which glibc reserves for libraries loaded at start-up
+ * and, in a small surplus, for those loaded with dlopen; larger
+ * thread-local state (the current-context stack) keeps the default model.
+ */
+#define OTELC_HOT_TLS __thread __attribute__((tls_model("initial-exec")))
 
 /* ---- Span memory ------------------------------------------------------- */
 
@@ -187,6 +199,8 @@ bool otelc__value_copy(otelc_arena *a, otelc_value *dst, const otelc_value *src,
                        uint32_t max_chars);
 
 #define OTELC_INLINE_ATTRS 4
+#define OTELC_RAW_SPAN_ID  1 /* the span id */
+#define OTELC_RAW_TRACE_ID 2 /* both halves of the trace id */
 #define OTELC_INLINE_BYTES 144
 
 struct otelc_span {
@@ -195,7 +209,8 @@ struct otelc_span {
     uint8_t recording;
     uint8_t ended;
     uint8_t status_final;
-    struct otelc_tracer *tracer;
+    uint8_t raw_ids; /* OTELC_RAW_* of data.context not mixed yet (see otelc__id_mix) */
+    struct otelc_provider *provider; /* of a recording span: its limits, stats, processors */
     uint32_t attr_cap;
     uint32_t event_cap;
     uint32_t link_cap;
@@ -206,21 +221,82 @@ struct otelc_span {
     char inline_buf[OTELC_INLINE_BYTES];
 };
 
-/* Span from the pool, zeroed enough to start. Never NULL unless out of memory. */
-struct otelc_span *otelc__span_alloc(void);
+/* ---- The span pool (span_pool.c) ------------------------------------------ */
 
-/* Give a span back to the pool (frees its arena chunks). */
-void otelc__span_free(struct otelc_span *span);
+/* Spans linked through next, n of them. */
+typedef struct otelc_magazine {
+    struct otelc_span *head;
+    uint32_t n;
+} otelc_magazine;
+
+#define OTELC_MAG_SIZE 256
+
+/* A thread's spans: the magazine it uses, and a full one in reserve. */
+struct otelc_span_cache {
+    otelc_magazine loaded;
+    otelc_magazine full;
+    bool registered; /* its magazines go back to the depot when the thread exits */
+};
+
+extern OTELC_HOT_TLS struct otelc_span_cache otelc__span_cache;
+
+/* What otelc__span_take() and otelc__span_give() do when the loaded magazine cannot. */
+struct otelc_span *otelc__span_take_slow(void);
+void otelc__span_give_slow(struct otelc_span *s);
+
+/* Empty a span's arena that holds chunks (the rare case of otelc__span_free). */
+void otelc__span_arena_reset(struct otelc_span *s);
+
+/*
+ * Span memory from the pool: its arena is empty (its inline buffer), every
+ * other field is the caller's to set. NULL only when out of memory.
+ */
+static inline struct otelc_span *otelc__span_take(void)
+{
+    struct otelc_span_cache *c = &otelc__span_cache;
+    struct otelc_span *s = c->loaded.head;
+    if (OTELC_UNLIKELY(!s)) return otelc__span_take_slow();
+    c->loaded.head = s->next;
+    c->loaded.n--;
+    return s;
+}
+
+/* Give a span back to the pool: its arena keeps only its spare chunk. */
+static inline void otelc__span_free(struct otelc_span *s)
+{
+    if (OTELC_UNLIKELY(s->arena.chunks != NULL))
+        otelc__span_arena_reset(s);
+    else
+        s->arena.pos = s->inline_buf;
+    struct otelc_span_cache *c = &otelc__span_cache;
+    if (OTELC_UNLIKELY(c->loaded.n >= OTELC_MAG_SIZE || !c->registered)) {
+        otelc__span_give_slow(s);
+        return;
+    }
+    s->next = c->loaded.head;
+    c->loaded.head = s;
+    c->loaded.n++;
+}
 
 /* Let the pool keep delta more (or, negative, fewer) idle spans: a batch queue's capacity. */
 void otelc__span_pool_reserve(long delta);
 
 /*
- * Hand every span this thread keeps to the shared stack: for threads that
- * free spans but never start any (the batch worker), whose cache would
+ * Hand every span this thread keeps to the shared depot: for threads that
+ * free spans but never start any (the batch worker), whose magazines would
  * otherwise hold spans nobody can reuse.
  */
 void otelc__span_pool_give_back(void);
+
+/*
+ * The span behind a handle (trace.h: a span that does not record is
+ * handed out with OTELC__SPAN_NOT_RECORDING set); NULL for NULL and for
+ * the no-op span.
+ */
+static inline struct otelc_span *otelc__span_ptr(const otelc_span *span)
+{
+    return (struct otelc_span *)((uintptr_t)span & ~OTELC__SPAN_NOT_RECORDING);
+}
 
 /* Span from its data view (data is the first member). */
 static inline struct otelc_span *otelc__span_of(const otelc_span_data *sd)
@@ -228,8 +304,36 @@ static inline struct otelc_span *otelc__span_of(const otelc_span_data *sd)
     return (struct otelc_span *)(uintptr_t)sd;
 }
 
-void otelc__span_retain(struct otelc_span *span);
-void otelc__span_release(struct otelc_span *span);
+/* Take or drop a reference to the span behind a handle (nothing for NULL and the no-op span). */
+void otelc__span_retain(otelc_span *span);
+void otelc__span_release(otelc_span *span);
+
+/*
+ * The span whose end is calling its last processor's on_end on this
+ * thread, while it does (span.c): that processor may take the ending
+ * thread's reference over instead of adding its own (otelc__span_keep).
+ */
+extern OTELC_HOT_TLS struct otelc_span *otelc__span_ending;
+
+/*
+ * For a processor's on_end that keeps the finished span sd (as
+ * otelc_span_data_retain() would): when it is the last processor of the
+ * span's end, it takes the ending thread's reference over, which then is
+ * not released; otherwise it retains. Either way the caller holds one
+ * reference to release later. Call it before sd is handed to another
+ * thread.
+ */
+static inline void otelc__span_keep(const otelc_span_data *sd)
+{
+    struct otelc_span *s = otelc__span_of(sd);
+    if (OTELC_LIKELY(otelc__span_ending == s))
+        otelc__span_ending = NULL; /* taken: the end will not release it */
+    else
+        otelc__span_retain(s);
+}
+
+/* otelc_span_data_release() of sds[0..n), for a processor done with a batch. */
+void otelc__spans_release(const otelc_span_data *const *sds, size_t n);
 
 /* ---- Self-telemetry ---------------------------------------------------- */
 
@@ -259,6 +363,26 @@ typedef struct otelc_stats_block {
 } otelc_stats_block;
 
 void otelc__stats_add(otelc_stats_block *b, enum otelc_stat which, uint64_t n);
+
+/* This thread's shard, OTELC_STAT_OWNED_SHARDS or more until it has one or when it shares. */
+extern OTELC_HOT_TLS uint32_t otelc__stats_shard;
+
+/*
+ * Count one on b (never NULL): inline, for the span hot path, where the
+ * thread's own shard takes a load and a store; the first count of a
+ * thread and threads beyond the owned shards go through otelc__stats_add.
+ */
+static inline void otelc__stats_inc(otelc_stats_block *b, enum otelc_stat which)
+{
+    uint32_t i = otelc__stats_shard;
+    if (OTELC_UNLIKELY(i >= OTELC_STAT_OWNED_SHARDS)) {
+        otelc__stats_add(b, which, 1);
+        return;
+    }
+    _Atomic uint64_t *v = &b->shard[i].v[which];
+    atomic_store_explicit(v, atomic_load_explicit(v, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+}
 void otelc__stats_read(const otelc_stats_block *b, otelc_stats *out);
 
 /* Count on the global provider (parsers, which know no provider). */
@@ -319,6 +443,9 @@ struct otelc_provider {
     otelc_stats_block stats;
     /* otelc__tracer_sees_start_attributes(), kept up to date as processors come */
     _Atomic bool start_attrs_seen;
+    /* The sampler's decision for each otelc_parent_case, or -1 when it must be asked. */
+    int8_t fixed_decision[5];
+    _Atomic bool any_on_start; /* a processor has on_start */
 };
 
 /* The no-op tracer returned when there is no provider. */
@@ -333,6 +460,37 @@ bool otelc__tracer_sees_start_attributes(const otelc_tracer *t);
 
 /* False for the built-in samplers, which decide without attributes. */
 bool otelc__sampler_reads_attributes(const otelc_sampler *s);
+
+/* The cases of a span's parent, as ParentBased tells them apart. */
+typedef enum otelc_parent_case {
+    OTELC_PARENT_NONE, /* a root span */
+    OTELC_PARENT_REMOTE_SAMPLED,
+    OTELC_PARENT_REMOTE_NOT_SAMPLED,
+    OTELC_PARENT_LOCAL_SAMPLED,
+    OTELC_PARENT_LOCAL_NOT_SAMPLED,
+} otelc_parent_case;
+
+/* The case of parent: NULL or an invalid span context is no parent. */
+otelc_parent_case otelc__parent_case(const otelc_span_context *parent);
+
+/* The case of parent, which is NULL or valid. */
+static inline otelc_parent_case otelc__parent_case_of_valid(const otelc_span_context *parent)
+{
+    if (!parent) return OTELC_PARENT_NONE;
+    bool sampled = parent->trace_flags & OTELC_TRACE_FLAG_SAMPLED;
+    if (parent->is_remote)
+        return sampled ? OTELC_PARENT_REMOTE_SAMPLED : OTELC_PARENT_REMOTE_NOT_SAMPLED;
+    return sampled ? OTELC_PARENT_LOCAL_SAMPLED : OTELC_PARENT_LOCAL_NOT_SAMPLED;
+}
+
+/*
+ * What s decides for a span of each parent case whatever else the span
+ * has (its trace id, name, attributes, tracestate): OTELC_SAMPLING_DROP or
+ * OTELC_SAMPLING_RECORD_AND_SAMPLE for always_on, always_off and
+ * parent-based samplers over those (NULL is parent-based always_on), -1
+ * where the sampler must be asked.
+ */
+void otelc__sampler_fixed_decisions(const otelc_sampler *s, int8_t out[5]);
 
 /* ---- Contexts ------------------------------------------------------------ */
 
@@ -367,6 +525,9 @@ bool otelc__current_span_context(otelc_span_context *sc);
  */
 otelc_scope otelc__activate_in(otelc_span *span, const otelc_context *ctx);
 
+/* The top of this thread's current-context stack, NULL when nothing is current (context.c). */
+extern OTELC_HOT_TLS const otelc_ctx_entry *otelc__ctx_top;
+
 /* Baggage struct, implemented in propagation/baggage.c. */
 struct otelc_baggage_entry {
     char *key;
@@ -393,8 +554,55 @@ const char *otelc__span_kind_name(otelc_span_kind k);
 
 /* ---- Clock and ids -------------------------------------------------------- */
 
-/* Unix time in nanoseconds, fast (calibrated TSC when invariant). */
-uint64_t otelc__now_ns(void);
+enum { OTELC_CLOCK_UNSET, OTELC_CLOCK_TSC, OTELC_CLOCK_REALTIME };
+
+/*
+ * The clock's state (clock.c): its mode, and in TSC mode the parameters
+ * of ns = ns_base + ((tsc - tsc_base) * mult) >> 32, published under the
+ * sequence lock seq (odd while being written); refresh_ticks after
+ * tsc_base the parameters are due for recalibration (0 in any mode but
+ * TSC, and before it is set up).
+ */
+typedef struct otelc_clock {
+    _Atomic int mode;
+    _Atomic uint32_t seq;
+    _Atomic uint64_t tsc_base;
+    _Atomic uint64_t ns_base;
+    _Atomic uint64_t mult; /* ns per tick, 32.32 fixed point */
+    _Atomic uint64_t refresh_ticks;
+} otelc_clock;
+
+extern otelc_clock otelc__clock;
+
+/* otelc__now_ns() when the inline path cannot answer (and in any mode). */
+uint64_t otelc__now_ns_slow(void);
+
+/*
+ * Unix time in nanoseconds, fast: in TSC mode (an invariant TSC, x86_64)
+ * the parameters are read and applied inline, without a call. The mode
+ * needs no test of its own: refresh_ticks is 0 until TSC mode is set up,
+ * and stays 0 in the other modes, so no reading lies within it. The first
+ * reading, a recalibration that is due, a reading that lies before the
+ * base (another thread just recalibrated) and the other modes take
+ * otelc__now_ns_slow().
+ */
+static inline uint64_t otelc__now_ns(void)
+{
+#if defined(__x86_64__)
+    otelc_clock *c = &otelc__clock;
+    uint32_t s1 = atomic_load_explicit(&c->seq, memory_order_acquire);
+    uint64_t base = atomic_load_explicit(&c->tsc_base, memory_order_relaxed);
+    uint64_t ns = atomic_load_explicit(&c->ns_base, memory_order_relaxed);
+    uint64_t mult = atomic_load_explicit(&c->mult, memory_order_relaxed);
+    uint64_t window = atomic_load_explicit(&c->refresh_ticks, memory_order_relaxed);
+    atomic_thread_fence(memory_order_acquire);
+    uint32_t s2 = atomic_load_explicit(&c->seq, memory_order_relaxed);
+    uint64_t ticks = __builtin_ia32_rdtsc() - base; /* huge when before base */
+    if (OTELC_LIKELY(s1 == s2 && !(s1 & 1) && ticks <= window))
+        return ns + (uint64_t)(((unsigned __int128)ticks * mult) >> 32);
+#endif
+    return otelc__now_ns_slow();
+}
 
 /* Calibrate the clock; safe to call more than once (init, worker thread). */
 void otelc__clock_init(void);
@@ -402,6 +610,54 @@ void otelc__clock_init(void);
 /* New random ids from this thread's generator: never all zeros. */
 void otelc__trace_id_new(uint8_t out[16]);
 void otelc__span_id_new(uint8_t out[8]);
+
+/* A span's ids in one call: a new span id, and a new trace id unless trace_id is NULL. */
+void otelc__ids_new(uint8_t *trace_id, uint8_t span_id[8]);
+
+/*
+ * This thread's id generator (ids.c): SplitMix64, a Weyl sequence (weyl
+ * stepped by the odd gamma) whose values are mixed into ids. seeded_in is
+ * the fork generation it was seeded in plus one (0: never seeded).
+ */
+typedef struct otelc_id_rng {
+    uint64_t weyl;
+    uint64_t gamma;
+    uint32_t seeded_in;
+} otelc_id_rng;
+
+extern OTELC_HOT_TLS otelc_id_rng otelc__id_rng;
+extern _Atomic uint32_t otelc__fork_generation; /* see "Fork handling" below */
+
+/* Seed this thread's generator from the system's entropy (and after fork). */
+void otelc__id_rng_seed(void);
+
+/* Make this thread's generator ready for draws: once per thread and after fork. */
+static inline void otelc__id_rng_ready(void)
+{
+    uint32_t gen = atomic_load_explicit(&otelc__fork_generation, memory_order_relaxed);
+    if (OTELC_UNLIKELY(otelc__id_rng.seeded_in != gen + 1)) otelc__id_rng_seed();
+}
+
+/*
+ * The next raw value of the ready generator: never zero, and so never an
+ * id of zeros once mixed (the mixer keeps 0, and only 0, at 0).
+ */
+static inline uint64_t otelc__id_draw(void)
+{
+    uint64_t w = otelc__id_rng.weyl;
+    do w += otelc__id_rng.gamma;
+    while (OTELC_UNLIKELY(w == 0));
+    otelc__id_rng.weyl = w;
+    return w;
+}
+
+/* An id from a raw value: SplitMix64's mixer (Stafford's variant 13), a bijection. */
+static inline uint64_t otelc__id_mix(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
 
 /* Reseed every thread's generator after fork (bumps a generation). */
 void otelc__ids_after_fork(void);

@@ -279,6 +279,111 @@ void otelc__auto_span_finish(otelc__auto_span *a);
                  otelc__auto_span_begin((tracer), (name));                                         \
          OTELC__CAT(otelc__as_, __LINE__).once; OTELC__CAT(otelc__as_, __LINE__).once = 0)
 
+/* ---- Inline fast paths (internal: not API) -------------------------------- */
+
+#ifndef OTELC_NOOP
+/*
+ * With gcc and clang the most frequent calls above are also defined below,
+ * to be inlined into the caller: with tracing off (no provider installed,
+ * or OTEL_SDK_DISABLED) a span then costs a comparison and a branch
+ * instead of five calls, setters on a span that does not record are not
+ * called at all, and the lengths of literal names and keys are known at
+ * compile time. They behave exactly as the library's functions of
+ * the same names, which remain (for function pointers, other compilers,
+ * and -O0, where nothing is inlined).
+ */
+
+/* The tracer handed out when tracing is off. */
+extern otelc_tracer *const otelc__noop_tracer_handle;
+
+/*
+ * A span handle with this bit set is a span that does not record: not
+ * sampled, or the no-op span, which is the constant OTELC__NOOP_SPAN and
+ * nothing the library ever reads through. Setters have nothing to do for
+ * either; only ending a sampled-out span gives its memory back.
+ */
+#define OTELC__SPAN_NOT_RECORDING ((uintptr_t)1)
+#define OTELC__NOOP_SPAN          ((otelc_span *)OTELC__SPAN_NOT_RECORDING)
+#define OTELC__MAY_RECORD(span)   (((uintptr_t)(span)&OTELC__SPAN_NOT_RECORDING) == 0)
+
+/* A length the callee computes with strlen. */
+#define OTELC__LEN_UNKNOWN ((size_t)-1)
+
+/*
+ * The library's entry points behind the inline functions: as the public
+ * functions of the same names without the "__", with each string's length
+ * given (OTELC__LEN_UNKNOWN: computed with strlen) and, for start, kind
+ * used when opts is NULL.
+ */
+otelc_span *otelc__span_start(otelc_tracer *tracer, const char *name, size_t name_len,
+                              otelc_span_kind kind, const otelc_span_options *opts);
+void otelc__span_set_str(otelc_span *span, const char *key, size_t key_len, const char *value,
+                         size_t value_len);
+void otelc__span_set_int(otelc_span *span, const char *key, size_t key_len, int64_t value);
+void otelc__span_set_double(otelc_span *span, const char *key, size_t key_len, double value);
+void otelc__span_set_bool(otelc_span *span, const char *key, size_t key_len, bool value);
+
+#if defined(__GNUC__)
+/* gnu_inline: never emitted, only inlined, in C and C++ alike. */
+#define OTELC__INLINE extern __inline__ __attribute__((__gnu_inline__))
+
+/*
+ * strlen(s) when the compiler knows it (s a string literal), else
+ * OTELC__LEN_UNKNOWN; NULL counts as "", which the callee then tells apart.
+ */
+#define OTELC__CONST_LEN(s)                                                                        \
+    (__builtin_constant_p(__builtin_strlen((s) ? (s) : "")) ? __builtin_strlen((s) ? (s) : "")     \
+                                                            : OTELC__LEN_UNKNOWN)
+
+OTELC__INLINE otelc_span *otelc_span_start(otelc_tracer *tracer, const char *name,
+                                           otelc_span_kind kind)
+{
+    if (tracer == otelc__noop_tracer_handle) return OTELC__NOOP_SPAN;
+    return otelc__span_start(tracer, name, OTELC__CONST_LEN(name), kind, NULL);
+}
+
+OTELC__INLINE otelc_span *otelc_span_start_with(otelc_tracer *tracer, const char *name,
+                                                const otelc_span_options *opts)
+{
+    if (tracer == otelc__noop_tracer_handle) return OTELC__NOOP_SPAN;
+    return otelc__span_start(tracer, name, OTELC__CONST_LEN(name), OTELC_SPAN_INTERNAL, opts);
+}
+
+OTELC__INLINE void otelc_span_set_str(otelc_span *span, const char *key, const char *value)
+{
+    if (OTELC__MAY_RECORD(span))
+        otelc__span_set_str(span, key, OTELC__CONST_LEN(key), value, OTELC__CONST_LEN(value));
+}
+
+OTELC__INLINE void otelc_span_set_strn(otelc_span *span, const char *key, const char *value,
+                                       size_t len)
+{
+    if (OTELC__MAY_RECORD(span))
+        otelc__span_set_str(span, key, OTELC__CONST_LEN(key), value, value ? len : 0);
+}
+
+OTELC__INLINE void otelc_span_set_int(otelc_span *span, const char *key, int64_t value)
+{
+    if (OTELC__MAY_RECORD(span)) otelc__span_set_int(span, key, OTELC__CONST_LEN(key), value);
+}
+
+OTELC__INLINE void otelc_span_set_double(otelc_span *span, const char *key, double value)
+{
+    if (OTELC__MAY_RECORD(span)) otelc__span_set_double(span, key, OTELC__CONST_LEN(key), value);
+}
+
+OTELC__INLINE void otelc_span_set_bool(otelc_span *span, const char *key, bool value)
+{
+    if (OTELC__MAY_RECORD(span)) otelc__span_set_bool(span, key, OTELC__CONST_LEN(key), value);
+}
+
+OTELC__INLINE void otelc_span_end(otelc_span *span)
+{
+    if (span != OTELC__NOOP_SPAN) otelc_span_end_at(span, 0);
+}
+#endif /* __GNUC__ */
+#endif /* OTELC_NOOP */
+
 #ifdef __cplusplus
 }
 #endif

@@ -136,6 +136,14 @@ struct ctx_stack {
 
 static __thread struct ctx_stack stack;
 static pthread_key_t stack_key;
+
+/* The top of this thread's stack, or NULL when it is empty: kept for internal.h's readers. */
+OTELC_HOT_TLS const otelc_ctx_entry *otelc__ctx_top;
+
+static void top_update(void)
+{
+    otelc__ctx_top = stack.depth ? &stack.entries[stack.depth - 1] : NULL;
+}
 static pthread_once_t stack_key_once = PTHREAD_ONCE_INIT;
 
 static void entry_release(otelc_ctx_entry *e)
@@ -153,6 +161,7 @@ static void stack_destroy(void *arg)
     if (st->entries != st->inline_entries) free(st->entries);
     st->entries = NULL;
     st->cap = 0;
+    otelc__ctx_top = NULL;
 }
 
 static void stack_key_create(void)
@@ -197,6 +206,7 @@ static otelc_scope stack_push(struct otelc_span *span, otelc_context *ctx, bool 
     }
     uint32_t gen = ++stack.generation;
     stack.entries[stack.depth++] = (otelc_ctx_entry){span, ctx, gen, borrowed};
+    top_update();
     return (otelc_scope){stack.depth, gen};
 }
 
@@ -241,6 +251,7 @@ static __attribute__((noinline)) void scope_exit_other(otelc_scope scope)
         otelc__log(OTELC_LOG_WARN, "scopes exited out of order; unwinding %u inner scope(s)",
                    stack.depth - scope.depth);
     while (stack.depth >= scope.depth) entry_release(&stack.entries[--stack.depth]);
+    top_update();
 }
 
 void otelc_scope_exit(otelc_scope scope)
@@ -249,6 +260,7 @@ void otelc_scope_exit(otelc_scope scope)
     if (OTELC_LIKELY(scope.depth == stack.depth &&
                      stack.entries[scope.depth - 1].generation == scope.generation)) {
         entry_release(&stack.entries[--stack.depth]); /* the usual case: the top one */
+        top_update();
         return;
     }
     scope_exit_other(scope);

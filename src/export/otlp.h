@@ -95,7 +95,9 @@ typedef struct otelc_proto_stream {
     const otelc_span_data *const *spans;
     size_t n;
     size_t total;
-    size_t *span_size;         /* each Span's body */
+    size_t *span_size;         /* each Span's body (and the allocation of the two below) */
+    size_t *key_at;            /* where each Span's attribute key lengths start in key_lens */
+    uint8_t *key_lens;         /* measured while sizing, for the writer (otlp_proto.c) */
     otelc_proto_group *groups; /* resources and scopes in writing order */
     size_t ngroups, groups_cap;
     size_t g, i;     /* the cursor: current group, current span */

@@ -5,22 +5,30 @@
  * The encoder writes straight from otelc_span_data: no message tree, no
  * per-span allocation.
  *
- * Every length-delimited field needs its length before its body. We size
- * first and write second: a size function per message mirrors its writer
- * and is pure arithmetic (plus strlen on keys), far cheaper than writing.
- * The alternatives were worse: a fixed 5-byte padded varint per length
- * would bloat each attribute by 8 bytes (KeyValue and AnyValue lengths), and
- * backfilling right-sized lengths needs a memmove whenever the guess is
- * wrong. Sizing also gives the exact size of the whole request up front,
- * which is what lets it be streamed: the exporter announces the length
- * (Content-Length, the gRPC frame) and encodes while libcurl sends, so a
- * batch is never held twice, as spans and as bytes.
+ * Every length-delimited field needs its length before its body. Most
+ * attributes are small (see SMALL_LEN): their every length fits one byte
+ * and follows from the key's and value's lengths by addition, so they are
+ * sized and written without a varint. The lengths of spans and of their
+ * groups are found in one of two ways.
  *
- * Cost: each span is sized once and written once. Opening a stream sizes
- * everything and remembers each span's size (one size_t per span) and each
- * resource's and scope's (a short list of groups); reading writes pieces
- * (a group's head or tail, one span) in order, straight into the caller's
- * room. The whole-buffer encoder is the stream read in one go.
+ * The stream sizes first and writes second: a size function per message
+ * mirrors its writer. Sizing gives the exact size of the whole request up
+ * front, which is what lets it be streamed: the exporter announces the
+ * length (Content-Length, the gRPC frame) and encodes while libcurl
+ * sends, so a batch is never held twice, as spans and as bytes. Opening a
+ * stream sizes everything and remembers each span's size and its
+ * attributes' key lengths (so that each key is measured once) and each
+ * resource's and scope's size (a short list of groups); reading writes
+ * pieces (a group's head or tail, one span) in order, straight into the
+ * caller's room.
+ *
+ * The whole-buffer encoder holds the request anyway, so it writes each
+ * span once without sizing it (sizing a span costs about as much as
+ * writing it): a span, and a group, is appended after a gap of the likely
+ * size of its key and length, which are written once the body is; the body
+ * moves only when the length takes another number of bytes. A fixed
+ * padded varint would waste bytes on every span, and a wrong guess costs
+ * a memmove of one span, rarely of a group.
  *
  * Grouping by resource and then scope keeps the caller's order and needs no
  * scratch memory: a span starts a group when no earlier span shares its
@@ -182,25 +190,65 @@ static size_t other_size(const otelc_value *v, unsigned level)
     }
 }
 
-/* Repeated KeyValue fields (any field number below 16). */
-static size_t attrs_size(const otelc_attr *attrs, size_t n)
+/*
+ * Most attributes are small: a key of 1 to SMALL_LEN bytes and a scalar,
+ * or a string value of at most SMALL_LEN bytes. Every length inside such a
+ * KeyValue fits one byte (its body is at most 4 + 60 + 62 = 126 bytes), so
+ * it is sized by additions and written by plain stores, with no varint to
+ * size or write.
+ */
+#define SMALL_LEN 60
+
+/* The body of v's AnyValue when v is small, else 0. */
+static inline size_t small_value_size(const otelc_value *v)
+{
+    switch (v->type) {
+    case OTELC_VALUE_STRING:
+        return v->u.str.len <= SMALL_LEN ? 2 + v->u.str.len : 0;
+    case OTELC_VALUE_BOOL:
+        return 2;
+    case OTELC_VALUE_INT:
+        return 1 + varint_size((uint64_t)v->u.i);
+    case OTELC_VALUE_DOUBLE:
+        return 9;
+    default:
+        return 0;
+    }
+}
+
+/*
+ * Repeated KeyValue fields (any field number below 16). With klens (not
+ * NULL), the key length of each small attribute is kept there for the
+ * writer, and 0 for the others (which it measures again): a stream keeps
+ * them from sizing to writing (otelc_proto_stream's key_lens).
+ */
+static size_t attrs_size(const otelc_attr *attrs, size_t n, uint8_t *klens)
 {
     size_t size = 0;
-    for (size_t i = 0; i < n; i++)
-        size += len_field(kv_size(str_len(attrs[i].key), any_size(&attrs[i].value)));
+    for (size_t i = 0; i < n; i++) {
+        const otelc_attr *a = &attrs[i];
+        size_t key_len = str_len(a->key), small = small_value_size(&a->value);
+        if (OTELC_LIKELY(key_len - 1 < SMALL_LEN && small)) {
+            size += 6 + key_len + small;
+        } else {
+            size += len_field(kv_size(key_len, any_size(&a->value)));
+            key_len = 0;
+        }
+        if (klens) klens[i] = (uint8_t)key_len;
+    }
     return size;
 }
 
 static size_t event_size(const otelc_event_data *e)
 {
-    return (e->time_ns ? 9 : 0) + opt_str_size(e->name) + attrs_size(e->attrs, e->attr_count) +
-           opt_u32_size(e->dropped_attr_count);
+    return (e->time_ns ? 9 : 0) + opt_str_size(e->name) +
+           attrs_size(e->attrs, e->attr_count, NULL) + opt_u32_size(e->dropped_attr_count);
 }
 
 static size_t link_size(const otelc_link_data *l)
 {
-    return 18 + 10 + opt_str_size(l->context.trace_state) + attrs_size(l->attrs, l->attr_count) +
-           opt_u32_size(l->dropped_attr_count) + 5;
+    return 18 + 10 + opt_str_size(l->context.trace_state) +
+           attrs_size(l->attrs, l->attr_count, NULL) + opt_u32_size(l->dropped_attr_count) + 5;
 }
 
 static size_t status_size(const otelc_span_data *sd)
@@ -213,16 +261,36 @@ static bool has_status(const otelc_span_data *sd)
     return sd->status != OTELC_STATUS_UNSET || str_len(sd->status_message);
 }
 
-/* The body of a Span. */
-static size_t span_size(const otelc_span_data *sd)
+/* An optional string field of n bytes: absent when empty. */
+static inline size_t opt_len_size(size_t n)
+{
+    return n ? len_field(n) : 0;
+}
+
+/* The fields of a Span before its attributes; ts_len and name_len are its strings'. */
+static size_t span_head_size(const otelc_span_data *sd, size_t ts_len, size_t name_len)
 {
     size_t size = 18 + 10; /* trace_id, span_id */
-    size += opt_str_size(sd->context.trace_state);
+    size += opt_len_size(ts_len);
     size += sd->has_parent ? 10 : 0;
-    size += opt_str_size(sd->name);
+    size += opt_len_size(name_len);
     size += opt_u32_size((uint32_t)sd->kind);
-    size += (sd->start_ns ? 9 : 0) + (sd->end_ns ? 9 : 0);
-    size += attrs_size(sd->attrs, sd->attr_count) + opt_u32_size(sd->dropped_attr_count);
+    return size + (sd->start_ns ? 9 : 0) + (sd->end_ns ? 9 : 0);
+}
+
+/* A Span's tail is short (at most TAIL_SHORT bytes) when it has no events, links or status message.
+ */
+#define TAIL_SHORT 32
+
+static bool short_tail(const otelc_span_data *sd)
+{
+    return !sd->event_count && !sd->link_count && !sd->status_message;
+}
+
+/* The fields of a Span after its attributes. */
+static size_t span_tail_size(const otelc_span_data *sd)
+{
+    size_t size = opt_u32_size(sd->dropped_attr_count);
     for (uint32_t i = 0; i < sd->event_count; i++) size += len_field(event_size(&sd->events[i]));
     size += opt_u32_size(sd->dropped_event_count);
     for (uint32_t i = 0; i < sd->link_count; i++) size += len_field(link_size(&sd->links[i]));
@@ -231,20 +299,51 @@ static size_t span_size(const otelc_span_data *sd)
     return size + 2 + 4; /* flags: field 16 needs a two-byte key */
 }
 
+/* The body of a Span; its attributes' key lengths go to klens (when not NULL). */
+static size_t span_size(const otelc_span_data *sd, uint8_t *klens)
+{
+    return span_head_size(sd, str_len(sd->context.trace_state), str_len(sd->name)) +
+           attrs_size(sd->attrs, sd->attr_count, klens) + span_tail_size(sd);
+}
+
 static size_t scope_size(const otelc_scope_info *s)
 {
-    return opt_str_size(s->name) + opt_str_size(s->version) + attrs_size(s->attrs, s->attr_count) +
-           opt_u32_size(s->dropped_attr_count);
+    return opt_str_size(s->name) + opt_str_size(s->version) +
+           attrs_size(s->attrs, s->attr_count, NULL) + opt_u32_size(s->dropped_attr_count);
 }
 
 static size_t resource_size(const otelc_resource *res)
 {
     size_t n = 0;
     const otelc_attr *attrs = otelc_resource_attrs(res, &n);
-    return attrs_size(attrs, n);
+    return attrs_size(attrs, n, NULL);
 }
 
-/* ---- Writers (room was reserved by the caller) ------------------------------------------ */
+/* ---- Writers ------------------------------------------------------------------------------ */
+
+/*
+ * The writers write into room their caller made for them, except in one
+ * case. The stream sized every message when it opened and writes into
+ * room it knows is there. The whole-buffer encoder writes each span
+ * without sizing it first: put_span_body() then asks for room before each
+ * part of it, which may move the buffer written to (out, beyond
+ * out->len), and the pointer with it. A NULL grower: the room is there.
+ */
+typedef struct grower {
+    otelc_buf *out;
+} grower;
+
+/* Room for n more bytes at *p; false without memory. */
+static inline bool room_for(grower *g, uint8_t **p, size_t n)
+{
+    if (!g) return true;
+    otelc_buf *b = g->out;
+    size_t at = (size_t)(*p - (uint8_t *)b->data);
+    if (OTELC_LIKELY(n < b->cap - at)) return true; /* and one for the NUL */
+    if (!otelc__buf_reserve(b, at - b->len + n)) return false;
+    *p = (uint8_t *)b->data + at;
+    return true;
+}
 
 static inline uint8_t *put_varint(uint8_t *p, uint64_t v)
 {
@@ -344,11 +443,11 @@ static inline uint8_t *put_value(uint8_t *p, const otelc_value *v, unsigned leve
     }
 }
 
-/* One KeyValue as field, for a KeyValue held by level arrays and maps. */
+/* One KeyValue as field, for a KeyValue held by level arrays and maps; key_len is its key's. */
 static OTELC_ALWAYS_INLINE uint8_t *put_kv(uint8_t *p, uint8_t field, const otelc_attr *a,
-                                           unsigned level)
+                                           size_t key_len, unsigned level)
 {
-    size_t key_len = str_len(a->key), body = value_size(&a->value, level);
+    size_t body = value_size(&a->value, level);
     p = put_key_len(p, KEY(field, WT_LEN), kv_size(key_len, body));
     if (key_len) p = put_bytes(p, KEY(1, WT_LEN), a->key, key_len);
     p = put_key_len(p, KEY(2, WT_LEN), body);
@@ -362,7 +461,8 @@ static uint8_t *put_nested(uint8_t *p, const otelc_value *v, unsigned level)
     p = put_key_len(p, map ? KEY(6, WT_LEN) : KEY(5, WT_LEN), nested_body_size(v, level));
     for (size_t i = 0; i < v->u.array.count; i++) {
         if (map) {
-            p = put_kv(p, 1, &((const otelc_attr *)v->u.array.items)[i], level + 1);
+            const otelc_attr *a = &((const otelc_attr *)v->u.array.items)[i];
+            p = put_kv(p, 1, a, str_len(a->key), level + 1);
         } else {
             const otelc_value *item = &((const otelc_value *)v->u.array.items)[i];
             p = put_key_len(p, KEY(1, WT_LEN), value_size(item, level + 1));
@@ -394,10 +494,85 @@ static uint8_t *put_other(uint8_t *p, const otelc_value *v, unsigned level)
     }
 }
 
-/* Repeated KeyValue in field. */
-static uint8_t *put_attrs(uint8_t *p, uint8_t field, const otelc_attr *attrs, size_t n)
+/*
+ * The head of a small attribute's KeyValue field (see SMALL_LEN): its key
+ * and length, the key field, and the key and length of the value field,
+ * whose AnyValue body takes value_body bytes at the pointer returned.
+ */
+static inline uint8_t *put_small_head(uint8_t *p, uint8_t field, const char *key, size_t key_len,
+                                      size_t value_body)
 {
-    for (size_t i = 0; i < n; i++) p = put_kv(p, field, &attrs[i], 0);
+    p[0] = KEY(field, WT_LEN);
+    p[1] = (uint8_t)(4 + key_len + value_body);
+    p[2] = KEY(1, WT_LEN);
+    p[3] = (uint8_t)key_len;
+    otelc__copy_short(p + 4, key, key_len);
+    p += 4 + key_len;
+    p[0] = KEY(2, WT_LEN);
+    p[1] = (uint8_t)value_body;
+    return p + 2;
+}
+
+/*
+ * a as a small KeyValue field, or NULL (nothing written) when it is not
+ * small: one dispatch on the type decides and writes.
+ */
+static inline uint8_t *put_small_kv(uint8_t *p, uint8_t field, const otelc_attr *a, size_t key_len)
+{
+    const otelc_value *v = &a->value;
+    if (key_len - 1 >= SMALL_LEN) return NULL;
+    switch (v->type) {
+    case OTELC_VALUE_STRING: {
+        size_t n = v->u.str.len;
+        if (n > SMALL_LEN) return NULL;
+        p = put_small_head(p, field, a->key, key_len, 2 + n);
+        p[0] = KEY(1, WT_LEN);
+        p[1] = (uint8_t)n;
+        otelc__copy_short(p + 2, v->u.str.ptr, n);
+        return p + 2 + n;
+    }
+    case OTELC_VALUE_BOOL:
+        p = put_small_head(p, field, a->key, key_len, 2);
+        p[0] = KEY(2, WT_VARINT);
+        p[1] = v->u.b ? 1 : 0;
+        return p + 2;
+    case OTELC_VALUE_INT:
+        p = put_small_head(p, field, a->key, key_len, 1 + varint_size((uint64_t)v->u.i));
+        *p = KEY(3, WT_VARINT);
+        return put_varint(p + 1, (uint64_t)v->u.i);
+    case OTELC_VALUE_DOUBLE:
+        p = put_small_head(p, field, a->key, key_len, 9);
+        return put_double(p, KEY(4, WT_I64), v->u.d);
+    default:
+        return NULL;
+    }
+}
+
+/* The largest small KeyValue field (see SMALL_LEN). */
+#define SMALL_KV_MAX 128
+
+/*
+ * Repeated KeyValue in field; klens as attrs_size() kept them, or NULL.
+ * With g, room is made for them first, SMALL_KV_MAX bytes each, and more
+ * for each that is not small. NULL when g could not make room.
+ */
+static uint8_t *put_attrs(uint8_t *p, uint8_t field, const otelc_attr *attrs, size_t n,
+                          const uint8_t *klens, grower *g)
+{
+    if (g && !room_for(g, &p, n * SMALL_KV_MAX)) return NULL;
+    for (size_t i = 0; i < n; i++) {
+        const otelc_attr *a = &attrs[i];
+        size_t key_len = klens ? klens[i] : str_len(a->key);
+        uint8_t *end = put_small_kv(p, field, a, key_len);
+        if (OTELC_LIKELY(end != NULL)) {
+            p = end;
+            continue;
+        }
+        key_len = str_len(a->key);
+        size_t size = len_field(kv_size(key_len, any_size(&a->value)));
+        if (g && !room_for(g, &p, size + (n - i - 1) * SMALL_KV_MAX)) return NULL;
+        p = put_kv(p, field, a, key_len, 0);
+    }
     return p;
 }
 
@@ -409,7 +584,7 @@ static uint8_t *put_event(uint8_t *p, const otelc_event_data *e)
         p = put_fixed(p, e->time_ns, 8);
     }
     p = put_opt_str(p, 2, e->name);
-    p = put_attrs(p, 3, e->attrs, e->attr_count);
+    p = put_attrs(p, 3, e->attrs, e->attr_count, NULL, NULL);
     return put_opt_u32(p, 4, e->dropped_attr_count);
 }
 
@@ -425,19 +600,25 @@ static uint8_t *put_link(uint8_t *p, const otelc_link_data *l)
     p = put_bytes(p, KEY(1, WT_LEN), l->context.trace_id, 16);
     p = put_bytes(p, KEY(2, WT_LEN), l->context.span_id, 8);
     p = put_opt_str(p, 3, l->context.trace_state);
-    p = put_attrs(p, 4, l->attrs, l->attr_count);
+    p = put_attrs(p, 4, l->attrs, l->attr_count, NULL, NULL);
     p = put_opt_u32(p, 5, l->dropped_attr_count);
     *p++ = KEY(6, WT_I32);
     return put_fixed(p, span_flags(l->context.trace_flags, l->context.is_remote), 4);
 }
 
-static uint8_t *put_span_head(uint8_t *p, const otelc_span_data *sd)
+/* An optional string field of n bytes at s. */
+static inline uint8_t *put_opt_strn(uint8_t *p, uint8_t field, const char *s, size_t n)
+{
+    return n ? put_bytes(p, KEY(field, WT_LEN), s, n) : p;
+}
+
+static uint8_t *put_span_head(uint8_t *p, const otelc_span_data *sd, size_t ts_len, size_t name_len)
 {
     p = put_bytes(p, KEY(1, WT_LEN), sd->context.trace_id, 16);
     p = put_bytes(p, KEY(2, WT_LEN), sd->context.span_id, 8);
-    p = put_opt_str(p, 3, sd->context.trace_state);
+    p = put_opt_strn(p, 3, sd->context.trace_state, ts_len);
     if (sd->has_parent) p = put_bytes(p, KEY(4, WT_LEN), sd->parent_span_id, 8);
-    p = put_opt_str(p, 5, sd->name);
+    p = put_opt_strn(p, 5, sd->name, name_len);
     p = put_opt_u32(p, 6, (uint32_t)sd->kind);
     if (sd->start_ns) {
         *p++ = KEY(7, WT_I64);
@@ -450,11 +631,18 @@ static uint8_t *put_span_head(uint8_t *p, const otelc_span_data *sd)
     return p;
 }
 
-/* The body of a Span. */
-static uint8_t *put_span_body(uint8_t *p, const otelc_span_data *sd)
+/*
+ * The body of a Span; klens as span_size() kept them, or NULL. With g,
+ * room is made for each part first (NULL when there was no memory).
+ */
+static uint8_t *put_span_body(uint8_t *p, const otelc_span_data *sd, const uint8_t *klens,
+                              grower *g)
 {
-    p = put_span_head(p, sd);
-    p = put_attrs(p, 9, sd->attrs, sd->attr_count);
+    size_t ts_len = str_len(sd->context.trace_state), name_len = str_len(sd->name);
+    if (g && !room_for(g, &p, span_head_size(sd, ts_len, name_len))) return NULL;
+    p = put_span_head(p, sd, ts_len, name_len);
+    if (!(p = put_attrs(p, 9, sd->attrs, sd->attr_count, klens, g))) return NULL;
+    if (g && !room_for(g, &p, short_tail(sd) ? TAIL_SHORT : span_tail_size(sd))) return NULL;
     p = put_opt_u32(p, 10, sd->dropped_attr_count);
     for (uint32_t i = 0; i < sd->event_count; i++) p = put_event(p, &sd->events[i]);
     p = put_opt_u32(p, 12, sd->dropped_event_count);
@@ -470,10 +658,10 @@ static uint8_t *put_span_body(uint8_t *p, const otelc_span_data *sd)
     return put_fixed(p, span_flags(sd->context.trace_flags, sd->parent_is_remote), 4);
 }
 
-/* One Span as field 2 of ScopeSpans; size is span_size(sd). */
-static uint8_t *put_span(uint8_t *p, const otelc_span_data *sd, size_t size)
+/* One Span as field 2 of ScopeSpans; size and klens as span_size() gave them. */
+static uint8_t *put_span(uint8_t *p, const otelc_span_data *sd, size_t size, const uint8_t *klens)
 {
-    return put_span_body(put_key_len(p, KEY(2, WT_LEN), size), sd);
+    return put_span_body(put_key_len(p, KEY(2, WT_LEN), size), sd, klens, NULL);
 }
 
 /* The body of an InstrumentationScope (see scope_size). */
@@ -481,7 +669,7 @@ static uint8_t *put_scope_body(uint8_t *p, const otelc_scope_info *scope)
 {
     p = put_opt_str(p, 1, scope->name);
     p = put_opt_str(p, 2, scope->version);
-    p = put_attrs(p, 3, scope->attrs, scope->attr_count);
+    p = put_attrs(p, 3, scope->attrs, scope->attr_count, NULL, NULL);
     return put_opt_u32(p, 4, scope->dropped_attr_count);
 }
 
@@ -490,7 +678,7 @@ static uint8_t *put_resource_body(uint8_t *p, const otelc_resource *res)
 {
     size_t count = 0;
     const otelc_attr *attrs = otelc_resource_attrs(res, &count);
-    return put_attrs(p, 1, attrs, count);
+    return put_attrs(p, 1, attrs, count, NULL, NULL);
 }
 
 /* ---- Grouping and sizing ------------------------------------------------------------------ */
@@ -537,11 +725,11 @@ static size_t scope_spans_size(otelc_proto_stream *s, size_t first)
     span_list spans = s->spans;
     const otelc_scope_info *scope = spans[first]->scope;
     size_t size = scope ? len_field(scope_size(scope)) : 0;
-    s->span_size[first] = span_size(spans[first]);
+    s->span_size[first] = span_size(spans[first], s->key_lens + s->key_at[first]);
     size += len_field(s->span_size[first]);
     for (size_t i = first + 1; i < s->n; i++) {
         if (!otelc__otlp_same_group(spans[i], spans[first], true)) continue;
-        s->span_size[i] = span_size(spans[i]);
+        s->span_size[i] = span_size(spans[i], s->key_lens + s->key_at[i]);
         size += len_field(s->span_size[i]);
     }
     return size + (scope ? opt_str_size(scope->schema_url) : 0);
@@ -633,7 +821,7 @@ static uint8_t *put_piece(const otelc_proto_stream *s, int kind, uint8_t *p)
         }
         return p;
     case P_SPAN:
-        return put_span(p, s->spans[s->i], s->span_size[s->i]);
+        return put_span(p, s->spans[s->i], s->span_size[s->i], s->key_lens + s->key_at[s->i]);
     case P_SCOPE_TAIL:
         return scope ? put_opt_str(p, 3, scope->schema_url) : p;
     default:
@@ -688,7 +876,7 @@ static size_t write_spans(otelc_proto_stream *s, uint8_t *out, size_t room)
         }
         size_t body = s->span_size[i], size = len_field(body);
         if (size > room - done) break;
-        uint8_t *end = put_span(out + done, spans[i], body);
+        uint8_t *end = put_span(out + done, spans[i], body, s->key_lens + s->key_at[i]);
         assert((size_t)(end - (out + done)) == size);
         (void)end;
         done += size;
@@ -716,7 +904,20 @@ int otelc__otlp_proto_open(otelc_proto_stream *s, const otelc_span_data *const *
     s->spans = spans;
     s->n = n;
     if (n == 0) return OTELC_OK;
-    if (!(s->span_size = calloc(n, sizeof(size_t)))) return OTELC_ERR_NOMEM;
+    /* One block: each span's size, where its key lengths start, then the key lengths. */
+    if (n > SIZE_MAX / 4 / sizeof(size_t)) return OTELC_ERR_NOMEM;
+    size_t bytes = 2 * n * sizeof(size_t);
+    for (size_t i = 0; i < n; i++) {
+        if (spans[i]->attr_count > SIZE_MAX - bytes) return OTELC_ERR_NOMEM;
+        bytes += spans[i]->attr_count;
+    }
+    if (!(s->span_size = malloc(bytes))) return OTELC_ERR_NOMEM;
+    s->key_at = s->span_size + n;
+    s->key_lens = (uint8_t *)(s->key_at + n);
+    for (size_t i = 0, at = 0; i < n; i++) {
+        s->key_at[i] = at;
+        at += spans[i]->attr_count;
+    }
     for (size_t i = 0; i < n; i++)
         if (otelc__otlp_starts_group(spans, 0, i, false) && !size_resource(s, i)) {
             otelc__otlp_proto_close(s);
@@ -787,18 +988,134 @@ void otelc__otlp_proto_abandon(otelc_proto_stream *s)
     memset(s, 0, sizeof(*s));
 }
 
+/* ---- The whole request at once ------------------------------------------------------------- */
+
+/*
+ * otelc__otlp_encode_proto() holds the whole request anyway, so it need
+ * not size anything first (sizing a span costs about as much as writing
+ * it): each message is appended to out after a gap for its key and
+ * length, which are written once its body is, the body moving when the
+ * length takes another number of bytes than the gap left for it. The gap
+ * is the likely size: two bytes of length for a span (128 bytes to 16
+ * KiB), and for a group of spans what as many spans as the first one
+ * would take (that one span is sized for it).
+ */
+#define SPAN_GAP 3
+
+/*
+ * Close the field key whose body was appended after a gap of gap bytes
+ * at at: its key and length go at at, and the body follows them.
+ */
+static inline bool close_field(otelc_buf *out, size_t at, size_t gap, uint8_t key)
+{
+    size_t body = out->len - at - gap, head = 1 + varint_size(body);
+    if (head != gap) {
+        if (head > gap && !otelc__buf_reserve(out, head - gap)) return false;
+        memmove(out->data + at + head, out->data + at + gap, body);
+        out->len = at + head + body;
+    }
+    put_key_len((uint8_t *)out->data + at, key, body);
+    return true;
+}
+
+/* Append a gap of gap bytes (see close_field); false without memory. */
+static inline bool open_field(otelc_buf *out, size_t gap)
+{
+    if (gap >= out->cap - out->len && !otelc__buf_reserve(out, gap)) return false;
+    out->len += gap;
+    return true;
+}
+
+/* Append field key holding a message of size bytes that put writes. */
+static bool append_sized(otelc_buf *out, uint8_t key, size_t size,
+                         uint8_t *(*put)(uint8_t *, const void *), const void *msg)
+{
+    if (!otelc__buf_reserve(out, 1 + varint_size(size) + size)) return false;
+    uint8_t *p = put_key_len((uint8_t *)out->data + out->len, key, size);
+    out->len = (size_t)(put(p, msg) - (uint8_t *)out->data);
+    return true;
+}
+
+/* Append an optional string field. */
+static bool append_opt_str(otelc_buf *out, uint8_t field, const char *s)
+{
+    if (!otelc__buf_reserve(out, opt_str_size(s))) return false;
+    out->len =
+        (size_t)(put_opt_str((uint8_t *)out->data + out->len, field, s) - (uint8_t *)out->data);
+    return true;
+}
+
+static bool append_span(otelc_buf *out, const otelc_span_data *sd)
+{
+    size_t at = out->len;
+    grower g = {out};
+    if (!open_field(out, SPAN_GAP)) return false;
+    uint8_t *end = put_span_body((uint8_t *)out->data + out->len, sd, NULL, &g);
+    if (!end) return false;
+    out->len = (size_t)(end - (uint8_t *)out->data);
+    return close_field(out, at, SPAN_GAP, KEY(2, WT_LEN));
+}
+
+static uint8_t *put_scope_msg(uint8_t *p, const void *scope)
+{
+    return put_scope_body(p, scope);
+}
+
+static uint8_t *put_resource_msg(uint8_t *p, const void *res)
+{
+    return put_resource_body(p, res);
+}
+
+/* A ScopeSpans: spans[first]'s scope and every later span of its group. */
+static bool append_scope_spans(otelc_buf *out, span_list spans, size_t n, size_t first, size_t gap)
+{
+    const otelc_scope_info *scope = spans[first]->scope;
+    size_t at = out->len;
+    if (!open_field(out, gap)) return false;
+    if (scope && !append_sized(out, KEY(1, WT_LEN), scope_size(scope), put_scope_msg, scope))
+        return false;
+    for (size_t i = first; i < n; i++)
+        if (otelc__otlp_same_group(spans[i], spans[first], true) && !append_span(out, spans[i]))
+            return false;
+    if (scope && !append_opt_str(out, 3, scope->schema_url)) return false;
+    return close_field(out, at, gap, KEY(2, WT_LEN));
+}
+
+/* A ResourceSpans: spans[first]'s resource and the ScopeSpans of its spans. */
+static bool append_resource_spans(otelc_buf *out, span_list spans, size_t n, size_t first,
+                                  size_t gap)
+{
+    const otelc_resource *res = spans[first]->resource;
+    size_t at = out->len;
+    if (!open_field(out, gap)) return false;
+    if (res && !append_sized(out, KEY(1, WT_LEN), resource_size(res), put_resource_msg, res))
+        return false;
+    for (size_t i = first; i < n; i++) {
+        if (spans[i]->resource != res) continue;
+        /* In a run of one scope the span before answers, without a call. */
+        if (i > first && otelc__otlp_same_group(spans[i], spans[i - 1], true)) continue;
+        if (otelc__otlp_starts_group(spans, first, i, true) &&
+            !append_scope_spans(out, spans, n, i, gap))
+            return false;
+    }
+    if (!append_opt_str(out, 3, otelc_resource_schema_url(res))) return false;
+    return close_field(out, at, gap, KEY(1, WT_LEN));
+}
+
 int otelc__otlp_encode_proto(otelc_buf *out, const otelc_span_data *const *spans, size_t n)
 {
-    otelc_proto_stream s;
-    int rc = otelc__otlp_proto_open(&s, spans, n);
-    if (rc == OTELC_OK && s.total > 0 && otelc__buf_reserve(out, s.total)) {
-        size_t got = otelc__otlp_proto_read(&s, out->data + out->len, s.total);
-        assert(got == s.total);
-        out->len += got;
-        out->data[out->len] = '\0';
+    size_t start = out->len, gap = 0;
+    if (n > 0) gap = 1 + varint_size((uint64_t)n * len_field(span_size(spans[0], NULL)));
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0 && spans[i]->resource == spans[i - 1]->resource) continue; /* as above */
+        if (otelc__otlp_starts_group(spans, 0, i, false) &&
+            !append_resource_spans(out, spans, n, i, gap)) {
+            out->len = start;
+            if (out->data) out->data[start] = '\0';
+            return OTELC_ERR_NOMEM;
+        }
     }
-    otelc__otlp_proto_close(&s);
-    if (rc != OTELC_OK) return rc;
+    if (out->data) out->data[out->len] = '\0';
     return out->failed ? OTELC_ERR_NOMEM : OTELC_OK;
 }
 
@@ -822,9 +1139,9 @@ static int wrote_at_end(otelc_buf *out, const uint8_t *end, size_t size)
 
 int otelc__otlp_encode_span(otelc_buf *out, const otelc_span_data *sd)
 {
-    size_t size = span_size(sd);
+    size_t size = span_size(sd, NULL);
     uint8_t *p = room_at_end(out, size);
-    return p ? wrote_at_end(out, put_span_body(p, sd), size) : OTELC_ERR_NOMEM;
+    return p ? wrote_at_end(out, put_span_body(p, sd, NULL, NULL), size) : OTELC_ERR_NOMEM;
 }
 
 int otelc__otlp_encode_resource(otelc_buf *out, const otelc_resource *res)

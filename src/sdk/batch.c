@@ -126,7 +126,7 @@ static void export_batch(struct batch *b, uint32_t n)
 {
     otelc_export_result r = otelc_exporter_export(b->exp, b->pending, n);
     otelc__count_export(stats_of(b), r, n);
-    for (uint32_t i = 0; i < n; i++) otelc_span_data_release(b->pending[i]);
+    otelc__spans_release(b->pending, n);
     otelc__span_pool_give_back();
     atomic_fetch_add_explicit(&b->credits, n, memory_order_release);
 }
@@ -144,7 +144,15 @@ static void collect(struct batch *b)
         bool orphan = atomic_load_explicit(&r->orphan, memory_order_acquire);
         uint32_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
         uint32_t h = atomic_load_explicit(&r->head, memory_order_acquire);
-        while (t != h && b->npending < max) b->pending[b->npending++] = r->slot[t++ & r->mask];
+        /* Up to a batch, copied in at most two runs (the second after the ring wraps). */
+        uint32_t n = h - t < max - b->npending ? h - t : max - b->npending;
+        while (n > 0) {
+            uint32_t at = t & r->mask, run = r->mask + 1 - at < n ? r->mask + 1 - at : n;
+            memcpy(&b->pending[b->npending], &r->slot[at], run * sizeof(r->slot[0]));
+            b->npending += run;
+            t += run;
+            n -= run;
+        }
         atomic_store_explicit(&r->tail, t, memory_order_release);
         if (orphan && t == h) {
             *pp = r->next;
@@ -374,18 +382,28 @@ static bool ring_full(struct ring *r, uint32_t h)
  * The ring this thread used last, so the common case (one batch processor)
  * skips pthread_getspecific on every span.
  */
-static __thread uint64_t last_batch_id;
-static __thread struct ring *last_ring;
+static OTELC_HOT_TLS uint64_t last_batch_id;
+static OTELC_HOT_TLS struct ring *last_ring;
 
-static struct ring *thread_ring(struct batch *b)
+/* thread_ring() when this thread's last ring is not b's, or is from before a fork. */
+static struct ring *thread_ring_slow(struct batch *b)
 {
-    struct ring *r = last_batch_id == b->id ? last_ring : pthread_getspecific(b->key);
-    if (OTELC_UNLIKELY(!r || r->gen != atomic_load_explicit(&b->gen, memory_order_relaxed))) {
+    struct ring *r = pthread_getspecific(b->key);
+    if (!r || r->gen != atomic_load_explicit(&b->gen, memory_order_relaxed)) {
         if (!(r = ring_attach(b))) return NULL;
     }
     last_batch_id = b->id;
     last_ring = r;
     return r;
+}
+
+static inline struct ring *thread_ring(struct batch *b)
+{
+    struct ring *r = last_ring;
+    if (OTELC_LIKELY(last_batch_id == b->id &&
+                     r->gen == atomic_load_explicit(&b->gen, memory_order_relaxed)))
+        return r;
+    return thread_ring_slow(b);
 }
 
 /* Queue sd on this thread's ring; false when there is no room for it. */
@@ -396,7 +414,7 @@ static bool enqueue(struct batch *b, const otelc_span_data *sd)
     if (OTELC_UNLIKELY(r->credits == 0) && !credits_refill(b, r)) return false;
     uint32_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
     if (OTELC_UNLIKELY(ring_full(r, h))) return false;
-    otelc_span_data_retain(sd);
+    otelc__span_keep(sd);
     r->slot[h & r->mask] = sd;
     atomic_store_explicit(&r->head, h + 1, memory_order_release);
     r->credits--;
@@ -404,13 +422,40 @@ static bool enqueue(struct batch *b, const otelc_span_data *sd)
     return true;
 }
 
-/* Only sampled spans are exported; the rest never enter the queue. */
+/* batch_on_end() when its usual case does not hold. */
+static __attribute__((noinline)) void on_end_slow(struct batch *b, const otelc_span_data *sd)
+{
+    if (OTELC_UNLIKELY(atomic_load_explicit(&b->stop, memory_order_relaxed))) return;
+    if (OTELC_UNLIKELY(!enqueue(b, sd))) otelc__stats_add(stats_of(b), OTELC_STAT_DROPPED, 1);
+}
+
+/*
+ * Only sampled spans are exported; the rest never enter the queue. The
+ * usual case calls nothing: this thread's ring is the one it used last,
+ * it holds a credit and room, the span's end hands its reference over
+ * (this is the last processor), and no report is due. Anything else, and
+ * a stopped processor, goes to on_end_slow() before anything changed.
+ */
 static void batch_on_end(void *self, const otelc_span_data *sd)
 {
     struct batch *b = self;
     if (!(sd->context.trace_flags & OTELC_TRACE_FLAG_SAMPLED)) return;
-    if (OTELC_UNLIKELY(atomic_load_explicit(&b->stop, memory_order_relaxed))) return;
-    if (OTELC_UNLIKELY(!enqueue(b, sd))) otelc__stats_add(stats_of(b), OTELC_STAT_DROPPED, 1);
+    struct ring *r = last_ring;
+    uint32_t h;
+    if (OTELC_UNLIKELY(
+            last_batch_id != b->id || atomic_load_explicit(&b->stop, memory_order_relaxed) ||
+            r->gen != atomic_load_explicit(&b->gen, memory_order_relaxed) || r->credits == 0 ||
+            r->unreported + 1 >= b->chunk ||
+            (h = atomic_load_explicit(&r->head, memory_order_relaxed)) - r->tail_seen > r->mask ||
+            otelc__span_ending != otelc__span_of(sd))) {
+        on_end_slow(b, sd);
+        return;
+    }
+    otelc__span_ending = NULL; /* the reference is the ring's now */
+    r->slot[h & r->mask] = sd;
+    atomic_store_explicit(&r->head, h + 1, memory_order_release);
+    r->credits--;
+    r->unreported++;
 }
 
 /* ---- Flush, shutdown, destroy ------------------------------------------------------ */

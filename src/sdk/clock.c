@@ -14,9 +14,9 @@
  * second so the clock does not step back; offsets over 1 ms (settimeofday,
  * suspend) are stepped.
  *
- * Parameters are published with a sequence lock: readers never block or
- * write shared memory. Elsewhere, or with OTELC_CLOCK=realtime,
- * clock_gettime(CLOCK_REALTIME) is used directly.
+ * Parameters are published with a sequence lock: readers (otelc__now_ns,
+ * inline in internal.h) never block or write shared memory. Elsewhere, or with
+ * OTELC_CLOCK=realtime, clock_gettime(CLOCK_REALTIME) is used directly.
  */
 #include <stdio.h>
 #include <string.h>
@@ -35,17 +35,10 @@
 #define STEP_NS        1000000LL  /* offsets above this are stepped, not slewed */
 #define RATE_RESET_PPM 10000      /* a rate change of 1%: restart the baseline */
 
-enum clock_mode { MODE_UNSET, MODE_TSC, MODE_REALTIME };
+/* The published parameters and the mode (internal.h reads them inline). */
+otelc_clock otelc__clock;
 
-static _Atomic int clk_mode = MODE_UNSET;
 static pthread_once_t clk_once = PTHREAD_ONCE_INIT;
-
-/* Published parameters, guarded by clk_seq (odd while being written). */
-static _Atomic uint32_t clk_seq;
-static _Atomic uint64_t clk_tsc_base;
-static _Atomic uint64_t clk_ns_base;
-static _Atomic uint64_t clk_mult; /* ns per tick, 32.32 fixed point */
-static _Atomic uint64_t clk_refresh_ticks;
 
 /* Calibration state: written only by the holder of clk_refreshing. */
 static _Atomic bool clk_refreshing;
@@ -179,25 +172,25 @@ static void params_read(clock_params *p)
 {
     uint32_t s1, s2;
     do {
-        s1 = atomic_load_explicit(&clk_seq, memory_order_acquire);
-        p->tsc_base = atomic_load_explicit(&clk_tsc_base, memory_order_relaxed);
-        p->ns_base = atomic_load_explicit(&clk_ns_base, memory_order_relaxed);
-        p->mult = atomic_load_explicit(&clk_mult, memory_order_relaxed);
+        s1 = atomic_load_explicit(&otelc__clock.seq, memory_order_acquire);
+        p->tsc_base = atomic_load_explicit(&otelc__clock.tsc_base, memory_order_relaxed);
+        p->ns_base = atomic_load_explicit(&otelc__clock.ns_base, memory_order_relaxed);
+        p->mult = atomic_load_explicit(&otelc__clock.mult, memory_order_relaxed);
         atomic_thread_fence(memory_order_acquire);
-        s2 = atomic_load_explicit(&clk_seq, memory_order_relaxed);
+        s2 = atomic_load_explicit(&otelc__clock.seq, memory_order_relaxed);
     } while ((s1 & 1) || s1 != s2);
 }
 
 /* Only one writer at a time: the calibrating thread or the refresh-flag holder. */
 static void params_publish(const clock_params *p)
 {
-    uint32_t s = atomic_load_explicit(&clk_seq, memory_order_relaxed);
-    atomic_store_explicit(&clk_seq, s + 1, memory_order_relaxed);
+    uint32_t s = atomic_load_explicit(&otelc__clock.seq, memory_order_relaxed);
+    atomic_store_explicit(&otelc__clock.seq, s + 1, memory_order_relaxed);
     atomic_thread_fence(memory_order_release);
-    atomic_store_explicit(&clk_tsc_base, p->tsc_base, memory_order_relaxed);
-    atomic_store_explicit(&clk_ns_base, p->ns_base, memory_order_relaxed);
-    atomic_store_explicit(&clk_mult, p->mult, memory_order_relaxed);
-    atomic_store_explicit(&clk_seq, s + 2, memory_order_release);
+    atomic_store_explicit(&otelc__clock.tsc_base, p->tsc_base, memory_order_relaxed);
+    atomic_store_explicit(&otelc__clock.ns_base, p->ns_base, memory_order_relaxed);
+    atomic_store_explicit(&otelc__clock.mult, p->mult, memory_order_relaxed);
+    atomic_store_explicit(&otelc__clock.seq, s + 2, memory_order_release);
 }
 
 /* Re-measure the rate over the long baseline; restart it when the rate jumped. */
@@ -224,7 +217,7 @@ static void clock_refresh(void)
     params_read(&cur);
     uint64_t predicted = ns_at(&cur, now.tsc);
     int64_t err = (int64_t)(now.real - predicted);
-    uint64_t window = atomic_load_explicit(&clk_refresh_ticks, memory_order_relaxed);
+    uint64_t window = atomic_load_explicit(&otelc__clock.refresh_ticks, memory_order_relaxed);
 
     next.tsc_base = now.tsc;
     if (err > STEP_NS || err < -STEP_NS) {
@@ -260,7 +253,8 @@ static bool calibrate(void)
     cal_origin_mono = a.mono;
     cal_mult = mult;
     /* Recalibrate about once a second (the window is a little over 1 ms). */
-    atomic_store_explicit(&clk_refresh_ticks, (b.tsc - a.tsc) * 1000, memory_order_relaxed);
+    atomic_store_explicit(&otelc__clock.refresh_ticks, (b.tsc - a.tsc) * 1000,
+                          memory_order_relaxed);
     clock_params p = {b.tsc, b.real, mult};
     params_publish(&p);
     return true;
@@ -274,9 +268,9 @@ static bool calibrate(void)
  */
 static void clock_after_fork_child(void)
 {
-    if (atomic_load_explicit(&clk_mode, memory_order_relaxed) != MODE_TSC) return;
-    uint32_t s = atomic_load_explicit(&clk_seq, memory_order_relaxed);
-    atomic_store_explicit(&clk_seq, (s | 1) + 1, memory_order_relaxed);
+    if (atomic_load_explicit(&otelc__clock.mode, memory_order_relaxed) != OTELC_CLOCK_TSC) return;
+    uint32_t s = atomic_load_explicit(&otelc__clock.seq, memory_order_relaxed);
+    atomic_store_explicit(&otelc__clock.seq, (s | 1) + 1, memory_order_relaxed);
     atomic_store_explicit(&clk_refreshing, false, memory_order_relaxed);
     clock_sample now = take_sample();
     clock_params p = {now.tsc, now.real, cal_mult};
@@ -287,12 +281,13 @@ static void clock_setup(void)
 {
     bool tsc = !realtime_forced() && tsc_usable() && calibrate();
     if (tsc) pthread_atfork(NULL, NULL, clock_after_fork_child);
-    atomic_store_explicit(&clk_mode, tsc ? MODE_TSC : MODE_REALTIME, memory_order_release);
+    atomic_store_explicit(&otelc__clock.mode, tsc ? OTELC_CLOCK_TSC : OTELC_CLOCK_REALTIME,
+                          memory_order_release);
 }
 
 void otelc__clock_init(void)
 {
-    if (atomic_load_explicit(&clk_mode, memory_order_acquire) == MODE_TSC) {
+    if (atomic_load_explicit(&otelc__clock.mode, memory_order_acquire) == OTELC_CLOCK_TSC) {
         clock_refresh();
         return;
     }
@@ -304,19 +299,21 @@ static uint64_t tsc_now(void)
     clock_params p;
     params_read(&p);
     uint64_t tsc = read_tsc();
-    if (OTELC_UNLIKELY((int64_t)(tsc - p.tsc_base) >
-                       (int64_t)atomic_load_explicit(&clk_refresh_ticks, memory_order_relaxed))) {
+    if (OTELC_UNLIKELY(
+            (int64_t)(tsc - p.tsc_base) >
+            (int64_t)atomic_load_explicit(&otelc__clock.refresh_ticks, memory_order_relaxed))) {
         clock_refresh();
         params_read(&p);
     }
     return ns_at(&p, tsc);
 }
 
-uint64_t otelc__now_ns(void)
+/* What the inline otelc__now_ns() leaves: refresh due, a reading before the base, other modes. */
+uint64_t otelc__now_ns_slow(void)
 {
-    int mode = atomic_load_explicit(&clk_mode, memory_order_acquire);
-    if (OTELC_LIKELY(mode == MODE_TSC)) return tsc_now();
-    if (mode == MODE_REALTIME) return realtime_ns();
+    int mode = atomic_load_explicit(&otelc__clock.mode, memory_order_acquire);
+    if (OTELC_LIKELY(mode == OTELC_CLOCK_TSC)) return tsc_now();
+    if (mode == OTELC_CLOCK_REALTIME) return realtime_ns();
     pthread_once(&clk_once, clock_setup);
-    return otelc__now_ns();
+    return otelc__now_ns_slow();
 }

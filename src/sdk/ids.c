@@ -1,11 +1,29 @@
 /*
  * ids.c - trace and span ids.
  *
- * Each thread owns a xoshiro256** generator, so id generation takes no lock
- * and shares no cache line. Generators are seeded from getrandom(); after
- * fork() the child would otherwise repeat the parent's sequence, so every
- * generator remembers the fork generation it was seeded in and reseeds when
- * that number moves.
+ * Each thread owns a SplitMix64 generator (Steele, Lea and Flood, "Fast
+ * splittable pseudorandom number generators", 2014), so id generation
+ * takes no lock and shares no cache line: a Weyl sequence (a counter
+ * stepped by an odd "gamma") put through a 64-bit mixing function. The
+ * mixer is a bijection and the counter visits all 2^64 values before it
+ * repeats, so one thread never draws the same 64 bits twice in 2^64 draws.
+ * Each thread's starting point and gamma are random (getrandom()): two
+ * threads' draws meet no more often than random numbers would, and the two
+ * halves of a trace id (consecutive draws) can only both meet where the
+ * gammas are equal. Its state is two words, so a span's three draws stay
+ * in registers (xoshiro256**'s four words did not: 90 instructions a span
+ * against about 40).
+ *
+ * A draw is in two steps (internal.h): the Weyl step, inline, gives the
+ * raw value, and mixing it gives the id. A span that does not record keeps
+ * its ids raw and mixes them only when its context is read
+ * (otelc_span_get_context), which most such spans never are: they then
+ * cost three additions, not three mixes, and every reader of an id sees
+ * the same value as if it had been mixed at the start.
+ *
+ * Generators are seeded from getrandom(); after fork() the child would
+ * otherwise repeat the parent's sequence, so every generator remembers the
+ * fork generation it was seeded in and reseeds when that number moves.
  *
  * All 128 bits of a trace id are random, which covers the W3C Trace Context
  * Level 2 requirement that the right-most 7 bytes be random (the part
@@ -22,13 +40,7 @@
 
 _Atomic uint32_t otelc__fork_generation;
 
-typedef struct id_rng {
-    uint64_t s[4];
-    uint32_t generation;
-    bool seeded;
-} id_rng;
-
-static _Thread_local id_rng tls_rng;
+OTELC_HOT_TLS otelc_id_rng otelc__id_rng;
 
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
@@ -79,76 +91,57 @@ static bool os_random(void *buf, size_t n)
     return true;
 }
 
-/* splitmix64: spreads a weak seed over the whole state in the fallback path. */
-static uint64_t splitmix64(uint64_t *x)
+/*
+ * An odd gamma with enough 01 and 10 bit transitions: a sparse one makes
+ * consecutive counters differ in few bits, which the mixer spreads less
+ * well (the correction of Java's SplittableRandom.mixGamma).
+ */
+static uint64_t odd_gamma(uint64_t g)
 {
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
+    g |= 1;
+    return __builtin_popcountll(g ^ (g >> 1)) < 24 ? g ^ 0xaaaaaaaaaaaaaaaaULL : g;
 }
 
-static void rng_seed(id_rng *r, uint32_t generation)
+void otelc__id_rng_seed(void)
 {
+    otelc_id_rng *r = &otelc__id_rng;
+    uint32_t generation = atomic_load_explicit(&otelc__fork_generation, memory_order_relaxed);
     pthread_once(&atfork_once, atfork_register);
-    if (!os_random(r->s, sizeof r->s)) {
+    uint64_t seed[2];
+    if (!os_random(seed, sizeof seed)) {
         /* No entropy source (seccomp, no /dev): still distinct per thread and process. */
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         uint64_t x = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30) ^
                      ((uint64_t)getpid() << 16) ^ (uint64_t)(uintptr_t)r;
-        for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&x);
+        seed[0] = otelc__id_mix(x += 0x9e3779b97f4a7c15ULL);
+        seed[1] = otelc__id_mix(x += 0x9e3779b97f4a7c15ULL);
     }
-    /* The all-zero state is xoshiro's only fixed point. */
-    if (!(r->s[0] | r->s[1] | r->s[2] | r->s[3])) r->s[0] = 0x9e3779b97f4a7c15ULL;
-    r->generation = generation;
-    r->seeded = true;
+    r->weyl = seed[0];
+    r->gamma = odd_gamma(seed[1]);
+    r->seeded_in = generation + 1;
 }
 
-static inline uint64_t rotl(uint64_t x, int k)
+void otelc__ids_new(uint8_t *trace_id, uint8_t span_id[8])
 {
-    return (x << k) | (x >> (64 - k));
-}
-
-static uint64_t rng_next(id_rng *r)
-{
-    uint64_t *s = r->s;
-    uint64_t result = rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
-}
-
-static id_rng *thread_rng(void)
-{
-    id_rng *r = &tls_rng;
-    uint32_t gen = atomic_load_explicit(&otelc__fork_generation, memory_order_relaxed);
-    if (OTELC_UNLIKELY(!r->seeded || r->generation != gen)) rng_seed(r, gen);
-    return r;
+    otelc__id_rng_ready();
+    if (trace_id) {
+        uint64_t hi = otelc__id_mix(otelc__id_draw());
+        uint64_t lo = otelc__id_mix(otelc__id_draw());
+        memcpy(trace_id, &hi, 8);
+        memcpy(trace_id + 8, &lo, 8);
+    }
+    uint64_t v = otelc__id_mix(otelc__id_draw());
+    memcpy(span_id, &v, 8);
 }
 
 void otelc__trace_id_new(uint8_t out[16])
 {
-    id_rng *r = thread_rng();
-    uint64_t hi, lo;
-    do {
-        hi = rng_next(r);
-        lo = rng_next(r);
-    } while (!(hi | lo));
-    memcpy(out, &hi, 8);
-    memcpy(out + 8, &lo, 8);
+    uint8_t unused[8];
+    otelc__ids_new(out, unused);
 }
 
 void otelc__span_id_new(uint8_t out[8])
 {
-    id_rng *r = thread_rng();
-    uint64_t v;
-    do v = rng_next(r);
-    while (!v);
-    memcpy(out, &v, 8);
+    otelc__ids_new(NULL, out);
 }

@@ -103,8 +103,10 @@ static void adopt_processor(otelc_provider *p, otelc_processor *proc)
     size_t n = atomic_load(&p->processor_count);
     p->processors[n] = proc;
     atomic_store_explicit(&p->processor_count, n + 1, memory_order_release);
-    if (proc->ops->on_start)
+    if (proc->ops->on_start) {
         atomic_store_explicit(&p->start_attrs_seen, true, memory_order_relaxed);
+        atomic_store_explicit(&p->any_on_start, true, memory_order_relaxed);
+    }
 }
 
 int otelc_provider_add_processor(otelc_provider *p, otelc_processor *proc)
@@ -152,6 +154,7 @@ static void take_options(otelc_provider *p, const otelc_provider_options *o)
     else
         p->sampler = otelc_sampler_parent_based(otelc_sampler_always_on(), NULL, NULL, NULL, NULL);
     atomic_init(&p->start_attrs_seen, otelc__sampler_reads_attributes(p->sampler));
+    otelc__sampler_fixed_decisions(p->sampler, p->fixed_decision);
     if (o->limits)
         p->limits = *o->limits;
     else if (env)

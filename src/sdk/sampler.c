@@ -34,8 +34,6 @@ enum sampler_kind {
     KIND_RATE
 };
 
-enum parent_case { ROOT, REMOTE_SAMPLED, REMOTE_NOT_SAMPLED, LOCAL_SAMPLED, LOCAL_NOT_SAMPLED };
-
 struct otelc_sampler {
     enum sampler_kind kind;
     bool is_static;
@@ -372,12 +370,31 @@ otelc_sampler *otelc_sampler_parent_based(otelc_sampler *root, otelc_sampler *re
     return s;
 }
 
-static enum parent_case parent_case(const otelc_span_context *parent)
+otelc_parent_case otelc__parent_case(const otelc_span_context *parent)
 {
-    if (!parent || !otelc_span_context_is_valid(parent)) return ROOT;
-    bool sampled = parent->trace_flags & OTELC_TRACE_FLAG_SAMPLED;
-    if (parent->is_remote) return sampled ? REMOTE_SAMPLED : REMOTE_NOT_SAMPLED;
-    return sampled ? LOCAL_SAMPLED : LOCAL_NOT_SAMPLED;
+    return otelc__parent_case_of_valid(otelc_span_context_is_valid(parent) ? parent : NULL);
+}
+
+/* The decision of a sampler that is not parent-based, when fixed; -1 otherwise. */
+static int8_t leaf_fixed_decision(const otelc_sampler *s)
+{
+    if (s->kind == KIND_ALWAYS_ON) return OTELC_SAMPLING_RECORD_AND_SAMPLE;
+    if (s->kind == KIND_ALWAYS_OFF) return OTELC_SAMPLING_DROP;
+    return -1;
+}
+
+void otelc__sampler_fixed_decisions(const otelc_sampler *s, int8_t out[5])
+{
+    for (int c = 0; c < 5; c++) {
+        const otelc_sampler *leaf = s;
+        while (leaf && leaf->kind == KIND_PARENT) leaf = leaf->u.delegate[c];
+        if (leaf)
+            out[c] = leaf_fixed_decision(leaf);
+        else /* no sampler: the default, ParentBased(AlwaysOn) */
+            out[c] = c == OTELC_PARENT_REMOTE_NOT_SAMPLED || c == OTELC_PARENT_LOCAL_NOT_SAMPLED
+                         ? OTELC_SAMPLING_DROP
+                         : OTELC_SAMPLING_RECORD_AND_SAMPLE;
+    }
 }
 
 /* ---- Rate limiting ------------------------------------------------------------------ */
@@ -435,11 +452,11 @@ void otelc_sampler_should_sample(otelc_sampler *s, const otelc_sampling_params *
     if (!params) return;
 
     /* Parent-based samplers may nest; walk down to the deciding leaf. */
-    while (s && s->kind == KIND_PARENT) s = s->u.delegate[parent_case(params->parent)];
+    while (s && s->kind == KIND_PARENT) s = s->u.delegate[otelc__parent_case(params->parent)];
     if (!s) {
         /* No sampler: behave like the default, ParentBased(AlwaysOn). */
-        enum parent_case c = parent_case(params->parent);
-        if (c != REMOTE_NOT_SAMPLED && c != LOCAL_NOT_SAMPLED)
+        otelc_parent_case c = otelc__parent_case(params->parent);
+        if (c != OTELC_PARENT_REMOTE_NOT_SAMPLED && c != OTELC_PARENT_LOCAL_NOT_SAMPLED)
             result->decision = OTELC_SAMPLING_RECORD_AND_SAMPLE;
         return;
     }

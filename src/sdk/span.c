@@ -7,6 +7,13 @@
  * release gives the memory back to the pool. Everything a span holds lives
  * in its arena, so recycling it is a pointer reset, not a walk of frees.
  *
+ * Handles: a span that records is handed out as its own address; one that
+ * does not (not sampled) as its address with the low bit set, and the
+ * no-op span (tracing off) as the constant OTELC__NOOP_SPAN (trace.h). The
+ * inline functions of trace.h thus see from the handle alone that a
+ * setter has nothing to do, and every function here starts by turning the
+ * handle into the span (writable(), otelc__span_ptr()).
+ *
  * Limits follow the SDK specification: attributes beyond the count limit are
  * dropped and counted; string values beyond the length limit are truncated
  * at a character boundary and bytes at the limit, at any depth inside
@@ -21,24 +28,40 @@
 
 /* ---- Reference counting --------------------------------------------------- */
 
-/* The span handed out when tracing is off: never recorded, never freed. */
-static struct otelc_span noop_span;
+/* The tracer handed out when tracing is off (the inline start compares with it). */
+otelc_tracer *const otelc__noop_tracer_handle = &otelc__noop_tracer;
 
-static bool is_real(const struct otelc_span *s)
+/*
+ * A count of one is the caller's own reference: no other thread holds one
+ * that it could retain or release meanwhile, so the count changes without
+ * an atomic read-modify-write (the acquire load sees every release made
+ * before it). That is the usual case twice a span: the processor keeping
+ * a finished span, and the last release.
+ */
+void otelc__span_retain(otelc_span *span)
 {
-    return s && s != &noop_span;
+    struct otelc_span *s = otelc__span_ptr(span);
+    if (!s) return;
+    if (atomic_load_explicit(&s->refs, memory_order_acquire) == 1)
+        atomic_store_explicit(&s->refs, 2, memory_order_relaxed);
+    else
+        atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
 }
 
-void otelc__span_retain(struct otelc_span *s)
+static inline void span_release(struct otelc_span *s)
 {
-    if (is_real(s)) atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
+    if (atomic_load_explicit(&s->refs, memory_order_acquire) == 1 ||
+        atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) == 1)
+        otelc__span_free(s);
 }
 
-void otelc__span_release(struct otelc_span *s)
+void otelc__span_release(otelc_span *span)
 {
-    if (!is_real(s)) return;
-    if (atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) == 1) otelc__span_free(s);
+    struct otelc_span *s = otelc__span_ptr(span);
+    if (s) span_release(s);
 }
+
+OTELC_HOT_TLS struct otelc_span *otelc__span_ending;
 
 void otelc_span_data_retain(const otelc_span_data *sd)
 {
@@ -50,11 +73,16 @@ void otelc_span_data_release(const otelc_span_data *sd)
     if (sd) otelc__span_release(otelc__span_of(sd));
 }
 
+void otelc__spans_release(const otelc_span_data *const *sds, size_t n)
+{
+    for (size_t i = 0; i < n; i++) span_release(otelc__span_of(sds[i]));
+}
+
 /* ---- Value copies under the limits ------------------------------------------ */
 
 static const otelc_span_limits *limits_of(const struct otelc_span *s)
 {
-    return &s->tracer->provider->limits;
+    return &s->provider->limits;
 }
 
 /*
@@ -93,12 +121,19 @@ static otelc_attr *copy_attr_list(otelc_arena *a, const otelc_attr *in, size_t n
 
 /* ---- Attributes ------------------------------------------------------------ */
 
-static bool writable(const otelc_span *span)
+/* The span behind a handle that records and has not ended, or NULL. */
+static inline struct otelc_span *writable(const otelc_span *span)
 {
-    return is_real(span) && span->recording && !span->ended;
+    struct otelc_span *s = (struct otelc_span *)(uintptr_t)span;
+    if (((uintptr_t)span & OTELC__SPAN_NOT_RECORDING) || !s || s->ended) return NULL;
+    return s;
 }
 
-/* Room for cap attributes (the table moves into the arena); false when out of memory. */
+/*
+ * Room for cap attributes (the table moves into the arena); false when out
+ * of memory. attr_cap never exceeds the attribute count limit, so that
+ * attr_slot() needs one comparison for both.
+ */
 static bool attrs_reserve(struct otelc_span *s, uint32_t cap)
 {
     if (cap <= s->attr_cap) return true;
@@ -112,34 +147,54 @@ static bool attrs_reserve(struct otelc_span *s, uint32_t cap)
 }
 
 /*
- * A key's bit in key_bits, from its length and last byte. A key whose bit
- * is clear cannot be in the span yet, so most keys skip the duplicate scan
- * (with a dozen attributes, as an HTTP server span has, the scan was most
- * of what setting one cost).
+ * A key's bit in key_bits, from its length and its first and last bytes
+ * (keys of one namespace share their first bytes, keys of one kind their
+ * last: "http.method", "http.status_code"). A key whose bit is clear
+ * cannot be in the span yet, so most keys skip the duplicate scan (with a
+ * dozen attributes, as an HTTP server span has, the scan was most of what
+ * setting one cost).
  */
 static inline uint32_t key_bit(const char *key, size_t key_len)
 {
-    unsigned last = key_len ? (unsigned char)key[key_len - 1] : 0;
-    return 1u << ((key_len * 7 + last) & 31);
+    uint32_t first = (unsigned char)key[0]; /* the NUL of "" */
+    uint32_t last = key_len ? (unsigned char)key[key_len - 1] : 0;
+    uint32_t h = ((uint32_t)key_len | first << 8 | last << 16) * 0x9e3779b1u;
+    return 1u << (h >> 27);
+}
+
+/* The slot of key when the span has it already, else NULL. */
+static otelc_attr *attr_find(struct otelc_span *s, const char *key)
+{
+    otelc_attr *attrs = (otelc_attr *)s->data.attrs;
+    for (uint32_t i = 0; i < s->data.attr_count; i++)
+        if (attrs[i].key[0] == key[0] && strcmp(attrs[i].key, key) == 0) return &attrs[i];
+    return NULL;
+}
+
+/* attr_slot() when the table is full: grow it, or drop the attribute at the limit. */
+static bool attrs_grow(struct otelc_span *s)
+{
+    uint32_t limit = limits_of(s)->attribute_count;
+    if (s->data.attr_count >= limit) {
+        s->data.dropped_attr_count++;
+        return false;
+    }
+    uint32_t cap = s->attr_cap * 2 > s->attr_cap ? s->attr_cap * 2 : 1;
+    return attrs_reserve(s, cap < limit ? cap : limit);
 }
 
 /* The slot for key: the existing one, a new one, or NULL when over the limit. */
-static otelc_attr *attr_slot(struct otelc_span *s, const char *key, size_t key_len)
+static inline otelc_attr *attr_slot(struct otelc_span *s, const char *key, size_t key_len)
 {
-    otelc_attr *attrs = (otelc_attr *)s->data.attrs;
     uint32_t bit = key_bit(key, key_len);
-    if (s->key_bits & bit)
-        for (uint32_t i = 0; i < s->data.attr_count; i++)
-            if (attrs[i].key[0] == key[0] && strcmp(attrs[i].key, key) == 0) return &attrs[i];
-    if (s->data.attr_count >= limits_of(s)->attribute_count) {
-        s->data.dropped_attr_count++;
-        return NULL;
+    if (OTELC_UNLIKELY(s->key_bits & bit)) {
+        otelc_attr *found = attr_find(s, key);
+        if (found) return found;
     }
-    if (s->data.attr_count == s->attr_cap && !attrs_reserve(s, s->attr_cap * 2)) return NULL;
-    attrs = (otelc_attr *)s->data.attrs;
-    otelc_attr *slot = &attrs[s->data.attr_count];
+    if (OTELC_UNLIKELY(s->data.attr_count >= s->attr_cap) && !attrs_grow(s)) return NULL;
+    otelc_attr *slot = (otelc_attr *)&s->data.attrs[s->data.attr_count];
     slot->key = otelc__arena_strndup(&s->arena, key, key_len);
-    if (!slot->key) return NULL;
+    if (OTELC_UNLIKELY(!slot->key)) return NULL;
     s->data.attr_count++;
     s->key_bits |= bit;
     return slot;
@@ -158,90 +213,223 @@ static void attrs_room(struct otelc_span *s, size_t n)
     attrs_reserve(s, want + 4 < limit ? (uint32_t)want + 4 : limit);
 }
 
+/* Set attr on s, which is writable. */
+static void set_attr(struct otelc_span *s, const otelc_attr *attr)
+{
+    if (!attr->key) return;
+    otelc_attr *slot = attr_slot(s, attr->key, strlen(attr->key));
+    if (!slot) return;
+    /* Out of memory, or a type we do not know: no value to keep, but the key was set. */
+    if (!otelc__value_copy(&s->arena, &slot->value, &attr->value,
+                           limits_of(s)->attribute_value_length))
+        slot->value = (otelc_value){.type = OTELC_VALUE_EMPTY};
+}
+
 /* Set attrs[0..count) on s, which is writable. */
 static void set_all(struct otelc_span *s, const otelc_attr *attrs, size_t count)
 {
     if (count == 0) return;
     attrs_room(s, count);
-    for (size_t i = 0; i < count; i++) otelc_span_set_attr(s, &attrs[i]);
+    for (size_t i = 0; i < count; i++) set_attr(s, &attrs[i]);
 }
 
 void otelc_span_set_attrs(otelc_span *span, const otelc_attr *attrs, size_t count)
 {
-    if (writable(span) && attrs) set_all(span, attrs, count);
+    struct otelc_span *s = writable(span);
+    if (s && attrs) set_all(s, attrs, count);
 }
 
 void otelc_span_set_attr(otelc_span *span, const otelc_attr *attr)
 {
-    if (!writable(span) || !attr || !attr->key) return;
-    otelc_attr *slot = attr_slot(span, attr->key, strlen(attr->key));
-    if (!slot) return;
-    /* Out of memory, or a type we do not know: no value to keep, but the key was set. */
-    if (!otelc__value_copy(&span->arena, &slot->value, &attr->value,
-                           limits_of(span)->attribute_value_length))
-        slot->value = (otelc_value){.type = OTELC_VALUE_EMPTY};
+    struct otelc_span *s = writable(span);
+    if (s && attr) set_attr(s, attr);
 }
 
 /*
  * The typed setters go straight to the slot: scalars need no copy, and a
  * string's length is known once. This is most of a span's cost, so it skips
  * building a generic otelc_attr and the type switch of otelc__value_copy.
+ * The inline functions of trace.h call these with the lengths of literal
+ * keys and values already known.
  */
-static void set_scalar(otelc_span *span, const char *key, otelc_value v)
+static size_t known_len(const char *s, size_t len)
 {
-    if (!writable(span) || !key) return;
-    otelc_attr *slot = attr_slot(span, key, strlen(key));
-    if (slot) slot->value = v;
+    return len == OTELC__LEN_UNKNOWN ? strlen(s) : len;
 }
 
-/* A string into its slot; the caller checked writable(). */
-static void set_string(otelc_span *span, const char *key, const char *value, size_t len)
+/* The slot for key on the span behind span when it is writable, else NULL. */
+static __attribute__((noinline)) otelc_attr *setter_slot(otelc_span *span, const char *key,
+                                                         size_t key_len)
 {
-    if (!key) return;
-    otelc_attr *slot = attr_slot(span, key, strlen(key));
-    if (!slot) return;
-    uint32_t max_chars = limits_of(span)->attribute_value_length;
-    otelc_value v = {.type = OTELC_VALUE_STRING, .u.str = {value ? value : "", value ? len : 0}};
+    struct otelc_span *s = writable(span);
+    if (!s || !key) return NULL;
+    return attr_slot(s, key, known_len(key, key_len));
+}
+
+/*
+ * The longest key, and string value, the setters' usual case copies: up
+ * to it otelc__copy_short() needs no call, and then neither does the
+ * setter, which saves no registers.
+ */
+#define QUICK_LEN 32
+
+/*
+ * The typed setters' usual case, in which nothing is called: a writable
+ * span, a new key (its bit clear) of known length up to QUICK_LEN, room
+ * in the table, and room in the arena's block for the key and then extra
+ * bytes, whose place goes to *extra_at. NULL when any of that does not
+ * hold: nothing has changed then, and the setter takes its general path.
+ */
+static inline otelc_attr *quick_slot(otelc_span *span, const char *key, size_t key_len,
+                                     size_t extra, char **extra_at)
+{
+    struct otelc_span *s = (struct otelc_span *)span;
+    if (((uintptr_t)span & OTELC__SPAN_NOT_RECORDING) || !s || s->ended || !key ||
+        key_len > QUICK_LEN)
+        return NULL;
+    uint32_t bit = key_bit(key, key_len);
+    uint32_t n = s->data.attr_count;
+    char *d = s->arena.pos;
+    size_t room = (size_t)(s->arena.end - d);
+    if ((s->key_bits & bit) || n >= s->attr_cap || key_len >= room || extra > room - key_len - 1)
+        return NULL;
+    otelc__copy_short(d, key, key_len);
+    d[key_len] = '\0';
+    s->arena.pos = d + key_len + 1 + extra;
+    *extra_at = d + key_len + 1;
+    otelc_attr *slot = (otelc_attr *)&s->data.attrs[n];
+    slot->key = d;
+    s->data.attr_count = n + 1;
+    s->key_bits |= bit;
+    return slot;
+}
+
+/* A string value of len bytes into slot on s, copied and cut to the length limit. */
+static void set_str_value(struct otelc_span *s, otelc_attr *slot, const char *value, size_t len)
+{
+    uint32_t max_chars = limits_of(s)->attribute_value_length;
     if (max_chars == OTELC_UNLIMITED || len <= max_chars) {
-        /* Within the limit whatever the encoding: copied inline, without the
-         * generic otelc__value_copy() (a call and a type switch, ~2 % of a span). */
-        v.u.str.ptr = otelc__arena_strndup(&span->arena, v.u.str.ptr, v.u.str.len);
-        if (v.u.str.ptr) {
-            slot->value = v;
+        /* Within the limit whatever the encoding: copied as it is. */
+        const char *copy = otelc__arena_strndup(&s->arena, value, len);
+        if (copy) {
+            slot->value = (otelc_value){.type = OTELC_VALUE_STRING, .u.str = {copy, len}};
             return;
         }
-    } else if (otelc__value_copy(&span->arena, &slot->value, &v, max_chars)) {
-        return;
+    } else {
+        otelc_value v = {.type = OTELC_VALUE_STRING, .u.str = {value, len}};
+        if (otelc__value_copy(&s->arena, &slot->value, &v, max_chars)) return;
     }
     slot->value = (otelc_value){.type = OTELC_VALUE_STRING, .u.str = {"", 0}};
 }
 
+/* A string's general path (see set_scalar_slow). */
+static __attribute__((noinline)) void set_str_slow(otelc_span *span, const char *key,
+                                                   size_t key_len, const char *value, size_t len)
+{
+    otelc_attr *slot = setter_slot(span, key, key_len);
+    if (slot) set_str_value((struct otelc_span *)span, slot, value, known_len(value, len));
+}
+
+void otelc__span_set_str(otelc_span *span, const char *key, size_t key_len, const char *value,
+                         size_t len)
+{
+    if (!value) value = "", len = 0;
+    char *at;
+    /* The value's room is reserved with the key's when the limit cannot cut it. */
+    otelc_attr *slot = NULL;
+    if (len <= QUICK_LEN && OTELC__MAY_RECORD(span) && span &&
+        len <= limits_of((struct otelc_span *)span)->attribute_value_length)
+        slot = quick_slot(span, key, key_len, len + 1, &at);
+    if (OTELC_UNLIKELY(!slot)) {
+        set_str_slow(span, key, key_len, value, len);
+        return;
+    }
+    otelc__copy_short(at, value, len);
+    at[len] = '\0';
+    slot->value.type = OTELC_VALUE_STRING;
+    slot->value.u.str.ptr = at;
+    slot->value.u.str.len = len;
+}
+
+/*
+ * A scalar's general path, out of line so that the setters' usual case
+ * saves no registers: the value's bits (b for a bool, i for an int, d's
+ * bits for a double) go into the slot under type.
+ */
+static __attribute__((noinline)) void set_scalar_slow(otelc_span *span, const char *key,
+                                                      size_t key_len, otelc_value_type type,
+                                                      uint64_t bits)
+{
+    otelc_attr *slot = setter_slot(span, key, key_len);
+    if (!slot) return;
+    slot->value.type = type;
+    if (type == OTELC_VALUE_BOOL)
+        slot->value.u.b = bits != 0;
+    else
+        memcpy(&slot->value.u.i, &bits, sizeof bits);
+}
+
+void otelc__span_set_int(otelc_span *span, const char *key, size_t key_len, int64_t value)
+{
+    char *at;
+    otelc_attr *slot = quick_slot(span, key, key_len, 0, &at);
+    if (OTELC_UNLIKELY(!slot)) {
+        set_scalar_slow(span, key, key_len, OTELC_VALUE_INT, (uint64_t)value);
+        return;
+    }
+    slot->value.type = OTELC_VALUE_INT;
+    slot->value.u.i = value;
+}
+
+void otelc__span_set_double(otelc_span *span, const char *key, size_t key_len, double value)
+{
+    char *at;
+    otelc_attr *slot = quick_slot(span, key, key_len, 0, &at);
+    if (OTELC_UNLIKELY(!slot)) {
+        uint64_t bits;
+        memcpy(&bits, &value, sizeof bits);
+        set_scalar_slow(span, key, key_len, OTELC_VALUE_DOUBLE, bits);
+        return;
+    }
+    slot->value.type = OTELC_VALUE_DOUBLE;
+    slot->value.u.d = value;
+}
+
+void otelc__span_set_bool(otelc_span *span, const char *key, size_t key_len, bool value)
+{
+    char *at;
+    otelc_attr *slot = quick_slot(span, key, key_len, 0, &at);
+    if (OTELC_UNLIKELY(!slot)) {
+        set_scalar_slow(span, key, key_len, OTELC_VALUE_BOOL, value);
+        return;
+    }
+    slot->value.type = OTELC_VALUE_BOOL;
+    slot->value.u.b = value;
+}
+
 void otelc_span_set_strn(otelc_span *span, const char *key, const char *value, size_t len)
 {
-    if (writable(span)) set_string(span, key, value, len);
+    otelc__span_set_str(span, key, OTELC__LEN_UNKNOWN, value, value ? len : 0);
 }
 
 void otelc_span_set_str(otelc_span *span, const char *key, const char *value)
 {
-    if (writable(span)) set_string(span, key, value, value ? strlen(value) : 0);
+    otelc__span_set_str(span, key, OTELC__LEN_UNKNOWN, value, OTELC__LEN_UNKNOWN);
 }
 
 void otelc_span_set_bool(otelc_span *span, const char *key, bool value)
 {
-    if (!writable(span)) return; /* before building the value: the disabled path */
-    set_scalar(span, key, (otelc_value){.type = OTELC_VALUE_BOOL, .u.b = value});
+    otelc__span_set_bool(span, key, OTELC__LEN_UNKNOWN, value);
 }
 
 void otelc_span_set_int(otelc_span *span, const char *key, int64_t value)
 {
-    if (!writable(span)) return; /* before building the value: the disabled path */
-    set_scalar(span, key, (otelc_value){.type = OTELC_VALUE_INT, .u.i = value});
+    otelc__span_set_int(span, key, OTELC__LEN_UNKNOWN, value);
 }
 
 void otelc_span_set_double(otelc_span *span, const char *key, double value)
 {
-    if (!writable(span)) return; /* before building the value: the disabled path */
-    set_scalar(span, key, (otelc_value){.type = OTELC_VALUE_DOUBLE, .u.d = value});
+    otelc__span_set_double(span, key, OTELC__LEN_UNKNOWN, value);
 }
 
 static void set_array(otelc_span *span, const char *key, otelc_value_type type, const void *items,
@@ -292,23 +480,24 @@ static void *grow(otelc_arena *a, const void *old, uint32_t count, uint32_t *cap
 void otelc_span_add_event_at(otelc_span *span, const char *name, uint64_t time_ns,
                              const otelc_attr *attrs, size_t attr_count)
 {
-    if (!writable(span) || !name) return;
-    const otelc_span_limits *lim = limits_of(span);
-    if (span->data.event_count >= lim->event_count) {
-        span->data.dropped_event_count++;
+    struct otelc_span *s = writable(span);
+    if (!s || !name) return;
+    const otelc_span_limits *lim = limits_of(s);
+    if (s->data.event_count >= lim->event_count) {
+        s->data.dropped_event_count++;
         return;
     }
-    otelc_event_data *events = grow(&span->arena, span->data.events, span->data.event_count,
-                                    &span->event_cap, sizeof(otelc_event_data));
+    otelc_event_data *events = grow(&s->arena, s->data.events, s->data.event_count, &s->event_cap,
+                                    sizeof(otelc_event_data));
     if (!events) return;
-    span->data.events = events;
-    otelc_event_data *e = &events[span->data.event_count];
-    e->name = otelc__arena_strndup(&span->arena, name, strlen(name));
+    s->data.events = events;
+    otelc_event_data *e = &events[s->data.event_count];
+    e->name = otelc__arena_strndup(&s->arena, name, strlen(name));
     if (!e->name) return;
     e->time_ns = time_ns ? time_ns : otelc__now_ns();
-    e->attrs = copy_attr_list(&span->arena, attrs, attr_count, lim->event_attribute_count,
+    e->attrs = copy_attr_list(&s->arena, attrs, attr_count, lim->event_attribute_count,
                               lim->attribute_value_length, &e->attr_count, &e->dropped_attr_count);
-    span->data.event_count++;
+    s->data.event_count++;
 }
 
 void otelc_span_add_event(otelc_span *span, const char *name, const otelc_attr *attrs,
@@ -354,43 +543,105 @@ static void add_link(struct otelc_span *s, const otelc_span_context *sc, const o
 void otelc_span_add_link(otelc_span *span, const otelc_span_context *sc, const otelc_attr *attrs,
                          size_t attr_count)
 {
-    if (!writable(span) || !sc || !otelc_span_context_is_valid(sc)) return;
-    add_link(span, sc, attrs, attr_count);
+    struct otelc_span *s = writable(span);
+    if (!s || !sc || !otelc_span_context_is_valid(sc)) return;
+    add_link(s, sc, attrs, attr_count);
+}
+
+/* ---- Ids ------------------------------------------------------------------- */
+
+/*
+ * Mix the ids of sc that raw names (OTELC_RAW_*) into their final values:
+ * a span's ids are drawn raw at its start and mixed there when it
+ * records; one that does not record is read (otelc_span_get_context)
+ * through a mixed copy, and most are never read.
+ */
+static void mix_ids(otelc_span_context *sc, uint8_t raw)
+{
+    uint64_t w[3];
+    memcpy(w, sc->trace_id, 16);
+    memcpy(&w[2], sc->span_id, 8);
+    if (raw & OTELC_RAW_TRACE_ID) w[0] = otelc__id_mix(w[0]), w[1] = otelc__id_mix(w[1]);
+    if (raw & OTELC_RAW_SPAN_ID) w[2] = otelc__id_mix(w[2]);
+    memcpy(sc->trace_id, w, 16);
+    memcpy(sc->span_id, &w[2], 8);
+}
+
+/* An id drawn for a span: raw, or mixed at once. */
+static inline uint64_t new_id(bool raw)
+{
+    uint64_t w = otelc__id_draw();
+    return raw ? w : otelc__id_mix(w);
+}
+
+/*
+ * The new span's ids: the parent's trace id, or the one given, or new
+ * ones, left raw when raw (a span that will not record, see mix_ids).
+ */
+static OTELC_ALWAYS_INLINE void set_ids(struct otelc_span *s, const otelc_span_context *parent,
+                                        const otelc_span_options *o, bool raw)
+{
+    otelc_span_context *sc = &s->data.context;
+    uint8_t raw_ids = 0;
+    otelc__id_rng_ready();
+    if (parent) {
+        memcpy(sc->trace_id, parent->trace_id, 16);
+    } else if (o && o->trace_id && !otelc__is_zero(o->trace_id, 16)) {
+        memcpy(sc->trace_id, o->trace_id, 16);
+    } else {
+        uint64_t w[2];
+        w[0] = new_id(raw);
+        w[1] = new_id(raw);
+        memcpy(sc->trace_id, w, 16);
+        raw_ids |= OTELC_RAW_TRACE_ID;
+    }
+    if (o && o->span_id && !otelc__is_zero(o->span_id, 8)) {
+        memcpy(sc->span_id, o->span_id, 8);
+    } else {
+        uint64_t w = new_id(raw);
+        memcpy(sc->span_id, &w, 8);
+        raw_ids |= OTELC_RAW_SPAN_ID;
+    }
+    s->raw_ids = raw ? raw_ids : 0;
 }
 
 /* ---- Status, name, queries ----------------------------------------------------- */
 
 void otelc_span_set_status(otelc_span *span, otelc_status_code code, const char *description)
 {
-    if (!writable(span) || span->status_final) return;
+    struct otelc_span *s = writable(span);
+    if (!s || s->status_final) return;
     if (code == OTELC_STATUS_ERROR) {
-        span->data.status = OTELC_STATUS_ERROR;
-        span->data.status_message =
-            description ? otelc__arena_strndup(&span->arena, description, strlen(description))
-                        : NULL;
+        s->data.status = OTELC_STATUS_ERROR;
+        s->data.status_message =
+            description ? otelc__arena_strndup(&s->arena, description, strlen(description)) : NULL;
     } else if (code == OTELC_STATUS_OK) {
-        span->data.status = OTELC_STATUS_OK;
-        span->data.status_message = NULL;
-        span->status_final = 1;
+        s->data.status = OTELC_STATUS_OK;
+        s->data.status_message = NULL;
+        s->status_final = 1;
     }
 }
 
 void otelc_span_update_name(otelc_span *span, const char *name)
 {
-    if (!writable(span) || !name) return;
-    const char *copy = otelc__arena_strndup(&span->arena, name, strlen(name));
-    if (copy) span->data.name = copy;
+    struct otelc_span *s = writable(span);
+    if (!s || !name) return;
+    const char *copy = otelc__arena_strndup(&s->arena, name, strlen(name));
+    if (copy) s->data.name = copy;
 }
 
 bool otelc_span_is_recording(const otelc_span *span)
 {
-    return writable(span);
+    return writable(span) != NULL;
 }
 
 otelc_span_context otelc_span_get_context(const otelc_span *span)
 {
-    if (!is_real(span)) return (otelc_span_context){{0}, {0}, 0, false, NULL};
-    return span->data.context;
+    const struct otelc_span *s = otelc__span_ptr(span);
+    if (!s) return (otelc_span_context){{0}, {0}, 0, false, NULL};
+    otelc_span_context sc = s->data.context;
+    if (OTELC_UNLIKELY(s->raw_ids)) mix_ids(&sc, s->raw_ids);
+    return sc;
 }
 
 const otelc_value *otelc_attrs_find(const otelc_attr *attrs, size_t count, const char *key)
@@ -417,7 +668,8 @@ static bool resolve_parent(const struct otelc_provider *p, const otelc_span_opti
         *parent = otelc_context_span_context(o->parent);
         return otelc_span_context_is_valid(parent);
     }
-    if (otelc__current_span_context(parent)) return otelc_span_context_is_valid(parent);
+    if (otelc__ctx_top && otelc__current_span_context(parent))
+        return otelc_span_context_is_valid(parent);
     if (p->env_parent) {
         *parent = p->env_parent->sc;
         return true;
@@ -425,32 +677,56 @@ static bool resolve_parent(const struct otelc_provider *p, const otelc_span_opti
     return false;
 }
 
-static uint8_t new_flags(bool has_parent, const otelc_span_context *parent, bool sampled)
+/*
+ * A recording span's fields, all but its context, each set once (a
+ * memset of the data first cost more than the stores it saves). parent
+ * is NULL for a root span.
+ */
+static void init_recording(struct otelc_span *s, otelc_tracer *tracer,
+                           const otelc_span_context *parent, otelc_span_kind kind)
 {
-    /* A root span's id comes from our PRNG, so its randomness is vouched for. */
-    uint8_t random =
-        has_parent ? (parent->trace_flags & OTELC_TRACE_FLAG_RANDOM) : OTELC_TRACE_FLAG_RANDOM;
-    return random | (sampled ? OTELC_TRACE_FLAG_SAMPLED : 0);
-}
-
-static void copy_trace_state(struct otelc_span *s, const char *ts)
-{
-    s->data.context.trace_state =
-        ts && *ts ? otelc__arena_strndup(&s->arena, ts, strlen(ts)) : NULL;
-}
-
-static void start_recording(struct otelc_span *s, otelc_tracer *tracer, const char *name,
-                            const otelc_span_options *o)
-{
-    struct otelc_provider *p = tracer->provider;
+    _Static_assert(sizeof(void *) != 8 || sizeof(otelc_span_data) == 160,
+                   "a new field of otelc_span_data: set it here");
+    otelc_span_data *d = &s->data;
+    if (parent) {
+        memcpy(d->parent_span_id, parent->span_id, 8);
+        d->has_parent = true;
+        d->parent_is_remote = parent->is_remote;
+    } else {
+        memset(d->parent_span_id, 0, 8);
+        d->has_parent = false;
+        d->parent_is_remote = false;
+    }
+    d->kind = kind;
+    d->end_ns = 0;
+    d->attrs = s->inline_attrs;
+    d->attr_count = d->dropped_attr_count = 0;
+    d->events = NULL;
+    d->event_count = d->dropped_event_count = 0;
+    d->links = NULL;
+    d->link_count = d->dropped_link_count = 0;
+    d->status = OTELC_STATUS_UNSET;
+    d->status_message = NULL;
+    d->scope = &tracer->scope;
+    d->resource = tracer->provider->resource;
     s->recording = 1;
-    s->tracer = tracer;
-    s->data.kind = o && o->kind ? o->kind : OTELC_SPAN_INTERNAL;
-    s->data.name = otelc__arena_strndup(&s->arena, name, strlen(name));
+    s->status_final = 0;
+    s->provider = tracer->provider;
+    uint32_t limit = tracer->provider->limits.attribute_count;
+    s->attr_cap = limit < OTELC_INLINE_ATTRS ? limit : OTELC_INLINE_ATTRS;
+    s->event_cap = 0;
+    s->link_cap = 0;
+    s->key_bits = 0;
+}
+
+static void start_recording(struct otelc_span *s, otelc_tracer *tracer,
+                            const otelc_span_context *parent, const char *name, size_t name_len,
+                            otelc_span_kind kind, const otelc_span_options *o)
+{
+    init_recording(s, tracer, parent, kind);
+    s->data.name = otelc__arena_strndup(&s->arena, name, name_len);
     if (!s->data.name) s->data.name = "";
     s->data.start_ns = o && o->start_ns ? o->start_ns : otelc__now_ns();
-    s->data.scope = &tracer->scope;
-    s->data.resource = p->resource;
     if (o) {
         if (o->attrs) set_all(s, o->attrs, o->attr_count);
         for (size_t i = 0; i < o->link_count; i++)
@@ -462,6 +738,7 @@ static void start_recording(struct otelc_span *s, otelc_tracer *tracer, const ch
 static void notify_start(struct otelc_provider *p, struct otelc_span *s,
                          const otelc_span_context *parent)
 {
+    if (!atomic_load_explicit(&p->any_on_start, memory_order_relaxed)) return;
     size_t n = atomic_load_explicit(&p->processor_count, memory_order_acquire);
     for (size_t i = 0; i < n; i++) {
         otelc_processor *proc = p->processors[i];
@@ -469,90 +746,154 @@ static void notify_start(struct otelc_provider *p, struct otelc_span *s,
     }
 }
 
-otelc_span *otelc_span_start_with(otelc_tracer *tracer, const char *name,
-                                  const otelc_span_options *o)
+/* A copy of the tracestate ts for s, or NULL for none. */
+static const char *trace_state_copy(struct otelc_span *s, const char *ts)
 {
-    struct otelc_provider *p = tracer ? tracer->provider : NULL;
-    if (!p || p->disabled || atomic_load_explicit(&p->shut_down, memory_order_relaxed))
-        return &noop_span;
-    if (!name) name = "";
+    return ts && *ts ? otelc__arena_strndup(&s->arena, ts, strlen(ts)) : NULL;
+}
 
-    otelc_span_context parent;
-    bool has_parent = resolve_parent(p, o, &parent);
-
-    struct otelc_span *s = otelc__span_alloc();
-    if (!s) return &noop_span;
-    otelc_span_context *sc = &s->data.context;
-    if (has_parent)
-        memcpy(sc->trace_id, parent.trace_id, 16);
-    else if (o && o->trace_id && !otelc__is_zero(o->trace_id, 16))
-        memcpy(sc->trace_id, o->trace_id, 16);
-    else
-        otelc__trace_id_new(sc->trace_id);
-    if (o && o->span_id && !otelc__is_zero(o->span_id, 8))
-        memcpy(sc->span_id, o->span_id, 8);
-    else
-        otelc__span_id_new(sc->span_id);
-
+/*
+ * Ask the provider's sampler about s (parent is NULL or valid) and give s
+ * the tracestate it decides; returns the decision. Out of line: the
+ * provider knows what the built-in samplers decide (fixed_decision) and
+ * asks only the others, and their result is large.
+ */
+static __attribute__((noinline)) otelc_sampling_decision
+ask_sampler(struct otelc_provider *p, struct otelc_span *s, const otelc_span_context *parent,
+            const char *name, otelc_span_kind kind, const otelc_span_options *o)
+{
     otelc_sampling_params params = {
-        .parent = has_parent ? &parent : NULL,
-        .trace_id = sc->trace_id,
+        .parent = parent,
+        .trace_id = s->data.context.trace_id,
         .name = name,
-        .kind = o && o->kind ? o->kind : OTELC_SPAN_INTERNAL,
+        .kind = kind,
         .attrs = o ? o->attrs : NULL,
         .attr_count = o ? o->attr_count : 0,
         .links = o ? o->links : NULL,
         .link_count = o ? o->link_count : 0,
     };
     otelc_sampling_result r;
-    r.decision = OTELC_SAMPLING_RECORD_AND_SAMPLE;
-    r.trace_state = NULL;
-    if (p->sampler) otelc_sampler_should_sample(p->sampler, &params, &r);
+    otelc_sampler_should_sample(p->sampler, &params, &r);
+    const char *ts = r.trace_state ? r.trace_state : parent ? parent->trace_state : NULL;
+    s->data.context.trace_state = trace_state_copy(s, ts);
+    return r.decision;
+}
 
-    sc->trace_flags =
-        new_flags(has_parent, &parent, r.decision == OTELC_SAMPLING_RECORD_AND_SAMPLE);
-    copy_trace_state(s, r.trace_state ? r.trace_state : has_parent ? parent.trace_state : NULL);
-    if (has_parent) {
-        memcpy(s->data.parent_span_id, parent.span_id, 8);
-        s->data.has_parent = true;
-        s->data.parent_is_remote = parent.is_remote;
-    }
-    if (r.decision == OTELC_SAMPLING_DROP) {
-        otelc__stats_add(&p->stats, OTELC_STAT_SAMPLED_OUT, 1);
-        return s;
-    }
-    start_recording(s, tracer, name, o);
-    otelc__stats_add(&p->stats, OTELC_STAT_STARTED, 1);
-    notify_start(p, s, has_parent ? &parent : NULL);
+/* A span from the pool that does not record (yet): its count, flags and arena are set. */
+static struct otelc_span *span_new(void)
+{
+    struct otelc_span *s = otelc__span_take();
+    if (!s) return NULL;
+    atomic_init(&s->refs, 1);
+    s->recording = 0;
+    s->ended = 0;
     return s;
+}
+
+/* otelc__span_start(), made twice: for o NULL, the usual case, it has fewer tests. */
+static OTELC_ALWAYS_INLINE otelc_span *span_start(otelc_tracer *tracer, const char *name,
+                                                  size_t name_len, otelc_span_kind kind,
+                                                  const otelc_span_options *o)
+{
+    /* A disabled provider hands out only the no-op tracer, whose provider is NULL. */
+    struct otelc_provider *p = tracer ? tracer->provider : NULL;
+    if (!p || atomic_load_explicit(&p->shut_down, memory_order_relaxed)) return OTELC__NOOP_SPAN;
+    if (!name) name = "", name_len = 0;
+    name_len = known_len(name, name_len);
+    if (o) kind = o->kind;
+    if (!kind) kind = OTELC_SPAN_INTERNAL;
+
+    otelc_span_context parent_sc;
+    const otelc_span_context *parent = resolve_parent(p, o, &parent_sc) ? &parent_sc : NULL;
+    struct otelc_span *s = span_new();
+    if (!s) return OTELC__NOOP_SPAN;
+    otelc_span_context *sc = &s->data.context;
+    /* The ids of a span that will not record stay raw; a sampler reads them mixed. */
+    int decision = p->fixed_decision[otelc__parent_case_of_valid(parent)];
+    set_ids(s, parent, o, decision == OTELC_SAMPLING_DROP);
+    if (OTELC_LIKELY(decision >= 0))
+        sc->trace_state = parent ? trace_state_copy(s, parent->trace_state) : NULL;
+    else
+        decision = ask_sampler(p, s, parent, name, kind, o);
+    /* A root span's id comes from our PRNG, so its randomness is vouched for. */
+    sc->trace_flags =
+        (parent ? parent->trace_flags & OTELC_TRACE_FLAG_RANDOM : OTELC_TRACE_FLAG_RANDOM) |
+        (decision == OTELC_SAMPLING_RECORD_AND_SAMPLE ? OTELC_TRACE_FLAG_SAMPLED : 0);
+    sc->is_remote = false;
+    if (decision == OTELC_SAMPLING_DROP) {
+        otelc__stats_inc(&p->stats, OTELC_STAT_SAMPLED_OUT);
+        return (otelc_span *)((uintptr_t)s | OTELC__SPAN_NOT_RECORDING);
+    }
+    start_recording(s, tracer, parent, name, name_len, kind, o);
+    otelc__stats_inc(&p->stats, OTELC_STAT_STARTED);
+    notify_start(p, s, parent);
+    return s;
+}
+
+otelc_span *otelc__span_start(otelc_tracer *tracer, const char *name, size_t name_len,
+                              otelc_span_kind kind, const otelc_span_options *o)
+{
+    if (o) return span_start(tracer, name, name_len, kind, o);
+    return span_start(tracer, name, name_len, kind, NULL);
 }
 
 otelc_span *otelc_span_start(otelc_tracer *tracer, const char *name, otelc_span_kind kind)
 {
-    /* Tracing off: answer before building anything. */
-    if (OTELC_UNLIKELY(!tracer || !tracer->provider)) return &noop_span;
-    otelc_span_options o = {.kind = kind};
-    return otelc_span_start_with(tracer, name, &o);
+    return otelc__span_start(tracer, name, OTELC__LEN_UNKNOWN, kind, NULL);
+}
+
+otelc_span *otelc_span_start_with(otelc_tracer *tracer, const char *name,
+                                  const otelc_span_options *o)
+{
+    return otelc__span_start(tracer, name, OTELC__LEN_UNKNOWN, OTELC_SPAN_INTERNAL, o);
 }
 
 /* ---- End --------------------------------------------------------------------- */
 
+/*
+ * Hand the finished span to the processors, then give up the handle's
+ * reference, unless the last processor took it over (otelc__span_keep):
+ * the batch processor then queues the span without touching its count,
+ * and this thread must not touch the span again, which the worker may
+ * already be recycling.
+ */
+static __attribute__((noinline)) void end_recording(struct otelc_span *s, uint64_t end_ns)
+{
+    struct otelc_provider *p = s->provider;
+    s->data.end_ns = end_ns ? end_ns : otelc__now_ns();
+    if (s->data.end_ns < s->data.start_ns) s->data.end_ns = s->data.start_ns;
+    otelc__stats_inc(&p->stats, OTELC_STAT_ENDED);
+    size_t n = atomic_load_explicit(&p->processor_count, memory_order_acquire);
+    if (OTELC_UNLIKELY(n == 0)) {
+        span_release(s);
+        return;
+    }
+    for (size_t i = 0; i + 1 < n; i++) {
+        otelc_processor *proc = p->processors[i];
+        if (proc->ops->on_end) proc->ops->on_end(proc->self, &s->data);
+    }
+    otelc_processor *last = p->processors[n - 1];
+    if (last->ops->on_end) {
+        struct otelc_span *outer = otelc__span_ending; /* an end inside an on_end */
+        otelc__span_ending = s;
+        last->ops->on_end(last->self, &s->data);
+        bool taken = otelc__span_ending != s;
+        otelc__span_ending = outer;
+        if (taken) return;
+    }
+    span_release(s);
+}
+
+/* Out of line, end_recording() leaves the end of a span that does not record a leaf call. */
 void otelc_span_end_at(otelc_span *span, uint64_t end_ns)
 {
-    if (!is_real(span) || span->ended) return;
-    span->ended = 1;
-    if (span->recording) {
-        struct otelc_provider *p = span->tracer->provider;
-        span->data.end_ns = end_ns ? end_ns : otelc__now_ns();
-        if (span->data.end_ns < span->data.start_ns) span->data.end_ns = span->data.start_ns;
-        otelc__stats_add(&p->stats, OTELC_STAT_ENDED, 1);
-        size_t n = atomic_load_explicit(&p->processor_count, memory_order_acquire);
-        for (size_t i = 0; i < n; i++) {
-            otelc_processor *proc = p->processors[i];
-            if (proc->ops->on_end) proc->ops->on_end(proc->self, &span->data);
-        }
-    }
-    otelc__span_release(span);
+    struct otelc_span *s = otelc__span_ptr(span);
+    if (!s || s->ended) return;
+    s->ended = 1;
+    if (s->recording)
+        end_recording(s, end_ns);
+    else
+        span_release(s);
 }
 
 void otelc_span_end(otelc_span *span)

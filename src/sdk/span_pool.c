@@ -1,29 +1,34 @@
 /*
  * span_pool.c - recycled span memory.
  *
- * Spans are the one allocation on the hot path, so they are recycled: each
- * thread keeps a cache, refilled from (and spilled to) a shared stack in
- * groups, so the shared lock is taken once per SPAN_BATCH spans rather than
- * per span (with two busy threads a smaller group made this lock the main
- * source of futex waits). Spans are usually started on application threads and freed on
- * the export worker; the worker spills to the shared stack, the application
- * threads refill from it. The shared stack is capped so that a burst does not
- * pin memory for ever.
+ * Spans are the one allocation on the hot path, so they are recycled, in
+ * magazines (Bonwick's design): each thread keeps a loaded magazine it
+ * takes spans from and gives them back to, and one full magazine in
+ * reserve; whole magazines of MAG_SIZE spans move to and from a shared
+ * depot under its lock, one pointer and count each, so the lock is taken
+ * once per MAG_SIZE spans and nothing is walked while it is held. Spans
+ * are usually started on application threads and freed on the export
+ * worker: the worker's magazines fill and go to the depot, the
+ * application threads' empty and are refilled from it. The depot is
+ * capped so that a burst does not pin memory for ever.
+ *
+ * Taking and giving back are inline (internal.h): a pop or a push on the
+ * thread's loaded magazine. A span in the pool has a reset arena; nothing
+ * else of it is kept, the span's start sets every field it uses.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
 
-#define SPAN_BATCH  256
-#define CACHE_MAX   (2 * SPAN_BATCH)
 #define SHARED_BASE 4096
 
 /*
- * Spans kept on the shared stack beyond SHARED_BASE: the queue capacity of
- * every live batch processor. Spans queued for export come back here, and
- * freeing them only to malloc them again on the next burst would put malloc
- * on the hot path; keeping more than the queues can hold would pin memory.
+ * Spans kept in the depot beyond SHARED_BASE: the queue capacity of every
+ * live batch processor. Spans queued for export come back here, and
+ * freeing them only to malloc them again on the next burst would put
+ * malloc on the hot path; keeping more than the queues can hold would pin
+ * memory.
  */
 static _Atomic size_t shared_reserved;
 
@@ -37,17 +42,13 @@ static size_t shared_max(void)
     return SHARED_BASE + atomic_load_explicit(&shared_reserved, memory_order_relaxed);
 }
 
-static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct otelc_span *shared_head;
-static size_t shared_count;
+OTELC_HOT_TLS struct otelc_span_cache otelc__span_cache;
 
-struct span_cache {
-    struct otelc_span *head;
-    uint32_t count;
-    bool registered;
-};
+static pthread_mutex_t depot_lock = PTHREAD_MUTEX_INITIALIZER;
+static otelc_magazine *depot; /* a stack of magazines */
+static size_t depot_count, depot_cap;
+static size_t depot_spans; /* in all of them */
 
-static __thread struct span_cache cache;
 static pthread_key_t cache_key;
 static pthread_once_t cache_key_once = PTHREAD_ONCE_INIT;
 
@@ -58,39 +59,74 @@ static void span_destroy(struct otelc_span *s)
     free(s);
 }
 
-/* A thread exits: its cached spans go back to the shared stack. */
+static void magazine_destroy(otelc_magazine m)
+{
+    while (m.head) {
+        struct otelc_span *next = m.head->next;
+        span_destroy(m.head);
+        m.head = next;
+    }
+}
+
+/* Hand a magazine (any number of spans) to the depot, or free its spans when it is full. */
+static void depot_put(otelc_magazine m)
+{
+    if (!m.head) return;
+    pthread_mutex_lock(&depot_lock);
+    bool kept = depot_spans + m.n <= shared_max();
+    if (kept && depot_count == depot_cap) {
+        size_t cap = depot_cap ? 2 * depot_cap : 16;
+        otelc_magazine *grown = realloc(depot, cap * sizeof(*grown));
+        if (grown) {
+            depot = grown;
+            depot_cap = cap;
+        } else {
+            kept = false;
+        }
+    }
+    if (kept) {
+        depot[depot_count++] = m;
+        depot_spans += m.n;
+    }
+    pthread_mutex_unlock(&depot_lock);
+    if (!kept) magazine_destroy(m);
+}
+
+/* A magazine from the depot, or an empty one. */
+static otelc_magazine depot_get(void)
+{
+    otelc_magazine m = {NULL, 0};
+    pthread_mutex_lock(&depot_lock);
+    if (depot_count) {
+        m = depot[--depot_count];
+        depot_spans -= m.n;
+    }
+    pthread_mutex_unlock(&depot_lock);
+    return m;
+}
+
+/* A thread exits: its magazines go to the depot. */
 static void cache_destroy(void *arg)
 {
-    struct span_cache *c = arg;
-    while (c->head) {
-        struct otelc_span *s = c->head;
-        c->head = s->next;
-        pthread_mutex_lock(&shared_lock);
-        if (shared_count < shared_max()) {
-            s->next = shared_head;
-            shared_head = s;
-            shared_count++;
-            s = NULL;
-        }
-        pthread_mutex_unlock(&shared_lock);
-        if (s) span_destroy(s);
-    }
-    c->count = 0;
+    struct otelc_span_cache *c = arg;
+    depot_put(c->loaded);
+    depot_put(c->full);
+    memset(c, 0, sizeof(*c));
 }
 
 static void pool_prepare(void)
 {
-    pthread_mutex_lock(&shared_lock);
+    pthread_mutex_lock(&depot_lock);
 }
 
 static void pool_parent(void)
 {
-    pthread_mutex_unlock(&shared_lock);
+    pthread_mutex_unlock(&depot_lock);
 }
 
 static void pool_child(void)
 {
-    pthread_mutex_init(&shared_lock, NULL);
+    pthread_mutex_init(&depot_lock, NULL);
 }
 
 static void cache_key_create(void)
@@ -99,96 +135,59 @@ static void cache_key_create(void)
     pthread_atfork(pool_prepare, pool_parent, pool_child);
 }
 
-static void cache_register(void)
+/* The first time a thread takes or gives back a span: its magazines go back when it exits. */
+static void cache_register(struct otelc_span_cache *c)
 {
     pthread_once(&cache_key_once, cache_key_create);
-    pthread_setspecific(cache_key, &cache);
-    cache.registered = true;
+    pthread_setspecific(cache_key, c);
+    c->registered = true;
 }
 
-/* Move up to SPAN_BATCH spans from the shared stack into this thread's cache. */
-static void cache_refill(void)
+struct otelc_span *otelc__span_take_slow(void)
 {
-    pthread_mutex_lock(&shared_lock);
-    for (int i = 0; i < SPAN_BATCH && shared_head; i++) {
-        struct otelc_span *s = shared_head;
-        shared_head = s->next;
-        shared_count--;
-        s->next = cache.head;
-        cache.head = s;
-        cache.count++;
+    struct otelc_span_cache *c = &otelc__span_cache;
+    if (OTELC_UNLIKELY(!c->registered)) cache_register(c);
+    if (!c->loaded.head) {
+        c->loaded = c->full.head ? c->full : depot_get();
+        c->full = (otelc_magazine){NULL, 0};
     }
-    pthread_mutex_unlock(&shared_lock);
-}
-
-/* Move SPAN_BATCH spans from this thread's cache to the shared stack (or free them). */
-static void cache_spill(void)
-{
-    struct otelc_span *excess = NULL;
-    pthread_mutex_lock(&shared_lock);
-    for (int i = 0; i < SPAN_BATCH && cache.head; i++) {
-        struct otelc_span *s = cache.head;
-        cache.head = s->next;
-        cache.count--;
-        if (shared_count < shared_max()) {
-            s->next = shared_head;
-            shared_head = s;
-            shared_count++;
-        } else {
-            s->next = excess;
-            excess = s;
-        }
+    struct otelc_span *s = c->loaded.head;
+    if (s) {
+        c->loaded.head = s->next;
+        c->loaded.n--;
+        return s;
     }
-    pthread_mutex_unlock(&shared_lock);
-    while (excess) {
-        struct otelc_span *next = excess->next;
-        span_destroy(excess);
-        excess = next;
-    }
-}
-
-void otelc__span_pool_give_back(void)
-{
-    while (cache.head) cache_spill();
-}
-
-struct otelc_span *otelc__span_alloc(void)
-{
-    if (OTELC_UNLIKELY(!cache.registered)) cache_register();
-    if (OTELC_UNLIKELY(!cache.head)) cache_refill();
-    struct otelc_span *s = cache.head;
-    if (OTELC_LIKELY(s != NULL)) {
-        cache.head = s->next;
-        cache.count--;
-    } else {
-        s = malloc(sizeof(*s));
-        if (!s) return NULL;
-        s->arena.chunks = NULL;
-        s->arena.spare = NULL;
-    }
-    memset(&s->data, 0, sizeof(s->data));
-    atomic_init(&s->refs, 1);
-    s->recording = 0;
-    s->ended = 0;
-    s->status_final = 0;
-    s->tracer = NULL;
-    s->data.attrs = s->inline_attrs;
-    s->attr_cap = OTELC_INLINE_ATTRS;
-    s->event_cap = 0;
-    s->link_cap = 0;
-    s->key_bits = 0;
-    s->next = NULL;
+    s = malloc(sizeof(*s));
+    if (!s) return NULL;
+    memset(&s->arena, 0, sizeof(s->arena));
     s->arena.pos = s->inline_buf;
     s->arena.end = s->inline_buf + sizeof(s->inline_buf);
     return s;
 }
 
-/* Back to this thread's cache; the arena keeps only its spare chunk. */
-void otelc__span_free(struct otelc_span *s)
+void otelc__span_give_slow(struct otelc_span *s)
+{
+    struct otelc_span_cache *c = &otelc__span_cache;
+    if (OTELC_UNLIKELY(!c->registered)) cache_register(c);
+    if (c->loaded.n >= OTELC_MAG_SIZE) {
+        depot_put(c->full);
+        c->full = c->loaded;
+        c->loaded = (otelc_magazine){NULL, 0};
+    }
+    s->next = c->loaded.head;
+    c->loaded.head = s;
+    c->loaded.n++;
+}
+
+void otelc__span_pool_give_back(void)
+{
+    struct otelc_span_cache *c = &otelc__span_cache;
+    depot_put(c->loaded);
+    depot_put(c->full);
+    c->loaded = c->full = (otelc_magazine){NULL, 0};
+}
+
+void otelc__span_arena_reset(struct otelc_span *s)
 {
     otelc__arena_reset(&s->arena, s->inline_buf, sizeof(s->inline_buf));
-    if (OTELC_UNLIKELY(!cache.registered)) cache_register();
-    s->next = cache.head;
-    cache.head = s;
-    if (++cache.count > CACHE_MAX) cache_spill();
 }

@@ -13,15 +13,15 @@
 #include "internal.h"
 
 static _Atomic uint32_t next_thread_number;
-static __thread uint32_t thread_shard = UINT32_MAX;
+OTELC_HOT_TLS uint32_t otelc__stats_shard = UINT32_MAX;
 
 static uint32_t shard_index(void)
 {
-    if (OTELC_UNLIKELY(thread_shard == UINT32_MAX)) {
+    if (OTELC_UNLIKELY(otelc__stats_shard == UINT32_MAX)) {
         uint32_t n = atomic_fetch_add_explicit(&next_thread_number, 1, memory_order_relaxed);
-        thread_shard = n < OTELC_STAT_OWNED_SHARDS ? n : OTELC_STAT_OWNED_SHARDS;
+        otelc__stats_shard = n < OTELC_STAT_OWNED_SHARDS ? n : OTELC_STAT_OWNED_SHARDS;
     }
-    return thread_shard;
+    return otelc__stats_shard;
 }
 
 void otelc__stats_add(otelc_stats_block *b, enum otelc_stat which, uint64_t n)

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -231,6 +232,55 @@ static void test_shutdown_exports_then_stops(void **state)
     assert_int_equal(sink_count(sk), 50);
 }
 
+/* A processor beside the batch processor: counts the ends it sees, reading each span. */
+static _Atomic size_t ends_seen;
+
+static void count_on_end(void *self, const otelc_span_data *sd)
+{
+    (void)self;
+    if (sd->name[0] == 's') atomic_fetch_add(&ends_seen, 1);
+}
+
+static const otelc_processor_ops count_ops = {.on_end = count_on_end};
+
+/*
+ * The batch processor takes over the reference of the thread that ends a
+ * span only as the last processor: with another processor after it, or
+ * before it, every span still reaches both, and spans ended while
+ * current are exported and freed once their scope exits (the sanitizer
+ * builds catch a reference too few or too many).
+ */
+static void test_batch_beside_another_processor(void **state)
+{
+    for (int batch_last = 0; batch_last <= 1; batch_last++) {
+        otelc_batch_options bo = batch_opts(2048, 60000, 64, 30000);
+        otelc_processor *batch = otelc_batch_processor_new(otelc_exporter_new(&sink_ops, sk), &bo);
+        otelc_processor *counter = otelc_processor_new(&count_ops, NULL);
+        otelc_processor *procs[2] = {batch_last ? counter : batch, batch_last ? batch : counter};
+        otelc_provider_options o = {.no_env = true, .processors = procs, .processor_count = 2};
+        otelc_provider *p = NULL;
+        assert_int_equal(otelc_provider_new(&o, &p), OTELC_OK);
+        *state = p;
+        otelc_tracer *t = otelc_provider_tracer(p, "test.batch", NULL, NULL);
+        atomic_store(&ends_seen, 0);
+        size_t before = sink_count(sk);
+        for (int i = 0; i < 200; i++) {
+            otelc_span *s = otelc_span_start(t, "s", OTELC_SPAN_INTERNAL);
+            otelc_scope scope = otelc_span_activate(s);
+            if (i % 2) otelc_span_end(s); /* ended while current */
+            otelc_span *child = otelc_span_start(t, "sc", OTELC_SPAN_INTERNAL);
+            otelc_span_end(child);
+            otelc_scope_exit(scope);
+            if (!(i % 2)) otelc_span_end(s);
+        }
+        assert_int_equal(otelc_provider_force_flush(p, 10000), OTELC_OK);
+        assert_int_equal(sink_count(sk) - before, 400);
+        assert_int_equal(atomic_load(&ends_seen), 400);
+        otelc_provider_free(p);
+        *state = NULL;
+    }
+}
+
 #define THREADS       4
 #define SPANS_PER_THR 10000
 
@@ -425,6 +475,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_full_queue_drops_are_counted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_force_flush_exports_everything, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shutdown_exports_then_stops, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_beside_another_processor, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_threads_export_everything_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_worker_start_hook_runs_on_the_worker, setup, teardown),
 #ifdef __linux__

@@ -457,6 +457,48 @@ static void test_unsampled_spans_propagate_but_do_not_export(void **state)
     assert_int_equal(st.spans_started, 0);
 }
 
+/*
+ * A span that does not record keeps its ids as a generator drew them and
+ * works them out when its context is read: every read, and every child,
+ * must see the same ids, and they must be what a recording child records.
+ */
+static void test_unsampled_parent_ids_are_what_children_record(void **state)
+{
+    otelc_provider_free(*state);
+    collect_clear(&col);
+    /* Roots are dropped; children of a local unsampled parent are recorded. */
+    otelc_sampler *sampler = otelc_sampler_parent_based(otelc_sampler_always_off(), NULL, NULL,
+                                                        NULL, otelc_sampler_always_on());
+    *state = collect_provider(&col, sampler, NULL);
+    otelc_tracer *t = tracer_of(state);
+
+    otelc_span *root = otelc_span_start(t, "root", OTELC_SPAN_SERVER);
+    otelc_span *other = otelc_span_start(t, "other", OTELC_SPAN_SERVER);
+    assert_false(otelc_span_is_recording(root));
+    otelc_span_context a = otelc_span_get_context(root), b = otelc_span_get_context(root);
+    assert_true(otelc_span_context_is_valid(&a));
+    assert_memory_equal(&a, &b, offsetof(otelc_span_context, trace_state));
+    otelc_span_context o = otelc_span_get_context(other);
+    assert_memory_not_equal(o.trace_id, a.trace_id, 16);
+    assert_memory_not_equal(o.span_id, a.span_id, 8);
+
+    otelc_scope scope = otelc_span_activate(root);
+    otelc_span *child = otelc_span_start(t, "child", OTELC_SPAN_INTERNAL);
+    assert_true(otelc_span_is_recording(child));
+    otelc_span_end(child);
+    otelc_scope_exit(scope);
+    otelc_span_end(other);
+    otelc_span_end(root);
+
+    const otelc_span_data *c = collect_find(&col, "child");
+    assert_non_null(c);
+    assert_true(c->has_parent);
+    assert_memory_equal(c->context.trace_id, a.trace_id, 16);
+    assert_memory_equal(c->parent_span_id, a.span_id, 8);
+    assert_memory_not_equal(c->context.span_id, a.span_id, 8);
+    assert_int_equal(col.count, 1);
+}
+
 static void test_stats_count_spans(void **state)
 {
     for (int i = 0; i < 5; i++)
@@ -625,6 +667,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_limits_inside_nested_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_attributes_grow, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unsampled_spans_propagate_but_do_not_export, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_unsampled_parent_ids_are_what_children_record, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_stats_count_spans, setup, teardown),
         cmocka_unit_test_setup_teardown(test_null_and_noop_handles_are_safe, setup, teardown),
