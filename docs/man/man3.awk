@@ -166,7 +166,7 @@ FNR == 1 { cur = start_header(FILENAME) }
     next
 }
 
-/^[A-Za-z_].*[A-Za-z0-9_]\(/ && !/^(static|typedef|extern|#)/ {
+/^[A-Za-z_].*[A-Za-z0-9_]\(/ && !/^(static|typedef|extern|#|OTELC__INLINE)/ {
     seen_code = 1
     read_prototype(cur)
     next

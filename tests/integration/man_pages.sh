@@ -69,7 +69,7 @@ done >"$tmp/pages"
 # read without the generator's help: a prototype starts in column 0 and
 # ends at its ';'.
 (cd "$src/include" && awk "$normalise"'
-    /^(static|typedef|extern|#)/ || !/^[A-Za-z_].*[A-Za-z0-9_]\(/ { next }
+    /^(static|typedef|extern|#|OTELC__INLINE)/ || !/^[A-Za-z_].*[A-Za-z0-9_]\(/ { next }
     {
         p = $0
         while (p !~ /;/ && (getline line) > 0) p = p "\n" line
