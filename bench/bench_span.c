@@ -310,7 +310,7 @@ static double machine_ratio(const struct options *o)
 static void run_pipeline(const struct options *o, bool sampled, int only_threads)
 {
     const char *prefix = sampled ? "sampled" : "unsampled";
-    const char *target = sampled ? "<= 100 ns (1 thread)" : "<= 15 ns (1 thread)";
+    const char *target = sampled ? "<= 75 ns (1 thread)" : "<= 15 ns (1 thread)";
     double throughput[3] = {0, 0, 0};
     for (int threads = 1; threads <= 2; threads++) {
         if (only_threads && threads != only_threads) continue;

@@ -268,7 +268,7 @@ static inline size_t opt_len_size(size_t n)
 }
 
 /* The fields of a Span before its attributes; ts_len and name_len are its strings'. */
-static size_t span_head_size(const otelc_span_data *sd, size_t ts_len, size_t name_len)
+static inline size_t span_head_size(const otelc_span_data *sd, size_t ts_len, size_t name_len)
 {
     size_t size = 18 + 10; /* trace_id, span_id */
     size += opt_len_size(ts_len);
@@ -1066,56 +1066,88 @@ static uint8_t *put_resource_msg(uint8_t *p, const void *res)
     return put_resource_body(p, res);
 }
 
+/* A request being appended to out: its spans, the gap of a group, whether it has one group. */
+typedef struct request {
+    otelc_buf *out;
+    span_list spans;
+    size_t n;
+    size_t gap;
+    bool one_group; /* every span has the first one's resource and scope */
+} request;
+
 /* A ScopeSpans: spans[first]'s scope and every later span of its group. */
-static bool append_scope_spans(otelc_buf *out, span_list spans, size_t n, size_t first, size_t gap)
+static bool append_scope_spans(request *q, size_t first)
 {
+    otelc_buf *out = q->out;
+    span_list spans = q->spans;
     const otelc_scope_info *scope = spans[first]->scope;
     size_t at = out->len;
-    if (!open_field(out, gap)) return false;
+    if (!open_field(out, q->gap)) return false;
     if (scope && !append_sized(out, KEY(1, WT_LEN), scope_size(scope), put_scope_msg, scope))
         return false;
-    for (size_t i = first; i < n; i++)
-        if (otelc__otlp_same_group(spans[i], spans[first], true) && !append_span(out, spans[i]))
+    for (size_t i = first; i < q->n; i++)
+        if ((q->one_group || otelc__otlp_same_group(spans[i], spans[first], true)) &&
+            !append_span(out, spans[i]))
             return false;
     if (scope && !append_opt_str(out, 3, scope->schema_url)) return false;
-    return close_field(out, at, gap, KEY(2, WT_LEN));
+    return close_field(out, at, q->gap, KEY(2, WT_LEN));
 }
 
 /* A ResourceSpans: spans[first]'s resource and the ScopeSpans of its spans. */
-static bool append_resource_spans(otelc_buf *out, span_list spans, size_t n, size_t first,
-                                  size_t gap)
+static bool append_resource_spans(request *q, size_t first)
 {
+    otelc_buf *out = q->out;
+    span_list spans = q->spans;
     const otelc_resource *res = spans[first]->resource;
     size_t at = out->len;
-    if (!open_field(out, gap)) return false;
+    if (!open_field(out, q->gap)) return false;
     if (res && !append_sized(out, KEY(1, WT_LEN), resource_size(res), put_resource_msg, res))
         return false;
-    for (size_t i = first; i < n; i++) {
-        if (spans[i]->resource != res) continue;
-        /* In a run of one scope the span before answers, without a call. */
-        if (i > first && otelc__otlp_same_group(spans[i], spans[i - 1], true)) continue;
-        if (otelc__otlp_starts_group(spans, first, i, true) &&
-            !append_scope_spans(out, spans, n, i, gap))
-            return false;
+    if (q->one_group) {
+        if (!append_scope_spans(q, first)) return false;
+    } else {
+        for (size_t i = first; i < q->n; i++) {
+            if (spans[i]->resource != res) continue;
+            /* In a run of one scope the span before answers, without a call. */
+            if (i > first && otelc__otlp_same_group(spans[i], spans[i - 1], true)) continue;
+            if (otelc__otlp_starts_group(spans, first, i, true) && !append_scope_spans(q, i))
+                return false;
+        }
     }
     if (!append_opt_str(out, 3, otelc_resource_schema_url(res))) return false;
-    return close_field(out, at, gap, KEY(1, WT_LEN));
+    return close_field(out, at, q->gap, KEY(1, WT_LEN));
+}
+
+/* The ResourceSpans of spans in order of first appearance. */
+static bool append_request(request *q)
+{
+    span_list spans = q->spans;
+    if (q->one_group) return append_resource_spans(q, 0);
+    for (size_t i = 0; i < q->n; i++) {
+        if (i > 0 && spans[i]->resource == spans[i - 1]->resource) continue; /* as above */
+        if (otelc__otlp_starts_group(spans, 0, i, false) && !append_resource_spans(q, i))
+            return false;
+    }
+    return true;
 }
 
 int otelc__otlp_encode_proto(otelc_buf *out, const otelc_span_data *const *spans, size_t n)
 {
-    size_t start = out->len, gap = 0;
-    if (n > 0) gap = 1 + varint_size((uint64_t)n * len_field(span_size(spans[0], NULL)));
-    for (size_t i = 0; i < n; i++) {
-        if (i > 0 && spans[i]->resource == spans[i - 1]->resource) continue; /* as above */
-        if (otelc__otlp_starts_group(spans, 0, i, false) &&
-            !append_resource_spans(out, spans, n, i, gap)) {
-            out->len = start;
-            if (out->data) out->data[start] = '\0';
-            return OTELC_ERR_NOMEM;
-        }
+    request q = {out, spans, n, 0, true};
+    size_t start = out->len;
+    if (n == 0) {
+        if (out->data) out->data[out->len] = '\0';
+        return out->failed ? OTELC_ERR_NOMEM : OTELC_OK;
     }
-    if (out->data) out->data[out->len] = '\0';
+    q.gap = 1 + varint_size((uint64_t)n * len_field(span_size(spans[0], NULL)));
+    for (size_t i = 1; i < n && q.one_group; i++)
+        q.one_group = otelc__otlp_same_group(spans[i], spans[0], true);
+    if (!append_request(&q)) {
+        out->len = start;
+        if (out->data) out->data[start] = '\0';
+        return OTELC_ERR_NOMEM;
+    }
+    out->data[out->len] = '\0';
     return out->failed ? OTELC_ERR_NOMEM : OTELC_OK;
 }
 
