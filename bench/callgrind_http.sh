@@ -62,10 +62,6 @@ modes=${CG_HTTP_MODES:-sampled unsampled child off}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/otelc-cghttp.XXXXXX")
 recv_pid=
 srv_pid=
-stop_pid() {
-    kill "$1" 2>/dev/null || true
-    wait "$1" 2>/dev/null || true
-}
 cleanup() {
     [ -n "$srv_pid" ] && stop_pid "$srv_pid"
     [ -n "$recv_pid" ] && stop_pid "$recv_pid"
@@ -78,19 +74,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-# wait_port FILE [SECONDS]: until the program writing FILE has written its port.
-wait_port() {
-    i=0
-    while [ ! -s "$1" ]; do
-        i=$((i + 1))
-        [ $i -le $((${2:-5} * 20)) ] || {
-            echo "callgrind_http.sh: no port in $1" >&2
-            exit 1
-        }
-        sleep 0.05
-    done
-    cat "$1"
-}
 
 # Ir of one thread's file: its "totals:" line, else its "summary:".
 thread_ir() {

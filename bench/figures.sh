@@ -1,6 +1,6 @@
 # shellcheck shell=sh
-# figures.sh - sourced by bench/run_export.sh and bench/run_view.sh: the
-# medians of figures collected over repeated runs.
+# figures.sh - sourced by the bench/*.sh scripts: the medians of figures
+# collected over repeated runs, and the process helpers they share.
 
 # medians FILE RUNS: for each figure in FILE (lines "name value unit note",
 # as bench_export prints them), one line with the median of its values,
@@ -35,4 +35,25 @@ medians() {
 # figure NAME VALUE UNIT NOTE: one line as bench_export prints it.
 figure() {
     printf '%-40s %14s %-10s %s\n' "$1" "$2" "$3" "$4"
+}
+
+# stop_pid PID: SIGTERM, then wait for it (it prints its counters on the way out).
+stop_pid() {
+    kill "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+}
+
+# wait_port FILE [SECONDS]: until the program writing FILE has written its
+# port (default 5 s), then print it; fails when it does not come.
+wait_port() {
+    i=0
+    while [ ! -s "$1" ]; do
+        i=$((i + 1))
+        [ $i -le $((${2:-5} * 20)) ] || {
+            echo "$(basename "$0"): no port in $1" >&2
+            exit 1
+        }
+        sleep 0.05
+    done
+    cat "$1"
 }

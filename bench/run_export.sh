@@ -29,11 +29,6 @@ steady_rate=${STEADY_RATE:-100000}
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/otelc-export.XXXXXX")
 recv_pid=
-# stop_pid PID: SIGTERM, then wait for it (it prints its counters on the way out).
-stop_pid() {
-    kill "$1" 2>/dev/null || true
-    wait "$1" 2>/dev/null || true
-}
 cleanup() {
     [ -n "$recv_pid" ] && kill "$recv_pid" 2>/dev/null && wait "$recv_pid" 2>/dev/null
     rm -rf "$tmp"
@@ -43,16 +38,7 @@ trap 'exit 1' INT TERM
 
 "$recv" --port-file "$tmp/port" >"$tmp/receiver.out" &
 recv_pid=$!
-i=0
-while [ ! -s "$tmp/port" ]; do
-    i=$((i + 1))
-    [ $i -le 100 ] || {
-        echo "run_export.sh: discard_receiver did not start" >&2
-        exit 1
-    }
-    sleep 0.05
-done
-port=$(cat "$tmp/port")
+port=$(wait_port "$tmp/port")
 http_url="http://127.0.0.1:$port/v1/traces"
 grpc_url="http://127.0.0.1:$port"
 url_of() {

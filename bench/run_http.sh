@@ -31,6 +31,8 @@
 # untraced; at 100 % and 10,000 requests/s, p99 <= 1.10 and p99.9 <= 1.5;
 # the saturated 100 % ratios are reported without a target.
 set -eu
+# shellcheck source=bench/figures.sh
+. "$(dirname "$0")/figures.sh"
 
 build=${1:-build/bench}
 srv="$build/bench_http_server"
@@ -54,11 +56,6 @@ rate_client="$build/rate_client"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/otelc-http.XXXXXX")
 recv_pid=
 srv_pid=
-# stop_pid PID: SIGTERM, then wait for it (it prints its counters on the way out).
-stop_pid() {
-    kill "$1" 2>/dev/null || true
-    wait "$1" 2>/dev/null || true
-}
 cleanup() {
     [ -n "$srv_pid" ] && kill "$srv_pid" 2>/dev/null && wait "$srv_pid" 2>/dev/null
     [ -n "$recv_pid" ] && kill "$recv_pid" 2>/dev/null && wait "$recv_pid" 2>/dev/null
@@ -67,19 +64,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-# wait_port FILE: until the program writing FILE has written its port.
-wait_port() {
-    i=0
-    while [ ! -s "$1" ]; do
-        i=$((i + 1))
-        [ $i -le 100 ] || {
-            echo "run_http.sh: no port in $1" >&2
-            exit 1
-        }
-        sleep 0.05
-    done
-    cat "$1"
-}
 
 "$recv" --port-file "$tmp/recv.port" >"$tmp/receiver.out" &
 recv_pid=$!
