@@ -1,0 +1,152 @@
+#!/bin/sh
+# Zero-code instrumentation (docs/zero-code.md): programs written against
+# libcurl, libmicrohttpd, libpq, hiredis and SQLite only (tests/auto/*.c,
+# no otelc header or library) run under `otelc exec --instrument` against
+# real servers started here. Each must print the same and exit with the
+# same status as without it, produce the spans and attributes the linked
+# instrumentation libraries' tests assert (tests/unit/test_instrument_*.c),
+# join one trace across processes, and export nothing with
+# OTEL_SDK_DISABLED=true. Parts whose library or server is not installed
+# are skipped; exit 77 when none could run.
+suite=auto_instrument
+# shellcheck source=tests/integration/cli_lib.sh
+. "$(dirname "$0")/cli_lib.sh"
+B=$(cd "$1" && pwd)
+[ -f "$B/libotelc-auto.so" ] || { echo "$suite: libotelc-auto not built; skipped"; exit 77; }
+ran=0
+
+# same NAME CMD...: CMD's output and status with and without --instrument
+# must agree; the instrumented run exports to $tmp/NAME.jsonl.
+same() {
+    name=$1
+    shift
+    "$@" >"$tmp/$name.plain" 2>&1
+    plain=$?
+    out "$name"
+    "$OTELC" exec --instrument -- "$@" >"$tmp/$name.traced" 2>&1
+    traced=$?
+    [ "$plain" = "$traced" ] || fail "$name: exit status $traced under --instrument, $plain without"
+    cmp -s "$tmp/$name.plain" "$tmp/$name.traced" || {
+        fail "$name: output differs under --instrument"
+        diff "$tmp/$name.plain" "$tmp/$name.traced" >&2
+    }
+    [ -s "$tmp/$name.jsonl" ] || fail "$name: nothing exported"
+}
+
+# disabled NAME CMD...: with OTEL_SDK_DISABLED=true nothing is exported.
+disabled() {
+    name=$1
+    shift
+    out "$name"
+    OTEL_SDK_DISABLED=true "$OTELC" exec --instrument -- "$@" >/dev/null 2>&1
+    [ -e "$tmp/$name.jsonl" ] && fail "$name: spans exported with OTEL_SDK_DISABLED=true"
+}
+
+# ---- libpq, against a PostgreSQL server of its own ---------------------------
+pq_part() {
+    . "$here/pg_lib.sh"
+    pg_bindir || { echo "$suite: PostgreSQL server not installed: libpq part skipped"; return 77; }
+    work=$tmp
+    pg_tmpdir auto
+    pgtmp=$tmp
+    trap 'tmp=$pgtmp; pg_stop; rm -rf "$pgtmp"' EXIT
+    pg_start || return 1
+    ci="host=127.0.0.1 port=$pg_port dbname=postgres user=postgres connect_timeout=10"
+    fresh() { "$pg_bin/psql" -q -h 127.0.0.1 -p "$pg_port" -U postgres -c 'DROP TABLE IF EXISTS users' postgres >/dev/null 2>&1; }
+    tmp=$work
+    # Both runs create the table: it is dropped before each.
+    fresh && "$B/auto_pq_app" "$ci" >"$tmp/pq.plain" 2>&1
+    plain=$?
+    out pq
+    fresh && "$OTELC" exec --instrument=pq -- "$B/auto_pq_app" "$ci" >"$tmp/pq.traced" 2>&1
+    traced=$?
+    [ "$plain" = 3 ] && [ "$traced" = 3 ] || fail "pq: exit status $plain, $traced under --instrument (want 3)"
+    cmp -s "$tmp/pq.plain" "$tmp/pq.traced" || fail "pq: output differs under --instrument"
+    # As test_instrument_pq.c asserts them: names, sanitized text, rows, SQLSTATE.
+    check pq \
+        'spans.filter(s => s.scope === "otelc.instrument.pq").length === 9' \
+        'spans.filter(s => s.scope === "otelc.instrument.pq").every(s => s.kind === 3 &&
+            s.attrs["db.system.name"] === "postgresql" && s.attrs["db.namespace"] === "postgres" &&
+            s.attrs["server.address"] === "127.0.0.1" && s.attrs["server.port"] > 0 &&
+            s.parentSpanId === one("auto_pq_app").spanId)' \
+        'one("CREATE TABLE users").attrs["db.operation.name"] === "CREATE TABLE"' \
+        'one("INSERT users").attrs["db.query.text"] === "INSERT INTO users VALUES (?, ?), (?, ?)"' \
+        'one("UPDATE users").attrs["db.query.text"] === "UPDATE users SET name = ? WHERE id = ?"' \
+        'named("SELECT users").some(s => s.attrs["db.query.text"] === "SELECT name FROM users WHERE id < ? ORDER BY id" &&
+            s.attrs["db.response.returned_rows"] === 2 && s.attrs["db.operation.name"] === "SELECT")' \
+        'named("SELECT users").some(s => s.attrs["db.query.text"] === "SELECT name FROM users WHERE id = $1" &&
+            s.attrs["db.response.returned_rows"] === 1)' \
+        'one("PREPARE").attrs["db.operation.name"] === "PREPARE" &&
+            one("PREPARE").attrs["db.query.text"] === "SELECT id FROM users WHERE name = $1"' \
+        'named("SELECT users").filter(s => s.attrs["db.query.text"] === "SELECT id FROM users WHERE name = $1").length === 1' \
+        'one("SELECT users SELECT").attrs["db.response.returned_rows"] === 3 &&
+            one("SELECT users SELECT").attrs["db.query.text"] === "SELECT ? FROM users; SELECT ?"' \
+        'one("SELECT no_such_table").status === 2 && one("SELECT no_such_table").message === "SQLSTATE 42P01" &&
+            one("SELECT no_such_table").attrs["error.type"] === "42P01" &&
+            one("SELECT no_such_table").attrs["db.response.status_code"] === "42P01"' \
+        '!JSON.stringify(spans.map(s => s.attrs)).match(/SecretBob|AsyncLiteral/)'
+    fresh && disabled pq_off "$B/auto_pq_app" "$ci"
+    # Only the libraries named are traced.
+    out pq_other
+    fresh && "$OTELC" exec --instrument=curl -- "$B/auto_pq_app" "$ci" >/dev/null 2>&1
+    check pq_other 'spans.length === 1 && spans[0].name === "auto_pq_app"'
+    [ "$failures" = 0 ]
+}
+if [ -x "$B/auto_pq_app" ]; then
+    (pq_part)
+    rc=$?
+    [ "$rc" = 77 ] || ran=1
+    [ "$rc" = 0 ] || [ "$rc" = 77 ] || fail "libpq part failed"
+fi
+
+# ---- libcurl against a libmicrohttpd server ----------------------------------
+server_pid=""
+stop_server() {
+    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+    server_pid=""
+}
+trap 'stop_server; rm -rf "$tmp"' EXIT INT TERM
+
+# start_server NAME [otelc exec options]: auto_mhd_app, its port as $port.
+start_server() {
+    name=$1
+    shift
+    out "$name"
+    if [ $# -gt 0 ]; then
+        "$OTELC" exec "$@" -- "$B/auto_mhd_app" >"$tmp/$name.port" 2>"$tmp/$name.err" &
+    else
+        "$B/auto_mhd_app" >"$tmp/$name.port" 2>"$tmp/$name.err" &
+    fi
+    server_pid=$!
+    port=""
+    for _ in $(seq 1 100); do
+        port=$(sed -n 's/^port //p' "$tmp/$name.port")
+        [ -n "$port" ] && return 0
+        sleep 0.05
+    done
+    fail "$name: auto_mhd_app did not start"
+    cat "$tmp/$name.err" >&2
+    return 1
+}
+
+if [ -x "$B/auto_curl_app" ] && [ -x "$B/auto_mhd_app" ]; then
+    ran=1
+    start_server plain_server && {
+        hello=http://127.0.0.1:$port/hello
+        same curl "$B/auto_curl_app" "$hello" "http://127.0.0.1:$port/chain?to=$hello"
+        grep -q '^hello kept$' "$tmp/curl.traced" || fail "curl: the application's header was lost"
+        check curl \
+            'named("GET").length === 2 && named("GET").every(s => s.kind === 3 &&
+                s.scope === "otelc.instrument.curl" && s.attrs["http.request.method"] === "GET" &&
+                s.attrs["server.address"] === "127.0.0.1" && s.attrs["server.port"] > 0 &&
+                s.attrs["http.response.status_code"] === 200 &&
+                s.attrs["network.protocol.version"] === "1.1" &&
+                s.parentSpanId === one("auto_curl_app").spanId)' \
+            'named("GET").some(s => /\/hello$/.test(s.attrs["url.full"]) && s.attrs["http.response.body.size"] === 11)'
+        disabled curl_off "$B/auto_curl_app" "$hello"
+        stop_server
+    }
+fi
+
+[ "$ran" = 1 ] || { echo "$suite: no instrumented library installed; skipped"; exit 77; }
+finish
