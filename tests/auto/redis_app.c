@@ -36,8 +36,8 @@ int main(int argc, char **argv)
     if (!c || c->err) return 2;
     show("set", redisCommand(c, "SET user:1 %s", "SecretValue"));
     show("argv", redisCommandArgv(c, 2, argv_cmd, NULL));
-    redisAppendCommand(c, "INCR counter");
-    redisAppendCommand(c, "INCR counter");
+    redisAppendCommand(c, "SET counter %d", 7);
+    redisAppendCommand(c, "INCRBY counter 5");
     for (int i = 0; i < 2; i++) {
         void *reply = NULL;
         if (redisGetReply(c, &reply) != REDIS_OK) return 2;

@@ -148,5 +148,71 @@ if [ -x "$B/auto_curl_app" ] && [ -x "$B/auto_mhd_app" ]; then
     }
 fi
 
+# ---- hiredis, against a Redis server of its own -------------------------------
+redis_part() {
+    command -v redis-server >/dev/null 2>&1 || { echo "$suite: redis-server not installed: hiredis part skipped"; return 77; }
+    # A free port: redis-server exits at once when the port is taken; try the next.
+    rport=$((20000 + ($$ * 7) % 20000))
+    for _ in 1 2 3 4 5 6 7 8; do
+        redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no --dir "$tmp" \
+            --unixsocket "$tmp/redis.sock" --daemonize no >"$tmp/redis.log" 2>&1 &
+        rpid=$!
+        i=0
+        while [ $i -lt 100 ] && kill -0 "$rpid" 2>/dev/null && ! [ -S "$tmp/redis.sock" ]; do
+            sleep 0.1
+            i=$((i + 1))
+        done
+        [ -S "$tmp/redis.sock" ] && break
+        rport=$((rport + 11))
+    done
+    [ -S "$tmp/redis.sock" ] || { echo "redis-server did not start"; cat "$tmp/redis.log"; return 1; }
+    trap 'kill "$rpid"' EXIT
+    same redis "$B/auto_redis_app" "$rport"
+    # As test_instrument_hiredis.c asserts them: "{command} {db}", keys kept, values hidden.
+    check redis \
+        'spans.filter(s => s.scope === "otelc.instrument.hiredis").length === 5' \
+        'spans.filter(s => s.scope === "otelc.instrument.hiredis").every(s => s.kind === 3 &&
+            s.attrs["db.system.name"] === "redis" && s.attrs["db.namespace"] === "0" &&
+            s.attrs["server.address"] === "127.0.0.1" && s.attrs["server.port"] === '"$rport"' &&
+            s.parentSpanId === one("auto_redis_app").spanId)' \
+        'named("SET 0").some(s => s.attrs["db.query.text"] === "SET user:1 ?")' \
+        'one("GET 0").attrs["db.query.text"] === "GET user:1" && one("GET 0").attrs["db.operation.name"] === "GET"' \
+        'named("SET 0").some(s => s.attrs["db.query.text"] === "SET counter ?") && one("INCRBY 0")' \
+        'one("LPUSH 0").status === 2 && one("LPUSH 0").message === "WRONGTYPE" &&
+            one("LPUSH 0").attrs["error.type"] === "WRONGTYPE" && one("LPUSH 0").attrs["db.response.status_code"] === "WRONGTYPE"' \
+        '!JSON.stringify(spans.map(s => s.attrs)).includes("SecretValue")'
+    disabled redis_off "$B/auto_redis_app" "$rport"
+    [ "$failures" = 0 ]
+}
+if [ -x "$B/auto_redis_app" ]; then
+    (redis_part)
+    rc=$?
+    [ "$rc" = 77 ] || ran=1
+    [ "$rc" = 0 ] || [ "$rc" = 77 ] || fail "hiredis part failed"
+fi
+
+# ---- SQLite ------------------------------------------------------------------
+if [ -x "$B/auto_sqlite_app" ]; then
+    ran=1
+    "$B/auto_sqlite_app" "$tmp/plain.db" >"$tmp/sqlite.plain" 2>&1
+    plain=$?
+    out sqlite
+    "$OTELC" exec --instrument=sqlite -- "$B/auto_sqlite_app" "$tmp/traced.db" >"$tmp/sqlite.traced" 2>&1
+    [ "$plain:$?" = 0:0 ] || fail "sqlite: exit status changed or failed"
+    cmp -s "$tmp/sqlite.plain" "$tmp/sqlite.traced" || fail "sqlite: output differs under --instrument"
+    # As test_instrument_sqlite.c asserts them: a span per statement, bound values never recorded.
+    check sqlite \
+        'spans.filter(s => s.scope === "otelc.instrument.sqlite").length === 4' \
+        'spans.filter(s => s.scope === "otelc.instrument.sqlite").every(s => s.kind === 3 &&
+            s.attrs["db.system.name"] === "sqlite" && /traced\.db$/.test(s.attrs["db.namespace"]) &&
+            s.parentSpanId === one("auto_sqlite_app").spanId)' \
+        'one("CREATE TABLE users").attrs["db.operation.name"] === "CREATE TABLE"' \
+        'named("INSERT users").some(s => s.attrs["db.query.text"] === "INSERT INTO users VALUES (?, ?)")' \
+        'named("INSERT users").some(s => s.attrs["db.query.text"] === "INSERT INTO users (name) VALUES (?1)")' \
+        'one("SELECT users").attrs["db.response.returned_rows"] === 2' \
+        '!JSON.stringify(spans.map(s => s.attrs)).match(/SecretBob|alice/)'
+    disabled sqlite_off "$B/auto_sqlite_app" "$tmp/off.db"
+fi
+
 [ "$ran" = 1 ] || { echo "$suite: no instrumented library installed; skipped"; exit 77; }
 finish
