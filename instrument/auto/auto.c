@@ -141,7 +141,13 @@ static unsigned start(void)
 void auto_adopt(void)
 {
     auto_adopted = true;
-    if (env_parent) otelc_context_attach(env_parent); /* never exited: the thread's root */
+    if (!env_parent) return;
+    /* A thread that is already in a span (a server's request) keeps it, and never adopts. */
+    otelc_context *cur = otelc_context_current();
+    otelc_span_context sc = otelc_context_span_context(cur);
+    otelc_context_release(cur);
+    if (!otelc_span_context_is_valid(&sc))
+        otelc_context_attach(env_parent); /* never exited: the thread's root */
 }
 
 unsigned auto_prepare(unsigned lib, bool (*resolve)(void))

@@ -96,7 +96,7 @@ if [ -x "$B/auto_pq_app" ]; then
     (pq_part)
     rc=$?
     [ "$rc" = 77 ] || ran=1
-    [ "$rc" = 0 ] || [ "$rc" = 77 ] || fail "libpq part failed"
+    [ "$rc" = 0 ] || [ "$rc" = 77 ] || fail "libpq part failed (status $rc)"
 fi
 
 # ---- libcurl against a libmicrohttpd server ----------------------------------
@@ -131,21 +131,57 @@ start_server() {
 
 if [ -x "$B/auto_curl_app" ] && [ -x "$B/auto_mhd_app" ]; then
     ran=1
+    # The server ends by SIGTERM, as without otelc: its spans are flushed on the way.
     start_server plain_server && {
-        hello=http://127.0.0.1:$port/hello
-        same curl "$B/auto_curl_app" "$hello" "http://127.0.0.1:$port/chain?to=$hello"
-        grep -q '^hello kept$' "$tmp/curl.traced" || fail "curl: the application's header was lost"
-        check curl \
-            'named("GET").length === 2 && named("GET").every(s => s.kind === 3 &&
-                s.scope === "otelc.instrument.curl" && s.attrs["http.request.method"] === "GET" &&
-                s.attrs["server.address"] === "127.0.0.1" && s.attrs["server.port"] > 0 &&
-                s.attrs["http.response.status_code"] === 200 &&
-                s.attrs["network.protocol.version"] === "1.1" &&
-                s.parentSpanId === one("auto_curl_app").spanId)' \
-            'named("GET").some(s => /\/hello$/.test(s.attrs["url.full"]) && s.attrs["http.response.body.size"] === 11)'
-        disabled curl_off "$B/auto_curl_app" "$hello"
-        stop_server
+        kill "$server_pid"
+        wait "$server_pid"
+        plain_status=$?
+        server_pid=""
     }
+    start_server server --instrument && {
+        base=http://127.0.0.1:$port
+        same curl "$B/auto_curl_app" "$base/hello" "$base/chain?to=$base/hello"
+        grep -q '^hello kept$' "$tmp/curl.traced" || fail "curl: the application's header was lost"
+        same curl404 "$B/auto_curl_app" "$base/nothing-here"
+        disabled curl_off "$B/auto_curl_app" "$base/hello"
+        sleep 0.2 # the last completion callbacks
+        kill "$server_pid"
+        wait "$server_pid"
+        [ "$?" = "$plain_status" ] || fail "server: exit status $? under --instrument, $plain_status without"
+        server_pid=""
+    }
+    cat "$tmp/server.jsonl" "$tmp/curl.jsonl" >"$tmp/http.jsonl"
+    # As test_instrument_http.c asserts them, and one trace: curl_app's exec span ->
+    # its GET /chain -> the server's SERVER span -> its own GET /hello -> SERVER span.
+    check http \
+        'spans.filter(x => x.traceId === one("auto_curl_app").traceId).length === 7' \
+        'spans.filter(x => x.traceId === one("auto_curl_app").traceId).filter(s => s.kind === 3).length === 3 && spans.filter(x => x.traceId === one("auto_curl_app").traceId).filter(s => s.kind === 2).length === 3' \
+        'spans.filter(x => x.traceId === one("auto_curl_app").traceId).filter(s => s.kind === 3).every(s => s.name === "GET" && s.scope === "otelc.instrument.curl" &&
+            s.attrs["http.request.method"] === "GET" && s.attrs["server.address"] === "127.0.0.1" &&
+            s.attrs["server.port"] === '"${port:-0}"' && s.attrs["http.response.status_code"] === 200 &&
+            s.attrs["network.protocol.version"] === "1.1" && s.status === 0)' \
+        'spans.filter(x => x.traceId === one("auto_curl_app").traceId).filter(s => s.kind === 2).every(s => s.name === "GET" && s.scope === "otelc.instrument.microhttpd" &&
+            s.attrs["http.request.method"] === "GET" && s.attrs["url.scheme"] === "http" &&
+            s.attrs["client.address"] === "127.0.0.1" && s.attrs["server.address"] === "127.0.0.1" &&
+            s.attrs["server.port"] === '"${port:-0}"' && s.attrs["network.protocol.version"] === "1.1" &&
+            s.attrs["http.response.status_code"] === 200 && s.status === 0)' \
+        '(() => {
+            const byId = Object.fromEntries(spans.map(s => [s.spanId, s]));
+            const chain = spans.filter(x => x.traceId === one("auto_curl_app").traceId).find(s => s.kind === 3 && /\/chain\?/.test(s.attrs["url.full"]));
+            const served = spans.filter(x => x.traceId === one("auto_curl_app").traceId).find(s => s.kind === 2 && s.attrs["url.path"] === "/chain");
+            const inner = spans.filter(x => x.traceId === one("auto_curl_app").traceId).find(s => s.kind === 3 && s.parentSpanId === served.spanId);
+            const hello = spans.filter(x => x.traceId === one("auto_curl_app").traceId).find(s => s.kind === 2 && s.parentSpanId === inner.spanId);
+            return byId[chain.parentSpanId].name === "auto_curl_app" && served.parentSpanId === chain.spanId &&
+                /\/hello$/.test(inner.attrs["url.full"]) && hello.attrs["url.path"] === "/hello" &&
+                served.attrs["url.query"] === "to=" + inner.attrs["url.full"];
+        })()'
+    check curl404 \
+        'named("GET").length === 2 && named("GET").every(s => s.kind === 3 && s.status === 2 &&
+            s.attrs["error.type"] === "404" && s.attrs["http.response.status_code"] === 404)'
+    check server \
+        'named("GET").filter(s => s.attrs["url.path"] === "/nothing-here").length === 4 &&
+            named("GET").filter(s => s.attrs["url.path"] === "/nothing-here").every(s =>
+                s.status === 0 && s.attrs["http.response.status_code"] === 404 && !("error.type" in s.attrs))'
 fi
 
 # ---- hiredis, against a Redis server of its own -------------------------------
@@ -188,7 +224,7 @@ if [ -x "$B/auto_redis_app" ]; then
     (redis_part)
     rc=$?
     [ "$rc" = 77 ] || ran=1
-    [ "$rc" = 0 ] || [ "$rc" = 77 ] || fail "hiredis part failed"
+    [ "$rc" = 0 ] || [ "$rc" = 77 ] || fail "hiredis part failed (status $rc)"
 fi
 
 # ---- SQLite ------------------------------------------------------------------
