@@ -2,21 +2,24 @@
  * sqlite_app.c - a SQLite program that knows nothing of otelc, for the
  * zero-code test (tests/integration/auto_instrument.sh): a database file
  * opened with sqlite3_open_v2, a table, a statement with a bound
- * parameter, and a query whose rows it prints.
+ * parameter, and a query whose rows it prints. With a second file, it then
+ * forks and the child does the same with that file (a child of a traced
+ * process traces its own calls).
  *
- * usage: sqlite_app FILE
+ * usage: sqlite_app FILE [CHILD-FILE]
  */
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
-int main(int argc, char **argv)
+static int run(const char *file)
 {
     sqlite3 *db;
     sqlite3_stmt *st;
-    if (argc != 2) return 2;
-    if (sqlite3_open_v2(argv[1], &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-        SQLITE_OK)
+    if (sqlite3_open_v2(file, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
         return 2;
     if (sqlite3_exec(db,
                      "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);"
@@ -35,4 +38,17 @@ int main(int argc, char **argv)
     sqlite3_finalize(st);
     sqlite3_close(db);
     return 0;
+}
+
+int main(int argc, char **argv)
+{
+    int status;
+    if (argc < 2 || argc > 3) return 2;
+    if (run(argv[1]) != 0) return 2;
+    if (argc == 2) return 0;
+    fflush(stdout); /* or the child would print the parent's buffered lines again */
+    pid_t child = fork();
+    if (child == 0) exit(run(argv[2]));
+    if (child < 0 || waitpid(child, &status, 0) != child) return 2;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 2;
 }

@@ -248,6 +248,30 @@ if [ -x "$B/auto_sqlite_app" ]; then
         'one("SELECT users").attrs["db.response.returned_rows"] === 2' \
         '!JSON.stringify(spans.map(s => s.attrs)).match(/SecretBob|alice/)'
     disabled sqlite_off "$B/auto_sqlite_app" "$tmp/off.db"
+    # fork(): the child, in a copy of a traced process, traces its own calls into the same
+    # trace and flushes them at its exit. exec(): the children of the command are traced.
+    out sqlite_fork
+    "$OTELC" exec --instrument -- sh -c "\"$B/auto_sqlite_app\" \"$tmp/f1.db\" \"$tmp/f2.db\" &&
+        \"$B/auto_sqlite_app\" \"$tmp/f3.db\"" >/dev/null 2>&1 || fail "sqlite_fork: failed"
+    check sqlite_fork \
+        'spans.filter(s => s.scope === "otelc.instrument.sqlite").length === 12' \
+        'spans.every(s => s.traceId === one("sh").traceId)' \
+        '[1, 2, 3].every(i => spans.filter(s => s.attrs["db.namespace"] &&
+            s.attrs["db.namespace"].endsWith("/f" + i + ".db")).length === 4)'
+fi
+
+# ---- What cannot be preloaded into: said once, the command still runs ------------
+printf 'int main(void) { return 5; }\n' >"$tmp/static.c"
+if command -v cc >/dev/null 2>&1 && cc -static -o "$tmp/static_app" "$tmp/static.c" 2>/dev/null; then
+    "$OTELC" exec --instrument -- "$tmp/static_app" 2>"$tmp/static.err"
+    [ "$?" = 5 ] || fail "static: exit status changed"
+    [ "$(grep -c 'statically linked' "$tmp/static.err")" = 1 ] || fail "static: not reported once"
+fi
+if [ -x "$B/auto_sqlite_app" ]; then
+    cp "$B/auto_sqlite_app" "$tmp/setuid_app" && chmod u+s "$tmp/setuid_app"
+    "$OTELC" exec --instrument -- "$tmp/setuid_app" "$tmp/setuid.db" >/dev/null 2>"$tmp/setuid.err" ||
+        fail "setuid: the command failed"
+    [ "$(grep -c 'setuid' "$tmp/setuid.err")" = 1 ] || fail "setuid: not reported once"
 fi
 
 [ "$ran" = 1 ] || { echo "$suite: no instrumented library installed; skipped"; exit 77; }
