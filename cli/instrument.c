@@ -1,7 +1,7 @@
 /*
  * instrument.c - `otelc exec --instrument`: the command runs with
  * libotelc-auto preloaded (docs/zero-code.md), found next to otelc (a
- * build directory) or in the library directory of otelc's installation.
+ * build directory) or in LIBDIR/otelc/ of otelc's installation.
  *
  * What the dynamic linker will not preload into is said once here, since
  * the library itself never gets a chance to: a statically linked program
@@ -36,9 +36,10 @@ static bool found(const char *program, char *out, size_t size)
 /* The library's path (out: PATH_MAX bytes), or false after saying that it is missing. */
 static bool find_library(char *out, size_t size)
 {
-    if (found(AUTO_LIBRARY, out, size) || found(OTELC_BINDIR_TO_LIBDIR "/" AUTO_LIBRARY, out, size))
+    if (found(AUTO_LIBRARY, out, size) ||
+        found(OTELC_BINDIR_TO_LIBDIR "/otelc/" AUTO_LIBRARY, out, size))
         return true;
-    cli_error("exec: --instrument: %s is not installed next to otelc; the command runs untraced",
+    cli_error("exec: --instrument: %s is not installed with otelc; the command runs untraced",
               AUTO_LIBRARY);
     return false;
 }

@@ -125,7 +125,7 @@ for name in curl microhttpd pq hiredis sqlite; do
         owner_is "libotelc-$name-dev" "$f"
     done
 done
-for f in /usr/bin/otelc /usr/bin/otelc-serve /usr/bin/otelc-view "$lib/libotelc-auto.so"; do
+for f in /usr/bin/otelc /usr/bin/otelc-serve /usr/bin/otelc-view "$lib/otelc/libotelc-auto.so"; do
     owner_is otelc "$f"
 done
 
