@@ -249,14 +249,22 @@ if [ -x "$B/auto_sqlite_app" ]; then
         '!JSON.stringify(spans.map(s => s.attrs)).match(/SecretBob|alice/)'
     disabled sqlite_off "$B/auto_sqlite_app" "$tmp/off.db"
     # fork(): the child, in a copy of a traced process, traces its own calls into the same
-    # trace and flushes them at its exit. exec(): the children of the command are traced.
+    # trace and flushes them at its exit. exec(): the children of the command are traced,
+    # here through sh, which a sanitizer build cannot preload into (its runtime is not in sh).
     out sqlite_fork
-    "$OTELC" exec --instrument -- sh -c "\"$B/auto_sqlite_app\" \"$tmp/f1.db\" \"$tmp/f2.db\" &&
-        \"$B/auto_sqlite_app\" \"$tmp/f3.db\"" >/dev/null 2>&1 || fail "sqlite_fork: failed"
+    if grep -aq -e '__asan_init' -e '__tsan_init' "$B/otelc"; then
+        "$OTELC" exec --instrument -- "$B/auto_sqlite_app" "$tmp/f1.db" "$tmp/f2.db" >/dev/null 2>&1
+        status=$? runs=2
+    else
+        "$OTELC" exec --instrument -- sh -c "\"$B/auto_sqlite_app\" \"$tmp/f1.db\" \"$tmp/f2.db\" &&
+            \"$B/auto_sqlite_app\" \"$tmp/f3.db\"" >/dev/null 2>&1
+        status=$? runs=3
+    fi
+    [ "$status" = 0 ] || fail "sqlite_fork: failed"
     check sqlite_fork \
-        'spans.filter(s => s.scope === "otelc.instrument.sqlite").length === 12' \
-        'spans.every(s => s.traceId === one("sh").traceId)' \
-        '[1, 2, 3].every(i => spans.filter(s => s.attrs["db.namespace"] &&
+        'spans.filter(s => s.scope === "otelc.instrument.sqlite").length === 4 * '"$runs" \
+        'spans.every(s => s.traceId === spans.find(s => !s.parentSpanId).traceId)' \
+        '[1, 2, 3].slice(0, '"$runs"').every(i => spans.filter(s => s.attrs["db.namespace"] &&
             s.attrs["db.namespace"].endsWith("/f" + i + ".db")).length === 4)'
 fi
 
