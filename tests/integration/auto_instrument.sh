@@ -253,7 +253,10 @@ if [ -x "$B/auto_sqlite_app" ]; then
     # here through sh, which a sanitizer build cannot preload into (its runtime is not in sh).
     out sqlite_fork
     if grep -aq -e '__asan_init' -e '__tsan_init' "$B/otelc"; then
-        "$OTELC" exec --instrument -- "$B/auto_sqlite_app" "$tmp/f1.db" "$tmp/f2.db" >/dev/null 2>&1
+        # TSan stops a child that starts threads after a multi-threaded fork (the SDK's
+        # export thread) unless told otherwise.
+        TSAN_OPTIONS="${TSAN_OPTIONS:+$TSAN_OPTIONS:}die_after_fork=0" \
+            "$OTELC" exec --instrument -- "$B/auto_sqlite_app" "$tmp/f1.db" "$tmp/f2.db" >/dev/null 2>&1
         status=$? runs=2
     else
         "$OTELC" exec --instrument -- sh -c "\"$B/auto_sqlite_app\" \"$tmp/f1.db\" \"$tmp/f2.db\" &&
