@@ -8,6 +8,7 @@
 # join one trace across processes, and export nothing with
 # OTEL_SDK_DISABLED=true. Parts whose library or server is not installed
 # are skipped; exit 77 when none could run.
+# shellcheck disable=SC2016 # the assertions are JavaScript: their $ is not the shell's
 suite=auto_instrument
 # shellcheck source=tests/integration/cli_lib.sh
 . "$(dirname "$0")/cli_lib.sh"
@@ -44,6 +45,7 @@ disabled() {
 
 # ---- libpq, against a PostgreSQL server of its own ---------------------------
 pq_part() {
+    # shellcheck source=tests/integration/pg_lib.sh
     . "$here/pg_lib.sh"
     pg_bindir || { echo "$suite: PostgreSQL server not installed: libpq part skipped"; return 77; }
     work=$tmp
@@ -60,7 +62,9 @@ pq_part() {
     out pq
     fresh && "$OTELC" exec --instrument=pq -- "$B/auto_pq_app" "$ci" >"$tmp/pq.traced" 2>&1
     traced=$?
-    [ "$plain" = 3 ] && [ "$traced" = 3 ] || fail "pq: exit status $plain, $traced under --instrument (want 3)"
+    if [ "$plain" != 3 ] || [ "$traced" != 3 ]; then
+        fail "pq: exit status $plain, $traced under --instrument (want 3)"
+    fi
     cmp -s "$tmp/pq.plain" "$tmp/pq.traced" || fail "pq: output differs under --instrument"
     # As test_instrument_pq.c asserts them: names, sanitized text, rows, SQLSTATE.
     check pq \
@@ -147,7 +151,8 @@ if [ -x "$B/auto_curl_app" ] && [ -x "$B/auto_mhd_app" ]; then
         sleep 0.2 # the last completion callbacks
         kill "$server_pid"
         wait "$server_pid"
-        [ "$?" = "$plain_status" ] || fail "server: exit status $? under --instrument, $plain_status without"
+        status=$?
+        [ "$status" = "$plain_status" ] || fail "server: exit status $status under --instrument, $plain_status without"
         server_pid=""
     }
     cat "$tmp/server.jsonl" "$tmp/curl.jsonl" >"$tmp/http.jsonl"
