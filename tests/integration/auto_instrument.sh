@@ -138,7 +138,7 @@ if [ -x "$B/auto_curl_app" ] && [ -x "$B/auto_mhd_app" ]; then
     # The server ends by SIGTERM, as without otelc: its spans are flushed on the way.
     start_server plain_server && {
         kill "$server_pid"
-        wait "$server_pid"
+        wait "$server_pid" 2>/dev/null # the shell's "Terminated"
         plain_status=$?
         server_pid=""
     }
@@ -150,7 +150,7 @@ if [ -x "$B/auto_curl_app" ] && [ -x "$B/auto_mhd_app" ]; then
         disabled curl_off "$B/auto_curl_app" "$base/hello"
         sleep 0.2 # the last completion callbacks
         kill "$server_pid"
-        wait "$server_pid"
+        wait "$server_pid" 2>/dev/null
         status=$?
         [ "$status" = "$plain_status" ] || fail "server: exit status $status under --instrument, $plain_status without"
         server_pid=""
