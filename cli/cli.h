@@ -35,6 +35,22 @@ int cli_serve(int argc, char **argv);  /* otelc: launch.c, otelc-serve: serve.c 
 int cli_viewer(int argc, char **argv); /* view, traces (launch.c): exec otelc-view CMD ARGS */
 
 /*
+ * DIR/program in out (size bytes), where DIR holds this otelc executable
+ * (launch.c). false when that cannot be told or out is too small.
+ */
+bool cli_sibling_path(const char *program, char *out, size_t size);
+
+/*
+ * `otelc exec --instrument` (instrument.c): set LD_PRELOAD (libotelc-auto
+ * added after any library already there) and OTELC_INSTRUMENT (libs, a
+ * comma-separated list; "" for all) in env, the child's environment. cmd
+ * is the command: a statically linked or setuid one is reported on stderr,
+ * as it will run untraced. false, after saying why on stderr, when the
+ * library is not installed or memory ran out: env is then unchanged.
+ */
+bool cli_instrument_env(otelc_carrier *env, const char *libs, const char *cmd);
+
+/*
  * Start the SDK for one CLI invocation: configuration from the OTEL_*
  * environment as usual, but a short export timeout suited to a command line
  * (OTELC_CLI_EXPORT_TIMEOUT, default 2000 ms) so an unreachable backend

@@ -45,7 +45,8 @@ typedef struct exec_opts {
     uint64_t timeout_ms; /* 0: none */
     uint64_t kill_after_ms;
     bool trace_startup;
-    char **cmd; /* NULL-terminated, from argv */
+    const char *instrument; /* --instrument's list ("": all), NULL without it */
+    char **cmd;             /* NULL-terminated, from argv */
 } exec_opts;
 
 /* What became of the child. */
@@ -76,6 +77,10 @@ static void usage(FILE *out)
           "      --kill-after DUR  grace period after SIGTERM (default 5s)\n"
           "      --trace-startup   set OTELC_TRACE_STARTUP=1 for the command, so a\n"
           "                        program using otelc traces its own startup\n"
+          "      --instrument[=LIBS]  trace the command's (and its children's) calls to\n"
+          "                        libcurl, libpq, hiredis, SQLite and libmicrohttpd\n"
+          "                        with no change to it: LIBS limits that to some of\n"
+          "                        curl,pq,redis,sqlite,mhd (see docs/zero-code.md)\n"
           "  -h, --help            show this help\n"
           "\n"
           "{{traceparent}} in an argument is replaced by the command's traceparent.\n"
@@ -92,7 +97,7 @@ static void usage(FILE *out)
 
 /* ---- Options ---------------------------------------------------------------- */
 
-enum { OPT_KILL_AFTER = 256, OPT_TRACE_STARTUP };
+enum { OPT_KILL_AFTER = 256, OPT_TRACE_STARTUP, OPT_INSTRUMENT };
 
 static int option_error(const char *what, const char *arg)
 {
@@ -126,6 +131,9 @@ static int parse_one(exec_opts *o, int c, char *arg)
     case OPT_TRACE_STARTUP:
         o->trace_startup = true;
         return 0;
+    case OPT_INSTRUMENT:
+        o->instrument = arg ? arg : "";
+        return 0;
     default:
         return CLI_EXIT_USAGE;
     }
@@ -142,6 +150,7 @@ static int parse_options(exec_opts *o, int argc, char **argv)
         {"timeout", required_argument, NULL, 't'},
         {"kill-after", required_argument, NULL, OPT_KILL_AFTER},
         {"trace-startup", no_argument, NULL, OPT_TRACE_STARTUP},
+        {"instrument", optional_argument, NULL, OPT_INSTRUMENT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -229,9 +238,9 @@ static void free_child_argv(char **argv, bool *owned)
  * startup switch). NULL means "environ unchanged", which is also the
  * answer when there is nothing to add or memory ran out.
  */
-static char **child_env(otelc_span *span, bool active, bool trace_startup)
+static char **child_env(otelc_span *span, bool active, const exec_opts *o)
 {
-    if (!active && !trace_startup) return NULL;
+    if (!active && !o->trace_startup && !o->instrument) return NULL;
     char **envp = otelc_envp_copy();
     if (!envp) return NULL;
     otelc_carrier carrier = otelc_envp_carrier(&envp);
@@ -244,7 +253,8 @@ static char **child_env(otelc_span *span, bool active, bool trace_startup)
         otelc_context_release(ctx);
         otelc_context_release(incoming);
     }
-    if (trace_startup) carrier.set(carrier.self, "OTELC_TRACE_STARTUP", "1");
+    if (o->trace_startup) carrier.set(carrier.self, "OTELC_TRACE_STARTUP", "1");
+    if (o->instrument) cli_instrument_env(&carrier, o->instrument, o->cmd[0]);
     return envp;
 }
 
@@ -426,7 +436,7 @@ static int run(exec_opts *o, const sigset_t *child_mask, const sigset_t *waited)
 
     bool *owned = NULL;
     char **argv = child_argv(o->cmd, tp, &owned);
-    char **envp = child_env(span, active, o->trace_startup);
+    char **envp = child_env(span, active, o);
     exec_result r = {0};
     if (!argv) {
         cli_error("out of memory");

@@ -18,8 +18,7 @@
 
 #include "cli.h"
 
-/* DIR/program, where DIR holds this otelc. false when it cannot be told. */
-static bool sibling_path(const char *program, char *out, size_t size)
+bool cli_sibling_path(const char *program, char *out, size_t size)
 {
     char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
@@ -41,7 +40,7 @@ static int launch(const char *cmd, const char *program, char **argv, const char 
 {
     char path[PATH_MAX + 64];
     /* Next to otelc first: an installed pair, or a build directory, belong together. */
-    if (sibling_path(program, path, sizeof path)) execv(path, argv);
+    if (cli_sibling_path(program, path, sizeof path)) execv(path, argv);
     execvp(program, argv);
     cli_error("%s: cannot run %s (%s): it is installed next to otelc by builds with %s", cmd,
               program, strerror(errno), needs);

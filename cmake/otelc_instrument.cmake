@@ -15,6 +15,12 @@
 # the caller then calls enable_testing() first (it sets a variable, which a
 # function cannot do for its caller, and the top level enables testing only
 # after adding instrument/*).
+#
+# The same sources are compiled once more, with OTELC_AUTO and the shim
+# instrument/auto/shim_<name>.c, into an object library that
+# instrument/auto/CMakeLists.txt links into libotelc-auto (the preload
+# library, see instrument/real_call.h): the instrumented library's headers
+# are used, its library is not linked.
 include_guard(GLOBAL)
 
 function(otelc_instrument name)
@@ -33,6 +39,19 @@ function(otelc_instrument name)
   install(TARGETS ${lib} ${lib}_static
     LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
     ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+  set(shim ${PROJECT_SOURCE_DIR}/instrument/auto/shim_${name}.c)
+  if(EXISTS ${shim})
+    add_library(${lib}_auto OBJECT ${I_SOURCES} ${shim})
+    target_compile_definitions(${lib}_auto PRIVATE OTELC_AUTO)
+    set_target_properties(${lib}_auto PROPERTIES POSITION_INDEPENDENT_CODE ON
+      C_VISIBILITY_PRESET hidden)
+    target_include_directories(${lib}_auto PRIVATE ${PROJECT_SOURCE_DIR}/instrument
+      ${PROJECT_SOURCE_DIR}/instrument/auto ${CMAKE_CURRENT_SOURCE_DIR})
+    # Compile-time usage requirements only: object files link nothing.
+    target_link_libraries(${lib}_auto PRIVATE otelc ${I_LIBS})
+    set_property(GLOBAL APPEND PROPERTY OTELC_AUTO_PARTS ${lib}_auto)
+  endif()
+
   set(OTELC_PC_NAME ${name})
   set(OTELC_PC_INSTRUMENTED ${I_PC_REQUIRES})
   configure_file(${PROJECT_SOURCE_DIR}/cmake/otelc-instrument.pc.in

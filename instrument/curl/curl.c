@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "curl_calls.h"
 #include "fork_lock.h"
 #include "otelc/otelc.h"
 #include "otelc/instrument/curl.h"
@@ -191,7 +192,7 @@ static void builder_add(slist_builder *b, const char *line)
     struct curl_slist *l;
 
     if (b->failed) return;
-    l = curl_slist_append(b->list, line);
+    l = LIBCURL(curl_slist_append)(b->list, line);
     if (l == NULL)
         b->failed = true;
     else
@@ -227,7 +228,7 @@ static struct curl_slist *build_headers(struct curl_slist *user, otelc_span *spa
     otelc_context_release(ctx);
     otelc_context_release(cur);
     if (b.failed) {
-        curl_slist_free_all(b.list);
+        LIBCURL(curl_slist_free_all)(b.list);
         return NULL;
     }
     return b.list;
@@ -238,19 +239,19 @@ static struct curl_slist *build_headers(struct curl_slist *user, otelc_span *spa
 static const char *info_str(CURL *easy, CURLINFO what)
 {
     char *s = NULL;
-    return curl_easy_getinfo(easy, what, &s) == CURLE_OK ? s : NULL;
+    return LIBCURL(curl_easy_getinfo)(easy, what, &s) == CURLE_OK ? s : NULL;
 }
 
 static long info_long(CURL *easy, CURLINFO what)
 {
     long v = 0;
-    return curl_easy_getinfo(easy, what, &v) == CURLE_OK ? v : 0;
+    return LIBCURL(curl_easy_getinfo)(easy, what, &v) == CURLE_OK ? v : 0;
 }
 
 static curl_off_t info_off(CURL *easy, CURLINFO what)
 {
     curl_off_t v = 0;
-    return curl_easy_getinfo(easy, what, &v) == CURLE_OK ? v : 0;
+    return LIBCURL(curl_easy_getinfo)(easy, what, &v) == CURLE_OK ? v : 0;
 }
 
 static const char *effective_method(CURL *easy)
@@ -277,23 +278,24 @@ static void set_method(otelc_span *span, const char *method)
 /* server.address and server.port from the URL libcurl uses. */
 static void set_server(otelc_span *span, const char *url)
 {
-    CURLU *u = curl_url();
+    CURLU *u = LIBCURL(curl_url)();
     char *host = NULL, *port = NULL;
 
     if (u == NULL) return;
-    if (curl_url_set(u, CURLUPART_URL, url, CURLU_GUESS_SCHEME | CURLU_NON_SUPPORT_SCHEME) ==
-        CURLUE_OK) {
-        if (curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host != NULL) {
+    if (LIBCURL(curl_url_set)(u, CURLUPART_URL, url,
+                              CURLU_GUESS_SCHEME | CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK) {
+        if (LIBCURL(curl_url_get)(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host != NULL) {
             size_t n = strlen(host);
             bool v6 = n >= 2 && host[0] == '[' && host[n - 1] == ']';
             otelc_span_set_strn(span, OTELC_SERVER_ADDRESS, v6 ? host + 1 : host, v6 ? n - 2 : n);
         }
-        if (curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK && port)
+        if (LIBCURL(curl_url_get)(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK &&
+            port)
             otelc_span_set_int(span, OTELC_SERVER_PORT, strtol(port, NULL, 10));
     }
-    curl_free(host);
-    curl_free(port);
-    curl_url_cleanup(u);
+    LIBCURL(curl_free)(host);
+    LIBCURL(curl_free)(port);
+    LIBCURL(curl_url_cleanup)(u);
 }
 
 static void set_url(otelc_span *span, const char *url)
@@ -336,7 +338,7 @@ static void set_outcome(otelc_span *span, long status, CURLcode result)
         otelc_span_set_status(span, OTELC_STATUS_ERROR, NULL);
     } else if (result != CURLE_OK) {
         otelc_span_set_str(span, OTELC_ERROR_TYPE, otelc_curl_code_name(result));
-        otelc_span_set_status(span, OTELC_STATUS_ERROR, curl_easy_strerror(result));
+        otelc_span_set_status(span, OTELC_STATUS_ERROR, LIBCURL(curl_easy_strerror)(result));
     }
 }
 
@@ -380,8 +382,8 @@ static void finish(transfer *t, CURLcode result, bool completed)
         set_outcome(t->span, info_long(t->easy, CURLINFO_RESPONSE_CODE), result);
     }
     otelc_span_end(t->span);
-    curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->user_headers);
-    curl_slist_free_all(t->sent_headers);
+    LIBCURL(curl_easy_setopt)(t->easy, CURLOPT_HTTPHEADER, t->user_headers);
+    LIBCURL(curl_slist_free_all)(t->sent_headers);
     free(t);
 }
 
@@ -393,7 +395,7 @@ int otelc_curl_begin(CURL *easy, struct curl_slist *headers)
     if ((old = table_take(easy)) != NULL) finish(old, CURLE_OK, false);
     t = calloc(1, sizeof *t);
     if (t == NULL) {
-        curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
+        LIBCURL(curl_easy_setopt)(easy, CURLOPT_HTTPHEADER, headers);
         return OTELC_ERR_NOMEM;
     }
     t->easy = easy;
@@ -402,7 +404,8 @@ int otelc_curl_begin(CURL *easy, struct curl_slist *headers)
     t->span = start_span(easy, t->method);
     t->sent_headers = build_headers(headers, t->span);
     /* Without our copy the request still goes out with the caller's list. */
-    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, t->sent_headers ? t->sent_headers : headers);
+    LIBCURL(curl_easy_setopt)
+    (easy, CURLOPT_HTTPHEADER, t->sent_headers ? t->sent_headers : headers);
     table_put(t);
     return OTELC_OK;
 }
@@ -419,7 +422,7 @@ CURLcode otelc_curl_perform(CURL *easy, struct curl_slist *headers)
     CURLcode rc;
 
     otelc_curl_begin(easy, headers);
-    rc = curl_easy_perform(easy);
+    rc = LIBCURL(curl_easy_perform)(easy);
     otelc_curl_end(easy, rc);
     return rc;
 }
@@ -429,7 +432,7 @@ CURLMcode otelc_curl_multi_add(CURLM *multi, CURL *easy, struct curl_slist *head
     CURLMcode rc;
 
     otelc_curl_begin(easy, headers);
-    rc = curl_multi_add_handle(multi, easy);
+    rc = LIBCURL(curl_multi_add_handle)(multi, easy);
     if (rc != CURLM_OK) otelc_curl_end(easy, CURLE_FAILED_INIT);
     return rc;
 }

@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "conn_state.h"
+#include "hiredis_calls.h"
 #include "otelc/instrument/db.h"
 #include "otelc/instrument/hiredis.h"
 #include "otelc/otelc.h"
@@ -185,7 +186,7 @@ int otelc_redisGetReply(redisContext *c, void **reply)
 {
     void *r = NULL;
     if (!c) return REDIS_ERR;
-    int rc = redisGetReply(c, &r);
+    int rc = REDIS(redisGetReply)(c, &r);
     if (reply) *reply = r;
     if (rc != REDIS_OK) {
         fail_all(c);
@@ -194,7 +195,7 @@ int otelc_redisGetReply(redisContext *c, void **reply)
     if (!r) return rc; /* non-blocking context: nothing yet */
     conn_pending *p = dequeue(c);
     if (p) end_with_reply(c, p, r);
-    if (!reply) freeReplyObject(r);
+    if (!reply) REDIS(freeReplyObject)(r);
     return rc;
 }
 
@@ -241,7 +242,7 @@ static int append_formatted(redisContext *c, char *cmd, int len)
     size_t lens[MAX_ARGS];
     if (len < 0) return REDIS_ERR;
     int argc = parse_formatted(cmd, (size_t)len, argv, lens);
-    int rc = redisAppendFormattedCommand(c, cmd, (size_t)len);
+    int rc = REDIS(redisAppendFormattedCommand)(c, cmd, (size_t)len);
     /* The span is started before the buffer is freed: its text points into it. */
     if (argc > 0) track(c, argc, argv, lens, rc == REDIS_OK);
     free(cmd);
@@ -252,7 +253,7 @@ int otelc_redisvAppendCommand(redisContext *c, const char *format, va_list ap)
 {
     char *cmd = NULL;
     if (!c) return REDIS_ERR;
-    int len = redisvFormatCommand(&cmd, format, ap);
+    int len = REDIS(redisvFormatCommand)(&cmd, format, ap);
     if (len < 0) return REDIS_ERR; /* hiredis reports bad formats the same way */
     return append_formatted(c, cmd, len);
 }
@@ -272,7 +273,7 @@ int otelc_redisAppendCommandArgv(redisContext *c, int argc, const char **argv,
     size_t lens[MAX_ARGS];
     int n = argc < MAX_ARGS ? argc : MAX_ARGS;
     if (!c || !argv) return REDIS_ERR;
-    int rc = redisAppendCommandArgv(c, argc, argv, argvlen);
+    int rc = REDIS(redisAppendCommandArgv)(c, argc, argv, argvlen);
     for (int i = 0; i < n; i++) lens[i] = argvlen ? argvlen[i] : strlen(argv[i]);
     if (n > 0) track(c, n, argv, lens, rc == REDIS_OK);
     return rc;
@@ -317,5 +318,5 @@ void otelc_redisFree(redisContext *c)
 {
     if (!c) return;
     otelc_redis_forget(c);
-    redisFree(c);
+    REDIS(redisFree)(c);
 }

@@ -14,6 +14,7 @@
 
 #include "otelc/otelc.h"
 #include "otelc/instrument/microhttpd.h"
+#include "microhttpd_calls.h"
 
 #define SCOPE_NAME "otelc.instrument.microhttpd"
 #define QUERY_MAX  8192
@@ -83,7 +84,7 @@ static void headers_read(headers *h, struct MHD_Connection *c)
 {
     h->connection = c;
     h->count = 0;
-    MHD_get_connection_values_n(c, MHD_HEADER_KIND, keep_header, h);
+    MHD(MHD_get_connection_values_n)(c, MHD_HEADER_KIND, keep_header, h);
 }
 
 /* The first letters compared inline, where most candidates of the same length differ. */
@@ -117,7 +118,7 @@ static const char *carrier_get(void *self, const char *key)
     size_t n = strlen(key);
 
     if (h->count > HEADERS_MAX)
-        return MHD_lookup_connection_value(h->connection, MHD_HEADER_KIND, key);
+        return MHD(MHD_lookup_connection_value)(h->connection, MHD_HEADER_KIND, key);
     for (size_t i = 0; i < h->count; i++)
         if (header_is(&h->items[i], key, n)) return h->items[i].value;
     return NULL;
@@ -131,7 +132,7 @@ static size_t carrier_get_all(void *self, const char *key, const char **values, 
 
     if (h->count > HEADERS_MAX) {
         collect c = {key, values, max, 0};
-        MHD_get_connection_values(h->connection, MHD_HEADER_KIND, collect_one, &c);
+        MHD(MHD_get_connection_values)(h->connection, MHD_HEADER_KIND, collect_one, &c);
         return c.count;
     }
     for (size_t i = 0; i < h->count; i++) {
@@ -148,7 +149,7 @@ static size_t carrier_keys(void *self, const char **names, size_t max)
 
     if (h->count > HEADERS_MAX) {
         collect c = {NULL, names, max, 0};
-        MHD_get_connection_values(h->connection, MHD_HEADER_KIND, collect_one, &c);
+        MHD(MHD_get_connection_values)(h->connection, MHD_HEADER_KIND, collect_one, &c);
         return c.count;
     }
     for (size_t i = 0; i < h->count && i < max; i++) names[i] = h->items[i].key;
@@ -210,7 +211,7 @@ static const char *rebuild_query(struct MHD_Connection *c, strbuf *b)
 {
     b->len = 0;
     b->truncated = false;
-    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, query_one, b);
+    MHD(MHD_get_connection_values)(c, MHD_GET_ARGUMENT_KIND, query_one, b);
     b->buf[b->len] = '\0';
     return b->len > 0 && !b->truncated ? b->buf : NULL;
 }
@@ -234,7 +235,7 @@ static const char *ipv4_text(const struct in_addr *a, char *out, size_t size)
 static const char *client_address(struct MHD_Connection *c, char *out, size_t size)
 {
     const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        MHD(MHD_get_connection_info)(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     const struct sockaddr *sa = ci ? ci->client_addr : NULL;
 
     if (sa == NULL) return NULL;
@@ -248,13 +249,15 @@ static const char *client_address(struct MHD_Connection *c, char *out, size_t si
 
 static struct MHD_Daemon *daemon_of(struct MHD_Connection *c)
 {
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_DAEMON);
+    const union MHD_ConnectionInfo *ci =
+        MHD(MHD_get_connection_info)(c, MHD_CONNECTION_INFO_DAEMON);
     return ci ? ci->daemon : NULL;
 }
 
 static int listen_port(struct MHD_Daemon *d)
 {
-    const union MHD_DaemonInfo *di = d ? MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT) : NULL;
+    const union MHD_DaemonInfo *di =
+        d ? MHD(MHD_get_daemon_info)(d, MHD_DAEMON_INFO_BIND_PORT) : NULL;
     return di ? di->port : 0;
 }
 
@@ -263,7 +266,7 @@ static const char *scheme_of(const otelc_mhd *w, struct MHD_Daemon *d)
     const union MHD_DaemonInfo *di;
 
     if (w->opts.scheme != NULL) return w->opts.scheme;
-    di = d ? MHD_get_daemon_info(d, MHD_DAEMON_INFO_FLAGS) : NULL;
+    di = d ? MHD(MHD_get_daemon_info)(d, MHD_DAEMON_INFO_FLAGS) : NULL;
     return di != NULL && (di->flags & MHD_USE_TLS) ? "https" : "http";
 }
 
@@ -307,7 +310,7 @@ static void describe_request(otelc_server_request *r, void *arg)
     daemon_facts(d->wrapper, daemon_of(d->connection), r);
     r->client_address = client_address(d->connection, d->addr, sizeof d->addr);
     /* Counted first: most requests have no query and skip the allocation. */
-    if (MHD_get_connection_values(d->connection, MHD_GET_ARGUMENT_KIND, NULL, NULL) > 0 &&
+    if (MHD(MHD_get_connection_values)(d->connection, MHD_GET_ARGUMENT_KIND, NULL, NULL) > 0 &&
         (d->query = malloc(sizeof *d->query)) != NULL)
         r->query = rebuild_query(d->connection, d->query);
 }
@@ -429,7 +432,7 @@ static unsigned int queued_status(struct MHD_Connection *c)
 {
 #if MHD_VERSION >= 0x00097500
     const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(c, MHD_CONNECTION_INFO_HTTP_STATUS);
+        MHD(MHD_get_connection_info)(c, MHD_CONNECTION_INFO_HTTP_STATUS);
     return ci ? ci->http_status : 0;
 #else
     return 0;
@@ -475,15 +478,15 @@ otelc_server_span *otelc_mhd_current(struct MHD_Connection *connection)
 static void add_traceresponse(request *r, struct MHD_Response *response)
 {
     char value[56];
-    const char *old = MHD_get_response_header(response, "traceresponse");
+    const char *old = MHD(MHD_get_response_header)(response, "traceresponse");
 
     if (old != NULL) {
         char copy[64];
         snprintf(copy, sizeof copy, "%s", old);
-        MHD_del_response_header(response, "traceresponse", copy);
+        MHD(MHD_del_response_header)(response, "traceresponse", copy);
     }
     if (otelc_server_traceresponse(r->server, value) > 0)
-        MHD_add_response_header(response, "traceresponse", value);
+        MHD(MHD_add_response_header)(response, "traceresponse", value);
 }
 
 otelc_mhd_result otelc_mhd_queue_response(struct MHD_Connection *connection,
@@ -497,5 +500,5 @@ otelc_mhd_result otelc_mhd_queue_response(struct MHD_Connection *connection,
         if (body_size >= 0) otelc_server_add_response_body(r->server, (uint64_t)body_size);
         if (r->wrapper->opts.traceresponse && response != NULL) add_traceresponse(r, response);
     }
-    return MHD_queue_response(connection, status_code, response);
+    return MHD(MHD_queue_response)(connection, status_code, response);
 }

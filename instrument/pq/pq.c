@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "conn_state.h"
+#include "pq_calls.h"
 #include "otelc/instrument/db.h"
 #include "otelc/instrument/pq.h"
 #include "otelc/otelc.h"
@@ -53,11 +54,11 @@ static pq_state *state_of(const PGconn *conn, bool create)
  */
 static otelc_span *start_span(PGconn *conn, const char *text, bool parameterized)
 {
-    const char *port = PQport(conn);
+    const char *port = PQ(PQport)(conn);
     otelc_db_call call = {
         .system = "postgresql",
-        .db_namespace = PQdb(conn),
-        .server_address = PQhost(conn),
+        .db_namespace = PQ(PQdb)(conn),
+        .server_address = PQ(PQhost)(conn),
         .server_port = port ? atoi(port) : 0,
         .query = text,
         .query_len = SIZE_MAX,
@@ -70,16 +71,16 @@ static otelc_span *start_span(PGconn *conn, const char *text, bool parameterized
 static void note_result(otelc_span *span, const PGresult *res, int64_t *rows)
 {
     char desc[32];
-    ExecStatusType st = PQresultStatus(res);
+    ExecStatusType st = PQ(PQresultStatus)(res);
     if (st == PGRES_TUPLES_OK || st == PGRES_SINGLE_TUPLE) {
-        *rows = (*rows == NO_ROWS ? 0 : *rows) + PQntuples(res);
+        *rows = (*rows == NO_ROWS ? 0 : *rows) + PQ(PQntuples)(res);
         return;
     }
     if (st != PGRES_FATAL_ERROR && st != PGRES_BAD_RESPONSE && st != PGRES_NONFATAL_ERROR) return;
-    const char *code = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    const char *code = PQ(PQresultErrorField)(res, PG_DIAG_SQLSTATE);
     /* The server's message can quote values from the query: only the code is kept. */
     snprintf(desc, sizeof(desc), "SQLSTATE %s", code && *code ? code : "unknown");
-    otelc_db_span_fail(span, code, PQresStatus(st), desc);
+    otelc_db_span_fail(span, code, PQ(PQresStatus)(st), desc);
 }
 
 static void finish(otelc_span *span, int64_t rows)
@@ -165,7 +166,7 @@ static otelc_span *start_execute_span(PGconn *conn, const char *stmtName)
 PGresult *otelc_PQexec(PGconn *conn, const char *query)
 {
     otelc_span *span = start_span(conn, query, false);
-    return finish_sync(span, PQexec(conn, query));
+    return finish_sync(span, PQ(PQexec)(conn, query));
 }
 
 PGresult *otelc_PQexecParams(PGconn *conn, const char *command, int nParams, const Oid *paramTypes,
@@ -173,16 +174,17 @@ PGresult *otelc_PQexecParams(PGconn *conn, const char *command, int nParams, con
                              const int *paramFormats, int resultFormat)
 {
     otelc_span *span = start_span(conn, command, nParams > 0);
-    return finish_sync(span, PQexecParams(conn, command, nParams, paramTypes, paramValues,
-                                          paramLengths, paramFormats, resultFormat));
+    return finish_sync(span, PQ(PQexecParams)(conn, command, nParams, paramTypes, paramValues,
+                                              paramLengths, paramFormats, resultFormat));
 }
 
 PGresult *otelc_PQprepare(PGconn *conn, const char *stmtName, const char *query, int nParams,
                           const Oid *paramTypes)
 {
     otelc_span *span = start_prepare_span(conn, query);
-    PGresult *res = PQprepare(conn, stmtName, query, nParams, paramTypes);
-    if (res && PQresultStatus(res) == PGRES_COMMAND_OK) remember_prepared(conn, stmtName, query);
+    PGresult *res = PQ(PQprepare)(conn, stmtName, query, nParams, paramTypes);
+    if (res && PQ(PQresultStatus)(res) == PGRES_COMMAND_OK)
+        remember_prepared(conn, stmtName, query);
     return finish_sync(span, res);
 }
 
@@ -191,8 +193,8 @@ PGresult *otelc_PQexecPrepared(PGconn *conn, const char *stmtName, int nParams,
                                const int *paramFormats, int resultFormat)
 {
     otelc_span *span = start_execute_span(conn, stmtName);
-    return finish_sync(span, PQexecPrepared(conn, stmtName, nParams, paramValues, paramLengths,
-                                            paramFormats, resultFormat));
+    return finish_sync(span, PQ(PQexecPrepared)(conn, stmtName, nParams, paramValues, paramLengths,
+                                                paramFormats, resultFormat));
 }
 
 /* After a PQsend* call: queue the span, or end it at once when sending failed. */
@@ -213,7 +215,7 @@ static int queue_span(PGconn *conn, otelc_span *span, int sent)
 int otelc_PQsendQuery(PGconn *conn, const char *query)
 {
     otelc_span *span = start_span(conn, query, false);
-    return queue_span(conn, span, PQsendQuery(conn, query));
+    return queue_span(conn, span, PQ(PQsendQuery)(conn, query));
 }
 
 int otelc_PQsendQueryParams(PGconn *conn, const char *command, int nParams, const Oid *paramTypes,
@@ -222,15 +224,15 @@ int otelc_PQsendQueryParams(PGconn *conn, const char *command, int nParams, cons
 {
     otelc_span *span = start_span(conn, command, nParams > 0);
     return queue_span(conn, span,
-                      PQsendQueryParams(conn, command, nParams, paramTypes, paramValues,
-                                        paramLengths, paramFormats, resultFormat));
+                      PQ(PQsendQueryParams)(conn, command, nParams, paramTypes, paramValues,
+                                            paramLengths, paramFormats, resultFormat));
 }
 
 int otelc_PQsendPrepare(PGconn *conn, const char *stmtName, const char *query, int nParams,
                         const Oid *paramTypes)
 {
     otelc_span *span = start_prepare_span(conn, query);
-    int sent = PQsendPrepare(conn, stmtName, query, nParams, paramTypes);
+    int sent = PQ(PQsendPrepare)(conn, stmtName, query, nParams, paramTypes);
     /* Remembered on sending: a failed PREPARE makes later executions fail anyway. */
     if (sent) remember_prepared(conn, stmtName, query);
     return queue_span(conn, span, sent);
@@ -242,17 +244,17 @@ int otelc_PQsendQueryPrepared(PGconn *conn, const char *stmtName, int nParams,
 {
     otelc_span *span = start_execute_span(conn, stmtName);
     return queue_span(conn, span,
-                      PQsendQueryPrepared(conn, stmtName, nParams, paramValues, paramLengths,
-                                          paramFormats, resultFormat));
+                      PQ(PQsendQueryPrepared)(conn, stmtName, nParams, paramValues, paramLengths,
+                                              paramFormats, resultFormat));
 }
 
 PGresult *otelc_PQgetResult(PGconn *conn)
 {
-    PGresult *res = PQgetResult(conn);
+    PGresult *res = PQ(PQgetResult)(conn);
     conn_pending *done = NULL;
 #ifdef LIBPQ_HAS_PIPELINING
     /* A pipeline sync point belongs to no query. */
-    if (res && PQresultStatus(res) == PGRES_PIPELINE_SYNC) return res;
+    if (res && PQ(PQresultStatus)(res) == PGRES_PIPELINE_SYNC) return res;
 #endif
     fork_lock(&states.lock);
     pq_state *s = state_of(conn, false);
@@ -289,5 +291,5 @@ void otelc_pq_forget(PGconn *conn)
 void otelc_PQfinish(PGconn *conn)
 {
     otelc_pq_forget(conn);
-    PQfinish(conn);
+    PQ(PQfinish)(conn);
 }

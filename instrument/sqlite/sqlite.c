@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "conn_state.h"
+#include "sqlite_calls.h"
 #include "otelc/instrument/db.h"
 #include "otelc/instrument/sqlite.h"
 #include "otelc/otelc.h"
@@ -69,11 +70,11 @@ static void finish(running *r)
 
 static otelc_span *start_span(sqlite3 *db, sqlite3_stmt *stmt)
 {
-    const char *file = sqlite3_db_filename(db, "main");
+    const char *file = SQLITE(sqlite3_db_filename)(db, "main");
     otelc_db_call call = {
         .system = "sqlite",
         .db_namespace = file && *file ? file : NULL,
-        .query = sqlite3_sql(stmt),
+        .query = SQLITE(sqlite3_sql)(stmt),
         .query_len = SIZE_MAX,
         .parameterized = true, /* placeholders mean values are bound, not written */
     };
@@ -87,7 +88,7 @@ static otelc_span *start_span(sqlite3 *db, sqlite3_stmt *stmt)
  */
 static bool starts_a_run(sqlite3_stmt *stmt, const char *text)
 {
-    const char *sql = sqlite3_sql(stmt);
+    const char *sql = SQLITE(sqlite3_sql)(stmt);
     if (!sql || !text) return false;
     return strcmp(sql, text) == 0 || (strncmp(text, "-- ", 3) == 0 && strcmp(text + 3, sql) == 0);
 }
@@ -104,7 +105,7 @@ static running *new_run(sqlite3 *db, sqlite3_stmt *stmt, const char *text)
     running *r = calloc(1, sizeof(*r));
     if (!r) return NULL;
     r->stmt = stmt;
-    r->returns_rows = sqlite3_column_count(stmt) > 0;
+    r->returns_rows = SQLITE(sqlite3_column_count)(stmt) > 0;
     r->span = start_span(db, stmt);
     return r;
 }
@@ -191,7 +192,7 @@ int otelc_sqlite_instrument(sqlite3 *db)
     pthread_mutex_unlock(&states.lock);
     if (!s) return SQLITE_NOMEM;
     if (!fresh) return SQLITE_OK;
-    int rc = sqlite3_trace_v2(
+    int rc = SQLITE(sqlite3_trace_v2)(
         db, SQLITE_TRACE_STMT | SQLITE_TRACE_ROW | SQLITE_TRACE_PROFILE | SQLITE_TRACE_CLOSE,
         trace_cb, db);
     if (rc != SQLITE_OK) {

@@ -125,7 +125,7 @@ for name in curl microhttpd pq hiredis sqlite; do
         owner_is "libotelc-$name-dev" "$f"
     done
 done
-for f in /usr/bin/otelc /usr/bin/otelc-serve /usr/bin/otelc-view; do
+for f in /usr/bin/otelc /usr/bin/otelc-serve /usr/bin/otelc-view "$lib/otelc/libotelc-auto.so"; do
     owner_is otelc "$f"
 done
 
@@ -139,6 +139,14 @@ consumer_check_sqlite
 version=$(dpkg-parsechangelog -l "$src/debian/changelog" -S Version)
 [ "$(otelc --version)" = "otelc $version" ] || fail "otelc --version: $(otelc --version)"
 page=$(man -w otelc 2>&1) || fail "man -w otelc: $page"
+# Zero-code instrumentation from the packages: the system's own curl program, traced.
+if command -v curl >/dev/null 2>&1; then
+    OTEL_TRACES_EXPORTER=file OTELC_FILE_PATH="$tmp/auto.jsonl" \
+        otelc exec --instrument=curl -- curl -s -o /dev/null file:///etc/hostname ||
+        fail "otelc exec --instrument: curl failed"
+    grep -q '"name":"otelc.instrument.curl"' "$tmp/auto.jsonl" ||
+        fail "otelc exec --instrument: no libcurl span from the installed libotelc-auto"
+fi
 owner_is otelc "$page"
 
 # Purged, nothing is left.

@@ -1,0 +1,169 @@
+/*
+ * auto.c - libotelc-auto's switches, start-up and exit (see auto.h).
+ *
+ * Nothing happens when the library is loaded: the program's first call to
+ * a traced library reads the switches and starts the SDK, so a program
+ * that uses none of them runs exactly as without it. Spans are flushed at
+ * exit() (atexit) and, when the program left them at their default, on the
+ * signals that end a process (SIGTERM, SIGINT, SIGHUP).
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/auxv.h>
+
+#include "auto.h"
+#include "fork_lock.h"
+#include "otelc/otelc.h"
+
+#define ALL_LIBS        (AUTO_CURL | AUTO_PQ | AUTO_REDIS | AUTO_SQLITE | AUTO_MHD)
+#define EXIT_FLUSH_MS   5000
+#define SIGNAL_FLUSH_MS 1000
+
+__thread unsigned auto_inside __attribute__((tls_model("initial-exec")));
+__thread bool auto_adopted __attribute__((tls_model("initial-exec")));
+_Atomic unsigned auto_ready;
+_Atomic unsigned auto_traced;
+
+static pthread_mutex_t prepare_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool started;              /* the switches were read (under prepare_lock) */
+static unsigned switched;         /* libraries to trace if their functions are all there */
+static otelc_context *env_parent; /* from TRACEPARENT etc., or NULL */
+
+static const struct {
+    const char *name;
+    unsigned bit;
+} lib_names[] = {
+    {"curl", AUTO_CURL},      {"libcurl", AUTO_CURL},
+    {"pq", AUTO_PQ},          {"libpq", AUTO_PQ},
+    {"postgresql", AUTO_PQ},  {"redis", AUTO_REDIS},
+    {"hiredis", AUTO_REDIS},  {"sqlite", AUTO_SQLITE},
+    {"sqlite3", AUTO_SQLITE}, {"mhd", AUTO_MHD},
+    {"microhttpd", AUTO_MHD}, {"libmicrohttpd", AUTO_MHD},
+    {"all", ALL_LIBS},        {"none", 0},
+};
+
+bool auto_resolve(void *slot, const char *name)
+{
+    /* POSIX: a function's address comes back from dlsym as a void *. */
+    void *f = dlsym(RTLD_NEXT, name);
+    memcpy(slot, &f, sizeof f);
+    return f != NULL;
+}
+
+/* The bit of one name from OTELC_INSTRUMENT, reporting an unknown one. */
+static unsigned lib_bit(const char *name, size_t n)
+{
+    for (size_t i = 0; i < sizeof lib_names / sizeof *lib_names; i++)
+        if (strlen(lib_names[i].name) == n && strncasecmp(lib_names[i].name, name, n) == 0)
+            return lib_names[i].bit;
+    fprintf(stderr, "otelc-auto: OTELC_INSTRUMENT: unknown library \"%.*s\" ignored\n", (int)n,
+            name);
+    return 0;
+}
+
+/* OTELC_INSTRUMENT: unset or empty means every library, else a comma-separated list. */
+static unsigned libs_from_env(void)
+{
+    const char *list = getenv("OTELC_INSTRUMENT");
+    unsigned bits = 0;
+    if (!list || !*list) return ALL_LIBS;
+    for (const char *p = list; *p;) {
+        size_t n = strcspn(p, ", ");
+        if (n) bits |= lib_bit(p, n);
+        p += n;
+        p += strspn(p, ", ");
+    }
+    return bits;
+}
+
+static bool sdk_disabled(void)
+{
+    const char *v = getenv("OTEL_SDK_DISABLED");
+    return v && strcasecmp(v, "true") == 0;
+}
+
+static void flush_at_exit(void)
+{
+    otelc_force_flush(EXIT_FLUSH_MS);
+}
+
+/*
+ * A signal that ends the process: flush, then die of it as the program
+ * would have. Flushing is not async-signal-safe in general; it is tried
+ * only when the thread is not inside otelc, and is bounded by a timeout.
+ */
+static void flush_and_die(int sig)
+{
+    int saved = errno;
+    signal(sig, SIG_DFL);
+    if (!auto_inside) otelc_force_flush(SIGNAL_FLUSH_MS);
+    raise(sig); /* delivered, with its default action, when the handler returns */
+    errno = saved;
+}
+
+static void catch_ending_signals(void)
+{
+    static const int sigs[] = {SIGTERM, SIGINT, SIGHUP};
+    for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) {
+        struct sigaction old, sa = {.sa_handler = flush_and_die};
+        sigemptyset(&sa.sa_mask);
+        /* Only a disposition the program left alone is taken over. */
+        if (sigaction(sigs[i], NULL, &old) == 0 && !(old.sa_flags & SA_SIGINFO) &&
+            old.sa_handler == SIG_DFL)
+            sigaction(sigs[i], &sa, NULL);
+    }
+}
+
+/* Read the switches and start the SDK; the libraries to trace (0: none). */
+static unsigned start(void)
+{
+    unsigned libs = libs_from_env();
+    if (!libs || sdk_disabled()) return 0;
+    if (getauxval(AT_SECURE)) {
+        fprintf(stderr, "otelc-auto: not tracing a setuid/setgid program\n");
+        return 0;
+    }
+    if (otelc_init(NULL) != OTELC_OK) return 0; /* otelc_init said why */
+    otelc_carrier env = otelc_env_carrier();
+    env_parent = otelc_extract(&env);
+    atexit(flush_at_exit);
+    catch_ending_signals();
+    return libs;
+}
+
+void auto_adopt(void)
+{
+    auto_adopted = true;
+    if (!env_parent) return;
+    /* A thread that is already in a span (a server's request) keeps it, and never adopts. */
+    otelc_context *cur = otelc_context_current();
+    otelc_span_context sc = otelc_context_span_context(cur);
+    otelc_context_release(cur);
+    if (!otelc_span_context_is_valid(&sc))
+        otelc_context_attach(env_parent); /* never exited: the thread's root */
+}
+
+unsigned auto_prepare(unsigned lib, bool (*resolve)(void))
+{
+    fork_lock(&prepare_lock);
+    unsigned traced = atomic_load_explicit(&auto_traced, memory_order_relaxed);
+    if (!(atomic_load_explicit(&auto_ready, memory_order_relaxed) & lib)) {
+        bool complete = resolve();
+        if (!started) {
+            started = true;
+            switched = start();
+        }
+        if (complete && (switched & lib)) traced |= lib;
+        atomic_store_explicit(&auto_traced, traced, memory_order_release);
+        atomic_fetch_or_explicit(&auto_ready, lib, memory_order_release);
+    }
+    pthread_mutex_unlock(&prepare_lock);
+    return traced;
+}
