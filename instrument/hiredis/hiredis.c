@@ -7,6 +7,7 @@
  * rendered with redisvFormatCommand so that the sanitizer sees the same
  * arguments the server will, then sent as they are.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -189,7 +190,9 @@ int otelc_redisGetReply(redisContext *c, void **reply)
     int rc = REDIS(redisGetReply)(c, &r);
     if (reply) *reply = r;
     if (rc != REDIS_OK) {
+        int io_errno = errno; /* hiredis documents errno as the cause of REDIS_ERR_IO */
         fail_all(c);
+        errno = io_errno;
         return rc;
     }
     if (!r) return rc; /* non-blocking context: nothing yet */
