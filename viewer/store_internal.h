@@ -33,6 +33,9 @@ enum vw_stmt {
     ST_OPMIN_PUT,
     ST_EDGE_GET,
     ST_EDGE_PUT,
+    ST_TRIM_PICK,
+    ST_TRIM_LATER,
+    ST_TRIM_DEL,
     ST_COUNT
 };
 
@@ -107,9 +110,13 @@ bool vw__postings_each(const uint8_t *blob, size_t len, int64_t first_seg, const
 #define VW_EPOCH_SQL     "(id >> " VW_STR(VW_EPOCH_SHIFT) ")" /* a segment's epoch in SQL */
 #define VW_EPOCH_OF(seg) ((int64_t)(seg) >> VW_EPOCH_SHIFT)
 #define VW_EPOCH_BLOOM   (1u << 16) /* bytes: 2^19 bits for 32,768 keys, ~0.25 % false positives */
-#define VW_EPOCH_BLOOMS  256        /* epochs with a bloom (16 MiB); later ones are always probed */
+#define VW_EPOCH_BLOOMS  256 /* epochs with a bloom (2 halves: 32 MiB); later: always probed */
 
-/* The writer's bloom filters of the trace keys in each epoch, from the oldest epoch held on. */
+/*
+ * The writer's bloom filters of the trace keys in each epoch, from the
+ * oldest epoch held on; each of 2 * VW_EPOCH_BLOOM bytes: the keys, then
+ * the keys added more than once (store_epoch.c).
+ */
 typedef struct vw_epochs {
     int64_t first;    /* the epoch of blooms[0] */
     uint8_t **blooms; /* NULL entries: no filter (beyond VW_EPOCH_BLOOMS), so may hold any key */
@@ -228,6 +235,13 @@ bool vw__epochs_add(vw_epochs *e, int64_t seg, int64_t tkey);
 
 /* Whether epoch may hold a segment of tkey (true when it keeps no filter). */
 bool vw__epochs_may_hold(const vw_epochs *e, int64_t epoch, int64_t tkey);
+
+/*
+ * Whether epoch may hold more than one segment of tkey (true when it keeps
+ * no filter): false means at most one, so the segment of tkey retention
+ * is removing from that epoch is the only one there.
+ */
+bool vw__epochs_may_repeat(const vw_epochs *e, int64_t epoch, int64_t tkey);
 
 /* Drop the filters of the epochs before epoch (retention emptied them). */
 void vw__epochs_forget_before(vw_epochs *e, int64_t epoch);
