@@ -617,7 +617,11 @@ static vw_segment_build *segment_of(vw_store *s, const otelc_span_data *sd, size
     *b = (vw_segment_build){.body = body, .start_ns = UINT64_MAX};
     memcpy(b->trace_id, sd->context.trace_id, 16);
     *index = s->seg_count++;
-    if (slot) *slot = s->seg_count;
+    if (slot) {
+        *slot = s->seg_count;
+        b->index_key = h;
+        b->indexed = true;
+    }
     return b;
 }
 
@@ -795,9 +799,11 @@ static int write_batch(vw_store *s, const vw_batch *b)
 
 static void transaction_reset(vw_store *s)
 {
-    s->seg_count = 0;
     s->new_posting_count = 0;
-    vw_u64map_clear(&s->seg_index);
+    /* Newest first (vw_u64map_remove_newest): a few thousand keys, where a clear writes 2 MiB. */
+    for (size_t i = s->seg_count; i-- > 0;)
+        if (s->segs[i].indexed) vw_u64map_remove_newest(&s->seg_index, s->segs[i].index_key);
+    s->seg_count = 0;
     vw__agg_reset(&s->op_agg);
     vw__agg_reset(&s->edge_agg);
 }

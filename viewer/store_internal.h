@@ -128,6 +128,9 @@ typedef struct vw_epochs {
 /* The spans of one trace in the transaction being written: one segments row. */
 typedef struct vw_segment_build {
     uint8_t trace_id[16];
+    uint64_t
+        index_key; /* its key in seg_index, when indexed (not: a hash collision, a full index) */
+    bool indexed;
     otelc_buf body; /* records: resource row, scope row, Span length (varints), Span bytes */
     uint64_t start_ns, end_ns;
     uint32_t span_count, error_count;
