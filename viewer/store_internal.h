@@ -82,8 +82,14 @@ void vw__bloom_add_attrs(uint8_t *bloom, char scope, const otelc_attr *attrs, si
 
 bool vw__bloom_has(const uint8_t *bloom, uint64_t key);
 
-/* Serialised posting lists (sorted by key then segment, duplicates merged) into out. */
-void vw__postings_encode(vw_posting *p, size_t n, int64_t first_seg, otelc_buf *out);
+/*
+ * Sort p[0..n) by key then segment, where p[0..sorted) already is: the rest
+ * is sorted alone and merged in. False when out of memory (p unchanged).
+ */
+bool vw__postings_sort(vw_posting *p, size_t n, size_t sorted);
+
+/* Serialised posting lists (p sorted by key then segment; duplicates merged) into out. */
+void vw__postings_encode(const vw_posting *p, size_t n, int64_t first_seg, otelc_buf *out);
 
 /*
  * Call fn for each segment of the lists of keys[0..nkeys) in a serialised
