@@ -871,7 +871,7 @@ static long pick_oldest(vw_store *s, victim *v)
 {
     sqlite3_stmt *pick = s->st[ST_TRIM_PICK];
     long nv = 0;
-    int rc;
+    int rc = SQLITE_DONE;
     sqlite3_bind_int64(pick, 1, TRIM_PAGE);
     while (nv < TRIM_PAGE && (rc = sqlite3_step(pick)) == SQLITE_ROW) {
         victim *w = &v[nv++];
@@ -914,7 +914,10 @@ static victim *victim_of(victim *v, size_t nv, int64_t seg)
 
 /*
  * The later segments of t's trace: those in the page v[0..nv) are claimed,
- * those after it removed now. Returns their spans, or -1.
+ * those after it removed now. Returns their spans, or -1. Found, then
+ * deleted by id: a DELETE ... RETURNING would give the span counts in one
+ * statement, but costs SQLite several times more (a temporary table per
+ * execution).
  */
 static long take_later(vw_store *s, const victim *t, victim *v, size_t nv)
 {

@@ -68,9 +68,18 @@ bool vw__epochs_add(vw_epochs *e, int64_t seg, int64_t tkey)
     return true;
 }
 
-/* Whether all of tkey's bits are set in the filter half f. */
-static bool has_bits(const uint8_t *f, int64_t tkey)
+/*
+ * Whether all of tkey's bits are set in one half of epoch's filter (0: the
+ * keys, 1: the keys added again); true when the epoch keeps no filter.
+ */
+static bool filter_has(const vw_epochs *e, int64_t epoch, int64_t tkey, size_t half)
 {
+    if (epoch < e->first) return false; /* forgotten: retention emptied it */
+    size_t i = (size_t)(epoch - e->first);
+    if (i >= e->count) return i >= VW_EPOCH_BLOOMS; /* never written, unless beyond the filters */
+    const uint8_t *f = e->blooms[i];
+    if (!f) return true;
+    f += half * VW_EPOCH_BLOOM;
     for (unsigned k = 0; k < PROBES; k++) {
         uint64_t b = bit_of(tkey, k);
         if (!(f[b >> 3] & (1u << (b & 7)))) return false;
@@ -80,20 +89,12 @@ static bool has_bits(const uint8_t *f, int64_t tkey)
 
 bool vw__epochs_may_hold(const vw_epochs *e, int64_t epoch, int64_t tkey)
 {
-    if (epoch < e->first) return false; /* forgotten: retention emptied it */
-    size_t i = (size_t)(epoch - e->first);
-    if (i >= e->count) return i >= VW_EPOCH_BLOOMS; /* never written, unless beyond the filters */
-    const uint8_t *f = e->blooms[i];
-    return !f || has_bits(f, tkey);
+    return filter_has(e, epoch, tkey, 0);
 }
 
 bool vw__epochs_may_repeat(const vw_epochs *e, int64_t epoch, int64_t tkey)
 {
-    if (epoch < e->first) return false;
-    size_t i = (size_t)(epoch - e->first);
-    if (i >= e->count) return i >= VW_EPOCH_BLOOMS;
-    const uint8_t *f = e->blooms[i];
-    return !f || has_bits(f + VW_EPOCH_BLOOM, tkey);
+    return filter_has(e, epoch, tkey, 1);
 }
 
 void vw__epochs_forget_before(vw_epochs *e, int64_t epoch)
