@@ -110,6 +110,11 @@ static const char *const stmt_sql[ST_COUNT] = {
                     "AND minute = ?3",
     [ST_EDGE_PUT] = "INSERT OR REPLACE INTO edge_minutes(parent, child, minute, count, errors, "
                     "hist) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_TRIM_PICK] = "SELECT id, tkey, trace_id, start_ns, span_count FROM segments ORDER BY id "
+                     "LIMIT ?1",
+    [ST_TRIM_LATER] = "SELECT id, span_count FROM segments WHERE " VW_EPOCH_SQL
+                      " = ?1 AND tkey = ?2 AND trace_id = ?3 AND id > ?4 ORDER BY id",
+    [ST_TRIM_DEL] = "DELETE FROM segments WHERE id BETWEEN ?1 AND ?2",
 };
 
 /* The statements a read-only connection may prepare. */
@@ -230,7 +235,11 @@ static int check_schema(vw_store *s, char *err, size_t err_size)
  * WAL: readers never wait for the writer. synchronous=NORMAL: a commit is
  * in the WAL file before it returns, which a process crash cannot undo.
  * The page cache is bounded (the viewer's memory must stay small whatever
- * the store's size); mmap stays off for the same reason.
+ * the store's size); mmap stays off for the same reason. secure_delete
+ * (on in Debian's SQLite) would zero every row retention removes and
+ * write each page it frees to the WAL, a fifth of retention's cost: the
+ * removed spans' bytes stay in free pages until they are reused instead,
+ * in a file that held them readable anyway.
  */
 static int configure(vw_store *s)
 {
@@ -239,7 +248,8 @@ static int configure(vw_store *s)
                 "PRAGMA cache_size = -16384; PRAGMA mmap_size = 0;") < 0)
         return -1;
     if (s->read_only || s->memory) return 0;
-    return exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
+    return exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+                   "PRAGMA secure_delete = OFF;");
 }
 
 static int prepare_all(vw_store *s)
@@ -607,7 +617,11 @@ static vw_segment_build *segment_of(vw_store *s, const otelc_span_data *sd, size
     *b = (vw_segment_build){.body = body, .start_ns = UINT64_MAX};
     memcpy(b->trace_id, sd->context.trace_id, 16);
     *index = s->seg_count++;
-    if (slot) *slot = s->seg_count;
+    if (slot) {
+        *slot = s->seg_count;
+        b->index_key = h;
+        b->indexed = true;
+    }
     return b;
 }
 
@@ -785,9 +799,11 @@ static int write_batch(vw_store *s, const vw_batch *b)
 
 static void transaction_reset(vw_store *s)
 {
-    s->seg_count = 0;
     s->new_posting_count = 0;
-    vw_u64map_clear(&s->seg_index);
+    /* Newest first (vw_u64map_remove_newest): a few thousand keys, where a clear writes 2 MiB. */
+    for (size_t i = s->seg_count; i-- > 0;)
+        if (s->segs[i].indexed) vw_u64map_remove_newest(&s->seg_index, s->segs[i].index_key);
+    s->seg_count = 0;
     vw__agg_reset(&s->op_agg);
     vw__agg_reset(&s->edge_agg);
 }
@@ -822,54 +838,25 @@ int vw_store_write(vw_store *s, const vw_batch *const *batches, size_t n, char *
 
 /* ---- Retention -------------------------------------------------------------------------- */
 
-/* A segment retention may remove: its id, its trace, and when it started. */
+/*
+ * Retention removes the oldest segments a page at a time, each page as one
+ * range of ids with one DELETE, and the later segments of the page's
+ * traces with them, so that a trace goes whole. Those are looked for only
+ * in the epochs whose filters may hold the trace, and in its own epoch only
+ * when it was written there more than once (store_epoch.c): most traces
+ * cost no probe of the index.
+ */
+
+/* A segment retention may remove: its id, its trace, its spans and when it started. */
 typedef struct victim {
     int64_t seg;
     int64_t tkey;
     uint8_t id[16];
+    bool has_id;  /* a 16-byte trace id (rows written otherwise are removed, never looked up) */
+    bool claimed; /* a later segment of a trace being removed: goes whatever the limits say */
+    uint32_t spans;
     uint64_t start;
 } victim;
-
-/*
- * Remove every segment of victim v's trace; returns the spans removed or
- * -1. A trace is removed whole: its later segments go with its first, in
- * v's epoch and in each later one whose filter may hold the trace. (No
- * earlier epoch holds any: segments are removed oldest first.)
- */
-static long delete_trace(vw_store *s, sqlite3_stmt *find, sqlite3_stmt *del, const victim *v)
-{
-    long spans = 0;
-    int64_t first = VW_EPOCH_OF(v->seg), last = VW_EPOCH_OF(s->next_seg - 1);
-    for (int64_t e = first; e <= last; e++) {
-        if (e != first && !vw__epochs_may_hold(&s->epochs, e, v->tkey)) continue;
-        /*
-         * Found, then deleted by id: a DELETE ... RETURNING would give the
-         * span counts in one statement, but costs SQLite several times
-         * more (a temporary table per execution).
-         */
-        int64_t ids[64];
-        size_t n = 0;
-        int rc;
-        do {
-            sqlite3_bind_int64(find, 1, e);
-            sqlite3_bind_int64(find, 2, v->tkey);
-            sqlite3_bind_blob(find, 3, v->id, 16, SQLITE_STATIC);
-            for (n = 0; n < 64 && (rc = sqlite3_step(find)) == SQLITE_ROW; n++) {
-                ids[n] = sqlite3_column_int64(find, 0);
-                spans += sqlite3_column_int64(find, 1);
-            }
-            sqlite3_reset(find);
-            if (rc != SQLITE_DONE && rc != SQLITE_ROW) return -1;
-            for (size_t i = 0; i < n; i++) {
-                sqlite3_bind_int64(del, 1, ids[i]);
-                rc = sqlite3_step(del);
-                sqlite3_reset(del);
-                if (rc != SQLITE_DONE) return -1;
-            }
-        } while (n == 64); /* more than 64 segments of the trace in the epoch: again */
-    }
-    return spans;
-}
 
 /*
  * Up to TRIM_PAGE segments picked at a time: a slice reads the rows it
@@ -877,27 +864,140 @@ static long delete_trace(vw_store *s, sqlite3_stmt *find, sqlite3_stmt *del, con
  * it removes, not its whole budget. The rows are copied out first:
  * deleting under a running SELECT would skip rows.
  */
-#define TRIM_PAGE 256
+#define TRIM_PAGE 512
 
-static size_t pick_oldest(sqlite3_stmt *pick, victim *v)
+/* The oldest segments, up to TRIM_PAGE, into v; their count, or -1. */
+static long pick_oldest(vw_store *s, victim *v)
 {
-    size_t nv = 0;
-    while (nv < TRIM_PAGE && sqlite3_step(pick) == SQLITE_ROW) {
-        if (sqlite3_column_bytes(pick, 2) != 16) continue;
-        v[nv].seg = sqlite3_column_int64(pick, 0);
-        v[nv].tkey = sqlite3_column_int64(pick, 1);
-        memcpy(v[nv].id, sqlite3_column_blob(pick, 2), 16);
-        v[nv].start = (uint64_t)sqlite3_column_int64(pick, 3);
-        nv++;
+    sqlite3_stmt *pick = s->st[ST_TRIM_PICK];
+    long nv = 0;
+    int rc = SQLITE_DONE;
+    sqlite3_bind_int64(pick, 1, TRIM_PAGE);
+    while (nv < TRIM_PAGE && (rc = sqlite3_step(pick)) == SQLITE_ROW) {
+        victim *w = &v[nv++];
+        w->seg = sqlite3_column_int64(pick, 0);
+        w->tkey = sqlite3_column_int64(pick, 1);
+        w->has_id = sqlite3_column_bytes(pick, 2) == 16;
+        if (w->has_id) memcpy(w->id, sqlite3_column_blob(pick, 2), 16);
+        w->claimed = false;
+        w->start = (uint64_t)sqlite3_column_int64(pick, 3);
+        w->spans = (uint32_t)sqlite3_column_int64(pick, 4);
     }
     sqlite3_reset(pick);
-    return nv;
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? nv : -1;
 }
 
-/* Whether the oldest segment is due: the store is over max_spans or it started before cutoff. */
-static bool due(const vw_store *s, const victim *v, uint64_t cutoff_ns)
+/* Remove segments lo to hi (ids); 0 or -1. */
+static int delete_segments(vw_store *s, int64_t lo, int64_t hi)
 {
-    return (s->max_spans && s->counts.spans > s->max_spans) || (cutoff_ns && v->start < cutoff_ns);
+    sqlite3_stmt *del = s->st[ST_TRIM_DEL];
+    sqlite3_bind_int64(del, 1, lo);
+    sqlite3_bind_int64(del, 2, hi);
+    int rc = sqlite3_step(del);
+    sqlite3_reset(del);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* The victim of segment seg in the page v[0..nv) (in order of id), or NULL. */
+static victim *victim_of(victim *v, size_t nv, int64_t seg)
+{
+    size_t lo = 0, hi = nv;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid].seg < seg)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < nv && v[lo].seg == seg ? &v[lo] : NULL;
+}
+
+/*
+ * The later segments of t's trace: those in the page v[0..nv) are claimed,
+ * those after it removed now. Returns their spans, or -1. Found, then
+ * deleted by id: a DELETE ... RETURNING would give the span counts in one
+ * statement, but costs SQLite several times more (a temporary table per
+ * execution).
+ */
+static long take_later(vw_store *s, const victim *t, victim *v, size_t nv)
+{
+    sqlite3_stmt *find = s->st[ST_TRIM_LATER];
+    long spans = 0;
+    int64_t first = VW_EPOCH_OF(t->seg), last = VW_EPOCH_OF(s->next_seg - 1);
+    for (int64_t e = first; e <= last; e++) {
+        bool maybe = e == first ? vw__epochs_may_repeat(&s->epochs, e, t->tkey)
+                                : vw__epochs_may_hold(&s->epochs, e, t->tkey);
+        int64_t after = t->seg;
+        size_t n = 64;
+        while (maybe && n == 64) { /* 64 segments found: there may be more */
+            int64_t ids[64], counts[64];
+            int rc;
+            sqlite3_bind_int64(find, 1, e);
+            sqlite3_bind_int64(find, 2, t->tkey);
+            sqlite3_bind_blob(find, 3, t->id, 16, SQLITE_STATIC);
+            sqlite3_bind_int64(find, 4, after);
+            for (n = 0; n < 64 && (rc = sqlite3_step(find)) == SQLITE_ROW; n++) {
+                ids[n] = sqlite3_column_int64(find, 0);
+                counts[n] = sqlite3_column_int64(find, 1);
+            }
+            sqlite3_reset(find);
+            if (rc != SQLITE_DONE && rc != SQLITE_ROW) return -1;
+            for (size_t i = 0; i < n; i++) {
+                victim *w = victim_of(v, nv, ids[i]);
+                after = ids[i];
+                if (w && w->claimed) continue;
+                if (w)
+                    w->claimed = true;
+                else if (delete_segments(s, ids[i], ids[i]) < 0)
+                    return -1;
+                spans += counts[i];
+            }
+        }
+    }
+    return spans;
+}
+
+/* Whether a segment is due: the store holds more than max_spans or it started before cutoff. */
+static bool due(const vw_store *s, uint64_t held, uint64_t start, uint64_t cutoff_ns)
+{
+    return (s->max_spans && held > s->max_spans) || (cutoff_ns && start < cutoff_ns);
+}
+
+/*
+ * Choose what goes of the page v[0..nv): the oldest segments while due (as
+ * each would be once those before it and their traces are gone) and
+ * within budget spans, and every segment of their traces. v[0..*k) is
+ * then removed as one range, claimed victims after it one by one. Returns
+ * the spans that go, or -1; *stopped: a segment was not due.
+ */
+static long choose(vw_store *s, victim *v, size_t nv, uint64_t cutoff_ns, uint64_t budget,
+                   size_t *k, bool *stopped)
+{
+    long spans = 0;
+    *stopped = false;
+    for (*k = 0; *k < nv; ++*k) {
+        const victim *t = &v[*k];
+        if (t->claimed) continue;
+        uint64_t held = s->counts.spans > (uint64_t)spans ? s->counts.spans - (uint64_t)spans : 0;
+        if ((uint64_t)spans >= budget) break;
+        if (!due(s, held, t->start, cutoff_ns)) {
+            *stopped = true;
+            break;
+        }
+        long later = t->has_id ? take_later(s, t, v, nv) : 0;
+        if (later < 0) return -1;
+        spans += (long)t->spans + later;
+    }
+    return spans;
+}
+
+/* Remove what choose() chose of the page: one range, then the claimed segments after it. */
+static int remove_chosen(vw_store *s, const victim *v, size_t nv, size_t k)
+{
+    if (k && delete_segments(s, v[0].seg, v[k - 1].seg) < 0) return -1;
+    for (size_t i = k; i < nv; i++)
+        if (v[i].claimed && delete_segments(s, v[i].seg, v[i].seg) < 0) return -1;
+    return 0;
 }
 
 /*
@@ -906,51 +1006,29 @@ static bool due(const vw_store *s, const victim *v, uint64_t cutoff_ns)
  */
 static long trim_oldest(vw_store *s, size_t budget, uint64_t cutoff_ns, bool *more)
 {
-    sqlite3_stmt *pick, *del;
-    const char *pick_sql = "SELECT id, tkey, trace_id, start_ns FROM segments ORDER BY id LIMIT ?1";
-    const char *find_sql = "SELECT id, span_count FROM segments WHERE " VW_EPOCH_SQL
-                           " = ?1 AND tkey = ?2 AND trace_id = ?3";
-    const char *del_sql = "DELETE FROM segments WHERE id = ?1";
-    sqlite3_stmt *find = NULL;
-    del = NULL;
-    if (sqlite3_prepare_v2(s->db, pick_sql, -1, &pick, NULL) != SQLITE_OK) return -1;
-    if (sqlite3_prepare_v2(s->db, find_sql, -1, &find, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(s->db, del_sql, -1, &del, NULL) != SQLITE_OK) {
-        sqlite3_finalize(pick);
-        sqlite3_finalize(find);
-        sqlite3_finalize(del);
-        return -1;
-    }
-    sqlite3_bind_int64(pick, 1, TRIM_PAGE);
-    victim v[TRIM_PAGE];
+    victim *v = malloc(TRIM_PAGE * sizeof *v);
+    if (!v) return -1;
     long removed = 0;
     bool done = false; /* nothing is over the limits any more, or nothing is left */
-    while (!done && removed >= 0 && (size_t)removed < budget) {
-        size_t nv = pick_oldest(pick, v);
-        int changes = sqlite3_total_changes(s->db);
-        done = nv == 0;
-        for (size_t i = 0; i < nv && !done && removed >= 0 && (size_t)removed < budget; i++) {
-            if (!due(s, &v[i], cutoff_ns)) {
-                done = true;
-                break;
-            }
-            long n = delete_trace(s, find, del, &v[i]);
-            if (n < 0) {
-                removed = -1;
-                break;
-            }
-            removed += n;
-            s->counts.spans -= (uint64_t)n < s->counts.spans ? (uint64_t)n : s->counts.spans;
+    while (!done && (size_t)removed < budget) {
+        long nv = pick_oldest(s, v);
+        size_t k = 0;
+        bool stopped = false;
+        long n = nv < 0
+                     ? -1
+                     : choose(s, v, (size_t)nv, cutoff_ns, budget - (size_t)removed, &k, &stopped);
+        if (n < 0 || remove_chosen(s, v, (size_t)nv, k) < 0) {
+            removed = -1;
+            break;
         }
-        if (sqlite3_total_changes(s->db) == changes)
-            done = true; /* the same rows would come again */
+        done = stopped || k == 0 || (nv < TRIM_PAGE && k == (size_t)nv);
+        removed += n;
+        s->counts.spans -= (uint64_t)n < s->counts.spans ? (uint64_t)n : s->counts.spans;
     }
+    free(v);
     /* The budget ran out: more is due when the store is still over, or may still hold old ones. */
     *more =
         removed >= 0 && !done && ((s->max_spans && s->counts.spans > s->max_spans) || cutoff_ns);
-    sqlite3_finalize(pick);
-    sqlite3_finalize(find);
-    sqlite3_finalize(del);
     return removed;
 }
 
@@ -980,7 +1058,7 @@ long vw_store_trim(vw_store *s, size_t budget, bool *more)
     /* After most commits nothing is due: found out without a transaction, from one row. */
     victim oldest;
     int found = oldest_segment(s, &oldest);
-    if (found <= 0 || !due(s, &oldest, cutoff)) return found < 0 ? -1 : 0;
+    if (found <= 0 || !due(s, s->counts.spans, oldest.start, cutoff)) return found < 0 ? -1 : 0;
     vw_store_counts before = s->counts;
     if (exec(s, "BEGIN IMMEDIATE") < 0) return -1;
     long removed = trim_oldest(s, budget ? budget : 1, cutoff, more);

@@ -132,9 +132,33 @@ static int by_key_then_seg(const void *a, const void *b)
  * segments, then each segment as the difference from the one before (the
  * first from first_seg); all varints.
  */
-void vw__postings_encode(vw_posting *p, size_t n, int64_t first_seg, otelc_buf *out)
+static bool posting_before(const vw_posting *x, const vw_posting *y)
 {
-    qsort(p, n, sizeof *p, by_key_then_seg);
+    return x->key < y->key || (x->key == y->key && x->seg < y->seg);
+}
+
+/*
+ * A chunk's postings are written back with every transaction: sorting only
+ * the transaction's own and merging them in costs a pass over the earlier
+ * ones where sorting all again cost a sort of them.
+ */
+bool vw__postings_sort(vw_posting *p, size_t n, size_t sorted)
+{
+    if (sorted >= n) return true;
+    qsort(p + sorted, n - sorted, sizeof *p, by_key_then_seg);
+    if (sorted == 0 || !posting_before(&p[sorted], &p[sorted - 1])) return true;
+    vw_posting *old = malloc(sorted * sizeof *old);
+    if (!old) return false;
+    memcpy(old, p, sorted * sizeof *old);
+    size_t i = 0, j = sorted, w = 0; /* merged from the front: w never passes j */
+    while (i < sorted && j < n) p[w++] = posting_before(&p[j], &old[i]) ? p[j++] : old[i++];
+    while (i < sorted) p[w++] = old[i++];
+    free(old);
+    return true;
+}
+
+void vw__postings_encode(const vw_posting *p, size_t n, int64_t first_seg, otelc_buf *out)
+{
     uint8_t tmp[30];
     for (size_t i = 0; i < n;) {
         size_t j = i, count = 0;
@@ -297,9 +321,11 @@ int vw__chunk_write(vw_store *s, int64_t first, size_t n)
     }
     if (!postings_reserve(&c->postings, &c->posting_cap, c->posting_count + s->new_posting_count))
         return -1;
+    size_t sorted = c->posting_count;
     for (size_t i = 0; i < s->new_posting_count; i++)
         c->postings[c->posting_count++] =
             (vw_posting){s->new_postings[i].key, first + s->new_postings[i].seg};
+    if (!vw__postings_sort(c->postings, c->posting_count, sorted)) return -1;
     otelc__buf_reset(&s->enc);
     vw__postings_encode(c->postings, c->posting_count, c->first_seg, &s->enc);
     if (s->enc.failed) return -1;

@@ -8,6 +8,13 @@
  * here" for almost all of them in a few memory reads. Filters only grow:
  * a trace removed stays in them, which costs a probe that finds nothing,
  * never a segment left behind.
+ *
+ * Each filter has two halves: the keys of the epoch, and the keys added
+ * to it more than once (a bit set again). Retention removes a range of
+ * the oldest segments and must find the later segments of their traces;
+ * in the range's own epoch a trace whose bits were never set twice has no
+ * other segment there, so only traces written more than once (or
+ * colliding) cost a probe of the index.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +49,7 @@ static uint8_t *filter_of(vw_epochs *e, int64_t epoch, bool *nomem)
         e->blooms = grown;
         e->count = i + 1;
     }
-    if (!e->blooms[i] && !(e->blooms[i] = calloc(1, VW_EPOCH_BLOOM))) *nomem = true;
+    if (!e->blooms[i] && !(e->blooms[i] = calloc(2, VW_EPOCH_BLOOM))) *nomem = true;
     return e->blooms[i];
 }
 
@@ -51,25 +58,43 @@ bool vw__epochs_add(vw_epochs *e, int64_t seg, int64_t tkey)
     bool nomem;
     uint8_t *f = filter_of(e, VW_EPOCH_OF(seg), &nomem);
     if (!f) return !nomem;
+    uint8_t *twice = f + VW_EPOCH_BLOOM;
     for (unsigned i = 0; i < PROBES; i++) {
         uint64_t b = bit_of(tkey, i);
-        f[b >> 3] |= (uint8_t)(1u << (b & 7));
+        uint8_t bit = (uint8_t)(1u << (b & 7));
+        twice[b >> 3] |= f[b >> 3] & bit;
+        f[b >> 3] |= bit;
     }
     return true;
 }
 
-bool vw__epochs_may_hold(const vw_epochs *e, int64_t epoch, int64_t tkey)
+/*
+ * Whether all of tkey's bits are set in one half of epoch's filter (0: the
+ * keys, 1: the keys added again); true when the epoch keeps no filter.
+ */
+static bool filter_has(const vw_epochs *e, int64_t epoch, int64_t tkey, size_t half)
 {
     if (epoch < e->first) return false; /* forgotten: retention emptied it */
     size_t i = (size_t)(epoch - e->first);
     if (i >= e->count) return i >= VW_EPOCH_BLOOMS; /* never written, unless beyond the filters */
     const uint8_t *f = e->blooms[i];
     if (!f) return true;
+    f += half * VW_EPOCH_BLOOM;
     for (unsigned k = 0; k < PROBES; k++) {
         uint64_t b = bit_of(tkey, k);
         if (!(f[b >> 3] & (1u << (b & 7)))) return false;
     }
     return true;
+}
+
+bool vw__epochs_may_hold(const vw_epochs *e, int64_t epoch, int64_t tkey)
+{
+    return filter_has(e, epoch, tkey, 0);
+}
+
+bool vw__epochs_may_repeat(const vw_epochs *e, int64_t epoch, int64_t tkey)
+{
+    return filter_has(e, epoch, tkey, 1);
 }
 
 void vw__epochs_forget_before(vw_epochs *e, int64_t epoch)

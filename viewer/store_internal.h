@@ -33,6 +33,9 @@ enum vw_stmt {
     ST_OPMIN_PUT,
     ST_EDGE_GET,
     ST_EDGE_PUT,
+    ST_TRIM_PICK,
+    ST_TRIM_LATER,
+    ST_TRIM_DEL,
     ST_COUNT
 };
 
@@ -79,8 +82,14 @@ void vw__bloom_add_attrs(uint8_t *bloom, char scope, const otelc_attr *attrs, si
 
 bool vw__bloom_has(const uint8_t *bloom, uint64_t key);
 
-/* Serialised posting lists (sorted by key then segment, duplicates merged) into out. */
-void vw__postings_encode(vw_posting *p, size_t n, int64_t first_seg, otelc_buf *out);
+/*
+ * Sort p[0..n) by key then segment, where p[0..sorted) already is: the rest
+ * is sorted alone and merged in. False when out of memory (p unchanged).
+ */
+bool vw__postings_sort(vw_posting *p, size_t n, size_t sorted);
+
+/* Serialised posting lists (p sorted by key then segment; duplicates merged) into out. */
+void vw__postings_encode(const vw_posting *p, size_t n, int64_t first_seg, otelc_buf *out);
 
 /*
  * Call fn for each segment of the lists of keys[0..nkeys) in a serialised
@@ -107,9 +116,13 @@ bool vw__postings_each(const uint8_t *blob, size_t len, int64_t first_seg, const
 #define VW_EPOCH_SQL     "(id >> " VW_STR(VW_EPOCH_SHIFT) ")" /* a segment's epoch in SQL */
 #define VW_EPOCH_OF(seg) ((int64_t)(seg) >> VW_EPOCH_SHIFT)
 #define VW_EPOCH_BLOOM   (1u << 16) /* bytes: 2^19 bits for 32,768 keys, ~0.25 % false positives */
-#define VW_EPOCH_BLOOMS  256        /* epochs with a bloom (16 MiB); later ones are always probed */
+#define VW_EPOCH_BLOOMS  256 /* epochs with a bloom (2 halves: 32 MiB); later: always probed */
 
-/* The writer's bloom filters of the trace keys in each epoch, from the oldest epoch held on. */
+/*
+ * The writer's bloom filters of the trace keys in each epoch, from the
+ * oldest epoch held on; each of 2 * VW_EPOCH_BLOOM bytes: the keys, then
+ * the keys added more than once (store_epoch.c).
+ */
 typedef struct vw_epochs {
     int64_t first;    /* the epoch of blooms[0] */
     uint8_t **blooms; /* NULL entries: no filter (beyond VW_EPOCH_BLOOMS), so may hold any key */
@@ -121,6 +134,9 @@ typedef struct vw_epochs {
 /* The spans of one trace in the transaction being written: one segments row. */
 typedef struct vw_segment_build {
     uint8_t trace_id[16];
+    uint64_t
+        index_key; /* its key in seg_index, when indexed (not: a hash collision, a full index) */
+    bool indexed;
     otelc_buf body; /* records: resource row, scope row, Span length (varints), Span bytes */
     uint64_t start_ns, end_ns;
     uint32_t span_count, error_count;
@@ -228,6 +244,13 @@ bool vw__epochs_add(vw_epochs *e, int64_t seg, int64_t tkey);
 
 /* Whether epoch may hold a segment of tkey (true when it keeps no filter). */
 bool vw__epochs_may_hold(const vw_epochs *e, int64_t epoch, int64_t tkey);
+
+/*
+ * Whether epoch may hold more than one segment of tkey (true when it keeps
+ * no filter): false means at most one, so the segment of tkey retention
+ * is removing from that epoch is the only one there.
+ */
+bool vw__epochs_may_repeat(const vw_epochs *e, int64_t epoch, int64_t tkey);
 
 /* Drop the filters of the epochs before epoch (retention emptied them). */
 void vw__epochs_forget_before(vw_epochs *e, int64_t epoch);

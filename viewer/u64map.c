@@ -69,3 +69,11 @@ uint64_t *vw_u64map_put(vw_u64map *m, uint64_t key, bool *added)
     if (added) *added = true;
     return &m->vals[i];
 }
+
+void vw_u64map_remove_newest(vw_u64map *m, uint64_t key)
+{
+    uint64_t *v = vw_u64map_get(m, key);
+    if (!v) return;
+    m->keys[v - m->vals] = 0;
+    m->count--;
+}

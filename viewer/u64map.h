@@ -36,4 +36,12 @@ uint64_t *vw_u64map_get(const vw_u64map *m, uint64_t key);
  */
 uint64_t *vw_u64map_put(vw_u64map *m, uint64_t key, bool *added);
 
+/*
+ * Remove key (absent: nothing). Only for keys removed in the reverse order
+ * of their insertion (the newest first): removing an older one first could
+ * hide the keys probed past it. Forgets a few keys in time of their own,
+ * where vw_u64map_clear writes the whole table.
+ */
+void vw_u64map_remove_newest(vw_u64map *m, uint64_t key);
+
 #endif

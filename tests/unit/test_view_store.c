@@ -899,6 +899,122 @@ static size_t tql_count(vw_store *s, const char *q, unsigned *first)
 }
 
 /*
+ * Traces of three spans written over four transactions (a root, its child
+ * a transaction later, a late span three later for every third trace), a
+ * span limit of 3,000 and retention after every transaction, in slices
+ * of 500 spans, as the ingest thread runs it: the store holds at most the
+ * limit and never two spans less than it (a trace of three is what it
+ * removes at a time), its count is exact, traces go whole and oldest first,
+ * and the aggregates count every span received, removed or not.
+ */
+#define BULK_TRACES_PER_TX 100
+#define BULK_TXS           40
+#define BULK_LIMIT         3000
+
+/* The "GET" operation's figures (ctx: an ops_seen). */
+static void on_op_named(void *ctx, const char *service, const char *name, int kind,
+                        const vw_latency *l)
+{
+    (void)service;
+    (void)kind;
+    if (strcmp(name, "GET") != 0) return;
+    ops_seen *o = ctx;
+    o->count = l->count;
+    o->errors = l->errors;
+}
+
+/* Spans of trace t once transactions 0..written_tx are written. */
+static unsigned bulk_spans_of(unsigned t, unsigned written_tx)
+{
+    unsigned first_tx = (t - 1) / BULK_TRACES_PER_TX;
+    unsigned n = written_tx >= first_tx ? 1 : 0;
+    n += written_tx >= first_tx + 1;
+    n += t % 3 == 0 && written_tx >= first_tx + 3;
+    return n;
+}
+
+static void write_bulk_tx(vw_store *s, unsigned tx)
+{
+    vw_batch b;
+    vw_batch_init(&b);
+    const otelc_resource *api = service_resource(&b, "api");
+    const otelc_resource *db = service_resource(&b, "db");
+    for (unsigned k = 1; tx >= 3 && k <= BULK_TRACES_PER_TX; k++) {
+        unsigned t = (tx - 3) * BULK_TRACES_PER_TX + k;
+        if (t % 3 == 0) add_span(&b, db, t, 3, 1, "late", tx, 0.01);
+    }
+    for (unsigned k = 1; tx >= 1 && k <= BULK_TRACES_PER_TX; k++)
+        add_span(&b, db, (tx - 1) * BULK_TRACES_PER_TX + k, 2, 1, "SELECT", tx, 0.01);
+    for (unsigned k = 1; k <= BULK_TRACES_PER_TX; k++)
+        add_span(&b, api, tx * BULK_TRACES_PER_TX + k, 1, 0, "GET", tx, 0.1);
+    write1(s, &b);
+}
+
+static void test_retention_bounds_whole_traces_and_aggregates(void **state)
+{
+    (void)state;
+    vw_store *s = open_memory(BULK_LIMIT);
+    uint64_t received = 0;
+    for (unsigned tx = 0; tx < BULK_TXS; tx++) {
+        write_bulk_tx(s, tx);
+        bool more = true;
+        while (more) assert_true(vw_store_trim(s, 500, &more) >= 0);
+        vw_store_counts n;
+        assert_int_equal(vw_store_counts_get(s, &n), 0);
+        received = 0;
+        for (unsigned t = 1; t <= (tx + 1) * BULK_TRACES_PER_TX; t++)
+            received += bulk_spans_of(t, tx);
+        if (received > BULK_LIMIT) assert_true(n.spans <= BULK_LIMIT && n.spans >= BULK_LIMIT - 2);
+        /* What the store says it holds is what its traces hold; they go oldest first, whole. */
+        uint64_t held = 0;
+        bool gone_before = true;
+        for (unsigned t = 1; t <= (tx + 1) * BULK_TRACES_PER_TX; t++) {
+            uint8_t id[16];
+            vw_batch got;
+            vw_batch_init(&got);
+            trace_id(id, t);
+            int held_trace = vw_store_trace(s, id, &got);
+            assert_true(held_trace >= 0);
+            if (held_trace) assert_int_equal(got.count, bulk_spans_of(t, tx));
+            if (held_trace) gone_before = false;
+            assert_true(held_trace || gone_before);
+            held += held_trace ? got.count : 0;
+            vw_batch_free(&got);
+        }
+        assert_int_equal(held, n.spans);
+    }
+    ops_seen o = {0};
+    assert_int_equal(vw_store_operation_stats(s, NULL, 0, 0, on_op_named, &o), 0);
+    assert_int_equal(o.count, BULK_TXS * BULK_TRACES_PER_TX);
+    graph g = {0};
+    assert_int_equal(vw_store_service_graph(s, 0, 0, on_node, on_edge, &g), 0);
+    assert_int_equal(g.api_count, BULK_TXS * BULK_TRACES_PER_TX);
+    assert_int_equal(g.edges, 1);
+    unsigned late = 0;
+    for (unsigned t = 1; t <= (BULK_TXS - 3) * BULK_TRACES_PER_TX; t++) late += t % 3 == 0;
+    assert_int_equal(g.edge_count, (BULK_TXS - 1) * BULK_TRACES_PER_TX + late);
+    /* A search finds held traces only, the newest first. */
+    vw_tql *tql;
+    char err[256];
+    const char *q = "{ name = \"late\" }";
+    assert_int_equal(vw_tql_compile(q, strlen(q), &tql, err, sizeof err), OTELC_OK);
+    found f = run(s, &(vw_search){.query = tql, .limit = 10});
+    vw_tql_free(tql);
+    assert_int_equal(f.n, 10);
+    assert_int_equal(f.traces[0], (BULK_TXS - 3) * BULK_TRACES_PER_TX - 1); /* the newest late */
+    for (size_t i = 0; i < f.n; i++) {
+        uint8_t id[16];
+        vw_batch got;
+        vw_batch_init(&got);
+        trace_id(id, f.traces[i]);
+        assert_int_equal(vw_store_trace(s, id, &got), 1);
+        assert_int_equal(got.count, 3);
+        vw_batch_free(&got);
+    }
+    vw_store_close(s);
+}
+
+/*
  * Chunk filters and posting lists skip what cannot match, never a match:
  * the spans that satisfy a query sit in different chunks, and the values
  * come from spans and from resources.
@@ -945,6 +1061,7 @@ int main(void)
         cmocka_unit_test(test_retention_in_slices),
         cmocka_unit_test(test_retention_past_one_page),
         cmocka_unit_test(test_trace_across_epochs),
+        cmocka_unit_test(test_retention_bounds_whole_traces_and_aggregates),
         cmocka_unit_test(test_checkpoints_on_their_own_thread),
         cmocka_unit_test(test_file_survives_reopen_and_read_only),
         cmocka_unit_test(test_service_graph_either_arrival_order),
