@@ -244,6 +244,16 @@ extern OTELC_HOT_TLS struct otelc_span_cache otelc__span_cache;
 struct otelc_span *otelc__span_take_slow(void);
 void otelc__span_give_slow(struct otelc_span *s);
 
+/*
+ * otelc_span_set_attrs() for keys that outlive every span (string literals,
+ * such as the semantic conventions' names the instrumentation sets): the
+ * span keeps each key's pointer instead of a copy, and key_lens[i] is
+ * attrs[i].key's length, so no key is measured or copied. Values are
+ * copied as usual. Nothing happens for a span that does not record.
+ */
+void otelc__span_set_static_attrs(otelc_span *span, const otelc_attr *attrs,
+                                  const uint8_t *key_lens, size_t count);
+
 /* Empty a span's arena that holds chunks (the rare case of otelc__span_free). */
 void otelc__span_arena_reset(struct otelc_span *s);
 
