@@ -838,6 +838,22 @@ ask_sampler(struct otelc_provider *p, struct otelc_span *s, const otelc_span_con
     return r.decision;
 }
 
+/*
+ * True when the provider's TraceIdRatioBased sampler would drop a span of
+ * trace id under parent (NULL or valid) of parent case c, decided here
+ * without asking it (otelc__sampler_drop_below): the usual case of a ratio
+ * sampler, most of whose spans it drops.
+ */
+static inline bool ratio_drops(const struct otelc_provider *p, int c,
+                               const otelc_span_context *parent, const uint8_t *trace_id)
+{
+    uint64_t below = p->drop_below[c];
+    if (!below || otelc__trace_id_randomness(trace_id) >= below) return false;
+    if (!parent) return true;
+    const char *ts = parent->trace_state;
+    return (parent->trace_flags & OTELC_TRACE_FLAG_RANDOM) && !(ts && strstr(ts, "ot="));
+}
+
 /* A span from the pool that does not record (yet): its count, flags and arena are set. */
 static struct otelc_span *span_new(void)
 {
@@ -868,8 +884,9 @@ static OTELC_ALWAYS_INLINE otelc_span *span_start(otelc_tracer *tracer, const ch
     if (!s) return OTELC__NOOP_SPAN;
     otelc_span_context *sc = &s->data.context;
     /* The ids of a span that will not record stay raw; a sampler reads them mixed. */
-    int decision = p->fixed_decision[otelc__parent_case_of_valid(parent)];
+    int pcase = otelc__parent_case_of_valid(parent), decision = p->fixed_decision[pcase];
     set_ids(s, parent, o, decision == OTELC_SAMPLING_DROP);
+    if (decision < 0 && ratio_drops(p, pcase, parent, sc->trace_id)) decision = OTELC_SAMPLING_DROP;
     if (OTELC_LIKELY(decision >= 0))
         sc->trace_state = parent ? trace_state_copy(s, parent->trace_state) : NULL;
     else
