@@ -244,6 +244,16 @@ extern OTELC_HOT_TLS struct otelc_span_cache otelc__span_cache;
 struct otelc_span *otelc__span_take_slow(void);
 void otelc__span_give_slow(struct otelc_span *s);
 
+/*
+ * otelc_span_set_attrs() for keys that outlive every span (string literals,
+ * such as the semantic conventions' names the instrumentation sets): the
+ * span keeps each key's pointer instead of a copy, and key_lens[i] is
+ * attrs[i].key's length, so no key is measured or copied. Values are
+ * copied as usual. Nothing happens for a span that does not record.
+ */
+void otelc__span_set_static_attrs(otelc_span *span, const otelc_attr *attrs,
+                                  const uint8_t *key_lens, size_t count);
+
 /* Empty a span's arena that holds chunks (the rare case of otelc__span_free). */
 void otelc__span_arena_reset(struct otelc_span *s);
 
@@ -445,6 +455,8 @@ struct otelc_provider {
     _Atomic bool start_attrs_seen;
     /* The sampler's decision for each otelc_parent_case, or -1 when it must be asked. */
     int8_t fixed_decision[5];
+    /* otelc__sampler_drop_below() of the sampler, for the cases fixed_decision leaves to it */
+    uint64_t drop_below[5];
     _Atomic bool any_on_start; /* a processor has on_start */
 };
 
@@ -491,6 +503,24 @@ static inline otelc_parent_case otelc__parent_case_of_valid(const otelc_span_con
  * where the sampler must be asked.
  */
 void otelc__sampler_fixed_decisions(const otelc_sampler *s, int8_t out[5]);
+
+/*
+ * Where s is TraceIdRatioBased for a parent case (itself, or as a
+ * parent-based sampler's delegate), out[case] is its threshold: a span
+ * whose trace id's randomness (otelc__trace_id_randomness) is below it is
+ * dropped, when its parent is none or random and carries no "ot" tracestate
+ * entry. 0 for every other case: the sampler must be asked. Lets a span
+ * start drop without building the sampler's arguments.
+ */
+void otelc__sampler_drop_below(const otelc_sampler *s, uint64_t out[5]);
+
+/* The randomness of a trace id: its last 56 bits (W3C Trace Context level 2). */
+static inline uint64_t otelc__trace_id_randomness(const uint8_t trace_id[16])
+{
+    uint64_t r = 0;
+    for (int i = 9; i < 16; i++) r = r << 8 | trace_id[i];
+    return r;
+}
 
 /* ---- Contexts ------------------------------------------------------------ */
 

@@ -125,20 +125,38 @@ static const char *header(const otelc_carrier *c, const char *name)
     return c != NULL && c->get != NULL ? c->get(c->self, name) : NULL;
 }
 
+/*
+ * A span's attributes as the request gives them. Every key is one of the
+ * semantic conventions' string literals, kept with its length: the span
+ * keeps the literal itself (otelc__span_set_static_attrs), so no key is
+ * measured or copied per request.
+ */
+#define ATTRS_MAX 16
+
 typedef struct attr_list {
-    otelc_attr items[16];
+    otelc_attr items[ATTRS_MAX];
+    uint8_t key_lens[ATTRS_MAX];
     size_t count;
 } attr_list;
 
-static void add_str(attr_list *l, const char *key, const char *value)
+/* Only string literals as keys: sizeof is their length. */
+#define add_str(l, key, value) add_str_len(l, key, sizeof(key "") - 1, value)
+#define add_int(l, key, value) add_int_len(l, key, sizeof(key "") - 1, value)
+
+static void add_str_len(attr_list *l, const char *key, size_t key_len, const char *value)
 {
-    if (value != NULL && *value != '\0' && l->count < 16)
+    if (value != NULL && *value != '\0' && l->count < ATTRS_MAX) {
+        l->key_lens[l->count] = (uint8_t)key_len;
         l->items[l->count++] = OTELC_ATTR_STR(key, value);
+    }
 }
 
-static void add_int(attr_list *l, const char *key, int64_t value)
+static void add_int_len(attr_list *l, const char *key, size_t key_len, int64_t value)
 {
-    if (l->count < 16) l->items[l->count++] = OTELC_ATTR_INT(key, value);
+    if (l->count < ATTRS_MAX) {
+        l->key_lens[l->count] = (uint8_t)key_len;
+        l->items[l->count++] = OTELC_ATTR_INT(key, value);
+    }
 }
 
 /* The server.address/port pair: the Host header first, then the caller's. */
@@ -256,7 +274,7 @@ static otelc_span *start_span(otelc_tracer *tracer, const otelc_server_request *
         otelc_span_start_with(tracer, span_name(method, req->route, name_buf, sizeof name_buf), &o);
     if (!up_front && otelc_span_is_recording(span)) {
         describe(&l, req, method, headers, &query, addr, sizeof addr);
-        otelc_span_set_attrs(span, l.items, l.count);
+        otelc__span_set_static_attrs(span, l.items, l.key_lens, l.count);
     }
     free(query);
     return span;
@@ -344,19 +362,22 @@ int otelc_server_traceresponse(const otelc_server_span *s, char out[56])
     return otelc_traceparent_format(&sc, out);
 }
 
-/* Server rule: only 5xx (or an explicit failure) is the server's error. */
-static void set_outcome(otelc_span *span, int status_code, const char *error_type)
+/*
+ * What the response tells, into l: its status code and, by the server
+ * rule (only 5xx or an explicit failure is the server's error), the
+ * error's type, whose text goes to code when the status gives it. True
+ * when the span's status is an error.
+ */
+static bool add_outcome(attr_list *l, int status_code, const char *error_type, char code[16])
 {
-    char code[16];
-
-    if (status_code > 0) otelc_span_set_int(span, OTELC_HTTP_RESPONSE_STATUS_CODE, status_code);
+    if (status_code > 0) add_int(l, OTELC_HTTP_RESPONSE_STATUS_CODE, status_code);
     if (error_type == NULL && status_code >= 500 && status_code <= 599) {
-        snprintf(code, sizeof code, "%d", status_code);
+        snprintf(code, 16, "%d", status_code);
         error_type = code;
     }
-    if (error_type == NULL) return;
-    otelc_span_set_str(span, OTELC_ERROR_TYPE, error_type);
-    otelc_span_set_status(span, OTELC_STATUS_ERROR, NULL);
+    if (error_type == NULL) return false;
+    add_str(l, OTELC_ERROR_TYPE, error_type);
+    return true;
 }
 
 void otelc_server_finish(otelc_server_span *s, int status_code, const char *error_type)
@@ -364,11 +385,14 @@ void otelc_server_finish(otelc_server_span *s, int status_code, const char *erro
     if (s == NULL) return;
     otelc_server_leave(s);
     if (otelc_span_is_recording(s->span)) { /* an unsampled span keeps none of it */
-        if (s->has_req_body)
-            otelc_span_set_int(s->span, OTELC_HTTP_REQUEST_BODY_SIZE, (int64_t)s->req_body);
-        if (s->has_resp_body)
-            otelc_span_set_int(s->span, OTELC_HTTP_RESPONSE_BODY_SIZE, (int64_t)s->resp_body);
-        set_outcome(s->span, status_code, error_type);
+        attr_list l;
+        char code[16];
+        l.count = 0;
+        if (s->has_req_body) add_int(&l, OTELC_HTTP_REQUEST_BODY_SIZE, (int64_t)s->req_body);
+        if (s->has_resp_body) add_int(&l, OTELC_HTTP_RESPONSE_BODY_SIZE, (int64_t)s->resp_body);
+        bool failed = add_outcome(&l, status_code, error_type, code);
+        otelc__span_set_static_attrs(s->span, l.items, l.key_lens, l.count);
+        if (failed) otelc_span_set_status(s->span, OTELC_STATUS_ERROR, NULL);
     }
     otelc_span_end(s->span);
     otelc_context_release(s->ctx);

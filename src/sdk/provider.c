@@ -155,6 +155,7 @@ static void take_options(otelc_provider *p, const otelc_provider_options *o)
         p->sampler = otelc_sampler_parent_based(otelc_sampler_always_on(), NULL, NULL, NULL, NULL);
     atomic_init(&p->start_attrs_seen, otelc__sampler_reads_attributes(p->sampler));
     otelc__sampler_fixed_decisions(p->sampler, p->fixed_decision);
+    otelc__sampler_drop_below(p->sampler, p->drop_below);
     if (o->limits)
         p->limits = *o->limits;
     else if (env)

@@ -227,9 +227,7 @@ static bool explicit_randomness(const char *ot, uint64_t *rv)
 
 static uint64_t trace_id_randomness(const uint8_t *trace_id)
 {
-    uint64_t r = 0;
-    for (int i = 9; i < 16; i++) r = r << 8 | trace_id[i];
-    return r;
+    return otelc__trace_id_randomness(trace_id);
 }
 
 /*
@@ -394,6 +392,15 @@ void otelc__sampler_fixed_decisions(const otelc_sampler *s, int8_t out[5])
             out[c] = c == OTELC_PARENT_REMOTE_NOT_SAMPLED || c == OTELC_PARENT_LOCAL_NOT_SAMPLED
                          ? OTELC_SAMPLING_DROP
                          : OTELC_SAMPLING_RECORD_AND_SAMPLE;
+    }
+}
+
+void otelc__sampler_drop_below(const otelc_sampler *s, uint64_t out[5])
+{
+    for (int c = 0; c < 5; c++) {
+        const otelc_sampler *leaf = s;
+        while (leaf && leaf->kind == KIND_PARENT) leaf = leaf->u.delegate[c];
+        out[c] = leaf && leaf->kind == KIND_RATIO ? leaf->u.ratio.threshold : 0;
     }
 }
 

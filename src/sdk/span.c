@@ -183,8 +183,13 @@ static bool attrs_grow(struct otelc_span *s)
     return attrs_reserve(s, cap < limit ? cap : limit);
 }
 
-/* The slot for key: the existing one, a new one, or NULL when over the limit. */
-static inline otelc_attr *attr_slot(struct otelc_span *s, const char *key, size_t key_len)
+/*
+ * The slot for key: the existing one, a new one, or NULL when over the
+ * limit. A new slot holds a copy of key, or key itself when copy_key is
+ * false (a key that outlives the span, see otelc__span_set_static_attrs).
+ */
+static inline otelc_attr *attr_slot(struct otelc_span *s, const char *key, size_t key_len,
+                                    bool copy_key)
 {
     uint32_t bit = key_bit(key, key_len);
     if (OTELC_UNLIKELY(s->key_bits & bit)) {
@@ -193,7 +198,7 @@ static inline otelc_attr *attr_slot(struct otelc_span *s, const char *key, size_
     }
     if (OTELC_UNLIKELY(s->data.attr_count >= s->attr_cap) && !attrs_grow(s)) return NULL;
     otelc_attr *slot = (otelc_attr *)&s->data.attrs[s->data.attr_count];
-    slot->key = otelc__arena_strndup(&s->arena, key, key_len);
+    slot->key = copy_key ? otelc__arena_strndup(&s->arena, key, key_len) : key;
     if (OTELC_UNLIKELY(!slot->key)) return NULL;
     s->data.attr_count++;
     s->key_bits |= bit;
@@ -213,16 +218,22 @@ static void attrs_room(struct otelc_span *s, size_t n)
     attrs_reserve(s, want + 4 < limit ? (uint32_t)want + 4 : limit);
 }
 
-/* Set attr on s, which is writable. */
-static void set_attr(struct otelc_span *s, const otelc_attr *attr)
+/* Set attr, whose key is key_len bytes long, on s, which is writable; copy_key as attr_slot(). */
+static OTELC_ALWAYS_INLINE void set_attr_len(struct otelc_span *s, const otelc_attr *attr,
+                                             size_t key_len, bool copy_key)
 {
-    if (!attr->key) return;
-    otelc_attr *slot = attr_slot(s, attr->key, strlen(attr->key));
+    otelc_attr *slot = attr_slot(s, attr->key, key_len, copy_key);
     if (!slot) return;
     /* Out of memory, or a type we do not know: no value to keep, but the key was set. */
     if (!otelc__value_copy(&s->arena, &slot->value, &attr->value,
                            limits_of(s)->attribute_value_length))
         slot->value = (otelc_value){.type = OTELC_VALUE_EMPTY};
+}
+
+/* Set attr on s, which is writable. */
+static void set_attr(struct otelc_span *s, const otelc_attr *attr)
+{
+    if (attr->key) set_attr_len(s, attr, strlen(attr->key), true);
 }
 
 /* Set attrs[0..count) on s, which is writable. */
@@ -246,6 +257,54 @@ void otelc_span_set_attr(otelc_span *span, const otelc_attr *attr)
 }
 
 /*
+ * otelc__span_set_static_attrs()'s usual case, in which nothing is
+ * called: a key new to the span (its bit clear), room in the table, and a
+ * scalar or a string the length limit (max_chars) cannot cut. False when
+ * any of that does not hold or the arena has no memory: nothing has
+ * changed then, and set_attr_len() takes the attribute.
+ */
+static inline bool set_static_quick(struct otelc_span *s, const otelc_attr *a, size_t key_len,
+                                    uint32_t max_chars)
+{
+    uint32_t bit = key_bit(a->key, key_len), n = s->data.attr_count;
+    if ((s->key_bits & bit) || n >= s->attr_cap) return false;
+    otelc_attr *slot = (otelc_attr *)&s->data.attrs[n];
+    switch (a->value.type) {
+    case OTELC_VALUE_BOOL:
+    case OTELC_VALUE_INT:
+    case OTELC_VALUE_DOUBLE:
+        slot->value = a->value;
+        break;
+    case OTELC_VALUE_STRING: {
+        size_t len = a->value.u.str.len;
+        if (!a->value.u.str.ptr || (max_chars != OTELC_UNLIMITED && len > max_chars)) return false;
+        char *copy = otelc__arena_strndup(&s->arena, a->value.u.str.ptr, len);
+        if (!copy) return false;
+        slot->value = (otelc_value){.type = OTELC_VALUE_STRING, .u.str = {copy, len}};
+        break;
+    }
+    default:
+        return false;
+    }
+    slot->key = a->key;
+    s->data.attr_count = n + 1;
+    s->key_bits |= bit;
+    return true;
+}
+
+void otelc__span_set_static_attrs(otelc_span *span, const otelc_attr *attrs,
+                                  const uint8_t *key_lens, size_t count)
+{
+    struct otelc_span *s = writable(span);
+    if (!s || count == 0) return;
+    attrs_room(s, count);
+    uint32_t max_chars = limits_of(s)->attribute_value_length;
+    for (size_t i = 0; i < count; i++)
+        if (!set_static_quick(s, &attrs[i], key_lens[i], max_chars))
+            set_attr_len(s, &attrs[i], key_lens[i], false);
+}
+
+/*
  * The typed setters go straight to the slot: scalars need no copy, and a
  * string's length is known once. This is most of a span's cost, so it skips
  * building a generic otelc_attr and the type switch of otelc__value_copy.
@@ -263,7 +322,7 @@ static __attribute__((noinline)) otelc_attr *setter_slot(otelc_span *span, const
 {
     struct otelc_span *s = writable(span);
     if (!s || !key) return NULL;
-    return attr_slot(s, key, known_len(key, key_len));
+    return attr_slot(s, key, known_len(key, key_len), true);
 }
 
 /*
@@ -779,6 +838,22 @@ ask_sampler(struct otelc_provider *p, struct otelc_span *s, const otelc_span_con
     return r.decision;
 }
 
+/*
+ * True when the provider's TraceIdRatioBased sampler would drop a span of
+ * trace id under parent (NULL or valid) of parent case c, decided here
+ * without asking it (otelc__sampler_drop_below): the usual case of a ratio
+ * sampler, most of whose spans it drops.
+ */
+static inline bool ratio_drops(const struct otelc_provider *p, int c,
+                               const otelc_span_context *parent, const uint8_t *trace_id)
+{
+    uint64_t below = p->drop_below[c];
+    if (!below || otelc__trace_id_randomness(trace_id) >= below) return false;
+    if (!parent) return true;
+    const char *ts = parent->trace_state;
+    return (parent->trace_flags & OTELC_TRACE_FLAG_RANDOM) && !(ts && strstr(ts, "ot="));
+}
+
 /* A span from the pool that does not record (yet): its count, flags and arena are set. */
 static struct otelc_span *span_new(void)
 {
@@ -809,8 +884,9 @@ static OTELC_ALWAYS_INLINE otelc_span *span_start(otelc_tracer *tracer, const ch
     if (!s) return OTELC__NOOP_SPAN;
     otelc_span_context *sc = &s->data.context;
     /* The ids of a span that will not record stay raw; a sampler reads them mixed. */
-    int decision = p->fixed_decision[otelc__parent_case_of_valid(parent)];
+    int pcase = otelc__parent_case_of_valid(parent), decision = p->fixed_decision[pcase];
     set_ids(s, parent, o, decision == OTELC_SAMPLING_DROP);
+    if (decision < 0 && ratio_drops(p, pcase, parent, sc->trace_id)) decision = OTELC_SAMPLING_DROP;
     if (OTELC_LIKELY(decision >= 0))
         sc->trace_state = parent ? trace_state_copy(s, parent->trace_state) : NULL;
     else

@@ -603,21 +603,23 @@ static void test_transport_error(void **state)
     assert_string_equal(otelc_curl_code_name((CURLcode)9999), "_OTHER");
 }
 
-/* One request with extra filler headers and copies of the same traceparent. */
-static const otelc_span_data *serve_headers(fixture *f, int extra, int copies)
+/* One request with extra filler headers and copies of the same traceparent, named name. */
+static const otelc_span_data *serve_headers(fixture *f, int extra, int copies, const char *name)
 {
     reply r;
     CURL *h = client(f, "", "/users/1", &r);
     struct curl_slist *hdrs = NULL;
-    char line[64];
+    char line[128];
 
     for (int i = 0; i < extra; i++) {
         snprintf(line, sizeof line, "X-Filler-%d: %d", i, i);
         hdrs = curl_slist_append(hdrs, line);
     }
-    for (int i = 0; i < copies; i++)
-        hdrs = curl_slist_append(hdrs, "traceparent: 00-0af7651916cd43dd8448eb211c80319c-"
-                                       "b7ad6b7169203331-01");
+    for (int i = 0; i < copies; i++) {
+        snprintf(line, sizeof line, "%s: %s", name,
+                 "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+        hdrs = curl_slist_append(hdrs, line);
+    }
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
     otelc_memory_exporter_reset(f->mem);
     assert_int_equal(curl_easy_perform(h), CURLE_OK);
@@ -637,14 +639,22 @@ static void test_header_count(void **state)
 {
     fixture *f = *state;
     for (int extra = 0; extra <= 40; extra += 40) {
-        const otelc_span_data *ss = serve_headers(f, extra, 1);
+        const otelc_span_data *ss = serve_headers(f, extra, 1, "traceparent");
         assert_true(ss->has_parent);
         assert_memory_equal(ss->parent_span_id, "\xb7\xad\x6b\x71\x69\x20\x33\x31", 8);
         assert_attr(ss, "user_agent.original", "otelc-test/1.0");
         assert_attr(ss, "server.address", "127.0.0.1");
-        ss = serve_headers(f, extra, 2);
+        ss = serve_headers(f, extra, 2, "traceparent");
         assert_false(ss->has_parent);
         assert_attr(ss, "user_agent.original", "otelc-test/1.0");
+        /* Header names match in any case (RFC 9110), and a name that differs does not. */
+        ss = serve_headers(f, extra, 1, "TraceParent");
+        assert_true(ss->has_parent);
+        assert_memory_equal(ss->parent_span_id, "\xb7\xad\x6b\x71\x69\x20\x33\x31", 8);
+        ss = serve_headers(f, extra, 1, "traceparenT-x");
+        assert_false(ss->has_parent);
+        ss = serve_headers(f, extra, 1, "tracepa-ent");
+        assert_false(ss->has_parent);
     }
 }
 

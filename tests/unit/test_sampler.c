@@ -224,6 +224,67 @@ static void test_ratio_explicit_randomness(void **state)
     otelc_sampler_free(s);
 }
 
+/* A span under parent (NULL: a root) from provider p: whether it records. */
+static bool records(otelc_provider *p, const otelc_span_context *parent)
+{
+    otelc_tracer *t = otelc_provider_tracer(p, "test", NULL, NULL);
+    otelc_context *ctx = parent ? otelc_context_new(parent, NULL) : NULL;
+    otelc_span_options o = {.parent = ctx, .root = ctx == NULL};
+    otelc_span *span = otelc_span_start_with(t, "op", &o);
+    bool on = otelc_span_is_recording(span);
+    otelc_span_end(span);
+    otelc_context_release(ctx);
+    return on;
+}
+
+/*
+ * A provider decides its ratio sampler's drops at span start without
+ * asking it: it must decide as the sampler does, for roots and for
+ * parents, and leave an "ot" tracestate entry to the sampler.
+ */
+static void test_ratio_in_provider(void **state)
+{
+    (void)state;
+    otelc_sampler *ref = otelc_sampler_trace_id_ratio(0.25);
+    otelc_provider_options po = {.no_env = true, .sampler = otelc_sampler_trace_id_ratio(0.25)};
+    otelc_provider *p = NULL;
+    assert_int_equal(otelc_provider_new(&po, &p), OTELC_OK);
+    otelc_tracer *t = otelc_provider_tracer(p, "test", NULL, NULL);
+    otelc_sampling_result r;
+    size_t on = 0;
+    for (int i = 0; i < 2000; i++) {
+        otelc_span *span = otelc_span_start(t, "root", OTELC_SPAN_INTERNAL);
+        otelc_span_context sc = otelc_span_get_context(span);
+        bool want = decide(ref, NULL, sc.trace_id, &r) == OTELC_SAMPLING_RECORD_AND_SAMPLE;
+        assert_int_equal(otelc_span_is_recording(span), want);
+        on += want;
+        otelc_span_end(span);
+    }
+    assert_true(on > 300 && on < 700); /* a quarter of 2000, give or take */
+
+    otelc_span_context parent = parent_ctx(true, true, NULL);
+    id_with_randomness(parent.trace_id, 0);
+    assert_false(records(p, &parent));
+    id_with_randomness(parent.trace_id, 0xffffffffffffffULL);
+    assert_true(records(p, &parent));
+    /* The tracestate's explicit randomness outranks the trace id's. */
+    parent = parent_ctx(true, true, "ot=rv:fffffffffffff0");
+    id_with_randomness(parent.trace_id, 0);
+    assert_true(records(p, &parent));
+    parent = parent_ctx(false, false, "ot=rv:00000000000001,vendor=x");
+    id_with_randomness(parent.trace_id, 0xffffffffffffffULL);
+    assert_false(records(p, &parent));
+    /* A parent whose trace id is not random is still decided by its id. */
+    parent = parent_ctx(true, false, "vendor=x");
+    parent.trace_flags = 0;
+    id_with_randomness(parent.trace_id, 0);
+    assert_false(records(p, &parent));
+    id_with_randomness(parent.trace_id, 0xffffffffffffffULL);
+    assert_true(records(p, &parent));
+    otelc_provider_free(p);
+    otelc_sampler_free(ref);
+}
+
 /* ---- ParentBased ------------------------------------------------------------------ */
 
 /* A user sampler that records that it was asked and answers with its decision. */
@@ -462,6 +523,7 @@ int main(void)
         cmocka_unit_test(test_user_sampler),
         cmocka_unit_test(test_rate_limit_burst_and_refill),
         cmocka_unit_test(test_rate_limit_steady),
+        cmocka_unit_test(test_ratio_in_provider),
         cmocka_unit_test(test_rate_limit_slow),
         cmocka_unit_test(test_rate_limit_threads),
         cmocka_unit_test(test_rate_limit_should_sample),

@@ -107,6 +107,54 @@ static void test_request(void **state)
     assert_memory_equal(tr + 3, &PARENT[3], 32);      /* same trace */
 }
 
+/*
+ * The request's attributes obey the span limits like any others: values
+ * cut to the length limit, attributes past the count limit dropped and
+ * counted, and a key set again (the route) replaced, not added.
+ */
+static void test_request_under_limits(void **state)
+{
+    (void)state;
+    otelc_exporter *exp = NULL;
+    otelc_memory_exporter *mem = otelc_memory_exporter_new(&exp);
+    otelc_processor *proc = otelc_simple_processor_new(exp);
+    otelc_span_limits lim;
+    otelc_span_limits_default(&lim);
+    lim.attribute_count = 5;
+    lim.attribute_value_length = 3;
+    otelc_provider_options o = {
+        .no_env = true, .processors = &proc, .processor_count = 1, .limits = &lim};
+    otelc_provider *p = NULL;
+    assert_int_equal(otelc_provider_new(&o, &p), OTELC_OK);
+    otelc_tracer *t = otelc_provider_tracer(p, "test", NULL, NULL);
+    otelc_server_request r = {.method = "GET",
+                              .route = "/a",
+                              .path = "/users/7",
+                              .scheme = "https",
+                              .client_address = "10.0.0.1",
+                              .server_address = "example.com",
+                              .server_port = 80};
+
+    otelc_server_span *s = otelc_server_start(t, NULL, &r);
+    otelc_server_set_route(s, "/users/{id}");
+    otelc_server_finish(s, 503, NULL);
+    const otelc_span_data *sd = otelc_memory_exporter_get(mem, 0);
+    assert_non_null(sd);
+    /* method, path, scheme, route, client address; then server.address and .port, the status
+     * code and error.type are dropped. */
+    assert_int_equal(sd->attr_count, 5);
+    assert_int_equal(sd->dropped_attr_count, 4);
+    assert_string_equal(attr(sd, "http.request.method"), "GET");
+    assert_string_equal(attr(sd, "url.path"), "/us");
+    assert_string_equal(attr(sd, "url.scheme"), "htt");
+    assert_string_equal(attr(sd, "http.route"), "/us");
+    assert_string_equal(attr(sd, "client.address"), "10.");
+    assert_null(otelc_span_data_attr(sd, "http.response.status_code"));
+    assert_int_equal(sd->status, OTELC_STATUS_ERROR);
+    otelc_provider_free(p);
+    otelc_memory_exporter_free(mem);
+}
+
 /* No headers: a new trace, never the thread's current span. Unknown method. */
 static void test_new_trace_and_other_method(void **state)
 {
@@ -460,6 +508,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_request, setup, teardown),
         cmocka_unit_test_setup_teardown(test_new_trace_and_other_method, setup, teardown),
+        cmocka_unit_test(test_request_under_limits),
         cmocka_unit_test_setup_teardown(test_host_default_port_and_error_type, setup, teardown),
         cmocka_unit_test_setup_teardown(test_host_ports, setup, teardown),
         cmocka_unit_test_setup_teardown(test_user_sampler_sees_request_attributes, setup, teardown),
