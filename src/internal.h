@@ -446,6 +446,7 @@ struct otelc_provider {
     /* The sampler's decision for each otelc_parent_case, or -1 when it must be asked. */
     int8_t fixed_decision[5];
     _Atomic bool any_on_start; /* a processor has on_start */
+    uint32_t exit_timeout_ms;  /* OTELC_EXIT_TIMEOUT: the bound of shutdown at exit */
 };
 
 /* The no-op tracer returned when there is no provider. */
@@ -764,6 +765,16 @@ void otelc__batch_options_from_env(otelc_batch_options *out);
  * priority it inherited). Anything else warns once and reads as the default.
  */
 bool otelc__batch_worker_steps_back(void);
+
+/*
+ * OTELC_EXIT_TIMEOUT in milliseconds: the longest provider shutdown at exit
+ * (otelc_shutdown(), replacing or freeing a provider) may take, an export
+ * in flight included, which is then abandoned. Default
+ * OTELC_DEFAULT_EXIT_TIMEOUT_MS; 0 reads as UINT32_MAX (no bound of its
+ * own: the export timeouts alone bound exit, as before).
+ */
+#define OTELC_DEFAULT_EXIT_TIMEOUT_MS 1000
+uint32_t otelc__exit_timeout_from_env(void);
 
 /* Sampler from OTEL_TRACES_SAMPLER / _ARG. Never NULL unless out of memory. */
 otelc_sampler *otelc__sampler_from_env(void);

@@ -276,6 +276,14 @@ void otelc__http_post(otelc_http *h, const otelc_body *body, uint32_t timeout_ms
                       _Atomic bool *cancel, otelc_http_response *out);
 void otelc__http_free(otelc_http *h);
 /*
+ * From any thread, after setting the cancel flag of the transfer in
+ * progress: end it now rather than at libcurl's next progress call (about
+ * a second away). Shuts down (never closes) the handle's sockets, so the
+ * transfer fails at once as a broken connection and libcurl closes them
+ * itself. NULL is a no-op.
+ */
+void otelc__http_interrupt(otelc_http *h);
+/*
  * In a fork child: close this process's copies of the parent's sockets and
  * abandon its libcurl handle (maybe mid-transfer); the next request opens a
  * connection of the child's own.
@@ -550,6 +558,9 @@ typedef struct otelc_otlp_stats {
     uint64_t breaker_opened;   /* times the circuit opened */
     uint64_t breaker_skipped;  /* batches not sent because the circuit was open */
     uint64_t fallback_batches; /* batches handed to the fallback exporter */
+    /* Why spans were not delivered (each also counts in spans_failed): */
+    uint64_t spans_abandoned; /* cut short or never sent because shutdown's bound passed */
+    uint64_t spans_breaker;   /* not sent: the circuit was open (here or in another process) */
 } otelc_otlp_stats;
 
 /* False when e is not an OTLP exporter. */

@@ -37,8 +37,12 @@
 
 struct otlp_counters {
     _Atomic uint64_t requests, retries, exports_ok, exports_failed, exports_refused, spans_ok,
-        spans_failed, spans_rejected, breaker_opened, breaker_skipped, fallback_batches;
+        spans_failed, spans_rejected, breaker_opened, breaker_skipped, fallback_batches,
+        spans_abandoned, spans_breaker;
 };
+
+/* Why a batch was not delivered: each reason has its own count. */
+enum undelivered_reason { FAILED, ABANDONED, BREAKER_OPEN };
 
 /* The circuit breaker; touched by the exporting thread only. */
 struct breaker {
@@ -235,12 +239,14 @@ static int encode(struct otlp *x, const otelc_span_data *const *spans, size_t n)
 /* ---- Outcomes ----------------------------------------------------------------------------------
  */
 
-/* The batch did not reach the backend: count it, and give it to the fallback. */
+/* The batch did not reach the backend: count it by reason, and give it to the fallback. */
 static otelc_export_result undelivered(struct otlp *x, const otelc_span_data *const *spans,
-                                       size_t n)
+                                       size_t n, enum undelivered_reason why)
 {
     bump(&x->c.exports_failed, 1);
     bump(&x->c.spans_failed, n);
+    if (why == ABANDONED) bump(&x->c.spans_abandoned, n);
+    if (why == BREAKER_OPEN) bump(&x->c.spans_breaker, n);
     if (x->fallback && !x->fallback->shut_down) {
         bump(&x->c.fallback_batches, 1);
         otelc_exporter_export(x->fallback, spans, n);
@@ -284,17 +290,17 @@ static otelc_export_result otlp_export(void *self, const otelc_span_data *const 
 {
     struct otlp *x = self;
     if (n == 0) return OTELC_EXPORT_SUCCESS;
-    if (atomic_load(&x->stopper.stop)) return undelivered(x, spans, n);
+    if (atomic_load(&x->stopper.stop)) return undelivered(x, spans, n, ABANDONED);
     uint64_t now = otelc__mono_ms();
     if (breaker_blocks(&x->breaker, now)) {
         bump(&x->c.breaker_skipped, 1);
-        return undelivered(x, spans, n);
+        return undelivered(x, spans, n, BREAKER_OPEN);
     }
     int rc = encode(x, spans, n);
     if (rc != OTELC_OK) {
         otelc__otlp_proto_close(&x->stream);
         otelc__log(OTELC_LOG_ERROR, "OTLP export: out of memory encoding %zu spans", n);
-        return undelivered(x, spans, n);
+        return undelivered(x, spans, n, FAILED);
     }
     /* A probe of an open circuit is one request: if it fails, stay open. */
     otelc_otlp_response parsed;
@@ -323,7 +329,8 @@ static otelc_export_result otlp_export(void *self, const otelc_span_data *const 
         otelc__log(OTELC_LOG_WARN, "OTLP exporter: %u exports failed in a row; pausing for %llu ms",
                    x->breaker.failures, (unsigned long long)x->breaker.cooldown_ms);
     }
-    return undelivered(x, spans, n);
+    bool cut = x->resp.cancelled || atomic_load(&x->stopper.stop);
+    return undelivered(x, spans, n, cut ? ABANDONED : FAILED);
 }
 
 /* ---- Lifecycle
@@ -338,15 +345,37 @@ static int otlp_force_flush(void *self, uint32_t timeout_ms)
     return fb->ops->force_flush(fb->self, timeout_ms);
 }
 
-/* Cuts a retry wait or a transfer short (within about a second) from any thread. */
+/*
+ * From any thread: cuts a retry wait or a transfer short. An HTTP transfer
+ * ends at once (its sockets are shut down), a gRPC call within the HTTP/2
+ * client's poll slice (100 ms).
+ */
 static void otlp_shutdown(void *self)
 {
-    otelc__stopper_stop(&((struct otlp *)self)->stopper);
+    struct otlp *x = self;
+    otelc__stopper_stop(&x->stopper);
+    otelc__http_interrupt(x->http);
+}
+
+/* What was lost, once, as the exporter goes: the counts say why. */
+static void log_undelivered(struct otlp *x)
+{
+    uint64_t failed = atomic_load(&x->c.spans_failed);
+    uint64_t abandoned = atomic_load(&x->c.spans_abandoned);
+    uint64_t breaker = atomic_load(&x->c.spans_breaker);
+    if (failed == 0) return;
+    /* Only skipped for a known-down endpoint: that was said when it was found down. */
+    otelc__log(breaker == failed ? OTELC_LOG_INFO : OTELC_LOG_WARN,
+               "OTLP exporter to %s: %llu spans not delivered (%llu abandoned at shutdown, %llu "
+               "while the endpoint was marked down, %llu failed or rejected)",
+               x->url, (unsigned long long)failed, (unsigned long long)abandoned,
+               (unsigned long long)breaker, (unsigned long long)(failed - abandoned - breaker));
 }
 
 static void otlp_destroy(void *self)
 {
     struct otlp *x = self;
+    if (x->url) log_undelivered(x);
     otelc_exporter_free(x->fallback);
     otelc__http_free(x->http);
     otelc__h2_free(x->h2);
@@ -400,6 +429,8 @@ bool otelc__otlp_exporter_stats(const otelc_exporter *e, otelc_otlp_stats *out)
     out->breaker_opened = atomic_load(&c->breaker_opened);
     out->breaker_skipped = atomic_load(&c->breaker_skipped);
     out->fallback_batches = atomic_load(&c->fallback_batches);
+    out->spans_abandoned = atomic_load(&c->spans_abandoned);
+    out->spans_breaker = atomic_load(&c->spans_breaker);
     return true;
 }
 
