@@ -702,6 +702,15 @@ double otelc__strtod(const char *s, char **end);
 size_t otelc__strlcpy(char *dst, const char *src, size_t size);
 
 /*
+ * True when dir is a directory (not a symlink to one) owned by this
+ * process's effective user with none of the forbidden_mode bits (022: no
+ * one else may write in it; 077: no one else may even look), after
+ * creating it with mode 0700 when create is set and it is missing. For
+ * state kept under a shared /tmp, where another user could plant either.
+ */
+bool otelc__private_dir(const char *dir, bool create, unsigned forbidden_mode);
+
+/*
  * A writer with snprintf's contract, for formatting into a caller's buffer:
  * len counts every byte asked for, buf receives what fits, and
  * otelc__bw_finish() NUL-terminates and returns the length wanted.

@@ -545,6 +545,42 @@ void otelc__otlp_options_from_env(otelc_otlp_exporter_options *o, otelc_otlp_env
 /* True when OTEL_EXPORTER_OTLP_ENDPOINT or _TRACES_ENDPOINT is set. */
 bool otelc__otlp_endpoint_configured(void);
 
+/*
+ * OTELC_BREAKER_INTERVAL in milliseconds (a duration; default 60 s, 0 turns
+ * the shared breaker off), and the per-user runtime directory the shared
+ * breaker keeps its files in: $XDG_RUNTIME_DIR/otelc when XDG_RUNTIME_DIR
+ * is an absolute path, else /tmp/otelc-<euid> (false when it does not fit).
+ */
+uint64_t otelc__breaker_interval_from_env(void);
+bool otelc__runtime_dir_from_env(char *out, size_t size);
+
+/*
+ * The circuit breaker shared between processes (breaker_file.c): one file
+ * per endpoint in the runtime directory says "down until T". Stateless
+ * beyond the paths, so fork needs nothing.
+ *
+ * init: for url (borrowed; must outlive b) with interval_ms, how long a
+ * trip keeps the endpoint down for every process (0, or a path that does
+ * not fit: every call below does nothing).
+ * open_until: the Unix time in ms until which another process found the
+ * endpoint down, or 0 (no such record, expired, garbage, ours, or in a
+ * directory that is not this user's alone).
+ * trip: record the endpoint down for interval_ms from now, atomically
+ * (write then rename), creating the directory 0700 if needed; failures
+ * are silent (the breaker is an optimisation). close: forget it (a success).
+ */
+typedef struct otelc_shared_breaker {
+    char dir[256];
+    char path[300];
+    const char *url;
+    uint64_t interval_ms;
+} otelc_shared_breaker;
+
+void otelc__shared_breaker_init(otelc_shared_breaker *b, const char *url, uint64_t interval_ms);
+uint64_t otelc__shared_breaker_open_until(const otelc_shared_breaker *b);
+void otelc__shared_breaker_trip(const otelc_shared_breaker *b);
+void otelc__shared_breaker_close(const otelc_shared_breaker *b);
+
 /* What an OTLP exporter has done, for tests and diagnostics. */
 typedef struct otelc_otlp_stats {
     uint64_t requests;         /* network attempts */

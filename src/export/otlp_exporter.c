@@ -80,9 +80,20 @@ struct otlp {
 
     otelc_stopper stopper; /* shutdown cuts retry waits and transfers short */
     struct otlp_counters c;
+    /*
+     * The transport's settings, kept so that it can be opened at the first
+     * export that goes to the network: a process that finds the endpoint
+     * down at once never loads libcurl and its TLS libraries at all.
+     */
+    char *headers, *certificate, *client_key, *client_certificate;
+    /* Exporters configured from the environment share what they find with other processes. */
+    bool shared;
+    bool told_shared_open; /* logged once that another process found the endpoint down */
+    otelc_shared_breaker shared_breaker;
 };
 
 static const otelc_exporter_ops otlp_ops;
+static bool open_transport(struct otlp *x);
 
 static void bump(_Atomic uint64_t *v, uint64_t n)
 {
@@ -120,6 +131,27 @@ static bool breaker_failed(struct breaker *b, uint64_t now)
     b->cooldown_ms = b->base_ms;
     b->open_until_ms = now + b->cooldown_ms;
     return true;
+}
+
+/*
+ * Another process found the endpoint hung or down a moment ago: skip it,
+ * as that process's own breaker would. Said once, at info level: the
+ * process that found it down has warned. Only exporters configured from
+ * the environment share (OTELC_BREAKER_INTERVAL): a program that builds
+ * its own exporter sets its own policy through the options.
+ */
+static bool shared_breaker_blocks(struct otlp *x)
+{
+    if (!x->shared) return false;
+    uint64_t until = otelc__shared_breaker_open_until(&x->shared_breaker);
+    if (until && !x->told_shared_open) {
+        x->told_shared_open = true;
+        otelc__log(OTELC_LOG_INFO,
+                   "OTLP exporter: %s was found down by another process; not sending to it for "
+                   "%llu ms (OTELC_BREAKER_INTERVAL)",
+                   x->url, (unsigned long long)(until - (uint64_t)time(NULL) * 1000));
+    }
+    return until != 0;
 }
 
 /* ---- One attempt ------------------------------------------------------------------------ */
@@ -292,10 +324,11 @@ static otelc_export_result otlp_export(void *self, const otelc_span_data *const 
     if (n == 0) return OTELC_EXPORT_SUCCESS;
     if (atomic_load(&x->stopper.stop)) return undelivered(x, spans, n, ABANDONED);
     uint64_t now = otelc__mono_ms();
-    if (breaker_blocks(&x->breaker, now)) {
+    if (breaker_blocks(&x->breaker, now) || shared_breaker_blocks(x)) {
         bump(&x->c.breaker_skipped, 1);
         return undelivered(x, spans, n, BREAKER_OPEN);
     }
+    if (!x->http && !x->h2 && !open_transport(x)) return undelivered(x, spans, n, FAILED);
     int rc = encode(x, spans, n);
     if (rc != OTELC_OK) {
         otelc__otlp_proto_close(&x->stream);
@@ -309,6 +342,7 @@ static otelc_export_result otlp_export(void *self, const otelc_span_data *const 
     otelc__otlp_proto_close(&x->stream); /* the spans are the caller's again */
     if (a.verdict == OTELC_RETRY_DONE) {
         breaker_alive(&x->breaker);
+        if (x->shared) otelc__shared_breaker_close(&x->shared_breaker);
         delivered(x, n, &parsed);
         return OTELC_EXPORT_SUCCESS;
     }
@@ -321,10 +355,15 @@ static otelc_export_result otlp_export(void *self, const otelc_span_data *const 
     else
         otelc__log(OTELC_LOG_WARN,
                    "OTLP export to %s failed: shutdown came before an attempt completed", x->url);
-    if (!transient && !x->resp.cancelled) {
+    if (!transient && !x->resp.cancelled) { /* refused for good: the backend is alive */
         breaker_alive(&x->breaker);
+        if (x->shared) otelc__shared_breaker_close(&x->shared_breaker);
         bump(&x->c.exports_refused, 1);
-    } else if (breaker_failed(&x->breaker, otelc__mono_ms())) {
+        return undelivered(x, spans, n, FAILED);
+    }
+    /* Hung (cut short) or down: the processes that follow need not find out again. */
+    if (x->shared) otelc__shared_breaker_trip(&x->shared_breaker);
+    if (breaker_failed(&x->breaker, otelc__mono_ms())) {
         bump(&x->c.breaker_opened, 1);
         otelc__log(OTELC_LOG_WARN, "OTLP exporter: %u exports failed in a row; pausing for %llu ms",
                    x->breaker.failures, (unsigned long long)x->breaker.cooldown_ms);
@@ -354,7 +393,7 @@ static void otlp_shutdown(void *self)
 {
     struct otlp *x = self;
     otelc__stopper_stop(&x->stopper);
-    otelc__http_interrupt(x->http);
+    otelc__http_interrupt(__atomic_load_n(&x->http, __ATOMIC_ACQUIRE));
 }
 
 /* What was lost, once, as the exporter goes: the counts say why. */
@@ -384,6 +423,10 @@ static void otlp_destroy(void *self)
     otelc__buf_free(&x->wire);
     otelc__stopper_destroy(&x->stopper);
     free(x->url);
+    free(x->headers);
+    free(x->certificate);
+    free(x->client_key);
+    free(x->client_certificate);
     free(x);
 }
 
@@ -468,32 +511,35 @@ static char *resolve_url(const otelc_otlp_exporter_options *o)
 }
 
 /* The HTTP client, or for gRPC the HTTP/2 one; false after logging why neither could be made. */
-static bool open_transport(struct otlp *x, const otelc_otlp_exporter_options *o)
+static bool open_transport(struct otlp *x)
 {
     char agent[64];
     snprintf(agent, sizeof agent, "User-Agent: OTel-OTLP-Exporter-C/%s", otelc_version());
     const char *fixed[5] = {agent};
     size_t k = 1;
-    if (o->protocol == OTELC_OTLP_GRPC) {
+    if (x->protocol == OTELC_OTLP_GRPC) {
         fixed[k++] = "Content-Type: application/grpc";
         fixed[k++] = "TE: trailers";
-        if (o->gzip) fixed[k++] = "grpc-encoding: gzip";
+        if (x->gzip) fixed[k++] = "grpc-encoding: gzip";
     } else {
-        fixed[k++] = o->protocol == OTELC_OTLP_HTTP_JSON ? "Content-Type: application/json"
+        fixed[k++] = x->protocol == OTELC_OTLP_HTTP_JSON ? "Content-Type: application/json"
                                                          : "Content-Type: application/x-protobuf";
-        if (o->gzip) fixed[k++] = "Content-Encoding: gzip";
+        if (x->gzip) fixed[k++] = "Content-Encoding: gzip";
     }
     fixed[k] = NULL;
     otelc_http_config cfg = {
         .url = x->url,
         .fixed_headers = fixed,
-        .user_headers = o->headers,
-        .ca_file = o->certificate,
-        .client_key = o->client_key,
-        .client_cert = o->client_certificate,
+        .user_headers = x->headers,
+        .ca_file = x->certificate,
+        .client_key = x->client_key,
+        .client_cert = x->client_certificate,
     };
-    if (o->protocol == OTELC_OTLP_GRPC) return (x->h2 = otelc__h2_new(&cfg)) != NULL;
-    return (x->http = otelc__http_new(&cfg)) != NULL;
+    if (x->protocol == OTELC_OTLP_GRPC) return (x->h2 = otelc__h2_new(&cfg)) != NULL;
+    /* Published for otlp_shutdown, which may interrupt it from another thread. */
+    otelc_http *h = otelc__http_new(&cfg);
+    __atomic_store_n(&x->http, h, __ATOMIC_RELEASE);
+    return h != NULL;
 }
 
 static void apply_options(struct otlp *x, const otelc_otlp_exporter_options *o)
@@ -511,6 +557,18 @@ static void apply_options(struct otlp *x, const otelc_otlp_exporter_options *o)
     x->breaker.base_ms = or_default(o->breaker_cooldown_ms, DEFAULT_COOLDOWN_MS);
     x->breaker.cooldown_ms = x->breaker.base_ms;
     x->rng = otelc__mono_ms() ^ (uint64_t)(uintptr_t)x;
+}
+
+static bool copy_str(char **dst, const char *src)
+{
+    return !src || (*dst = strdup(src)) != NULL;
+}
+
+static bool copy_transport_options(struct otlp *x, const otelc_otlp_exporter_options *o)
+{
+    return copy_str(&x->headers, o->headers) && copy_str(&x->certificate, o->certificate) &&
+           copy_str(&x->client_key, o->client_key) &&
+           copy_str(&x->client_certificate, o->client_certificate);
 }
 
 static struct otlp *otlp_alloc(const otelc_otlp_exporter_options *o)
@@ -539,7 +597,13 @@ otelc_exporter *otelc_otlp_exporter_new(const otelc_otlp_exporter_options *o)
     }
     struct otlp *x = otlp_alloc(o);
     if (x) x->fallback = o->fallback;
-    if (!x || !(x->url = resolve_url(o)) || !open_transport(x, o)) {
+    if (x) x->shared = o == &env; /* see shared_breaker_blocks */
+    if (x && x->shared && (x->url = resolve_url(o)))
+        otelc__shared_breaker_init(&x->shared_breaker, x->url, otelc__breaker_interval_from_env());
+    /* Recorded down by another process: the transport waits until an export needs it. */
+    bool defer = x && x->shared && otelc__shared_breaker_open_until(&x->shared_breaker);
+    if (!x || !(x->url || (x->url = resolve_url(o))) || !copy_transport_options(x, o) ||
+        (!defer && !open_transport(x))) {
         if (x)
             otlp_destroy(x);
         else
