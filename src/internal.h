@@ -759,6 +759,8 @@ bool otelc__first_report(const char *name, const char *value);
  */
 bool otelc__env_bool(const char *name, bool def);
 uint32_t otelc__env_u32(const char *name, uint32_t def);
+/* A byte count that may exceed 4 GiB (config/file_env.c). */
+uint64_t otelc__env_u64(const char *name, uint64_t def);
 double otelc__env_double(const char *name, double def);
 
 /* Span limits from OTEL_*_LIMIT variables (spec defaults otherwise). */

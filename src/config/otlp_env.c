@@ -240,3 +240,13 @@ bool otelc__runtime_dir_from_env(char *out, size_t size)
                 : snprintf(out, size, "/tmp/otelc-%lu", (unsigned long)geteuid());
     return n > 0 && (size_t)n < size;
 }
+
+const char *otelc__spool_dir_from_env(void)
+{
+    return otelc__env("OTELC_SPOOL_DIR");
+}
+
+uint64_t otelc__spool_max_bytes_from_env(void)
+{
+    return otelc__env_u64("OTELC_SPOOL_MAX_BYTES", 64ull << 20);
+}

@@ -581,6 +581,40 @@ uint64_t otelc__shared_breaker_open_until(const otelc_shared_breaker *b);
 void otelc__shared_breaker_trip(const otelc_shared_breaker *b);
 void otelc__shared_breaker_close(const otelc_shared_breaker *b);
 
+/*
+ * The spool (spool.c): batches the exporter could not deliver, written to
+ * OTELC_SPOOL_DIR as files a later process delivers. See spool.c for the
+ * layout and the claim protocol; safe between processes, and between
+ * threads for put and drain (each file has one claimant).
+ *
+ * new: the spool in dir (created 0700 when missing; it must be a
+ * directory owned by this user and writable by no one else), holding at
+ * most max_bytes; NULL (after logging why) when dir cannot be used.
+ * put: n spans as one OTLP protobuf request file, removing the oldest
+ * files first when the bound requires (their spans count as dropped);
+ * false when nothing was written (a request larger than the bound, I/O
+ * error, no memory). drain: deliver spooled files oldest first through
+ * send (handed the request, without its length prefix; true when
+ * delivered, or refused for good, so the file is done), unlinking each
+ * delivered one; stops at the first failure (the file stays spooled) or
+ * once *stop (may be NULL) reads true. Returns the files delivered.
+ * counts: spans spooled, dropped by the bound, delivered from the spool
+ * by this process. after_fork_child: the parent's buffer is abandoned.
+ */
+typedef struct otelc_spool otelc_spool;
+typedef bool (*otelc_spool_send_fn)(void *ctx, const void *request, size_t len);
+otelc_spool *otelc__spool_new(const char *dir, uint64_t max_bytes);
+bool otelc__spool_put(otelc_spool *s, const otelc_span_data *const *spans, size_t n);
+size_t otelc__spool_drain(otelc_spool *s, otelc_spool_send_fn send, void *ctx, _Atomic bool *stop);
+void otelc__spool_counts(const otelc_spool *s, uint64_t *spooled, uint64_t *dropped,
+                         uint64_t *delivered);
+void otelc__spool_after_fork_child(otelc_spool *s);
+void otelc__spool_free(otelc_spool *s);
+
+/* OTELC_SPOOL_DIR (NULL: no spooling) and OTELC_SPOOL_MAX_BYTES (default 64 MiB). */
+const char *otelc__spool_dir_from_env(void);
+uint64_t otelc__spool_max_bytes_from_env(void);
+
 /* What an OTLP exporter has done, for tests and diagnostics. */
 typedef struct otelc_otlp_stats {
     uint64_t requests;         /* network attempts */
@@ -597,6 +631,8 @@ typedef struct otelc_otlp_stats {
     /* Why spans were not delivered (each also counts in spans_failed): */
     uint64_t spans_abandoned; /* cut short or never sent because shutdown's bound passed */
     uint64_t spans_breaker;   /* not sent: the circuit was open (here or in another process) */
+    uint64_t spans_spooled;   /* written to OTELC_SPOOL_DIR instead (not counted above) */
+    uint64_t spans_unspooled; /* delivered from the spool, spooled by this or earlier processes */
 } otelc_otlp_stats;
 
 /* False when e is not an OTLP exporter. */

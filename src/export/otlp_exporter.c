@@ -38,11 +38,15 @@
 struct otlp_counters {
     _Atomic uint64_t requests, retries, exports_ok, exports_failed, exports_refused, spans_ok,
         spans_failed, spans_rejected, breaker_opened, breaker_skipped, fallback_batches,
-        spans_abandoned, spans_breaker;
+        spans_abandoned, spans_breaker, spans_spooled;
 };
 
-/* Why a batch was not delivered: each reason has its own count. */
-enum undelivered_reason { FAILED, ABANDONED, BREAKER_OPEN };
+/*
+ * Why a batch was not delivered: each has its own count. All but REFUSED
+ * (the backend answered, and would refuse it again) are spooled when a
+ * spool is configured.
+ */
+enum undelivered_reason { REFUSED, FAILED, ABANDONED, BREAKER_OPEN };
 
 /* The circuit breaker; touched by the exporting thread only. */
 struct breaker {
@@ -90,6 +94,7 @@ struct otlp {
     bool shared;
     bool told_shared_open; /* logged once that another process found the endpoint down */
     otelc_shared_breaker shared_breaker;
+    otelc_spool *spool; /* OTELC_SPOOL_DIR, for exporters configured from the environment */
 };
 
 static const otelc_exporter_ops otlp_ops;
@@ -277,8 +282,12 @@ static otelc_export_result undelivered(struct otlp *x, const otelc_span_data *co
 {
     bump(&x->c.exports_failed, 1);
     bump(&x->c.spans_failed, n);
-    if (why == ABANDONED) bump(&x->c.spans_abandoned, n);
-    if (why == BREAKER_OPEN) bump(&x->c.spans_breaker, n);
+    if (why != REFUSED && otelc__spool_put(x->spool, spans, n))
+        bump(&x->c.spans_spooled, n);
+    else if (why == ABANDONED)
+        bump(&x->c.spans_abandoned, n);
+    else if (why == BREAKER_OPEN)
+        bump(&x->c.spans_breaker, n);
     if (x->fallback && !x->fallback->shut_down) {
         bump(&x->c.fallback_batches, 1);
         otelc_exporter_export(x->fallback, spans, n);
@@ -300,6 +309,39 @@ static void log_failure(struct otlp *x, bool transient)
                    r->grpc_message);
     else
         otelc__log(OTELC_LOG_WARN, "OTLP export %s: HTTP %ld", kind, r->status);
+}
+
+/* A spooled request, as it is sent: like encode(), from bytes already encoded. */
+static int encode_raw(struct otlp *x, const void *request, size_t len)
+{
+    otelc__buf_reset(&x->wire);
+    bool grpc = x->protocol == OTELC_OTLP_GRPC;
+    size_t frame = grpc ? otelc__grpc_frame_begin(&x->wire) : 0;
+    if (x->gzip) {
+        if (otelc__gzip(&x->wire, request, len) != OTELC_OK) return OTELC_ERR_NOMEM;
+    } else {
+        otelc__buf_append(&x->wire, request, len);
+    }
+    if (grpc && otelc__grpc_frame_end(&x->wire, frame, x->gzip) != OTELC_OK) return OTELC_ERR_NOMEM;
+    x->out = otelc__body_of(&x->wire);
+    return x->wire.failed ? OTELC_ERR_NOMEM : OTELC_OK;
+}
+
+/*
+ * One spooled request, one attempt: the backend just took a batch, and a
+ * failure leaves the file for later. A request refused for good is done
+ * (it would be refused forever).
+ */
+static bool send_spooled(void *ctx, const void *request, size_t len)
+{
+    struct otlp *x = ctx;
+    otelc_otlp_response parsed;
+    memset(&parsed, 0, sizeof parsed);
+    if (encode_raw(x, request, len) != OTELC_OK) return false;
+    otelc_attempt a = deliver(x, 1, &parsed);
+    if (a.verdict == OTELC_RETRY_FAIL)
+        otelc__log(OTELC_LOG_WARN, "OTLP export of a spooled request refused; it is dropped");
+    return a.verdict != OTELC_RETRY_AGAIN && !x->resp.cancelled;
 }
 
 /* Spans the server dropped by partial success count as failed, never retried. */
@@ -344,6 +386,8 @@ static otelc_export_result otlp_export(void *self, const otelc_span_data *const 
         breaker_alive(&x->breaker);
         if (x->shared) otelc__shared_breaker_close(&x->shared_breaker);
         delivered(x, n, &parsed);
+        /* The backend is reachable: what earlier processes could not deliver goes now. */
+        otelc__spool_drain(x->spool, send_spooled, x, &x->stopper.stop);
         return OTELC_EXPORT_SUCCESS;
     }
     bool transient = a.verdict == OTELC_RETRY_AGAIN;
@@ -359,7 +403,7 @@ static otelc_export_result otlp_export(void *self, const otelc_span_data *const 
         breaker_alive(&x->breaker);
         if (x->shared) otelc__shared_breaker_close(&x->shared_breaker);
         bump(&x->c.exports_refused, 1);
-        return undelivered(x, spans, n, FAILED);
+        return undelivered(x, spans, n, REFUSED);
     }
     /* Hung (cut short) or down: the processes that follow need not find out again. */
     if (x->shared) otelc__shared_breaker_trip(&x->shared_breaker);
@@ -402,19 +446,27 @@ static void log_undelivered(struct otlp *x)
     uint64_t failed = atomic_load(&x->c.spans_failed);
     uint64_t abandoned = atomic_load(&x->c.spans_abandoned);
     uint64_t breaker = atomic_load(&x->c.spans_breaker);
+    uint64_t spooled = atomic_load(&x->c.spans_spooled);
     if (failed == 0) return;
+    if (spooled == failed) {
+        otelc__log(OTELC_LOG_INFO, "OTLP exporter to %s: %llu spans spooled for a later process",
+                   x->url, (unsigned long long)spooled);
+        return;
+    }
     /* Only skipped for a known-down endpoint: that was said when it was found down. */
     otelc__log(breaker == failed ? OTELC_LOG_INFO : OTELC_LOG_WARN,
                "OTLP exporter to %s: %llu spans not delivered (%llu abandoned at shutdown, %llu "
-               "while the endpoint was marked down, %llu failed or rejected)",
+               "while the endpoint was marked down, %llu spooled, %llu failed or rejected)",
                x->url, (unsigned long long)failed, (unsigned long long)abandoned,
-               (unsigned long long)breaker, (unsigned long long)(failed - abandoned - breaker));
+               (unsigned long long)breaker, (unsigned long long)spooled,
+               (unsigned long long)(failed - abandoned - breaker - spooled));
 }
 
 static void otlp_destroy(void *self)
 {
     struct otlp *x = self;
     if (x->url) log_undelivered(x);
+    otelc__spool_free(x->spool);
     otelc_exporter_free(x->fallback);
     otelc__http_free(x->http);
     otelc__h2_free(x->h2);
@@ -446,6 +498,7 @@ static void otlp_after_fork_child(void *self)
     otelc__buf_abandon(&x->resp.body);
     otelc__otlp_proto_abandon(&x->stream);
     otelc__stopper_after_fork_child(&x->stopper);
+    otelc__spool_after_fork_child(x->spool);
     otelc_exporter_after_fork_child(x->fallback);
 }
 
@@ -474,6 +527,10 @@ bool otelc__otlp_exporter_stats(const otelc_exporter *e, otelc_otlp_stats *out)
     out->fallback_batches = atomic_load(&c->fallback_batches);
     out->spans_abandoned = atomic_load(&c->spans_abandoned);
     out->spans_breaker = atomic_load(&c->spans_breaker);
+    out->spans_spooled = atomic_load(&c->spans_spooled);
+    uint64_t spooled, dropped;
+    otelc__spool_counts(((const struct otlp *)e->self)->spool, &spooled, &dropped,
+                        &out->spans_unspooled);
     return true;
 }
 
@@ -586,6 +643,20 @@ static struct otlp *otlp_alloc(const otelc_otlp_exporter_options *o)
     return x;
 }
 
+/* OTELC_SPOOL_DIR's spool, for a protocol that sends protobuf (the spool's format). */
+static otelc_spool *spool_from_env(const struct otlp *x)
+{
+    const char *dir = otelc__spool_dir_from_env();
+    if (!dir) return NULL;
+    if (x->protocol == OTELC_OTLP_HTTP_JSON) {
+        if (otelc__first_report("OTELC_SPOOL_DIR", dir))
+            otelc__log(OTELC_LOG_WARN, "OTELC_SPOOL_DIR: spooling needs the http/protobuf or grpc "
+                                       "protocol; off for http/json");
+        return NULL;
+    }
+    return otelc__spool_new(dir, otelc__spool_max_bytes_from_env());
+}
+
 otelc_exporter *otelc_otlp_exporter_new(const otelc_otlp_exporter_options *o)
 {
     otelc_otlp_exporter_options env;
@@ -600,6 +671,7 @@ otelc_exporter *otelc_otlp_exporter_new(const otelc_otlp_exporter_options *o)
     if (x) x->shared = o == &env; /* see shared_breaker_blocks */
     if (x && x->shared && (x->url = resolve_url(o)))
         otelc__shared_breaker_init(&x->shared_breaker, x->url, otelc__breaker_interval_from_env());
+    if (x && x->shared && x->url) x->spool = spool_from_env(x);
     /* Recorded down by another process: the transport waits until an export needs it. */
     bool defer = x && x->shared && otelc__shared_breaker_open_until(&x->shared_breaker);
     if (!x || !(x->url || (x->url = resolve_url(o))) || !copy_transport_options(x, o) ||
