@@ -46,6 +46,27 @@ while [ $i -lt 20 ]; do "$OTELC" exec --name "step-$i" -- true; i=$((i + 1)); do
 [ -s "$tmp/ids" ] && fail "the hung receiver recorded spans"
 stop_server
 
+# ---- otelc view --import reads the spool directory as it is (and leaves it) ---------------
+if command -v sqlite3 >/dev/null 2>&1; then
+    (
+        unset OTEL_TRACES_EXPORTER OTEL_EXPORTER_OTLP_ENDPOINT OTELC_SPOOL_DIR
+        exec "$OTELC" view --port 0 --otlp-http-port 0 --otlp-grpc-port 0 --db "$tmp/v.db" \
+            --import "$tmp/spool" >"$tmp/view.out" 2>"$tmp/view.err"
+    ) &
+    view_pid=$!
+    i=0
+    while ! grep -q "spooled files" "$tmp/view.err" 2>/dev/null && [ $i -lt 100 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    kill -TERM "$view_pid"
+    wait "$view_pid" || fail "otelc view exited $?: $(cat "$tmp/view.err")"
+    stored=$(sqlite3 "file:$tmp/v.db?mode=ro" 'SELECT coalesce(sum(span_count), 0) FROM segments')
+    echo "$suite: otelc view --import of the spool directory stored $stored spans"
+    [ "$stored" = 21 ] || fail "view --import of the spool stored $stored spans, expected 21"
+    [ "$(spooled)" -eq 21 ] || fail "view --import changed the spool"
+fi
+
 # ---- it answers again: four processes at once deliver everything, each span once ----
 start_server collect "$port" "$tmp/ids"
 # A breaker interval of 1 s makes the record of the hang (older than that) stale.
