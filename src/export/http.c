@@ -227,8 +227,6 @@ static int on_close_socket(void *ud, curl_socket_t fd)
 /* In a fork child: close this process's copies of the sockets, leaving the parent's open. */
 static void close_inherited(struct socket_list *l)
 {
-    /* The parent's exporting thread may have held the lock: only this thread exists now. */
-    pthread_mutex_init(&sockets_lock, NULL);
     for (int i = 0; i < l->n; i++) {
         struct stat st;
         if (fstat(l->at[i].fd, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_ino == l->at[i].ino)
@@ -509,6 +507,12 @@ void otelc__http_free(otelc_http *h)
  */
 void otelc__http_after_fork_child(otelc_http *h)
 {
+    /*
+     * Another exporter's thread may have held the lock in the parent: only
+     * this thread exists now. Made anew even without a handle (one opened
+     * lazily), since the child may open one later.
+     */
+    pthread_mutex_init(&sockets_lock, NULL);
     if (!h) return;
     close_inherited(&h->sockets);
     otelc__abandon(h->curl);
