@@ -339,9 +339,10 @@ static bool send_spooled(void *ctx, const void *request, size_t len)
     memset(&parsed, 0, sizeof parsed);
     if (encode_raw(x, request, len) != OTELC_OK) return false;
     otelc_attempt a = deliver(x, 1, &parsed);
+    if (x->resp.cancelled) return false; /* cut by shutdown: the next process sends it */
     if (a.verdict == OTELC_RETRY_FAIL)
         otelc__log(OTELC_LOG_WARN, "OTLP export of a spooled request refused; it is dropped");
-    return a.verdict != OTELC_RETRY_AGAIN && !x->resp.cancelled;
+    return a.verdict != OTELC_RETRY_AGAIN;
 }
 
 /* Spans the server dropped by partial success count as failed, never retried. */
