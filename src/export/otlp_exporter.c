@@ -153,8 +153,8 @@ static bool shared_breaker_blocks(struct otlp *x)
         x->told_shared_open = true;
         otelc__log(OTELC_LOG_INFO,
                    "OTLP exporter: %s was found down by another process; not sending to it for "
-                   "%llu ms (OTELC_BREAKER_INTERVAL)",
-                   x->url, (unsigned long long)(until - (uint64_t)time(NULL) * 1000));
+                   "%llu s (OTELC_BREAKER_INTERVAL)",
+                   x->url, (unsigned long long)(until / 1000 - (uint64_t)time(NULL)));
     }
     return until != 0;
 }
