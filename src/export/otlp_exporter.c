@@ -159,6 +159,32 @@ static bool shared_breaker_blocks(struct otlp *x)
     return until != 0;
 }
 
+/*
+ * Whether the last attempt found the endpoint hung or unreachable, as any
+ * process would: cut short or timed out, no connection, no answer, or a
+ * gateway or gRPC saying the backend is unavailable. Not a TLS or
+ * certificate failure, which may be this process's configuration alone
+ * (another with the right certificate gets through), nor a refusal.
+ */
+static bool found_down(const otelc_http_response *r)
+{
+    enum { COULDNT_RESOLVE_HOST = 6, GOT_NOTHING = 52, GRPC_UNAVAILABLE = 14 };
+    if (r->cancelled || r->timed_out) return true;
+    switch (r->transport_error) {
+    case 0:
+        break;
+    case COULDNT_RESOLVE_HOST:
+    case OTELC_IO_COULDNT_CONNECT:
+    case OTELC_IO_TIMEDOUT:
+    case GOT_NOTHING:
+        return true;
+    default:
+        return false;
+    }
+    return r->grpc_status == GRPC_UNAVAILABLE || r->status == 502 || r->status == 503 ||
+           r->status == 504;
+}
+
 /* ---- One attempt ------------------------------------------------------------------------ */
 
 static void parse_http_body(struct otlp *x, otelc_otlp_response *parsed)
@@ -407,7 +433,7 @@ static otelc_export_result otlp_export(void *self, const otelc_span_data *const 
         return undelivered(x, spans, n, REFUSED);
     }
     /* Hung (cut short) or down: the processes that follow need not find out again. */
-    if (x->shared) otelc__shared_breaker_trip(&x->shared_breaker);
+    if (x->shared && found_down(&x->resp)) otelc__shared_breaker_trip(&x->shared_breaker);
     if (breaker_failed(&x->breaker, otelc__mono_ms())) {
         bump(&x->c.breaker_opened, 1);
         otelc__log(OTELC_LOG_WARN, "OTLP exporter: %u exports failed in a row; pausing for %llu ms",
