@@ -40,7 +40,10 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 start_server hang 0
 export OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$port"
-breaker_files() { ls "$XDG_RUNTIME_DIR/otelc" 2>/dev/null | grep -c '^breaker-'; }
+breaker_files() {
+    set -- "$XDG_RUNTIME_DIR"/otelc/breaker-*
+    if [ -e "$1" ]; then echo $#; else echo 0; fi
+}
 
 # ---- a library program exits within its bound (the export timeout is 10 s) --------
 t0=$(now_ms)

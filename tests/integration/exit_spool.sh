@@ -34,7 +34,10 @@ stop_server() {
     exec 3>&-
     wait
 }
-spooled() { ls "$OTELC_SPOOL_DIR" 2>/dev/null | grep -c '\.otlp$'; }
+spooled() {
+    set -- "$OTELC_SPOOL_DIR"/*.otlp
+    if [ -e "$1" ]; then echo $#; else echo 0; fi
+}
 
 # ---- the endpoint hangs: the first process is cut at its exit bound, the rest skip it --
 start_server hang 0
@@ -84,6 +87,6 @@ echo "$suite: $(echo "$made" | wc -l) spans made, $(echo "$got" | grep -c .) rec
 [ "$(echo "$made" | wc -l)" -eq 25 ] || fail "the run made $(echo "$made" | wc -l) spans, expected 25"
 [ "$made" = "$got" ] || fail "the receiver did not get every span exactly once: $(echo "$got" | uniq -d | wc -l) duplicated"
 [ "$(spooled)" -eq 0 ] || fail "$(spooled) requests left in the spool"
-ls -a "$OTELC_SPOOL_DIR" | grep -q '^\.claim-' && fail "a claimed request was left behind"
+for f in "$OTELC_SPOOL_DIR"/.claim-*; do [ -e "$f" ] && fail "a claimed request was left behind: $f"; done
 stop_server
 finish
