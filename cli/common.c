@@ -5,7 +5,8 @@
  * A command line tool must never make the command it wraps slower or less
  * reliable than it would be alone. So the SDK gets a short export timeout
  * (OTELC_CLI_EXPORT_TIMEOUT) that caps the exporters and the batch
- * processor, and shutdown waits no longer than that.
+ * processor, and shutdown waits no longer than that, nor than
+ * OTELC_EXIT_TIMEOUT.
  */
 #define _GNU_SOURCE
 #include <stdarg.h>
@@ -131,8 +132,12 @@ uint32_t cli_export_timeout_ms(void)
 void cli_sdk_finish(void)
 {
     if (!provider) return;
-    /* Shut down first with our bound; uninstalling then finds nothing left to wait for. */
-    otelc_provider_shutdown(provider, cli_export_timeout_ms());
+    /*
+     * Shut down first with our bound, the shorter of the export cap and
+     * OTELC_EXIT_TIMEOUT; uninstalling then finds nothing left to wait for.
+     */
+    uint32_t bound = cli_export_timeout_ms(), exit_ms = otelc__exit_timeout_from_env();
+    otelc_provider_shutdown(provider, exit_ms < bound ? exit_ms : bound);
     otelc_provider_set_global(NULL);
     provider = NULL;
 }

@@ -258,7 +258,6 @@ void span_state_free(span_state *st)
 
 bool span_dir_open(char *dir, size_t size)
 {
-    struct stat sb;
     if (!otelc__span_dir_from_env(dir, size)) {
         cli_error("span: state directory path too long (OTELC_SPAN_DIR)");
         return false;
@@ -267,9 +266,7 @@ bool span_dir_open(char *dir, size_t size)
         cli_error("span: cannot create %s: %s", dir, strerror(errno));
         return false;
     }
-    /* In a shared /tmp another user could have planted the directory or a symlink. */
-    if (lstat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode) || sb.st_uid != geteuid() ||
-        (sb.st_mode & 022)) {
+    if (!otelc__private_dir(dir, false, 022)) {
         cli_error("span: %s must be a directory owned by you and writable only by you", dir);
         return false;
     }

@@ -458,6 +458,7 @@ struct otelc_provider {
     /* otelc__sampler_drop_below() of the sampler, for the cases fixed_decision leaves to it */
     uint64_t drop_below[5];
     _Atomic bool any_on_start; /* a processor has on_start */
+    uint32_t exit_timeout_ms;  /* OTELC_EXIT_TIMEOUT: the bound of shutdown at exit */
 };
 
 /* The no-op tracer returned when there is no provider. */
@@ -731,6 +732,15 @@ double otelc__strtod(const char *s, char **end);
 size_t otelc__strlcpy(char *dst, const char *src, size_t size);
 
 /*
+ * True when dir is a directory (not a symlink to one) owned by this
+ * process's effective user with none of the forbidden_mode bits (022: no
+ * one else may write in it; 077: no one else may even look), after
+ * creating it with mode 0700 when create is set and it is missing. For
+ * state kept under a shared /tmp, where another user could plant either.
+ */
+bool otelc__private_dir(const char *dir, bool create, unsigned forbidden_mode);
+
+/*
  * A writer with snprintf's contract, for formatting into a caller's buffer:
  * len counts every byte asked for, buf receives what fits, and
  * otelc__bw_finish() NUL-terminates and returns the length wanted.
@@ -779,6 +789,8 @@ bool otelc__first_report(const char *name, const char *value);
  */
 bool otelc__env_bool(const char *name, bool def);
 uint32_t otelc__env_u32(const char *name, uint32_t def);
+/* A byte count that may exceed 4 GiB (config/file_env.c). */
+uint64_t otelc__env_u64(const char *name, uint64_t def);
 double otelc__env_double(const char *name, double def);
 
 /* Span limits from OTEL_*_LIMIT variables (spec defaults otherwise). */
@@ -794,6 +806,16 @@ void otelc__batch_options_from_env(otelc_batch_options *out);
  * priority it inherited). Anything else warns once and reads as the default.
  */
 bool otelc__batch_worker_steps_back(void);
+
+/*
+ * OTELC_EXIT_TIMEOUT in milliseconds: the longest provider shutdown at exit
+ * (otelc_shutdown(), replacing or freeing a provider) may take, an export
+ * in flight included, which is then abandoned. Default
+ * OTELC_DEFAULT_EXIT_TIMEOUT_MS; 0 reads as UINT32_MAX (no bound of its
+ * own: the export timeouts alone bound exit, as before).
+ */
+#define OTELC_DEFAULT_EXIT_TIMEOUT_MS 1000
+uint32_t otelc__exit_timeout_from_env(void);
 
 /* Sampler from OTEL_TRACES_SAMPLER / _ARG. Never NULL unless out of memory. */
 otelc_sampler *otelc__sampler_from_env(void);

@@ -3,10 +3,13 @@
  * numbers in the C locale, waiting with deadlines, and error strings.
  */
 #define _GNU_SOURCE /* strtod_l */
+#include <errno.h>
 #include <locale.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -246,4 +249,13 @@ struct timespec otelc__deadline_in(uint32_t ms)
         ts.tv_nsec -= 1000000000L;
     }
     return ts;
+}
+
+bool otelc__private_dir(const char *dir, bool create, unsigned forbidden_mode)
+{
+    struct stat sb;
+    if (create && mkdir(dir, 0700) != 0 && errno != EEXIST) return false;
+    /* In a shared /tmp another user could have planted the directory or a symlink. */
+    return lstat(dir, &sb) == 0 && S_ISDIR(sb.st_mode) && sb.st_uid == geteuid() &&
+           (sb.st_mode & forbidden_mode) == 0;
 }

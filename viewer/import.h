@@ -14,6 +14,10 @@
  *   with format: proto (uncompressed) and `otelc traces export --format
  *   otlp-proto`.
  *
+ * A directory given to --import is an otelc spool (OTELC_SPOOL_DIR): each
+ * of its *.otlp files, one length-delimited protobuf request each, is
+ * imported as such a file (import_thread.c), oldest first.
+ *
  * The file is streamed: at most one record is in memory besides what
  * waits in the ingest queue, and a full queue is waited for, never
  * overrun. A record that cannot be decoded is reported with its line

@@ -6,6 +6,7 @@
  * "end of file" once a stop is asked for.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "import.h"
 #include "import_thread.h"
@@ -73,12 +75,48 @@ static bool import_one(vw_import_thread *t, const char *path)
     return rc == 0 && !atomic_load(&t->stop);
 }
 
+/* The request files a spool directory (OTELC_SPOOL_DIR) holds: *.otlp, not hidden. */
+static int is_spooled(const struct dirent *e)
+{
+    size_t n = strlen(e->d_name);
+    return e->d_name[0] != '.' && n > 5 && strcmp(e->d_name + n - 5, ".otlp") == 0;
+}
+
+/*
+ * A directory is an otelc spool: each of its request files, oldest first
+ * (their names sort by time). Files are read, never removed: a process
+ * delivering the spool may still do that.
+ */
+static bool import_dir(vw_import_thread *t, const char *path)
+{
+    struct dirent **list;
+    int n = scandir(path, &list, is_spooled, alphasort);
+    if (n < 0) {
+        fprintf(stderr, "otelc view: cannot import %s: %s\n", path, strerror(errno));
+        return false;
+    }
+    bool ok = true;
+    for (int i = 0; i < n; i++) {
+        char file[4096];
+        int len = snprintf(file, sizeof file, "%s/%s", path, list[i]->d_name);
+        if (!atomic_load(&t->stop) && len > 0 && (size_t)len < sizeof file && !import_one(t, file))
+            ok = false;
+        free(list[i]);
+    }
+    free(list);
+    fprintf(stderr, "otelc view: %s: %d spooled files\n", path, n);
+    return ok;
+}
+
 static void *run(void *arg)
 {
     vw_import_thread *t = arg;
     t->ok = true;
-    for (size_t i = 0; i < t->n && !atomic_load(&t->stop); i++)
-        if (!import_one(t, t->paths[i])) t->ok = false;
+    for (size_t i = 0; i < t->n && !atomic_load(&t->stop); i++) {
+        struct stat sb;
+        bool dir = stat(t->paths[i], &sb) == 0 && S_ISDIR(sb.st_mode);
+        if (!(dir ? import_dir(t, t->paths[i]) : import_one(t, t->paths[i]))) t->ok = false;
+    }
     return NULL;
 }
 

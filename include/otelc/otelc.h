@@ -40,8 +40,10 @@ const char *otelc_version(void);
 int otelc_init(const otelc_provider_options *opts);
 
 /*
- * Flush and shut down the global provider, then free it. Waits up to the
- * export timeout. Afterwards the API is a no-op until otelc_init().
+ * Flush and shut down the global provider, then free it. Waits at most
+ * OTELC_EXIT_TIMEOUT (default 1000 ms): an export still in flight then is
+ * abandoned and its spans counted as failed. Afterwards the API is a no-op
+ * until otelc_init().
  */
 void otelc_shutdown(void);
 

@@ -414,7 +414,13 @@ int otelc_provider_add_processor(otelc_provider *p, otelc_processor *proc);
 /* Export everything queued; waits at most timeout_ms. */
 int otelc_provider_force_flush(otelc_provider *p, uint32_t timeout_ms);
 
-/* Flush and stop every processor; later spans are non-recording. */
+/*
+ * Flush and stop every processor, waiting at most timeout_ms (each batch
+ * processor's export timeout caps it): at the bound an export in flight is
+ * abandoned (the OTLP exporter cancels its transfer) and what was not
+ * delivered is counted as failed; OTELC_ERR_TIMEOUT then. Later spans are
+ * non-recording.
+ */
 int otelc_provider_shutdown(otelc_provider *p, uint32_t timeout_ms);
 
 /* Shut down (if not yet) and free. Not while other threads still use it. */

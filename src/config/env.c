@@ -229,6 +229,14 @@ void otelc__batch_options_from_env(otelc_batch_options *out)
     }
 }
 
+uint32_t otelc__exit_timeout_from_env(void)
+{
+    /* 0 is "no bound of its own": exit then waits as long as the export timeouts allow. */
+    uint32_t v;
+    if (!env_u32_set("OTELC_EXIT_TIMEOUT", &v)) return OTELC_DEFAULT_EXIT_TIMEOUT_MS;
+    return v ? v : UINT32_MAX;
+}
+
 bool otelc__batch_worker_steps_back(void)
 {
     const char *v = otelc__env("OTELC_BSP_WORKER_PRIORITY");

@@ -4,11 +4,11 @@
  * other file reads the environment).
  *
  * OTELC_FILE_MAX_BYTES may exceed 4 GiB, beyond otelc__env_u32, so it has
- * its own reader with the same rules: decimal digits only, and an invalid
+ * its own reader with the same rules (otelc__env_u64, which the spool's
+ * OTELC_SPOOL_MAX_BYTES uses too): decimal digits only, and an invalid
  * value is reported once and ignored.
  */
 #include <ctype.h>
-#include <stdatomic.h>
 
 #include "export/zipkin.h"
 
@@ -31,14 +31,13 @@ static bool parse_u64(const char *s, uint64_t *out)
     return true;
 }
 
-static uint64_t env_u64(const char *name, uint64_t def)
+uint64_t otelc__env_u64(const char *name, uint64_t def)
 {
-    static atomic_bool warned;
     const char *v = otelc__env(name);
     uint64_t n;
     if (!v) return def;
     if (parse_u64(v, &n)) return n;
-    if (!atomic_exchange(&warned, true))
+    if (otelc__first_report(name, v))
         otelc__log(OTELC_LOG_WARN, "%s=\"%.200s\" is invalid (expected a byte count); ignored",
                    name, v);
     return def;
@@ -48,6 +47,6 @@ void otelc__file_options_from_env(otelc_file_env *out)
 {
     const char *path = otelc__env("OTELC_FILE_PATH");
     out->path = path ? path : OTELC_FILE_DEFAULT_PATH;
-    out->max_bytes = env_u64("OTELC_FILE_MAX_BYTES", 0);
+    out->max_bytes = otelc__env_u64("OTELC_FILE_MAX_BYTES", 0);
     out->keep = otelc__env_u32("OTELC_FILE_KEEP", DEFAULT_KEEP);
 }

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "config/cli_env.h"
 #include "export/otlp.h"
@@ -211,4 +212,41 @@ bool otelc__otlp_endpoint_configured(void)
 {
     return otelc__env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") ||
            otelc__env("OTEL_EXPORTER_OTLP_ENDPOINT");
+}
+
+/* ---- State shared between processes (breaker_file.c, spool.c) ---------------------- */
+
+#define DEFAULT_BREAKER_INTERVAL_MS 60000
+
+uint64_t otelc__breaker_interval_from_env(void)
+{
+    const char *v = otelc__env("OTELC_BREAKER_INTERVAL");
+    uint64_t ms;
+    if (!v) return DEFAULT_BREAKER_INTERVAL_MS;
+    if (otelc__parse_duration_ms(v, &ms)) return ms;
+    if (otelc__first_report("OTELC_BREAKER_INTERVAL", v))
+        otelc__log(OTELC_LOG_WARN,
+                   "OTELC_BREAKER_INTERVAL=\"%.100s\" is invalid (expected a duration such as "
+                   "60s or 5m, or 0); ignored",
+                   v);
+    return DEFAULT_BREAKER_INTERVAL_MS;
+}
+
+bool otelc__runtime_dir_from_env(char *out, size_t size)
+{
+    const char *base = otelc__env("XDG_RUNTIME_DIR");
+    int n = base && base[0] == '/'
+                ? snprintf(out, size, "%s/otelc", base)
+                : snprintf(out, size, "/tmp/otelc-%lu", (unsigned long)geteuid());
+    return n > 0 && (size_t)n < size;
+}
+
+const char *otelc__spool_dir_from_env(void)
+{
+    return otelc__env("OTELC_SPOOL_DIR");
+}
+
+uint64_t otelc__spool_max_bytes_from_env(void)
+{
+    return otelc__env_u64("OTELC_SPOOL_MAX_BYTES", 64ull << 20);
 }

@@ -188,27 +188,39 @@ static bool libcurl_ready(void)
 
 /* ---- Sockets --------------------------------------------------------------------- */
 
+/*
+ * Guards every socket list against otelc__http_interrupt, which reads one
+ * from another thread: a descriptor leaves its list under it before it is
+ * closed, so the interrupt never shuts down a number already reused for
+ * someone else's socket.
+ */
+static pthread_mutex_t sockets_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static curl_socket_t on_open_socket(void *ud, curlsocktype purpose, struct curl_sockaddr *addr)
 {
     struct socket_list *l = ud;
     (void)purpose;
     curl_socket_t fd = socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
     struct stat st;
+    pthread_mutex_lock(&sockets_lock);
     if (fd != CURL_SOCKET_BAD && l->n < MAX_SOCKETS && fstat(fd, &st) == 0) {
         l->at[l->n].fd = fd;
         l->at[l->n++].ino = st.st_ino;
     }
+    pthread_mutex_unlock(&sockets_lock);
     return fd;
 }
 
 static int on_close_socket(void *ud, curl_socket_t fd)
 {
     struct socket_list *l = ud;
+    pthread_mutex_lock(&sockets_lock);
     for (int i = 0; i < l->n; i++)
         if (l->at[i].fd == fd) {
             l->at[i] = l->at[--l->n];
             break;
         }
+    pthread_mutex_unlock(&sockets_lock);
     return close(fd);
 }
 
@@ -495,6 +507,12 @@ void otelc__http_free(otelc_http *h)
  */
 void otelc__http_after_fork_child(otelc_http *h)
 {
+    /*
+     * Another exporter's thread may have held the lock in the parent: only
+     * this thread exists now. Made anew even without a handle (one opened
+     * lazily), since the child may open one later.
+     */
+    pthread_mutex_init(&sockets_lock, NULL);
     if (!h) return;
     close_inherited(&h->sockets);
     otelc__abandon(h->curl);
@@ -544,8 +562,17 @@ void otelc__http_post(otelc_http *h, const otelc_body *body, uint32_t timeout_ms
     if (rc == CURLE_OK) return;
     out->transport_error = (int)rc;
     out->timed_out = rc == CURLE_OPERATION_TIMEDOUT;
-    out->cancelled = rc == CURLE_ABORTED_BY_CALLBACK;
+    /* An interrupted transfer fails as a broken connection: the cancel flag says why. */
+    out->cancelled = rc == CURLE_ABORTED_BY_CALLBACK || (cancel && atomic_load(cancel));
     snprintf(out->error, sizeof out->error, "%s", errbuf[0] ? errbuf : lc.easy_strerror(rc));
+}
+
+void otelc__http_interrupt(otelc_http *h)
+{
+    if (!h) return;
+    pthread_mutex_lock(&sockets_lock);
+    for (int i = 0; i < h->sockets.n; i++) shutdown(h->sockets.at[i].fd, SHUT_RDWR);
+    pthread_mutex_unlock(&sockets_lock);
 }
 
 void otelc__http_response_free(otelc_http_response *r)

@@ -276,6 +276,14 @@ void otelc__http_post(otelc_http *h, const otelc_body *body, uint32_t timeout_ms
                       _Atomic bool *cancel, otelc_http_response *out);
 void otelc__http_free(otelc_http *h);
 /*
+ * From any thread, after setting the cancel flag of the transfer in
+ * progress: end it now rather than at libcurl's next progress call (about
+ * a second away). Shuts down (never closes) the handle's sockets, so the
+ * transfer fails at once as a broken connection and libcurl closes them
+ * itself. NULL is a no-op.
+ */
+void otelc__http_interrupt(otelc_http *h);
+/*
  * In a fork child: close this process's copies of the parent's sockets and
  * abandon its libcurl handle (maybe mid-transfer); the next request opens a
  * connection of the child's own.
@@ -537,6 +545,76 @@ void otelc__otlp_options_from_env(otelc_otlp_exporter_options *o, otelc_otlp_env
 /* True when OTEL_EXPORTER_OTLP_ENDPOINT or _TRACES_ENDPOINT is set. */
 bool otelc__otlp_endpoint_configured(void);
 
+/*
+ * OTELC_BREAKER_INTERVAL in milliseconds (a duration; default 60 s, 0 turns
+ * the shared breaker off), and the per-user runtime directory the shared
+ * breaker keeps its files in: $XDG_RUNTIME_DIR/otelc when XDG_RUNTIME_DIR
+ * is an absolute path, else /tmp/otelc-<euid> (false when it does not fit).
+ */
+uint64_t otelc__breaker_interval_from_env(void);
+bool otelc__runtime_dir_from_env(char *out, size_t size);
+
+/*
+ * The circuit breaker shared between processes (breaker_file.c): one file
+ * per endpoint in the runtime directory says "down until T". Stateless
+ * beyond the paths, so fork needs nothing.
+ *
+ * init: for url (borrowed; must outlive b) with interval_ms, how long a
+ * trip keeps the endpoint down for every process (0, or a path that does
+ * not fit: every call below does nothing).
+ * open_until: the Unix time in ms until which another process found the
+ * endpoint down, or 0 (no such record, expired, garbage, ours, or in a
+ * directory that is not this user's alone).
+ * trip: record the endpoint down for interval_ms from now, atomically
+ * (write then rename), creating the directory 0700 if needed; failures
+ * are silent (the breaker is an optimisation). close: forget it (a success).
+ */
+typedef struct otelc_shared_breaker {
+    char dir[256];
+    char path[300];
+    const char *url;
+    uint64_t interval_ms;
+} otelc_shared_breaker;
+
+void otelc__shared_breaker_init(otelc_shared_breaker *b, const char *url, uint64_t interval_ms);
+uint64_t otelc__shared_breaker_open_until(const otelc_shared_breaker *b);
+void otelc__shared_breaker_trip(const otelc_shared_breaker *b);
+void otelc__shared_breaker_close(const otelc_shared_breaker *b);
+
+/*
+ * The spool (spool.c): batches the exporter could not deliver, written to
+ * OTELC_SPOOL_DIR as files a later process delivers. See spool.c for the
+ * layout and the claim protocol; safe between processes, and between
+ * threads for put and drain (each file has one claimant).
+ *
+ * new: the spool in dir (created 0700 when missing; it must be a
+ * directory owned by this user and writable by no one else), holding at
+ * most max_bytes; NULL (after logging why) when dir cannot be used.
+ * put: n spans as one OTLP protobuf request file, removing the oldest
+ * files first when the bound requires (their spans count as dropped);
+ * false when nothing was written (a request larger than the bound, I/O
+ * error, no memory). drain: deliver spooled files oldest first through
+ * send (handed the request, without its length prefix; true when
+ * delivered, or refused for good, so the file is done), unlinking each
+ * delivered one; stops at the first failure (the file stays spooled) or
+ * once *stop (may be NULL) reads true. Returns the files delivered.
+ * counts: spans spooled, dropped by the bound, delivered from the spool
+ * by this process. after_fork_child: the parent's buffer is abandoned.
+ */
+typedef struct otelc_spool otelc_spool;
+typedef bool (*otelc_spool_send_fn)(void *ctx, const void *request, size_t len);
+otelc_spool *otelc__spool_new(const char *dir, uint64_t max_bytes);
+bool otelc__spool_put(otelc_spool *s, const otelc_span_data *const *spans, size_t n);
+size_t otelc__spool_drain(otelc_spool *s, otelc_spool_send_fn send, void *ctx, _Atomic bool *stop);
+void otelc__spool_counts(const otelc_spool *s, uint64_t *spooled, uint64_t *dropped,
+                         uint64_t *delivered);
+void otelc__spool_after_fork_child(otelc_spool *s);
+void otelc__spool_free(otelc_spool *s);
+
+/* OTELC_SPOOL_DIR (NULL: no spooling) and OTELC_SPOOL_MAX_BYTES (default 64 MiB). */
+const char *otelc__spool_dir_from_env(void);
+uint64_t otelc__spool_max_bytes_from_env(void);
+
 /* What an OTLP exporter has done, for tests and diagnostics. */
 typedef struct otelc_otlp_stats {
     uint64_t requests;         /* network attempts */
@@ -550,6 +628,11 @@ typedef struct otelc_otlp_stats {
     uint64_t breaker_opened;   /* times the circuit opened */
     uint64_t breaker_skipped;  /* batches not sent because the circuit was open */
     uint64_t fallback_batches; /* batches handed to the fallback exporter */
+    /* Why spans were not delivered (each also counts in spans_failed): */
+    uint64_t spans_abandoned; /* cut short or never sent because shutdown's bound passed */
+    uint64_t spans_breaker;   /* not sent: the circuit was open (here or in another process) */
+    uint64_t spans_spooled;   /* written to OTELC_SPOOL_DIR instead (not counted above) */
+    uint64_t spans_unspooled; /* delivered from the spool, spooled by this or earlier processes */
 } otelc_otlp_stats;
 
 /* False when e is not an OTLP exporter. */

@@ -37,8 +37,16 @@
 
 struct otlp_counters {
     _Atomic uint64_t requests, retries, exports_ok, exports_failed, exports_refused, spans_ok,
-        spans_failed, spans_rejected, breaker_opened, breaker_skipped, fallback_batches;
+        spans_failed, spans_rejected, breaker_opened, breaker_skipped, fallback_batches,
+        spans_abandoned, spans_breaker, spans_spooled;
 };
+
+/*
+ * Why a batch was not delivered: each has its own count. All but REFUSED
+ * (the backend answered, and would refuse it again) are spooled when a
+ * spool is configured.
+ */
+enum undelivered_reason { REFUSED, FAILED, ABANDONED, BREAKER_OPEN };
 
 /* The circuit breaker; touched by the exporting thread only. */
 struct breaker {
@@ -76,9 +84,21 @@ struct otlp {
 
     otelc_stopper stopper; /* shutdown cuts retry waits and transfers short */
     struct otlp_counters c;
+    /*
+     * The transport's settings, kept so that it can be opened at the first
+     * export that goes to the network: a process that finds the endpoint
+     * down at once never loads libcurl and its TLS libraries at all.
+     */
+    char *headers, *certificate, *client_key, *client_certificate;
+    /* Exporters configured from the environment share what they find with other processes. */
+    bool shared;
+    bool told_shared_open; /* logged once that another process found the endpoint down */
+    otelc_shared_breaker shared_breaker;
+    otelc_spool *spool; /* OTELC_SPOOL_DIR, for exporters configured from the environment */
 };
 
 static const otelc_exporter_ops otlp_ops;
+static bool open_transport(struct otlp *x);
 
 static void bump(_Atomic uint64_t *v, uint64_t n)
 {
@@ -116,6 +136,53 @@ static bool breaker_failed(struct breaker *b, uint64_t now)
     b->cooldown_ms = b->base_ms;
     b->open_until_ms = now + b->cooldown_ms;
     return true;
+}
+
+/*
+ * Another process found the endpoint hung or down a moment ago: skip it,
+ * as that process's own breaker would. Said once, at info level: the
+ * process that found it down has warned. Only exporters configured from
+ * the environment share (OTELC_BREAKER_INTERVAL): a program that builds
+ * its own exporter sets its own policy through the options.
+ */
+static bool shared_breaker_blocks(struct otlp *x)
+{
+    if (!x->shared) return false;
+    uint64_t until = otelc__shared_breaker_open_until(&x->shared_breaker);
+    if (until && !x->told_shared_open) {
+        x->told_shared_open = true;
+        otelc__log(OTELC_LOG_INFO,
+                   "OTLP exporter: %s was found down by another process; not sending to it for "
+                   "%llu s (OTELC_BREAKER_INTERVAL)",
+                   x->url, (unsigned long long)(until / 1000 - (uint64_t)time(NULL)));
+    }
+    return until != 0;
+}
+
+/*
+ * Whether the last attempt found the endpoint hung or unreachable, as any
+ * process would: cut short or timed out, no connection, no answer, or a
+ * gateway or gRPC saying the backend is unavailable. Not a TLS or
+ * certificate failure, which may be this process's configuration alone
+ * (another with the right certificate gets through), nor a refusal.
+ */
+static bool found_down(const otelc_http_response *r)
+{
+    enum { COULDNT_RESOLVE_HOST = 6, GOT_NOTHING = 52, GRPC_UNAVAILABLE = 14 };
+    if (r->cancelled || r->timed_out) return true;
+    switch (r->transport_error) {
+    case 0:
+        break;
+    case COULDNT_RESOLVE_HOST:
+    case OTELC_IO_COULDNT_CONNECT:
+    case OTELC_IO_TIMEDOUT:
+    case GOT_NOTHING:
+        return true;
+    default:
+        return false;
+    }
+    return r->grpc_status == GRPC_UNAVAILABLE || r->status == 502 || r->status == 503 ||
+           r->status == 504;
 }
 
 /* ---- One attempt ------------------------------------------------------------------------ */
@@ -235,12 +302,18 @@ static int encode(struct otlp *x, const otelc_span_data *const *spans, size_t n)
 /* ---- Outcomes ----------------------------------------------------------------------------------
  */
 
-/* The batch did not reach the backend: count it, and give it to the fallback. */
+/* The batch did not reach the backend: count it by reason, and give it to the fallback. */
 static otelc_export_result undelivered(struct otlp *x, const otelc_span_data *const *spans,
-                                       size_t n)
+                                       size_t n, enum undelivered_reason why)
 {
     bump(&x->c.exports_failed, 1);
     bump(&x->c.spans_failed, n);
+    if (why != REFUSED && otelc__spool_put(x->spool, spans, n))
+        bump(&x->c.spans_spooled, n);
+    else if (why == ABANDONED)
+        bump(&x->c.spans_abandoned, n);
+    else if (why == BREAKER_OPEN)
+        bump(&x->c.spans_breaker, n);
     if (x->fallback && !x->fallback->shut_down) {
         bump(&x->c.fallback_batches, 1);
         otelc_exporter_export(x->fallback, spans, n);
@@ -264,6 +337,40 @@ static void log_failure(struct otlp *x, bool transient)
         otelc__log(OTELC_LOG_WARN, "OTLP export %s: HTTP %ld", kind, r->status);
 }
 
+/* A spooled request, as it is sent: like encode(), from bytes already encoded. */
+static int encode_raw(struct otlp *x, const void *request, size_t len)
+{
+    otelc__buf_reset(&x->wire);
+    bool grpc = x->protocol == OTELC_OTLP_GRPC;
+    size_t frame = grpc ? otelc__grpc_frame_begin(&x->wire) : 0;
+    if (x->gzip) {
+        if (otelc__gzip(&x->wire, request, len) != OTELC_OK) return OTELC_ERR_NOMEM;
+    } else {
+        otelc__buf_append(&x->wire, request, len);
+    }
+    if (grpc && otelc__grpc_frame_end(&x->wire, frame, x->gzip) != OTELC_OK) return OTELC_ERR_NOMEM;
+    x->out = otelc__body_of(&x->wire);
+    return x->wire.failed ? OTELC_ERR_NOMEM : OTELC_OK;
+}
+
+/*
+ * One spooled request, one attempt: the backend just took a batch, and a
+ * failure leaves the file for later. A request refused for good is done
+ * (it would be refused forever).
+ */
+static bool send_spooled(void *ctx, const void *request, size_t len)
+{
+    struct otlp *x = ctx;
+    otelc_otlp_response parsed;
+    memset(&parsed, 0, sizeof parsed);
+    if (encode_raw(x, request, len) != OTELC_OK) return false;
+    otelc_attempt a = deliver(x, 1, &parsed);
+    if (x->resp.cancelled) return false; /* cut by shutdown: the next process sends it */
+    if (a.verdict == OTELC_RETRY_FAIL)
+        otelc__log(OTELC_LOG_WARN, "OTLP export of a spooled request refused; it is dropped");
+    return a.verdict != OTELC_RETRY_AGAIN;
+}
+
 /* Spans the server dropped by partial success count as failed, never retried. */
 static void delivered(struct otlp *x, size_t n, const otelc_otlp_response *parsed)
 {
@@ -284,17 +391,18 @@ static otelc_export_result otlp_export(void *self, const otelc_span_data *const 
 {
     struct otlp *x = self;
     if (n == 0) return OTELC_EXPORT_SUCCESS;
-    if (atomic_load(&x->stopper.stop)) return undelivered(x, spans, n);
+    if (atomic_load(&x->stopper.stop)) return undelivered(x, spans, n, ABANDONED);
     uint64_t now = otelc__mono_ms();
-    if (breaker_blocks(&x->breaker, now)) {
+    if (breaker_blocks(&x->breaker, now) || shared_breaker_blocks(x)) {
         bump(&x->c.breaker_skipped, 1);
-        return undelivered(x, spans, n);
+        return undelivered(x, spans, n, BREAKER_OPEN);
     }
+    if (!x->http && !x->h2 && !open_transport(x)) return undelivered(x, spans, n, FAILED);
     int rc = encode(x, spans, n);
     if (rc != OTELC_OK) {
         otelc__otlp_proto_close(&x->stream);
         otelc__log(OTELC_LOG_ERROR, "OTLP export: out of memory encoding %zu spans", n);
-        return undelivered(x, spans, n);
+        return undelivered(x, spans, n, FAILED);
     }
     /* A probe of an open circuit is one request: if it fails, stay open. */
     otelc_otlp_response parsed;
@@ -303,7 +411,10 @@ static otelc_export_result otlp_export(void *self, const otelc_span_data *const 
     otelc__otlp_proto_close(&x->stream); /* the spans are the caller's again */
     if (a.verdict == OTELC_RETRY_DONE) {
         breaker_alive(&x->breaker);
+        if (x->shared) otelc__shared_breaker_close(&x->shared_breaker);
         delivered(x, n, &parsed);
+        /* The backend is reachable: what earlier processes could not deliver goes now. */
+        otelc__spool_drain(x->spool, send_spooled, x, &x->stopper.stop);
         return OTELC_EXPORT_SUCCESS;
     }
     bool transient = a.verdict == OTELC_RETRY_AGAIN;
@@ -315,15 +426,21 @@ static otelc_export_result otlp_export(void *self, const otelc_span_data *const 
     else
         otelc__log(OTELC_LOG_WARN,
                    "OTLP export to %s failed: shutdown came before an attempt completed", x->url);
-    if (!transient && !x->resp.cancelled) {
+    if (!transient && !x->resp.cancelled) { /* refused for good: the backend is alive */
         breaker_alive(&x->breaker);
+        if (x->shared) otelc__shared_breaker_close(&x->shared_breaker);
         bump(&x->c.exports_refused, 1);
-    } else if (breaker_failed(&x->breaker, otelc__mono_ms())) {
+        return undelivered(x, spans, n, REFUSED);
+    }
+    /* Hung (cut short) or down: the processes that follow need not find out again. */
+    if (x->shared && found_down(&x->resp)) otelc__shared_breaker_trip(&x->shared_breaker);
+    if (breaker_failed(&x->breaker, otelc__mono_ms())) {
         bump(&x->c.breaker_opened, 1);
         otelc__log(OTELC_LOG_WARN, "OTLP exporter: %u exports failed in a row; pausing for %llu ms",
                    x->breaker.failures, (unsigned long long)x->breaker.cooldown_ms);
     }
-    return undelivered(x, spans, n);
+    bool cut = x->resp.cancelled || atomic_load(&x->stopper.stop);
+    return undelivered(x, spans, n, cut ? ABANDONED : FAILED);
 }
 
 /* ---- Lifecycle
@@ -338,15 +455,45 @@ static int otlp_force_flush(void *self, uint32_t timeout_ms)
     return fb->ops->force_flush(fb->self, timeout_ms);
 }
 
-/* Cuts a retry wait or a transfer short (within about a second) from any thread. */
+/*
+ * From any thread: cuts a retry wait or a transfer short. An HTTP transfer
+ * ends at once (its sockets are shut down), a gRPC call within the HTTP/2
+ * client's poll slice (100 ms).
+ */
 static void otlp_shutdown(void *self)
 {
-    otelc__stopper_stop(&((struct otlp *)self)->stopper);
+    struct otlp *x = self;
+    otelc__stopper_stop(&x->stopper);
+    otelc__http_interrupt(__atomic_load_n(&x->http, __ATOMIC_ACQUIRE));
+}
+
+/* What was lost, once, as the exporter goes: the counts say why. */
+static void log_undelivered(struct otlp *x)
+{
+    uint64_t failed = atomic_load(&x->c.spans_failed);
+    uint64_t abandoned = atomic_load(&x->c.spans_abandoned);
+    uint64_t breaker = atomic_load(&x->c.spans_breaker);
+    uint64_t spooled = atomic_load(&x->c.spans_spooled);
+    if (failed == 0) return;
+    if (spooled == failed) {
+        otelc__log(OTELC_LOG_INFO, "OTLP exporter to %s: %llu spans spooled for a later process",
+                   x->url, (unsigned long long)spooled);
+        return;
+    }
+    /* Only skipped for a known-down endpoint: that was said when it was found down. */
+    otelc__log(breaker == failed ? OTELC_LOG_INFO : OTELC_LOG_WARN,
+               "OTLP exporter to %s: %llu spans not delivered (%llu abandoned at shutdown, %llu "
+               "while the endpoint was marked down, %llu spooled, %llu failed or rejected)",
+               x->url, (unsigned long long)failed, (unsigned long long)abandoned,
+               (unsigned long long)breaker, (unsigned long long)spooled,
+               (unsigned long long)(failed - abandoned - breaker - spooled));
 }
 
 static void otlp_destroy(void *self)
 {
     struct otlp *x = self;
+    if (x->url) log_undelivered(x);
+    otelc__spool_free(x->spool);
     otelc_exporter_free(x->fallback);
     otelc__http_free(x->http);
     otelc__h2_free(x->h2);
@@ -355,6 +502,10 @@ static void otlp_destroy(void *self)
     otelc__buf_free(&x->wire);
     otelc__stopper_destroy(&x->stopper);
     free(x->url);
+    free(x->headers);
+    free(x->certificate);
+    free(x->client_key);
+    free(x->client_certificate);
     free(x);
 }
 
@@ -374,6 +525,7 @@ static void otlp_after_fork_child(void *self)
     otelc__buf_abandon(&x->resp.body);
     otelc__otlp_proto_abandon(&x->stream);
     otelc__stopper_after_fork_child(&x->stopper);
+    otelc__spool_after_fork_child(x->spool);
     otelc_exporter_after_fork_child(x->fallback);
 }
 
@@ -400,6 +552,12 @@ bool otelc__otlp_exporter_stats(const otelc_exporter *e, otelc_otlp_stats *out)
     out->breaker_opened = atomic_load(&c->breaker_opened);
     out->breaker_skipped = atomic_load(&c->breaker_skipped);
     out->fallback_batches = atomic_load(&c->fallback_batches);
+    out->spans_abandoned = atomic_load(&c->spans_abandoned);
+    out->spans_breaker = atomic_load(&c->spans_breaker);
+    out->spans_spooled = atomic_load(&c->spans_spooled);
+    uint64_t spooled, dropped;
+    otelc__spool_counts(((const struct otlp *)e->self)->spool, &spooled, &dropped,
+                        &out->spans_unspooled);
     return true;
 }
 
@@ -437,32 +595,35 @@ static char *resolve_url(const otelc_otlp_exporter_options *o)
 }
 
 /* The HTTP client, or for gRPC the HTTP/2 one; false after logging why neither could be made. */
-static bool open_transport(struct otlp *x, const otelc_otlp_exporter_options *o)
+static bool open_transport(struct otlp *x)
 {
     char agent[64];
     snprintf(agent, sizeof agent, "User-Agent: OTel-OTLP-Exporter-C/%s", otelc_version());
     const char *fixed[5] = {agent};
     size_t k = 1;
-    if (o->protocol == OTELC_OTLP_GRPC) {
+    if (x->protocol == OTELC_OTLP_GRPC) {
         fixed[k++] = "Content-Type: application/grpc";
         fixed[k++] = "TE: trailers";
-        if (o->gzip) fixed[k++] = "grpc-encoding: gzip";
+        if (x->gzip) fixed[k++] = "grpc-encoding: gzip";
     } else {
-        fixed[k++] = o->protocol == OTELC_OTLP_HTTP_JSON ? "Content-Type: application/json"
+        fixed[k++] = x->protocol == OTELC_OTLP_HTTP_JSON ? "Content-Type: application/json"
                                                          : "Content-Type: application/x-protobuf";
-        if (o->gzip) fixed[k++] = "Content-Encoding: gzip";
+        if (x->gzip) fixed[k++] = "Content-Encoding: gzip";
     }
     fixed[k] = NULL;
     otelc_http_config cfg = {
         .url = x->url,
         .fixed_headers = fixed,
-        .user_headers = o->headers,
-        .ca_file = o->certificate,
-        .client_key = o->client_key,
-        .client_cert = o->client_certificate,
+        .user_headers = x->headers,
+        .ca_file = x->certificate,
+        .client_key = x->client_key,
+        .client_cert = x->client_certificate,
     };
-    if (o->protocol == OTELC_OTLP_GRPC) return (x->h2 = otelc__h2_new(&cfg)) != NULL;
-    return (x->http = otelc__http_new(&cfg)) != NULL;
+    if (x->protocol == OTELC_OTLP_GRPC) return (x->h2 = otelc__h2_new(&cfg)) != NULL;
+    /* Published for otlp_shutdown, which may interrupt it from another thread. */
+    otelc_http *h = otelc__http_new(&cfg);
+    __atomic_store_n(&x->http, h, __ATOMIC_RELEASE);
+    return h != NULL;
 }
 
 static void apply_options(struct otlp *x, const otelc_otlp_exporter_options *o)
@@ -482,6 +643,18 @@ static void apply_options(struct otlp *x, const otelc_otlp_exporter_options *o)
     x->rng = otelc__mono_ms() ^ (uint64_t)(uintptr_t)x;
 }
 
+static bool copy_str(char **dst, const char *src)
+{
+    return !src || (*dst = strdup(src)) != NULL;
+}
+
+static bool copy_transport_options(struct otlp *x, const otelc_otlp_exporter_options *o)
+{
+    return copy_str(&x->headers, o->headers) && copy_str(&x->certificate, o->certificate) &&
+           copy_str(&x->client_key, o->client_key) &&
+           copy_str(&x->client_certificate, o->client_certificate);
+}
+
 static struct otlp *otlp_alloc(const otelc_otlp_exporter_options *o)
 {
     if ((unsigned)o->protocol > OTELC_OTLP_GRPC) {
@@ -497,6 +670,20 @@ static struct otlp *otlp_alloc(const otelc_otlp_exporter_options *o)
     return x;
 }
 
+/* OTELC_SPOOL_DIR's spool, for a protocol that sends protobuf (the spool's format). */
+static otelc_spool *spool_from_env(const struct otlp *x)
+{
+    const char *dir = otelc__spool_dir_from_env();
+    if (!dir) return NULL;
+    if (x->protocol == OTELC_OTLP_HTTP_JSON) {
+        if (otelc__first_report("OTELC_SPOOL_DIR", dir))
+            otelc__log(OTELC_LOG_WARN, "OTELC_SPOOL_DIR: spooling needs the http/protobuf or grpc "
+                                       "protocol; off for http/json");
+        return NULL;
+    }
+    return otelc__spool_new(dir, otelc__spool_max_bytes_from_env());
+}
+
 otelc_exporter *otelc_otlp_exporter_new(const otelc_otlp_exporter_options *o)
 {
     otelc_otlp_exporter_options env;
@@ -508,7 +695,14 @@ otelc_exporter *otelc_otlp_exporter_new(const otelc_otlp_exporter_options *o)
     }
     struct otlp *x = otlp_alloc(o);
     if (x) x->fallback = o->fallback;
-    if (!x || !(x->url = resolve_url(o)) || !open_transport(x, o)) {
+    if (x) x->shared = o == &env; /* see shared_breaker_blocks */
+    if (x && x->shared && (x->url = resolve_url(o)))
+        otelc__shared_breaker_init(&x->shared_breaker, x->url, otelc__breaker_interval_from_env());
+    if (x && x->shared && x->url) x->spool = spool_from_env(x);
+    /* Recorded down by another process: the transport waits until an export needs it. */
+    bool defer = x && x->shared && otelc__shared_breaker_open_until(&x->shared_breaker);
+    if (!x || !(x->url || (x->url = resolve_url(o))) || !copy_transport_options(x, o) ||
+        (!defer && !open_transport(x))) {
         if (x)
             otlp_destroy(x);
         else

@@ -52,6 +52,12 @@
 #define DEFAULT_TIMEOUT 30000
 #define MAX_CHUNK       64
 #define MAX_RING_SLOTS  65536 /* one thread may fill the whole queue */
+/*
+ * How long shutdown and destroy wait for a worker whose exporter was told
+ * to give up: the built-in exporters cut a transfer short at once, and the
+ * batches still queued then fail without touching the network.
+ */
+#define ABANDON_GRACE_MS 500
 
 struct batch;
 
@@ -496,29 +502,43 @@ static int batch_force_flush(void *self, uint32_t timeout_ms)
 }
 
 /*
+ * Wait at most ms for the worker to exit, and join it if it did. Caller
+ * does not hold b->lock.
+ */
+static bool join_within(struct batch *b, uint32_t ms)
+{
+    struct timespec until = otelc__deadline_in(ms);
+    pthread_mutex_lock(&b->lock);
+    bool running = b->running;
+    bool exited = !running || wait_done(b, &until, 0);
+    pthread_mutex_unlock(&b->lock);
+    if (!running || !exited) return exited;
+    pthread_join(b->thread, NULL);
+    pthread_mutex_lock(&b->lock);
+    b->running = false;
+    pthread_mutex_unlock(&b->lock);
+    return true;
+}
+
+/*
  * Stop the worker after it exported everything queued, then shut the
- * exporter down. On timeout the worker keeps running and destroy joins it.
+ * exporter down. When the deadline passes first, the export in flight is
+ * abandoned: shutting the exporter down cuts it short, the batches still
+ * queued fail at once (and are counted), and the worker is given a short
+ * grace to finish. Returns OTELC_ERR_TIMEOUT when the deadline passed;
+ * destroy joins a worker still running then.
  */
 static int batch_shutdown(void *self, uint32_t timeout_ms)
 {
     struct batch *b = self;
-    struct timespec until = otelc__deadline_in(wait_ms(b, timeout_ms));
     pthread_mutex_lock(&b->lock);
     atomic_store(&b->stop, true);
     pthread_cond_signal(&b->wake);
-    bool running = b->running;
-    bool exited = !running || wait_done(b, &until, 0);
     pthread_mutex_unlock(&b->lock);
-    if (!exited) {
-        /* The worker is stuck in an export: shutting the exporter down cuts it short. */
+    if (!join_within(b, wait_ms(b, timeout_ms))) {
         otelc__exporter_shutdown(b->exp);
+        join_within(b, ABANDON_GRACE_MS);
         return OTELC_ERR_TIMEOUT;
-    }
-    if (running) {
-        pthread_join(b->thread, NULL);
-        pthread_mutex_lock(&b->lock);
-        b->running = false;
-        pthread_mutex_unlock(&b->lock);
     }
     /* No worker runs and none can start: exporting here is not concurrent. */
     export_queued(b, true);
@@ -541,15 +561,29 @@ static void release_queued(struct batch *b)
     }
 }
 
+/*
+ * Free the processor once its worker has exited. A worker still inside an
+ * export after its exporter was told to shut down (an exporter of the
+ * user's that ignores shutdown) is left running, detached, with the
+ * processor it uses: freeing either would pull memory from under it, and
+ * waiting would hang the exit this bound is for.
+ */
 static void batch_destroy(void *self)
 {
     struct batch *b = self;
     pthread_mutex_lock(&b->lock);
     atomic_store(&b->stop, true);
     pthread_cond_signal(&b->wake);
-    bool running = b->running;
     pthread_mutex_unlock(&b->lock);
-    if (running) pthread_join(b->thread, NULL);
+    if (!join_within(b, ABANDON_GRACE_MS)) {
+        otelc__exporter_shutdown(b->exp);
+        if (!join_within(b, ABANDON_GRACE_MS)) {
+            otelc__log(OTELC_LOG_WARN, "batch processor: the exporter ignored shutdown; its "
+                                       "export is abandoned, still running");
+            pthread_detach(b->thread);
+            return;
+        }
+    }
     pthread_key_delete(b->key);
     release_queued(b);
     otelc__span_pool_reserve(-(long)b->opt.max_queue_size);

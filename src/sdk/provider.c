@@ -18,8 +18,6 @@
 #include "internal.h"
 #include "instrumentation/startup.h"
 
-#define DEFAULT_SHUTDOWN_TIMEOUT_MS 30000
-
 struct otelc_tracer otelc__noop_tracer = {.scope = {.name = ""}};
 
 static _Atomic(otelc_provider *) global_provider;
@@ -219,6 +217,7 @@ int otelc_provider_new(const otelc_provider_options *opts, otelc_provider **out)
     otelc__clock_init();
     otelc__fork_handlers_install();
     live_add(p);
+    p->exit_timeout_ms = o->no_env ? OTELC_DEFAULT_EXIT_TIMEOUT_MS : otelc__exit_timeout_from_env();
     take_options(p, o);
     if (o->processors) {
         for (size_t i = 0; i < o->processor_count; i++)
@@ -325,11 +324,15 @@ int otelc_provider_shutdown(otelc_provider *p, uint32_t timeout_ms)
 /*
  * Shut down and free the processors (they own threads and exporters). The
  * sampler, propagator and tracers stay: a thread that loaded the provider
- * just before it was retired may still read them.
+ * just before it was retired may still read them. This is the exit path
+ * (otelc_shutdown() at the end of main), so it waits no longer than
+ * OTELC_EXIT_TIMEOUT: a backend that hangs must not keep every process
+ * that traced from exiting for a whole export timeout. An export still in
+ * flight then is abandoned and its spans counted as failed.
  */
 static void provider_stop(otelc_provider *p)
 {
-    otelc_provider_shutdown(p, DEFAULT_SHUTDOWN_TIMEOUT_MS);
+    otelc_provider_shutdown(p, p->exit_timeout_ms);
     size_t n = atomic_load(&p->processor_count);
     atomic_store(&p->processor_count, 0);
     for (size_t i = 0; i < n; i++) otelc_processor_free(p->processors[i]);
