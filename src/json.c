@@ -230,6 +230,15 @@ static bool decimal_u64(const char *s, size_t n, uint64_t *out)
 {
     uint64_t v = 0;
     if (n == 0) return false;
+    if (n <= 19) { /* cannot overflow: times in nanoseconds take this path */
+        for (size_t i = 0; i < n; i++) {
+            unsigned d = (unsigned char)s[i] - '0';
+            if (d > 9) return false;
+            v = v * 10 + d;
+        }
+        *out = v;
+        return true;
+    }
     for (size_t i = 0; i < n; i++) {
         unsigned d = (unsigned char)s[i] - '0';
         if (d > 9 || v > (UINT64_MAX - d) / 10) return false;

@@ -72,7 +72,7 @@ static bool nomem(json_reader *r)
     return false;
 }
 
-static void skip_ws(json_reader *r)
+static void skip_ws_slow(json_reader *r)
 {
     const unsigned char *p = r->p;
     for (; p < r->end; p++) {
@@ -84,6 +84,13 @@ static void skip_ws(json_reader *r)
         }
     }
     r->p = p;
+}
+
+/* Compact JSON has no whitespace between tokens: one test then. */
+static inline void skip_ws(json_reader *r)
+{
+    if (r->p<r->end && * r->p> ' ') return;
+    skip_ws_slow(r);
 }
 
 static int peek(const json_reader *r)
@@ -252,17 +259,45 @@ static size_t raw_length(const unsigned char *p, const unsigned char *end)
     return (size_t)(q - p);
 }
 
-/* The string at the opening quote into t->str, t->len. */
-static bool read_string(json_reader *r, json_token *t)
+/*
+ * The bytes of the eight in w that are not plain (below 0x20, the quote,
+ * the backslash, above 0x7f), each marked by its high bit: the SWAR test
+ * for a zero byte, after an XOR for the quote and the backslash. A borrow
+ * may mark a byte above a marked one too, never one below it, so the
+ * lowest mark is exact.
+ */
+static inline uint64_t not_plain_marks(uint64_t w)
 {
-    const unsigned char *start = r->p + 1, *q = start;
-    while (q < r->end && plain[*q]) q++;
-    if (q < r->end && *q == '"') { /* the common case: nothing to decode */
-        t->str = (const char *)start;
-        t->len = (size_t)(q - start);
-        r->p = q + 1;
-        return true;
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    uint64_t quote = w ^ (ones * '"'), backslash = w ^ (ones * '\\');
+    uint64_t control = (w - ones * 0x20) & ~w;
+    quote = (quote - ones) & ~quote;
+    backslash = (backslash - ones) & ~backslash;
+    return (control | quote | backslash | w) & highs;
+}
+
+/* The first byte at or after q that is not plain, or end: eight bytes a step while it can. */
+static inline const unsigned char *scan_plain(const unsigned char *q, const unsigned char *end)
+{
+    uint64_t w, marks;
+    while (end - q >= 8) {
+        memcpy(&w, q, 8);
+        if ((marks = not_plain_marks(w)) != 0) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            return q + (__builtin_ctzll(marks) >> 3); /* the first byte is the lowest */
+#else
+            break;
+#endif
+        }
+        q += 8;
     }
+    while (q < end && plain[*q]) q++;
+    return q;
+}
+
+/* A string that needs decoding, at the byte after its opening quote, into the scratch buffer. */
+static bool read_escaped_string(json_reader *r, const unsigned char *start, json_token *t)
+{
     /* Decoding never lengthens a string, except U+FFFD for one bad byte (lossy). */
     size_t raw = raw_length(start, r->end), room = (r->lossy ? 3 * raw : raw) + 1;
     if (room > r->scratch_cap) {
@@ -278,6 +313,19 @@ static bool read_string(json_reader *r, json_token *t)
     t->len = (size_t)(s_end - r->scratch);
     r->p = after;
     return true;
+}
+
+/* The string at the opening quote into t->str, t->len. */
+static inline bool read_string(json_reader *r, json_token *t)
+{
+    const unsigned char *start = r->p + 1, *q = scan_plain(start, r->end);
+    if (OTELC_LIKELY(q < r->end && *q == '"')) { /* the common case: nothing to decode */
+        t->str = (const char *)start;
+        t->len = (size_t)(q - start);
+        r->p = q + 1;
+        return true;
+    }
+    return read_escaped_string(r, start, t);
 }
 
 /* ---- Scalars -------------------------------------------------------------------- */
@@ -382,6 +430,13 @@ static json_token_type read_literal(json_reader *r, json_token *t)
 
 /* ---- Structure ------------------------------------------------------------------- */
 
+/* Where the token at the cursor starts. */
+static inline void mark(const json_reader *r, json_token *t)
+{
+    t->line = r->line;
+    t->column = (unsigned)(r->p - r->line_start) + 1;
+}
+
 /* At an opening bracket: one level deeper (of the kind given), past the bracket. */
 static bool enter(json_reader *r, bool object)
 {
@@ -404,8 +459,9 @@ static bool enter(json_reader *r, bool object)
 }
 
 /* At the closing bracket of the innermost container. */
-static json_token_type leave(json_reader *r)
+static json_token_type leave(json_reader *r, json_token *t)
 {
+    mark(r, t);
     r->p++;
     r->depth--;
     r->expect = EXPECT_AFTER_VALUE;
@@ -416,6 +472,7 @@ static json_token_type leave(json_reader *r)
 static json_token_type read_value(json_reader *r, json_token *t)
 {
     int c = peek(r);
+    mark(r, t);
     r->expect = EXPECT_AFTER_VALUE;
     if (c == '{') return enter(r, true) ? JSON_TOKEN_OBJECT_BEGIN : JSON_TOKEN_ERROR;
     if (c == '[') return enter(r, false) ? JSON_TOKEN_ARRAY_BEGIN : JSON_TOKEN_ERROR;
@@ -429,6 +486,7 @@ static json_token_type read_value(json_reader *r, json_token *t)
 static json_token_type read_key(json_reader *r, json_token *t)
 {
     int c = peek(r);
+    mark(r, t);
     if (c != '"') {
         if (c < 0)
             perr(r, "unexpected end of input: object key expected");
@@ -452,18 +510,17 @@ static json_token_type after_value(json_reader *r, json_token *t)
     if (r->depth == 0) {
         if (r->p < r->end) return perr(r, "unexpected data after the JSON value"), JSON_TOKEN_ERROR;
         r->expect = EXPECT_NOTHING;
+        mark(r, t);
         return JSON_TOKEN_END;
     }
     bool object = r->nested[r->depth - 1];
     int c = peek(r), close = object ? '}' : ']';
-    t->line = r->line, t->column = (unsigned)(r->p - r->line_start) + 1;
     if (c == ',') {
         r->p++;
         skip_ws(r);
-        t->line = r->line, t->column = (unsigned)(r->p - r->line_start) + 1;
         return object ? read_key(r, t) : read_value(r, t);
     }
-    if (c == close) return leave(r);
+    if (c == close) return leave(r, t);
     if (c < 0)
         perr(r, "unexpected end of input: ',' or '%c' expected", close);
     else
@@ -474,25 +531,24 @@ static json_token_type after_value(json_reader *r, json_token *t)
 static json_token_type next_token(json_reader *r, json_token *t)
 {
     if (r->failed) return JSON_TOKEN_ERROR;
-    t->line = r->line, t->column = (unsigned)(r->p - r->line_start) + 1;
     switch (r->expect) {
     case EXPECT_VALUE:
         return read_value(r, t);
     case EXPECT_VALUE_OR_CLOSE:
-        return peek(r) == ']' ? leave(r) : read_value(r, t);
+        return peek(r) == ']' ? leave(r, t) : read_value(r, t);
     case EXPECT_KEY_OR_CLOSE:
-        return peek(r) == '}' ? leave(r) : read_key(r, t);
+        return peek(r) == '}' ? leave(r, t) : read_key(r, t);
     case EXPECT_AFTER_VALUE:
         return after_value(r, t);
     default:
+        mark(r, t);
         return JSON_TOKEN_END;
     }
 }
 
 json_token_type otelc__json_next(json_reader *r, json_token *t)
 {
-    t->type = next_token(r, t);
-    return t->type;
+    return t->type = next_token(r, t);
 }
 
 bool otelc__json_skip(json_reader *r, json_token *t)
