@@ -335,9 +335,38 @@ static bool is_digit(const unsigned char *p, const unsigned char *end)
     return p < end && *p >= '0' && *p <= '9';
 }
 
+/*
+ * A literal with a fraction and no exponent, of at most 15 digits: their
+ * integer and a power of ten are exact doubles, and one division rounds
+ * correctly, so this is what strtod gives, without its cost. False for
+ * the others.
+ */
+static bool short_decimal(const unsigned char *p, const unsigned char *end, double *out)
+{
+    static const double pow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+    bool neg = *p == '-';
+    uint64_t mant = 0;
+    unsigned digits = 0, fraction = 0;
+    bool in_fraction = false;
+    for (p += neg; p < end; p++) {
+        if (*p == '.') {
+            in_fraction = true;
+            continue;
+        }
+        if (*p < '0' || *p > '9' || ++digits > 15) return false; /* an exponent, or long */
+        mant = mant * 10 + (unsigned)(*p - '0');
+        fraction += in_fraction;
+    }
+    double d = (double)mant / pow10[fraction];
+    *out = neg ? -d : d;
+    return true;
+}
+
 /* The part of a literal that is not an integer: strtod on a terminated copy. */
 static bool read_double(json_reader *r, const unsigned char *start, double *out)
 {
+    if (short_decimal(start, r->p, out)) return true;
     size_t n = (size_t)(r->p - start);
     char small[64], *text = n < sizeof small ? small : malloc(n + 1);
     if (!text) return nomem(r);
@@ -528,27 +557,28 @@ static json_token_type after_value(json_reader *r, json_token *t)
     return JSON_TOKEN_ERROR;
 }
 
-static json_token_type next_token(json_reader *r, json_token *t)
-{
-    if (r->failed) return JSON_TOKEN_ERROR;
-    switch (r->expect) {
-    case EXPECT_VALUE:
-        return read_value(r, t);
-    case EXPECT_VALUE_OR_CLOSE:
-        return peek(r) == ']' ? leave(r, t) : read_value(r, t);
-    case EXPECT_KEY_OR_CLOSE:
-        return peek(r) == '}' ? leave(r, t) : read_key(r, t);
-    case EXPECT_AFTER_VALUE:
-        return after_value(r, t);
-    default:
-        mark(r, t);
-        return JSON_TOKEN_END;
-    }
-}
-
 json_token_type otelc__json_next(json_reader *r, json_token *t)
 {
-    return t->type = next_token(r, t);
+    json_token_type type;
+    if (r->failed) return t->type = JSON_TOKEN_ERROR;
+    switch (r->expect) {
+    case EXPECT_VALUE:
+        type = read_value(r, t);
+        break;
+    case EXPECT_VALUE_OR_CLOSE:
+        type = peek(r) == ']' ? leave(r, t) : read_value(r, t);
+        break;
+    case EXPECT_KEY_OR_CLOSE:
+        type = peek(r) == '}' ? leave(r, t) : read_key(r, t);
+        break;
+    case EXPECT_AFTER_VALUE:
+        type = after_value(r, t);
+        break;
+    default:
+        mark(r, t);
+        type = JSON_TOKEN_END;
+    }
+    return t->type = type;
 }
 
 bool otelc__json_skip(json_reader *r, json_token *t)
