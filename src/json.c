@@ -190,7 +190,10 @@ json_value *otelc__json_parse(json_doc *doc, const char *text, size_t len,
     if (err) {
         *err = bd.r.error;
         if (!root && bd.nomem && !bd.r.failed)
-            *err = (json_error){.kind = JSON_ERR_NOMEM, .message = "out of memory"};
+            *err = (json_error){.kind = JSON_ERR_NOMEM,
+                                .line = bd.t.line,
+                                .column = bd.t.column,
+                                .message = "out of memory"};
     }
     otelc__json_reader_free(&bd.r);
     free(bd.items);
