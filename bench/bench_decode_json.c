@@ -11,12 +11,14 @@
  * into a new batch freed afterwards, JSON parsing included; the figure is
  * the median of --rounds rounds (default 7) in spans and megabytes (10^6
  * bytes) per second of this thread's CPU time. As bench_json, it runs with
- * glibc's defaults and then with freed memory kept by the process.
+ * glibc's defaults and then with freed memory kept by the process; last,
+ * it counts the minor page faults per span of decoding as otelc view does.
  */
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "decode_json.h"
 #include "decode_zipkin.h"
@@ -54,6 +56,33 @@ static void run(const char *name, decoder decode, const char *text, size_t len, 
            (double)spans * repeat / median, (double)len * repeat / median / 1e6, len);
 }
 
+/*
+ * Minor page faults per span the way otelc view decodes: mallopt as
+ * viewer/main.c sets it (blocks of 1 MiB and more are mappings of their
+ * own) and one batch reset between requests, as the receiver reuses its
+ * spare batches. Last, since mallopt cannot be undone.
+ */
+static void faults_as_receiver(decoder decode, const char *name, const char *text, size_t len,
+                               size_t spans, int repeat)
+{
+    vw_batch b;
+    struct rusage r0, r1;
+    vw_batch_init(&b);
+    for (int i = 0; i < 3; i++) { /* the batch grows to its size */
+        if (decode(text, len, &b) != VW_DECODE_OK) abort();
+        vw_batch_reset(&b);
+    }
+    getrusage(RUSAGE_SELF, &r0);
+    for (int i = 0; i < repeat; i++) {
+        if (decode(text, len, &b) != VW_DECODE_OK || b.count != spans) abort();
+        vw_batch_reset(&b);
+    }
+    getrusage(RUSAGE_SELF, &r1);
+    vw_batch_free(&b);
+    printf("  %-10s %10.3f minor page faults/span\n", name,
+           (double)(r1.ru_minflt - r0.ru_minflt) / ((double)spans * repeat));
+}
+
 int main(int argc, char **argv)
 {
     size_t spans = (size_t)arg_int(argc, argv, "--spans", 512, MAX_SPANS);
@@ -73,6 +102,11 @@ int main(int argc, char **argv)
         run("otlp/json", vw_decode_otlp_json, otlp, otlp_len, spans, rounds, repeat);
         run("zipkin", vw_decode_zipkin_json, zipkin, zipkin_len, spans, rounds, repeat);
     }
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
+    mallopt(M_TRIM_THRESHOLD, 128 << 10); /* glibc's default again, as in otelc view */
+    printf("as otelc view (mallopt as viewer/main.c, one batch reset between requests):\n");
+    faults_as_receiver(vw_decode_otlp_json, "otlp/json", otlp, otlp_len, spans, repeat);
+    faults_as_receiver(vw_decode_zipkin_json, "zipkin", zipkin, zipkin_len, spans, repeat);
     free(otlp);
     free(zipkin);
     return 0;

@@ -31,7 +31,8 @@
  *                      memory and testing helpers; protobuf.h, the protobuf reader
  *   config/            every OTEL_* and OTELC_* variable (env.c and its parts),
  *                      the configuration file (yaml.c, substitute.c)
- *   json.c             the JSON reader (a DOM in an arena) and writer (json.h)
+ *   json_reader.c      the JSON reader: tokens, one at a time (json.h)
+ *   json.c             the JSON tree (a DOM in an arena) built on it, and the writer
  *   util.c             hex codecs, UTF-8, hashing and other small shared helpers
  */
 #ifndef OTELC_INTERNAL_H

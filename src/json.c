@@ -1,24 +1,19 @@
 /*
- * json.c - the JSON reader and writer declared in json.h.
- *
- * A recursive-descent parser over a byte buffer; recursion is bounded by
- * the depth limit, so the C stack stays small whatever the input. JSON
- * strings may not hold raw control characters, so a newline can only be
- * whitespace: skip_ws() alone counts lines, and a column is the distance
- * from the start of the line.
+ * json.c - the JSON tree (json.h): built from the reader's tokens
+ * (json_reader.c), looked up, built by hand, and written.
  *
  * Memory is what made the first version of this parser slow (a malloc per
  * node, key and string, and a realloc per string byte: more than half the
  * time). Now nodes, keys and strings are bump-allocated from the
  * document's arena, in chunks that double as the document grows. While a
- * container is open its children wait on a stack the parser reuses (one
+ * container is open its children wait on a stack the builder reuses (one
  * for array items, one for object members); at the closing bracket they
- * are copied into an exactly-sized list in the arena.
+ * are copied into an exactly-sized list in the arena. Recursion follows
+ * the nesting, which the reader bounds.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,95 +22,16 @@
 #define FIRST_CHUNK 4096
 #define MAX_CHUNK   ((size_t)1 << 20)
 
-typedef struct parser {
-    const unsigned char *p, *end;
-    const unsigned char *line_start;
-    unsigned line;
-    unsigned depth, max_depth;
-    bool lossy;
-    bool failed;
-    json_error *err;
+typedef struct builder {
+    json_reader r;
+    json_token t;
     json_doc *doc;
     json_value **items; /* children of the open arrays, innermost last */
     size_t items_len, items_cap;
     json_member *members; /* members of the open objects, innermost last */
     size_t members_len, members_cap;
-} parser;
-
-/* Record the first (innermost) error, at the cursor. */
-static void record(parser *ps, json_error_kind kind, const char *message)
-{
-    if (ps->failed) return;
-    ps->failed = true;
-    if (!ps->err) return;
-    ps->err->kind = kind;
-    ps->err->line = ps->line;
-    ps->err->column = (unsigned)(ps->p - ps->line_start) + 1;
-    otelc__strlcpy(ps->err->message, message, sizeof ps->err->message);
-}
-
-#define PERR_FORMAT(ps, kind, fmt)                                                                 \
-    do {                                                                                           \
-        char message[sizeof ps->err->message];                                                     \
-        va_list ap;                                                                                \
-        va_start(ap, fmt);                                                                         \
-        vsnprintf(message, sizeof message, fmt, ap);                                               \
-        va_end(ap);                                                                                \
-        record(ps, kind, message);                                                                 \
-    } while (0)
-
-static void perr(parser *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void perr_limit(parser *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* A syntax error. */
-static void perr(parser *ps, const char *fmt, ...)
-{
-    PERR_FORMAT(ps, JSON_ERR_SYNTAX, fmt);
-}
-
-/* A limit of the options exceeded. */
-static void perr_limit(parser *ps, const char *fmt, ...)
-{
-    PERR_FORMAT(ps, JSON_ERR_LIMIT, fmt);
-}
-
-/* Out of memory; false for the caller to return. */
-static bool nomem(parser *ps)
-{
-    record(ps, JSON_ERR_NOMEM, "out of memory");
-    return false;
-}
-
-static void skip_ws(parser *ps)
-{
-    const unsigned char *p = ps->p;
-    for (; p < ps->end; p++) {
-        if (*p == '\n') {
-            ps->line++;
-            ps->line_start = p + 1;
-        } else if (*p != ' ' && *p != '\t' && *p != '\r') {
-            break;
-        }
-    }
-    ps->p = p;
-}
-
-static int peek(const parser *ps)
-{
-    return ps->p < ps->end ? *ps->p : -1;
-}
-
-/* Report the byte at the cursor as unexpected, printable or not. */
-static void perr_unexpected(parser *ps)
-{
-    int c = peek(ps);
-    if (c < 0)
-        perr(ps, "unexpected end of input");
-    else if (c >= 0x20 && c < 0x7f)
-        perr(ps, "unexpected character '%c'", c);
-    else
-        perr(ps, "unexpected byte 0x%02x", (unsigned)c);
-}
+    bool nomem;
+} builder;
 
 /* ---- Memory ---------------------------------------------------------------- */
 
@@ -142,7 +58,17 @@ static json_value *node(json_doc *d, json_type type, unsigned line, unsigned col
     return v;
 }
 
-/* Room for one more element on a parser stack of elem-sized entries. */
+/* A NUL-terminated copy of s[0..n) in the document. */
+static char *doc_strdup(json_doc *d, const char *s, size_t n)
+{
+    char *copy = doc_alloc(d, n + 1, 1);
+    if (!copy) return NULL;
+    if (n) memcpy(copy, s, n);
+    copy[n] = '\0';
+    return copy;
+}
+
+/* Room for one more element on a builder stack of elem-sized entries. */
 static bool stack_room(void **stack, size_t len, size_t *cap, size_t elem)
 {
     if (len < *cap) return true;
@@ -155,458 +81,123 @@ static bool stack_room(void **stack, size_t len, size_t *cap, size_t elem)
     return true;
 }
 
-/* ---- Strings ------------------------------------------------------------------ */
-
-/* Bytes that a string copies as they are: printable ASCII but the quote and backslash. */
-static const unsigned char plain[256] = {
-    [0x20 ... 0x21] = 1,
-    [0x23 ... 0x5b] = 1,
-    [0x5d ... 0x7f] = 1,
-};
-
-static const char replacement[] = "\xef\xbf\xbd"; /* U+FFFD */
-
-static unsigned char *put_code_point(unsigned char *o, uint32_t cp)
+/* Out of memory in the builder (the reader records its own); NULL for the caller. */
+static json_value *build_nomem(builder *bd)
 {
-    if (cp < 0x80) {
-        *o++ = (unsigned char)cp;
-    } else if (cp < 0x800) {
-        *o++ = (unsigned char)(0xc0 | cp >> 6);
-        *o++ = (unsigned char)(0x80 | (cp & 0x3f));
-    } else if (cp < 0x10000) {
-        *o++ = (unsigned char)(0xe0 | cp >> 12);
-        *o++ = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
-        *o++ = (unsigned char)(0x80 | (cp & 0x3f));
-    } else {
-        *o++ = (unsigned char)(0xf0 | cp >> 18);
-        *o++ = (unsigned char)(0x80 | (cp >> 12 & 0x3f));
-        *o++ = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
-        *o++ = (unsigned char)(0x80 | (cp & 0x3f));
-    }
-    return o;
-}
-
-/* Four hex digits at p: the value, or -1 with *stop at the first byte that is not one. */
-static int32_t hex4(const unsigned char *p, const unsigned char *end, const unsigned char **stop)
-{
-    int32_t v = 0;
-    for (int i = 0; i < 4; i++, p++) {
-        int c = p < end ? *p : -1, d;
-        if (c >= '0' && c <= '9')
-            d = c - '0';
-        else if (c >= 'a' && c <= 'f')
-            d = c - 'a' + 10;
-        else if (c >= 'A' && c <= 'F')
-            d = c - 'A' + 10;
-        else
-            return *stop = p, -1;
-        v = v * 16 + d;
-    }
-    *stop = p;
-    return v;
-}
-
-/* The error of an escape: the cursor moves to where the problem was seen. */
-static const unsigned char *escape_error(parser *ps, const unsigned char *at, const char *msg)
-{
-    ps->p = at;
-    perr(ps, "%s", msg);
+    bd->nomem = true;
     return NULL;
 }
 
-/*
- * After "\u" at p: one code point written at *o, a surrogate pair taking
- * two escapes. Returns the byte after the escape(s), or NULL on error.
- */
-static const unsigned char *unicode_escape(parser *ps, const unsigned char *p, unsigned char **o)
-{
-    const unsigned char *end = ps->end, *q;
-    int32_t hi = hex4(p, end, &q);
-    if (hi < 0) return escape_error(ps, q, "invalid \\u escape: four hex digits expected");
-    uint32_t cp = (uint32_t)hi;
-    if (cp >= 0xdc00 && cp <= 0xdfff) {
-        if (!ps->lossy) return escape_error(ps, q, "unpaired low surrogate in \\u escape");
-        cp = 0xfffd;
-    } else if (cp >= 0xd800 && cp <= 0xdbff) {
-        const unsigned char *r = q;
-        int32_t lo = -1;
-        if (r < end && *r == '\\') r++;
-        if (r > q && r < end && *r == 'u') lo = hex4(r + 1, end, &r);
-        if (lo >= 0xdc00 && lo <= 0xdfff) {
-            cp = 0x10000 + ((cp - 0xd800) << 10) + ((uint32_t)lo - 0xdc00);
-            q = r;
-        } else if (ps->lossy) {
-            cp = 0xfffd; /* what follows is read again on its own */
-        } else {
-            if (r < end && r == q) r++; /* the old parser's position: past the byte it read */
-            return escape_error(ps, r, "high surrogate not followed by a \\u low surrogate");
-        }
-    }
-    *o = put_code_point(*o, cp);
-    return q;
-}
+/* ---- Building from tokens ------------------------------------------------------ */
 
-/* After the backslash at p: the escape decoded at *o; the byte after it, or NULL. */
-static const unsigned char *escape(parser *ps, const unsigned char *p, unsigned char **o)
-{
-    static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
-    int c = p < ps->end ? *p : -1;
-    if (c == 'u') return unicode_escape(ps, p + 1, o);
-    const char *hit = c > 0 ? memchr(from, c, sizeof from - 1) : NULL;
-    if (!hit) return escape_error(ps, p, "invalid escape sequence in string");
-    *(*o)++ = (unsigned char)to[hit - from];
-    return p + 1;
-}
-
-/*
- * Decode the body of a string at p (after the quote) into o, which has
- * room for it; the end is the closing quote. Returns the byte after the
- * quote, or NULL on error; *out_end is where the output stopped.
- */
-static const unsigned char *decode_string(parser *ps, const unsigned char *p, unsigned char *o,
-                                          unsigned char **out_end)
-{
-    const unsigned char *end = ps->end;
-    for (;;) {
-        while (p < end && plain[*p]) *o++ = *p++;
-        if (p == end) return escape_error(ps, p, "unterminated string");
-        unsigned c = *p;
-        if (c == '"') break;
-        if (c == '\\') {
-            if (!(p = escape(ps, p + 1, &o))) return NULL;
-        } else if (c < 0x20) {
-            ps->p = p;
-            perr(ps, "control character 0x%02x in string (escape it)", c);
-            return NULL;
-        } else {
-            size_t n = otelc__utf8_seq_len(p, (size_t)(end - p));
-            if (n) {
-                memcpy(o, p, n);
-                o += n, p += n;
-            } else if (ps->lossy) {
-                memcpy(o, replacement, 3);
-                o += 3, p++;
-            } else {
-                return escape_error(ps, p, "invalid UTF-8 in string");
-            }
-        }
-    }
-    *out_end = o;
-    return p + 1;
-}
-
-/* The bytes up to the closing quote of the string starting at p, escapes skipped. */
-static size_t raw_length(const unsigned char *p, const unsigned char *end)
-{
-    const unsigned char *q = p;
-    while (q < end && *q != '"') q += *q == '\\' && q + 1 < end ? 2 : 1;
-    return (size_t)(q - p);
-}
-
-/* A string at the opening quote: decoded into the arena, NUL-terminated. */
-static bool parse_string(parser *ps, char **out, size_t *len)
-{
-    const unsigned char *start = ps->p + 1, *q = start;
-    while (q < ps->end && plain[*q]) q++;
-    if (q < ps->end && *q == '"') { /* the common case: nothing to decode */
-        size_t n = (size_t)(q - start);
-        char *s = doc_alloc(ps->doc, n + 1, 1);
-        if (!s) return nomem(ps);
-        memcpy(s, start, n);
-        s[n] = '\0';
-        *out = s, *len = n;
-        ps->p = q + 1;
-        return true;
-    }
-    /* Decoding never lengthens a string, except U+FFFD for one bad byte (lossy). */
-    size_t raw = raw_length(start, ps->end), room = (ps->lossy ? 3 * raw : raw) + 1;
-    unsigned char *s = doc_alloc(ps->doc, room, 1), *s_end;
-    if (!s) return nomem(ps);
-    const unsigned char *after = decode_string(ps, start, s, &s_end);
-    if (!after) return false;
-    *s_end = '\0';
-    ps->doc->arena.pos = (char *)s_end + 1; /* give back what the bound overestimated */
-    *out = (char *)s, *len = (size_t)(s_end - s);
-    ps->p = after;
-    return true;
-}
-
-/* ---- Scalars -------------------------------------------------------------------- */
-
-static bool is_digit(const unsigned char *p, const unsigned char *end)
-{
-    return p < end && *p >= '0' && *p <= '9';
-}
-
-/* The part of a literal that is not an integer: strtod on a terminated copy. */
-static bool read_double(parser *ps, const unsigned char *start, double *out)
-{
-    size_t n = (size_t)(ps->p - start);
-    char small[64], *text = n < sizeof small ? small : malloc(n + 1);
-    if (!text) return nomem(ps);
-    memcpy(text, start, n);
-    text[n] = '\0';
-    *out = otelc__strtod(text, NULL);
-    if (text != small) free(text);
-    if (!isfinite(*out)) return perr(ps, "number out of range"), false;
-    return true;
-}
-
-/* Sets the exact fields of an integer literal of magnitude mag (and sign neg). */
-static void set_integer(json_number *n, bool neg, uint64_t mag)
-{
-    if (!neg) {
-        n->u = mag;
-        n->is_uint = true;
-        n->is_int = mag <= (uint64_t)INT64_MAX;
-        n->d = (double)mag;
-    } else if (mag <= (uint64_t)INT64_MAX + 1) {
-        n->i = mag == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)mag;
-        n->is_int = true;
-        n->is_uint = mag == 0; /* "-0" */
-        n->d = -(double)mag;
-    }
-}
-
-static json_value *parse_number(parser *ps, unsigned line, unsigned column)
-{
-    const unsigned char *start = ps->p, *p = ps->p, *end = ps->end;
-    bool neg = p < end && *p == '-', integer = true, fits = true;
-    uint64_t mag = 0;
-    p += neg;
-    if (p < end && *p == '0') {
-        p++; /* no digit may follow a leading zero */
-    } else if (!is_digit(p, end)) {
-        ps->p = p;
-        return perr(ps, "invalid number: digit expected"), NULL;
-    } else {
-        for (; is_digit(p, end); p++) {
-            unsigned d = *p - '0';
-            if (mag > (UINT64_MAX - d) / 10) fits = false;
-            mag = mag * 10 + d;
-        }
-    }
-    if (p < end && *p == '.') {
-        integer = false;
-        if (!is_digit(++p, end)) {
-            ps->p = p;
-            return perr(ps, "invalid number: digit expected after '.'"), NULL;
-        }
-        while (is_digit(p, end)) p++;
-    }
-    if (p < end && (*p == 'e' || *p == 'E')) {
-        integer = false;
-        p++;
-        if (p < end && (*p == '+' || *p == '-')) p++;
-        if (!is_digit(p, end)) {
-            ps->p = p;
-            return perr(ps, "invalid number: digit expected in exponent"), NULL;
-        }
-        while (is_digit(p, end)) p++;
-    }
-    ps->p = p;
-    json_value *v = node(ps->doc, JSON_NUMBER, line, column);
-    if (!v) return nomem(ps), NULL;
-    if (integer && fits) set_integer(&v->u.number, neg, mag);
-    if (!v->u.number.is_int && !v->u.number.is_uint && !read_double(ps, start, &v->u.number.d))
-        return NULL;
-    return v;
-}
-
-static json_value *parse_literal(parser *ps, unsigned line, unsigned column)
-{
-    static const struct {
-        const char *word;
-        size_t len;
-        json_type type;
-        bool value;
-    } words[] = {{"true", 4, JSON_BOOL, true},
-                 {"false", 5, JSON_BOOL, false},
-                 {"null", 4, JSON_NULL, false}};
-    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
-        size_t n = words[i].len;
-        if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, words[i].word, n) != 0) continue;
-        ps->p += n;
-        json_value *v = node(ps->doc, words[i].type, line, column);
-        if (!v) return nomem(ps), NULL;
-        v->u.boolean = words[i].value;
-        return v;
-    }
-    perr_unexpected(ps);
-    return NULL;
-}
-
-/* ---- Containers ------------------------------------------------------------------- */
-
-static json_value *parse_value(parser *ps);
-
-/* At an opening bracket: one level deeper, past the bracket. */
-static bool enter(parser *ps)
-{
-    if (ps->depth >= ps->max_depth) {
-        perr_limit(ps, "nesting deeper than %u levels", ps->max_depth);
-        return false;
-    }
-    ps->depth++;
-    ps->p++;
-    skip_ws(ps);
-    return true;
-}
-
-/* After an element: 1 to read another, 0 past the closing bracket, -1 on error. */
-static int more(parser *ps, int close)
-{
-    skip_ws(ps);
-    int c = peek(ps);
-    if (c == ',') {
-        ps->p++;
-        skip_ws(ps);
-        return 1;
-    }
-    if (c == close) {
-        ps->p++;
-        ps->depth--;
-        return 0;
-    }
-    if (c < 0)
-        perr(ps, "unexpected end of input: ',' or '%c' expected", close);
-    else
-        perr(ps, "',' or '%c' expected", close);
-    return -1;
-}
+static json_value *build_value(builder *bd);
 
 /* The array whose items are on the stack from base: moved into the arena. */
-static json_value *close_array(parser *ps, size_t base, unsigned line, unsigned column)
+static json_value *close_array(builder *bd, size_t base, unsigned line, unsigned column)
 {
-    json_value *v = node(ps->doc, JSON_ARRAY, line, column);
-    size_t n = ps->items_len - base;
-    json_value **items = n ? doc_alloc(ps->doc, n * sizeof *items, _Alignof(json_value *)) : NULL;
-    if (!v || (n && !items)) return nomem(ps), NULL;
-    if (n) memcpy(items, ps->items + base, n * sizeof *items);
+    json_value *v = node(bd->doc, JSON_ARRAY, line, column);
+    size_t n = bd->items_len - base;
+    json_value **items = n ? doc_alloc(bd->doc, n * sizeof *items, _Alignof(json_value *)) : NULL;
+    if (!v || (n && !items)) return build_nomem(bd);
+    if (n) memcpy(items, bd->items + base, n * sizeof *items);
     v->u.array.items = items;
     v->u.array.count = n;
-    ps->items_len = base;
+    bd->items_len = base;
     return v;
 }
 
-static json_value *parse_array(parser *ps, unsigned line, unsigned column)
+static json_value *build_array(builder *bd, unsigned line, unsigned column)
 {
-    size_t base = ps->items_len;
-    if (!enter(ps)) return NULL;
-    if (peek(ps) == ']') {
-        ps->p++;
-        ps->depth--;
-        return close_array(ps, base, line, column);
-    }
-    int m;
-    do {
-        json_value *item = parse_value(ps);
+    size_t base = bd->items_len;
+    while (otelc__json_next(&bd->r, &bd->t) != JSON_TOKEN_ARRAY_END) {
+        json_value *item = build_value(bd);
         if (!item) return NULL;
-        if (!stack_room((void **)&ps->items, ps->items_len, &ps->items_cap, sizeof *ps->items))
-            return nomem(ps), NULL;
-        ps->items[ps->items_len++] = item;
-    } while ((m = more(ps, ']')) > 0);
-    return m == 0 ? close_array(ps, base, line, column) : NULL;
+        if (!stack_room((void **)&bd->items, bd->items_len, &bd->items_cap, sizeof *bd->items))
+            return build_nomem(bd);
+        bd->items[bd->items_len++] = item;
+    }
+    return close_array(bd, base, line, column);
 }
 
-static json_value *close_object(parser *ps, size_t base, unsigned line, unsigned column)
+static json_value *close_object(builder *bd, size_t base, unsigned line, unsigned column)
 {
-    json_value *v = node(ps->doc, JSON_OBJECT, line, column);
-    size_t n = ps->members_len - base;
+    json_value *v = node(bd->doc, JSON_OBJECT, line, column);
+    size_t n = bd->members_len - base;
     json_member *members =
-        n ? doc_alloc(ps->doc, n * sizeof *members, _Alignof(json_member)) : NULL;
-    if (!v || (n && !members)) return nomem(ps), NULL;
-    if (n) memcpy(members, ps->members + base, n * sizeof *members);
+        n ? doc_alloc(bd->doc, n * sizeof *members, _Alignof(json_member)) : NULL;
+    if (!v || (n && !members)) return build_nomem(bd);
+    if (n) memcpy(members, bd->members + base, n * sizeof *members);
     v->u.object.members = members;
     v->u.object.count = n;
-    ps->members_len = base;
+    bd->members_len = base;
     return v;
 }
 
-static bool parse_member(parser *ps)
+static json_value *build_object(builder *bd, unsigned line, unsigned column)
 {
-    int c = peek(ps);
-    if (c != '"') {
-        if (c < 0)
-            perr(ps, "unexpected end of input: object key expected");
-        else
-            perr(ps, "object key (a string) expected");
-        return false;
+    size_t base = bd->members_len;
+    while (otelc__json_next(&bd->r, &bd->t) == JSON_TOKEN_KEY) {
+        json_member m = {.key_len = bd->t.len};
+        if (!(m.key = doc_strdup(bd->doc, bd->t.str, bd->t.len))) return build_nomem(bd);
+        otelc__json_next(&bd->r, &bd->t);
+        if (!(m.value = build_value(bd))) return NULL;
+        if (!stack_room((void **)&bd->members, bd->members_len, &bd->members_cap, sizeof m))
+            return build_nomem(bd);
+        bd->members[bd->members_len++] = m;
     }
-    json_member m;
-    if (!parse_string(ps, &m.key, &m.key_len)) return false;
-    skip_ws(ps);
-    if (peek(ps) != ':') return perr(ps, "':' expected after object key"), false;
-    ps->p++;
-    skip_ws(ps);
-    if (!(m.value = parse_value(ps))) return false;
-    if (!stack_room((void **)&ps->members, ps->members_len, &ps->members_cap, sizeof m))
-        return nomem(ps);
-    ps->members[ps->members_len++] = m;
-    return true;
+    if (bd->t.type != JSON_TOKEN_OBJECT_END) return NULL; /* the reader failed */
+    return close_object(bd, base, line, column);
 }
 
-static json_value *parse_object(parser *ps, unsigned line, unsigned column)
+/* The value whose first token is bd->t. */
+static json_value *build_value(builder *bd)
 {
-    size_t base = ps->members_len;
-    if (!enter(ps)) return NULL;
-    if (peek(ps) == '}') {
-        ps->p++;
-        ps->depth--;
-        return close_object(ps, base, line, column);
+    const json_token *t = &bd->t;
+    json_value *v;
+    switch (t->type) {
+    case JSON_TOKEN_OBJECT_BEGIN:
+        return build_object(bd, t->line, t->column);
+    case JSON_TOKEN_ARRAY_BEGIN:
+        return build_array(bd, t->line, t->column);
+    case JSON_TOKEN_STRING:
+        v = node(bd->doc, JSON_STRING, t->line, t->column);
+        if (!v || !(v->u.string.ptr = doc_strdup(bd->doc, t->str, t->len))) return build_nomem(bd);
+        v->u.string.len = t->len;
+        return v;
+    case JSON_TOKEN_NUMBER:
+        if (!(v = node(bd->doc, JSON_NUMBER, t->line, t->column))) return build_nomem(bd);
+        v->u.number = t->number;
+        return v;
+    case JSON_TOKEN_BOOL:
+    case JSON_TOKEN_NULL:
+        v = node(bd->doc, t->type == JSON_TOKEN_BOOL ? JSON_BOOL : JSON_NULL, t->line, t->column);
+        if (!v) return build_nomem(bd);
+        v->u.boolean = t->boolean;
+        return v;
+    default:
+        return NULL; /* ERROR: the reader says why */
     }
-    int m;
-    do {
-        if (!parse_member(ps)) return NULL;
-    } while ((m = more(ps, '}')) > 0);
-    return m == 0 ? close_object(ps, base, line, column) : NULL;
-}
-
-static json_value *parse_value(parser *ps)
-{
-    unsigned line = ps->line, column = (unsigned)(ps->p - ps->line_start) + 1;
-    int c = peek(ps);
-    if (c == '{') return parse_object(ps, line, column);
-    if (c == '[') return parse_array(ps, line, column);
-    if (c == '"') {
-        json_value *v = node(ps->doc, JSON_STRING, line, column);
-        if (!v) return nomem(ps), NULL;
-        return parse_string(ps, &v->u.string.ptr, &v->u.string.len) ? v : NULL;
-    }
-    if (c == '-' || (c >= '0' && c <= '9')) return parse_number(ps, line, column);
-    return parse_literal(ps, line, column);
 }
 
 json_value *otelc__json_parse(json_doc *doc, const char *text, size_t len,
                               const json_options *options, json_error *err)
 {
-    const unsigned char *start = (const unsigned char *)(text ? text : "");
-    parser ps = {
-        .p = start,
-        .end = start + len,
-        .line_start = start,
-        .line = 1,
-        .max_depth = options && options->max_depth ? options->max_depth : JSON_DEFAULT_MAX_DEPTH,
-        .lossy = options && options->lossy_utf8,
-        .err = err,
-        .doc = doc,
-    };
-    size_t max_size = options && options->max_size ? options->max_size : JSON_DEFAULT_MAX_SIZE;
-    if (err) *err = (json_error){0};
-    if (!text && len) return perr(&ps, "no input"), NULL; /* NULL with 0 is the empty text */
-    if (len > max_size) return perr_limit(&ps, "input larger than %zu bytes", max_size), NULL;
-    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) ps.p = ps.line_start = start + 3;
-    skip_ws(&ps);
-    json_value *root = parse_value(&ps);
-    if (root) {
-        skip_ws(&ps);
-        if (ps.p < ps.end) {
-            perr(&ps, "unexpected data after the JSON value");
-            root = NULL;
-        }
+    builder bd = {.doc = doc};
+    otelc__json_reader_init(&bd.r, text, len, options);
+    otelc__json_next(&bd.r, &bd.t);
+    json_value *root = build_value(&bd);
+    if (root && otelc__json_next(&bd.r, &bd.t) != JSON_TOKEN_END) root = NULL;
+    if (err) {
+        *err = bd.r.error;
+        if (!root && bd.nomem && !bd.r.failed)
+            *err = (json_error){.kind = JSON_ERR_NOMEM,
+                                .line = bd.t.line,
+                                .column = bd.t.column,
+                                .message = "out of memory"};
     }
-    free(ps.items);
-    free(ps.members);
+    otelc__json_reader_free(&bd.r);
+    free(bd.items);
+    free(bd.members);
     if (!root) otelc__json_free(doc);
     doc->root = root;
     return root;
@@ -642,6 +233,15 @@ static bool decimal_u64(const char *s, size_t n, uint64_t *out)
 {
     uint64_t v = 0;
     if (n == 0) return false;
+    if (n <= 19) { /* cannot overflow: times in nanoseconds take this path */
+        for (size_t i = 0; i < n; i++) {
+            unsigned d = (unsigned char)s[i] - '0';
+            if (d > 9) return false;
+            v = v * 10 + d;
+        }
+        *out = v;
+        return true;
+    }
     for (size_t i = 0; i < n; i++) {
         unsigned d = (unsigned char)s[i] - '0';
         if (d > 9 || v > (UINT64_MAX - d) / 10) return false;
@@ -654,19 +254,23 @@ static bool decimal_u64(const char *s, size_t n, uint64_t *out)
 /* 2^53: every integer up to it is exact in a double. */
 #define EXACT_DOUBLE 9007199254740992.0
 
-bool otelc__json_int64(const json_value *v, int64_t *out)
+bool otelc__json_number_int64(const json_number *n, int64_t *out)
 {
-    if (!v) return false;
-    if (v->type == JSON_NUMBER) {
-        const json_number *n = &v->u.number;
-        if (n->is_int) return *out = n->i, true;
-        /* "1e3" and "5.0" are integers too, when the double holds them exactly. */
-        if (n->is_uint || n->d != floor(n->d) || fabs(n->d) > EXACT_DOUBLE) return false;
-        return *out = (int64_t)n->d, true;
-    }
-    if (v->type != JSON_STRING) return false;
-    const char *s = v->u.string.ptr;
-    size_t len = v->u.string.len;
+    if (n->is_int) return *out = n->i, true;
+    /* "1e3" and "5.0" are integers too, when the double holds them exactly. */
+    if (n->is_uint || n->d != floor(n->d) || fabs(n->d) > EXACT_DOUBLE) return false;
+    return *out = (int64_t)n->d, true;
+}
+
+bool otelc__json_number_uint64(const json_number *n, uint64_t *out)
+{
+    if (n->is_uint) return *out = n->u, true;
+    if (n->is_int || n->d < 0 || n->d != floor(n->d) || n->d > EXACT_DOUBLE) return false;
+    return *out = (uint64_t)n->d, true;
+}
+
+bool otelc__json_decimal_int64(const char *s, size_t len, int64_t *out)
+{
     bool neg = len && s[0] == '-';
     uint64_t mag;
     if (!decimal_u64(s + neg, len - neg, &mag) || mag > (uint64_t)INT64_MAX + neg) return false;
@@ -674,15 +278,23 @@ bool otelc__json_int64(const json_value *v, int64_t *out)
     return true;
 }
 
+bool otelc__json_decimal_uint64(const char *s, size_t len, uint64_t *out)
+{
+    return decimal_u64(s, len, out);
+}
+
+bool otelc__json_int64(const json_value *v, int64_t *out)
+{
+    if (!v) return false;
+    if (v->type == JSON_NUMBER) return otelc__json_number_int64(&v->u.number, out);
+    return v->type == JSON_STRING &&
+           otelc__json_decimal_int64(v->u.string.ptr, v->u.string.len, out);
+}
+
 bool otelc__json_uint64(const json_value *v, uint64_t *out)
 {
     if (!v) return false;
-    if (v->type == JSON_NUMBER) {
-        const json_number *n = &v->u.number;
-        if (n->is_uint) return *out = n->u, true;
-        if (n->is_int || n->d < 0 || n->d != floor(n->d) || n->d > EXACT_DOUBLE) return false;
-        return *out = (uint64_t)n->d, true;
-    }
+    if (v->type == JSON_NUMBER) return otelc__json_number_uint64(&v->u.number, out);
     return v->type == JSON_STRING && decimal_u64(v->u.string.ptr, v->u.string.len, out);
 }
 

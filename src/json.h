@@ -173,6 +173,96 @@ const char *otelc__json_type_name(json_type type);
 bool otelc__json_int64(const json_value *v, int64_t *out);
 bool otelc__json_uint64(const json_value *v, uint64_t *out);
 
+/*
+ * The same rule for a number already read and for decimal digits in a
+ * string (len bytes at s): true with *out set when in range, exact; a
+ * number also counts when it is an integral double up to 2^53 ("1e3").
+ */
+bool otelc__json_number_int64(const json_number *n, int64_t *out);
+bool otelc__json_number_uint64(const json_number *n, uint64_t *out);
+bool otelc__json_decimal_int64(const char *s, size_t len, int64_t *out);
+bool otelc__json_decimal_uint64(const char *s, size_t len, uint64_t *out);
+
+/* ---- Reading token by token ---------------------------------------------- */
+
+/*
+ * The reader under otelc__json_parse(), for callers that want no tree:
+ * otelc__json_next() hands out the text's tokens in order, checking the
+ * grammar, the limits and the strings as the parser does (same messages,
+ * same positions), and allocates nothing but a scratch buffer for strings
+ * holding escapes. A decoder can then build its own structures straight
+ * from the text (otelc view's OTLP/JSON receiver does).
+ */
+typedef enum json_token_type {
+    JSON_TOKEN_ERROR = -1, /* the text is not JSON or passes a limit: see reader.error */
+    JSON_TOKEN_END = 0,    /* past the one value and the whitespace after it */
+    JSON_TOKEN_NULL,
+    JSON_TOKEN_BOOL,
+    JSON_TOKEN_NUMBER,
+    JSON_TOKEN_STRING,
+    JSON_TOKEN_KEY, /* an object member's key; its value's tokens follow */
+    JSON_TOKEN_ARRAY_BEGIN,
+    JSON_TOKEN_ARRAY_END,
+    JSON_TOKEN_OBJECT_BEGIN,
+    JSON_TOKEN_OBJECT_END,
+} json_token_type;
+
+typedef struct json_token {
+    json_token_type type;
+    unsigned line, column; /* 1-based position of the token's first byte */
+    /*
+     * STRING and KEY: the decoded bytes (valid UTF-8, or U+FFFD where the
+     * text was not, in lossy mode), NOT NUL-terminated, may hold \u0000.
+     * They point into the text or into the reader's scratch buffer: valid
+     * until the next call to the reader.
+     */
+    const char *str;
+    size_t len;
+    bool boolean;       /* BOOL */
+    json_number number; /* NUMBER */
+} json_token;
+
+/* A reader over one text; fields are the reader's own. */
+typedef struct json_reader {
+    const unsigned char *p, *end, *line_start;
+    unsigned line;
+    unsigned depth, max_depth;
+    int expect;            /* what the grammar allows next */
+    unsigned char *nested; /* per open container: 1 object, 0 array */
+    size_t nested_cap;
+    unsigned char *scratch; /* strings with escapes are decoded here */
+    size_t scratch_cap;
+    bool lossy;
+    bool failed;
+    json_error error; /* the first error, when a call returned JSON_TOKEN_ERROR */
+} json_reader;
+
+/*
+ * Start reading text[0..len) (a UTF-8 byte order mark is skipped) with
+ * options (NULL: the defaults). The text must stay unchanged while read.
+ * An input over options' max_size (or NULL with len > 0) is reported by
+ * the first otelc__json_next(). Release with otelc__json_reader_free().
+ */
+void otelc__json_reader_init(json_reader *r, const char *text, size_t len,
+                             const json_options *options);
+
+/*
+ * The next token into *t, also returned: END once after the value (and
+ * again on every call after), ERROR from the first problem on (r->error
+ * says what and where). Objects give KEY then the value's tokens for
+ * each member.
+ */
+json_token_type otelc__json_next(json_reader *r, json_token *t);
+
+/*
+ * Skip the value whose first token is *t (its matching END for a
+ * container; nothing for a scalar). False when the reader fails first.
+ */
+bool otelc__json_skip(json_reader *r, json_token *t);
+
+/* Release the reader's buffers (not the text). */
+void otelc__json_reader_free(json_reader *r);
+
 /* ---- Building trees ------------------------------------------------------ */
 
 /* A new value of type in doc (zeroed payload: false, 0, empty) at line:column, or NULL. */

@@ -127,15 +127,20 @@ void *vw_batch_alloc(vw_batch *b, size_t size)
     return batch_alloc(b, size ? size : 1, _Alignof(max_align_t));
 }
 
+char *vw_batch_str_valid(vw_batch *b, const char *s, size_t n)
+{
+    char *copy = batch_alloc(b, n + 1, 1);
+    if (!copy) return NULL;
+    otelc__copy_short(copy, s, n);
+    copy[n] = '\0';
+    return copy;
+}
+
 char *vw_batch_str(vw_batch *b, const char *s, size_t n, size_t *out_len)
 {
     if (otelc__utf8_valid(s, n)) {
-        char *copy = batch_alloc(b, n + 1, 1);
-        if (!copy) return NULL;
-        otelc__copy_short(copy, s, n);
-        copy[n] = '\0';
         if (out_len) *out_len = n;
-        return copy;
+        return vw_batch_str_valid(b, s, n);
     }
     /* Each bad byte becomes the three bytes of U+FFFD. */
     char *out = n < SIZE_MAX / 4 ? batch_alloc(b, 3 * n + 1, 1) : NULL, *o = out;

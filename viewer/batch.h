@@ -137,4 +137,11 @@ bool vw_hex_decode(const char *s, size_t n, uint8_t *out);
  */
 char *vw_batch_str(vw_batch *b, const char *s, size_t n, size_t *out_len);
 
+/*
+ * As vw_batch_str(), for s[0..n) known to be valid UTF-8 already (the JSON
+ * reader's strings in its lossy mode): the copy, n bytes and the NUL, or
+ * NULL when out of memory.
+ */
+char *vw_batch_str_valid(vw_batch *b, const char *s, size_t n);
+
 #endif

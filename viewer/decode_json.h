@@ -19,7 +19,6 @@
 
 #include "batch.h"
 #include "export/otlp.h"
-#include "json.h"
 
 /*
  * Decode the JSON ExportTraceServiceRequest buf[0..len) (need not be
@@ -34,11 +33,13 @@
 vw_decode_status vw_decode_otlp_json(const char *buf, size_t len, vw_batch *out);
 
 /*
- * As vw_decode_otlp_json(), on a request parsed already: the value of a
- * member of a larger document (/api/v3/traces answers {"result":
- * request}). root stays the caller's; out gets copies of its strings.
+ * As vw_decode_otlp_json(), for a request that is the value of the member
+ * named member_name of the JSON object buf[0..len) (/api/v3/traces
+ * answers {"result": request}); the other members are skipped. A text
+ * without that member is VW_DECODE_INVALID.
  */
-vw_decode_status vw_decode_otlp_json_value(const json_value *root, vw_batch *out);
+vw_decode_status vw_decode_otlp_json_in(const char *buf, size_t len, const char *member_name,
+                                        vw_batch *out);
 
 /*
  * Append an ExportTraceServiceResponse as JSON to out. With rejected 0

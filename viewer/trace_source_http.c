@@ -336,11 +336,8 @@ static int http_trace(void *self, const uint8_t id[16], vw_batch *out, char *err
     if (rc != VW_SOURCE_OK) return -rc;
     if (status == 404) return 0;
     if (status != 200) return -http_error(h, path, status, err, err_size);
-    json_doc doc = JSON_DOC_INIT;
-    const json_value *root = parse_body(h, &doc);
-    const json_value *result = root ? otelc__json_object_get(root, "result") : NULL;
-    vw_decode_status st = result ? vw_decode_otlp_json_value(result, out) : VW_DECODE_INVALID;
-    otelc__json_free(&doc);
+    vw_decode_status st =
+        vw_decode_otlp_json_in(h->body.data ? h->body.data : "", h->body.len, "result", out);
     if (st != VW_DECODE_OK) {
         snprintf(err, err_size, "the viewer's answer to %s is not an OTLP/JSON trace", path);
         return -VW_SOURCE_FAILED;

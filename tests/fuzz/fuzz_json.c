@@ -1,8 +1,10 @@
 /*
- * fuzz_json.c - the JSON reader (src/json.c), strict and lossy: no crash
- * or leak on any input, errors always carry a position inside the input,
- * every string is valid UTF-8, and a parsed document written back out
- * parses to the same tree (exact integers included).
+ * fuzz_json.c - the JSON reader (src/json.c, src/json_reader.c), strict
+ * and lossy: no crash or leak on any input, errors always carry a position
+ * inside the input, every string is valid UTF-8, the token reader skipping
+ * the value accepts what the parser accepts, and a parsed document written
+ * back out parses to the same tree (exact integers included, and numbers
+ * read without strtod equal to those read with it).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -49,6 +51,18 @@ static int same(const json_value *a, const json_value *b)
     }
 }
 
+/* The token reader skipping the whole value accepts exactly what the parser does. */
+static bool skips(const char *data, size_t size, const json_options *options)
+{
+    json_reader r;
+    json_token t;
+    otelc__json_reader_init(&r, data, size, options);
+    bool ok = otelc__json_next(&r, &t) != JSON_TOKEN_ERROR && otelc__json_skip(&r, &t) &&
+              otelc__json_next(&r, &t) == JSON_TOKEN_END;
+    otelc__json_reader_free(&r);
+    return ok;
+}
+
 /* Parse, and check that what the writer makes of the tree reads back the same. */
 static void round_trip(const char *data, size_t size, bool lossy)
 {
@@ -56,6 +70,7 @@ static void round_trip(const char *data, size_t size, bool lossy)
     json_options options = {.max_depth = 64, .max_size = 1 << 20, .lossy_utf8 = lossy};
     json_doc doc = JSON_DOC_INIT, again = JSON_DOC_INIT;
     json_value *v = otelc__json_parse(&doc, data, size, &options, &err);
+    if ((v != NULL) != skips(data, size, &options)) abort();
     if (!v) {
         if (err.line < 1 || err.column < 1 || err.line > size + 1 || !err.message[0]) abort();
         if (doc.root || doc.arena.chunks) abort();

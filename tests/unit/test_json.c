@@ -1,7 +1,8 @@
 /*
- * test_json.c - the JSON reader (src/json.c): values, escapes, positions,
- * errors with line and column, limits, exact 64-bit integers, the lossy
- * UTF-8 mode, the builders and the writer.
+ * test_json.c - the JSON reader (src/json.c, src/json_reader.c): values,
+ * escapes, positions, errors with line and column, limits, exact 64-bit
+ * integers, the lossy UTF-8 mode, the builders and the writer; the token
+ * reader itself, strings scanned eight bytes a step, short decimals.
  */
 #include <locale.h>
 #include <setjmp.h>
@@ -373,6 +374,150 @@ static void test_build_and_write(void **state)
     free(text);
 }
 
+/* ---- The token reader ------------------------------------------------------------------- */
+
+static void test_tokens(void **state)
+{
+    (void)state;
+    static const char text[] = "{\"a\": [1, \"x\\u0041\", {\"b\": null}],\n \"c\": true}";
+    static const struct {
+        json_token_type type;
+        unsigned line, column;
+        const char *str;
+    } want[] = {
+        {JSON_TOKEN_OBJECT_BEGIN, 1, 1, NULL}, {JSON_TOKEN_KEY, 1, 2, "a"},
+        {JSON_TOKEN_ARRAY_BEGIN, 1, 7, NULL},  {JSON_TOKEN_NUMBER, 1, 8, NULL},
+        {JSON_TOKEN_STRING, 1, 11, "xA"},      {JSON_TOKEN_OBJECT_BEGIN, 1, 22, NULL},
+        {JSON_TOKEN_KEY, 1, 23, "b"},          {JSON_TOKEN_NULL, 1, 28, NULL},
+        {JSON_TOKEN_OBJECT_END, 1, 32, NULL},  {JSON_TOKEN_ARRAY_END, 1, 33, NULL},
+        {JSON_TOKEN_KEY, 2, 2, "c"},           {JSON_TOKEN_BOOL, 2, 7, NULL},
+        {JSON_TOKEN_OBJECT_END, 2, 11, NULL},  {JSON_TOKEN_END, 2, 12, NULL},
+        {JSON_TOKEN_END, 2, 12, NULL},
+    };
+    json_reader r;
+    json_token t;
+    otelc__json_reader_init(&r, text, sizeof text - 1, NULL);
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        assert_int_equal(otelc__json_next(&r, &t), want[i].type);
+        assert_int_equal(t.type, want[i].type);
+        if (t.line != want[i].line || t.column != want[i].column)
+            fail_msg("token %zu at %u:%u, want %u:%u", i, t.line, t.column, want[i].line,
+                     want[i].column);
+        if (want[i].str) {
+            assert_int_equal(t.len, strlen(want[i].str));
+            assert_memory_equal(t.str, want[i].str, t.len);
+        }
+        if (t.type == JSON_TOKEN_NUMBER) assert_true(t.number.is_int && t.number.i == 1);
+        if (t.type == JSON_TOKEN_BOOL) assert_true(t.boolean);
+    }
+    otelc__json_reader_free(&r);
+}
+
+static void test_token_skip_and_errors(void **state)
+{
+    (void)state;
+    static const char text[] = "[{\"a\":[1,[2]],\"b\":{}},\"after\"]";
+    json_reader r;
+    json_token t;
+    otelc__json_reader_init(&r, text, sizeof text - 1, NULL);
+    assert_int_equal(otelc__json_next(&r, &t), JSON_TOKEN_ARRAY_BEGIN);
+    assert_int_equal(otelc__json_next(&r, &t), JSON_TOKEN_OBJECT_BEGIN);
+    assert_true(otelc__json_skip(&r, &t));
+    assert_int_equal(t.type, JSON_TOKEN_OBJECT_END);
+    assert_int_equal(otelc__json_next(&r, &t), JSON_TOKEN_STRING);
+    assert_int_equal(t.len, 5);
+    assert_true(otelc__json_skip(&r, &t)); /* a scalar: nothing to skip */
+    assert_int_equal(otelc__json_next(&r, &t), JSON_TOKEN_ARRAY_END);
+    assert_int_equal(otelc__json_next(&r, &t), JSON_TOKEN_END);
+    otelc__json_reader_free(&r);
+
+    /* The reader's errors are the parser's, and stay. */
+    static const char bad[] = "[1,{\"a\" 2}]";
+    json_error err;
+    assert_null(parse(bad, &err));
+    otelc__json_reader_init(&r, bad, sizeof bad - 1, NULL);
+    assert_int_equal(otelc__json_next(&r, &t), JSON_TOKEN_ARRAY_BEGIN);
+    assert_int_equal(otelc__json_next(&r, &t), JSON_TOKEN_NUMBER);
+    assert_int_equal(otelc__json_next(&r, &t), JSON_TOKEN_OBJECT_BEGIN);
+    assert_false(otelc__json_skip(&r, &t));
+    assert_int_equal(t.type, JSON_TOKEN_ERROR);
+    assert_int_equal(otelc__json_next(&r, &t), JSON_TOKEN_ERROR);
+    assert_int_equal(r.error.kind, JSON_ERR_SYNTAX);
+    assert_int_equal(r.error.line, err.line);
+    assert_int_equal(r.error.column, err.column);
+    assert_string_equal(r.error.message, err.message);
+    otelc__json_reader_free(&r);
+
+    /* Size is checked before anything is read. */
+    otelc__json_reader_init(&r, "[1]", 3, &(json_options){.max_size = 2});
+    assert_int_equal(otelc__json_next(&r, &t), JSON_TOKEN_ERROR);
+    assert_int_equal(r.error.kind, JSON_ERR_LIMIT);
+    otelc__json_reader_free(&r);
+}
+
+/*
+ * Strings are scanned eight bytes a step: a byte that ends or changes the
+ * plain run (quote, escape, control character, UTF-8, DEL which is plain)
+ * must be seen at every offset within and across the steps.
+ */
+static void test_string_scan_offsets(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *insert; /* JSON text put at the offset */
+        const char *decoded;
+        bool ok;
+    } cases[] = {
+        {"\\n", "\n", true},           {"\\\"", "\"", true},  {"\xc3\xa9", "\xc3\xa9", true},
+        {"\x7f", "\x7f", true},        {"\x01", NULL, false}, {"\xff", NULL, false},
+        {"\\u00e9", "\xc3\xa9", true},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        for (size_t at = 0; at < 20; at++) {
+            char text[64], want[64];
+            snprintf(text, sizeof text, "\"%.*s%s%.*s\"", (int)at, "aaaaaaaaaaaaaaaaaaaaaaaa",
+                     cases[c].insert, (int)(19 - at), "bbbbbbbbbbbbbbbbbbbbbbbb");
+            json_value *v = parse(text, NULL);
+            if (!cases[c].ok) {
+                if (v) fail_msg("accepted: %s", text);
+                continue;
+            }
+            if (!v || v->type != JSON_STRING) fail_msg("refused: %s", text);
+            snprintf(want, sizeof want, "%.*s%s%.*s", (int)at, "aaaaaaaaaaaaaaaaaaaaaaaa",
+                     cases[c].decoded, (int)(19 - at), "bbbbbbbbbbbbbbbbbbbbbbbb");
+            assert_string_equal(v->u.string.ptr, want);
+            assert_int_equal(v->u.string.len, strlen(want));
+        }
+    }
+}
+
+/* Short decimals skip strtod: the value must be strtod's, bit for bit. */
+static void test_short_decimals(void **state)
+{
+    (void)state;
+    static const char *const texts[] = {
+        "0.75",
+        "-0.1",
+        "0.1",
+        "123456789.012345",
+        "0.000000000000001",
+        "9.999999999999999",
+        "-0.0",
+        "3.14159",
+        "1.5e3",
+        "1234567890123456.5",
+        "0.3000000000000000444",
+        "2.675",
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        json_value *v = parse(texts[i], NULL);
+        assert_non_null(v);
+        double want = strtod(texts[i], NULL);
+        if (memcmp(&v->u.number.d, &want, sizeof want) != 0)
+            fail_msg("%s read as %.17g, strtod says %.17g", texts[i], v->u.number.d, want);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -386,6 +531,10 @@ int main(void)
         cmocka_unit_test_teardown(test_int64_helpers, teardown),
         cmocka_unit_test_teardown(test_lossy_utf8, teardown),
         cmocka_unit_test_teardown(test_build_and_write, teardown),
+        cmocka_unit_test(test_tokens),
+        cmocka_unit_test_teardown(test_token_skip_and_errors, teardown),
+        cmocka_unit_test_teardown(test_string_scan_offsets, teardown),
+        cmocka_unit_test_teardown(test_short_decimals, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

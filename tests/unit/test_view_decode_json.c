@@ -5,7 +5,9 @@
  * "JSON Protobuf Encoding" (64-bit integers as strings and numbers past
  * 2^53, enum numbers and names, bytes, nested values, unknown and snake_case
  * keys ignored); invalid spans are rejected one by one, malformed
- * documents whole; the JSON response reads back with libotelc's reader.
+ * documents whole, and the text's own errors before the decoder's; members
+ * in any order; the request inside a member; the JSON response reads back
+ * with libotelc's reader.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -572,6 +574,78 @@ static void test_utf8_repaired(void **state)
     assert_string_equal(batch.spans[0].name, "\xEF\xBF\xBD");
 }
 
+/* ---- Read as it streams ------------------------------------------------------------------ */
+
+/* The decoder reads as the text comes: members in any order mean the same. */
+static void test_members_in_any_order(void **state)
+{
+    (void)state;
+    assert_int_equal(
+        decode(
+            "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"links\":[{\"traceId\":\"12\"},"
+            "{\"traceId\":\"" TID "\",\"spanId\":\"" SID "\"}],\"droppedLinksCount\":2,"
+            "\"flags\":769,\"parentSpanId\":\"" PID "\",\"name\":\"late ids\",\"spanId\":\"" SID
+            "\",\"traceId\":\"" TID "\"}],\"schemaUrl\":\"https://s/1\",\"scope\":{\"name\":"
+            "\"lib\",\"version\":\"2\"}}],\"schemaUrl\":\"https://r/1\",\"resource\":{"
+            "\"attributes\":[{\"key\":\"service.name\",\"value\":{\"stringValue\":\"svc\"}}]}}]}"),
+        VW_DECODE_OK);
+    assert_int_equal(batch.count, 1);
+    const otelc_span_data *sd = &batch.spans[0];
+    assert_string_equal(sd->name, "late ids");
+    assert_true(sd->has_parent);
+    assert_true(sd->parent_is_remote); /* flags 0x301: sampled, remote parent */
+    assert_int_equal(sd->context.trace_flags, 1);
+    assert_int_equal(sd->link_count, 1);
+    assert_int_equal(sd->dropped_link_count, 3); /* the count sent, and the short id */
+    assert_string_equal(otelc_resource_get(sd->resource, "service.name")->u.str.ptr, "svc");
+    assert_string_equal(sd->scope->name, "lib");
+    assert_string_equal(sd->scope->version, "2");
+    assert_string_equal(sd->scope->schema_url, "https://s/1");
+    /* A second list of spans adds to the first; a second name replaces it. */
+    assert_int_equal(decode("{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"traceId\":\"" TID
+                            "\",\"spanId\":\"" SID "\",\"name\":\"a\",\"name\":\"b\"}],"
+                            "\"spans\":[{\"traceId\":\"" TID "\",\"spanId\":\"" PID "\"}]}]}]}"),
+                     VW_DECODE_OK);
+    assert_int_equal(batch.count, 2);
+    assert_string_equal(batch.spans[0].name, "b");
+    assert_ptr_equal(batch.spans[0].resource, batch.spans[1].resource);
+    assert_ptr_equal(batch.spans[0].scope, batch.spans[1].scope);
+}
+
+/* A text that is not JSON is refused as such, whatever the decoder found wrong before. */
+static void test_text_errors_come_first(void **state)
+{
+    (void)state;
+    char doc[2048] = "{\"resourceSpans\":{},\"x\":";
+    size_t at = strlen(doc);
+    memset(doc + at, '[', 600);
+    memset(doc + at + 600, ']', 600);
+    strcpy(doc + at + 1200, "}");
+    assert_int_equal(decode(doc), VW_DECODE_TOO_BIG);
+    assert_int_equal(decode("{\"resourceSpans\":{},\"x\":[1,}"), VW_DECODE_INVALID);
+    assert_int_equal(decode("{\"resourceSpans\":{}} {}"), VW_DECODE_INVALID);
+}
+
+/* The request inside a member of a larger object (/api/v3/traces answers {"result": ...}). */
+static void test_request_in_member(void **state)
+{
+    (void)state;
+    static const char doc[] = "{\"before\":{\"resourceSpans\":[1]},\"result\":{\"resourceSpans\":"
+                              "[{\"scopeSpans\":[{\"spans\":[{\"traceId\":\"" TID
+                              "\",\"spanId\":\"" SID "\"}]}]}]},\"after\":[null]}";
+    vw_batch_free(&batch);
+    assert_int_equal(vw_decode_otlp_json_in(doc, strlen(doc), "result", &batch), VW_DECODE_OK);
+    assert_int_equal(batch.count, 1);
+    vw_batch_free(&batch);
+    assert_int_equal(vw_decode_otlp_json_in(doc, strlen(doc), "missing", &batch),
+                     VW_DECODE_INVALID);
+    vw_batch_free(&batch);
+    assert_int_equal(vw_decode_otlp_json_in("{\"result\":5}", 12, "result", &batch),
+                     VW_DECODE_INVALID);
+    vw_batch_free(&batch);
+    assert_int_equal(vw_decode_otlp_json_in("[]", 2, "result", &batch), VW_DECODE_INVALID);
+}
+
 /* ---- The response ------------------------------------------------------------------------ */
 
 static void test_response(void **state)
@@ -618,6 +692,9 @@ int main(void)
         cmocka_unit_test_teardown(test_invalid_spans_rejected, teardown),
         cmocka_unit_test_teardown(test_malformed, teardown),
         cmocka_unit_test_teardown(test_utf8_repaired, teardown),
+        cmocka_unit_test_teardown(test_members_in_any_order, teardown),
+        cmocka_unit_test_teardown(test_text_errors_come_first, teardown),
+        cmocka_unit_test_teardown(test_request_in_member, teardown),
         cmocka_unit_test(test_response),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
