@@ -549,6 +549,7 @@ typedef struct otelc_otlp_stats {
     uint64_t spans_rejected;   /* spans rejected through partial success */
     uint64_t breaker_opened;   /* times the circuit opened */
     uint64_t breaker_skipped;  /* batches not sent because the circuit was open */
+    uint64_t spans_skipped;    /* their spans (counted in spans_failed too) */
     uint64_t fallback_batches; /* batches handed to the fallback exporter */
 } otelc_otlp_stats;
 

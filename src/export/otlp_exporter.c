@@ -37,7 +37,8 @@
 
 struct otlp_counters {
     _Atomic uint64_t requests, retries, exports_ok, exports_failed, exports_refused, spans_ok,
-        spans_failed, spans_rejected, breaker_opened, breaker_skipped, fallback_batches;
+        spans_failed, spans_rejected, breaker_opened, breaker_skipped, spans_skipped,
+        fallback_batches;
 };
 
 /* The circuit breaker; touched by the exporting thread only. */
@@ -288,6 +289,7 @@ static otelc_export_result otlp_export(void *self, const otelc_span_data *const 
     uint64_t now = otelc__mono_ms();
     if (breaker_blocks(&x->breaker, now)) {
         bump(&x->c.breaker_skipped, 1);
+        bump(&x->c.spans_skipped, n);
         return undelivered(x, spans, n);
     }
     int rc = encode(x, spans, n);
@@ -399,6 +401,7 @@ bool otelc__otlp_exporter_stats(const otelc_exporter *e, otelc_otlp_stats *out)
     out->spans_rejected = atomic_load(&c->spans_rejected);
     out->breaker_opened = atomic_load(&c->breaker_opened);
     out->breaker_skipped = atomic_load(&c->breaker_skipped);
+    out->spans_skipped = atomic_load(&c->spans_skipped);
     out->fallback_batches = atomic_load(&c->fallback_batches);
     return true;
 }
