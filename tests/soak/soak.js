@@ -198,7 +198,7 @@ function recovery(runs) {
 
 function sanitizerReports(dir) {
   const text = fs.existsSync(path.join(dir, 'stderr.log')) ? fs.readFileSync(path.join(dir, 'stderr.log'), 'utf8') : '';
-  return (text.match(/ERROR: AddressSanitizer|ERROR: LeakSanitizer|WARNING: ThreadSanitizer|runtime error:/g) || []).length;
+  return (text.match(/ERROR: (?:Address|Leak)Sanitizer|ThreadSanitizer:|runtime error:/g) || []).length;
 }
 
 // ---- The report --------------------------------------------------------------------------
@@ -230,7 +230,7 @@ function markdown(r) {
   row('threads (min–max; slope/10 min)', (s) => `${s.resources.threads.min}–${s.resources.threads.max}; ${s.resources.threads.slope_per_10min}`);
   row('fork children / `otelc exec` children / threads started', (s) => `${s.summary.forks} / ${s.summary.execs} / ${s.summary.threads_started}`);
   row('forked-children spans received', (s) => s.forked_received);
-  row('crashes (service, children); sanitizer reports', (s) => `${s.crashed ? 1 : 0}, ${s.summary.child_crashes}; ${s.sanitizer_reports}`);
+  row('crashes (service, children); children that failed; sanitizer reports', (s) => `${s.crashed ? 1 : 0}, ${s.summary.child_crashes}; ${s.summary.child_failures}; ${s.sanitizer_reports}`);
   row('final shutdown (ms)', (s) => s.summary.shutdown_ms);
   L.push('');
   L.push('Fault matrix: the counters\' growth over the seconds sampled in each phase, summed over its runs (an export ' +
@@ -317,6 +317,7 @@ async function main() {
     if (a.server_accepted < a.exported) report.failures.push(`${name}: ${a.exported - a.server_accepted} exported spans never reached the server`);
     if (entry.crashed) report.failures.push(`${name} exited ${JSON.stringify(s.exit)}`);
     if (summary.child_crashes) report.failures.push(`${name}: ${summary.child_crashes} children crashed`);
+    if (summary.child_failures) report.failures.push(`${name}: ${summary.child_failures} children exited with an error`);
     if (entry.steady_up.failed) report.failures.push(`${name}: ${entry.steady_up.failed} spans failed to export while the backend was steadily up`);
     if (entry.sanitizer_reports) report.failures.push(`${name}: ${entry.sanitizer_reports} sanitizer reports`);
   }

@@ -41,7 +41,8 @@ cmake --build "$build" -j "${JOBS:-2}" --target otelc_cli soak_service >/dev/nul
 rm -rf "$out"
 mkdir -p "$out"
 status=0
-ASAN_OPTIONS=detect_leaks=1 TSAN_OPTIONS=second_deadlock_stack=1 \
+# A fork child of a threaded process starts its own batch worker: TSan must let it.
+ASAN_OPTIONS=detect_leaks=1 TSAN_OPTIONS=second_deadlock_stack=1:die_after_fork=0 \
     SOAK_MINUTES=${SOAK_MINUTES:-$minutes} SOAK_LABEL=$label \
     SOAK_COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown) \
     node tests/soak/soak.js "$build" "$out" || status=$?
