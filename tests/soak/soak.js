@@ -28,6 +28,8 @@ const DRAIN_MS = 8000;
 // Each fault, and an up phase after it to measure the recovery.
 const FAULTS = [
   { name: 'refused', down: true },
+  // Long enough for five exports in a row to fail: the circuit breaker opens.
+  { name: 'outage', down: true, phases: 4 },
   { name: 'unavailable-503', http: { status: 503, retry_after: 1 }, grpc: { grpc_status: 14, trailers_only: true } },
   { name: 'throttled-429', http: { status: 429 }, grpc: { grpc_status: 8, retry_delay_ms: 1000, trailers_only: true } },
   { name: 'slow-2s', http: { delay_ms: 2000 }, grpc: { delay_ms: 2000 } },
@@ -37,7 +39,10 @@ const FAULTS = [
 ];
 const UP = { name: 'up', http: {}, grpc: {} };
 // Up phases last twice as long: after the recovery, a steady stretch (STEADY_MS on).
-const PHASES = FAULTS.flatMap((f) => [Object.assign({ ms: 2 * phaseMs }, UP), Object.assign({ ms: phaseMs }, f)]);
+const PHASES = FAULTS.flatMap((f) => [
+  Object.assign({ ms: 2 * phaseMs }, UP),
+  Object.assign({ ms: (f.phases || 1) * phaseMs }, f),
+]);
 // An export that began in a fault phase may run this long into the next phase: the
 // OTLP timeout (3 s, OTEL_EXPORTER_OTLP_TIMEOUT below), a schedule delay (0.5 s)
 // and the sampling's second.
@@ -131,12 +136,15 @@ function resources(samples) {
 const DROPS = ['queue_full', 'export_failed', 'breaker_skipped', 'rejected', 'retries', 'requests', 'exported'];
 
 // Drops counted while the backend had been up for STEADY_MS: no export may fail then.
-// The queue may still fill when the machine starves the process (the longest gap
-// between two samples, which are a second apart, tells): counted apart.
+// Two kinds are counted apart: batches the open circuit breaker kept back (until its
+// next probe, up to a cool-down after the backend returned), and queue-full drops when
+// the machine starves the process (the longest gap between two samples, which are a
+// second apart, tells).
 function steadyUpDrops(samples) {
   let upSince = null;
   let failed = 0;
   let queueFull = 0;
+  let breaker = 0;
   let seconds = 0;
   let maxGapMs = 0;
   for (let i = 1; i < samples.length; i++) {
@@ -146,11 +154,12 @@ function steadyUpDrops(samples) {
     else if (upSince === null) upSince = samples[i - 1].t_ms;
     if (!up || s.t_ms - upSince < STEADY_MS || !s.t_ms) continue;
     seconds++;
-    failed += s.export_failed - samples[i - 1].export_failed;
+    breaker += s.breaker_skipped - samples[i - 1].breaker_skipped;
+    failed += s.export_failed - s.breaker_skipped - samples[i - 1].export_failed + samples[i - 1].breaker_skipped;
     queueFull += s.queue_full - samples[i - 1].queue_full;
   }
   for (let i = 1; i < samples.length; i++) if (samples[i].t_ms) maxGapMs = Math.max(maxGapMs, samples[i].t_ms - samples[i - 1].t_ms);
-  return { failed, queue_full: queueFull, seconds, max_sample_gap_ms: maxGapMs };
+  return { failed, breaker, queue_full: queueFull, seconds, max_sample_gap_ms: maxGapMs };
 }
 
 // What each phase name saw: the counters' growth over the samples taken in it.
@@ -223,6 +232,7 @@ function markdown(r) {
   row('accepted by the server (unique span ids)', (s) => s.accounting.server_accepted);
   row('spans that reached the server twice', (s) => s.accounting.server_repeated);
   row(`export failures while the backend was steadily up (${STEADY_MS / 1000} s after a fault; seconds of it)`, (s) => `${s.steady_up.failed} (${s.steady_up.seconds} s)`);
+  row('breaker-open drops while steadily up (until its next probe)', (s) => s.steady_up.breaker);
   row('queue-full drops while steadily up; longest gap between 1 s samples (ms)', (s) => `${s.steady_up.queue_full}; ${s.steady_up.max_sample_gap_ms}`);
   row('dropped in up phases (recovering included)', (s) => s.up_drops);
   row('RSS after warm-up (KiB, min–max; slope/10 min)', (s) => `${s.resources.rss_kb.min}–${s.resources.rss_kb.max}; ${s.resources.rss_kb.slope_per_10min}`);
