@@ -1,5 +1,5 @@
 #!/bin/sh
-# secrets-audit.sh BUILD_DIR [REPORT.md] - plant secrets where a traced
+# secrets-audit.sh BUILD_DIR [--docs] - plant secrets where a traced
 # program meets them and search every exported byte for each.
 #
 # The workload: `otelc exec` running commands whose arguments hold a
@@ -14,13 +14,13 @@
 # changes them). Controls, harmless values planted beside the secrets, must
 # be found in both: they prove the search looks where the spans are.
 #
-# Prints one line per secret and writes a markdown table to REPORT.md when
-# given. Exits 0 when no secret was found, 1 when one was, 77 when the build
+# Prints one line per secret; --docs also puts a table of them into
+# docs/reliability.md between its markers. Exits 0 when no secret was found, 1 when one was, 77 when the build
 # lacks the workload or node is missing (tests/integration/secrets_audit.sh
 # runs it as a test).
 set -eu
 build=$(cd "$1" && pwd)
-report=${2:-}
+docs=${2:-}
 root=$(cd "$(dirname "$0")/.." && pwd)
 [ -x "$build/secrets_workload" ] && [ -x "$build/otelc" ] ||
     { echo "secrets-audit: no secrets_workload or otelc in $build: skipped"; exit 77; }
@@ -137,7 +137,13 @@ done <"$tmp/secrets"
 count=$(wc -l <"$tmp/secrets")
 summary="$count planted secrets, $spans spans exported ($(wc -c <"$tmp/file.jsonl") bytes of OTLP/JSON, $(wc -c <"$tmp/raw.bin") bytes of OTLP/HTTP protobuf): $found found"
 echo "secrets-audit: $summary"
-if [ -n "$report" ]; then
-    { echo "Secrets audit on $(date -u +%Y-%m-%d): $summary."; echo; cat "$tmp/report.md"; } >"$report"
+if [ "$docs" = --docs ]; then
+    {
+        echo "Secrets audit on $(date -u '+%Y-%m-%d %H:%M') UTC ($(git -C "$root" rev-parse --short HEAD)): $summary."
+        echo
+        cat "$tmp/report.md"
+    } >"$tmp/section.md"
+    sh "$root/scripts/doc-section.sh" "$root/docs/reliability.md" '<!-- secrets: begin -->' \
+        '<!-- secrets: end -->' "$tmp/section.md"
 fi
 [ "$found" -eq 0 ]
