@@ -40,9 +40,10 @@
 // service.name, the spans accepted (answered with success; of a partial
 // success the request's last span is the rejected one), deduplicated by span
 // id, and how many arrived more than once (spans named "forked-child", which
-// fork children of the service send, under "<service.name>/forked-child"); for each phase run, its requests
-// and the time from its start to the first success (the recovery time after
-// a fault). A third listener, "app" on the first line, answers every request
+// fork children of the service send, under "<service.name>/forked-child"); for
+// each phase run, its requests by protocol and, for each service.name, the
+// time from its start to the first span accepted (the recovery time after a
+// fault). A third listener, "app" on the first line, answers every request
 // at once with 200: the soak's service calls it as its downstream.
 'use strict';
 
@@ -200,17 +201,17 @@ function accept(body, partial) {
       else s.accepted.add(id);
     }
   };
+  const run = phaseRuns[phaseRuns.length - 1];
   for (const g of groups) {
+    if (run && g.ids.length && !(g.service in run.first_ok_ms)) run.first_ok_ms[g.service] = nowMs() - run.start_ms;
     add(g.service, g.ids);
     if (g.forked.length) add(g.service + '/forked-child', g.forked);
   }
 }
 
-function phaseAnswered(kind, ok) {
+function phaseAnswered(kind) {
   const run = phaseRuns[phaseRuns.length - 1];
-  if (!run) return;
-  run.requests[kind]++;
-  if (ok && run.first_ok_ms[kind] === null) run.first_ok_ms[kind] = nowMs() - run.start_ms;
+  if (run) run.requests[kind]++;
 }
 
 // ---- Recording ---------------------------------------------------------------
@@ -258,7 +259,7 @@ function later(ms, fn) {
 // ---- OTLP/HTTP -------------------------------------------------------------------
 
 function answerHttp(req, res, a, rec) {
-  if (phase) phaseAnswered('http', !a.hang && !a.reset && (a.status || 200) === 200);
+  if (phase) phaseAnswered('http');
   if (a.hang) return hanging.push(res);
   if (a.reset) return req.socket.destroy();
   if (phase && (a.status || 200) === 200) accept(rec.body, a.partial);
@@ -274,7 +275,7 @@ function answerHttp(req, res, a, rec) {
 
 function resetMidBody(stream, destroy) {
   stream.once('data', () => {
-    phaseAnswered(stream.kind, false);
+    phaseAnswered(stream.kind);
     destroy();
   });
 }
@@ -304,7 +305,7 @@ const appServer = http.createServer((req, res) => {
 // ---- OTLP/gRPC -------------------------------------------------------------------
 
 function answerGrpc(stream, a, rec) {
-  if (phase) phaseAnswered('grpc', !a.hang && !a.reset && !a.grpc_status);
+  if (phase) phaseAnswered('grpc');
   if (a.hang) return hanging.push(stream);
   if (a.reset) return stream.session.destroy();
   const code = a.grpc_status || 0;
@@ -416,7 +417,7 @@ async function enterPhase(next, phaseFile) {
     name: next.name,
     start_ms: nowMs(),
     requests: { http: 0, grpc: 0 },
-    first_ok_ms: { http: null, grpc: null },
+    first_ok_ms: {}, // service.name -> ms from the start to its first span accepted
   });
   if (phaseFile) require('fs').writeFileSync(phaseFile, next.name + '\n');
 }

@@ -195,7 +195,10 @@ function recovery(runs) {
   for (let i = 1; i < runs.length; i++) {
     if (runs[i].name !== 'up' && runs[i].name !== 'drain') continue;
     const r = (out[runs[i - 1].name] = out[runs[i - 1].name] || { http: [], grpc: [] });
-    for (const k of ['http', 'grpc']) if (runs[i].first_ok_ms[k] !== null) r[k].push(runs[i].first_ok_ms[k]);
+    for (const k of ['http', 'grpc']) {
+      const ms = runs[i].first_ok_ms[`soak-${k}`];
+      if (ms !== undefined) r[k].push(ms);
+    }
   }
   for (const f of Object.keys(out))
     for (const k of ['http', 'grpc']) {
@@ -245,7 +248,7 @@ function markdown(r) {
   L.push('');
   L.push('Fault matrix: the counters\' growth over the seconds sampled in each phase, summed over its runs (an export ' +
     'that began in one phase counts where it ends); recovery: from the start of the up phase after the fault to the ' +
-    'first export the server accepted, median / max.');
+    'first span of that service the server accepted, median / max.');
   L.push('');
   L.push('| phase | protocol | requests seen by the server | client retries | exported | dropped (queue, failed, breaker, rejected) | request p50 / p99 / max (µs) | span start+end p50 / p99 (µs) | recovery (ms) |');
   L.push('|---|---|---:|---:|---:|---|---:|---:|---:|');
