@@ -5,10 +5,10 @@
 # the run ended with (seeds plus build/fuzz/corpus/<target>, kept between
 # runs) and crashes. Builds the targets in build/fuzz (clang) first.
 #
-# FUZZ_GROW=1 then merges into tests/fuzz/corpus/<target> the inputs of at
-# most FUZZ_MAX_LEN bytes (default 256) that reach code its seeds do not
-# (libFuzzer's -merge=1), so the repository's corpora grow a little with
-# each run. A crash leaves its input in build/fuzz/crashes/<target>/: keep
+# FUZZ_GROW=1 then adds to tests/fuzz/corpus/<target> the smallest
+# FUZZ_GROW_FILES (default 3) of the inputs of at most FUZZ_MAX_LEN bytes
+# (default 256) that reach code its seeds do not (libFuzzer's -merge=1), so
+# the repository's corpora grow a little, and stay small, with each run. A crash leaves its input in build/fuzz/crashes/<target>/: keep
 # it as a regression seed with the fix. Prints the markdown table; --docs
 # also puts it into docs/reliability.md between its markers. Exits 1 when a
 # target crashed.
@@ -19,6 +19,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 build=build/fuzz
 max_len=${FUZZ_MAX_LEN:-256}
+grow_files=${FUZZ_GROW_FILES:-3}
 command -v clang >/dev/null || { echo "fuzz-report: needs clang" >&2; exit 2; }
 cmake -S . -B "$build" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DOTELC_BUILD_FUZZ=ON \
     -DOTELC_BUILD_TESTS=OFF -DOTELC_BUILD_EXAMPLES=OFF >/dev/null
@@ -30,6 +31,17 @@ trap 'rm -rf "$tmp"' EXIT
     echo "| target | seeds | executions in ${seconds} s | per second | corpus after | new seeds kept | crashes |"
     echo "|---|---:|---:|---:|---:|---:|---:|"
 } >"$tmp/table.md"
+# grow BIN SEEDS WORK TMP: the smallest few inputs of WORK that add coverage to SEEDS.
+grow() {
+    mkdir -p "$4/small" "$4/merged"
+    find "$3" -type f -size -"$((max_len + 1))"c -exec cp {} "$4/small/" \;
+    cp "$2"/* "$4/merged/"
+    "$1" -merge=1 "$4/merged" "$4/small" >"$4/merge.log" 2>&1 || return 0
+    for f in "$4"/merged/*; do
+        [ -e "$2/$(basename "$f")" ] || echo "$(wc -c <"$f") $f"
+    done | sort -n | head -n "$grow_files" | while read -r _ f; do cp "$f" "$2/"; done
+}
+
 crashed=0
 for seeds in tests/fuzz/corpus/*/; do
     name=$(basename "$seeds")
@@ -47,9 +59,7 @@ for seeds in tests/fuzz/corpus/*/; do
     corpus=$(find "$work" "$seeds" -type f | wc -l)
     kept=0
     if [ "${FUZZ_GROW:-0}" = 1 ] && [ $status -eq 0 ]; then
-        mkdir -p "$tmp/small-$name"
-        find "$work" -type f -size -"$((max_len + 1))"c -exec cp {} "$tmp/small-$name/" \;
-        "$bin" -merge=1 "$seeds" "$tmp/small-$name" >"$tmp/$name.merge" 2>&1 || true
+        grow "$bin" "$seeds" "$work" "$tmp/grow-$name"
         kept=$(($(find "$seeds" -type f | wc -l) - before))
     fi
     n_crash=0
