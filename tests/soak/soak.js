@@ -25,7 +25,8 @@ const label = process.env.SOAK_LABEL || 'plain';
 const WARMUP_MS = Math.min(60000, (minutes * 60000) / 4);
 const DRAIN_MS = 8000;
 
-// Each fault, and an up phase after it to measure the recovery.
+// The faults, each after an up phase (whose first seconds measure the recovery from the
+// fault before it).
 const FAULTS = [
   { name: 'refused', down: true },
   // Long enough for five exports in a row to fail: the circuit breaker opens.
