@@ -22,8 +22,10 @@ set -eu
 build=$(cd "$1" && pwd)
 docs=${2:-}
 root=$(cd "$(dirname "$0")/.." && pwd)
-[ -x "$build/secrets_workload" ] && [ -x "$build/otelc" ] ||
-    { echo "secrets-audit: no secrets_workload or otelc in $build: skipped"; exit 77; }
+if [ ! -x "$build/secrets_workload" ] || [ ! -x "$build/otelc" ]; then
+    echo "secrets-audit: no secrets_workload or otelc in $build: skipped"
+    exit 77
+fi
 command -v node >/dev/null 2>&1 || { echo "secrets-audit: node not installed: skipped"; exit 77; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/otelc-secrets.XXXXXX")
@@ -59,7 +61,7 @@ if command -v redis-server >/dev/null 2>&1; then
     i=0
     until grep -q 'Ready to accept' "$tmp/redis.log" 2>/dev/null; do
         i=$((i + 1))
-        kill -0 "$redis_pid" 2>/dev/null && [ $i -lt 50 ] || break
+        if ! kill -0 "$redis_pid" 2>/dev/null || [ $i -ge 50 ]; then break; fi
         sleep 0.1
     done
     grep -q 'Ready to accept' "$tmp/redis.log" && redis_port=$p
@@ -108,8 +110,10 @@ exec 3>&-
 wait "$receiver_pid" 2>/dev/null || true
 receiver_pid=''
 
-[ -s "$tmp/file.jsonl" ] && [ -s "$tmp/raw.bin" ] ||
-    { echo "secrets-audit: FAIL: nothing was exported" >&2; exit 1; }
+if [ ! -s "$tmp/file.jsonl" ] || [ ! -s "$tmp/raw.bin" ]; then
+    echo "secrets-audit: FAIL: nothing was exported" >&2
+    exit 1
+fi
 spans=$(grep -o '"spanId"' "$tmp/file.jsonl" | wc -l)
 found=0
 {
