@@ -194,7 +194,8 @@ function accounting(summary, accepted) {
 function recovery(runs) {
   const out = {};
   for (let i = 1; i < runs.length; i++) {
-    if (runs[i].name !== 'up' && runs[i].name !== 'drain') continue;
+    const upAgain = runs[i].name === 'up' || runs[i].name === 'drain';
+    if (!upAgain || runs[i - 1].name === 'up') continue; // the drain follows an up phase
     const r = (out[runs[i - 1].name] = out[runs[i - 1].name] || { http: [], grpc: [] });
     for (const k of ['http', 'grpc']) {
       const ms = runs[i].first_ok_ms[`soak-${k}`];
