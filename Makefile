@@ -2,13 +2,14 @@
 #   make demo   install missing packages, build, show real traces (and keep them for otelc view)
 #   make check  the whole test suite (plain gcc, ASan+UBSan, TSan, fuzzers)
 #   make bench  benchmarks (see docs/performance.md)
+#   make soak   the chaos soak, SOAK_MINUTES=30 (see docs/reliability.md)
 
 JOBS  ?= $(shell nproc)
 MAKEFLAGS += --no-print-directory
 CMAKE ?= cmake
 CTEST ?= ctest
 
-.PHONY: all deps build demo check check-format check-plain check-release check-asan check-tsan check-fuzz bench install format clean
+.PHONY: all deps build demo check check-format check-plain check-release check-asan check-tsan check-fuzz bench soak install format clean
 
 all: build
 
@@ -72,6 +73,11 @@ bench: deps
 	@$(CMAKE) --build build/bench -j $(JOBS)
 	@sh bench/run.sh build/bench 2>&1 | tee build/bench/bench.log
 	@sh bench/report.sh build/bench/bench.log docs/performance.md
+
+# Not part of check: half an hour against a misbehaving backend. SOAK_MINUTES,
+# SOAK_SANITIZE=address|thread (a shorter soak under the sanitizer).
+soak: deps
+	@sh tests/soak/soak.sh
 
 install: build
 	@$(CMAKE) --install build

@@ -30,7 +30,7 @@ if ! grep -qF "$begin" "$doc" || ! grep -qF "$end" "$doc"; then
 fi
 
 tmp=$(mktemp "${TMPDIR:-/tmp}/otelc-report.XXXXXX")
-trap 'rm -f "$tmp" "$tmp.doc"' EXIT
+trap 'rm -f "$tmp"' EXIT
 
 # The generated part: header, summary table, every figure.
 awk -v targets="$targets" '
@@ -92,10 +92,5 @@ awk -v targets="$targets" '
         print "</details>"
     }' "$log" "$targets" >"$tmp"
 
-# Replace what is between the markers.
-awk -v begin="$begin" -v end="$end" -v gen="$tmp" '
-    $0 == begin { print; while ((getline l < gen) > 0) print l; skip = 1; next }
-    $0 == end { skip = 0 }
-    !skip { print }' "$doc" >"$tmp.doc"
-cat "$tmp.doc" >"$doc"
+sh "$(dirname "$0")/../scripts/doc-section.sh" "$doc" "$begin" "$end" "$tmp"
 echo "report.sh: $doc updated from $log"

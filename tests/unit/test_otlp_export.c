@@ -650,6 +650,7 @@ static void test_breaker_and_fallback(void **state)
     otelc_otlp_stats s = stats_of(e);
     assert_int_equal(s.breaker_opened, 1);
     assert_int_equal(s.breaker_skipped, 3);
+    assert_int_equal(s.spans_breaker, 3); /* one span each */
     assert_int_equal(s.fallback_batches, 5);
     assert_int_equal(otelc_memory_exporter_count(mem), 6); /* every undelivered span */
 
