@@ -72,8 +72,10 @@ fi
 
 # ---- it answers again: four processes at once deliver everything, each span once ----
 start_server collect "$port" "$tmp/ids"
-# A breaker interval of 1 s makes the record of the hang (older than that) stale.
+# A breaker interval of 1 s makes the record of the hang stale once it is
+# older than that; on a fast machine the steps above take less.
 export OTELC_BREAKER_INTERVAL=1
+sleep 1.2
 pids=
 for k in 1 2 3 4; do
     "$OTELC" exec --name "after-$k" -- true &
