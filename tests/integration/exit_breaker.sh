@@ -64,7 +64,13 @@ while [ $i -lt 200 ]; do "$OTELC" exec -- true; i=$((i + 1)); done
 traced=$(($(now_ms) - t0))
 limit=$((untraced * 11 / 10 + 5000))
 echo "$suite: 200 steps: untraced $untraced ms, traced against a hung endpoint $traced ms (limit $limit ms)"
-[ "$traced" -le "$limit" ] || fail "200 traced steps took $traced ms, limit $limit ms"
+# Under a sanitizer, starting the SDK and its worker costs each step tens of
+# milliseconds that no shipped build pays: the bound is checked without one.
+if grep -aq -e '__asan_init' -e '__tsan_init' "$OTELC"; then
+    echo "$suite: a sanitizer build: the 200-step time is reported, not checked"
+else
+    [ "$traced" -le "$limit" ] || fail "200 traced steps took $traced ms, limit $limit ms"
+fi
 [ "$(breaker_files)" -eq 1 ] || fail "the hung endpoint was not recorded for other processes"
 
 # ---- the endpoint answers again: after the interval, a success closes the breaker --
