@@ -268,6 +268,15 @@ otelc_export_result otelc_exporter_export(otelc_exporter *exp, const otelc_span_
 void otelc_exporter_free(otelc_exporter *exp);
 
 /*
+ * Whether the calling thread is inside an exporter: in
+ * otelc_exporter_export() or an exporter's shutdown. Instrumentation of a
+ * library the exporters use themselves (libcurl) asks it to leave the SDK's
+ * own requests untraced; tracing them would make a span per export, which
+ * is exported, which makes another span, without end.
+ */
+bool otelc_exporting(void);
+
+/*
  * Run the exporter's after_fork_child. For processors of your own: call it
  * from the processor's after_fork_child for each exporter it owns (the
  * built-in processors do). NULL is ignored.

@@ -26,6 +26,8 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "otelc/sdk.h"
+
 /* The traced libraries, as bits (names in OTELC_INSTRUMENT: curl pq redis sqlite mhd). */
 enum {
     AUTO_CURL = 1u << 0,
@@ -87,6 +89,7 @@ static inline bool auto_begin(unsigned lib, bool (*resolve)(void))
 {
     if (auto_inside & lib) return false;
     if (!auto_tracing(lib, resolve)) return false;
+    if (otelc_exporting()) return false; /* the SDK's own request: never its own span */
     auto_inside |= lib;
     if (!auto_adopted) auto_adopt();
     return true;

@@ -22,18 +22,31 @@ otelc_exporter *otelc_exporter_new(const otelc_exporter_ops *ops, void *self)
     return e;
 }
 
+/* Exporters entered and not yet left on this thread (a fallback exporter nests). */
+static _Thread_local unsigned exporter_depth;
+
+bool otelc_exporting(void)
+{
+    return exporter_depth != 0;
+}
+
 otelc_export_result otelc_exporter_export(otelc_exporter *exp, const otelc_span_data *const *spans,
                                           size_t count)
 {
     if (!exp || exp->shut_down) return OTELC_EXPORT_FAILURE;
     if (count == 0) return OTELC_EXPORT_SUCCESS;
-    return exp->ops->export_spans(exp->self, spans, count);
+    exporter_depth++;
+    otelc_export_result r = exp->ops->export_spans(exp->self, spans, count);
+    exporter_depth--;
+    return r;
 }
 
 void otelc__exporter_shutdown(otelc_exporter *exp)
 {
     if (!exp || atomic_exchange(&exp->shut_down, true)) return;
+    exporter_depth++;
     if (exp->ops->shutdown) exp->ops->shutdown(exp->self);
+    exporter_depth--;
 }
 
 void otelc_exporter_after_fork_child(otelc_exporter *exp)

@@ -133,6 +133,32 @@ start_server() {
     return 1
 }
 
+# otlp_self URL: curl_app traced while exporting over OTLP/HTTP, which is
+# libcurl too. The SDK's own requests are never traced (a span per export,
+# exported, would make another span, without end): the receiver gets the
+# spans the file exporter lists, each once, and nothing else.
+otlp_self() {
+    rm -f "$tmp/ids" "$tmp/collect.in" "$tmp/collect.port"
+    mkfifo "$tmp/collect.in"
+    node "$here/otlp_hang_server.js" collect 0 "$tmp/ids" <"$tmp/collect.in" >"$tmp/collect.port" &
+    collect_pid=$!
+    exec 4>"$tmp/collect.in"
+    i=0
+    while [ ! -s "$tmp/collect.port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    out curl_otlp
+    OTEL_TRACES_EXPORTER=otlp,file OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf \
+        OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$(head -n 1 "$tmp/collect.port")" \
+        "$OTELC" exec --instrument -- "$B/auto_curl_app" "$1" >/dev/null 2>&1 ||
+        fail "curl_otlp: curl_app failed under --instrument with the OTLP exporter"
+    exec 4>&-
+    wait "$collect_pid"
+    made=$(grep -o '"spanId":"[0-9a-f]*"' "$tmp/curl_otlp.jsonl" | sed 's/.*:"\(.*\)"/\1/' | sort)
+    got=$(sort "$tmp/ids" 2>/dev/null)
+    [ -n "$made" ] || fail "curl_otlp: nothing exported"
+    [ "$made" = "$got" ] ||
+        fail "curl_otlp: the receiver got $(echo "$got" | grep -c .) spans for the $(echo "$made" | grep -c .) the run made"
+}
+
 if [ -x "$B/auto_curl_app" ] && [ -x "$B/auto_mhd_app" ]; then
     ran=1
     # The server ends by SIGTERM, as without otelc: its spans are flushed on the way.
@@ -148,6 +174,7 @@ if [ -x "$B/auto_curl_app" ] && [ -x "$B/auto_mhd_app" ]; then
         grep -q '^hello kept$' "$tmp/curl.traced" || fail "curl: the application's header was lost"
         same curl404 "$B/auto_curl_app" "$base/nothing-here"
         disabled curl_off "$B/auto_curl_app" "$base/hello"
+        otlp_self "$base/hello"
         sleep 0.2 # the last completion callbacks
         kill "$server_pid"
         wait "$server_pid" 2>/dev/null
