@@ -29,8 +29,8 @@
  *          RUNS times each, interleaved: this program run with "none" and
  *          with one SQLite statement, no warm-up (under libotelc-auto its
  *          sqlite3_open starts the SDK), each without and
- *          with LD_PRELOAD=LIBOTELC_AUTO; prints the median wall time of a
- *          run of each kind in microseconds.
+ *          with LD_PRELOAD=LIBOTELC_AUTO; prints the median wall time and
+ *          CPU time of a run of each kind in microseconds.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -38,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -183,11 +184,18 @@ static int run_calls(const char *workload, long calls, int rounds, long warmup)
     return 0;
 }
 
+/* Wall time and CPU time (user + system) of one start-up run, in µs. */
+typedef struct {
+    double wall, cpu;
+} run_time;
+
 /*
  * One run of this program with args (its output to /dev/null), with
- * LD_PRELOAD=preload when not NULL: its wall time in µs, spawn to reaped.
+ * LD_PRELOAD=preload when not NULL: its wall time, spawn to reaped, and the
+ * CPU time it used (on a loaded machine, the wall time also has the time
+ * it waited for a CPU).
  */
-static double timed_run(char *const args[], const char *preload)
+static run_time timed_run(char *const args[], const char *preload)
 {
     extern char **environ;
     static char buf[4096];
@@ -205,13 +213,18 @@ static double timed_run(char *const args[], const char *preload)
     posix_spawn_file_actions_addopen(&quiet, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
     pid_t pid;
     int status;
+    struct rusage ru;
     double t0 = now_ns();
     int rc = posix_spawn(&pid, "/proc/self/exe", &quiet, NULL, args, env);
     posix_spawn_file_actions_destroy(&quiet);
     if (rc != 0) die("posix_spawn failed");
-    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    if (wait4(pid, &status, 0, &ru) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
         die("a start-up run failed");
-    return (now_ns() - t0) / 1e3;
+    return (run_time){
+        .wall = (now_ns() - t0) / 1e3,
+        .cpu = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 + ru.ru_utime.tv_usec +
+               ru.ru_stime.tv_usec,
+    };
 }
 
 static int run_startup(int runs, const char *auto_lib)
@@ -220,18 +233,24 @@ static int run_startup(int runs, const char *auto_lib)
     static char *first_call[] = {"bench_auto", "sqlite", "1", "1", "0", NULL};
     static const char *names[] = {"startup.plain", "startup.preload", "startup.first_call.plain",
                                   "startup.first_call.preload"};
-    double *us[4];
-    for (int k = 0; k < 4; k++)
-        if (!(us[k] = calloc((size_t)runs, sizeof(double)))) die("out of memory");
+    double *wall[4], *cpu[4];
+    for (int k = 0; k < 4; k++) {
+        wall[k] = calloc((size_t)runs, sizeof(double));
+        cpu[k] = calloc((size_t)runs, sizeof(double));
+        if (!wall[k] || !cpu[k]) die("out of memory");
+    }
     for (int i = 0; i < runs; i++) {
-        us[0][i] = timed_run(trivial, NULL);
-        us[1][i] = timed_run(trivial, auto_lib);
-        us[2][i] = timed_run(first_call, NULL);
-        us[3][i] = timed_run(first_call, auto_lib);
+        for (int k = 0; k < 4; k++) {
+            run_time t = timed_run(k < 2 ? trivial : first_call, k % 2 ? auto_lib : NULL);
+            wall[k][i] = t.wall;
+            cpu[k][i] = t.cpu;
+        }
     }
     for (int k = 0; k < 4; k++) {
-        printf("%s %.1f\n", names[k], median(us[k], runs));
-        free(us[k]);
+        printf("%s %.1f\n", names[k], median(wall[k], runs));
+        printf("%s.cpu %.1f\n", names[k], median(cpu[k], runs));
+        free(wall[k]);
+        free(cpu[k]);
     }
     return 0;
 }

@@ -20,16 +20,24 @@
 #   auto.startup.*: median wall time of a run of bench_auto with nothing
 #     to do, without and with LD_PRELOAD, and of one that runs one SQLite
 #     statement (preloaded, its sqlite3_open starts the SDK and the
-#     statement is a span); and their instructions (callgrind, from the
-#     dynamic loader's first instruction to exit)
-# Spans go nowhere (no exporter configured: they are recorded and ended,
-# not exported), so the ratios compare the calling thread's work only;
-# export is the same code either way, on the batch worker's thread.
+#     statement is a span); the CPU time (user + system) of the same runs,
+#     which on a loaded machine leaves out the time spent waiting for a
+#     CPU; and their instructions (callgrind, from the dynamic loader's
+#     first instruction to exit)
+#   auto.startup.otlp.* / otlp_all.*: the first-call start-up again with
+#     the OTLP exporter configured, to bench/discard_receiver, with only
+#     SQLite traced / with every library
+# Otherwise spans go nowhere (no exporter configured: they are recorded
+# and ended, not exported), so the ratios compare the calling thread's
+# work only; export is the same code either way, on the batch worker's
+# thread.
 #
 # Environment: AUTO_CALLS (default 200000) calls per timed round, AUTO_ROUNDS
 # (default 5) rounds per process, AUTO_REPEAT (default 5) processes of each
 # kind, interleaved; AUTO_CG_CALLS (default 10000) N for callgrind;
-# AUTO_STARTUP_RUNS (default 50) runs of each start-up kind.
+# AUTO_STARTUP_RUNS (default 50) runs of each start-up kind;
+# AUTO_OTLP_LOOP_RUNS (default 3) of the start-up with the OTLP exporter
+# and every library traced.
 set -eu
 
 build=${1:-build/bench}
@@ -48,8 +56,10 @@ rounds=${AUTO_ROUNDS:-5}
 repeat=${AUTO_REPEAT:-5}
 cg_calls=${AUTO_CG_CALLS:-10000}
 startup_runs=${AUTO_STARTUP_RUNS:-50}
+otlp_loop_runs=${AUTO_OTLP_LOOP_RUNS:-3}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/otelc-auto.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT INT TERM
+recv_pid=
+trap '[ -z "$recv_pid" ] || kill "$recv_pid" 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
 # No exporter and no inherited context: the same SDK set-up for every run.
 unset OTEL_TRACES_EXPORTER OTEL_EXPORTER_OTLP_ENDPOINT OTEL_EXPORTER_OTLP_TRACES_ENDPOINT \
     OTEL_SDK_DISABLED OTELC_INSTRUMENT TRACEPARENT TRACESTATE BAGGAGE LD_PRELOAD 2>/dev/null || true
@@ -167,18 +177,22 @@ for w in sqlite pq redis; do
         "instructions added to the untraced call, preloaded / linked"
 done
 
-# Start-up: wall time (interleaved runs, medians), then instructions.
+# Start-up: wall and CPU time (interleaved runs, medians), then instructions.
 "$build/bench_auto" startup "$startup_runs" "$lib" >"$tmp/startup"
-us() { awk -v k="$1" '$1 == k { print $2 }' "$tmp/startup"; }
-figure auto.startup.plain_ms "$(awk -v a="$(us startup.plain)" 'BEGIN { printf "%.2f", a / 1000 }')" ms \
+us() { awk -v k="$1" '$1 == k { print $2 }' "$tmp/${2:-startup}"; }
+ms() { awk -v a="$1" -v b="${2:-0}" 'BEGIN { printf "%.2f", (a - b) / 1000 }'; }
+figure auto.startup.plain_ms "$(ms "$(us startup.plain)")" ms \
     "median of $startup_runs runs of bench_auto with nothing to do, spawn to exit (it links libcurl, libpq, hiredis, SQLite)"
-figure auto.startup.added_ms \
-    "$(awk -v a="$(us startup.preload)" -v b="$(us startup.plain)" 'BEGIN { printf "%.2f", (a - b) / 1000 }')" ms \
+figure auto.startup.added_ms "$(ms "$(us startup.preload)" "$(us startup.plain)")" ms \
     "median preloaded - median without; $(us startup.preload) - $(us startup.plain) us"
 figure auto.startup.first_call.added_ms \
-    "$(awk -v a="$(us startup.first_call.preload)" -v b="$(us startup.first_call.plain)" \
-        'BEGIN { printf "%.2f", (a - b) / 1000 }')" ms \
+    "$(ms "$(us startup.first_call.preload)" "$(us startup.first_call.plain)")" ms \
     "the same with one SQLite statement (sqlite3_open starts the SDK); $(us startup.first_call.preload) - $(us startup.first_call.plain) us"
+figure auto.startup.cpu.added_ms "$(ms "$(us startup.preload.cpu)" "$(us startup.plain.cpu)")" ms \
+    "CPU time (user + system), median preloaded - median without; $(us startup.preload.cpu) - $(us startup.plain.cpu) us"
+figure auto.startup.cpu.first_call.added_ms \
+    "$(ms "$(us startup.first_call.preload.cpu)" "$(us startup.first_call.plain.cpu)")" ms \
+    "CPU time, one SQLite statement; $(us startup.first_call.preload.cpu) - $(us startup.first_call.plain.cpu) us"
 if [ "$have_valgrind" = 1 ]; then
     for kind in plain traced; do
         for w in none sqlite; do
@@ -197,3 +211,52 @@ if [ "$have_valgrind" = 1 ]; then
         figure "$name" $((a - b)) instr "$note; $a - $b"
     done
 fi
+
+# The same first call with the OTLP exporter configured (as `otelc exec`
+# users have it), to bench/discard_receiver: the SDK then loads libcurl
+# and starts its batch worker, and the span is exported at exit. Once with
+# only SQLite traced (the exporter's start-up), then with every library
+# (the default): libcurl's instrumentation then also sees the exporter's
+# own requests, whose spans are exported in turn until the exit flush's
+# timeout (5 s), so that run is made only $otlp_loop_runs times.
+[ -x "$build/discard_receiver" ] || {
+    echo "discard_receiver not built: start-up with the OTLP exporter skipped"
+    exit 0
+}
+# receiver NAME: start discard_receiver, its port file $tmp/port.NAME; sets recv_pid, port.
+receiver() {
+    "$build/discard_receiver" --port-file "$tmp/port.$1" >"$tmp/receiver.$1" 2>&1 &
+    recv_pid=$!
+    port=$(wait_port "$tmp/port.$1")
+    export OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$port"
+}
+receiver sqlite
+export OTELC_INSTRUMENT=sqlite
+"$build/bench_auto" startup "$startup_runs" "$lib" >"$tmp/startup.otlp"
+figure auto.startup.otlp.first_call.added_ms \
+    "$(ms "$(us startup.first_call.preload startup.otlp)" "$(us startup.first_call.plain startup.otlp)")" ms \
+    "one SQLite statement, OTLP exporter, OTELC_INSTRUMENT=sqlite; $(us startup.first_call.preload startup.otlp) - $(us startup.first_call.plain startup.otlp) us"
+figure auto.startup.otlp.cpu.first_call.added_ms \
+    "$(ms "$(us startup.first_call.preload.cpu startup.otlp)" "$(us startup.first_call.plain.cpu startup.otlp)")" ms \
+    "CPU time of the same; $(us startup.first_call.preload.cpu startup.otlp) - $(us startup.first_call.plain.cpu startup.otlp) us"
+if [ "$have_valgrind" = 1 ]; then
+    for kind in plain traced; do callgrind "$kind" "$tmp/st.otlp.$kind" sqlite 1 1 0; done
+    a=$(ir_of "$tmp/st.otlp.traced")
+    b=$(ir_of "$tmp/st.otlp.plain")
+    figure auto.callgrind.startup.otlp.first_call.added_ir $((a - b)) instr \
+        "one SQLite statement, OTLP exporter, OTELC_INSTRUMENT=sqlite, every thread; $a - $b"
+fi
+stop_pid "$recv_pid"
+
+receiver all
+unset OTELC_INSTRUMENT
+"$build/bench_auto" startup "$otlp_loop_runs" "$lib" >"$tmp/startup.otlp_all"
+stop_pid "$recv_pid"
+recv_pid=
+figure auto.startup.otlp_all.first_call.added_ms \
+    "$(ms "$(us startup.first_call.preload startup.otlp_all)" "$(us startup.first_call.plain startup.otlp_all)")" ms \
+    "the same with every library traced (the default), median of $otlp_loop_runs; $(us startup.first_call.preload startup.otlp_all) - $(us startup.first_call.plain startup.otlp_all) us"
+figure auto.startup.otlp_all.requests_per_run \
+    "$(awk -v r="$otlp_loop_runs" '/requests/ { for (i = 1; i < NF; i++) if ($i == "requests") n = $(i + 1) }
+        END { printf "%.0f", n / r }' "$tmp/receiver.all")" requests \
+    "export requests the receiver saw per preloaded run (one span was made by the program)"
