@@ -7,9 +7,10 @@
 # Environment: BENCH_ROUNDS (default 7) and BENCH_SPANS (spans per thread per
 # round, default 1000000) scale the timed runs; BENCH_JSON=1 adds the JSON
 # output of each run; CALLGRIND_SPANS (default 100000) is N for callgrind.
-# bench/run_export.sh, bench/run_http.sh, bench/callgrind_http.sh and
-# bench/run_view.sh document their own variables (DOWN_SECONDS,
-# EXPORT_REPEAT, HTTP_ROUNDS, CG_HTTP_DURATION, VIEW_REPEAT, ...).
+# bench/run_export.sh, bench/run_http.sh, bench/callgrind_http.sh,
+# bench/run_view.sh and bench/run_auto.sh document their own variables
+# (DOWN_SECONDS, EXPORT_REPEAT, HTTP_ROUNDS, CG_HTTP_DURATION, VIEW_REPEAT,
+# AUTO_REPEAT, ...).
 set -eu
 
 build=${1:-build/bench}
@@ -60,12 +61,14 @@ if [ -x "$build/bench_decode" ]; then
 fi
 
 # End-to-end export to a loopback receiver, backend down, the
-# libmicrohttpd server under wrk, and otelc view against its targets: each
-# script says what it skips and why.
+# libmicrohttpd server under wrk, otelc view against its targets, and
+# zero-code instrumentation (libotelc-auto): each script says what it
+# skips and why.
 sh "$(dirname "$0")/run_export.sh" "$build"
 sh "$(dirname "$0")/run_http.sh" "$build"
 sh "$(dirname "$0")/callgrind_http.sh" "$build"
 sh "$(dirname "$0")/run_view.sh" "$build"
+sh "$(dirname "$0")/run_auto.sh" "$build"
 
 echo
 echo "== instructions per span (callgrind, N = $cg_spans, after a 100000-span warm-up)"
