@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,6 @@
 #include "otelc/otelc.h"
 
 #define ALL_LIBS        (AUTO_CURL | AUTO_PQ | AUTO_REDIS | AUTO_SQLITE | AUTO_MHD)
-#define EXIT_FLUSH_MS   5000
 #define SIGNAL_FLUSH_MS 1000
 
 __thread unsigned auto_inside __attribute__((tls_model("initial-exec")));
@@ -89,9 +89,13 @@ static bool sdk_disabled(void)
     return v && strcasecmp(v, "true") == 0;
 }
 
+/* libotelc's reading of OTELC_EXIT_TIMEOUT (src/internal.h), exported for this library. */
+uint32_t otelc__exit_timeout_from_env(void);
+
+/* Bounded as the SDK bounds a program's exit, so that a hung backend cannot stretch it. */
 static void flush_at_exit(void)
 {
-    otelc_force_flush(EXIT_FLUSH_MS);
+    otelc_force_flush(otelc__exit_timeout_from_env());
 }
 
 /*
