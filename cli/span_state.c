@@ -279,18 +279,6 @@ static bool span_path(char *out, const char *dir, const char *trace_hex, const c
     return n > 0 && n < PATH_SIZE;
 }
 
-static bool write_all(int fd, const char *s, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, s, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return false;
-        s += w;
-        n -= (size_t)w;
-    }
-    return true;
-}
-
 bool span_state_create(const char *dir, const span_state *st)
 {
     char path[PATH_SIZE], tmp[PATH_SIZE + 32];
@@ -299,7 +287,7 @@ bool span_state_create(const char *dir, const span_state *st)
     snprintf(tmp, sizeof tmp, "%s/.%s.%ld.tmp", dir, st->span_hex, (long)getpid());
     encode_state(&l, st);
     int fd = l.oom ? -1 : open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    bool ok = fd >= 0 && write_all(fd, l.s, l.len);
+    bool ok = fd >= 0 && otelc__write_all(fd, l.s, l.len);
     if (fd >= 0 && close(fd) != 0) ok = false;
     /* link() instead of rename(): it fails rather than replace a span with the same ids. */
     if (ok && link(tmp, path) != 0) ok = false;
@@ -350,7 +338,8 @@ int span_state_add_event(const char *dir, const char *trace_hex, const char *spa
     /* A crash mid-append leaves a torn line: start on a fresh one so this event survives. */
     char last = '\n';
     if (sb.st_size > 0 && pread(fd, &last, 1, sb.st_size - 1) != 1) last = '\n';
-    bool ok = !l.oom && (last == '\n' || write_all(fd, "\n", 1)) && write_all(fd, l.s, l.len);
+    bool ok = !l.oom && (last == '\n' || otelc__write_all(fd, "\n", 1)) &&
+              otelc__write_all(fd, l.s, l.len);
     close(fd);
     free(l.s);
     if (ok) return CLI_EXIT_OK;

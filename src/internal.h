@@ -742,6 +742,13 @@ size_t otelc__strlcpy(char *dst, const char *src, size_t size);
 bool otelc__private_dir(const char *dir, bool create, unsigned forbidden_mode);
 
 /*
+ * Write all n bytes of p to fd, resuming after short writes and EINTR.
+ * False on any other error (errno tells which); how much was written is
+ * then unknown, so callers write to a temporary file they can discard.
+ */
+bool otelc__write_all(int fd, const void *p, size_t n);
+
+/*
  * A writer with snprintf's contract, for formatting into a caller's buffer:
  * len counts every byte asked for, buf receives what fits, and
  * otelc__bw_finish() NUL-terminates and returns the length wanted.

@@ -251,6 +251,19 @@ struct timespec otelc__deadline_in(uint32_t ms)
     return ts;
 }
 
+bool otelc__write_all(int fd, const void *p, size_t n)
+{
+    const char *c = p;
+    while (n > 0) {
+        ssize_t w = write(fd, c, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return false;
+        c += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
 bool otelc__private_dir(const char *dir, bool create, unsigned forbidden_mode)
 {
     struct stat sb;

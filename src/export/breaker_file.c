@@ -100,18 +100,6 @@ uint64_t otelc__shared_breaker_open_until(const otelc_shared_breaker *b)
     return until > wall_ms() ? until : 0;
 }
 
-static bool write_all(int fd, const char *s, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, s, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return false;
-        s += w;
-        n -= (size_t)w;
-    }
-    return true;
-}
-
 void otelc__shared_breaker_trip(const otelc_shared_breaker *b)
 {
     if (!b->path[0] || !otelc__private_dir(b->dir, true, 077)) return;
@@ -122,7 +110,7 @@ void otelc__shared_breaker_trip(const otelc_shared_breaker *b)
     if (t <= 0 || (size_t)t >= sizeof tmp || n <= 0 || (size_t)n >= sizeof rec) return;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) return;
-    bool ok = write_all(fd, rec, (size_t)n);
+    bool ok = otelc__write_all(fd, rec, (size_t)n);
     if (close(fd) != 0) ok = false;
     if (!ok || rename(tmp, b->path) != 0) unlink(tmp);
 }

@@ -168,19 +168,6 @@ static void make_room(otelc_spool *s, uint64_t need)
     free(list);
 }
 
-static bool write_all(int fd, const void *p, size_t n)
-{
-    const char *c = p;
-    while (n > 0) {
-        ssize_t w = write(fd, c, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return false;
-        c += w;
-        n -= (size_t)w;
-    }
-    return true;
-}
-
 static uint64_t wall_ns(void)
 {
     struct timespec ts;
@@ -200,7 +187,7 @@ static bool write_file(otelc_spool *s, size_t n)
     if (a <= 0 || (size_t)a >= sizeof tmp || b <= 0 || (size_t)b >= sizeof path) return false;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) return false;
-    bool ok = write_all(fd, s->buf.data, s->buf.len);
+    bool ok = otelc__write_all(fd, s->buf.data, s->buf.len);
     if (close(fd) != 0) ok = false;
     if (ok && rename(tmp, path) == 0) return true;
     unlink(tmp);
