@@ -138,20 +138,14 @@ start_server() {
 # exported, would make another span, without end): the receiver gets the
 # spans the file exporter lists, each once, and nothing else.
 otlp_self() {
-    rm -f "$tmp/ids" "$tmp/collect.in" "$tmp/collect.port"
-    mkfifo "$tmp/collect.in"
-    node "$here/otlp_hang_server.js" collect 0 "$tmp/ids" <"$tmp/collect.in" >"$tmp/collect.port" &
-    collect_pid=$!
-    exec 4>"$tmp/collect.in"
-    i=0
-    while [ ! -s "$tmp/collect.port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    rm -f "$tmp/ids"
+    receiver_start collect 0 "$tmp/ids"
     out curl_otlp
     OTEL_TRACES_EXPORTER=otlp,file OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf \
-        OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$(head -n 1 "$tmp/collect.port")" \
+        OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$receiver_port" \
         "$OTELC" exec --instrument -- "$B/auto_curl_app" "$1" >/dev/null 2>&1 ||
         fail "curl_otlp: curl_app failed under --instrument with the OTLP exporter"
-    exec 4>&-
-    wait "$collect_pid"
+    receiver_stop
     made=$(grep -o '"spanId":"[0-9a-f]*"' "$tmp/curl_otlp.jsonl" | sed 's/.*:"\(.*\)"/\1/' | sort)
     got=$(sort "$tmp/ids" 2>/dev/null)
     [ -n "$made" ] || fail "curl_otlp: nothing exported"

@@ -46,6 +46,26 @@ out() {
     export OTELC_FILE_PATH
 }
 
+# receiver_start MODE PORT [OUT]: otlp_hang_server.js in the background (it
+# hangs, or collects span ids into OUT; PORT 0: any), its port in
+# $receiver_port. It
+# runs until receiver_stop closes its standard input (descriptor 3).
+receiver_start() {
+    rm -f "$tmp/receiver.in" "$tmp/receiver.port"
+    mkfifo "$tmp/receiver.in"
+    node "$here/otlp_hang_server.js" "$@" <"$tmp/receiver.in" >"$tmp/receiver.port" &
+    receiver_pid=$!
+    exec 3>"$tmp/receiver.in"
+    i=0
+    while [ ! -s "$tmp/receiver.port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    receiver_port=$(head -n 1 "$tmp/receiver.port")
+    [ -n "$receiver_port" ] || { echo "$suite: receiver did not start" >&2; exit 1; }
+}
+receiver_stop() {
+    exec 3>&-
+    wait "$receiver_pid"
+}
+
 finish() {
     if [ "$failures" -ne 0 ]; then
         echo "$suite: $failures failure(s)" >&2

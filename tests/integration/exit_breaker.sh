@@ -21,25 +21,10 @@ export XDG_RUNTIME_DIR="$tmp/run"
 mkdir -m 700 "$XDG_RUNTIME_DIR"
 export OTEL_TRACES_EXPORTER=otlp OTEL_LOG_LEVEL=none
 
-# start_server MODE PORT [OUT]: the receiver in the background, its port in $port.
-start_server() {
-    rm -f "$tmp/srv.in" "$tmp/srv.port"
-    mkfifo "$tmp/srv.in"
-    node "$here/otlp_hang_server.js" "$@" <"$tmp/srv.in" >"$tmp/srv.port" &
-    exec 3>"$tmp/srv.in"
-    i=0
-    while [ ! -s "$tmp/srv.port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-    port=$(head -n 1 "$tmp/srv.port")
-    [ -n "$port" ] || { echo "$suite: receiver did not start" >&2; exit 1; }
-}
-stop_server() {
-    exec 3>&-
-    wait
-}
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
-start_server hang 0
-export OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$port"
+receiver_start hang 0
+export OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$receiver_port"
 breaker_files() {
     set -- "$XDG_RUNTIME_DIR"/otelc/breaker-*
     if [ -e "$1" ]; then echo $#; else echo 0; fi
@@ -74,13 +59,13 @@ fi
 [ "$(breaker_files)" -eq 1 ] || fail "the hung endpoint was not recorded for other processes"
 
 # ---- the endpoint answers again: after the interval, a success closes the breaker --
-stop_server
-start_server collect "$port" "$tmp/ids"
+receiver_stop
+receiver_start collect "$receiver_port" "$tmp/ids"
 "$OTELC" exec --name skipped -- true
 [ -s "$tmp/ids" ] && fail "a process sent to an endpoint recorded down within the interval"
 # A reader's own interval bounds the record: with 1 s, the record made by the first step is stale.
 OTELC_BREAKER_INTERVAL=1 "$OTELC" exec --name delivered -- true
 [ "$(wc -l <"$tmp/ids" 2>/dev/null || echo 0)" -eq 1 ] || fail "after the interval the span was not delivered"
 [ "$(breaker_files)" -eq 0 ] || fail "a success did not close the breaker"
-stop_server
+receiver_stop
 finish

@@ -20,34 +20,20 @@ mkdir -m 700 "$XDG_RUNTIME_DIR"
 export OTEL_TRACES_EXPORTER=otlp,file OTELC_FILE_PATH="$tmp/all.jsonl" OTEL_LOG_LEVEL=none
 export OTELC_EXIT_TIMEOUT=500
 
-start_server() {
-    rm -f "$tmp/srv.in" "$tmp/srv.port"
-    mkfifo "$tmp/srv.in"
-    node "$here/otlp_hang_server.js" "$@" <"$tmp/srv.in" >"$tmp/srv.port" &
-    exec 3>"$tmp/srv.in"
-    i=0
-    while [ ! -s "$tmp/srv.port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-    port=$(head -n 1 "$tmp/srv.port")
-    [ -n "$port" ] || { echo "$suite: receiver did not start" >&2; exit 1; }
-}
-stop_server() {
-    exec 3>&-
-    wait
-}
 spooled() {
     set -- "$OTELC_SPOOL_DIR"/*.otlp
     if [ -e "$1" ]; then echo $#; else echo 0; fi
 }
 
 # ---- the endpoint hangs: the first process is cut at its exit bound, the rest skip it --
-start_server hang 0
-export OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$port"
+receiver_start hang 0
+export OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$receiver_port"
 i=0
 while [ $i -lt 20 ]; do "$OTELC" exec --name "step-$i" -- true; i=$((i + 1)); done
 "$HELLO" >/dev/null
 [ "$(spooled)" -eq 21 ] || fail "expected 21 spooled requests, found $(spooled)"
 [ -s "$tmp/ids" ] && fail "the hung receiver recorded spans"
-stop_server
+receiver_stop
 
 # ---- otelc view --import reads the spool directory as it is (and leaves it) ---------------
 if command -v sqlite3 >/dev/null 2>&1; then
@@ -71,7 +57,7 @@ if command -v sqlite3 >/dev/null 2>&1; then
 fi
 
 # ---- it answers again: four processes at once deliver everything, each span once ----
-start_server collect "$port" "$tmp/ids"
+receiver_start collect "$receiver_port" "$tmp/ids"
 # A breaker interval of 1 s makes the record of the hang stale once it is
 # older than that; on a fast machine the steps above take less.
 export OTELC_BREAKER_INTERVAL=1
@@ -94,5 +80,5 @@ echo "$suite: $(echo "$made" | wc -l) spans made, $(echo "$got" | grep -c .) rec
 [ "$made" = "$got" ] || fail "the receiver did not get every span exactly once: $(echo "$got" | uniq -d | wc -l) duplicated"
 [ "$(spooled)" -eq 0 ] || fail "$(spooled) requests left in the spool"
 for f in "$OTELC_SPOOL_DIR"/.claim-*; do [ -e "$f" ] && fail "a claimed request was left behind: $f"; done
-stop_server
+receiver_stop
 finish
