@@ -586,7 +586,8 @@ const char *otelc__span_kind_name(otelc_span_kind k);
 
 /* ---- Clock and ids -------------------------------------------------------- */
 
-enum { OTELC_CLOCK_UNSET, OTELC_CLOCK_TSC, OTELC_CLOCK_REALTIME };
+/* CALIBRATING: CLOCK_REALTIME until the TSC's first calibration window has passed (clock.c). */
+enum { OTELC_CLOCK_UNSET, OTELC_CLOCK_TSC, OTELC_CLOCK_REALTIME, OTELC_CLOCK_CALIBRATING };
 
 /*
  * The clock's state (clock.c): its mode, and in TSC mode the parameters

@@ -6,8 +6,14 @@
  *
  *   ns = ns_base + ((tsc - tsc_base) * mult) >> 32
  *
- * The first mult comes from a 1 ms calibration against CLOCK_MONOTONIC.
- * That is only good to a few parts in 10^5, so about once a second the
+ * The first mult comes from a calibration against CLOCK_MONOTONIC over at
+ * least 1 ms. Nobody waits for it: the clock starts in CALIBRATING mode,
+ * which answers with clock_gettime(CLOCK_REALTIME) and takes the first
+ * sample, and the first reading 1 ms or more later takes the second and
+ * switches to the TSC (a program that is done sooner never pays for it;
+ * a busy wait here cost every otelc_init 1 ms of CPU). The TSC clock
+ * starts at the second sample's CLOCK_REALTIME, so the switch does not
+ * step. That rate is only good to a few parts in 10^5, so about once a second the
  * first caller past the refresh point recalibrates: the rate is re-measured
  * over the whole time since start (ever more precise), and the offset to
  * CLOCK_REALTIME is corrected. Small offsets are slewed away over the next
@@ -31,7 +37,7 @@
 #include "internal.h"
 
 #define NS_PER_SEC     1000000000ULL
-#define CAL_WINDOW_NS  1000000ULL /* first calibration: 1 ms */
+#define CAL_WINDOW_NS  1000000ULL /* first calibration: at least 1 ms */
 #define STEP_NS        1000000LL  /* offsets above this are stepped, not slewed */
 #define RATE_RESET_PPM 10000      /* a rate change of 1%: restart the baseline */
 
@@ -239,39 +245,70 @@ static bool realtime_forced(void)
     return v && strcasecmp(v, "realtime") == 0;
 }
 
-static bool calibrate(void)
+/* The first sample of the calibration, taken at set-up (CALIBRATING mode). */
+static clock_sample cal_first;
+
+/*
+ * The second sample, once the window has passed: publish the parameters
+ * and switch to TSC mode, or to REALTIME when the rate is implausible.
+ * Whoever holds clk_refreshing does it; the others keep reading
+ * CLOCK_REALTIME meanwhile.
+ */
+static void calibrate_finish(void)
 {
-    clock_sample a = take_sample(), b;
-    do b = take_sample();
-    while (b.mono - a.mono < CAL_WINDOW_NS);
-
-    uint64_t mult = rate_mult(b.mono - a.mono, b.tsc - a.tsc);
+    if (atomic_exchange_explicit(&clk_refreshing, true, memory_order_acquire)) return;
+    clock_sample b = take_sample();
+    if (b.mono - cal_first.mono < CAL_WINDOW_NS) {
+        atomic_store_explicit(&clk_refreshing, false, memory_order_release);
+        return;
+    }
+    uint64_t mult = rate_mult(b.mono - cal_first.mono, b.tsc - cal_first.tsc);
     /* Outside 100 MHz .. 20 GHz the TSC is not what we think it is. */
-    if (mult < (1ULL << 32) / 20 || mult > (10ULL << 32)) return false;
-
-    cal_origin_tsc = a.tsc;
-    cal_origin_mono = a.mono;
+    if (mult < (1ULL << 32) / 20 || mult > (10ULL << 32)) {
+        atomic_store_explicit(&otelc__clock.mode, OTELC_CLOCK_REALTIME, memory_order_release);
+        atomic_store_explicit(&clk_refreshing, false, memory_order_release);
+        return;
+    }
+    cal_origin_tsc = cal_first.tsc;
+    cal_origin_mono = cal_first.mono;
     cal_mult = mult;
-    /* Recalibrate about once a second (the window is a little over 1 ms). */
-    atomic_store_explicit(&otelc__clock.refresh_ticks, (b.tsc - a.tsc) * 1000,
-                          memory_order_relaxed);
     clock_params p = {b.tsc, b.real, mult};
     params_publish(&p);
-    return true;
+    /* Recalibrate about once a second. */
+    atomic_store_explicit(&otelc__clock.refresh_ticks,
+                          (uint64_t)(((unsigned __int128)NS_PER_SEC << 32) / mult),
+                          memory_order_release);
+    atomic_store_explicit(&otelc__clock.mode, OTELC_CLOCK_TSC, memory_order_release);
+    atomic_store_explicit(&clk_refreshing, false, memory_order_release);
+}
+
+/* CALIBRATING mode: the system's time, and the calibration finished once its window has passed. */
+static uint64_t calibrating_now(void)
+{
+    uint64_t now = realtime_ns();
+    if ((int64_t)(now - cal_first.real) >= (int64_t)CAL_WINDOW_NS) {
+        calibrate_finish();
+        if (atomic_load_explicit(&otelc__clock.mode, memory_order_acquire) == OTELC_CLOCK_TSC)
+            return otelc__now_ns_slow();
+    }
+    return now;
 }
 
 /*
- * fork() may have caught another thread inside clock_refresh(): the child
- * would then see the refresh flag stuck, or an odd sequence number that
- * makes every reader spin. The child is single-threaded here, so rebuilding
- * the parameters directly is safe.
+ * fork() may have caught another thread inside clock_refresh() or
+ * calibrate_finish(): the child would then see the refresh flag stuck, or
+ * an odd sequence number that makes every reader spin. The child is
+ * single-threaded here, so rebuilding the parameters directly is safe; a
+ * calibration still in progress simply goes on in the child.
  */
 static void clock_after_fork_child(void)
 {
-    if (atomic_load_explicit(&otelc__clock.mode, memory_order_relaxed) != OTELC_CLOCK_TSC) return;
+    int mode = atomic_load_explicit(&otelc__clock.mode, memory_order_relaxed);
+    if (mode != OTELC_CLOCK_TSC && mode != OTELC_CLOCK_CALIBRATING) return;
     uint32_t s = atomic_load_explicit(&otelc__clock.seq, memory_order_relaxed);
     atomic_store_explicit(&otelc__clock.seq, (s | 1) + 1, memory_order_relaxed);
     atomic_store_explicit(&clk_refreshing, false, memory_order_relaxed);
+    if (mode != OTELC_CLOCK_TSC) return;
     clock_sample now = take_sample();
     clock_params p = {now.tsc, now.real, cal_mult};
     params_publish(&p);
@@ -279,9 +316,12 @@ static void clock_after_fork_child(void)
 
 static void clock_setup(void)
 {
-    bool tsc = !realtime_forced() && tsc_usable() && calibrate();
-    if (tsc) pthread_atfork(NULL, NULL, clock_after_fork_child);
-    atomic_store_explicit(&otelc__clock.mode, tsc ? OTELC_CLOCK_TSC : OTELC_CLOCK_REALTIME,
+    bool tsc = !realtime_forced() && tsc_usable();
+    if (tsc) {
+        cal_first = take_sample();
+        pthread_atfork(NULL, NULL, clock_after_fork_child);
+    }
+    atomic_store_explicit(&otelc__clock.mode, tsc ? OTELC_CLOCK_CALIBRATING : OTELC_CLOCK_REALTIME,
                           memory_order_release);
 }
 
@@ -314,6 +354,7 @@ uint64_t otelc__now_ns_slow(void)
     int mode = atomic_load_explicit(&otelc__clock.mode, memory_order_acquire);
     if (OTELC_LIKELY(mode == OTELC_CLOCK_TSC)) return tsc_now();
     if (mode == OTELC_CLOCK_REALTIME) return realtime_ns();
+    if (mode == OTELC_CLOCK_CALIBRATING) return calibrating_now();
     pthread_once(&clk_once, clock_setup);
     return otelc__now_ns_slow();
 }

@@ -46,6 +46,35 @@ static void test_clock_lazy_init_and_accuracy(void **state)
     for (int i = 0; i < 100; i++) assert_close_to_realtime();
 }
 
+static int clock_mode(void)
+{
+    return atomic_load(&otelc__clock.mode);
+}
+
+/*
+ * Set-up never waits for the TSC's calibration: the clock answers with
+ * CLOCK_REALTIME until its window has passed, then the next reading
+ * switches to the TSC without going back in time. The first test of this
+ * program, so the clock is not set up yet.
+ */
+static void test_clock_calibrates_in_passing(void **state)
+{
+    (void)state;
+    assert_int_equal(clock_mode(), OTELC_CLOCK_UNSET);
+    uint64_t before = otelc__now_ns();
+    int mode = clock_mode();
+    if (mode == OTELC_CLOCK_REALTIME) skip(); /* no usable TSC here, or OTELC_CLOCK=realtime */
+    assert_int_equal(mode, OTELC_CLOCK_CALIBRATING);
+    assert_close_to_realtime();
+    struct timespec ms2 = {0, 2 * MS};
+    nanosleep(&ms2, NULL);
+    uint64_t mid = otelc__now_ns();
+    uint64_t after = otelc__now_ns();
+    assert_int_equal(clock_mode(), OTELC_CLOCK_TSC);
+    assert_true(before <= mid && mid <= after);
+    assert_close_to_realtime();
+}
+
 static void test_clock_non_decreasing(void **state)
 {
     (void)state;
@@ -215,6 +244,7 @@ static void test_ids_after_fork_bumps_generation(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_clock_calibrates_in_passing),
         cmocka_unit_test(test_clock_lazy_init_and_accuracy),
         cmocka_unit_test(test_clock_non_decreasing),
         cmocka_unit_test(test_clock_across_refresh),
