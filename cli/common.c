@@ -96,14 +96,7 @@ int cli_sdk_start(const char *service)
     export_timeout_ms = otelc__cli_export_timeout_from_env();
     otelc__export_timeout_cap_set(export_timeout_ms);
     o.resource = cli_resource(service);
-    /*
-     * A command reads the clock a few times: the TSC clock's 1 ms
-     * calibration would be most of otelc's overhead. Set only while the
-     * provider starts, so the wrapped command never sees it.
-     */
-    bool clock_set = !otelc__env("OTELC_CLOCK") && setenv("OTELC_CLOCK", "realtime", 0) == 0;
     int rc = otelc_provider_new(&o, &provider);
-    if (clock_set) unsetenv("OTELC_CLOCK");
     if (rc != OTELC_OK) {
         cli_error("tracing is off: %s", otelc_strerror(rc));
         provider = NULL;

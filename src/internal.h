@@ -411,8 +411,23 @@ struct otelc_processor {
 struct otelc_exporter {
     const otelc_exporter_ops *ops;
     void *self;
-    _Atomic bool shut_down; /* read by the export thread, set by any thread */
+    _Atomic bool shut_down;      /* read by the export thread, set by any thread */
+    void (*prepare)(void *self); /* see otelc__exporter_prepare; NULL: nothing to do */
 };
+
+/*
+ * An exporter of the SDK's own that has slow set-up (loading libcurl) gives
+ * it here, to be run on the exporting thread rather than by whoever creates
+ * it. e NULL is ignored.
+ */
+void otelc__exporter_set_prepare(otelc_exporter *e, void (*prepare)(void *self));
+
+/*
+ * Run exp's prepare, if any, as an export would run (otelc_exporting() is
+ * true meanwhile). The batch worker calls it as it starts, on its own
+ * thread, so the first batch does not wait for it. NULL is ignored.
+ */
+void otelc__exporter_prepare(otelc_exporter *exp);
 
 /*
  * Shut an exporter down once (later calls do nothing). May run while

@@ -73,6 +73,11 @@ typedef struct otelc_otlp_exporter_options {
  * to otelc_batch_processor_new(): exports block the calling thread for up to
  * the timeout while the exporter retries. Returns NULL on invalid options,
  * out of memory, or in a build without libcurl, after logging why.
+ * Loading libcurl (or libnghttp2 for gRPC) and opening the connection's
+ * handle are left to the exporting thread: the batch processor's worker
+ * does it as it starts, so this call does no I/O. A libcurl missing at run
+ * time or an endpoint it rejects is logged then, once, and every export
+ * fails (counted) from there on.
  */
 otelc_exporter *otelc_otlp_exporter_new(const otelc_otlp_exporter_options *o);
 

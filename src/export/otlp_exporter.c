@@ -85,11 +85,17 @@ struct otlp {
     otelc_stopper stopper; /* shutdown cuts retry waits and transfers short */
     struct otlp_counters c;
     /*
-     * The transport's settings, kept so that it can be opened at the first
-     * export that goes to the network: a process that finds the endpoint
-     * down at once never loads libcurl and its TLS libraries at all.
+     * The transport's settings, kept so that it is opened on the exporting
+     * thread, not in otelc_otlp_exporter_new(): loading libcurl and its TLS
+     * libraries and initialising them takes 5-25 ms, which the application
+     * thread calling otelc_init() should not wait for. The batch worker
+     * opens it as it starts (otlp_prepare); otherwise the first export that
+     * goes to the network does, and a process that finds the endpoint down
+     * at once never loads them at all. transport_failed: opening failed
+     * (logged); exports fail without trying again.
      */
     char *headers, *certificate, *client_key, *client_certificate;
+    bool transport_failed;
     /* Exporters configured from the environment share what they find with other processes. */
     bool shared;
     bool told_shared_open; /* logged once that another process found the endpoint down */
@@ -594,9 +600,13 @@ static char *resolve_url(const otelc_otlp_exporter_options *o)
     return url;
 }
 
-/* The HTTP client, or for gRPC the HTTP/2 one; false after logging why neither could be made. */
+/*
+ * The HTTP client, or for gRPC the HTTP/2 one; false after logging why
+ * neither could be made (then, and after one failure before, nothing is tried).
+ */
 static bool open_transport(struct otlp *x)
 {
+    if (x->transport_failed) return false;
     char agent[64];
     snprintf(agent, sizeof agent, "User-Agent: OTel-OTLP-Exporter-C/%s", otelc_version());
     const char *fixed[5] = {agent};
@@ -619,11 +629,23 @@ static bool open_transport(struct otlp *x)
         .client_key = x->client_key,
         .client_cert = x->client_certificate,
     };
-    if (x->protocol == OTELC_OTLP_GRPC) return (x->h2 = otelc__h2_new(&cfg)) != NULL;
-    /* Published for otlp_shutdown, which may interrupt it from another thread. */
-    otelc_http *h = otelc__http_new(&cfg);
-    __atomic_store_n(&x->http, h, __ATOMIC_RELEASE);
-    return h != NULL;
+    if (x->protocol == OTELC_OTLP_GRPC) {
+        x->h2 = otelc__h2_new(&cfg);
+    } else {
+        /* Published for otlp_shutdown, which may interrupt it from another thread. */
+        __atomic_store_n(&x->http, otelc__http_new(&cfg), __ATOMIC_RELEASE);
+    }
+    x->transport_failed = !x->http && !x->h2;
+    return !x->transport_failed;
+}
+
+/* The batch worker, as it starts: the transport is ready before the first batch. */
+static void otlp_prepare(void *self)
+{
+    struct otlp *x = self;
+    if (x->http || x->h2 || x->transport_failed || atomic_load(&x->stopper.stop)) return;
+    if (x->shared && otelc__shared_breaker_open_until(&x->shared_breaker)) return; /* known down */
+    open_transport(x);
 }
 
 static void apply_options(struct otlp *x, const otelc_otlp_exporter_options *o)
@@ -699,10 +721,7 @@ otelc_exporter *otelc_otlp_exporter_new(const otelc_otlp_exporter_options *o)
     if (x && x->shared && (x->url = resolve_url(o)))
         otelc__shared_breaker_init(&x->shared_breaker, x->url, otelc__breaker_interval_from_env());
     if (x && x->shared && x->url) x->spool = spool_from_env(x);
-    /* Recorded down by another process: the transport waits until an export needs it. */
-    bool defer = x && x->shared && otelc__shared_breaker_open_until(&x->shared_breaker);
-    if (!x || !(x->url || (x->url = resolve_url(o))) || !copy_transport_options(x, o) ||
-        (!defer && !open_transport(x))) {
+    if (!x || !(x->url || (x->url = resolve_url(o))) || !copy_transport_options(x, o)) {
         if (x)
             otlp_destroy(x);
         else
@@ -711,6 +730,7 @@ otelc_exporter *otelc_otlp_exporter_new(const otelc_otlp_exporter_options *o)
     }
     otelc_exporter *e = otelc_exporter_new(&otlp_ops, x);
     if (!e) otlp_destroy(x);
+    otelc__exporter_set_prepare(e, otlp_prepare);
     return e;
 }
 

@@ -268,6 +268,7 @@ static void *worker_main(void *arg)
         b->opt.worker_start(b->opt.worker_start_arg);
     else if (b->steps_back)
         step_back();
+    otelc__exporter_prepare(b->exp);
     pthread_mutex_lock(&b->lock);
     for (;;) {
         bool all = wait_for_work(b);

@@ -41,6 +41,19 @@ otelc_export_result otelc_exporter_export(otelc_exporter *exp, const otelc_span_
     return r;
 }
 
+void otelc__exporter_set_prepare(otelc_exporter *e, void (*prepare)(void *self))
+{
+    if (e) e->prepare = prepare;
+}
+
+void otelc__exporter_prepare(otelc_exporter *exp)
+{
+    if (!exp || !exp->prepare || exp->shut_down) return;
+    exporter_depth++;
+    exp->prepare(exp->self);
+    exporter_depth--;
+}
+
 void otelc__exporter_shutdown(otelc_exporter *exp)
 {
     if (!exp || atomic_exchange(&exp->shut_down, true)) return;

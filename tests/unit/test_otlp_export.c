@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -896,9 +897,43 @@ static void test_exporter_sockets_close_on_exec(void **state)
     otelc_exporter_free(e);
 }
 
+/*
+ * otelc_otlp_exporter_new() leaves loading libcurl (5-25 ms with its TLS
+ * libraries) to the batch worker, which does it as it starts, before any
+ * batch is due: the application thread that creates the exporter never
+ * waits for it. The first test of this program, so nothing has loaded
+ * libcurl yet (this program does not link it).
+ */
+static void test_worker_loads_the_transport(void **state)
+{
+    (void)state;
+    if (dlopen("libcurl.so.4", RTLD_LAZY | RTLD_NOLOAD)) skip(); /* loaded by someone else */
+    otelc_otlp_exporter_options o = {.endpoint = "http://127.0.0.1:1/v1/traces"};
+    otelc_exporter *e = otelc_otlp_exporter_new(&o);
+    assert_non_null(e);
+    assert_null(dlopen("libcurl.so.4", RTLD_LAZY | RTLD_NOLOAD));
+    otelc_batch_options bo = {.schedule_delay_ms = 600000};
+    otelc_processor *bp = otelc_batch_processor_new(e, &bo);
+    assert_non_null(bp);
+    otelc_provider *p;
+    otelc_provider_options po = {.no_env = true, .processors = &bp, .processor_count = 1};
+    assert_int_equal(otelc_provider_new(&po, &p), OTELC_OK);
+    end_span(p, "starts-the-worker");
+    void *curl = NULL;
+    for (int i = 0; i < 1000 && !curl; i++) {
+        struct timespec ms10 = {0, 10 * 1000 * 1000};
+        nanosleep(&ms10, NULL);
+        curl = dlopen("libcurl.so.4", RTLD_LAZY | RTLD_NOLOAD);
+    }
+    assert_non_null(curl); /* no batch was due: the worker's start-up loaded it */
+    dlclose(curl);
+    otelc_provider_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_worker_loads_the_transport),
         cmocka_unit_test(test_retry_after_parse),
         cmocka_unit_test(test_retry_info_decode),
         cmocka_unit_test(test_verdicts_and_backoff),
