@@ -137,6 +137,13 @@ static unsigned start(void)
     if (otelc_init(NULL) != OTELC_OK) return 0; /* otelc_init said why */
     otelc_carrier env = otelc_env_carrier();
     env_parent = otelc_extract(&env);
+    /* Nothing inherited: attaching an empty context would only make every span look at it. */
+    otelc_span_context sc = otelc_context_span_context(env_parent);
+    if (!otelc_span_context_is_valid(&sc) &&
+        otelc_baggage_count(otelc_context_baggage(env_parent)) == 0) {
+        otelc_context_release(env_parent);
+        env_parent = NULL;
+    }
     atexit(flush_at_exit);
     catch_ending_signals();
     return libs;
