@@ -29,8 +29,10 @@
  *          RUNS times each, interleaved: this program run with "none" and
  *          with one SQLite statement, no warm-up (under libotelc-auto its
  *          sqlite3_open starts the SDK), each without and
- *          with LD_PRELOAD=LIBOTELC_AUTO; prints the median wall time and
- *          CPU time of a run of each kind in microseconds.
+ *          with LD_PRELOAD=LIBOTELC_AUTO; prints the median wall time,
+ *          CPU time and time to ready (spawned to calls made: start-up
+ *          without exit) of a run of each kind in microseconds. Its runs
+ *          print "ready_ns T" (CLOCK_MONOTONIC) when BENCH_AUTO_READY is set.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -177,6 +179,8 @@ static int run_calls(const char *workload, long calls, int rounds, long warmup)
         per_call[r] = calls ? (now_ns() - t0) / (double)calls : 0;
     }
     printf("ns_per_call %.2f\n", median(per_call, rounds));
+    /* For run_startup: when the program's own work was done (exit and its flush follow). */
+    if (getenv("BENCH_AUTO_READY")) printf("ready_ns %.0f\n", now_ns());
     close_workload();
 #ifdef BENCH_LINKED
     otelc_shutdown();
@@ -184,16 +188,19 @@ static int run_calls(const char *workload, long calls, int rounds, long warmup)
     return 0;
 }
 
-/* Wall time and CPU time (user + system) of one start-up run, in µs. */
+/*
+ * Wall time and CPU time (user + system) of one start-up run, in µs, and
+ * the wall time until its work was done (its calls made; before exit).
+ */
 typedef struct {
-    double wall, cpu;
+    double wall, cpu, ready;
 } run_time;
 
 /*
- * One run of this program with args (its output to /dev/null), with
- * LD_PRELOAD=preload when not NULL: its wall time, spawn to reaped, and the
- * CPU time it used (on a loaded machine, the wall time also has the time
- * it waited for a CPU).
+ * One run of this program with args, with LD_PRELOAD=preload when not
+ * NULL: its wall time, spawn to reaped, the CPU time it used (on a loaded
+ * machine, the wall time also has the time it waited for a CPU), and the
+ * wall time until it said its calls were made.
  */
 static run_time timed_run(char *const args[], const char *preload)
 {
@@ -201,29 +208,44 @@ static run_time timed_run(char *const args[], const char *preload)
     static char buf[4096];
     char *env[512];
     int n = 0;
-    for (char **e = environ; *e && n < 510; e++)
+    for (char **e = environ; *e && n < 509; e++)
         if (strncmp(*e, "LD_PRELOAD=", 11) != 0) env[n++] = *e;
+    env[n++] = "BENCH_AUTO_READY=1";
     if (preload) {
         snprintf(buf, sizeof buf, "LD_PRELOAD=%s", preload);
         env[n++] = buf;
     }
     env[n] = NULL;
-    posix_spawn_file_actions_t quiet;
-    posix_spawn_file_actions_init(&quiet);
-    posix_spawn_file_actions_addopen(&quiet, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+    /* Its output, two short lines, waits in the pipe until it has been reaped. */
+    int out[2];
+    if (pipe(out) != 0) die("pipe failed");
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addclose(&fa, out[0]);
+    posix_spawn_file_actions_addclose(&fa, out[1]);
     pid_t pid;
     int status;
     struct rusage ru;
     double t0 = now_ns();
-    int rc = posix_spawn(&pid, "/proc/self/exe", &quiet, NULL, args, env);
-    posix_spawn_file_actions_destroy(&quiet);
+    int rc = posix_spawn(&pid, "/proc/self/exe", &fa, NULL, args, env);
+    posix_spawn_file_actions_destroy(&fa);
+    close(out[1]);
     if (rc != 0) die("posix_spawn failed");
     if (wait4(pid, &status, 0, &ru) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
         die("a start-up run failed");
+    double t1 = now_ns();
+    char text[256];
+    ssize_t got = read(out[0], text, sizeof text - 1);
+    close(out[0]);
+    text[got > 0 ? got : 0] = '\0';
+    const char *ready = strstr(text, "ready_ns ");
+    if (!ready) die("a start-up run did not say when it was done");
     return (run_time){
-        .wall = (now_ns() - t0) / 1e3,
+        .wall = (t1 - t0) / 1e3,
         .cpu = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 + ru.ru_utime.tv_usec +
                ru.ru_stime.tv_usec,
+        .ready = (strtod(ready + 9, NULL) - t0) / 1e3,
     };
 }
 
@@ -233,24 +255,28 @@ static int run_startup(int runs, const char *auto_lib)
     static char *first_call[] = {"bench_auto", "sqlite", "1", "1", "0", NULL};
     static const char *names[] = {"startup.plain", "startup.preload", "startup.first_call.plain",
                                   "startup.first_call.preload"};
-    double *wall[4], *cpu[4];
+    double *wall[4], *cpu[4], *ready[4];
     for (int k = 0; k < 4; k++) {
         wall[k] = calloc((size_t)runs, sizeof(double));
         cpu[k] = calloc((size_t)runs, sizeof(double));
-        if (!wall[k] || !cpu[k]) die("out of memory");
+        ready[k] = calloc((size_t)runs, sizeof(double));
+        if (!wall[k] || !cpu[k] || !ready[k]) die("out of memory");
     }
     for (int i = 0; i < runs; i++) {
         for (int k = 0; k < 4; k++) {
             run_time t = timed_run(k < 2 ? trivial : first_call, k % 2 ? auto_lib : NULL);
             wall[k][i] = t.wall;
             cpu[k][i] = t.cpu;
+            ready[k][i] = t.ready;
         }
     }
     for (int k = 0; k < 4; k++) {
         printf("%s %.1f\n", names[k], median(wall[k], runs));
         printf("%s.cpu %.1f\n", names[k], median(cpu[k], runs));
+        printf("%s.ready %.1f\n", names[k], median(ready[k], runs));
         free(wall[k]);
         free(cpu[k]);
+        free(ready[k]);
     }
     return 0;
 }

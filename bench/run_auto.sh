@@ -23,7 +23,9 @@
 #     statement is a span); the CPU time (user + system) of the same runs,
 #     which on a loaded machine leaves out the time spent waiting for a
 #     CPU; and their instructions (callgrind, from the dynamic loader's
-#     first instruction to exit)
+#     first instruction to exit); .ready: the wall time from spawn to the
+#     program's statement made, start-up as the program sees it (what
+#     exit adds, the final flush included, is not in it)
 #   auto.startup.otlp.* / otlp_all.*: the first-call start-up again with
 #     the OTLP exporter configured, to bench/discard_receiver, with only
 #     SQLite traced / with every library
@@ -36,7 +38,7 @@
 # (default 5) rounds per process, AUTO_REPEAT (default 5) processes of each
 # kind, interleaved; AUTO_CG_CALLS (default 10000) N for callgrind;
 # AUTO_STARTUP_RUNS (default 50) runs of each start-up kind;
-# AUTO_OTLP_LOOP_RUNS (default 3) of the start-up with the OTLP exporter
+# AUTO_OTLP_ALL_RUNS (default 20) of the start-up with the OTLP exporter
 # and every library traced.
 set -eu
 
@@ -56,7 +58,7 @@ rounds=${AUTO_ROUNDS:-5}
 repeat=${AUTO_REPEAT:-5}
 cg_calls=${AUTO_CG_CALLS:-10000}
 startup_runs=${AUTO_STARTUP_RUNS:-50}
-otlp_loop_runs=${AUTO_OTLP_LOOP_RUNS:-3}
+otlp_all_runs=${AUTO_OTLP_ALL_RUNS:-20}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/otelc-auto.XXXXXX")
 recv_pid=
 trap '[ -z "$recv_pid" ] || kill "$recv_pid" 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
@@ -188,6 +190,9 @@ figure auto.startup.added_ms "$(ms "$(us startup.preload)" "$(us startup.plain)"
 figure auto.startup.first_call.added_ms \
     "$(ms "$(us startup.first_call.preload)" "$(us startup.first_call.plain)")" ms \
     "the same with one SQLite statement (sqlite3_open starts the SDK); $(us startup.first_call.preload) - $(us startup.first_call.plain) us"
+figure auto.startup.first_call.ready.added_ms \
+    "$(ms "$(us startup.first_call.preload.ready)" "$(us startup.first_call.plain.ready)")" ms \
+    "start-up as the program sees it: spawned to its statement made (exit and its flush not counted); $(us startup.first_call.preload.ready) - $(us startup.first_call.plain.ready) us"
 figure auto.startup.cpu.added_ms "$(ms "$(us startup.preload.cpu)" "$(us startup.plain.cpu)")" ms \
     "CPU time (user + system), median preloaded - median without; $(us startup.preload.cpu) - $(us startup.plain.cpu) us"
 figure auto.startup.cpu.first_call.added_ms \
@@ -216,9 +221,8 @@ fi
 # users have it), to bench/discard_receiver: the SDK then loads libcurl
 # and starts its batch worker, and the span is exported at exit. Once with
 # only SQLite traced (the exporter's start-up), then with every library
-# (the default): libcurl's instrumentation then also sees the exporter's
-# own requests, whose spans are exported in turn until the exit flush's
-# timeout (5 s), so that run is made only $otlp_loop_runs times.
+# (the default): libcurl's instrumentation must then leave the exporter's
+# own requests alone (requests_per_run counts them).
 [ -x "$build/discard_receiver" ] || {
     echo "discard_receiver not built: start-up with the OTLP exporter skipped"
     exit 0
@@ -236,6 +240,9 @@ export OTELC_INSTRUMENT=sqlite
 figure auto.startup.otlp.first_call.added_ms \
     "$(ms "$(us startup.first_call.preload startup.otlp)" "$(us startup.first_call.plain startup.otlp)")" ms \
     "one SQLite statement, OTLP exporter, OTELC_INSTRUMENT=sqlite; $(us startup.first_call.preload startup.otlp) - $(us startup.first_call.plain startup.otlp) us"
+figure auto.startup.otlp.first_call.ready.added_ms \
+    "$(ms "$(us startup.first_call.preload.ready startup.otlp)" "$(us startup.first_call.plain.ready startup.otlp)")" ms \
+    "the same, spawned to the statement made (the exporter's set-up and the exit flush are the batch worker's); $(us startup.first_call.preload.ready startup.otlp) - $(us startup.first_call.plain.ready startup.otlp) us"
 figure auto.startup.otlp.cpu.first_call.added_ms \
     "$(ms "$(us startup.first_call.preload.cpu startup.otlp)" "$(us startup.first_call.plain.cpu startup.otlp)")" ms \
     "CPU time of the same; $(us startup.first_call.preload.cpu startup.otlp) - $(us startup.first_call.plain.cpu startup.otlp) us"
@@ -250,13 +257,16 @@ stop_pid "$recv_pid"
 
 receiver all
 unset OTELC_INSTRUMENT
-"$build/bench_auto" startup "$otlp_loop_runs" "$lib" >"$tmp/startup.otlp_all"
+"$build/bench_auto" startup "$otlp_all_runs" "$lib" >"$tmp/startup.otlp_all"
 stop_pid "$recv_pid"
 recv_pid=
 figure auto.startup.otlp_all.first_call.added_ms \
     "$(ms "$(us startup.first_call.preload startup.otlp_all)" "$(us startup.first_call.plain startup.otlp_all)")" ms \
-    "the same with every library traced (the default), median of $otlp_loop_runs; $(us startup.first_call.preload startup.otlp_all) - $(us startup.first_call.plain startup.otlp_all) us"
+    "the same with every library traced (the default), median of $otlp_all_runs; $(us startup.first_call.preload startup.otlp_all) - $(us startup.first_call.plain startup.otlp_all) us"
+figure auto.startup.otlp_all.first_call.ready.added_ms \
+    "$(ms "$(us startup.first_call.preload.ready startup.otlp_all)" "$(us startup.first_call.plain.ready startup.otlp_all)")" ms \
+    "the same, spawned to the statement made; $(us startup.first_call.preload.ready startup.otlp_all) - $(us startup.first_call.plain.ready startup.otlp_all) us"
 figure auto.startup.otlp_all.requests_per_run \
-    "$(awk -v r="$otlp_loop_runs" '/requests/ { for (i = 1; i < NF; i++) if ($i == "requests") n = $(i + 1) }
+    "$(awk -v r="$otlp_all_runs" '/requests/ { for (i = 1; i < NF; i++) if ($i == "requests") n = $(i + 1) }
         END { printf "%.0f", n / r }' "$tmp/receiver.all")" requests \
     "export requests the receiver saw per preloaded run (one span was made by the program)"
