@@ -264,11 +264,13 @@ static void *worker_main(void *arg)
     /* Otherwise it carries the name of whichever thread ended the first span. */
     pthread_setname_np(pthread_self(), "otelc-batch");
 #endif
-    if (b->opt.worker_start)
-        b->opt.worker_start(b->opt.worker_start_arg);
-    else if (b->steps_back)
-        step_back();
+    if (b->opt.worker_start) b->opt.worker_start(b->opt.worker_start_arg);
+    /*
+     * Before stepping back: a short program's exit waits for it, and at
+     * nice +10 on a busy machine loading libcurl took twice as long.
+     */
     otelc__exporter_prepare(b->exp);
+    if (!b->opt.worker_start && b->steps_back) step_back();
     pthread_mutex_lock(&b->lock);
     for (;;) {
         bool all = wait_for_work(b);
