@@ -10,6 +10,9 @@
  * ground from under its other users.
  */
 #include <dlfcn.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "export/otlp.h"
 
@@ -25,4 +28,24 @@ void *otelc__dynload(const char *const *sonames, const otelc_dynsym *syms, size_
         otelc__log(OTELC_LOG_DEBUG, "%s lacks %s", *so, syms[i].name);
     }
     return NULL;
+}
+
+/* OpenSSL's crypto.h: the flag (since 1.1.1b) and its init function's type, without the header. */
+#define NO_ATEXIT 0x00080000L
+typedef int (*init_crypto_fn)(uint64_t opts, const void *settings);
+
+static void init_openssl_without_atexit(void)
+{
+    void *crypto = dlopen("libcrypto.so.3", RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD);
+    if (!crypto) return; /* not loaded: libcurl uses another TLS library, or none */
+    init_crypto_fn init;
+    void *f = dlsym(crypto, "OPENSSL_init_crypto");
+    memcpy(&init, &f, sizeof f);
+    if (init) init(NO_ATEXIT, NULL);
+}
+
+void otelc__openssl_init_without_atexit(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, init_openssl_without_atexit);
 }

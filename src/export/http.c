@@ -167,6 +167,7 @@ static void load_libcurl(void)
                    "libcurl not found: OTLP/HTTP, gRPC and Zipkin export unavailable");
         return;
     }
+    otelc__openssl_init_without_atexit(); /* libcurl brought OpenSSL in: see otlp.h */
     global_rc = lc.global_init(CURL_GLOBAL_DEFAULT);
     lc_loaded = true;
 }

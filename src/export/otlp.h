@@ -162,6 +162,20 @@ typedef struct otelc_dynsym {
 } otelc_dynsym;
 void *otelc__dynload(const char *const *sonames, const otelc_dynsym *syms, size_t n);
 
+/*
+ * Initialise OpenSSL, when it is loaded, before libcurl or tls.c first use
+ * it, telling it not to clean up in an atexit handler. The exporters
+ * initialise it on the batch worker: a handler it registered then would
+ * come after the program's own (atexit runs them in reverse), and a
+ * program exiting meanwhile ran OpenSSL's cleanup first, under the worker
+ * still initialising or exporting through it (a crash in a few runs in a
+ * hundred), before the exit flush had run. Its memory is the process's
+ * until exit either way. Once per process; a no-op when libcrypto.so.3 is
+ * not loaded, and when the program initialised OpenSSL already (its own
+ * handler was then registered before ours).
+ */
+void otelc__openssl_init_without_atexit(void);
+
 #define OTELC_HTTP_BODY_MAX (64 * 1024) /* response bytes kept; the rest is discarded */
 
 /*

@@ -148,7 +148,10 @@ static void load_libssl(void)
         SYM(BIO_set_flags),
         SYM(BIO_clear_flags),
     };
-    if (otelc__dynload(sonames, syms, sizeof syms / sizeof syms[0])) raw_bio = make_raw_bio();
+    if (otelc__dynload(sonames, syms, sizeof syms / sizeof syms[0])) {
+        otelc__openssl_init_without_atexit();
+        raw_bio = make_raw_bio();
+    }
     if (!raw_bio)
         otelc__log(OTELC_LOG_ERROR, "OpenSSL (libssl) not found: OTLP/gRPC over TLS unavailable");
 }
