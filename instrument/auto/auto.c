@@ -49,10 +49,35 @@ static const struct {
     {"all", ALL_LIBS},        {"none", 0},
 };
 
+/*
+ * The libraries interposed, by the names they are loaded as: where to look
+ * for a function that RTLD_NEXT does not find because the library is not
+ * in the global scope. That is the case of the libcurl the OTLP exporter
+ * loads with RTLD_LOCAL into a program that does not link libcurl: its own
+ * calls of curl_multi_add_handle still reach the shim first.
+ */
+static const char *const interposed_sonames[] = {
+    "libcurl.so.4",        "libcurl-gnutls.so.4", "libpq.so.5",          "libhiredis.so.0.14",
+    "libhiredis.so.1.1.0", "libsqlite3.so.0",     "libmicrohttpd.so.12",
+};
+
+static void *find_in_loaded(const char *name)
+{
+    for (size_t i = 0; i < sizeof interposed_sonames / sizeof interposed_sonames[0]; i++) {
+        void *lib = dlopen(interposed_sonames[i], RTLD_LAZY | RTLD_NOLOAD);
+        if (!lib) continue;
+        void *f = dlsym(lib, name);
+        dlclose(lib); /* only the reference NOLOAD took: the library stays */
+        if (f) return f;
+    }
+    return NULL;
+}
+
 bool auto_resolve(void *slot, const char *name)
 {
     /* POSIX: a function's address comes back from dlsym as a void *. */
     void *f = dlsym(RTLD_NEXT, name);
+    if (!f) f = find_in_loaded(name);
     memcpy(slot, &f, sizeof f);
     return f != NULL;
 }

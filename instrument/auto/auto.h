@@ -49,9 +49,10 @@ extern _Atomic unsigned auto_ready;
 extern _Atomic unsigned auto_traced;
 
 /*
- * Look name up with dlsym(RTLD_NEXT) and store it in *slot, a function
- * pointer of a calls table. Returns false when there is no such symbol
- * (the slot is then NULL).
+ * Look name up with dlsym(RTLD_NEXT), else in the interposed libraries
+ * loaded outside the global scope (RTLD_LOCAL), and store it in *slot, a
+ * function pointer of a calls table. Returns false when there is no such
+ * symbol (the slot is then NULL).
  */
 bool auto_resolve(void *slot, const char *name);
 
