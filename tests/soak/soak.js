@@ -261,7 +261,7 @@ function markdown(r) {
     `phases of ${r.phase_seconds} s, warm-up ${r.warmup_s} s excluded from the resource slopes. ` +
     `Verdict: **${r.ok ? 'pass' : 'FAIL: ' + r.failures.join('; ')}**.`);
   L.push('');
-  L.push(`Each request: SQLite, PostgreSQL (${r.postgresql}), Redis (${r.redis}); every tenth a libcurl call.`);
+  L.push(`Each request makes a SQLite statement and, every tenth, a libcurl call. PostgreSQL: ${r.postgresql}. Redis: ${r.redis}.`);
   L.push('');
   L.push('| | OTLP/HTTP | OTLP/gRPC |');
   L.push('|---|---:|---:|');

@@ -68,19 +68,19 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 if ! pg_bindir; then
-    export SOAK_PG_NOTE="PostgreSQL server not installed (scripts/deps.sh installs it)"
+    export SOAK_PG_NOTE="server not installed (scripts/deps.sh installs it)"
 elif pg_start >"$out/postgres.log" 2>&1; then
     pg_up=1
     export SOAK_PG_CONNINFO="host=127.0.0.1 port=$pg_port user=postgres dbname=postgres connect_timeout=5"
 else
-    export SOAK_PG_NOTE="PostgreSQL did not start (see $out/postgres.log)"
+    export SOAK_PG_NOTE="server did not start (see $out/postgres.log)"
 fi
 if ! command -v redis-server >/dev/null 2>&1; then
-    export SOAK_REDIS_NOTE="redis-server not installed (scripts/deps.sh installs it)"
+    export SOAK_REDIS_NOTE="server not installed (scripts/deps.sh installs it)"
 elif redis_start "$tmp" >"$out/redis.log" 2>&1; then
     export SOAK_REDIS_PORT="$redis_port"
 else
-    export SOAK_REDIS_NOTE="redis-server did not start (see $out/redis.log)"
+    export SOAK_REDIS_NOTE="server did not start (see $out/redis.log)"
 fi
 echo "soak.sh: PostgreSQL: ${SOAK_PG_NOTE:-port $pg_port}; Redis: ${SOAK_REDIS_NOTE:-port ${redis_port:-}}"
 

@@ -82,7 +82,7 @@ static struct {
 #ifdef SOAK_HAVE_HIREDIS
     redisContext *redis;
 #endif
-    const char *pg_state, *redis_state; /* "used", or why not: for the report */
+    const char *pg_state, *redis_state; /* what each request makes, or why not: for the report */
     uint64_t pg_calls, pg_failed, redis_calls, redis_failed;
     pid_t children[MAX_CHILDREN];
     uint64_t forks, execs, threads, child_crashes, child_failures;
@@ -497,7 +497,7 @@ static void connect_pg(void)
     if (!conninfo) return;
     S.pg = PQconnectdb(conninfo);
     if (PQstatus(S.pg) == CONNECTION_OK) {
-        S.pg_state = "used";
+        S.pg_state = "one query per request";
         return;
     }
     fprintf(stderr, "soak_service: PostgreSQL: %s", PQerrorMessage(S.pg));
@@ -518,7 +518,7 @@ static void connect_redis(void)
     if (!port) return;
     S.redis = redisConnectWithTimeout("127.0.0.1", atoi(port), (struct timeval){2, 0});
     if (S.redis && !S.redis->err) {
-        S.redis_state = "used";
+        S.redis_state = "one command per request";
         return;
     }
     fprintf(stderr, "soak_service: Redis: %s\n", S.redis ? S.redis->errstr : "out of memory");
