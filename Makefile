@@ -37,7 +37,7 @@ check-plain:
 	@$(CMAKE) --build build/check-gcc -j $(JOBS)
 	@cd build/check-gcc && $(CTEST) --output-on-failure -j $(JOBS)
 
-# The chaos soak's short form (about 2.5 minutes) on check-plain's build: fails
+# The chaos soak's short form (about 2.25 minutes) on check-plain's build: fails
 # when a span is unaccounted for, a service or child crashes, or an exported
 # span never reached the server; timing figures are shown, not judged.
 check-soak:
