@@ -32,7 +32,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/otelc-secrets.XXXXXX")
 receiver_pid='' redis_pid=''
 cleanup() {
     [ -z "$receiver_pid" ] || { exec 3>&-; wait "$receiver_pid" 2>/dev/null || true; }
-    [ -z "$redis_pid" ] || { kill "$redis_pid" 2>/dev/null; wait "$redis_pid" 2>/dev/null || true; }
+    [ -z "$redis_pid" ] || redis_stop
     rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -54,17 +54,10 @@ port=$(head -n 1 "$tmp/port")
 # Redis when there is a server to start and a build that speaks to it.
 redis_port=''
 if command -v redis-server >/dev/null 2>&1; then
-    p=$((21000 + ($$ * 13) % 20000))
-    redis-server --port "$p" --bind 127.0.0.1 --save '' --appendonly no --dir "$tmp" \
-        --daemonize no >"$tmp/redis.log" 2>&1 3>&- &
-    redis_pid=$!
-    i=0
-    until grep -q 'Ready to accept' "$tmp/redis.log" 2>/dev/null; do
-        i=$((i + 1))
-        if ! kill -0 "$redis_pid" 2>/dev/null || [ $i -ge 50 ]; then break; fi
-        sleep 0.1
-    done
-    grep -q 'Ready to accept' "$tmp/redis.log" && redis_port=$p
+    # shellcheck source=tests/integration/redis_lib.sh
+    . "$root/tests/integration/redis_lib.sh"
+    # Descriptor 3, the receiver's input, stays out of the server: the receiver sees its end.
+    redis_start "$tmp" 3>&- >/dev/null || redis_port=''
 fi
 
 # Each secret: a name, then the value (unique strings nothing else contains).

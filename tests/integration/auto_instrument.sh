@@ -213,22 +213,11 @@ fi
 # ---- hiredis, against a Redis server of its own -------------------------------
 redis_part() {
     command -v redis-server >/dev/null 2>&1 || { echo "$suite: redis-server not installed: hiredis part skipped"; return 77; }
-    # A free port: redis-server exits at once when the port is taken; try the next.
-    rport=$((20000 + ($$ * 7) % 20000))
-    for _ in 1 2 3 4 5 6 7 8; do
-        redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no --dir "$tmp" \
-            --unixsocket "$tmp/redis.sock" --daemonize no >"$tmp/redis.log" 2>&1 &
-        rpid=$!
-        i=0
-        while [ $i -lt 100 ] && kill -0 "$rpid" 2>/dev/null && ! [ -S "$tmp/redis.sock" ]; do
-            sleep 0.1
-            i=$((i + 1))
-        done
-        [ -S "$tmp/redis.sock" ] && break
-        rport=$((rport + 11))
-    done
-    [ -S "$tmp/redis.sock" ] || { echo "redis-server did not start"; cat "$tmp/redis.log"; return 1; }
-    trap 'kill "$rpid"' EXIT
+    # shellcheck source=tests/integration/redis_lib.sh
+    . "$here/redis_lib.sh"
+    redis_start "$tmp" || return 1
+    trap redis_stop EXIT
+    rport=$redis_port
     same redis "$B/auto_redis_app" "$rport"
     # As test_instrument_hiredis.c asserts them: "{command} {db}", keys kept, values hidden.
     check redis \

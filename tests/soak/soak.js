@@ -5,8 +5,13 @@
 // SOAK_MINUTES (default 30; fractions allowed), then holds the backend up
 // while the services drain and stop. Writes OUT_DIR/report.json and
 // OUT_DIR/report.md (the markdown that soak.sh puts into docs/reliability.md)
-// and exits 1 when a promise was broken: a span unaccounted for, a crash, a
-// sanitizer report, a service that left the soak.
+// and exits 1 when a promise was broken: a span unaccounted for (the
+// service's or its fork children's), a crash, a sanitizer report, a service
+// that left the soak.
+//
+// The services make PostgreSQL and Redis calls when soak.sh started those
+// servers (SOAK_PG_CONNINFO, SOAK_REDIS_PORT); SOAK_PG_NOTE and
+// SOAK_REDIS_NOTE say why not, for the report.
 //
 // SOAK_PHASE_SECONDS (default 5) is each phase's length, SOAK_RATE (default
 // 100) the requests per second of each service, SOAK_LABEL names the build.
@@ -179,19 +184,47 @@ function perPhase(samples) {
   return out;
 }
 
-function accounting(summary, accepted) {
-  const failedAfterRetries = summary.export_failed - summary.breaker_skipped - summary.rejected;
+// ended = exported + every drop, from one set of counters (a service's, or its fork
+// children's summed), against what the server accepted of them.
+function accounting(c, accepted) {
   return {
-    ended: summary.ended,
-    exported: summary.exported,
-    dropped_queue_full: summary.queue_full,
-    dropped_export_failed: failedAfterRetries,
-    dropped_breaker_open: summary.breaker_skipped,
-    dropped_rejected: summary.rejected,
-    unaccounted: summary.ended - summary.exported - summary.queue_full - summary.export_failed,
+    ended: c.ended,
+    exported: c.exported,
+    dropped_queue_full: c.queue_full,
+    dropped_export_failed: c.export_failed - c.breaker_skipped - c.rejected,
+    dropped_breaker_open: c.breaker_skipped,
+    dropped_rejected: c.rejected,
+    unaccounted: c.ended - c.exported - c.queue_full - c.export_failed,
     server_accepted: accepted ? accepted.accepted : 0,
     server_repeated: accepted ? accepted.repeated : 0,
   };
+}
+
+const COUNTED = ['ended', 'exported', 'queue_full', 'export_failed', 'breaker_skipped', 'rejected'];
+
+// What the fork children counted, each from its fork to its exit (children.jsonl).
+function childCounters(dir) {
+  const sum = { reported: 0 };
+  for (const k of COUNTED) sum[k] = 0;
+  for (const line of readJsonLines(path.join(dir, 'children.jsonl'))) {
+    sum.reported++;
+    for (const k of COUNTED) sum[k] += line[k];
+  }
+  return sum;
+}
+
+// The service and its fork children together.
+function total(a, b) {
+  const out = {};
+  for (const k of COUNTED) out[k] = a[k] + b[k];
+  return out;
+}
+
+// A database the services used, or why not.
+function storeState(r, key, note) {
+  const states = [...new Set(['http', 'grpc'].map((p) => r.services[p].summary[key]))];
+  if (states.length === 1 && states[0] === 'no server given' && note) return note;
+  return states.join(' / ');
 }
 
 // The time from each up phase's start to its first success, by the fault before it.
@@ -228,10 +261,12 @@ function markdown(r) {
     `phases of ${r.phase_seconds} s, warm-up ${r.warmup_s} s excluded from the resource slopes. ` +
     `Verdict: **${r.ok ? 'pass' : 'FAIL: ' + r.failures.join('; ')}**.`);
   L.push('');
+  L.push(`Each request makes a SQLite statement and, every tenth, a libcurl call. PostgreSQL: ${r.postgresql}. Redis: ${r.redis}.`);
+  L.push('');
   L.push('| | OTLP/HTTP | OTLP/gRPC |');
   L.push('|---|---:|---:|');
   const row = (name, f) => L.push(`| ${name} | ${f(r.services.http)} | ${f(r.services.grpc)} |`);
-  row('spans ended', (s) => s.accounting.ended);
+  row('spans ended (the service and its fork children)', (s) => s.accounting.ended);
   row('exported (acknowledged)', (s) => s.accounting.exported);
   row('dropped: queue full', (s) => s.accounting.dropped_queue_full);
   row('dropped: export failed after retries', (s) => s.accounting.dropped_export_failed);
@@ -240,6 +275,9 @@ function markdown(r) {
   row('**unaccounted** (ended − exported − drops)', (s) => `**${s.accounting.unaccounted}**`);
   row('accepted by the server (unique span ids)', (s) => s.accounting.server_accepted);
   row('spans that reached the server twice', (s) => s.accounting.server_repeated);
+  row('of which fork children: ended / exported / dropped; **unaccounted**', (s) =>
+    `${s.children.ended} / ${s.children.exported} / ${s.children.dropped_queue_full + s.children.dropped_export_failed + s.children.dropped_breaker_open + s.children.dropped_rejected}; **${s.children.unaccounted}**`);
+  row('fork children that reported their counters; their spans the server accepted', (s) => `${s.children_reported} of ${s.summary.forks}; ${s.children.server_accepted}`);
   row(`export failures while the backend was steadily up (${STEADY_MS / 1000} s after a fault; seconds of it)`, (s) => `${s.steady_up.failed} (${s.steady_up.seconds} s)`);
   row('breaker-open drops while steadily up (until its next probe)', (s) => s.steady_up.breaker);
   row('queue-full drops while steadily up; longest gap between 1 s samples (ms)', (s) => `${s.steady_up.queue_full}; ${s.steady_up.max_sample_gap_ms}`);
@@ -248,7 +286,8 @@ function markdown(r) {
   row('open fds (min–max; slope/10 min)', (s) => `${s.resources.fds.min}–${s.resources.fds.max}; ${s.resources.fds.slope_per_10min}`);
   row('threads (min–max; slope/10 min)', (s) => `${s.resources.threads.min}–${s.resources.threads.max}; ${s.resources.threads.slope_per_10min}`);
   row('fork children / `otelc exec` children / threads started', (s) => `${s.summary.forks} / ${s.summary.execs} / ${s.summary.threads_started}`);
-  row('forked-children spans received', (s) => s.forked_received);
+  row('PostgreSQL queries (failed) / Redis commands (failed)', (s) =>
+    `${s.summary.pg_calls} (${s.summary.pg_failed}) / ${s.summary.redis_calls} (${s.summary.redis_failed})`);
   row('crashes (service, children); children that failed; sanitizer reports', (s) => `${s.crashed ? 1 : 0}, ${s.summary.child_crashes}; ${s.summary.child_failures}; ${s.sanitizer_reports}`);
   row('final shutdown (ms)', (s) => s.summary.shutdown_ms);
   L.push('');
@@ -318,22 +357,33 @@ async function main() {
     }
     const phases = perPhase(samples);
     const up = phases.up || {};
-    const forked = figures.services[`${name}/forked-child`];
+    const children = childCounters(s.dir);
+    const served = figures.services[name] || { accepted: 0, repeated: 0 };
+    const forked = figures.services[`${name}/forked-child`] || { accepted: 0, repeated: 0 };
     const entry = {
       summary,
-      accounting: accounting(summary, figures.services[name]),
+      accounting: accounting(total(summary, children), {
+        accepted: served.accepted + forked.accepted,
+        repeated: served.repeated + forked.repeated,
+      }),
+      service: accounting(summary, served),
+      children: accounting(children, forked),
+      children_reported: children.reported,
       phases,
       up_drops: (up.queue_full || 0) + (up.export_failed || 0),
       steady_up: steadyUpDrops(samples),
       resources: resources(samples),
-      forked_received: forked ? forked.accepted : 0,
       crashed: !s.exit || s.exit.code !== 0,
       sanitizer_reports: sanitizerReports(s.dir),
     };
     report.services[s.protocol] = entry;
-    const a = entry.accounting;
-    if (a.unaccounted !== 0) report.failures.push(`${name}: ${a.unaccounted} spans unaccounted for`);
-    if (a.server_accepted < a.exported) report.failures.push(`${name}: ${a.exported - a.server_accepted} exported spans never reached the server`);
+    for (const [who, a] of [[name, entry.service], [`${name}'s fork children`, entry.children]]) {
+      if (a.unaccounted !== 0) report.failures.push(`${who}: ${a.unaccounted} spans unaccounted for`);
+      if (a.server_accepted < a.exported) report.failures.push(`${who}: ${a.exported - a.server_accepted} exported spans never reached the server`);
+    }
+    // A child that crashed cannot report; one that exited cleanly must have.
+    const silent = summary.forks - children.reported - summary.child_crashes;
+    if (silent > 0) report.failures.push(`${name}: ${silent} fork children exited without reporting their counters`);
     if (entry.crashed) report.failures.push(`${name} exited ${JSON.stringify(s.exit)}`);
     if (summary.child_crashes) report.failures.push(`${name}: ${summary.child_crashes} children crashed`);
     if (summary.child_failures) report.failures.push(`${name}: ${summary.child_failures} children exited with an error`);
@@ -342,6 +392,10 @@ async function main() {
     if (entry.steady_up.failed && label === 'plain')
       report.failures.push(`${name}: ${entry.steady_up.failed} spans failed to export while the backend was steadily up`);
     if (entry.sanitizer_reports) report.failures.push(`${name}: ${entry.sanitizer_reports} sanitizer reports`);
+  }
+  if (report.services.http && report.services.grpc) {
+    report.postgresql = storeState(report, 'pg', process.env.SOAK_PG_NOTE);
+    report.redis = storeState(report, 'redis', process.env.SOAK_REDIS_NOTE);
   }
   report.ok = report.failures.length === 0;
   fs.writeFileSync(path.join(outDir, 'report.json'), JSON.stringify(report, null, 2) + '\n');

@@ -3,12 +3,17 @@
  *
  *   OTEL_EXPORTER_OTLP_...=... soak_service PHASE_FILE OUT_DIR RATE APP_URL OTELC
  *
- * Serves RATE requests a second, each a SERVER span with a SQLite statement
- * and every tenth a libcurl call to APP_URL, while it exports to the OTLP
+ * Serves RATE requests a second, each a SERVER span with a SQLite statement,
+ * a PostgreSQL query (libotelc-pq) when SOAK_PG_CONNINFO names a server, a
+ * Redis command (libotelc-hiredis) when SOAK_REDIS_PORT is the port of one
+ * on 127.0.0.1, and every tenth a libcurl call to APP_URL, while it exports to the OTLP
  * endpoint the environment configures, where the fault server misbehaves on its own
  * schedule and writes the name of its current phase to PHASE_FILE. Around
  * the requests it starts and joins threads that trace, forks children that
  * trace through the inherited provider, and spawns `OTELC exec -- true`.
+ * Each fork child shuts its copy of the provider down and appends its own
+ * counters (what it ended, exported and dropped since the fork) as a line
+ * to OUT_DIR/children.jsonl, so the soak accounts for its spans too.
  *
  * Once a second it appends to OUT_DIR/samples.jsonl what the host would
  * watch (RSS, open descriptors, threads) and what the SDK counted. On
@@ -31,6 +36,12 @@
 #include <unistd.h>
 
 #include <sqlite3.h>
+#ifdef SOAK_HAVE_PQ
+#include "otelc/instrument/pq.h"
+#endif
+#ifdef SOAK_HAVE_HIREDIS
+#include "otelc/instrument/hiredis.h"
+#endif
 
 #include "export/otlp.h"
 #include "otelc/exporters.h"
@@ -65,6 +76,14 @@ static struct {
     otelc_exporter *exporter; /* borrowed: the provider owns it */
     sqlite3 *db;
     CURL *curl;
+#ifdef SOAK_HAVE_PQ
+    PGconn *pg;
+#endif
+#ifdef SOAK_HAVE_HIREDIS
+    redisContext *redis;
+#endif
+    const char *pg_state, *redis_state; /* what each request makes, or why not: for the report */
+    uint64_t pg_calls, pg_failed, redis_calls, redis_failed;
     pid_t children[MAX_CHILDREN];
     uint64_t forks, execs, threads, child_crashes, child_failures;
     FILE *samples;
@@ -146,6 +165,30 @@ static void call_app(void)
     otelc_curl_perform(S.curl, NULL);
 }
 
+/* One query on a connection of its own; its failures are counted, the span records them. */
+static void query_pg(void)
+{
+#ifdef SOAK_HAVE_PQ
+    if (!S.pg) return;
+    PGresult *r = otelc_PQexec(S.pg, "SELECT 1");
+    S.pg_calls++;
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) S.pg_failed++;
+    PQclear(r);
+#endif
+}
+
+/* One counter, incremented: Redis must not grow either. */
+static void command_redis(void)
+{
+#ifdef SOAK_HAVE_HIREDIS
+    if (!S.redis) return;
+    redisReply *r = otelc_redisCommand(S.redis, "INCR soak:hits");
+    S.redis_calls++;
+    if (!r || r->type == REDIS_REPLY_ERROR) S.redis_failed++;
+    if (r) freeReplyObject(r);
+#endif
+}
+
 static void serve_request(uint64_t seq)
 {
     struct phase_stats *ps = current_phase();
@@ -161,6 +204,8 @@ static void serve_request(uint64_t seq)
 
     /* One row, updated: the database must not grow, or RSS would tell of it and not of otelc. */
     sqlite3_exec(S.db, "UPDATE hits SET n = n + 1", NULL, NULL, NULL);
+    query_pg();
+    command_redis();
     if (seq % 10 == 0) call_app();
 
     otelc_scope_exit(scope);
@@ -169,6 +214,60 @@ static void serve_request(uint64_t seq)
     count_ns(ps->req, REQ_BUCKETS, REQ_BUCKET_NS, took);
     if (took > ps->req_max_ns) ps->req_max_ns = took;
     ps->requests++;
+}
+
+/* ---- Counters --------------------------------------------------------------------- */
+
+/* What the SDK and the OTLP exporter counted, by the names report.json uses. */
+enum counter {
+    C_ENDED,
+    C_EXPORTED,
+    C_QUEUE_FULL,
+    C_EXPORT_FAILED,
+    C_BREAKER_SKIPPED,
+    C_REJECTED,
+    C_REQUESTS,
+    C_RETRIES,
+    C_EXPORTS_OK,
+    C_EXPORTS_FAILED,
+    C_BREAKER_OPENED,
+    C_COUNT
+};
+
+static const char *const counter_names[C_COUNT] = {
+    "ended",    "exported", "queue_full", "export_failed",  "breaker_skipped", "rejected",
+    "requests", "retries",  "exports_ok", "exports_failed", "breaker_opened"};
+
+static void read_counters(uint64_t c[C_COUNT])
+{
+    otelc_stats st;
+    otelc_otlp_stats os = {0};
+    otelc_stats_get(&st);
+    otelc__otlp_exporter_stats(S.exporter, &os);
+    c[C_ENDED] = st.spans_ended;
+    c[C_EXPORTED] = os.spans_ok;
+    c[C_QUEUE_FULL] = st.spans_dropped;
+    c[C_EXPORT_FAILED] = st.spans_export_failed;
+    c[C_BREAKER_SKIPPED] = os.spans_breaker;
+    c[C_REJECTED] = os.spans_rejected;
+    c[C_REQUESTS] = os.requests;
+    c[C_RETRIES] = os.retries;
+    c[C_EXPORTS_OK] = os.exports_ok;
+    c[C_EXPORTS_FAILED] = os.exports_failed;
+    c[C_BREAKER_OPENED] = os.breaker_opened;
+}
+
+static void print_counters(FILE *f, const uint64_t c[C_COUNT])
+{
+    for (int i = 0; i < C_COUNT; i++)
+        fprintf(f, "%s\"%s\":%llu", i ? "," : "", counter_names[i], (unsigned long long)c[i]);
+}
+
+static void write_counters(FILE *f)
+{
+    uint64_t c[C_COUNT];
+    read_counters(c);
+    print_counters(f, c);
 }
 
 /* ---- Threads, forks and exec'd children that trace ------------------------------- */
@@ -201,17 +300,54 @@ static int free_child_slot(void)
     return -1;
 }
 
-/* A fork child traces through the provider it inherited, flushes briefly, and leaves. */
+static bool balanced(const uint64_t c[C_COUNT])
+{
+    return c[C_ENDED] == c[C_EXPORTED] + c[C_QUEUE_FULL] + c[C_EXPORT_FAILED];
+}
+
+/*
+ * A fork child's counters start from the parent's at the fork: append what
+ * grew since base to OUT_DIR/children.jsonl, one line (one write, O_APPEND)
+ * per child. An export that shutdown's bound cut short is counted when the
+ * worker returns from it: wait a little for that.
+ */
+static void report_child(const uint64_t base[C_COUNT])
+{
+    uint64_t c[C_COUNT];
+    for (int waited_ms = 0;; waited_ms += 50) {
+        read_counters(c);
+        for (int i = 0; i < C_COUNT; i++) c[i] -= base[i];
+        if (balanced(c) || waited_ms >= 5000) break;
+        nanosleep(&(struct timespec){0, 50000000}, NULL);
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/children.jsonl", S.out_dir);
+    FILE *f = fopen(path, "ae");
+    if (!f) return;
+    fprintf(f, "{\"pid\":%ld,", (long)getpid());
+    print_counters(f, c);
+    fputs("}\n", f);
+    fclose(f);
+}
+
+/*
+ * A fork child traces through the provider it inherited, shuts it down
+ * within a second (what it could not deliver by then is counted as
+ * failed), reports its counters and leaves.
+ */
 static void fork_child(void)
 {
     int slot = free_child_slot();
     if (slot < 0) return;
     pid_t pid = fork();
     if (pid == 0) {
+        uint64_t base[C_COUNT];
+        read_counters(base);
         otelc_span *s = otelc_span_start(S.tracer, "forked-child", OTELC_SPAN_INTERNAL);
         otelc_span_set_int(s, "process.pid", getpid());
         otelc_span_end(s);
-        otelc_force_flush(1000);
+        otelc_provider_shutdown(otelc_provider_global(), 1000);
+        report_child(base);
         _exit(0);
     }
     if (pid > 0) S.children[slot] = pid, S.forks++;
@@ -267,24 +403,6 @@ static long open_fds(void)
     return n - 1; /* the directory's own descriptor */
 }
 
-static void write_counters(FILE *f)
-{
-    otelc_stats st;
-    otelc_otlp_stats os = {0};
-    otelc_stats_get(&st);
-    otelc__otlp_exporter_stats(S.exporter, &os);
-    fprintf(f,
-            "\"ended\":%llu,\"exported\":%llu,\"queue_full\":%llu,\"export_failed\":%llu,"
-            "\"breaker_skipped\":%llu,\"rejected\":%llu,\"requests\":%llu,\"retries\":%llu,"
-            "\"exports_ok\":%llu,\"exports_failed\":%llu,\"breaker_opened\":%llu",
-            (unsigned long long)st.spans_ended, (unsigned long long)os.spans_ok,
-            (unsigned long long)st.spans_dropped, (unsigned long long)st.spans_export_failed,
-            (unsigned long long)os.spans_breaker, (unsigned long long)os.spans_rejected,
-            (unsigned long long)os.requests, (unsigned long long)os.retries,
-            (unsigned long long)os.exports_ok, (unsigned long long)os.exports_failed,
-            (unsigned long long)os.breaker_opened);
-}
-
 static void write_sample(uint64_t elapsed_ms)
 {
     fprintf(S.samples,
@@ -306,10 +424,15 @@ static void write_summary(uint64_t shutdown_ms)
     write_counters(f);
     fprintf(f,
             ",\"shutdown_ms\":%llu,\"forks\":%llu,\"execs\":%llu,\"threads_started\":%llu,"
-            "\"child_crashes\":%llu,\"child_failures\":%llu,\"phases\":[",
+            "\"child_crashes\":%llu,\"child_failures\":%llu,",
             (unsigned long long)shutdown_ms, (unsigned long long)S.forks,
             (unsigned long long)S.execs, (unsigned long long)S.threads,
             (unsigned long long)S.child_crashes, (unsigned long long)S.child_failures);
+    fprintf(f,
+            "\"pg\":\"%s\",\"pg_calls\":%llu,\"pg_failed\":%llu,"
+            "\"redis\":\"%s\",\"redis_calls\":%llu,\"redis_failed\":%llu,\"phases\":[",
+            S.pg_state, (unsigned long long)S.pg_calls, (unsigned long long)S.pg_failed,
+            S.redis_state, (unsigned long long)S.redis_calls, (unsigned long long)S.redis_failed);
     for (int i = 0; i < S.phase_count; i++) {
         const struct phase_stats *p = &S.phases[i];
         fprintf(f,
@@ -363,6 +486,58 @@ static int open_db(void)
     otelc_sqlite_instrument(S.db);
     const char *sql = "CREATE TABLE hits (n INTEGER); INSERT INTO hits VALUES (0)";
     return sqlite3_exec(S.db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+/* The PostgreSQL server soak.sh started, if any: SOAK_PG_CONNINFO. */
+static void connect_pg(void)
+{
+    const char *conninfo = getenv("SOAK_PG_CONNINFO");
+    S.pg_state = "no server given";
+#ifdef SOAK_HAVE_PQ
+    if (!conninfo) return;
+    S.pg = PQconnectdb(conninfo);
+    if (PQstatus(S.pg) == CONNECTION_OK) {
+        S.pg_state = "one query per request";
+        return;
+    }
+    fprintf(stderr, "soak_service: PostgreSQL: %s", PQerrorMessage(S.pg));
+    PQfinish(S.pg);
+    S.pg = NULL;
+    S.pg_state = "connection failed";
+#else
+    if (conninfo) S.pg_state = "not built (no libpq)";
+#endif
+}
+
+/* The Redis server soak.sh started, if any: SOAK_REDIS_PORT on 127.0.0.1. */
+static void connect_redis(void)
+{
+    const char *port = getenv("SOAK_REDIS_PORT");
+    S.redis_state = "no server given";
+#ifdef SOAK_HAVE_HIREDIS
+    if (!port) return;
+    S.redis = redisConnectWithTimeout("127.0.0.1", atoi(port), (struct timeval){2, 0});
+    if (S.redis && !S.redis->err) {
+        S.redis_state = "one command per request";
+        return;
+    }
+    fprintf(stderr, "soak_service: Redis: %s\n", S.redis ? S.redis->errstr : "out of memory");
+    redisFree(S.redis);
+    S.redis = NULL;
+    S.redis_state = "connection failed";
+#else
+    if (port) S.redis_state = "not built (no hiredis)";
+#endif
+}
+
+static void disconnect_stores(void)
+{
+#ifdef SOAK_HAVE_PQ
+    if (S.pg) otelc_PQfinish(S.pg);
+#endif
+#ifdef SOAK_HAVE_HIREDIS
+    if (S.redis) otelc_redisFree(S.redis);
+#endif
 }
 
 static void run(unsigned rate)
@@ -421,11 +596,14 @@ int main(int argc, char **argv)
         return 1;
     }
     S.tracer = otelc_tracer_get("otelc.soak", NULL);
+    connect_pg();
+    connect_redis();
 
     run(rate);
 
     reap_children(true);
     sqlite3_close(S.db);
+    disconnect_stores();
     curl_easy_cleanup(S.curl);
     uint64_t t0 = now_ns();
     otelc_provider_shutdown(otelc_provider_global(), 15000);
