@@ -10,8 +10,10 @@
 # (default 256) that reach code its seeds do not (libFuzzer's -merge=1), so
 # the repository's corpora grow a little, and stay small, with each run. A crash leaves its input in build/fuzz/crashes/<target>/: keep
 # it as a regression seed with the fix. Prints the markdown table; --docs
-# also puts it into docs/reliability.md between its markers. Exits 1 when a
-# target crashed.
+# also adds the run to the ledger tests/fuzz/ledger.tsv (per target: the
+# seconds and executions of every run recorded so far, runs, crashes), whose
+# totals the table shows, and puts the table into docs/reliability.md
+# between its markers. Exits 1 when a target crashed.
 set -eu
 seconds=${1:-30}
 docs=${2:-}
@@ -27,9 +29,31 @@ cmake --build "$build" -j "${JOBS:-2}" >/dev/null
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/otelc-fuzz.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
+ledger=tests/fuzz/ledger.tsv
+[ -f "$ledger" ] || printf 'target\tseconds\texecutions\truns\tcrashes\n' >"$ledger"
+cp "$ledger" "$tmp/ledger.tsv"
+# account NAME SECONDS EXECS CRASHED: the run added to $tmp/ledger.tsv; prints the new totals.
+account() {
+    awk -F '\t' -v OFS='\t' -v n="$1" -v s="$2" -v e="$3" -v c="$4" '
+        NR == 1 { print; next }
+        $1 == n { $2 += s; $3 += e; $4 += 1; $5 += c; found = 1 }
+        { print }
+        END { if (!found) print n, s, e, 1, c }' "$tmp/ledger.tsv" >"$tmp/ledger.new"
+    mv "$tmp/ledger.new" "$tmp/ledger.tsv"
+    awk -F '\t' -v n="$1" '$1 == n { printf "%d %d %d\n", $2, $3, $4 }' "$tmp/ledger.tsv"
+}
+duration() {
+    if [ "$1" -ge 3600 ]; then
+        echo "$(($1 / 3600)) h $(($1 % 3600 / 60)) min"
+    elif [ "$1" -ge 60 ]; then
+        echo "$(($1 / 60)) min $(($1 % 60)) s"
+    else
+        echo "$1 s"
+    fi
+}
 {
-    echo "| target | seeds | executions in ${seconds} s | per second | corpus after | new seeds kept | crashes |"
-    echo "|---|---:|---:|---:|---:|---:|---:|"
+    echo "| target | seeds | executions in ${seconds} s | per second | corpus after | new seeds kept | crashes | run time, all recorded runs | executions, all recorded runs |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 } >"$tmp/table.md"
 # grow BIN SEEDS WORK TMP: the smallest few inputs of WORK that add coverage to SEEDS.
 grow() {
@@ -64,10 +88,14 @@ for seeds in tests/fuzz/corpus/*/; do
     fi
     n_crash=0
     [ $status -eq 0 ] || { n_crash=1; crashed=1; }
-    echo "| $name | $before | ${execs:-?} | ${rate:-?} | $corpus | $kept | $n_crash |" >>"$tmp/table.md"
+    # shellcheck disable=SC2046 # three numbers
+    set -- $(account "$name" "$seconds" "${execs:-0}" "$n_crash")
+    echo "| $name | $before | ${execs:-?} | ${rate:-?} | $corpus | $kept | $n_crash |" \
+        "$(duration "$1") in $3 runs | $2 |" >>"$tmp/table.md"
 done
 cat "$tmp/table.md"
 if [ "$docs" = --docs ]; then
+    cp "$tmp/ledger.tsv" "$ledger"
     {
         echo "Fuzz run on $(date -u '+%Y-%m-%d %H:%M') UTC ($(git rev-parse --short HEAD)): ${seconds} s per target" \
             "on $(nproc) CPUs shared with other work; seeds are the repository's before the run" \
