@@ -593,6 +593,12 @@ struct otelc_baggage {
  * resources, whatever a sender said for received ones (the viewer sets it
  * before the resource is shared). NULL reads as 0 and is ignored.
  */
+/*
+ * In a fork child: a process.pid that is the parent's (the forking
+ * process's, as detected) becomes the child's own, so the child's spans
+ * name the process that made them. A pid set to something else is left.
+ */
+void otelc__resource_after_fork_child(otelc_resource *res);
 void otelc__resource_set_dropped_count(otelc_resource *res, uint32_t n);
 uint32_t otelc__resource_dropped_count(const otelc_resource *res);
 

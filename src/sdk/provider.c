@@ -63,8 +63,9 @@ static void fork_parent(void)
 
 /*
  * In the child only the forking thread exists: locks other threads held are
- * re-created, ids are reseeded (parent and child must not repeat ids), and
- * each processor gets an empty queue and will start its own worker.
+ * re-created, ids are reseeded (parent and child must not repeat ids), the
+ * resource's process.pid becomes the child's, and each processor gets an
+ * empty queue and will start its own worker.
  */
 static void fork_child(void)
 {
@@ -75,6 +76,7 @@ static void fork_child(void)
     otelc__ids_after_fork();
     for (otelc_provider *p = live_providers; p; p = p->next_live) {
         pthread_mutex_init(&p->lock, NULL);
+        otelc__resource_after_fork_child(p->resource);
         size_t n = atomic_load(&p->processor_count);
         for (size_t i = 0; i < n; i++) {
             otelc_processor *proc = p->processors[i];

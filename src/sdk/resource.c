@@ -419,3 +419,12 @@ otelc_resource *otelc_resource_default(bool use_env)
     }
     return r;
 }
+
+void otelc__resource_after_fork_child(otelc_resource *res)
+{
+    if (!res) return;
+    ssize_t i = find_key(res, "process.pid");
+    if (i < 0) return;
+    otelc_value *v = &res->attrs[i].value;
+    if (v->type == OTELC_VALUE_INT && v->u.i == (int64_t)getppid()) v->u.i = (int64_t)getpid();
+}

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -297,6 +298,26 @@ static void test_default_env_malformed(void **state)
     otelc_resource_free(r);
 }
 
+/* A fork child's spans name the child: the detected process.pid becomes its own. */
+static void test_fork_child_has_its_own_pid(void **state)
+{
+    (void)state;
+    otelc_provider *p;
+    otelc_provider_options o = {.no_env = true};
+    assert_int_equal(otelc_provider_new(&o, &p), OTELC_OK);
+    const otelc_resource *r = otelc_provider_resource(p);
+    assert_int_equal(otelc_resource_get(r, "process.pid")->u.i, getpid());
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) _exit(otelc_resource_get(r, "process.pid")->u.i == getpid() ? 0 : 1);
+    int status;
+    assert_int_equal(waitpid(child, &status, 0), child);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_int_equal(otelc_resource_get(r, "process.pid")->u.i,
+                     getpid()); /* the parent's unchanged */
+    otelc_provider_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -306,6 +327,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_parse_kv, setup, teardown),
         cmocka_unit_test_setup_teardown(test_parse_kv_malformed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_default_detected, setup, teardown),
+        cmocka_unit_test(test_fork_child_has_its_own_pid),
         cmocka_unit_test_setup_teardown(test_default_env_precedence, setup, teardown),
         cmocka_unit_test_setup_teardown(test_default_env_malformed, setup, teardown),
     };
