@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "export/otlp.h"
 #include "cli.h"
 #include "forward.h"
 #include "import_thread.h"
@@ -396,6 +397,33 @@ static bool self_tracing_start(const view_config *cfg, const vw_server *s)
     return cli_sdk_active();
 }
 
+/* The viewer's OTLP receivers, for forget_down_records(). */
+typedef struct receiver_ports {
+    const char *bind;
+    unsigned ports[2];
+    size_t n;
+} receiver_ports;
+
+static bool is_receiver(const char *url, void *arg)
+{
+    const receiver_ports *r = arg;
+    return vw_endpoint_is_self(url, r->bind, r->ports, r->n);
+}
+
+/*
+ * Programs that ran before the viewer listened found its address down and
+ * told the processes after them so (OTELC_BREAKER_INTERVAL, 60 s): those
+ * records are wrong now, and left alone they would keep every program
+ * started in the next minute from sending here.
+ */
+static void forget_down_records(const view_config *cfg, const vw_server *s)
+{
+    receiver_ports r = {.bind = cfg->server.bind};
+    for (int l = VW_LISTEN_OTLP_HTTP; l <= VW_LISTEN_OTLP_GRPC; l++)
+        if (vw_server_port(s, (vw_listener)l)) r.ports[r.n++] = vw_server_port(s, (vw_listener)l);
+    if (r.n) otelc__shared_breaker_forget(is_receiver, &r);
+}
+
 /* ---- The query API --------------------------------------------------------------------------- */
 
 typedef struct api_state {
@@ -577,6 +605,7 @@ static int running_start(view_config *cfg, running *r)
     if (self_tracing_start(cfg, r->server))
         r->api.tracer = otelc_tracer_get("otelc-view", OTELC_VERSION);
     vw_server_open(r->server, api_handler, &r->api);
+    forget_down_records(cfg, r->server);
     print_addresses(cfg, &a);
     return -1;
 }

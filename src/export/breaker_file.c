@@ -21,6 +21,7 @@
  */
 #define _GNU_SOURCE
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -57,43 +58,71 @@ void otelc__shared_breaker_init(otelc_shared_breaker *b, const char *url, uint64
     if (len <= 0 || (size_t)len >= sizeof b->path) b->path[0] = '\0';
 }
 
-/* The record's "until" when it is a valid record for url written by another process, else 0. */
-static uint64_t parse_record(const char *rec, const char *url)
+/* A record's fields; url points into the record, up to its newline. */
+typedef struct record {
+    uint64_t until;
+    long pid;
+    const char *url;
+    size_t url_len;
+} record;
+
+/* Split rec (NUL-terminated) into its fields; false when it is not a record. */
+static bool parse_record(const char *rec, record *out)
 {
-    if (strncmp(rec, MAGIC, sizeof MAGIC - 1) != 0) return 0;
+    if (strncmp(rec, MAGIC, sizeof MAGIC - 1) != 0) return false;
     const char *p = rec + sizeof MAGIC - 1;
     char *end;
-    if (!isdigit((unsigned char)*p)) return 0;
+    if (!isdigit((unsigned char)*p)) return false;
     errno = 0;
     unsigned long long until = strtoull(p, &end, 10);
-    if (errno || end == p || *end != ' ') return 0;
+    if (errno || end == p || *end != ' ') return false;
     p = end + 1;
-    if (!isdigit((unsigned char)*p)) return 0;
+    if (!isdigit((unsigned char)*p)) return false;
     long pid = strtol(p, &end, 10);
-    if (errno || end == p || *end != ' ' || pid <= 0) return 0;
-    if (pid == (long)getpid()) return 0; /* our own: this process's breaker governs it */
+    if (errno || end == p || *end != ' ' || pid <= 0) return false;
     p = end + 1;
-    size_t n = strlen(url);
-    if (strncmp(p, url, n) != 0 || strcmp(p + n, "\n") != 0) return 0;
-    return (uint64_t)until;
+    const char *nl = strchr(p, '\n');
+    if (!nl || nl[1] != '\0') return false;
+    *out = (record){(uint64_t)until, pid, p, (size_t)(nl - p)};
+    return true;
+}
+
+/* The record's "until" when it is a valid record for url written by another process, else 0. */
+static uint64_t record_until(const char *rec, const char *url)
+{
+    record r;
+    if (!parse_record(rec, &r)) return 0;
+    if (r.pid == (long)getpid()) return 0; /* our own: this process's breaker governs it */
+    if (r.url_len != strlen(url) || strncmp(r.url, url, r.url_len) != 0) return 0;
+    return r.until;
+}
+
+/*
+ * The record at path into rec (RECORD_MAX bytes, NUL-terminated) and its
+ * status into sb: false when it is not a regular file of ours of a
+ * record's size, or has a NUL inside.
+ */
+static bool read_record(const char *path, char *rec, struct stat *sb)
+{
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) return false;
+    ssize_t n = -1;
+    if (fstat(fd, sb) == 0 && S_ISREG(sb->st_mode) && sb->st_uid == geteuid() &&
+        sb->st_size < RECORD_MAX)
+        n = read(fd, rec, RECORD_MAX - 1);
+    close(fd);
+    if (n <= 0) return false;
+    rec[n] = '\0';
+    return strlen(rec) == (size_t)n;
 }
 
 uint64_t otelc__shared_breaker_open_until(const otelc_shared_breaker *b)
 {
     if (!b->path[0] || !otelc__private_dir(b->dir, false, 077)) return 0;
-    int fd = open(b->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) return 0;
     struct stat sb;
     char rec[RECORD_MAX];
-    ssize_t n = -1;
-    if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_uid == geteuid() &&
-        sb.st_size < RECORD_MAX)
-        n = read(fd, rec, sizeof rec - 1);
-    close(fd);
-    if (n <= 0) return 0;
-    rec[n] = '\0';
-    if (strlen(rec) != (size_t)n) return 0; /* a NUL inside: not a record */
-    uint64_t until = parse_record(rec, b->url);
+    if (!read_record(b->path, rec, &sb)) return 0;
+    uint64_t until = record_until(rec, b->url);
     /* Never longer than our own interval from when the file was written. */
     uint64_t written = (uint64_t)sb.st_mtim.tv_sec * 1000 + (uint64_t)sb.st_mtim.tv_nsec / 1000000;
     if (until > written + b->interval_ms) until = written + b->interval_ms;
@@ -118,4 +147,29 @@ void otelc__shared_breaker_trip(const otelc_shared_breaker *b)
 void otelc__shared_breaker_close(const otelc_shared_breaker *b)
 {
     if (b->path[0]) unlink(b->path);
+}
+
+size_t otelc__shared_breaker_forget(bool (*matches)(const char *url, void *arg), void *arg)
+{
+    char dir[256], path[512], rec[RECORD_MAX], url[RECORD_MAX];
+    if (!otelc__runtime_dir_from_env(dir, sizeof dir) || !otelc__private_dir(dir, false, 077))
+        return 0;
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    size_t removed = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        size_t len = strlen(e->d_name);
+        if (strncmp(e->d_name, "breaker-", 8) != 0 || len != 8 + 16) continue; /* not .tmp */
+        struct stat sb;
+        record r;
+        int n = snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (n <= 0 || (size_t)n >= sizeof path || !read_record(path, rec, &sb) ||
+            !parse_record(rec, &r))
+            continue;
+        memcpy(url, r.url, r.url_len);
+        url[r.url_len] = '\0';
+        if (matches(url, arg) && unlink(path) == 0) removed++;
+    }
+    closedir(d);
+    return removed;
 }

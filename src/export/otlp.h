@@ -596,6 +596,15 @@ void otelc__shared_breaker_trip(const otelc_shared_breaker *b);
 void otelc__shared_breaker_close(const otelc_shared_breaker *b);
 
 /*
+ * Forget every record, whoever wrote it, whose URL matches (called with
+ * the record's URL and arg): a receiver that has just started listening
+ * (otelc view) clears what processes found down at its address before it
+ * was there. Only the records of this user's runtime directory; the
+ * number removed.
+ */
+size_t otelc__shared_breaker_forget(bool (*matches)(const char *url, void *arg), void *arg);
+
+/*
  * The spool (spool.c): batches the exporter could not deliver, written to
  * OTELC_SPOOL_DIR as files a later process delivers. See spool.c for the
  * layout and the claim protocol; safe between processes, and between

@@ -216,4 +216,27 @@ curl -s -o /dev/null "$UI/api/services"
 view_stop TERM
 cat "$tmp/view.out" "$tmp/view.err" | grep -q 'url.path=' && fail "spans printed without OTEL_*"
 
+# Programs that ran before the viewer listened found its address down and recorded it for
+# the processes after them (the shared breaker, OTELC_BREAKER_INTERVAL): the viewer forgets
+# those records as it starts, and only those, so the next program's spans arrive at once.
+export XDG_RUNTIME_DIR="$tmp/run"
+mkdir -m 700 "$XDG_RUNTIME_DIR"
+view_start --db "$tmp/down.db"
+port=${OTLP_HTTP##*:}
+view_stop TERM
+for ep in "http://127.0.0.1:$port" "http://localhost:$port/v1/traces" http://127.0.0.1:1; do
+    OTEL_TRACES_EXPORTER=otlp OTEL_EXPORTER_OTLP_ENDPOINT=$ep OTEL_LOG_LEVEL=none \
+        "$OTELC" exec --name before -- true
+done
+breaker_records() { find "$XDG_RUNTIME_DIR/otelc" -name 'breaker-*' ! -name '*.tmp' | wc -l; }
+[ "$(breaker_records)" = 3 ] || fail "expected 3 breaker records, found $(breaker_records)"
+view_start --db "$tmp/down.db" --otlp-http-port "$port"
+[ "$(breaker_records)" = 1 ] || fail "the viewer left $(breaker_records) records, expected 1 (port 1's)"
+OTEL_TRACES_EXPORTER=otlp OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$port" \
+    "$OTELC" exec --name after -- true 2>"$tmp/after.err"
+view_stop TERM
+[ "$(spans_in "$tmp/down.db")" = 1 ] ||
+    fail "the span sent after the viewer started did not arrive: $(cat "$tmp/after.err")"
+unset XDG_RUNTIME_DIR
+
 view_done
