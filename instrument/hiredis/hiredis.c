@@ -437,9 +437,12 @@ int otelc_redisvAsyncCommand(redisAsyncContext *ac, redisCallbackFn *fn, void *p
     if (len < 0) return REDIS_ERR; /* hiredis reports bad formats the same way */
     int argc = parse_formatted(cmd, (size_t)len, argv, lens);
     async_call *call = async_begin(ac, fn, privdata, argc, argv, lens);
-    int rc = call ? async_sent(call, REDIS(redisAsyncFormattedCommand)(ac, async_reply, call, cmd,
-                                                                       (size_t)len))
-                  : REDIS(redisAsyncFormattedCommand)(ac, fn, privdata, cmd, (size_t)len);
+    int rc;
+    if (call)
+        rc = async_sent(call,
+                        REDIS(redisAsyncFormattedCommand)(ac, async_reply, call, cmd, (size_t)len));
+    else
+        rc = REDIS(redisAsyncFormattedCommand)(ac, fn, privdata, cmd, (size_t)len);
     free(cmd);
     return rc;
 }

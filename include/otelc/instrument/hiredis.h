@@ -93,8 +93,9 @@ void otelc_redisFree(redisContext *c);
  * for its duration, so spans started in fn continue the trace. The record
  * is freed after fn returns. When hiredis refuses the command (REDIS_ERR)
  * the span ends at once with ERROR and fn is never called, as with
- * hiredis. Subscriptions and MONITOR are passed to hiredis untouched,
- * untraced. A successful SELECT sets the context's database index for
+ * hiredis; ac NULL or a bad format returns REDIS_ERR with no span.
+ * Subscriptions and MONITOR are passed to hiredis untouched, untraced.
+ * A successful SELECT sets the context's database index for
  * later spans, in state keyed by &ac->c that outlives the context unless
  * a command was pending when it was freed: an async context that SELECTs
  * calls otelc_redis_forget(&ac->c) from its disconnect callback, or a
