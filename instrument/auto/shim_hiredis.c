@@ -1,12 +1,14 @@
 /*
  * shim_hiredis.c - hiredis's synchronous command functions, interposed:
  * each runs the hiredis instrumentation's wrapper of the same name
- * (instrument/hiredis/hiredis.c). The printf-like ones hand their
- * arguments on as a va_list, to the v-variants. The asynchronous context
- * (redisAsyncCommand) is not traced.
+ * (instrument/hiredis/hiredis.c), and so do the asynchronous context's
+ * redisAsyncCommand family. The printf-like ones hand their arguments on
+ * as a va_list, to the v-variants. hiredis frees an async context with
+ * redisFree, through this shim, which drops its state.
  */
 #include <stdarg.h>
 
+#include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
 #include "auto.h"
@@ -19,7 +21,8 @@ hiredis_calls auto_hiredis;
 #define SHIM_CALLS(X) \
     X(redisvCommand) \
     X(redisCommandArgv) \
-    X(redisvAppendCommand)
+    X(redisvAppendCommand) \
+    X(redisvAsyncCommand)
 /* clang-format on */
 static struct {
     SHIM_CALLS(REAL_CALL_SLOT)
@@ -102,4 +105,34 @@ AUTO_EXPORT void redisFree(redisContext *c)
     }
     otelc_redisFree(c);
     auto_end(AUTO_REDIS);
+}
+
+AUTO_EXPORT int redisvAsyncCommand(redisAsyncContext *ac, redisCallbackFn *fn, void *privdata,
+                                   const char *format, va_list ap)
+{
+    if (!auto_begin(AUTO_REDIS, resolve))
+        return real.redisvAsyncCommand(ac, fn, privdata, format, ap);
+    int rc = otelc_redisvAsyncCommand(ac, fn, privdata, format, ap);
+    auto_end(AUTO_REDIS);
+    return rc;
+}
+
+AUTO_EXPORT int redisAsyncCommand(redisAsyncContext *ac, redisCallbackFn *fn, void *privdata,
+                                  const char *format, ...)
+{
+    va_list ap;
+    va_start(ap, format);
+    int rc = redisvAsyncCommand(ac, fn, privdata, format, ap);
+    va_end(ap);
+    return rc;
+}
+
+AUTO_EXPORT int redisAsyncCommandArgv(redisAsyncContext *ac, redisCallbackFn *fn, void *privdata,
+                                      int argc, const char **argv, const size_t *argvlen)
+{
+    if (!auto_begin(AUTO_REDIS, resolve))
+        return auto_hiredis.redisAsyncCommandArgv(ac, fn, privdata, argc, argv, argvlen);
+    int rc = otelc_redisAsyncCommandArgv(ac, fn, privdata, argc, argv, argvlen);
+    auto_end(AUTO_REDIS);
+    return rc;
 }

@@ -24,6 +24,7 @@
 
 #define MAX_ARGS       64 /* arguments looked at for db.query.text; the rest are cut */
 #define QUERY_TEXT_MAX 1024
+#define NO_REPLY       "no reply was read"
 
 /* A pending span's note is the index its command SELECTs, or -1. */
 typedef struct ctx_state {
@@ -106,13 +107,19 @@ static void enqueue(const redisContext *c, otelc_span *span, int select_db)
     if (!queued) otelc_span_end(span); /* out of memory: a short span beats a lost one */
 }
 
+/* End the span of a command hiredis refused to queue. */
+static void end_unsent(otelc_span *span)
+{
+    otelc_db_span_fail(span, NULL, "_OTHER", "the command could not be queued");
+    otelc_span_end(span);
+}
+
 /* Start the span for argv and queue it; failures to send end it at once. */
 static void track(redisContext *c, int argc, const char **argv, const size_t *lens, int sent_ok)
 {
     otelc_span *span = start_span(c, argc, argv, lens);
     if (!sent_ok) {
-        otelc_db_span_fail(span, NULL, "_OTHER", "the command could not be queued");
-        otelc_span_end(span);
+        end_unsent(span);
         return;
     }
     enqueue(c, span, select_index(argc, argv, lens));
@@ -145,16 +152,23 @@ static void error_prefix(const redisReply *r, char *out, size_t size)
     out[n] = '\0';
 }
 
-static void end_with_reply(const redisContext *c, conn_pending *p, const redisReply *r)
+/* End span with reply r; select_db is its command's SELECT index, or -1. */
+static void end_with(const redisContext *c, otelc_span *span, int64_t select_db,
+                     const redisReply *r)
 {
     if (r && r->type == REDIS_REPLY_ERROR) {
         char code[32];
         error_prefix(r, code, sizeof(code));
-        otelc_db_span_fail(p->span, code, "_OTHER", code[0] ? code : "error reply");
-    } else if (r && p->note >= 0 && r->type == REDIS_REPLY_STATUS) {
-        set_db(c, (int)p->note);
+        otelc_db_span_fail(span, code, "_OTHER", code[0] ? code : "error reply");
+    } else if (r && select_db >= 0 && r->type == REDIS_REPLY_STATUS) {
+        set_db(c, (int)select_db);
     }
-    otelc_span_end(p->span);
+    otelc_span_end(span);
+}
+
+static void end_with_reply(const redisContext *c, conn_pending *p, const redisReply *r)
+{
+    end_with(c, p->span, p->note, r);
     free(p);
 }
 
@@ -270,14 +284,21 @@ int otelc_redisAppendCommand(redisContext *c, const char *format, ...)
     return rc;
 }
 
+/* The lengths of argv's first MAX_ARGS arguments, into lens; returns how many. */
+static int arg_lengths(int argc, const char **argv, const size_t *argvlen, size_t *lens)
+{
+    int n = argc < MAX_ARGS ? argc : MAX_ARGS;
+    for (int i = 0; i < n; i++) lens[i] = argvlen ? argvlen[i] : strlen(argv[i]);
+    return n;
+}
+
 int otelc_redisAppendCommandArgv(redisContext *c, int argc, const char **argv,
                                  const size_t *argvlen)
 {
     size_t lens[MAX_ARGS];
-    int n = argc < MAX_ARGS ? argc : MAX_ARGS;
     if (!c || !argv) return REDIS_ERR;
     int rc = REDIS(redisAppendCommandArgv)(c, argc, argv, argvlen);
-    for (int i = 0; i < n; i++) lens[i] = argvlen ? argvlen[i] : strlen(argv[i]);
+    int n = arg_lengths(argc, argv, argvlen, lens);
     if (n > 0) track(c, n, argv, lens, rc == REDIS_OK);
     return rc;
 }
@@ -309,11 +330,11 @@ static void end_span(otelc_span *span, int64_t note)
     otelc_span_end(span);
 }
 
-void otelc_redis_forget(redisContext *c)
+void otelc_redis_forget(const redisContext *c)
 {
     ctx_state *found = conn_detach(&states, c);
     if (!found) return;
-    conn_fail_pending(&found->base, "_OTHER", "no reply was read", end_span);
+    conn_fail_pending(&found->base, "_OTHER", NO_REPLY, end_span);
     free(found);
 }
 
@@ -322,4 +343,128 @@ void otelc_redisFree(redisContext *c)
     if (!c) return;
     otelc_redis_forget(c);
     REDIS(redisFree)(c);
+}
+
+/*
+ * The asynchronous API. hiredis keeps each command's callback and calls
+ * it exactly once: with the reply, or with NULL when the context is freed
+ * (by redisAsyncFree, or by hiredis itself after a disconnect). So a span
+ * rides in a record given to hiredis as the command's privdata, and
+ * async_reply() ends it on that one call. Subscriptions and MONITOR are
+ * the exception (their callbacks are called once per message, UNSUBSCRIBE's
+ * never): those pass through untraced.
+ */
+typedef struct async_call {
+    otelc_span *span;
+    otelc_context *parent; /* current when the command was sent; current again in fn */
+    redisCallbackFn *fn;
+    void *privdata;
+    int select_db; /* the index the command SELECTs, or -1 */
+} async_call;
+
+/* Whether hiredis may call a command's callback more than once, or never. */
+static bool is_subscription(const char *name, size_t len)
+{
+    static const char *const names[] = {"SUBSCRIBE",    "PSUBSCRIBE",   "SSUBSCRIBE", "UNSUBSCRIBE",
+                                        "PUNSUBSCRIBE", "SUNSUBSCRIBE", "MONITOR"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strlen(names[i]) == len && strncasecmp(name, names[i], len) == 0) return true;
+    return false;
+}
+
+/* A record with the started span of argv, or NULL: not traced (subscription, out of memory). */
+static async_call *async_begin(redisAsyncContext *ac, redisCallbackFn *fn, void *privdata, int argc,
+                               const char **argv, const size_t *lens)
+{
+    if (argc < 1 || is_subscription(argv[0], lens[0])) return NULL;
+    async_call *call = malloc(sizeof(*call));
+    if (!call) return NULL;
+    call->parent = otelc_context_current();
+    call->span = start_span(&ac->c, argc, argv, lens);
+    call->fn = fn;
+    call->privdata = privdata;
+    call->select_db = select_index(argc, argv, lens);
+    return call;
+}
+
+static void async_free(async_call *call)
+{
+    otelc_context_release(call->parent);
+    free(call);
+}
+
+/* The callback hiredis gets instead of the user's: end the span, then call the user's. */
+static void async_reply(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    async_call *call = privdata;
+    if (reply) {
+        end_with(&ac->c, call->span, call->select_db, reply);
+    } else {
+        if (ac->c.err)
+            otelc_db_span_fail(call->span, NULL, io_error_type(ac->c.err), ac->c.errstr);
+        else
+            otelc_db_span_fail(call->span, NULL, "_OTHER", NO_REPLY);
+        otelc_span_end(call->span);
+        /* Only a context being freed gets NULL: its database index goes with it. */
+        otelc_redis_forget(&ac->c);
+    }
+    if (call->fn) {
+        otelc_scope scope = otelc_context_attach(call->parent);
+        call->fn(ac, reply, call->privdata);
+        otelc_scope_exit(scope);
+    }
+    async_free(call);
+}
+
+/* What the wrappers return after hiredis answered rc for call's command. */
+static int async_sent(async_call *call, int rc)
+{
+    if (rc != REDIS_OK) { /* hiredis kept no callback: nothing will end the span */
+        end_unsent(call->span);
+        async_free(call);
+    }
+    return rc;
+}
+
+int otelc_redisvAsyncCommand(redisAsyncContext *ac, redisCallbackFn *fn, void *privdata,
+                             const char *format, va_list ap)
+{
+    char *cmd = NULL;
+    const char *argv[MAX_ARGS];
+    size_t lens[MAX_ARGS];
+    if (!ac) return REDIS_ERR;
+    int len = REDIS(redisvFormatCommand)(&cmd, format, ap);
+    if (len < 0) return REDIS_ERR; /* hiredis reports bad formats the same way */
+    int argc = parse_formatted(cmd, (size_t)len, argv, lens);
+    async_call *call = async_begin(ac, fn, privdata, argc, argv, lens);
+    int rc;
+    if (call)
+        rc = async_sent(call,
+                        REDIS(redisAsyncFormattedCommand)(ac, async_reply, call, cmd, (size_t)len));
+    else
+        rc = REDIS(redisAsyncFormattedCommand)(ac, fn, privdata, cmd, (size_t)len);
+    free(cmd);
+    return rc;
+}
+
+int otelc_redisAsyncCommand(redisAsyncContext *ac, redisCallbackFn *fn, void *privdata,
+                            const char *format, ...)
+{
+    va_list ap;
+    va_start(ap, format);
+    int rc = otelc_redisvAsyncCommand(ac, fn, privdata, format, ap);
+    va_end(ap);
+    return rc;
+}
+
+int otelc_redisAsyncCommandArgv(redisAsyncContext *ac, redisCallbackFn *fn, void *privdata,
+                                int argc, const char **argv, const size_t *argvlen)
+{
+    size_t lens[MAX_ARGS];
+    if (!ac || !argv) return REDIS_ERR;
+    int n = arg_lengths(argc, argv, argvlen, lens);
+    async_call *call = async_begin(ac, fn, privdata, n, argv, lens);
+    if (!call) return REDIS(redisAsyncCommandArgv)(ac, fn, privdata, argc, argv, argvlen);
+    return async_sent(call,
+                      REDIS(redisAsyncCommandArgv)(ac, async_reply, call, argc, argv, argvlen));
 }

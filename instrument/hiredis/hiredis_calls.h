@@ -6,6 +6,7 @@
 #ifndef OTELC_INSTRUMENT_HIREDIS_CALLS_H
 #define OTELC_INSTRUMENT_HIREDIS_CALLS_H
 
+#include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
 #include "real_call.h"
@@ -13,6 +14,8 @@
 /* clang-format off */
 #define REDIS_CALLS(X) \
     X(freeReplyObject) \
+    X(redisAsyncCommandArgv) \
+    X(redisAsyncFormattedCommand) \
     X(redisAppendCommandArgv) \
     X(redisAppendFormattedCommand) \
     X(redisFree) \

@@ -219,18 +219,25 @@ redis_part() {
     trap redis_stop EXIT
     rport=$redis_port
     same redis "$B/auto_redis_app" "$rport"
-    # As test_instrument_hiredis.c asserts them: "{command} {db}", keys kept, values hidden.
+    # As test_instrument_hiredis.c asserts them: "{command} {db}", keys kept, values hidden;
+    # the async context's commands too, but not its subscription.
     check redis \
-        'spans.filter(s => s.scope === "otelc.instrument.hiredis").length === 5' \
+        'spans.filter(s => s.scope === "otelc.instrument.hiredis").length === 9' \
         'spans.filter(s => s.scope === "otelc.instrument.hiredis").every(s => s.kind === 3 &&
             s.attrs["db.system.name"] === "redis" && s.attrs["db.namespace"] === "0" &&
             s.attrs["server.address"] === "127.0.0.1" && s.attrs["server.port"] === '"$rport"' &&
             s.parentSpanId === one("auto_redis_app").spanId)' \
         'named("SET 0").some(s => s.attrs["db.query.text"] === "SET user:1 ?")' \
-        'one("GET 0").attrs["db.query.text"] === "GET user:1" && one("GET 0").attrs["db.operation.name"] === "GET"' \
+        'named("GET 0").some(s => s.attrs["db.query.text"] === "GET user:1" && s.attrs["db.operation.name"] === "GET")' \
         'named("SET 0").some(s => s.attrs["db.query.text"] === "SET counter ?") && one("INCRBY 0")' \
         'one("LPUSH 0").status === 2 && one("LPUSH 0").message === "WRONGTYPE" &&
             one("LPUSH 0").attrs["error.type"] === "WRONGTYPE" && one("LPUSH 0").attrs["db.response.status_code"] === "WRONGTYPE"' \
+        'named("SET 0").some(s => s.attrs["db.query.text"] === "SET async:1 ?" && s.status === 0)' \
+        'named("GET 0").some(s => s.attrs["db.query.text"] === "GET async:1" && s.status === 0)' \
+        'one("INCR 0").status === 2 && one("INCR 0").attrs["error.type"] === "ERR" &&
+            one("INCR 0").attrs["db.response.status_code"] === "ERR"' \
+        'one("EXISTS 0").status === 2 && one("EXISTS 0").attrs["error.type"] === "_OTHER"' \
+        'named("SUBSCRIBE 0").length === 0' \
         '!JSON.stringify(spans.map(s => s.attrs)).includes("SecretValue")'
     disabled redis_off "$B/auto_redis_app" "$rport"
     [ "$failures" = 0 ]
