@@ -64,26 +64,47 @@ trap 'exit 1' INT TERM
 # ---- The viewer -------------------------------------------------------------------------------
 
 # viewer_start DB [ARGS...]: a viewer on DB, every port picked by the system;
-# sets viewer_pid, ui, otlp_http, otlp_grpc.
+# sets viewer_pid, ui, otlp_http, otlp_grpc. The viewer prints its addresses
+# in one flush, the db line last. Its output file is removed first: the
+# shell truncates it in the child after the fork, so a file left by the
+# previous viewer could be read (its old ports) and then emptied under the
+# reads that follow (no address at all).
 viewer_start() {
     db=$1
     shift
+    rm -f "$tmp/viewer.out"
     "$view" view --port 0 --otlp-http-port 0 --otlp-grpc-port 0 --db "$db" "$@" \
         >"$tmp/viewer.out" 2>"$tmp/viewer.err" &
     viewer_pid=$!
     i=0
     until grep -q '^otelc view: db ' "$tmp/viewer.out" 2>/dev/null; do
         i=$((i + 1))
-        if [ $i -gt 600 ] || ! kill -0 "$viewer_pid" 2>/dev/null; then
+        if ! kill -0 "$viewer_pid" 2>/dev/null; then
             cat "$tmp/viewer.err" >&2
-            echo "run_view.sh: otelc view did not start" >&2
+            echo "run_view.sh: otelc view exited before printing its addresses" >&2
+            exit 1
+        fi
+        if [ $i -gt 600 ]; then
+            cat "$tmp/viewer.err" >&2
+            echo "run_view.sh: otelc view printed no addresses within 30 s" >&2
             exit 1
         fi
         sleep 0.05
     done
-    ui=$(sed -n 's/^otelc view: ui //p' "$tmp/viewer.out")
-    otlp_http=$(sed -n 's/^otelc view: otlp-http //p' "$tmp/viewer.out")
-    otlp_grpc=$(sed -n 's/^otelc view: otlp-grpc //p' "$tmp/viewer.out")
+    ui=$(viewer_address ui)
+    otlp_http=$(viewer_address otlp-http)
+    otlp_grpc=$(viewer_address otlp-grpc)
+}
+
+# viewer_address NAME: the address the viewer printed for NAME; exits when there is none.
+viewer_address() {
+    a=$(sed -n "s/^otelc view: $1 //p" "$tmp/viewer.out")
+    if [ -z "$a" ]; then
+        cat "$tmp/viewer.out" "$tmp/viewer.err" >&2
+        echo "run_view.sh: otelc view printed no $1 address (its output is above)" >&2
+        exit 1
+    fi
+    echo "$a"
 }
 
 viewer_stop() {

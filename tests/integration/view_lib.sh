@@ -43,6 +43,7 @@ fail() {
 # OTLP_HTTP (URLs), OTLP_GRPC (host:port) and DB from the lines it prints.
 # Its output goes to $tmp/view.out and $tmp/view.err.
 view_start() {
+    rm -f "$tmp/view.out" # not truncated until the child runs: a restart could read the last one
     "$OTELC" view --port 0 --otlp-http-port 0 --otlp-grpc-port 0 "$@" \
         >"$tmp/view.out" 2>"$tmp/view.err" &
     view_pid=$!
