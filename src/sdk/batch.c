@@ -114,6 +114,13 @@ struct batch {
     /* Owned by the worker (or by shutdown once no worker can run). */
     uint32_t npending;
     const otelc_span_data **pending;
+    /*
+     * Spans handed to the exporter whose outcome is not counted yet.
+     * Whoever takes it (exchange to 0) counts them: the worker when the
+     * export returns, or a shutdown that gave up waiting for it, which
+     * counts them failed, so that they are counted before it returns.
+     */
+    _Atomic uint32_t in_export;
 };
 
 static otelc_stats_block *stats_of(struct batch *b)
@@ -130,8 +137,9 @@ static otelc_stats_block *stats_of(struct batch *b)
  */
 static void export_batch(struct batch *b, uint32_t n)
 {
+    atomic_store(&b->in_export, n);
     otelc_export_result r = otelc_exporter_export(b->exp, b->pending, n);
-    otelc__count_export(stats_of(b), r, n);
+    if (atomic_exchange(&b->in_export, 0)) otelc__count_export(stats_of(b), r, n);
     otelc__spans_release(b->pending, n);
     otelc__span_pool_give_back();
     atomic_fetch_add_explicit(&b->credits, n, memory_order_release);
@@ -540,7 +548,11 @@ static int batch_shutdown(void *self, uint32_t timeout_ms)
     pthread_mutex_unlock(&b->lock);
     if (!join_within(b, wait_ms(b, timeout_ms))) {
         otelc__exporter_shutdown(b->exp);
-        join_within(b, ABANDON_GRACE_MS);
+        if (!join_within(b, ABANDON_GRACE_MS)) {
+            /* The export cut short has not returned: its spans are lost, and counted now. */
+            uint32_t n = atomic_exchange(&b->in_export, 0);
+            if (n) otelc__count_export(stats_of(b), OTELC_EXPORT_FAILURE, n);
+        }
         return OTELC_ERR_TIMEOUT;
     }
     /* No worker runs and none can start: exporting here is not concurrent. */
@@ -616,6 +628,7 @@ static void batch_after_fork_child(void *self)
     otelc__abandon(b->rings);
     b->rings = NULL;
     b->npending = 0;
+    atomic_store(&b->in_export, 0); /* the parent's export, the parent's to count */
     b->kick = false;
     b->running = false;
     b->exited = false;
