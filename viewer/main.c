@@ -369,6 +369,15 @@ static bool exporter_is_self(const char *name, size_t n, const view_config *cfg,
     return vw_endpoint_is_self(ep, cfg->server.bind, ports, nports);
 }
 
+/* The ports of the listeners from first to the last (VW_LISTEN_OTLP_GRPC) that listen; how many. */
+static size_t open_ports(const vw_server *s, vw_listener first, unsigned ports[3])
+{
+    size_t n = 0;
+    for (int l = first; l <= VW_LISTEN_OTLP_GRPC; l++)
+        if (vw_server_port(s, (vw_listener)l)) ports[n++] = vw_server_port(s, (vw_listener)l);
+    return n;
+}
+
 /*
  * Trace the viewer's own queries when OTEL_TRACES_EXPORTER asks for it in
  * so many words (an endpoint alone, as a shell that runs programs against
@@ -380,9 +389,7 @@ static bool self_tracing_start(const view_config *cfg, const vw_server *s)
     const char *list = getenv("OTEL_TRACES_EXPORTER");
     if (!list || !*list || strcasecmp(list, "none") == 0) return false;
     unsigned ports[3];
-    size_t nports = 0;
-    for (int l = VW_LISTEN_UI; l <= VW_LISTEN_OTLP_GRPC; l++)
-        if (vw_server_port(s, (vw_listener)l)) ports[nports++] = vw_server_port(s, (vw_listener)l);
+    size_t nports = open_ports(s, VW_LISTEN_UI, ports);
     for (const char *p = list; *p;) {
         p += strspn(p, " ,");
         size_t n = strcspn(p, " ,");
@@ -400,7 +407,7 @@ static bool self_tracing_start(const view_config *cfg, const vw_server *s)
 /* The viewer's OTLP receivers, for forget_down_records(). */
 typedef struct receiver_ports {
     const char *bind;
-    unsigned ports[2];
+    unsigned ports[3];
     size_t n;
 } receiver_ports;
 
@@ -419,8 +426,7 @@ static bool is_receiver(const char *url, void *arg)
 static void forget_down_records(const view_config *cfg, const vw_server *s)
 {
     receiver_ports r = {.bind = cfg->server.bind};
-    for (int l = VW_LISTEN_OTLP_HTTP; l <= VW_LISTEN_OTLP_GRPC; l++)
-        if (vw_server_port(s, (vw_listener)l)) r.ports[r.n++] = vw_server_port(s, (vw_listener)l);
+    r.n = open_ports(s, VW_LISTEN_OTLP_HTTP, r.ports);
     if (r.n) otelc__shared_breaker_forget(is_receiver, &r);
 }
 

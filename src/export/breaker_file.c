@@ -151,7 +151,7 @@ void otelc__shared_breaker_close(const otelc_shared_breaker *b)
 
 size_t otelc__shared_breaker_forget(bool (*matches)(const char *url, void *arg), void *arg)
 {
-    char dir[256], path[512], rec[RECORD_MAX], url[RECORD_MAX];
+    char dir[256], path[512], rec[RECORD_MAX];
     if (!otelc__runtime_dir_from_env(dir, sizeof dir) || !otelc__private_dir(dir, false, 077))
         return 0;
     DIR *d = opendir(dir);
@@ -166,9 +166,8 @@ size_t otelc__shared_breaker_forget(bool (*matches)(const char *url, void *arg),
         if (n <= 0 || (size_t)n >= sizeof path || !read_record(path, rec, &sb) ||
             !parse_record(rec, &r))
             continue;
-        memcpy(url, r.url, r.url_len);
-        url[r.url_len] = '\0';
-        if (matches(url, arg) && unlink(path) == 0) removed++;
+        rec[(size_t)(r.url - rec) + r.url_len] = '\0'; /* the URL's newline: r.url alone */
+        if (matches(r.url, arg) && unlink(path) == 0) removed++;
     }
     closedir(d);
     return removed;
