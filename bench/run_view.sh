@@ -24,7 +24,9 @@
 # run on; VIEW_QUERIES (default 200) of each kind; VIEW_RENDERS (default
 # 7) of the big trace; VIEW_RSS_SECONDS (default 60) at VIEW_RSS_RATE
 # (default 100000) spans/s; VIEW_CALLGRIND_SPANS (default 150000, 0: none)
-# written into a store kept at a third of that, under callgrind.
+# written into a store kept at a third of that, under callgrind;
+# VIEW_PROTOCOLS (default "http/protobuf grpc http/json") the ingest runs
+# are made over, and VIEW_INGEST_ONLY=1 to stop after them.
 set -eu
 # shellcheck source=bench/figures.sh
 . "$(dirname "$0")/figures.sh"
@@ -194,7 +196,7 @@ echo "load:      $(cut -d ' ' -f 1-3 /proc/loadavg) (1/5/15 min load average)"
 echo "runs:      $repeat of ${seconds} s per figure, each into a new store; medians"
 echo "retention: 'trim' is the default (--max-spans 1000000: the store trims as it ingests), 'all' keeps every span"
 figure figure value unit note
-for proto in http/protobuf grpc http/json; do
+for proto in ${VIEW_PROTOCOLS:-http/protobuf grpc http/json}; do
     rate=$rate_other
     [ "$proto" = http/protobuf ] && rate=$rate_proto
     for keep in trim all; do
@@ -207,6 +209,8 @@ for proto in http/protobuf grpc http/json; do
         medians "$tmp/ingest.figures" "$repeat"
     done
 done
+
+[ "${VIEW_INGEST_ONLY:-0}" = 1 ] && exit 0
 
 # ---- Queries -----------------------------------------------------------------------------------
 

@@ -68,8 +68,9 @@ int cli_viewer(int argc, char **argv)
     args[0] = "otelc-view";
     memcpy(args + 1, argv, (size_t)argc * sizeof *args);
     int rc = launch(argv[0], args[0], args,
-                    "SQLite, libmicrohttpd, libnghttp2, PCRE2 and zlib (libsqlite3-dev, "
-                    "libmicrohttpd-dev, libnghttp2-dev, libpcre2-dev, zlib1g-dev)");
+                    "SQLite, libmicrohttpd, libnghttp2, PCRE2, zlib and xxHash (libsqlite3-dev, "
+                    "libmicrohttpd-dev, libnghttp2-dev, libpcre2-dev, zlib1g-dev, "
+                    "libxxhash-dev)");
     free(args);
     return rc;
 }

@@ -440,7 +440,7 @@ static int64_t message_row(vw_store *s, vw_u64map *cache, enum vw_stmt find, enu
 /* The writer's index of a service name (for the service graph), or UINT32_MAX when full. */
 static uint32_t service_index(vw_store *s, const char *service)
 {
-    uint64_t h = otelc__fnv1a(OTELC_FNV_OFFSET, service, strlen(service));
+    uint64_t h = vw_hash(service, strlen(service), 0);
     bool added;
     uint64_t *slot = vw_u64map_put(&s->services, h, &added);
     if (!slot) return UINT32_MAX;
@@ -461,9 +461,8 @@ const char *vw__service_name(const vw_store *s, uint32_t index)
 
 static int64_t op_row(vw_store *s, const char *service, const char *name, int kind)
 {
-    uint64_t h = otelc__fnv1a(OTELC_FNV_OFFSET, service, strlen(service) + 1);
-    h = otelc__fnv1a(h, name, strlen(name) + 1);
-    h = otelc__fnv1a(h, &kind, sizeof kind);
+    uint64_t h = vw_hash(service, strlen(service) + 1, (uint64_t)kind);
+    h = vw_hash(name, strlen(name) + 1, h);
     uint64_t *cached = vw_u64map_get(&s->ops, h);
     if (cached) return (int64_t)*cached;
     int64_t row = -1;
@@ -501,7 +500,10 @@ static uint32_t op_service_index(vw_store *s, int64_t op)
 
 static uint64_t span_identity(const uint8_t trace_id[16], const uint8_t span_id[8])
 {
-    return otelc__fnv1a(otelc__fnv1a(OTELC_FNV_OFFSET, trace_id, 16), span_id, 8);
+    uint8_t ids[24];
+    memcpy(ids, trace_id, 16);
+    memcpy(ids + 16, span_id, 8);
+    return vw_hash(ids, sizeof ids, 0);
 }
 
 /* The service of a span the writer saw lately, or UINT32_MAX. */
@@ -592,9 +594,9 @@ static bool count_edges(vw_store *s, const otelc_span_data *sd, uint32_t service
 /* The builder of this transaction's segment of sd's trace; NULL when out of memory. */
 static vw_segment_build *segment_of(vw_store *s, const otelc_span_data *sd, size_t *index)
 {
-    uint64_t h = otelc__fnv1a(OTELC_FNV_OFFSET, sd->context.trace_id, 16);
+    int64_t tkey = vw__trace_key(sd->context.trace_id);
     bool added;
-    uint64_t *slot = vw_u64map_put(&s->seg_index, h, &added);
+    uint64_t *slot = vw_u64map_put(&s->seg_index, (uint64_t)tkey, &added);
     if (slot && !added) {
         vw_segment_build *b = &s->segs[*slot - 1];
         if (memcmp(b->trace_id, sd->context.trace_id, 16) == 0) {
@@ -614,12 +616,11 @@ static vw_segment_build *segment_of(vw_store *s, const otelc_span_data *sd, size
     vw_segment_build *b = &s->segs[s->seg_count];
     otelc_buf body = b->body; /* its memory is kept from transaction to transaction */
     otelc__buf_reset(&body);
-    *b = (vw_segment_build){.body = body, .start_ns = UINT64_MAX};
+    *b = (vw_segment_build){.body = body, .tkey = tkey, .start_ns = UINT64_MAX};
     memcpy(b->trace_id, sd->context.trace_id, 16);
     *index = s->seg_count++;
     if (slot) {
         *slot = s->seg_count;
-        b->index_key = h;
         b->indexed = true;
     }
     return b;
@@ -640,15 +641,20 @@ static bool add_posting(vw_store *s, uint64_t key, size_t seg)
 
 /* Append one span's record (its resource and scope rows, its Span message) to a segment. */
 static int append_span(vw_store *s, vw_segment_build *b, const otelc_span_data *sd,
-                       int64_t resource, int64_t scope)
+                       const vw_wire *wire, int64_t resource, int64_t scope)
 {
-    otelc__buf_reset(&s->enc);
-    if (otelc__otlp_encode_span(&s->enc, sd) != OTELC_OK) return -1;
+    const uint8_t *msg = wire ? wire->p : NULL;
+    size_t len = wire ? wire->len : 0;
+    if (!wire) { /* not received as protobuf, or changed in decoding */
+        otelc__buf_reset(&s->enc);
+        if (otelc__otlp_encode_span(&s->enc, sd) != OTELC_OK) return -1;
+        msg = (const uint8_t *)s->enc.data, len = s->enc.len;
+    }
     uint8_t head[30], *w = otelc__pb_put_varint(head, (uint64_t)resource);
     w = otelc__pb_put_varint(w, (uint64_t)scope);
-    w = otelc__pb_put_varint(w, s->enc.len);
+    w = otelc__pb_put_varint(w, len);
     otelc__buf_append(&b->body, head, (size_t)(w - head));
-    otelc__buf_append(&b->body, s->enc.data, s->enc.len);
+    otelc__buf_append(&b->body, msg, len);
     return b->body.failed ? -1 : 0;
 }
 
@@ -657,7 +663,7 @@ static int insert_segments(vw_store *s)
     sqlite3_stmt *st = s->st[ST_SEG_ADD];
     for (size_t i = 0; i < s->seg_count; i++) {
         const vw_segment_build *b = &s->segs[i];
-        int64_t id = s->next_seg + (int64_t)i, tkey = vw__trace_key(b->trace_id);
+        int64_t id = s->next_seg + (int64_t)i, tkey = b->tkey;
         if (!vw__epochs_add(&s->epochs, id, tkey)) return -1; /* noted before: a probe too many */
         sqlite3_bind_int64(st, 1, id);
         sqlite3_bind_int64(st, 2, tkey);
@@ -746,14 +752,14 @@ static void segment_add_span(vw_segment_build *b, const otelc_span_data *sd, con
     }
 }
 
-static int write_span(vw_store *s, const otelc_span_data *sd, const resource_row *res,
-                      int64_t scope)
+static int write_span(vw_store *s, const otelc_span_data *sd, const vw_wire *wire,
+                      const resource_row *res, int64_t scope)
 {
     const char *name = sd->name ? sd->name : "";
     int64_t op = op_row(s, res->service, name, (int)sd->kind);
     size_t index;
     vw_segment_build *seg = op < 0 ? NULL : segment_of(s, sd, &index);
-    if (!seg || append_span(s, seg, sd, res->row, scope) < 0) return -1;
+    if (!seg || append_span(s, seg, sd, wire, res->row, scope) < 0) return -1;
     segment_add_span(seg, sd, res->service);
     bool error = sd->status == OTELC_STATUS_ERROR;
     if (!add_posting(s, VW_POSTING_OP(op), index) ||
@@ -791,7 +797,7 @@ static int write_batch(vw_store *s, const vw_batch *b)
             last_scope = sd->scope;
             if ((scope = scope_row(s, sd->scope)) < 0) rc = -1;
         }
-        if (rc == 0) rc = write_span(s, sd, res, scope);
+        if (rc == 0) rc = write_span(s, sd, vw_batch_wire(b, i), res, scope);
     }
     if (rows != stack_rows) free(rows);
     return rc;
@@ -802,7 +808,7 @@ static void transaction_reset(vw_store *s)
     s->new_posting_count = 0;
     /* Newest first (vw_u64map_remove_newest): a few thousand keys, where a clear writes 2 MiB. */
     for (size_t i = s->seg_count; i-- > 0;)
-        if (s->segs[i].indexed) vw_u64map_remove_newest(&s->seg_index, s->segs[i].index_key);
+        if (s->segs[i].indexed) vw_u64map_remove_newest(&s->seg_index, (uint64_t)s->segs[i].tkey);
     s->seg_count = 0;
     vw__agg_reset(&s->op_agg);
     vw__agg_reset(&s->edge_agg);

@@ -17,7 +17,7 @@
 static uint64_t agg_key(int64_t a, int64_t b, int64_t minute)
 {
     int64_t k[3] = {a, b, minute};
-    return otelc__fnv1a(OTELC_FNV_OFFSET, k, sizeof k);
+    return vw_hash(k, sizeof k, 0);
 }
 
 static vw_hist *take_hist(vw_agg *agg)
@@ -260,7 +260,7 @@ typedef struct graph_ctx {
 static void emit_node(void *ctx, const char *const *key, const vw_latency *l)
 {
     graph_ctx *c = ctx;
-    uint64_t h = otelc__fnv1a(OTELC_FNV_OFFSET, key[0], strlen(key[0]));
+    uint64_t h = vw_hash(key[0], strlen(key[0]), 0);
     if (c->entry_pass) {
         if (!vw_u64map_put(&c->shown, h, NULL)) return; /* more services than we track: skip */
     } else if (vw_u64map_get(&c->shown, h)) {

@@ -11,6 +11,7 @@
 
 #include "export/otlp.h"
 #include "export/protobuf.h"
+#include "hash.h"
 #include "histogram.h"
 #include "store.h"
 #include "u64map.h"
@@ -134,9 +135,8 @@ typedef struct vw_epochs {
 /* The spans of one trace in the transaction being written: one segments row. */
 typedef struct vw_segment_build {
     uint8_t trace_id[16];
-    uint64_t
-        index_key; /* its key in seg_index, when indexed (not: a hash collision, a full index) */
-    bool indexed;
+    int64_t tkey;   /* vw__trace_key(trace_id), also its key in seg_index */
+    bool indexed;   /* in seg_index (not: another trace with the same tkey, a full index) */
     otelc_buf body; /* records: resource row, scope row, Span length (varints), Span bytes */
     uint64_t start_ns, end_ns;
     uint32_t span_count, error_count;
