@@ -9,9 +9,7 @@
  *
  * Writes --spans spans (default 1,000,000) as traces of three spans (a
  * SERVER span with nine attributes, a database CLIENT span, an outgoing
- * HTTP CLIENT span, over three services) in batches of 510 spans, each
- * decoded from the OTLP protobuf request it makes as the receiver decodes
- * what it is sent (the decoding is not counted), --commit
+ * HTTP CLIENT span, over three services) in batches of 510 spans, --commit
  * spans per transaction (default 8192, the requests libotelc's exporter
  * sends in bench/run_view.sh), into --db (default a temporary file,
  * removed after). The traces start 10,000 a second and end about now. With
@@ -43,8 +41,6 @@
 #include <curl/curl.h>
 #endif
 
-#include "decode_proto.h"
-#include "export/otlp.h"
 #include "store.h"
 #include "traceql.h"
 
@@ -237,25 +233,6 @@ static uint64_t held_trace(const workload *w)
     return w->traces - (uint64_t)rand() % (w->held - margin);
 }
 
-/*
- * The batch as the receiver hands it to the store: the spans built by hand
- * are encoded into an OTLP protobuf request and decoded from it, so that
- * the store keeps each Span message as it came, as it does for a sender's.
- */
-static int as_received(vw_batch *b, otelc_buf *wire)
-{
-    const otelc_span_data **ptrs = malloc(b->count * sizeof *ptrs);
-    if (!ptrs) return -1;
-    for (size_t i = 0; i < b->count; i++) ptrs[i] = &b->spans[i];
-    otelc__buf_reset(wire);
-    int rc = otelc__otlp_encode_proto(wire, ptrs, b->count) == OTELC_OK ? 0 : -1;
-    free(ptrs);
-    vw_batch_free(b);
-    if (rc == 0 && vw_decode_otlp_proto((const uint8_t *)wire->data, wire->len, b) != VW_DECODE_OK)
-        rc = -1;
-    return rc;
-}
-
 /* Write the workload; prints the write figures. Returns 0 or -1. */
 static int write_all(vw_store *s, workload *w, long total)
 {
@@ -264,17 +241,12 @@ static int write_all(vw_store *s, workload *w, long total)
     if (!batches || !ptrs) return -1;
     uint64_t trace = 1, commits = 0, trimmed = 0;
     long written = 0;
-    otelc_buf wire = {0};
     double wall = 0, user = 0, sys = 0, bytes = 0, trim_cpu = 0, thread_cpu = 0;
     char err[256];
     while (written < total) {
         for (size_t i = 0; i < w->batches_per_commit; i++) {
             vw_batch_init(&batches[i]);
             fill_batch(&batches[i], w, trace, SPANS_PER_BATCH / SPANS_PER_TRACE);
-            if (as_received(&batches[i], &wire) < 0) {
-                fprintf(stderr, "encoding or decoding a batch failed\n");
-                return -1;
-            }
             trace += SPANS_PER_BATCH / SPANS_PER_TRACE;
             ptrs[i] = &batches[i];
         }
@@ -309,7 +281,6 @@ static int write_all(vw_store *s, workload *w, long total)
     }
     free(batches);
     free(ptrs);
-    otelc__buf_free(&wire);
     vw_store_counts n;
     vw_store_counts_get(s, &n);
     printf("store.write %.0f spans/s\n", written / wall);

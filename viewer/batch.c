@@ -19,7 +19,6 @@ void vw_batch_free(vw_batch *b)
     for (size_t i = 0; i < b->resource_count; i++) otelc_resource_free(b->resources[i]);
     free(b->resources);
     free(b->spans);
-    free(b->wire);
     otelc__arena_free(&b->arena);
     vw_batch_init(b);
 }
@@ -33,7 +32,6 @@ void vw_batch_reset(vw_batch *b)
     for (size_t i = 0; i < b->resource_count; i++) otelc_resource_free(b->resources[i]);
     b->resource_count = 0;
     b->count = 0;
-    b->wire_count = 0;
     b->rejected = 0;
     b->reject_reason[0] = '\0';
     otelc__arena_rewind(&b->arena, KEEP_ARENA_BYTES);
@@ -41,11 +39,6 @@ void vw_batch_reset(vw_batch *b)
         free(b->spans);
         b->spans = NULL;
         b->span_cap = 0;
-    }
-    if (b->wire_cap > KEEP_SPANS) {
-        free(b->wire);
-        b->wire = NULL;
-        b->wire_cap = 0;
     }
 }
 
@@ -68,25 +61,6 @@ otelc_span_data *vw_batch_add_span(vw_batch *b)
 void vw_batch_drop_last(vw_batch *b)
 {
     if (b->count) b->count--;
-    if (b->wire_count > b->count) b->wire_count = b->count;
-}
-
-bool vw_batch_keep_wire(vw_batch *b, const uint8_t *p, size_t n)
-{
-    if (b->count == 0 || n == 0) return true;
-    if (b->count > b->wire_cap) {
-        size_t cap = b->span_cap; /* at least count */
-        vw_wire *grown = realloc(b->wire, cap * sizeof *grown);
-        if (!grown) return false;
-        b->wire = grown;
-        b->wire_cap = cap;
-    }
-    uint8_t *copy = vw_batch_alloc(b, n);
-    if (!copy) return false;
-    memcpy(copy, p, n);
-    while (b->wire_count < b->count - 1) b->wire[b->wire_count++] = (vw_wire){NULL, 0};
-    b->wire[b->wire_count++] = (vw_wire){copy, n};
-    return true;
 }
 
 otelc_resource *vw_batch_add_resource(vw_batch *b, const otelc_attr *attrs, size_t count,

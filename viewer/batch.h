@@ -49,22 +49,7 @@ typedef struct vw_batch {
     otelc_resource **resources; /* one per ResourceSpans (or Zipkin service) */
     size_t resource_count, resource_cap;
     size_t span_cap;
-
-    /*
-     * The Span messages of spans decoded from OTLP protobuf as they came,
-     * when decoding changed nothing in them (no field skipped, every string
-     * valid UTF-8): wire[i] for spans[i] while i < wire_count, in the
-     * arena; len 0 for none. The store keeps these bytes instead of
-     * encoding the span again: decoding either gives the same span.
-     */
-    struct vw_wire *wire;
-    size_t wire_count, wire_cap;
 } vw_batch;
-
-typedef struct vw_wire {
-    const uint8_t *p;
-    size_t len;
-} vw_wire;
 
 /* Decoding outcomes. */
 typedef enum vw_decode_status {
@@ -95,19 +80,6 @@ otelc_span_data *vw_batch_add_span(vw_batch *b);
 
 /* Take the last span added back out (it turned out invalid after all). */
 void vw_batch_drop_last(vw_batch *b);
-
-/*
- * Keep p[0..n), the Span message the last span added was decoded from, as
- * that span's wire bytes (copied into the arena). False when out of
- * memory: the span then has none, which only costs the store an encoding.
- */
-bool vw_batch_keep_wire(vw_batch *b, const uint8_t *p, size_t n);
-
-/* The wire bytes of spans[i], or NULL when it has none. */
-static inline const vw_wire *vw_batch_wire(const vw_batch *b, size_t i)
-{
-    return i < b->wire_count && b->wire[i].len ? &b->wire[i] : NULL;
-}
 
 /*
  * A resource made of attrs (copied) owned by the batch, for the spans that

@@ -31,8 +31,6 @@ typedef struct decoder {
     vw_batch *b;
     vw_decode_status status; /* VW_DECODE_OK until something stops the decoding */
     size_t spans_seen;       /* in this request, valid or not: the bound, and positions */
-    size_t
-        altered; /* fields skipped and strings repaired: what the model differs from the wire by */
 } decoder;
 
 /* Stop decoding for the first reason given; false, for the caller to return. */
@@ -49,19 +47,12 @@ static inline bool next_key(decoder *d, otelc_pb *r, uint32_t *field, otelc_pb_w
     return otelc__pb_key(r, field, wt) || fail(d, VW_DECODE_INVALID);
 }
 
-/* A field's value, stepped over. */
-static inline bool step_over(decoder *d, otelc_pb *r, uint32_t field, otelc_pb_wire wt)
+/* The value of a field that is not ours (or not known yet): stepped over. */
+static inline bool skip(decoder *d, otelc_pb *r, uint32_t field, otelc_pb_wire wt)
 {
     otelc_pb body;
     if (wt == OTELC_PB_LEN) return otelc__pb_len(r, &body) || fail(d, VW_DECODE_INVALID);
     return otelc__pb_skip(r, field, wt) || fail(d, VW_DECODE_INVALID);
-}
-
-/* The value of a field that is not ours (or not known yet): left out of the model. */
-static inline bool skip(decoder *d, otelc_pb *r, uint32_t field, otelc_pb_wire wt)
-{
-    d->altered++;
-    return step_over(d, r, field, wt);
 }
 
 /* A known field must come with its own wire type. */
@@ -98,16 +89,14 @@ static bool read_str(decoder *d, otelc_pb *r, otelc_pb_wire wt, const char **out
 {
     otelc_pb body;
     if (!read_len(d, r, wt, &body)) return false;
-    size_t n = (size_t)(body.end - body.p), copied;
+    size_t n = (size_t)(body.end - body.p);
     if (len) *len = n;
     if (n == 0) {
         *out = "";
         return true;
     }
-    const char *s = vw_batch_str(d->b, (const char *)body.p, n, &copied);
+    const char *s = vw_batch_str(d->b, (const char *)body.p, n, len);
     if (!s) return fail(d, VW_DECODE_NOMEM);
-    if (copied != n) d->altered++; /* malformed UTF-8 replaced (a copy is then longer) */
-    if (len) *len = copied;
     *out = s;
     return true;
 }
@@ -139,7 +128,7 @@ static bool count_fields(decoder *d, otelc_pb msg, size_t counts[COUNTED_FIELDS]
     while (msg.p < msg.end) {
         uint32_t field;
         otelc_pb_wire wt;
-        if (!next_key(d, &msg, &field, &wt) || !step_over(d, &msg, field, wt)) return false;
+        if (!next_key(d, &msg, &field, &wt) || !skip(d, &msg, field, wt)) return false;
         if (field < COUNTED_FIELDS) counts[field]++;
     }
     return true;
@@ -484,12 +473,10 @@ static bool decode_span_body(decoder *d, otelc_pb *r, uint32_t field, otelc_pb_w
         if (!read_len(d, r, wt, &body)) return false;
         if (sd->link_count == a->link_cap) return fail(d, VW_DECODE_INVALID); /* counted */
         if (!decode_link(d, body, &a->links[sd->link_count], &holdable)) return false;
-        if (holdable) {
+        if (holdable)
             sd->link_count++;
-        } else {
+        else
             ids->unholdable_links++;
-            d->altered++;
-        }
         return true;
     case 14:
         return read_u32(d, r, wt, &sd->dropped_link_count);
@@ -650,7 +637,6 @@ static bool add_request_span(decoder *d, otelc_pb body, const otelc_scope_info *
         return fail(d,
                     d->b->count >= VW_MAX_SPANS_PER_REQUEST ? VW_DECODE_TOO_BIG : VW_DECODE_NOMEM);
     char why[REJECT_REASON_BYTES];
-    size_t altered = d->altered;
     if (!decode_span(d, body, sd, why, sizeof why)) return false;
     if (why[0]) {
         vw_batch_drop_last(d->b);
@@ -659,10 +645,7 @@ static bool add_request_span(decoder *d, otelc_pb body, const otelc_scope_info *
     }
     sd->scope = scope;
     sd->resource = resource_of(d, res);
-    if (!sd->resource) return false;
-    if (d->altered == altered) /* else stored as the model has it: nothing skipped kept */
-        vw_batch_keep_wire(d->b, body.p, (size_t)(body.end - body.p));
-    return true;
+    return sd->resource != NULL;
 }
 
 /* ScopeSpans { InstrumentationScope scope = 1; repeated Span spans = 2; string schema_url = 3; } */
@@ -712,7 +695,7 @@ static bool decode_resource_spans(decoder *d, otelc_pb r)
         else if (field == 3)
             ok = read_opt_str(d, &walk, wt, &res.schema_url);
         else
-            ok = step_over(d, &walk, field, wt); /* the spans: read by the second walk */
+            ok = skip(d, &walk, field, wt);
         if (!ok) return false;
     }
     if (!decode_resource(d, resource, &res)) return false;

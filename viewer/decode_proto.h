@@ -60,9 +60,8 @@
  * _counted), spans of one ScopeSpans one otelc_scope_info in the arena,
  * whatever the order of the fields on the wire. Memory: everything lives
  * in the batch's arena, a few mallocs per request (none with a reused
- * batch); a decoded request takes at most 31 times its size on the wire
- * (an empty link, two bytes, is 56 decoded, and each Span message is kept
- * as it came, vw_batch_keep_wire(); typical spans take 3 to 5).
+ * batch); a decoded request takes at most 28 times its size on the wire
+ * (an empty link, two bytes, is 56 decoded; typical spans take 3 to 4).
  */
 #ifndef OTELC_VIEWER_DECODE_PROTO_H
 #define OTELC_VIEWER_DECODE_PROTO_H

@@ -641,20 +641,15 @@ static bool add_posting(vw_store *s, uint64_t key, size_t seg)
 
 /* Append one span's record (its resource and scope rows, its Span message) to a segment. */
 static int append_span(vw_store *s, vw_segment_build *b, const otelc_span_data *sd,
-                       const vw_wire *wire, int64_t resource, int64_t scope)
+                       int64_t resource, int64_t scope)
 {
-    const uint8_t *msg = wire ? wire->p : NULL;
-    size_t len = wire ? wire->len : 0;
-    if (!wire) { /* not received as protobuf, or changed in decoding */
-        otelc__buf_reset(&s->enc);
-        if (otelc__otlp_encode_span(&s->enc, sd) != OTELC_OK) return -1;
-        msg = (const uint8_t *)s->enc.data, len = s->enc.len;
-    }
+    otelc__buf_reset(&s->enc);
+    if (otelc__otlp_encode_span(&s->enc, sd) != OTELC_OK) return -1;
     uint8_t head[30], *w = otelc__pb_put_varint(head, (uint64_t)resource);
     w = otelc__pb_put_varint(w, (uint64_t)scope);
-    w = otelc__pb_put_varint(w, len);
+    w = otelc__pb_put_varint(w, s->enc.len);
     otelc__buf_append(&b->body, head, (size_t)(w - head));
-    otelc__buf_append(&b->body, msg, len);
+    otelc__buf_append(&b->body, s->enc.data, s->enc.len);
     return b->body.failed ? -1 : 0;
 }
 
@@ -752,14 +747,14 @@ static void segment_add_span(vw_segment_build *b, const otelc_span_data *sd, con
     }
 }
 
-static int write_span(vw_store *s, const otelc_span_data *sd, const vw_wire *wire,
-                      const resource_row *res, int64_t scope)
+static int write_span(vw_store *s, const otelc_span_data *sd, const resource_row *res,
+                      int64_t scope)
 {
     const char *name = sd->name ? sd->name : "";
     int64_t op = op_row(s, res->service, name, (int)sd->kind);
     size_t index;
     vw_segment_build *seg = op < 0 ? NULL : segment_of(s, sd, &index);
-    if (!seg || append_span(s, seg, sd, wire, res->row, scope) < 0) return -1;
+    if (!seg || append_span(s, seg, sd, res->row, scope) < 0) return -1;
     segment_add_span(seg, sd, res->service);
     bool error = sd->status == OTELC_STATUS_ERROR;
     if (!add_posting(s, VW_POSTING_OP(op), index) ||
@@ -797,7 +792,7 @@ static int write_batch(vw_store *s, const vw_batch *b)
             last_scope = sd->scope;
             if ((scope = scope_row(s, sd->scope)) < 0) rc = -1;
         }
-        if (rc == 0) rc = write_span(s, sd, vw_batch_wire(b, i), res, scope);
+        if (rc == 0) rc = write_span(s, sd, res, scope);
     }
     if (rows != stack_rows) free(rows);
     return rc;

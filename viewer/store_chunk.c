@@ -224,7 +224,7 @@ static void chunk_clear(vw_chunk *c)
 static bool chunk_alloc(vw_chunk *c)
 {
     if (!c->bloom && !(c->bloom = calloc(1, VW_BLOOM_BYTES))) return false;
-    if (!c->resources.keys && !vw_u64map_init(&c->resources, 4096)) return false;
+    if (!c->resources.slots && !vw_u64map_init(&c->resources, 4096)) return false;
     return true;
 }
 

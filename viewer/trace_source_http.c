@@ -201,13 +201,13 @@ static bool seen_before(searcher *s, const uint8_t id[16])
 {
     uint64_t key = otelc__fnv1a(OTELC_FNV_OFFSET, id, 16);
     bool added = false;
-    if (!s->seen.keys && !vw_u64map_init(&s->seen, 4096)) return false;
+    if (!s->seen.slots && !vw_u64map_init(&s->seen, 4096)) return false;
     uint64_t *v = vw_u64map_put(&s->seen, key, &added);
     if (!v) { /* full: a table twice as large, the keys moved over */
         vw_u64map bigger;
         if (!vw_u64map_init(&bigger, 2 * (s->seen.mask + 1))) return false;
         for (size_t i = 0; i <= s->seen.mask; i++)
-            if (s->seen.keys[i]) vw_u64map_put(&bigger, s->seen.keys[i], &added);
+            if (s->seen.slots[i].key) vw_u64map_put(&bigger, s->seen.slots[i].key, &added);
         vw_u64map_free(&s->seen);
         s->seen = bigger;
         vw_u64map_put(&s->seen, key, &added);

@@ -12,9 +12,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A key beside its value: a lookup in a table larger than the caches misses once, not twice. */
+typedef struct vw_u64slot {
+    uint64_t key; /* 0: empty */
+    uint64_t val;
+} vw_u64slot;
+
 typedef struct vw_u64map {
-    uint64_t *keys; /* 0: empty slot */
-    uint64_t *vals;
+    vw_u64slot *slots;
     size_t mask; /* capacity - 1 (a power of two) */
     size_t count;
 } vw_u64map;

@@ -15,8 +15,6 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
-#include "decode_proto.h"
-#include "export/otlp.h"
 #include "histogram.h"
 #include "store.h"
 #include "traceql.h"
@@ -1048,71 +1046,6 @@ static void test_traceql_across_chunks(void **state)
     vw_store_close(s);
 }
 
-/*
- * Spans as the receiver hands them over: decoded from OTLP protobuf. The
- * store keeps an unchanged Span message as it came, and what it reads back
- * and searches is the decoded span either way: a value whose malformed
- * UTF-8 decoding repaired is found by its repaired text.
- */
-static void test_received_protobuf_spans(void **state)
-{
-    (void)state;
-    vw_store *s = open_memory(0);
-    vw_batch built, b;
-    vw_batch_init(&built);
-    const otelc_resource *res = service_resource(&built, "shop");
-    const otelc_attr clean_attrs[] = {OTELC_ATTR_STR("user.id", "u-17"),
-                                      OTELC_ATTR_INT("http.response.status_code", 503)};
-    const otelc_attr broken_attrs[] = {OTELC_ATTR_STR("word", "caf\xe9")};
-    otelc_span_data *clean = add_span(&built, res, 1, 1, 0, "GET /users/{id}", 0, 0.25);
-    clean->attrs = clean_attrs;
-    clean->attr_count = 2;
-    clean->status = OTELC_STATUS_ERROR;
-    otelc_span_data *broken = add_span(&built, res, 2, 2, 0, "POST /caf\xe9", 1, 0.5);
-    broken->attrs = broken_attrs;
-    broken->attr_count = 1;
-    const otelc_span_data *ptrs[] = {&built.spans[0], &built.spans[1]};
-    otelc_buf req = {0};
-    assert_int_equal(otelc__otlp_encode_proto(&req, ptrs, 2), OTELC_OK);
-    vw_batch_free(&built);
-    vw_batch_init(&b);
-    assert_int_equal(vw_decode_otlp_proto((const uint8_t *)req.data, req.len, &b), VW_DECODE_OK);
-    otelc__buf_free(&req);
-    assert_non_null(vw_batch_wire(&b, 0));
-    assert_null(vw_batch_wire(&b, 1));
-    write1(s, &b);
-
-    uint8_t id[16];
-    trace_id(id, 1);
-    vw_batch t;
-    vw_batch_init(&t);
-    assert_int_equal(vw_store_trace(s, id, &t), 1);
-    assert_int_equal(t.count, 1);
-    const otelc_span_data *r = &t.spans[0];
-    assert_string_equal(r->name, "GET /users/{id}");
-    assert_int_equal(r->kind, OTELC_SPAN_SERVER);
-    assert_int_equal(r->start_ns, T0);
-    assert_int_equal(r->status, OTELC_STATUS_ERROR);
-    assert_int_equal(r->attr_count, 2);
-    assert_string_equal(otelc_span_data_attr(r, "user.id")->u.str.ptr, "u-17");
-    assert_int_equal(otelc_span_data_attr(r, "http.response.status_code")->u.i, 503);
-    assert_string_equal(otelc_resource_get(r->resource, "service.name")->u.str.ptr, "shop");
-    assert_string_equal(r->scope->name, "test.scope");
-    vw_batch_free(&t);
-
-    unsigned first = 0;
-    assert_int_equal(tql_count(s, "{ span.user.id = \"u-17\" && status = error }", &first), 1);
-    assert_int_equal(first, 1);
-    assert_int_equal(tql_count(s, "{ span.word = \"caf\xef\xbf\xbd\" }", &first), 1);
-    assert_int_equal(first, 2);
-    trace_id(id, 2);
-    vw_batch_init(&t);
-    assert_int_equal(vw_store_trace(s, id, &t), 1);
-    assert_string_equal(t.spans[0].name, "POST /caf\xef\xbf\xbd");
-    vw_batch_free(&t);
-    vw_store_close(s);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1135,7 +1068,6 @@ int main(void)
         cmocka_unit_test(test_operation_stats_percentiles),
         cmocka_unit_test(test_histogram_buckets),
         cmocka_unit_test(test_traceql_across_chunks),
-        cmocka_unit_test(test_received_protobuf_spans),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -60,7 +60,7 @@ static void test_removing_every_key_empties_the_table(void **state)
         fill(&m);
         for (unsigned i = KEYS; i-- > 0;) vw_u64map_remove_newest(&m, key_of(i));
         assert_int_equal(m.count, 0);
-        for (size_t slot = 0; slot <= m.mask; slot++) assert_int_equal(m.keys[slot], 0);
+        for (size_t slot = 0; slot <= m.mask; slot++) assert_int_equal(m.slots[slot].key, 0);
     }
     vw_u64map_free(&m);
 }
