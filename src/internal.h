@@ -255,8 +255,12 @@ void otelc__span_give_slow(struct otelc_span *s);
 void otelc__span_set_static_attrs(otelc_span *span, const otelc_attr *attrs,
                                   const uint8_t *key_lens, size_t count);
 
-/* Empty a span's arena that holds chunks (the rare case of otelc__span_free). */
-void otelc__span_arena_reset(struct otelc_span *s);
+/*
+ * otelc__span_free() when its span's arena holds chunks or the loaded
+ * magazine cannot take the span: out of line, so that the usual case
+ * needs no stack frame.
+ */
+void otelc__span_free_slow(struct otelc_span *s);
 
 /*
  * Span memory from the pool: its arena is empty (its inline buffer), every
@@ -273,20 +277,24 @@ static inline struct otelc_span *otelc__span_take(void)
 }
 
 /* Give a span back to the pool: its arena keeps only its spare chunk. */
-static inline void otelc__span_free(struct otelc_span *s)
+/* Onto the loaded magazine, which has room; s's arena is empty. */
+static inline void otelc__span_cache_push(struct otelc_span_cache *c, struct otelc_span *s)
 {
-    if (OTELC_UNLIKELY(s->arena.chunks != NULL))
-        otelc__span_arena_reset(s);
-    else
-        s->arena.pos = s->inline_buf;
-    struct otelc_span_cache *c = &otelc__span_cache;
-    if (OTELC_UNLIKELY(c->loaded.n >= OTELC_MAG_SIZE || !c->registered)) {
-        otelc__span_give_slow(s);
-        return;
-    }
     s->next = c->loaded.head;
     c->loaded.head = s;
     c->loaded.n++;
+}
+
+static inline void otelc__span_free(struct otelc_span *s)
+{
+    struct otelc_span_cache *c = &otelc__span_cache;
+    if (OTELC_UNLIKELY(s->arena.chunks != NULL || c->loaded.n >= OTELC_MAG_SIZE ||
+                       !c->registered)) {
+        otelc__span_free_slow(s);
+        return;
+    }
+    s->arena.pos = s->inline_buf;
+    otelc__span_cache_push(c, s);
 }
 
 /* Let the pool keep delta more (or, negative, fewer) idle spans: a batch queue's capacity. */

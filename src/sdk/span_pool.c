@@ -187,7 +187,16 @@ void otelc__span_pool_give_back(void)
     c->loaded = c->full = (otelc_magazine){NULL, 0};
 }
 
-void otelc__span_arena_reset(struct otelc_span *s)
+void otelc__span_free_slow(struct otelc_span *s)
 {
-    otelc__arena_reset(&s->arena, s->inline_buf, sizeof(s->inline_buf));
+    if (s->arena.chunks)
+        otelc__arena_reset(&s->arena, s->inline_buf, sizeof(s->inline_buf));
+    else
+        s->arena.pos = s->inline_buf;
+    struct otelc_span_cache *c = &otelc__span_cache;
+    if (c->loaded.n >= OTELC_MAG_SIZE || !c->registered) {
+        otelc__span_give_slow(s);
+        return;
+    }
+    otelc__span_cache_push(c, s);
 }
