@@ -128,6 +128,11 @@ cpu_ticks() {
     echo "$t"
 }
 
+# Minor page faults of the viewer so far (every thread).
+minor_faults() {
+    awk '{ print $10 }' "/proc/$viewer_pid/stat"
+}
+
 # A number of /api/status by its key.
 status_num() {
     sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" "$tmp/status.json"
@@ -164,9 +169,11 @@ ingest_run() {
     tag=$(echo "$proto" | sed 's,http/protobuf,proto,; s,http/json,json,')
     p="view.ingest.$tag.$keep"
     c0=$(cpu_ticks)
+    f0=$(minor_faults)
     "$send" run "$proto" "$url" --spans $((rate * seconds)) --rate "$rate" --shape trace \
         >"$tmp/send.out"
     c1=$(cpu_ticks)
+    f1=$(minor_faults)
     i1=$(cpu_ticks vw-ingest)
     k1=$(cpu_ticks vw-checkpoint)
     curl -s "$ui/api/status" >"$tmp/status.json"
@@ -186,6 +193,8 @@ ingest_run() {
     figure "$p.ingest_cpu_per_span" "$(per_span "$i1" "$total")" ns "of which the ingest thread (vw-ingest)"
     figure "$p.checkpoint_cpu_per_span" "$(per_span "$k1" "$total")" ns \
         "and the checkpoint thread (vw-checkpoint)"
+    figure "$p.minor_faults_per_span" "$(awk -v f=$((f1 - f0)) -v s="$total" 'BEGIN { printf "%.3f", s ? f / s : 0 }')" \
+        faults "the viewer's minor page faults (memory touched for the first time) per span received"
     figure "$p.store_bytes_per_span" "$(awk -v b="$bytes" -v s="$stored" 'BEGIN { printf "%.0f", s ? b / s : 0 }')" \
         bytes "the file's size / spans it holds"
 }
