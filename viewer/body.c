@@ -47,6 +47,49 @@ static void budget_give(vw_body_budget *bg, size_t n)
     if (bg && n) atomic_fetch_sub(&bg->held, n);
 }
 
+/* The buffer bg keeps, taken with its capacity into *cap; NULL when none. */
+static char *spare_take(vw_body_budget *bg, size_t *cap)
+{
+    char *p = bg ? atomic_exchange(&bg->spare, NULL) : NULL;
+    if (p) memcpy(cap, p, sizeof *cap);
+    return p;
+}
+
+/* Keep p (cap bytes) for the next body when bg keeps none yet, else free it. */
+static void spare_put(vw_body_budget *bg, char *p, size_t cap)
+{
+    char *none = NULL;
+    if (p && bg && cap >= sizeof cap && cap <= VW_BODY_SPARE_MAX) {
+        memcpy(p, &cap, sizeof cap);
+        if (atomic_compare_exchange_strong(&bg->spare, &none, p)) return;
+    }
+    free(p);
+}
+
+void vw_body_budget_release(vw_body_budget *bg)
+{
+    size_t cap;
+    free(spare_take(bg, &cap));
+}
+
+/*
+ * A first buffer for b: the one the budget keeps, when the budget can take
+ * it. One too small still serves: realloc() grows it keeping the pages
+ * already in memory, and a sender's requests differ in size by a little.
+ */
+static void adopt_spare(vw_body *b)
+{
+    size_t cap;
+    char *p = spare_take(b->budget, &cap);
+    if (!p) return;
+    if (!budget_take(b->budget, cap)) {
+        spare_put(b->budget, p, cap);
+        return;
+    }
+    b->data = p;
+    b->cap = cap;
+}
+
 /*
  * Room for at least need bytes and the NUL: exactly that when exact (a
  * body of known size), else doubling, never more than the bound allows.
@@ -54,6 +97,10 @@ static void budget_give(vw_body_budget *bg, size_t n)
 static unsigned reserve(vw_body *b, size_t need, bool exact)
 {
     if (need + 1 <= b->cap) return 0;
+    if (!b->data) {
+        adopt_spare(b);
+        if (need + 1 <= b->cap) return 0;
+    }
     size_t most = b->max_len + 2; /* the byte that proves a body too large, then the NUL */
     size_t cap = need + 1;
     if (!exact) {
@@ -178,7 +225,7 @@ unsigned vw_body_end(vw_body *b)
 void vw_body_free(vw_body *b)
 {
     if (b->inflating) inflateEnd(&b->z);
-    free(b->data);
+    spare_put(b->budget, b->data, b->cap);
     budget_give(b->budget, b->cap);
     b->data = NULL;
     b->len = b->cap = 0;

@@ -23,11 +23,24 @@
 
 #include <zlib.h>
 
-/* Bytes held by the bodies of all requests in flight, against a limit (0: none). */
+/*
+ * Bytes held by the bodies of all requests in flight, against a limit (0:
+ * none), and the buffer of one body freed, kept for the next request (up
+ * to VW_BODY_SPARE_MAX bytes; not charged while kept): a sender's request
+ * after request then lands in memory already faulted in, where a fresh
+ * buffer of a few MiB costs the receiving thread a page fault every 4 KiB.
+ * Zero-initialised; vw_body_budget_release() frees the buffer kept.
+ */
 typedef struct vw_body_budget {
     _Atomic size_t held;
     size_t limit;
+    _Atomic(char *) spare; /* its capacity in its first bytes while kept */
 } vw_body_budget;
+
+#define VW_BODY_SPARE_MAX ((size_t)8 * 1024 * 1024)
+
+/* Free the buffer bg keeps, if any (the budget is no longer used). */
+void vw_body_budget_release(vw_body_budget *bg);
 
 /* What Content-Length said when it said nothing (chunked transfer). */
 #define VW_BODY_LENGTH_UNKNOWN UINT64_MAX

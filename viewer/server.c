@@ -814,5 +814,6 @@ void vw_server_free(vw_server *s)
 {
     if (!s) return;
     vw_grpc_receiver_free(s->grpc_receiver);
+    vw_body_budget_release(&s->budget);
     free(s);
 }

@@ -331,6 +331,58 @@ static void test_budget(void **state)
     assert_int_equal(vw_body_end(&b), 0);
     vw_body_free(&b);
     assert_int_equal(atomic_load(&budget.held), 0);
+    vw_body_budget_release(&budget);
+}
+
+/*
+ * The budget keeps one freed body's buffer for the next body, which then
+ * lands in memory already faulted in (grown when it is too small): not
+ * charged while kept, charged again while used, and never one larger than
+ * VW_BODY_SPARE_MAX.
+ */
+static void test_budget_keeps_a_buffer(void **state)
+{
+    (void)state;
+    vw_body_budget budget = {.limit = 64 * MIB};
+    static char text[60 * KIB];
+    fill_text(text, sizeof text);
+    vw_body a, b;
+    assert_int_equal(vw_body_begin(&a, NULL, sizeof text, MIB, MIB, &budget), 0);
+    assert_int_equal(vw_body_feed(&a, text, sizeof text) | vw_body_end(&a), 0);
+    char *first = a.data;
+    vw_body_free(&a);
+    assert_int_equal(atomic_load(&budget.held), 0);
+    assert_ptr_equal(atomic_load(&budget.spare), first);
+    /* The next body, of unknown length, takes it and reads the same bytes into it. */
+    assert_int_equal(vw_body_begin(&b, NULL, VW_BODY_LENGTH_UNKNOWN, MIB, MIB, &budget), 0);
+    assert_int_equal(feed_chunks(&b, text, sizeof text, 4 * KIB), 0);
+    assert_int_equal(vw_body_end(&b), 0);
+    assert_ptr_equal(b.data, first);
+    assert_null(atomic_load(&budget.spare));
+    assert_int_equal(atomic_load(&budget.held), b.cap);
+    assert_int_equal(b.len, sizeof text);
+    assert_memory_equal(b.data, text, sizeof text);
+    vw_body_free(&b);
+    /* A larger body grows the buffer kept; over the bound, it is not kept afterwards. */
+    size_t big = VW_BODY_SPARE_MAX + 1;
+    char *bytes = malloc(big);
+    assert_non_null(bytes);
+    memset(bytes, 'x', big);
+    assert_int_equal(vw_body_begin(&b, NULL, big, 16 * MIB, 16 * MIB, &budget), 0);
+    assert_null(atomic_load(&budget.spare));
+    assert_int_equal(vw_body_feed(&b, bytes, big) | vw_body_end(&b), 0);
+    assert_memory_equal(b.data, bytes, big);
+    vw_body_free(&b);
+    free(bytes);
+    assert_null(atomic_load(&budget.spare));
+    assert_int_equal(atomic_load(&budget.held), 0);
+    /* The next body allocates anew, and its buffer is kept again. */
+    assert_int_equal(vw_body_begin(&a, NULL, sizeof text, MIB, MIB, &budget), 0);
+    assert_int_equal(vw_body_feed(&a, text, sizeof text) | vw_body_end(&a), 0);
+    vw_body_free(&a);
+    assert_non_null(atomic_load(&budget.spare));
+    vw_body_budget_release(&budget);
+    assert_null(atomic_load(&budget.spare));
 }
 
 int main(void)
@@ -346,6 +398,7 @@ int main(void)
         cmocka_unit_test(test_gzip_corrupt_and_cut),
         cmocka_unit_test(test_gzip_bomb),
         cmocka_unit_test(test_budget),
+        cmocka_unit_test(test_budget_keeps_a_buffer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
