@@ -82,7 +82,7 @@ static void adopt_spare(vw_body *b)
     size_t cap;
     char *p = spare_take(b->budget, &cap);
     if (!p) return;
-    if (!budget_take(b->budget, cap)) {
+    if (cap > b->max_len + 2 || !budget_take(b->budget, cap)) { /* never more than b's bound */
         spare_put(b->budget, p, cap);
         return;
     }
