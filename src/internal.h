@@ -256,9 +256,9 @@ void otelc__span_set_static_attrs(otelc_span *span, const otelc_attr *attrs,
                                   const uint8_t *key_lens, size_t count);
 
 /*
- * otelc__span_free() when its span's arena holds chunks or the loaded
- * magazine cannot take the span: out of line, so that the usual case
- * needs no stack frame.
+ * otelc__span_free() when its span's arena holds chunks: out of line, so
+ * that every call otelc__span_free() makes is a tail call and the usual
+ * case needs no stack frame.
  */
 void otelc__span_free_slow(struct otelc_span *s);
 
@@ -287,13 +287,16 @@ static inline void otelc__span_cache_push(struct otelc_span_cache *c, struct ote
 
 static inline void otelc__span_free(struct otelc_span *s)
 {
-    struct otelc_span_cache *c = &otelc__span_cache;
-    if (OTELC_UNLIKELY(s->arena.chunks != NULL || c->loaded.n >= OTELC_MAG_SIZE ||
-                       !c->registered)) {
+    if (OTELC_UNLIKELY(s->arena.chunks != NULL)) {
         otelc__span_free_slow(s);
         return;
     }
     s->arena.pos = s->inline_buf;
+    struct otelc_span_cache *c = &otelc__span_cache;
+    if (OTELC_UNLIKELY(c->loaded.n >= OTELC_MAG_SIZE || !c->registered)) {
+        otelc__span_give_slow(s);
+        return;
+    }
     otelc__span_cache_push(c, s);
 }
 
