@@ -256,9 +256,10 @@ void otelc__span_set_static_attrs(otelc_span *span, const otelc_attr *attrs,
                                   const uint8_t *key_lens, size_t count);
 
 /*
- * otelc__span_free() when its span's arena holds chunks: out of line, so
- * that every call otelc__span_free() makes is a tail call and the usual
- * case needs no stack frame.
+ * otelc__span_free() when its span's arena holds chunks: empties the arena,
+ * then gives the span back as otelc__span_free() does. Out of line, so that
+ * every call otelc__span_free() makes is a tail call and the usual case
+ * needs no stack frame.
  */
 void otelc__span_free_slow(struct otelc_span *s);
 
@@ -277,14 +278,6 @@ static inline struct otelc_span *otelc__span_take(void)
 }
 
 /* Give a span back to the pool: its arena keeps only its spare chunk. */
-/* Onto the loaded magazine, which has room; s's arena is empty. */
-static inline void otelc__span_cache_push(struct otelc_span_cache *c, struct otelc_span *s)
-{
-    s->next = c->loaded.head;
-    c->loaded.head = s;
-    c->loaded.n++;
-}
-
 static inline void otelc__span_free(struct otelc_span *s)
 {
     if (OTELC_UNLIKELY(s->arena.chunks != NULL)) {
@@ -297,7 +290,9 @@ static inline void otelc__span_free(struct otelc_span *s)
         otelc__span_give_slow(s);
         return;
     }
-    otelc__span_cache_push(c, s);
+    s->next = c->loaded.head;
+    c->loaded.head = s;
+    c->loaded.n++;
 }
 
 /* Let the pool keep delta more (or, negative, fewer) idle spans: a batch queue's capacity. */

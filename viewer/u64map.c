@@ -1,7 +1,6 @@
 /*
  * u64map.c - the store's fixed-size hash tables (u64map.h).
  */
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,15 +39,21 @@ static size_t slot_of(const vw_u64map *m, uint64_t key)
     return (size_t)key & m->mask;
 }
 
+/* The slot holding key (not 0), or NULL. */
+static vw_u64slot *find(const vw_u64map *m, uint64_t key)
+{
+    for (size_t i = slot_of(m, key);; i = (i + 1) & m->mask) {
+        vw_u64slot *e = &m->slots[i];
+        if (e->key == key) return e;
+        if (e->key == 0) return NULL;
+    }
+}
+
 uint64_t *vw_u64map_get(const vw_u64map *m, uint64_t key)
 {
     if (!m->slots) return NULL;
-    if (key == 0) key = 1;
-    for (size_t i = slot_of(m, key);; i = (i + 1) & m->mask) {
-        vw_u64slot *e = &m->slots[i];
-        if (e->key == key) return &e->val;
-        if (e->key == 0) return NULL;
-    }
+    vw_u64slot *e = find(m, key ? key : 1);
+    return e ? &e->val : NULL;
 }
 
 uint64_t *vw_u64map_put(vw_u64map *m, uint64_t key, bool *added)
@@ -71,8 +76,8 @@ uint64_t *vw_u64map_put(vw_u64map *m, uint64_t key, bool *added)
 
 void vw_u64map_remove_newest(vw_u64map *m, uint64_t key)
 {
-    uint64_t *v = vw_u64map_get(m, key);
-    if (!v) return;
-    ((vw_u64slot *)((char *)v - offsetof(vw_u64slot, val)))->key = 0;
+    vw_u64slot *e = m->slots ? find(m, key ? key : 1) : NULL;
+    if (!e) return;
+    e->key = 0;
     m->count--;
 }

@@ -189,14 +189,6 @@ void otelc__span_pool_give_back(void)
 
 void otelc__span_free_slow(struct otelc_span *s)
 {
-    if (s->arena.chunks)
-        otelc__arena_reset(&s->arena, s->inline_buf, sizeof(s->inline_buf));
-    else
-        s->arena.pos = s->inline_buf;
-    struct otelc_span_cache *c = &otelc__span_cache;
-    if (c->loaded.n >= OTELC_MAG_SIZE || !c->registered) {
-        otelc__span_give_slow(s);
-        return;
-    }
-    otelc__span_cache_push(c, s);
+    otelc__arena_reset(&s->arena, s->inline_buf, sizeof(s->inline_buf)); /* no chunk after */
+    otelc__span_free(s);
 }
