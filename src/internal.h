@@ -245,15 +245,22 @@ extern OTELC_HOT_TLS struct otelc_span_cache otelc__span_cache;
 struct otelc_span *otelc__span_take_slow(void);
 void otelc__span_give_slow(struct otelc_span *s);
 
+/* A key that outlives every span: its bit (OTELC__KEY_BIT_OF) and length. */
+typedef struct otelc_static_key {
+    uint32_t bit;
+    uint32_t len;
+} otelc_static_key;
+
 /*
  * otelc_span_set_attrs() for keys that outlive every span (string literals,
  * such as the semantic conventions' names the instrumentation sets): the
- * span keeps each key's pointer instead of a copy, and key_lens[i] is
- * attrs[i].key's length, so no key is measured or copied. Values are
- * copied as usual. Nothing happens for a span that does not record.
+ * span keeps each key's pointer instead of a copy, and keys[i] gives
+ * attrs[i].key's length and bit, so no key is measured, hashed or copied.
+ * Values are copied as usual. Nothing happens for a span that does not
+ * record.
  */
 void otelc__span_set_static_attrs(otelc_span *span, const otelc_attr *attrs,
-                                  const uint8_t *key_lens, size_t count);
+                                  const otelc_static_key *keys, size_t count);
 
 /*
  * otelc__span_free() when its span's arena holds chunks: empties the arena,

@@ -323,6 +323,33 @@ void otelc__span_set_int(otelc_span *span, const char *key, size_t key_len, int6
 void otelc__span_set_double(otelc_span *span, const char *key, size_t key_len, double value);
 void otelc__span_set_bool(otelc_span *span, const char *key, size_t key_len, bool value);
 
+/*
+ * A span keeps one bit per attribute key it holds, to see at once that a
+ * key is new: this bit, of key k, n bytes long (k not NULL). The library
+ * computes it for the keys it is given at run time, and the inline setters
+ * below pass it for literal keys, worked out at compile time: so it is
+ * part of the ABI, and changes only with the soname.
+ */
+#define OTELC__KEY_BIT_OF(k, n)                                                                    \
+    (1u << ((((unsigned)(n) | (unsigned)(unsigned char)(k)[0] << 8 |                               \
+              (unsigned)((n) ? (unsigned char)(k)[(n)-1] : 0) << 16) *                             \
+             0x9e3779b1u) >>                                                                       \
+            27))
+
+/*
+ * The setters' entry points since 0.2.0: as otelc__span_set_*, with
+ * key_bit OTELC__KEY_BIT_OF(key, key_len) when key_len is known, else 0
+ * (and then key_len is OTELC__LEN_UNKNOWN or the key is NULL).
+ */
+void otelc__span_put_str(otelc_span *span, const char *key, size_t key_len, unsigned key_bit,
+                         const char *value, size_t value_len);
+void otelc__span_put_int(otelc_span *span, const char *key, size_t key_len, unsigned key_bit,
+                         int64_t value);
+void otelc__span_put_double(otelc_span *span, const char *key, size_t key_len, unsigned key_bit,
+                            double value);
+void otelc__span_put_bool(otelc_span *span, const char *key, size_t key_len, unsigned key_bit,
+                          bool value);
+
 #if defined(__GNUC__)
 /* gnu_inline: never emitted, only inlined, in C and C++ alike. */
 #define OTELC__INLINE extern __inline__ __attribute__((__gnu_inline__))
@@ -334,6 +361,16 @@ void otelc__span_set_bool(otelc_span *span, const char *key, size_t key_len, boo
 #define OTELC__CONST_LEN(s)                                                                        \
     (__builtin_constant_p(__builtin_strlen((s) ? (s) : "")) ? __builtin_strlen((s) ? (s) : "")     \
                                                             : OTELC__LEN_UNKNOWN)
+
+/*
+ * A key's bit and length when the compiler knows both (k a string
+ * literal), else 0 and OTELC__LEN_UNKNOWN, so that the callee measures.
+ */
+#define OTELC__KEY_BIT_CONST(k) OTELC__KEY_BIT_OF(k, __builtin_strlen(k))
+#define OTELC__KEY_KNOWN(k)     ((k) && __builtin_constant_p(OTELC__KEY_BIT_CONST(k)))
+#define OTELC__KEY_BIT(k)       (OTELC__KEY_KNOWN(k) ? OTELC__KEY_BIT_CONST(k) : 0u)
+#define OTELC__KEY_LEN(k)       (OTELC__KEY_KNOWN(k) ? __builtin_strlen(k) : OTELC__LEN_UNKNOWN)
+#define OTELC__KEY(k)           (k), OTELC__KEY_LEN(k), OTELC__KEY_BIT(k)
 
 OTELC__INLINE otelc_span *otelc_span_start(otelc_tracer *tracer, const char *name,
                                            otelc_span_kind kind)
@@ -352,29 +389,28 @@ OTELC__INLINE otelc_span *otelc_span_start_with(otelc_tracer *tracer, const char
 OTELC__INLINE void otelc_span_set_str(otelc_span *span, const char *key, const char *value)
 {
     if (OTELC__MAY_RECORD(span))
-        otelc__span_set_str(span, key, OTELC__CONST_LEN(key), value, OTELC__CONST_LEN(value));
+        otelc__span_put_str(span, OTELC__KEY(key), value, OTELC__CONST_LEN(value));
 }
 
 OTELC__INLINE void otelc_span_set_strn(otelc_span *span, const char *key, const char *value,
                                        size_t len)
 {
-    if (OTELC__MAY_RECORD(span))
-        otelc__span_set_str(span, key, OTELC__CONST_LEN(key), value, value ? len : 0);
+    if (OTELC__MAY_RECORD(span)) otelc__span_put_str(span, OTELC__KEY(key), value, value ? len : 0);
 }
 
 OTELC__INLINE void otelc_span_set_int(otelc_span *span, const char *key, int64_t value)
 {
-    if (OTELC__MAY_RECORD(span)) otelc__span_set_int(span, key, OTELC__CONST_LEN(key), value);
+    if (OTELC__MAY_RECORD(span)) otelc__span_put_int(span, OTELC__KEY(key), value);
 }
 
 OTELC__INLINE void otelc_span_set_double(otelc_span *span, const char *key, double value)
 {
-    if (OTELC__MAY_RECORD(span)) otelc__span_set_double(span, key, OTELC__CONST_LEN(key), value);
+    if (OTELC__MAY_RECORD(span)) otelc__span_put_double(span, OTELC__KEY(key), value);
 }
 
 OTELC__INLINE void otelc_span_set_bool(otelc_span *span, const char *key, bool value)
 {
-    if (OTELC__MAY_RECORD(span)) otelc__span_set_bool(span, key, OTELC__CONST_LEN(key), value);
+    if (OTELC__MAY_RECORD(span)) otelc__span_put_bool(span, OTELC__KEY(key), value);
 }
 
 OTELC__INLINE void otelc_span_end(otelc_span *span)

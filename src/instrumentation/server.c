@@ -127,34 +127,37 @@ static const char *header(const otelc_carrier *c, const char *name)
 
 /*
  * A span's attributes as the request gives them. Every key is one of the
- * semantic conventions' string literals, kept with its length: the span
- * keeps the literal itself (otelc__span_set_static_attrs), so no key is
- * measured or copied per request.
+ * semantic conventions' string literals, kept with its length and bit,
+ * both constants: the span keeps the literal itself
+ * (otelc__span_set_static_attrs), so no key is measured, hashed or copied
+ * per request.
  */
 #define ATTRS_MAX 16
 
 typedef struct attr_list {
     otelc_attr items[ATTRS_MAX];
-    uint8_t key_lens[ATTRS_MAX];
+    otelc_static_key keys[ATTRS_MAX];
     size_t count;
 } attr_list;
 
-/* Only string literals as keys: sizeof is their length. */
-#define add_str(l, key, value) add_str_len(l, key, sizeof(key "") - 1, value)
-#define add_int(l, key, value) add_int_len(l, key, sizeof(key "") - 1, value)
+/* Only string literals as keys: sizeof is their length, and their bits are constants. */
+#define STATIC_KEY(key)                                                                            \
+    ((otelc_static_key){OTELC__KEY_BIT_OF(key, sizeof(key "") - 1), sizeof(key "") - 1})
+#define add_str(l, key, value) add_str_key(l, key, STATIC_KEY(key), value)
+#define add_int(l, key, value) add_int_key(l, key, STATIC_KEY(key), value)
 
-static void add_str_len(attr_list *l, const char *key, size_t key_len, const char *value)
+static void add_str_key(attr_list *l, const char *key, otelc_static_key k, const char *value)
 {
     if (value != NULL && *value != '\0' && l->count < ATTRS_MAX) {
-        l->key_lens[l->count] = (uint8_t)key_len;
+        l->keys[l->count] = k;
         l->items[l->count++] = OTELC_ATTR_STR(key, value);
     }
 }
 
-static void add_int_len(attr_list *l, const char *key, size_t key_len, int64_t value)
+static void add_int_key(attr_list *l, const char *key, otelc_static_key k, int64_t value)
 {
     if (l->count < ATTRS_MAX) {
-        l->key_lens[l->count] = (uint8_t)key_len;
+        l->keys[l->count] = k;
         l->items[l->count++] = OTELC_ATTR_INT(key, value);
     }
 }
@@ -274,7 +277,7 @@ static otelc_span *start_span(otelc_tracer *tracer, const otelc_server_request *
         otelc_span_start_with(tracer, span_name(method, req->route, name_buf, sizeof name_buf), &o);
     if (!up_front && otelc_span_is_recording(span)) {
         describe(&l, req, method, headers, &query, addr, sizeof addr);
-        otelc__span_set_static_attrs(span, l.items, l.key_lens, l.count);
+        otelc__span_set_static_attrs(span, l.items, l.keys, l.count);
     }
     free(query);
     return span;
@@ -391,7 +394,7 @@ void otelc_server_finish(otelc_server_span *s, int status_code, const char *erro
         if (s->has_req_body) add_int(&l, OTELC_HTTP_REQUEST_BODY_SIZE, (int64_t)s->req_body);
         if (s->has_resp_body) add_int(&l, OTELC_HTTP_RESPONSE_BODY_SIZE, (int64_t)s->resp_body);
         bool failed = add_outcome(&l, status_code, error_type, code);
-        otelc__span_set_static_attrs(s->span, l.items, l.key_lens, l.count);
+        otelc__span_set_static_attrs(s->span, l.items, l.keys, l.count);
         if (failed) otelc_span_set_status(s->span, OTELC_STATUS_ERROR, NULL);
     }
     otelc_span_end(s->span);

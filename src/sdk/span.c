@@ -156,10 +156,7 @@ static bool attrs_reserve(struct otelc_span *s, uint32_t cap)
  */
 static inline uint32_t key_bit(const char *key, size_t key_len)
 {
-    uint32_t first = (unsigned char)key[0]; /* the NUL of "" */
-    uint32_t last = key_len ? (unsigned char)key[key_len - 1] : 0;
-    uint32_t h = ((uint32_t)key_len | first << 8 | last << 16) * 0x9e3779b1u;
-    return 1u << (h >> 27);
+    return OTELC__KEY_BIT_OF(key, key_len); /* in trace.h: literal keys' bits are compiled in */
 }
 
 /* The slot of key when the span has it already, else NULL. */
@@ -263,10 +260,10 @@ void otelc_span_set_attr(otelc_span *span, const otelc_attr *attr)
  * any of that does not hold or the arena has no memory: nothing has
  * changed then, and set_attr_len() takes the attribute.
  */
-static inline bool set_static_quick(struct otelc_span *s, const otelc_attr *a, size_t key_len,
+static inline bool set_static_quick(struct otelc_span *s, const otelc_attr *a, uint32_t bit,
                                     uint32_t max_chars)
 {
-    uint32_t bit = key_bit(a->key, key_len), n = s->data.attr_count;
+    uint32_t n = s->data.attr_count;
     if ((s->key_bits & bit) || n >= s->attr_cap) return false;
     otelc_attr *slot = (otelc_attr *)&s->data.attrs[n];
     switch (a->value.type) {
@@ -293,15 +290,15 @@ static inline bool set_static_quick(struct otelc_span *s, const otelc_attr *a, s
 }
 
 void otelc__span_set_static_attrs(otelc_span *span, const otelc_attr *attrs,
-                                  const uint8_t *key_lens, size_t count)
+                                  const otelc_static_key *keys, size_t count)
 {
     struct otelc_span *s = writable(span);
     if (!s || count == 0) return;
     attrs_room(s, count);
     uint32_t max_chars = limits_of(s)->attribute_value_length;
     for (size_t i = 0; i < count; i++)
-        if (!set_static_quick(s, &attrs[i], key_lens[i], max_chars))
-            set_attr_len(s, &attrs[i], key_lens[i], false);
+        if (!set_static_quick(s, &attrs[i], keys[i].bit, max_chars))
+            set_attr_len(s, &attrs[i], keys[i].len, false);
 }
 
 /*
@@ -340,13 +337,12 @@ static __attribute__((noinline)) otelc_attr *setter_slot(otelc_span *span, const
  * hold: nothing has changed then, and the setter takes its general path.
  */
 static inline otelc_attr *quick_slot(otelc_span *span, const char *key, size_t key_len,
-                                     size_t extra, char **extra_at)
+                                     uint32_t bit, size_t extra, char **extra_at)
 {
     struct otelc_span *s = (struct otelc_span *)span;
-    if (((uintptr_t)span & OTELC__SPAN_NOT_RECORDING) || !s || s->ended || !key ||
+    if (((uintptr_t)span & OTELC__SPAN_NOT_RECORDING) || !s || s->ended || !bit ||
         key_len > QUICK_LEN)
         return NULL;
-    uint32_t bit = key_bit(key, key_len);
     uint32_t n = s->data.attr_count;
     char *d = s->arena.pos;
     size_t room = (size_t)(s->arena.end - d);
@@ -389,8 +385,8 @@ static __attribute__((noinline)) void set_str_slow(otelc_span *span, const char 
     if (slot) set_str_value((struct otelc_span *)span, slot, value, known_len(value, len));
 }
 
-void otelc__span_set_str(otelc_span *span, const char *key, size_t key_len, const char *value,
-                         size_t len)
+void otelc__span_put_str(otelc_span *span, const char *key, size_t key_len, unsigned key_bit,
+                         const char *value, size_t len)
 {
     if (!value) value = "", len = 0;
     char *at;
@@ -398,7 +394,7 @@ void otelc__span_set_str(otelc_span *span, const char *key, size_t key_len, cons
     otelc_attr *slot = NULL;
     if (len <= QUICK_LEN && OTELC__MAY_RECORD(span) && span &&
         len <= limits_of((struct otelc_span *)span)->attribute_value_length)
-        slot = quick_slot(span, key, key_len, len + 1, &at);
+        slot = quick_slot(span, key, key_len, key_bit, len + 1, &at);
     if (OTELC_UNLIKELY(!slot)) {
         set_str_slow(span, key, key_len, value, len);
         return;
@@ -428,10 +424,11 @@ static __attribute__((noinline)) void set_scalar_slow(otelc_span *span, const ch
         memcpy(&slot->value.u.i, &bits, sizeof bits);
 }
 
-void otelc__span_set_int(otelc_span *span, const char *key, size_t key_len, int64_t value)
+void otelc__span_put_int(otelc_span *span, const char *key, size_t key_len, unsigned key_bit,
+                         int64_t value)
 {
     char *at;
-    otelc_attr *slot = quick_slot(span, key, key_len, 0, &at);
+    otelc_attr *slot = quick_slot(span, key, key_len, key_bit, 0, &at);
     if (OTELC_UNLIKELY(!slot)) {
         set_scalar_slow(span, key, key_len, OTELC_VALUE_INT, (uint64_t)value);
         return;
@@ -440,10 +437,11 @@ void otelc__span_set_int(otelc_span *span, const char *key, size_t key_len, int6
     slot->value.u.i = value;
 }
 
-void otelc__span_set_double(otelc_span *span, const char *key, size_t key_len, double value)
+void otelc__span_put_double(otelc_span *span, const char *key, size_t key_len, unsigned key_bit,
+                            double value)
 {
     char *at;
-    otelc_attr *slot = quick_slot(span, key, key_len, 0, &at);
+    otelc_attr *slot = quick_slot(span, key, key_len, key_bit, 0, &at);
     if (OTELC_UNLIKELY(!slot)) {
         uint64_t bits;
         memcpy(&bits, &value, sizeof bits);
@@ -454,10 +452,11 @@ void otelc__span_set_double(otelc_span *span, const char *key, size_t key_len, d
     slot->value.u.d = value;
 }
 
-void otelc__span_set_bool(otelc_span *span, const char *key, size_t key_len, bool value)
+void otelc__span_put_bool(otelc_span *span, const char *key, size_t key_len, unsigned key_bit,
+                          bool value)
 {
     char *at;
-    otelc_attr *slot = quick_slot(span, key, key_len, 0, &at);
+    otelc_attr *slot = quick_slot(span, key, key_len, key_bit, 0, &at);
     if (OTELC_UNLIKELY(!slot)) {
         set_scalar_slow(span, key, key_len, OTELC_VALUE_BOOL, value);
         return;
@@ -466,29 +465,59 @@ void otelc__span_set_bool(otelc_span *span, const char *key, size_t key_len, boo
     slot->value.u.b = value;
 }
 
+/*
+ * The 0.1.0 entry points, which programs built with that version's
+ * trace.h call with a key's length alone: its bit is worked out here.
+ */
+static uint32_t bit_of_known(const char *key, size_t key_len)
+{
+    return key && key_len != OTELC__LEN_UNKNOWN ? key_bit(key, key_len) : 0;
+}
+
+void otelc__span_set_str(otelc_span *span, const char *key, size_t key_len, const char *value,
+                         size_t len)
+{
+    otelc__span_put_str(span, key, key_len, bit_of_known(key, key_len), value, len);
+}
+
+void otelc__span_set_int(otelc_span *span, const char *key, size_t key_len, int64_t value)
+{
+    otelc__span_put_int(span, key, key_len, bit_of_known(key, key_len), value);
+}
+
+void otelc__span_set_double(otelc_span *span, const char *key, size_t key_len, double value)
+{
+    otelc__span_put_double(span, key, key_len, bit_of_known(key, key_len), value);
+}
+
+void otelc__span_set_bool(otelc_span *span, const char *key, size_t key_len, bool value)
+{
+    otelc__span_put_bool(span, key, key_len, bit_of_known(key, key_len), value);
+}
+
 void otelc_span_set_strn(otelc_span *span, const char *key, const char *value, size_t len)
 {
-    otelc__span_set_str(span, key, OTELC__LEN_UNKNOWN, value, value ? len : 0);
+    otelc__span_put_str(span, key, OTELC__LEN_UNKNOWN, 0, value, value ? len : 0);
 }
 
 void otelc_span_set_str(otelc_span *span, const char *key, const char *value)
 {
-    otelc__span_set_str(span, key, OTELC__LEN_UNKNOWN, value, OTELC__LEN_UNKNOWN);
+    otelc__span_put_str(span, key, OTELC__LEN_UNKNOWN, 0, value, OTELC__LEN_UNKNOWN);
 }
 
 void otelc_span_set_bool(otelc_span *span, const char *key, bool value)
 {
-    otelc__span_set_bool(span, key, OTELC__LEN_UNKNOWN, value);
+    otelc__span_put_bool(span, key, OTELC__LEN_UNKNOWN, 0, value);
 }
 
 void otelc_span_set_int(otelc_span *span, const char *key, int64_t value)
 {
-    otelc__span_set_int(span, key, OTELC__LEN_UNKNOWN, value);
+    otelc__span_put_int(span, key, OTELC__LEN_UNKNOWN, 0, value);
 }
 
 void otelc_span_set_double(otelc_span *span, const char *key, double value)
 {
-    otelc__span_set_double(span, key, OTELC__LEN_UNKNOWN, value);
+    otelc__span_put_double(span, key, OTELC__LEN_UNKNOWN, 0, value);
 }
 
 static void set_array(otelc_span *span, const char *key, otelc_value_type type, const void *items,

@@ -195,6 +195,33 @@ static void test_every_attribute_type(void **state)
     assert_true(((const double *)da->u.array.items)[1] == -2.25);
 }
 
+/*
+ * A key set through each entry point, with its bit compiled in (trace.h's
+ * inline setters, literal keys), worked out from a 0.1.0 caller's length,
+ * or measured at run time, is one key: each setting replaces the last.
+ */
+static void test_key_set_every_way_is_one_key(void **state)
+{
+    otelc_span *s = otelc_span_start(tracer_of(state), "one key", OTELC_SPAN_INTERNAL);
+    char key[32];
+    void (*set_int)(otelc_span *, const char *, int64_t) = otelc_span_set_int;
+    snprintf(key, sizeof key, "%s", "http.response.status_code");
+    otelc_span_set_int(s, "http.response.status_code", 1);
+    set_int(s, key, 2);
+    otelc__span_put_int(s, "http.response.status_code", 25,
+                        OTELC__KEY_BIT_OF("http.response.status_code", 25), 3);
+    otelc__span_set_int(s, key, strlen(key), 4);
+    otelc__span_put_str(s, key, OTELC__LEN_UNKNOWN, 0, "five", 4);
+    otelc__span_put_double(s, "http.response.status_code", 25, OTELC__KEY_BIT_OF(key, strlen(key)),
+                           6.0);
+    otelc_span_set_bool(s, "http.response.status_code", true);
+    otelc_span_end(s);
+
+    const otelc_span_data *d = collect_find(&col, "one key");
+    assert_int_equal(d->attr_count, 1);
+    assert_int_equal(otelc_span_data_attr(d, key)->type, OTELC_VALUE_BOOL);
+}
+
 static void test_events_links_exception_status(void **state)
 {
     otelc_tracer *t = tracer_of(state);
@@ -659,6 +686,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_explicit_remote_parent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_attach_context_parents_new_spans, setup, teardown),
         cmocka_unit_test_setup_teardown(test_every_attribute_type, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_key_set_every_way_is_one_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events_links_exception_status, setup, teardown),
         cmocka_unit_test_setup_teardown(test_status_ok_is_final, setup, teardown),
         cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
