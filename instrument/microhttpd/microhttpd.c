@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,9 +65,20 @@ typedef struct header {
 
 typedef struct headers {
     struct MHD_Connection *connection;
-    size_t count; /* above HEADERS_MAX: ask MHD */
+    size_t count;     /* above HEADERS_MAX: ask MHD */
+    uint64_t letters; /* letter_bit() of every name's first character */
     header items[HEADERS_MAX];
 } headers;
+
+/*
+ * A name's first character, case aside, as one of 64 bits: a lookup of a
+ * name whose bit no header has is over at once. Most requests carry no
+ * trace context, and every propagator asks for its headers anyway.
+ */
+static uint64_t letter_bit(const char *name)
+{
+    return (uint64_t)1 << (((unsigned char)name[0] | 0x20) & 63);
+}
 
 static otelc_mhd_result keep_header(void *cls, enum MHD_ValueKind kind, const char *key,
                                     size_t key_len, const char *value, size_t value_len)
@@ -77,6 +89,7 @@ static otelc_mhd_result keep_header(void *cls, enum MHD_ValueKind kind, const ch
     if (key == NULL || value == NULL) return MHD_YES;
     if (h->count < HEADERS_MAX) h->items[h->count] = (header){key, key_len, value};
     h->count++;
+    h->letters |= letter_bit(key);
     return MHD_YES;
 }
 
@@ -84,6 +97,7 @@ static void headers_read(headers *h, struct MHD_Connection *c)
 {
     h->connection = c;
     h->count = 0;
+    h->letters = 0;
     MHD(MHD_get_connection_values_n)(c, MHD_HEADER_KIND, keep_header, h);
 }
 
@@ -132,6 +146,7 @@ static const char *carrier_get(void *self, const char *key)
     const headers *h = self;
     size_t n = SIZE_MAX;
 
+    if (!(h->letters & letter_bit(key))) return NULL;
     if (h->count > HEADERS_MAX)
         return MHD(MHD_lookup_connection_value)(h->connection, MHD_HEADER_KIND, key);
     for (size_t i = 0; i < h->count; i++)
@@ -145,6 +160,7 @@ static size_t carrier_get_all(void *self, const char *key, const char **values, 
     const headers *h = self;
     size_t n = SIZE_MAX, found = 0;
 
+    if (!(h->letters & letter_bit(key))) return 0;
     if (h->count > HEADERS_MAX) {
         collect c = {key, values, max, 0};
         MHD(MHD_get_connection_values)(h->connection, MHD_HEADER_KIND, collect_one, &c);
