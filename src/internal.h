@@ -544,12 +544,18 @@ void otelc__sampler_fixed_decisions(const otelc_sampler *s, int8_t out[5]);
  */
 void otelc__sampler_drop_below(const otelc_sampler *s, uint64_t out[5]);
 
-/* The randomness of a trace id: its last 56 bits (W3C Trace Context level 2). */
+/* The randomness of a trace id: its last 56 bits, big-endian (W3C Trace Context level 2). */
 static inline uint64_t otelc__trace_id_randomness(const uint8_t trace_id[16])
 {
-    uint64_t r = 0;
-    for (int i = 9; i < 16; i++) r = r << 8 | trace_id[i];
-    return r;
+    uint64_t r;
+    memcpy(&r, trace_id + 8, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    r = __builtin_bswap64(r);
+#elif !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_BIG_ENDIAN__
+    r = 0;
+    for (int i = 8; i < 16; i++) r = r << 8 | trace_id[i];
+#endif
+    return r & 0x00ffffffffffffffULL;
 }
 
 /* ---- Contexts ------------------------------------------------------------ */

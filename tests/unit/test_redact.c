@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -127,6 +128,16 @@ static void test_http_names(void **state)
     assert_string_equal(otelc_http_protocol_version("3"), "3");
     assert_null(otelc_http_protocol_version("HTTP/9"));
     /* Whole strings only: a known one with more or less is not it. */
+    static const char *const methods[] = {"GET",   "POST",    "PUT",     "DELETE", "HEAD",
+                                          "PATCH", "OPTIONS", "CONNECT", "TRACE"};
+    static const char *const others[] = {"P", "PO", "PUTS", "PAT", "C", "CONNECTED", "T", "Get"};
+    char copy[16];
+    for (size_t i = 0; i < sizeof methods / sizeof *methods; i++) {
+        snprintf(copy, sizeof copy, "%s", methods[i]);
+        assert_string_equal(otelc_http_method_normalize(copy), methods[i]);
+    }
+    for (size_t i = 0; i < sizeof others / sizeof *others; i++)
+        assert_string_equal(otelc_http_method_normalize(others[i]), "_OTHER");
     assert_string_equal(otelc_http_method_normalize("GETX"), "_OTHER");
     assert_string_equal(otelc_http_method_normalize("GE"), "_OTHER");
     assert_string_equal(otelc_http_method_normalize(""), "_OTHER");

@@ -122,6 +122,9 @@ static void test_ratio_uses_right_most_bytes(void **state)
     a[9] = 0x10;
     assert_int_equal(decide(s, NULL, a, &r), OTELC_SAMPLING_DROP);
     otelc_sampler_free(s);
+    uint8_t c[16];
+    for (int i = 0; i < 16; i++) c[i] = (uint8_t)(i * 0x11);
+    assert_true(otelc__trace_id_randomness(c) == 0x99aabbccddeeffULL);
 }
 
 /* A higher ratio samples a superset of what a lower one samples. */
