@@ -21,43 +21,12 @@ static bool same(const char *a, const char *b)
     return *a == *b;
 }
 
-/*
- * Known methods differ in their first letter but for POST, PUT and PATCH
- * (told apart by the second): it picks the one candidate, and one
- * comparison settles it (every request's method is looked up here).
- */
 const char *otelc_http_method_normalize(const char *method)
 {
-    const char *const *m = known_methods;
-    const char *hit;
-
     if (method == NULL) return OTELC_HTTP_METHOD_OTHER;
-    switch (method[0]) {
-    case 'G':
-        hit = m[0];
-        break;
-    case 'P':
-        hit = method[1] == 'O' ? m[1] : method[1] == 'U' ? m[2] : m[5];
-        break;
-    case 'D':
-        hit = m[3];
-        break;
-    case 'H':
-        hit = m[4];
-        break;
-    case 'O':
-        hit = m[6];
-        break;
-    case 'C':
-        hit = m[7];
-        break;
-    case 'T':
-        hit = m[8];
-        break;
-    default:
-        return OTELC_HTTP_METHOD_OTHER;
-    }
-    return same(method, hit) ? hit : OTELC_HTTP_METHOD_OTHER;
+    for (size_t i = 0; i < sizeof known_methods / sizeof *known_methods; i++)
+        if (same(method, known_methods[i])) return known_methods[i];
+    return OTELC_HTTP_METHOD_OTHER;
 }
 
 size_t otelc_http_span_name(const char *method, const char *target, char *out, size_t out_size)
