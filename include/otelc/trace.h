@@ -328,12 +328,15 @@ void otelc__span_set_bool(otelc_span *span, const char *key, size_t key_len, boo
  * key is new: this bit, of key k, n bytes long (k not NULL). The library
  * computes it for the keys it is given at run time, and the inline setters
  * below pass it for literal keys, worked out at compile time: so it is
- * part of the ABI, and changes only with the soname.
+ * part of the ABI, and changes only with the soname. The multiplier is
+ * one under which no two keys that an instrumentation library of otelc
+ * sets on a span (HTTP server, HTTP client, database) share a bit: a
+ * shared bit costs a search of the span's keys.
  */
 #define OTELC__KEY_BIT_OF(k, n)                                                                    \
     (1u << ((((unsigned)(n) | (unsigned)(unsigned char)(k)[0] << 8 |                               \
               (unsigned)((n) ? (unsigned char)(k)[(n)-1] : 0) << 16) *                             \
-             0x9e3779b1u) >>                                                                       \
+             0x9e37a623u) >>                                                                       \
             27))
 
 /*
