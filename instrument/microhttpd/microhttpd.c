@@ -101,26 +101,26 @@ static void headers_read(headers *h, struct MHD_Connection *c)
     MHD(MHD_get_connection_values_n)(c, MHD_HEADER_KIND, keep_header, h);
 }
 
-/* n bytes of a and b equal, ASCII letters regardless of case (strncasecmp, without the call). */
-static bool same_name(const char *a, const char *b, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        unsigned char x = (unsigned char)a[i] | 0x20, y = (unsigned char)b[i] | 0x20;
-        if (a[i] != b[i] && (x != y || (unsigned)(x - 'a') > 'z' - 'a')) return false;
-    }
-    return true;
-}
-
 /*
- * The first letters compared first, where most candidates differ; key's
- * length only then (*key_len SIZE_MAX: not measured yet), so a name that
- * no header starts like costs no strlen.
+ * The header is named key (NUL-terminated), ASCII letters regardless of
+ * case (strcasecmp, without the call or measuring key first). The first
+ * letters are compared first, where most candidates differ; key is read
+ * no further than its NUL.
  */
-static bool header_is(const header *item, const char *key, size_t *key_len)
+static bool header_is(const header *item, const char *key)
 {
+    size_t n = item->key_len;
+
     if ((item->key[0] | 0x20) != (key[0] | 0x20)) return false;
-    if (*key_len == SIZE_MAX) *key_len = strlen(key);
-    return item->key_len == *key_len && same_name(item->key, key, *key_len);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char a = (unsigned char)item->key[i], b = (unsigned char)key[i];
+        if (a == b) {
+            if (b == '\0') return false;
+            continue;
+        }
+        if ((a | 0x20) != (b | 0x20) || (unsigned)((a | 0x20) - 'a') > 'z' - 'a') return false;
+    }
+    return key[n] == '\0';
 }
 
 typedef struct collect {
@@ -144,13 +144,12 @@ static otelc_mhd_result collect_one(void *cls, enum MHD_ValueKind kind, const ch
 static const char *carrier_get(void *self, const char *key)
 {
     const headers *h = self;
-    size_t n = SIZE_MAX;
 
     if (!(h->letters & letter_bit(key))) return NULL;
     if (h->count > HEADERS_MAX)
         return MHD(MHD_lookup_connection_value)(h->connection, MHD_HEADER_KIND, key);
     for (size_t i = 0; i < h->count; i++)
-        if (header_is(&h->items[i], key, &n)) return h->items[i].value;
+        if (header_is(&h->items[i], key)) return h->items[i].value;
     return NULL;
 }
 
@@ -158,7 +157,7 @@ static const char *carrier_get(void *self, const char *key)
 static size_t carrier_get_all(void *self, const char *key, const char **values, size_t max)
 {
     const headers *h = self;
-    size_t n = SIZE_MAX, found = 0;
+    size_t found = 0;
 
     if (!(h->letters & letter_bit(key))) return 0;
     if (h->count > HEADERS_MAX) {
@@ -167,7 +166,7 @@ static size_t carrier_get_all(void *self, const char *key, const char **values, 
         return c.count;
     }
     for (size_t i = 0; i < h->count; i++) {
-        if (!header_is(&h->items[i], key, &n)) continue;
+        if (!header_is(&h->items[i], key)) continue;
         if (found < max) values[found] = h->items[i].value;
         found++;
     }

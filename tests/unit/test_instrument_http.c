@@ -655,6 +655,8 @@ static void test_header_count(void **state)
         assert_false(ss->has_parent);
         ss = serve_headers(f, extra, 1, "tracepa-ent");
         assert_false(ss->has_parent);
+        ss = serve_headers(f, extra, 1, "tracepar"); /* a name the one asked for starts with */
+        assert_false(ss->has_parent);
     }
 }
 
