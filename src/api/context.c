@@ -146,11 +146,17 @@ static void top_update(void)
 }
 static pthread_once_t stack_key_once = PTHREAD_ONCE_INIT;
 
-static void entry_release(otelc_ctx_entry *e)
+/* What a popped entry held; out of line, so that popping a borrowed one calls nothing. */
+static __attribute__((noinline)) void refs_release(struct otelc_span *span, otelc_context *ctx)
+{
+    otelc__span_release(span);
+    otelc_context_release(ctx);
+}
+
+static void entry_release(const otelc_ctx_entry *e)
 {
     if (e->borrowed) return;
-    otelc__span_release(e->span);
-    otelc_context_release(e->ctx);
+    refs_release(e->span, e->ctx);
 }
 
 /* Thread exit: whatever is still current is released, and a grown stack freed. */
@@ -189,25 +195,33 @@ static __attribute__((noinline)) bool stack_grow(void)
     return true;
 }
 
-static bool stack_reserve(void)
+/* The entry onto a stack with room for it. */
+static inline otelc_scope push_entry(struct otelc_span *span, otelc_context *ctx, bool borrowed)
 {
-    return OTELC_LIKELY(stack.entries != NULL && stack.depth < stack.cap) || stack_grow();
-}
-
-static otelc_scope stack_push(struct otelc_span *span, otelc_context *ctx, bool borrowed)
-{
-    if (!stack_reserve()) {
-        otelc__log(OTELC_LOG_ERROR, "out of memory growing the current-context stack");
-        if (!borrowed) {
-            otelc__span_release(span);
-            otelc_context_release(ctx);
-        }
-        return (otelc_scope){0, 0};
-    }
     uint32_t gen = ++stack.generation;
     stack.entries[stack.depth++] = (otelc_ctx_entry){span, ctx, gen, borrowed};
     top_update();
     return (otelc_scope){stack.depth, gen};
+}
+
+/* stack_push() when the stack must grow first: out of line, so the usual push calls nothing. */
+static __attribute__((noinline)) otelc_scope push_grown(struct otelc_span *span, otelc_context *ctx,
+                                                        bool borrowed)
+{
+    if (stack_grow()) return push_entry(span, ctx, borrowed);
+    otelc__log(OTELC_LOG_ERROR, "out of memory growing the current-context stack");
+    if (!borrowed) {
+        otelc__span_release(span);
+        otelc_context_release(ctx);
+    }
+    return (otelc_scope){0, 0};
+}
+
+static inline otelc_scope stack_push(struct otelc_span *span, otelc_context *ctx, bool borrowed)
+{
+    if (OTELC_LIKELY(stack.entries != NULL && stack.depth < stack.cap))
+        return push_entry(span, ctx, borrowed);
+    return push_grown(span, ctx, borrowed);
 }
 
 otelc_scope otelc_span_activate(otelc_span *span)
@@ -233,9 +247,8 @@ otelc_scope otelc_context_attach(const otelc_context *ctx)
  */
 otelc_scope otelc__activate_in(otelc_span *span, const otelc_context *ctx)
 {
-    otelc_context *c = (otelc_context *)(uintptr_t)ctx;
-    if (!c) c = otelc_context_new(NULL, NULL); /* the shared empty context: never freed */
-    if (!c) return (otelc_scope){0, 0};
+    /* No context: the shared empty one, never freed. */
+    otelc_context *c = ctx ? (otelc_context *)(uintptr_t)ctx : &empty_context;
     return stack_push(span, c, true);
 }
 
@@ -259,8 +272,10 @@ void otelc_scope_exit(otelc_scope scope)
     if (scope.depth == 0) return;
     if (OTELC_LIKELY(scope.depth == stack.depth &&
                      stack.entries[scope.depth - 1].generation == scope.generation)) {
-        entry_release(&stack.entries[--stack.depth]); /* the usual case: the top one */
+        /* The usual case: the top one. Its slot stays intact until the next push. */
+        const otelc_ctx_entry *e = &stack.entries[--stack.depth];
         top_update();
+        entry_release(e);
         return;
     }
     scope_exit_other(scope);
