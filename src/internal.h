@@ -252,15 +252,19 @@ typedef struct otelc_static_key {
 } otelc_static_key;
 
 /*
- * otelc_span_set_attrs() for keys that outlive every span (string literals,
- * such as the semantic conventions' names the instrumentation sets): the
- * span keeps each key's pointer instead of a copy, and keys[i] gives
- * attrs[i].key's length and bit, so no key is measured, hashed or copied.
- * Values are copied as usual. Nothing happens for a span that does not
- * record.
+ * otelc_span_set_str() and otelc_span_set_int() for keys that outlive
+ * every span (string literals, such as the semantic conventions' names the
+ * instrumentation sets): the span keeps the key's pointer instead of a
+ * copy, and k gives its length and bit, so no key is measured, hashed or
+ * copied. A string value is len bytes. Nothing happens for a span that
+ * does not record. otelc__span_reserve_attrs() makes room for n more
+ * attributes at once, where a span is about to get several.
  */
-void otelc__span_set_static_attrs(otelc_span *span, const otelc_attr *attrs,
-                                  const otelc_static_key *keys, size_t count);
+void otelc__span_put_static_str(otelc_span *span, const char *key, otelc_static_key k,
+                                const char *value, size_t len);
+void otelc__span_put_static_int(otelc_span *span, const char *key, otelc_static_key k,
+                                int64_t value);
+void otelc__span_reserve_attrs(otelc_span *span, size_t n);
 
 /*
  * otelc__span_free() when its span's arena holds chunks: empties the arena,

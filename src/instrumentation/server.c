@@ -129,16 +129,24 @@ static const char *header(const otelc_carrier *c, const char *name)
  * A span's attributes as the request gives them. Every key is one of the
  * semantic conventions' string literals, kept with its length and bit,
  * both constants: the span keeps the literal itself
- * (otelc__span_set_static_attrs), so no key is measured, hashed or copied
+ * (otelc__span_put_static_*), so no key is measured, hashed or copied
  * per request.
  */
 #define ATTRS_MAX 16
 
+/*
+ * Where a span's attributes go: straight onto span, or, when span is NULL,
+ * into items for the span's start options (a sampler or processor that
+ * sees them asks for them there).
+ */
 typedef struct attr_list {
+    otelc_span *span;
     otelc_attr items[ATTRS_MAX];
-    otelc_static_key keys[ATTRS_MAX];
     size_t count;
 } attr_list;
+
+/* What a server span starts with, at most (its end adds up to four more). */
+#define START_ATTRS 10
 
 /* Only string literals as keys: sizeof is their length, and their bits are constants. */
 #define STATIC_KEY(key)                                                                            \
@@ -148,18 +156,19 @@ typedef struct attr_list {
 
 static void add_str_key(attr_list *l, const char *key, otelc_static_key k, const char *value)
 {
-    if (value != NULL && *value != '\0' && l->count < ATTRS_MAX) {
-        l->keys[l->count] = k;
+    if (value == NULL || *value == '\0') return;
+    if (l->span != NULL)
+        otelc__span_put_static_str(l->span, key, k, value, strlen(value));
+    else if (l->count < ATTRS_MAX)
         l->items[l->count++] = OTELC_ATTR_STR(key, value);
-    }
 }
 
 static void add_int_key(attr_list *l, const char *key, otelc_static_key k, int64_t value)
 {
-    if (l->count < ATTRS_MAX) {
-        l->keys[l->count] = k;
+    if (l->span != NULL)
+        otelc__span_put_static_int(l->span, key, k, value);
+    else if (l->count < ATTRS_MAX)
         l->items[l->count++] = OTELC_ATTR_INT(key, value);
-    }
 }
 
 /* The server.address/port pair: the Host header first, then the caller's. */
@@ -260,6 +269,7 @@ static otelc_span *start_span(otelc_tracer *tracer, const otelc_server_request *
     otelc_span *span;
     bool child = parent != NULL && has_parent(parent);
 
+    l.span = NULL;
     l.count = 0; /* not an initialiser, which would zero all 16 items first */
     otelc_span_options o = {
         .kind = OTELC_SPAN_SERVER,
@@ -276,8 +286,9 @@ static otelc_span *start_span(otelc_tracer *tracer, const otelc_server_request *
     span =
         otelc_span_start_with(tracer, span_name(method, req->route, name_buf, sizeof name_buf), &o);
     if (!up_front && otelc_span_is_recording(span)) {
+        l.span = span;
+        otelc__span_reserve_attrs(span, START_ATTRS);
         describe(&l, req, method, headers, &query, addr, sizeof addr);
-        otelc__span_set_static_attrs(span, l.items, l.keys, l.count);
     }
     free(query);
     return span;
@@ -390,12 +401,12 @@ void otelc_server_finish(otelc_server_span *s, int status_code, const char *erro
     if (otelc_span_is_recording(s->span)) { /* an unsampled span keeps none of it */
         attr_list l;
         char code[16];
+        l.span = s->span;
         l.count = 0;
         if (s->has_req_body) add_int(&l, OTELC_HTTP_REQUEST_BODY_SIZE, (int64_t)s->req_body);
         if (s->has_resp_body) add_int(&l, OTELC_HTTP_RESPONSE_BODY_SIZE, (int64_t)s->resp_body);
-        bool failed = add_outcome(&l, status_code, error_type, code);
-        otelc__span_set_static_attrs(s->span, l.items, l.keys, l.count);
-        if (failed) otelc_span_set_status(s->span, OTELC_STATUS_ERROR, NULL);
+        if (add_outcome(&l, status_code, error_type, code))
+            otelc_span_set_status(s->span, OTELC_STATUS_ERROR, NULL);
     }
     otelc_span_end(s->span);
     otelc_context_release(s->ctx);

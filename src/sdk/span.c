@@ -183,7 +183,7 @@ static bool attrs_grow(struct otelc_span *s)
 /*
  * The slot for key: the existing one, a new one, or NULL when over the
  * limit. A new slot holds a copy of key, or key itself when copy_key is
- * false (a key that outlives the span, see otelc__span_set_static_attrs).
+ * false (a key that outlives the span, see otelc__span_put_static_str).
  */
 static inline otelc_attr *attr_slot(struct otelc_span *s, const char *key, size_t key_len,
                                     bool copy_key)
@@ -253,52 +253,10 @@ void otelc_span_set_attr(otelc_span *span, const otelc_attr *attr)
     if (s && attr) set_attr(s, attr);
 }
 
-/*
- * otelc__span_set_static_attrs()'s usual case, in which nothing is
- * called: a key new to the span (its bit clear), room in the table, and a
- * scalar or a string the length limit (max_chars) cannot cut. False when
- * any of that does not hold or the arena has no memory: nothing has
- * changed then, and set_attr_len() takes the attribute.
- */
-static inline bool set_static_quick(struct otelc_span *s, const otelc_attr *a, uint32_t bit,
-                                    uint32_t max_chars)
-{
-    uint32_t n = s->data.attr_count;
-    if ((s->key_bits & bit) || n >= s->attr_cap) return false;
-    otelc_attr *slot = (otelc_attr *)&s->data.attrs[n];
-    switch (a->value.type) {
-    case OTELC_VALUE_BOOL:
-    case OTELC_VALUE_INT:
-    case OTELC_VALUE_DOUBLE:
-        slot->value = a->value;
-        break;
-    case OTELC_VALUE_STRING: {
-        size_t len = a->value.u.str.len;
-        if (!a->value.u.str.ptr || (max_chars != OTELC_UNLIMITED && len > max_chars)) return false;
-        char *copy = otelc__arena_strndup(&s->arena, a->value.u.str.ptr, len);
-        if (!copy) return false;
-        slot->value = (otelc_value){.type = OTELC_VALUE_STRING, .u.str = {copy, len}};
-        break;
-    }
-    default:
-        return false;
-    }
-    slot->key = a->key;
-    s->data.attr_count = n + 1;
-    s->key_bits |= bit;
-    return true;
-}
-
-void otelc__span_set_static_attrs(otelc_span *span, const otelc_attr *attrs,
-                                  const otelc_static_key *keys, size_t count)
+void otelc__span_reserve_attrs(otelc_span *span, size_t n)
 {
     struct otelc_span *s = writable(span);
-    if (!s || count == 0) return;
-    attrs_room(s, count);
-    uint32_t max_chars = limits_of(s)->attribute_value_length;
-    for (size_t i = 0; i < count; i++)
-        if (!set_static_quick(s, &attrs[i], keys[i].bit, max_chars))
-            set_attr_len(s, &attrs[i], keys[i].len, false);
+    if (s) attrs_room(s, n);
 }
 
 /*
@@ -331,32 +289,49 @@ static __attribute__((noinline)) otelc_attr *setter_slot(otelc_span *span, const
 
 /*
  * The typed setters' usual case, in which nothing is called: a writable
- * span, a new key (its bit clear) of known length up to QUICK_LEN, room
- * in the table, and room in the arena's block for the key and then extra
- * bytes, whose place goes to *extra_at. NULL when any of that does not
- * hold: nothing has changed then, and the setter takes its general path.
+ * span, a new key (its bit clear), room in the table, and room in the
+ * arena's block for a copy of the key (when copy_key: a key of known
+ * length up to QUICK_LEN) and then extra bytes, whose place goes to
+ * *extra_at. A key not copied is kept: one that outlives the span. NULL
+ * when any of that does not hold: nothing has changed then, and the
+ * setter takes its general path.
  */
 static inline otelc_attr *quick_slot(otelc_span *span, const char *key, size_t key_len,
-                                     uint32_t bit, size_t extra, char **extra_at)
+                                     uint32_t bit, bool copy_key, size_t extra, char **extra_at)
 {
     struct otelc_span *s = (struct otelc_span *)span;
     if (((uintptr_t)span & OTELC__SPAN_NOT_RECORDING) || !s || s->ended || !bit ||
-        key_len > QUICK_LEN)
+        (copy_key && key_len > QUICK_LEN))
         return NULL;
     uint32_t n = s->data.attr_count;
     char *d = s->arena.pos;
     size_t room = (size_t)(s->arena.end - d);
-    if ((s->key_bits & bit) || n >= s->attr_cap || key_len >= room || extra > room - key_len - 1)
+    if ((s->key_bits & bit) || n >= s->attr_cap) return NULL;
+    if (copy_key) {
+        if (key_len >= room || extra > room - key_len - 1) return NULL;
+        otelc__copy_short(d, key, key_len);
+        d[key_len] = '\0';
+        key = d;
+        d += key_len + 1;
+    } else if (extra > room) {
         return NULL;
-    otelc__copy_short(d, key, key_len);
-    d[key_len] = '\0';
-    s->arena.pos = d + key_len + 1 + extra;
-    *extra_at = d + key_len + 1;
+    }
+    s->arena.pos = d + extra;
+    *extra_at = d;
     otelc_attr *slot = (otelc_attr *)&s->data.attrs[n];
-    slot->key = d;
+    slot->key = key;
     s->data.attr_count = n + 1;
     s->key_bits |= bit;
     return slot;
+}
+
+/* A static key's general path: the attribute as any other, its key kept rather than copied. */
+static __attribute__((noinline)) void put_static_slow(otelc_span *span, const char *key,
+                                                      size_t key_len, otelc_value value)
+{
+    struct otelc_span *s = writable(span);
+    otelc_attr a = {key, value};
+    if (s && key) set_attr_len(s, &a, key_len, false);
 }
 
 /* A string value of len bytes into slot on s, copied and cut to the length limit. */
@@ -385,8 +360,9 @@ static __attribute__((noinline)) void set_str_slow(otelc_span *span, const char 
     if (slot) set_str_value((struct otelc_span *)span, slot, value, known_len(value, len));
 }
 
-void otelc__span_put_str(otelc_span *span, const char *key, size_t key_len, unsigned key_bit,
-                         const char *value, size_t len)
+/* A string attribute: the setters' and the static keys' (copy_key false) usual case and way out. */
+static inline void put_str(otelc_span *span, const char *key, size_t key_len, unsigned key_bit,
+                           bool copy_key, const char *value, size_t len)
 {
     if (!value) value = "", len = 0;
     char *at;
@@ -394,9 +370,13 @@ void otelc__span_put_str(otelc_span *span, const char *key, size_t key_len, unsi
     otelc_attr *slot = NULL;
     if (len <= QUICK_LEN && OTELC__MAY_RECORD(span) && span &&
         len <= limits_of((struct otelc_span *)span)->attribute_value_length)
-        slot = quick_slot(span, key, key_len, key_bit, len + 1, &at);
+        slot = quick_slot(span, key, key_len, key_bit, copy_key, len + 1, &at);
     if (OTELC_UNLIKELY(!slot)) {
-        set_str_slow(span, key, key_len, value, len);
+        if (copy_key)
+            set_str_slow(span, key, key_len, value, len);
+        else
+            put_static_slow(span, key, key_len,
+                            (otelc_value){.type = OTELC_VALUE_STRING, .u.str = {value, len}});
         return;
     }
     otelc__copy_short(at, value, len);
@@ -404,6 +384,18 @@ void otelc__span_put_str(otelc_span *span, const char *key, size_t key_len, unsi
     slot->value.type = OTELC_VALUE_STRING;
     slot->value.u.str.ptr = at;
     slot->value.u.str.len = len;
+}
+
+void otelc__span_put_str(otelc_span *span, const char *key, size_t key_len, unsigned key_bit,
+                         const char *value, size_t len)
+{
+    put_str(span, key, key_len, key_bit, true, value, len);
+}
+
+void otelc__span_put_static_str(otelc_span *span, const char *key, otelc_static_key k,
+                                const char *value, size_t len)
+{
+    put_str(span, key, k.len, k.bit, false, value, len);
 }
 
 /*
@@ -428,7 +420,7 @@ void otelc__span_put_int(otelc_span *span, const char *key, size_t key_len, unsi
                          int64_t value)
 {
     char *at;
-    otelc_attr *slot = quick_slot(span, key, key_len, key_bit, 0, &at);
+    otelc_attr *slot = quick_slot(span, key, key_len, key_bit, true, 0, &at);
     if (OTELC_UNLIKELY(!slot)) {
         set_scalar_slow(span, key, key_len, OTELC_VALUE_INT, (uint64_t)value);
         return;
@@ -441,7 +433,7 @@ void otelc__span_put_double(otelc_span *span, const char *key, size_t key_len, u
                             double value)
 {
     char *at;
-    otelc_attr *slot = quick_slot(span, key, key_len, key_bit, 0, &at);
+    otelc_attr *slot = quick_slot(span, key, key_len, key_bit, true, 0, &at);
     if (OTELC_UNLIKELY(!slot)) {
         uint64_t bits;
         memcpy(&bits, &value, sizeof bits);
@@ -456,13 +448,26 @@ void otelc__span_put_bool(otelc_span *span, const char *key, size_t key_len, uns
                           bool value)
 {
     char *at;
-    otelc_attr *slot = quick_slot(span, key, key_len, key_bit, 0, &at);
+    otelc_attr *slot = quick_slot(span, key, key_len, key_bit, true, 0, &at);
     if (OTELC_UNLIKELY(!slot)) {
         set_scalar_slow(span, key, key_len, OTELC_VALUE_BOOL, value);
         return;
     }
     slot->value.type = OTELC_VALUE_BOOL;
     slot->value.u.b = value;
+}
+
+void otelc__span_put_static_int(otelc_span *span, const char *key, otelc_static_key k,
+                                int64_t value)
+{
+    char *at;
+    otelc_attr *slot = quick_slot(span, key, k.len, k.bit, false, 0, &at);
+    if (OTELC_UNLIKELY(!slot)) {
+        put_static_slow(span, key, k.len, (otelc_value){.type = OTELC_VALUE_INT, .u.i = value});
+        return;
+    }
+    slot->value.type = OTELC_VALUE_INT;
+    slot->value.u.i = value;
 }
 
 /*
