@@ -54,7 +54,7 @@ void otelc__arena_reset(otelc_arena *a, char *inline_buf, size_t inline_size)
         otelc_arena_chunk *c = a->chunks;
         a->chunks = c->next;
         if (c->size <= OTELC_ARENA_SPARE_MAX && (!keep || c->size > keep->size)) {
-            free(keep);
+            if (keep) free(keep); /* usually none: a span's one chunk is its spare */
             keep = c;
         } else {
             free(c);
