@@ -55,14 +55,15 @@
 #define OTELC_ALWAYS_INLINE inline __attribute__((always_inline))
 
 /*
- * Thread-local state the span hot path touches on every span (a few dozen
- * bytes in all). The initial-exec model makes each access one load at a
- * fixed offset from the thread pointer, where position-independent code
- * otherwise calls __tls_get_addr (or, linked into an executable, keeps
- * the registers such a call would clobber saved around it). It takes
+ * Thread-local state the span hot path touches on every span (under a
+ * hundred bytes in all). The initial-exec model makes each access one load
+ * at a fixed offset from the thread pointer, where position-independent
+ * code otherwise calls __tls_get_addr (or, linked into an executable,
+ * keeps the registers such a call would clobber saved around it). It takes
  * static TLS space, which glibc reserves for libraries loaded at start-up
  * and, in a small surplus, for those loaded with dlopen; larger
- * thread-local state (the current-context stack) keeps the default model.
+ * thread-local state (the current-context stack's entries) keeps the
+ * default model.
  */
 #define OTELC_HOT_TLS __thread __attribute__((tls_model("initial-exec")))
 

@@ -42,9 +42,19 @@ typedef struct request {
     unsigned int status;
 } request;
 
+/*
+ * Thread-local state read on every request, 24 bytes: initial-exec, so a
+ * shared libotelc-microhttpd reaches it without a __tls_get_addr() call.
+ */
+#if defined(__GNUC__)
+#define HOT_TLS _Thread_local __attribute__((tls_model("initial-exec")))
+#else
+#define HOT_TLS _Thread_local
+#endif
+
 /* The request whose handler runs on this thread, for set_route and friends
  * (MHD passes them no per-request pointer of ours). */
-static _Thread_local request *running;
+static HOT_TLS request *running;
 
 /* ---- Request headers as a carrier ------------------------------------- */
 
@@ -353,8 +363,8 @@ static void describe_request(otelc_server_request *r, void *arg)
  */
 static otelc_tracer *wrapper_tracer(void)
 {
-    static _Thread_local otelc_provider *provider;
-    static _Thread_local otelc_tracer *tracer;
+    static HOT_TLS otelc_provider *provider;
+    static HOT_TLS otelc_tracer *tracer;
     otelc_provider *p = otelc_provider_global();
 
     if (tracer == NULL || p != provider) {

@@ -127,14 +127,21 @@ void otelc_context_release(const otelc_context *ctx)
 #define INLINE_DEPTH 32
 
 struct ctx_stack {
-    otelc_ctx_entry *entries;
+    otelc_ctx_entry *entries; /* inline_entries, or grown on the heap */
     uint32_t depth;
     uint32_t cap;
     uint32_t generation;
-    otelc_ctx_entry inline_entries[INLINE_DEPTH];
 };
 
-static __thread struct ctx_stack stack;
+/*
+ * The stack's header is read on every push and pop: initial-exec TLS, so
+ * that a shared libotelc reaches it without a __tls_get_addr() call. Its
+ * first entries, 768 bytes, are ordinary TLS, reached only when the stack
+ * is set up or grows: that much initial-exec TLS could keep a program from
+ * dlopen()ing libotelc.
+ */
+static OTELC_HOT_TLS struct ctx_stack stack;
+static __thread otelc_ctx_entry inline_entries[INLINE_DEPTH];
 static pthread_key_t stack_key;
 
 /* The top of this thread's stack, or NULL when it is empty: kept for internal.h's readers. */
@@ -164,7 +171,7 @@ static void stack_destroy(void *arg)
 {
     struct ctx_stack *st = arg;
     while (st->depth > 0) entry_release(&st->entries[--st->depth]);
-    if (st->entries != st->inline_entries) free(st->entries);
+    if (st->entries != inline_entries) free(st->entries);
     st->entries = NULL;
     st->cap = 0;
     otelc__ctx_top = NULL;
@@ -181,7 +188,7 @@ static __attribute__((noinline)) bool stack_grow(void)
     if (stack.entries == NULL) {
         pthread_once(&stack_key_once, stack_key_create);
         pthread_setspecific(stack_key, &stack);
-        stack.entries = stack.inline_entries;
+        stack.entries = inline_entries;
         stack.cap = INLINE_DEPTH;
     }
     if (stack.depth < stack.cap) return true;
@@ -189,7 +196,7 @@ static __attribute__((noinline)) bool stack_grow(void)
     otelc_ctx_entry *grown = malloc(cap * sizeof(*grown));
     if (!grown) return false;
     memcpy(grown, stack.entries, stack.depth * sizeof(*grown));
-    if (stack.entries != stack.inline_entries) free(stack.entries);
+    if (stack.entries != inline_entries) free(stack.entries);
     stack.entries = grown;
     stack.cap = cap;
     return true;

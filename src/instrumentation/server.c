@@ -35,8 +35,8 @@ struct otelc_server_span {
  * request, a tenth of an unsampled one. The key's destructor frees the
  * kept handle when the thread exits.
  */
-static __thread otelc_server_span *spare;
-static __thread bool spare_registered;
+static OTELC_HOT_TLS otelc_server_span *spare;
+static OTELC_HOT_TLS bool spare_registered;
 static pthread_key_t spare_key;
 static pthread_once_t spare_once = PTHREAD_ONCE_INIT;
 
