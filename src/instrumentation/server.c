@@ -223,11 +223,22 @@ static void request_attributes(attr_list *l, const otelc_server_request *r, cons
     add_server(l, headers, r, addr, addr_size);
 }
 
-/* The name of a span for method m (normalised): "{m} {route}" or, with no route, m itself. */
-static const char *span_name(const char *m, const char *route, char *buf, size_t size)
+/*
+ * The name of a span for method m (normalised), and its length into *len:
+ * "{m} {route}" or, with no route, m itself (a few letters: counted here,
+ * not with a call to strlen).
+ */
+static const char *span_name(const char *m, const char *route, char *buf, size_t size, size_t *len)
 {
-    if (route == NULL || *route == '\0') return is_other(m) ? "HTTP" : m;
-    otelc_http_span_name(m, route, buf, size);
+    if (route == NULL || *route == '\0') {
+        const char *name = is_other(m) ? "HTTP" : m;
+        size_t n = 0;
+        while (name[n] != '\0') n++;
+        *len = n;
+        return name;
+    }
+    size_t n = otelc_http_span_name(m, route, buf, size);
+    *len = n < size ? n : size - 1; /* cut to the buffer */
     return buf;
 }
 
@@ -264,6 +275,8 @@ static otelc_span *start_span(otelc_tracer *tracer, const otelc_server_request *
                               const otelc_context *parent)
 {
     char name_buf[256], addr[256], *query = NULL;
+    const char *name;
+    size_t name_len;
     attr_list l;
     bool up_front = otelc__tracer_sees_start_attributes(tracer);
     otelc_span *span;
@@ -283,8 +296,8 @@ static otelc_span *start_span(otelc_tracer *tracer, const otelc_server_request *
         o.attrs = l.items;
         o.attr_count = l.count;
     }
-    span =
-        otelc_span_start_with(tracer, span_name(method, req->route, name_buf, sizeof name_buf), &o);
+    name = span_name(method, req->route, name_buf, sizeof name_buf, &name_len);
+    span = otelc__span_start(tracer, name, name_len, OTELC_SPAN_INTERNAL, &o);
     if (!up_front && otelc_span_is_recording(span)) {
         l.span = span;
         otelc__span_reserve_attrs(span, START_ATTRS);

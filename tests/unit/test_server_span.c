@@ -182,6 +182,24 @@ static void test_new_trace_and_other_method(void **state)
     assert_string_equal(attr(sd, "error.type"), "503");
 }
 
+/* A route too long for a span name: the name is cut, the route attribute is not. */
+static void test_long_route(void **state)
+{
+    fixture *f = *state;
+    char route[400];
+    memset(route, 'r', sizeof route - 1);
+    route[0] = '/';
+    route[sizeof route - 1] = '\0';
+    otelc_server_request r = {.method = "GET", .route = route, .scheme = "http"};
+
+    otelc_server_finish(otelc_server_start(NULL, NULL, &r), 200, NULL);
+    const otelc_span_data *sd = otelc_memory_exporter_get(f->mem, 0);
+    assert_non_null(sd);
+    assert_int_equal(strlen(sd->name), 255);
+    assert_true(strncmp(sd->name, "GET /rrr", 8) == 0);
+    assert_string_equal(attr(sd, "http.route"), route);
+}
+
 /* Host without a port names the scheme's default; explicit error types. */
 static void test_host_default_port_and_error_type(void **state)
 {
@@ -511,6 +529,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_request, setup, teardown),
         cmocka_unit_test_setup_teardown(test_new_trace_and_other_method, setup, teardown),
         cmocka_unit_test(test_request_under_limits),
+        cmocka_unit_test_setup_teardown(test_long_route, setup, teardown),
         cmocka_unit_test_setup_teardown(test_host_default_port_and_error_type, setup, teardown),
         cmocka_unit_test_setup_teardown(test_host_ports, setup, teardown),
         cmocka_unit_test_setup_teardown(test_user_sampler_sees_request_attributes, setup, teardown),
