@@ -217,10 +217,7 @@ static __attribute__((noinline)) otelc_scope push_grown(struct otelc_span *span,
 {
     if (stack_grow()) return push_entry(span, ctx, borrowed);
     otelc__log(OTELC_LOG_ERROR, "out of memory growing the current-context stack");
-    if (!borrowed) {
-        otelc__span_release(span);
-        otelc_context_release(ctx);
-    }
+    if (!borrowed) refs_release(span, ctx);
     return (otelc_scope){0, 0};
 }
 
