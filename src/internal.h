@@ -424,6 +424,7 @@ struct otelc_processor {
     void *self;
     otelc_stats_block *stats; /* set when attached to a provider; may be NULL */
     bool shut_down;
+    void (*before_fork)(void *self); /* fork prepare, before any lock; NULL: nothing */
 };
 
 struct otelc_exporter {

@@ -106,6 +106,7 @@ struct batch {
     struct ring *rings;
     bool kick;
     bool running;
+    bool ready; /* the running worker has started and prepared its exporter */
     bool exited;
     uint64_t flush_req;
     uint64_t flush_done;
@@ -280,6 +281,8 @@ static void *worker_main(void *arg)
     otelc__exporter_prepare(b->exp);
     if (!b->opt.worker_start && b->steps_back) step_back();
     pthread_mutex_lock(&b->lock);
+    b->ready = true;
+    pthread_cond_broadcast(&b->done);
     for (;;) {
         bool all = wait_for_work(b);
         uint64_t ticket = b->flush_req;
@@ -321,6 +324,7 @@ static int ensure_worker(struct batch *b)
         return OTELC_ERR_STATE;
     }
     b->running = true;
+    b->ready = false;
     b->exited = false;
     return OTELC_OK;
 }
@@ -611,6 +615,25 @@ static void batch_destroy(void *self)
 }
 
 /*
+ * A fork() while the worker is still starting would copy it half-way
+ * through loading libcurl or initialising OpenSSL and the sanitizers'
+ * thread set-up, with their locks held and no thread left in the child to
+ * release them. So a fork waits for a worker that is starting, once per
+ * worker and at most WORKER_START_WAIT_MS; a running worker is not waited.
+ */
+#define WORKER_START_WAIT_MS 1000
+
+static void batch_before_fork(void *self)
+{
+    struct batch *b = self;
+    struct timespec until = otelc__deadline_in(WORKER_START_WAIT_MS);
+    pthread_mutex_lock(&b->lock);
+    while (b->running && !b->ready && !b->exited)
+        if (pthread_cond_timedwait(&b->done, &b->lock, &until) == ETIMEDOUT) break;
+    pthread_mutex_unlock(&b->lock);
+}
+
+/*
  * In the fork child only this thread exists: the parent's worker is gone
  * and its lock may have been held mid-operation. Spans the parent queued
  * are discarded without export; rings and pending references are leaked
@@ -631,6 +654,7 @@ static void batch_after_fork_child(void *self)
     atomic_store(&b->in_export, 0); /* the parent's export, the parent's to count */
     b->kick = false;
     b->running = false;
+    b->ready = false;
     b->exited = false;
     b->flush_req = b->flush_done = 0;
     atomic_store(&b->credits, b->opt.max_queue_size);
@@ -717,5 +741,6 @@ otelc_processor *otelc_batch_processor_new(otelc_exporter *exp, const otelc_batc
         batch_destroy(b);
         return NULL;
     }
+    b->wrap->before_fork = batch_before_fork;
     return b->wrap;
 }

@@ -49,9 +49,17 @@ static void live_remove(otelc_provider *p)
     pthread_mutex_unlock(&global_lock);
 }
 
+/* Processors settle first (see batch_before_fork), then every lock is taken. */
 static void fork_prepare(void)
 {
     pthread_mutex_lock(&global_lock);
+    for (otelc_provider *p = live_providers; p; p = p->next_live) {
+        size_t n = atomic_load(&p->processor_count);
+        for (size_t i = 0; i < n; i++) {
+            otelc_processor *proc = p->processors[i];
+            if (proc->before_fork) proc->before_fork(proc->self);
+        }
+    }
     for (otelc_provider *p = live_providers; p; p = p->next_live) pthread_mutex_lock(&p->lock);
 }
 

@@ -276,16 +276,20 @@ if [ -x "$B/auto_sqlite_app" ]; then
     out sqlite_fork
     if grep -aq -e '__asan_init' -e '__tsan_init' "$B/otelc"; then
         # TSan stops a child that starts threads after a multi-threaded fork (the SDK's
-        # export thread) unless told otherwise.
-        TSAN_OPTIONS="${TSAN_OPTIONS:+$TSAN_OPTIONS:}die_after_fork=0" \
-            "$OTELC" exec --instrument -- "$B/auto_sqlite_app" "$tmp/f1.db" "$tmp/f2.db" >/dev/null 2>&1
+        # export thread) unless told otherwise. ASan before LLVM 17 does not lock its
+        # allocator across fork(): a child forked while the export thread is inside
+        # malloc hangs at its first malloc (1 run in ~300 here). A long batch delay
+        # keeps that thread asleep at the fork; the SDK itself makes the fork wait
+        # for a thread that is still starting (test_batch).
+        TSAN_OPTIONS="${TSAN_OPTIONS:+$TSAN_OPTIONS:}die_after_fork=0" OTEL_BSP_SCHEDULE_DELAY=60000 \
+            timeout -k 5 120 "$OTELC" exec --instrument -- "$B/auto_sqlite_app" "$tmp/f1.db" "$tmp/f2.db" >/dev/null 2>&1
         status=$? runs=2
     else
-        "$OTELC" exec --instrument -- sh -c "\"$B/auto_sqlite_app\" \"$tmp/f1.db\" \"$tmp/f2.db\" &&
+        timeout -k 5 120 "$OTELC" exec --instrument -- sh -c "\"$B/auto_sqlite_app\" \"$tmp/f1.db\" \"$tmp/f2.db\" &&
             \"$B/auto_sqlite_app\" \"$tmp/f3.db\"" >/dev/null 2>&1
         status=$? runs=3
     fi
-    [ "$status" = 0 ] || fail "sqlite_fork: failed"
+    [ "$status" = 0 ] || fail "sqlite_fork: failed (status $status; 124: hung)"
     check sqlite_fork \
         'spans.filter(s => s.scope === "otelc.instrument.sqlite").length === 4 * '"$runs" \
         'spans.every(s => s.traceId === spans.find(s => !s.parentSpanId).traceId)' \

@@ -466,6 +466,40 @@ static void test_fork_child_exports_only_its_spans(void **state)
     *state = NULL;
 }
 
+/* A worker that takes a while to start: the hook sleeps, then says it ran. */
+static atomic_bool slow_worker_started;
+
+static void start_slowly(void *arg)
+{
+    (void)arg;
+    usleep(200 * 1000);
+    atomic_store(&slow_worker_started, true);
+}
+
+static int child_saw_worker_started(void)
+{
+    return atomic_load(&slow_worker_started) ? 0 : 1;
+}
+
+/*
+ * A fork right after the first span (which starts the worker) waits until
+ * the worker has started: the child's copy of memory shows the start hook
+ * done. Copying a thread mid-start copies the locks it holds (libcurl's
+ * loading, OpenSSL, a sanitizer's allocator) with nobody to release them.
+ */
+static void test_fork_waits_for_a_starting_worker(void **state)
+{
+    otelc_batch_options bo = batch_opts(1024, 60000, 512, 30000);
+    bo.worker_start = start_slowly;
+    atomic_store(&slow_worker_started, false);
+    otelc_provider *p = *state = provider_with(&bo, NULL);
+    end_spans(p, "first", 1);
+    assert_int_equal(run_in_fork_child(child_saw_worker_started), 0);
+    end_spans(p, "second", 1);
+    assert_int_equal(otelc_provider_force_flush(p, 10000), OTELC_OK);
+    assert_int_equal(sink_count(sk), 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -483,6 +517,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_worker_priority_normal_from_env, setup, teardown),
 #endif
         cmocka_unit_test_setup_teardown(test_fork_child_exports_only_its_spans, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fork_waits_for_a_starting_worker, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
