@@ -218,10 +218,35 @@ struct otelc_span {
     uint32_t link_cap;
     uint32_t key_bits;       /* one bit per attribute key's hash (see attr_slot) */
     struct otelc_span *next; /* pool and queue link */
+    uint8_t *key_lens;       /* each attribute key's length, 0 when over 255 (see below) */
     otelc_arena arena;
+    uint8_t inline_key_lens[OTELC_INLINE_ATTRS];
     otelc_attr inline_attrs[OTELC_INLINE_ATTRS];
     char inline_buf[OTELC_INLINE_BYTES];
 };
+
+/*
+ * The key lengths of a span the SDK made (key_lens[i] is attrs[i]'s, 0 when
+ * it must be measured), for the encoders: only for spans that the SDK's own
+ * processors hand to an exporter (see otelc__exporting_sdk_spans).
+ */
+static inline const uint8_t *otelc__span_key_lens(const otelc_span_data *sd)
+{
+    return ((const struct otelc_span *)(const void *)sd)->key_lens;
+}
+
+/*
+ * The span array that this thread's processor is exporting through
+ * otelc__exporter_export_sdk(): every span in it is a struct otelc_span.
+ * An encoder given this very array may read otelc__span_key_lens(); any
+ * other array may come from a processor of the user's, whose spans may
+ * not be the SDK's.
+ */
+bool otelc__exporting_sdk_spans(const otelc_span_data *const *spans);
+
+/* otelc_exporter_export() of spans that are all the SDK's own (see above). */
+otelc_export_result otelc__exporter_export_sdk(otelc_exporter *exp,
+                                               const otelc_span_data *const *spans, size_t n);
 
 /* ---- The span pool (span_pool.c) ------------------------------------------ */
 

@@ -98,6 +98,7 @@ typedef struct otelc_proto_stream {
     size_t *span_size;         /* each Span's body (and the allocation of the two below) */
     size_t *key_at;            /* where each Span's attribute key lengths start in key_lens */
     uint8_t *key_lens;         /* measured while sizing, for the writer (otlp_proto.c) */
+    bool sdk;                  /* the spans are the SDK's (otelc__exporting_sdk_spans) */
     otelc_proto_group *groups; /* resources and scopes in writing order */
     size_t ngroups, groups_cap;
     size_t g, i;     /* the cursor: current group, current span */

@@ -217,17 +217,27 @@ static inline size_t small_value_size(const otelc_value *v)
 }
 
 /*
- * Repeated KeyValue fields (any field number below 16). With klens (not
- * NULL), the key length of each small attribute is kept there for the
- * writer, and 0 for the others (which it measures again): a stream keeps
- * them from sizing to writing (otelc_proto_stream's key_lens).
+ * The length of attrs[i]'s key: known[i] when known (an SDK span's, see
+ * otelc__span_key_lens) has it, else measured.
  */
-static size_t attrs_size(const otelc_attr *attrs, size_t n, uint8_t *klens)
+static inline size_t key_len_of(const otelc_attr *attrs, size_t i, const uint8_t *known)
+{
+    return known && known[i] ? known[i] : str_len(attrs[i].key);
+}
+
+/*
+ * Repeated KeyValue fields (any field number below 16); known as
+ * key_len_of() reads it. With klens (not NULL), the key length of each
+ * small attribute is kept there for the writer, and 0 for the others
+ * (which it measures again): a stream keeps them from sizing to writing
+ * (otelc_proto_stream's key_lens).
+ */
+static size_t attrs_size(const otelc_attr *attrs, size_t n, const uint8_t *known, uint8_t *klens)
 {
     size_t size = 0;
     for (size_t i = 0; i < n; i++) {
         const otelc_attr *a = &attrs[i];
-        size_t key_len = str_len(a->key), small = small_value_size(&a->value);
+        size_t key_len = key_len_of(attrs, i, known), small = small_value_size(&a->value);
         if (OTELC_LIKELY(key_len - 1 < SMALL_LEN && small)) {
             size += 6 + key_len + small;
         } else {
@@ -242,13 +252,14 @@ static size_t attrs_size(const otelc_attr *attrs, size_t n, uint8_t *klens)
 static size_t event_size(const otelc_event_data *e)
 {
     return (e->time_ns ? 9 : 0) + opt_str_size(e->name) +
-           attrs_size(e->attrs, e->attr_count, NULL) + opt_u32_size(e->dropped_attr_count);
+           attrs_size(e->attrs, e->attr_count, NULL, NULL) + opt_u32_size(e->dropped_attr_count);
 }
 
 static size_t link_size(const otelc_link_data *l)
 {
     return 18 + 10 + opt_str_size(l->context.trace_state) +
-           attrs_size(l->attrs, l->attr_count, NULL) + opt_u32_size(l->dropped_attr_count) + 5;
+           attrs_size(l->attrs, l->attr_count, NULL, NULL) + opt_u32_size(l->dropped_attr_count) +
+           5;
 }
 
 static size_t status_size(const otelc_span_data *sd)
@@ -278,6 +289,12 @@ static inline size_t span_head_size(const otelc_span_data *sd, size_t ts_len, si
     return size + (sd->start_ns ? 9 : 0) + (sd->end_ns ? 9 : 0);
 }
 
+/*
+ * The most a Span's head takes besides its strings: ids (and the parent's),
+ * the strings' keys and longest lengths, kind, start and end.
+ */
+#define HEAD_MAX (18 + 10 + 10 + 11 + 11 + 6 + 9 + 9)
+
 /* A Span's tail is short (at most TAIL_SHORT bytes) when it has no events, links or status message.
  */
 #define TAIL_SHORT 32
@@ -299,24 +316,33 @@ static size_t span_tail_size(const otelc_span_data *sd)
     return size + 2 + 4; /* flags: field 16 needs a two-byte key */
 }
 
-/* The body of a Span; its attributes' key lengths go to klens (when not NULL). */
-static size_t span_size(const otelc_span_data *sd, uint8_t *klens)
+/*
+ * The body of a Span; known as key_len_of() reads it; its attributes' key
+ * lengths go to klens (when not NULL).
+ */
+static size_t span_size(const otelc_span_data *sd, const uint8_t *known, uint8_t *klens)
 {
     return span_head_size(sd, str_len(sd->context.trace_state), str_len(sd->name)) +
-           attrs_size(sd->attrs, sd->attr_count, klens) + span_tail_size(sd);
+           attrs_size(sd->attrs, sd->attr_count, known, klens) + span_tail_size(sd);
+}
+
+/* The key lengths the SDK kept for sd's attributes when sdk says sd is its span, else NULL. */
+static inline const uint8_t *sdk_key_lens(const otelc_span_data *sd, bool sdk)
+{
+    return sdk ? otelc__span_key_lens(sd) : NULL;
 }
 
 static size_t scope_size(const otelc_scope_info *s)
 {
     return opt_str_size(s->name) + opt_str_size(s->version) +
-           attrs_size(s->attrs, s->attr_count, NULL) + opt_u32_size(s->dropped_attr_count);
+           attrs_size(s->attrs, s->attr_count, NULL, NULL) + opt_u32_size(s->dropped_attr_count);
 }
 
 static size_t resource_size(const otelc_resource *res)
 {
     size_t n = 0;
     const otelc_attr *attrs = otelc_resource_attrs(res, &n);
-    return attrs_size(attrs, n, NULL);
+    return attrs_size(attrs, n, NULL, NULL);
 }
 
 /* ---- Writers ------------------------------------------------------------------------------ */
@@ -521,8 +547,8 @@ static inline uint8_t *put_small_kv(uint8_t *p, uint8_t field, const otelc_attr 
 {
     const otelc_value *v = &a->value;
     if (key_len - 1 >= SMALL_LEN) return NULL;
-    switch (v->type) {
-    case OTELC_VALUE_STRING: {
+    /* Strings first: most attributes are (a switch tested them third). */
+    if (OTELC_LIKELY(v->type == OTELC_VALUE_STRING)) {
         size_t n = v->u.str.len;
         if (n > SMALL_LEN) return NULL;
         p = put_small_head(p, field, a->key, key_len, 2 + n);
@@ -531,6 +557,7 @@ static inline uint8_t *put_small_kv(uint8_t *p, uint8_t field, const otelc_attr 
         otelc__copy_short(p + 2, v->u.str.ptr, n);
         return p + 2 + n;
     }
+    switch (v->type) {
     case OTELC_VALUE_BOOL:
         p = put_small_head(p, field, a->key, key_len, 2);
         p[0] = KEY(2, WT_VARINT);
@@ -552,28 +579,46 @@ static inline uint8_t *put_small_kv(uint8_t *p, uint8_t field, const otelc_attr 
 #define SMALL_KV_MAX 128
 
 /*
- * Repeated KeyValue in field; klens as attrs_size() kept them, or NULL.
- * With g, room is made for them first, SMALL_KV_MAX bytes each, and more
- * for each that is not small. NULL when g could not make room.
+ * attrs[i], which is not small, as a KeyValue in field, after making room
+ * for it, SMALL_KV_MAX bytes for each attribute after it and a short tail
+ * (with g: see put_span_body).
+ */
+static __attribute__((noinline)) uint8_t *
+put_large_kv(uint8_t *p, uint8_t field, const otelc_attr *attrs, size_t n, size_t i, grower *g)
+{
+    const otelc_attr *a = &attrs[i];
+    size_t key_len = str_len(a->key);
+    size_t size = len_field(kv_size(key_len, any_size(&a->value)));
+    if (g && !room_for(g, &p, size + (n - i - 1) * SMALL_KV_MAX + TAIL_SHORT)) return NULL;
+    return put_kv(p, field, a, key_len, 0);
+}
+
+/* put_attrs() for klens known to be NULL or not: each case its own loop. */
+static OTELC_ALWAYS_INLINE uint8_t *put_attrs_loop(uint8_t *p, uint8_t field,
+                                                   const otelc_attr *attrs, size_t n,
+                                                   const uint8_t *klens, grower *g)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint8_t *end = put_small_kv(p, field, &attrs[i], key_len_of(attrs, i, klens));
+        if (OTELC_LIKELY(end != NULL))
+            p = end;
+        else if (!(p = put_large_kv(p, field, attrs, n, i, g)))
+            return NULL;
+    }
+    return p;
+}
+
+/*
+ * Repeated KeyValue in field; klens as attrs_size() kept them or as
+ * key_len_of() reads them, or NULL. With g, the caller has made room for
+ * SMALL_KV_MAX bytes each and a short tail; more is made for each that is
+ * not small. NULL when g could not make room.
  */
 static uint8_t *put_attrs(uint8_t *p, uint8_t field, const otelc_attr *attrs, size_t n,
                           const uint8_t *klens, grower *g)
 {
-    if (g && !room_for(g, &p, n * SMALL_KV_MAX)) return NULL;
-    for (size_t i = 0; i < n; i++) {
-        const otelc_attr *a = &attrs[i];
-        size_t key_len = klens ? klens[i] : str_len(a->key);
-        uint8_t *end = put_small_kv(p, field, a, key_len);
-        if (OTELC_LIKELY(end != NULL)) {
-            p = end;
-            continue;
-        }
-        key_len = str_len(a->key);
-        size_t size = len_field(kv_size(key_len, any_size(&a->value)));
-        if (g && !room_for(g, &p, size + (n - i - 1) * SMALL_KV_MAX)) return NULL;
-        p = put_kv(p, field, a, key_len, 0);
-    }
-    return p;
+    return klens ? put_attrs_loop(p, field, attrs, n, klens, g)
+                 : put_attrs_loop(p, field, attrs, n, NULL, g);
 }
 
 static uint8_t *put_event(uint8_t *p, const otelc_event_data *e)
@@ -639,10 +684,13 @@ static uint8_t *put_span_body(uint8_t *p, const otelc_span_data *sd, const uint8
                               grower *g)
 {
     size_t ts_len = str_len(sd->context.trace_state), name_len = str_len(sd->name);
-    if (g && !room_for(g, &p, span_head_size(sd, ts_len, name_len))) return NULL;
+    /* One reservation for the usual span: its head, small attributes and a short tail. */
+    if (g &&
+        !room_for(g, &p, HEAD_MAX + ts_len + name_len + sd->attr_count * SMALL_KV_MAX + TAIL_SHORT))
+        return NULL;
     p = put_span_head(p, sd, ts_len, name_len);
     if (!(p = put_attrs(p, 9, sd->attrs, sd->attr_count, klens, g))) return NULL;
-    if (g && !room_for(g, &p, short_tail(sd) ? TAIL_SHORT : span_tail_size(sd))) return NULL;
+    if (g && !short_tail(sd) && !room_for(g, &p, span_tail_size(sd))) return NULL;
     p = put_opt_u32(p, 10, sd->dropped_attr_count);
     for (uint32_t i = 0; i < sd->event_count; i++) p = put_event(p, &sd->events[i]);
     p = put_opt_u32(p, 12, sd->dropped_event_count);
@@ -725,11 +773,13 @@ static size_t scope_spans_size(otelc_proto_stream *s, size_t first)
     span_list spans = s->spans;
     const otelc_scope_info *scope = spans[first]->scope;
     size_t size = scope ? len_field(scope_size(scope)) : 0;
-    s->span_size[first] = span_size(spans[first], s->key_lens + s->key_at[first]);
+    s->span_size[first] =
+        span_size(spans[first], sdk_key_lens(spans[first], s->sdk), s->key_lens + s->key_at[first]);
     size += len_field(s->span_size[first]);
     for (size_t i = first + 1; i < s->n; i++) {
         if (!otelc__otlp_same_group(spans[i], spans[first], true)) continue;
-        s->span_size[i] = span_size(spans[i], s->key_lens + s->key_at[i]);
+        s->span_size[i] =
+            span_size(spans[i], sdk_key_lens(spans[i], s->sdk), s->key_lens + s->key_at[i]);
         size += len_field(s->span_size[i]);
     }
     return size + (scope ? opt_str_size(scope->schema_url) : 0);
@@ -903,6 +953,7 @@ int otelc__otlp_proto_open(otelc_proto_stream *s, const otelc_span_data *const *
     memset(s, 0, sizeof(*s));
     s->spans = spans;
     s->n = n;
+    s->sdk = otelc__exporting_sdk_spans(spans);
     if (n == 0) return OTELC_OK;
     /* One block: each span's size, where its key lengths start, then the key lengths. */
     if (n > SIZE_MAX / 4 / sizeof(size_t)) return OTELC_ERR_NOMEM;
@@ -1045,12 +1096,12 @@ static bool append_opt_str(otelc_buf *out, uint8_t field, const char *s)
     return true;
 }
 
-static bool append_span(otelc_buf *out, const otelc_span_data *sd)
+static bool append_span(otelc_buf *out, const otelc_span_data *sd, bool sdk)
 {
     size_t at = out->len;
     grower g = {out};
     if (!open_field(out, SPAN_GAP)) return false;
-    uint8_t *end = put_span_body((uint8_t *)out->data + out->len, sd, NULL, &g);
+    uint8_t *end = put_span_body((uint8_t *)out->data + out->len, sd, sdk_key_lens(sd, sdk), &g);
     if (!end) return false;
     out->len = (size_t)(end - (uint8_t *)out->data);
     return close_field(out, at, SPAN_GAP, KEY(2, WT_LEN));
@@ -1073,6 +1124,7 @@ typedef struct request {
     size_t n;
     size_t gap;
     bool one_group; /* every span has the first one's resource and scope */
+    bool sdk;       /* the spans are the SDK's (otelc__exporting_sdk_spans) */
 } request;
 
 /* A ScopeSpans: spans[first]'s scope and every later span of its group. */
@@ -1087,7 +1139,7 @@ static bool append_scope_spans(request *q, size_t first)
         return false;
     for (size_t i = first; i < q->n; i++)
         if ((q->one_group || otelc__otlp_same_group(spans[i], spans[first], true)) &&
-            !append_span(out, spans[i]))
+            !append_span(out, spans[i], q->sdk))
             return false;
     if (scope && !append_opt_str(out, 3, scope->schema_url)) return false;
     return close_field(out, at, q->gap, KEY(2, WT_LEN));
@@ -1133,13 +1185,14 @@ static bool append_request(request *q)
 
 int otelc__otlp_encode_proto(otelc_buf *out, const otelc_span_data *const *spans, size_t n)
 {
-    request q = {out, spans, n, 0, true};
+    request q = {out, spans, n, 0, true, otelc__exporting_sdk_spans(spans)};
     size_t start = out->len;
     if (n == 0) {
         if (out->data) out->data[out->len] = '\0';
         return out->failed ? OTELC_ERR_NOMEM : OTELC_OK;
     }
-    q.gap = 1 + varint_size((uint64_t)n * len_field(span_size(spans[0], NULL)));
+    q.gap = 1 + varint_size((uint64_t)n *
+                            len_field(span_size(spans[0], sdk_key_lens(spans[0], q.sdk), NULL)));
     for (size_t i = 1; i < n && q.one_group; i++)
         q.one_group = otelc__otlp_same_group(spans[i], spans[0], true);
     if (!append_request(&q)) {
@@ -1171,7 +1224,7 @@ static int wrote_at_end(otelc_buf *out, const uint8_t *end, size_t size)
 
 int otelc__otlp_encode_span(otelc_buf *out, const otelc_span_data *sd)
 {
-    size_t size = span_size(sd, NULL);
+    size_t size = span_size(sd, NULL, NULL);
     uint8_t *p = room_at_end(out, size);
     return p ? wrote_at_end(out, put_span_body(p, sd, NULL, NULL), size) : OTELC_ERR_NOMEM;
 }

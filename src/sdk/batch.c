@@ -139,7 +139,7 @@ static otelc_stats_block *stats_of(struct batch *b)
 static void export_batch(struct batch *b, uint32_t n)
 {
     atomic_store(&b->in_export, n);
-    otelc_export_result r = otelc_exporter_export(b->exp, b->pending, n);
+    otelc_export_result r = otelc__exporter_export_sdk(b->exp, b->pending, n);
     if (atomic_exchange(&b->in_export, 0)) otelc__count_export(stats_of(b), r, n);
     otelc__spans_release(b->pending, n);
     otelc__span_pool_give_back();

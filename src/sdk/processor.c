@@ -41,6 +41,24 @@ otelc_export_result otelc_exporter_export(otelc_exporter *exp, const otelc_span_
     return r;
 }
 
+/* The span array the SDK's processor on this thread is exporting, or NULL. */
+static _Thread_local const otelc_span_data *const *sdk_spans;
+
+bool otelc__exporting_sdk_spans(const otelc_span_data *const *spans)
+{
+    return spans && spans == sdk_spans;
+}
+
+otelc_export_result otelc__exporter_export_sdk(otelc_exporter *exp,
+                                               const otelc_span_data *const *spans, size_t n)
+{
+    const otelc_span_data *const *outer = sdk_spans;
+    sdk_spans = spans;
+    otelc_export_result r = otelc_exporter_export(exp, spans, n);
+    sdk_spans = outer;
+    return r;
+}
+
 void otelc__exporter_set_prepare(otelc_exporter *e, void (*prepare)(void *self))
 {
     if (e) e->prepare = prepare;
@@ -125,7 +143,7 @@ static void simple_on_end(void *self, const otelc_span_data *sd)
 {
     struct simple_processor *sp = self;
     pthread_mutex_lock(&sp->lock);
-    otelc_export_result r = otelc_exporter_export(sp->exporter, &sd, 1);
+    otelc_export_result r = otelc__exporter_export_sdk(sp->exporter, &sd, 1);
     pthread_mutex_unlock(&sp->lock);
     otelc__count_export(sp->handle->stats, r, 1);
 }

@@ -137,13 +137,22 @@ static inline struct otelc_span *writable(const otelc_span *span)
 static bool attrs_reserve(struct otelc_span *s, uint32_t cap)
 {
     if (cap <= s->attr_cap) return true;
+    /* The key lengths follow the table, in the same block. */
     otelc_attr *grown =
-        otelc__arena_alloc(&s->arena, cap * sizeof(otelc_attr), _Alignof(otelc_attr));
+        otelc__arena_alloc(&s->arena, cap * (sizeof(otelc_attr) + 1), _Alignof(otelc_attr));
     if (!grown) return false;
     memcpy(grown, s->data.attrs, s->data.attr_count * sizeof(otelc_attr));
+    memcpy(grown + cap, s->key_lens, s->data.attr_count);
     s->data.attrs = grown;
+    s->key_lens = (uint8_t *)(grown + cap);
     s->attr_cap = cap;
     return true;
+}
+
+/* What key_lens keeps of a key's length: the encoders measure a 0 again. */
+static inline uint8_t kept_len(size_t key_len)
+{
+    return key_len <= UINT8_MAX ? (uint8_t)key_len : 0;
 }
 
 /*
@@ -197,6 +206,7 @@ static inline otelc_attr *attr_slot(struct otelc_span *s, const char *key, size_
     otelc_attr *slot = (otelc_attr *)&s->data.attrs[s->data.attr_count];
     slot->key = copy_key ? otelc__arena_strndup(&s->arena, key, key_len) : key;
     if (OTELC_UNLIKELY(!slot->key)) return NULL;
+    s->key_lens[s->data.attr_count] = kept_len(key_len);
     s->data.attr_count++;
     s->key_bits |= bit;
     return slot;
@@ -320,6 +330,7 @@ static inline otelc_attr *quick_slot(otelc_span *span, const char *key, size_t k
     *extra_at = d;
     otelc_attr *slot = (otelc_attr *)&s->data.attrs[n];
     slot->key = key;
+    s->key_lens[n] = kept_len(key_len);
     s->data.attr_count = n + 1;
     s->key_bits |= bit;
     return slot;
@@ -793,6 +804,7 @@ static void init_recording(struct otelc_span *s, otelc_tracer *tracer,
     d->kind = kind;
     d->end_ns = 0;
     d->attrs = s->inline_attrs;
+    s->key_lens = s->inline_key_lens;
     d->attr_count = d->dropped_attr_count = 0;
     d->events = NULL;
     d->event_count = d->dropped_event_count = 0;

@@ -815,6 +815,116 @@ static void test_response_long_message_truncated(void **state)
     assert_int_equal(r.error_message[0], 'm');
 }
 
+/* ---- The key lengths an SDK span keeps ---------------------------------------------------- */
+
+/* What an exporter saw: its spans' encodings made inside export_spans, and the spans. */
+typedef struct inside {
+    otelc_buf whole, streamed;
+    bool trusted;
+    const otelc_span_data *spans[16];
+    size_t count;
+} inside;
+
+/* The stream of spans read whole into out. */
+static void stream_into(otelc_buf *out, const otelc_span_data *const *spans, size_t n)
+{
+    otelc_proto_stream st;
+    uint8_t chunk[97];
+    assert_int_equal(otelc__otlp_proto_open(&st, spans, n), OTELC_OK);
+    for (size_t k; (k = otelc__otlp_proto_read(&st, chunk, sizeof chunk)) != 0;)
+        otelc__buf_append(out, chunk, k);
+    otelc__otlp_proto_close(&st);
+}
+
+static otelc_export_result encode_inside(void *self, const otelc_span_data *const *spans, size_t n)
+{
+    inside *in = self;
+    in->trusted = otelc__exporting_sdk_spans(spans);
+    assert_int_equal(otelc__otlp_encode_proto(&in->whole, spans, n), OTELC_OK);
+    stream_into(&in->streamed, spans, n);
+    for (size_t i = 0; i < n && in->count < 16; i++) {
+        otelc_span_data_retain(spans[i]);
+        in->spans[in->count++] = spans[i];
+    }
+    return OTELC_EXPORT_SUCCESS;
+}
+
+/*
+ * A batch exporter's spans are the SDK's, and their encoding uses the key
+ * lengths each span kept: keys set by every path (typed setters, lists,
+ * start options, set twice), short, past the small size, past 255 bytes,
+ * in the inline table and in a grown one. The bytes must be those of the
+ * same spans encoded from a copy of the array, which measures every key.
+ */
+static void test_sdk_key_lengths_encode_the_same(void **state)
+{
+    (void)state;
+    static const otelc_exporter_ops ops = {.export_spans = encode_inside};
+    inside in = {0};
+    otelc_batch_options bo = {.max_queue_size = 64,
+                              .schedule_delay_ms = 60000,
+                              .max_export_batch_size = 64,
+                              .export_timeout_ms = 10000};
+    otelc_processor *proc = otelc_batch_processor_new(otelc_exporter_new(&ops, &in), &bo);
+    otelc_provider_options o = {.no_env = true, .processors = &proc, .processor_count = 1};
+    otelc_provider *p = NULL;
+    assert_int_equal(otelc_provider_new(&o, &p), OTELC_OK);
+    otelc_tracer *t = otelc_provider_tracer(p, "keys", NULL, NULL);
+
+    char long_key[301], small_max[61];
+    memset(long_key, 'k', 300), long_key[300] = '\0';
+    memset(small_max, 'm', 60), small_max[60] = '\0';
+    otelc_attr at_start[] = {OTELC_ATTR_STR("http.request.method", "GET"),
+                             OTELC_ATTR_INT("server.port", 8080)};
+    otelc_span_options so = {.kind = OTELC_SPAN_SERVER, .attrs = at_start, .attr_count = 2};
+    otelc_span *s = otelc_span_start_with(t, "many", &so);
+    otelc_span_set_str(s, "url.path", "/a/b");
+    otelc_span_set_int(s, "http.response.status_code", 200);
+    otelc_span_set_double(s, "d", 0.5);
+    otelc_span_set_bool(s, "b", true);
+    otelc_span_set_str(s, small_max, "at the small limit");
+    otelc_span_set_str(s, long_key, "a key longer than a byte counts");
+    otelc_attr listed[] = {OTELC_ATTR_STR("listed.one", "1"), OTELC_ATTR_STR("url.path", "/again")};
+    otelc_span_set_attrs(s, listed, 2);
+    otelc_span_set_int(s, "server.port", 9090);
+    /* As an optimised build's inline setters call it, with the key's length and bit. */
+    otelc__span_put_str(s, "client.address", 14, OTELC__KEY_BIT_OF("client.address", 14),
+                        "127.0.0.1", 9);
+    otelc__span_put_int(s, "http.response.body.size", 23,
+                        OTELC__KEY_BIT_OF("http.response.body.size", 23), 14);
+    otelc_span_end(s);
+    s = otelc_span_start(t, "few", OTELC_SPAN_CLIENT);
+    otelc__span_put_str(s, "k", 1, OTELC__KEY_BIT_OF("k", 1), "v", 1);
+    otelc_span_set_str(s, "", "empty key");
+    otelc_span_end(s);
+    otelc_span_end(otelc_span_start(t, "none", OTELC_SPAN_INTERNAL));
+    assert_int_equal(otelc_provider_force_flush(p, 10000), OTELC_OK);
+
+    assert_true(in.trusted);
+    assert_int_equal(in.count, 3);
+    const otelc_span_data *copy[16];
+    memcpy(copy, in.spans, in.count * sizeof copy[0]);
+    assert_false(otelc__exporting_sdk_spans(copy));
+    otelc_buf whole = {0}, streamed = {0};
+    assert_int_equal(otelc__otlp_encode_proto(&whole, copy, in.count), OTELC_OK);
+    stream_into(&streamed, copy, in.count);
+    assert_int_equal(in.whole.len, whole.len);
+    assert_memory_equal(in.whole.data, whole.data, whole.len);
+    assert_int_equal(in.streamed.len, whole.len);
+    assert_memory_equal(in.streamed.data, whole.data, whole.len);
+    assert_int_equal(streamed.len, whole.len);
+    /* The long key made it whole, and the span its attributes in order. */
+    assert_non_null(otelc_span_data_attr(in.spans[0], long_key));
+    assert_string_equal(otelc_span_data_attr(in.spans[0], "url.path")->u.str.ptr, "/again");
+
+    for (size_t i = 0; i < in.count; i++) otelc_span_data_release(in.spans[i]);
+    otelc_provider_free(p);
+    otelc__buf_free(&in.whole);
+    otelc__buf_free(&in.streamed);
+    otelc__buf_free(&whole);
+    otelc__buf_free(&streamed);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -833,6 +943,7 @@ int main(void)
         cmocka_unit_test(test_scope_attributes),
         cmocka_unit_test_setup_teardown(test_single_messages_match_the_request, setup, teardown),
         cmocka_unit_test(test_nesting_past_the_bound_is_empty),
+        cmocka_unit_test(test_sdk_key_lengths_encode_the_same),
         cmocka_unit_test(test_response_valid),
         cmocka_unit_test(test_response_empty),
         cmocka_unit_test(test_response_unknown_fields),
