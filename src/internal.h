@@ -248,6 +248,16 @@ bool otelc__exporting_sdk_spans(const otelc_span_data *const *spans);
 otelc_export_result otelc__exporter_export_sdk(otelc_exporter *exp,
                                                const otelc_span_data *const *spans, size_t n);
 
+/*
+ * otelc_extract() from a carrier whose headers' first letters are letters
+ * (OTELC__HEADER_LETTER): when none is a letter the propagators' headers
+ * start with, the carrier is not searched and the context is empty.
+ */
+otelc_context *otelc__extract_lettered(const otelc_carrier *carrier, uint64_t letters);
+
+/* otelc_http_method_normalize(), and the length of what it returns into *len. */
+const char *otelc__http_method_normalize_len(const char *method, size_t *len);
+
 /* ---- The span pool (span_pool.c) ------------------------------------------ */
 
 /* Spans linked through next, n of them. */

@@ -29,6 +29,13 @@ extern "C" {
  * existing one of the same name. keys, when present, lists every field name
  * (B3/Jaeger baggage prefixes need it).
  */
+/*
+ * For otelc's own instrumentation libraries: a header name's first
+ * character, case aside, as one of 64 bits. A set of them tells which
+ * headers a carrier cannot hold (see otelc__server_start_lettered).
+ */
+#define OTELC__HEADER_LETTER(c) ((uint64_t)1 << (((unsigned char)(c) | 0x20) & 63))
+
 typedef struct otelc_carrier {
     void *self;
     const char *(*get)(void *self, const char *key);

@@ -87,7 +87,7 @@ typedef struct headers {
  */
 static uint64_t letter_bit(const char *name)
 {
-    return (uint64_t)1 << (((unsigned char)name[0] | 0x20) & 63);
+    return OTELC__HEADER_LETTER(name[0]);
 }
 
 static otelc_mhd_result keep_header(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -391,7 +391,7 @@ static request *request_start(otelc_mhd *w, struct MHD_Connection *c, const char
     request *r;
 
     headers_read(&h, c);
-    s = otelc_server_start_with_room(wrapper_tracer(), &carrier, &sr, sizeof *r);
+    s = otelc__server_start_lettered(wrapper_tracer(), &carrier, &sr, sizeof *r, h.letters);
     free(d.query);
     if (s == NULL) return NULL;
     r = otelc_server_room(s);

@@ -10,8 +10,12 @@
 #include "otelc/instrument/http.h"
 
 /* The most frequent first: every request and every span name is looked up here. */
-static const char *const known_methods[] = {
-    "GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS", "CONNECT", "TRACE",
+static const struct {
+    const char *name;
+    size_t len;
+} known_methods[] = {
+    {"GET", 3},   {"POST", 4},    {"PUT", 3},     {"DELETE", 6}, {"HEAD", 4},
+    {"PATCH", 5}, {"OPTIONS", 7}, {"CONNECT", 7}, {"TRACE", 5},
 };
 
 /* a == b for short strings, without a library call per candidate. */
@@ -21,12 +25,22 @@ static bool same(const char *a, const char *b)
     return *a == *b;
 }
 
+const char *otelc__http_method_normalize_len(const char *method, size_t *len)
+{
+    if (method != NULL)
+        for (size_t i = 0; i < sizeof known_methods / sizeof *known_methods; i++)
+            if (same(method, known_methods[i].name)) {
+                *len = known_methods[i].len;
+                return known_methods[i].name;
+            }
+    *len = sizeof OTELC_HTTP_METHOD_OTHER - 1;
+    return OTELC_HTTP_METHOD_OTHER;
+}
+
 const char *otelc_http_method_normalize(const char *method)
 {
-    if (method == NULL) return OTELC_HTTP_METHOD_OTHER;
-    for (size_t i = 0; i < sizeof known_methods / sizeof *known_methods; i++)
-        if (same(method, known_methods[i])) return known_methods[i];
-    return OTELC_HTTP_METHOD_OTHER;
+    size_t len;
+    return otelc__http_method_normalize_len(method, &len);
 }
 
 size_t otelc_http_span_name(const char *method, const char *target, char *out, size_t out_size)

@@ -19,7 +19,8 @@ struct otelc_server_span {
     otelc_span *span;
     otelc_context *ctx; /* the extracted context: parent and baggage */
     const char *method; /* normalised (a static string), for renaming on set_route */
-    otelc_scope scope;  /* ctx and span, current together between enter and leave */
+    size_t method_len;
+    otelc_scope scope; /* ctx and span, current together between enter and leave */
     bool entered;
     bool has_req_body, has_resp_body;
     uint64_t req_body, resp_body;
@@ -151,16 +152,24 @@ typedef struct attr_list {
 /* Only string literals as keys: sizeof is their length, and their bits are constants. */
 #define STATIC_KEY(key)                                                                            \
     ((otelc_static_key){OTELC__KEY_BIT_OF(key, sizeof(key "") - 1), sizeof(key "") - 1})
-#define add_str(l, key, value) add_str_key(l, key, STATIC_KEY(key), value)
-#define add_int(l, key, value) add_int_key(l, key, STATIC_KEY(key), value)
+#define add_str(l, key, value)       add_str_key(l, key, STATIC_KEY(key), value)
+#define add_strn(l, key, value, len) add_strn_key(l, key, STATIC_KEY(key), value, len)
+#define add_int(l, key, value)       add_int_key(l, key, STATIC_KEY(key), value)
+
+/* value, len bytes long (not empty). */
+static void add_strn_key(attr_list *l, const char *key, otelc_static_key k, const char *value,
+                         size_t len)
+{
+    if (l->span != NULL)
+        otelc__span_put_static_str(l->span, key, k, value, len);
+    else if (l->count < ATTRS_MAX)
+        l->items[l->count++] =
+            (otelc_attr){key, {.type = OTELC_VALUE_STRING, .u.str = {value, len}}};
+}
 
 static void add_str_key(attr_list *l, const char *key, otelc_static_key k, const char *value)
 {
-    if (value == NULL || *value == '\0') return;
-    if (l->span != NULL)
-        otelc__span_put_static_str(l->span, key, k, value, strlen(value));
-    else if (l->count < ATTRS_MAX)
-        l->items[l->count++] = OTELC_ATTR_STR(key, value);
+    if (value != NULL && *value != '\0') add_strn_key(l, key, k, value, strlen(value));
 }
 
 static void add_int_key(attr_list *l, const char *key, otelc_static_key k, int64_t value)
@@ -198,21 +207,22 @@ static bool is_other(const char *m)
     return m[0] == '_';
 }
 
-static void add_method(attr_list *l, const char *m, const char *method)
+/* m, m_len bytes long, is method normalised. */
+static void add_method(attr_list *l, const char *m, size_t m_len, const char *method)
 {
-    add_str(l, OTELC_HTTP_REQUEST_METHOD, m);
+    add_strn(l, OTELC_HTTP_REQUEST_METHOD, m, m_len);
     if (is_other(m)) add_str(l, OTELC_HTTP_REQUEST_METHOD_ORIGINAL, method);
 }
 
 /* The attributes a server span starts with; query and addr hold their strings. */
 static void request_attributes(attr_list *l, const otelc_server_request *r, const char *method,
-                               const otelc_carrier *headers, const char *query, char *addr,
-                               size_t addr_size)
+                               size_t method_len, const otelc_carrier *headers, const char *query,
+                               char *addr, size_t addr_size)
 {
     const char *version = otelc_http_protocol_version(r->protocol_version);
     const char *ua = r->user_agent ? r->user_agent : header(headers, "user-agent");
 
-    add_method(l, method, r->method);
+    add_method(l, method, method_len, r->method);
     add_str(l, OTELC_URL_PATH, r->path);
     add_str(l, OTELC_URL_QUERY, query);
     add_str(l, OTELC_URL_SCHEME, r->scheme);
@@ -224,18 +234,19 @@ static void request_attributes(attr_list *l, const otelc_server_request *r, cons
 }
 
 /*
- * The name of a span for method m (normalised), and its length into *len:
- * "{m} {route}" or, with no route, m itself (a few letters: counted here,
- * not with a call to strlen).
+ * The name of a span for method m (normalised, m_len bytes long), and its
+ * length into *len: "{m} {route}" or, with no route, m itself.
  */
-static const char *span_name(const char *m, const char *route, char *buf, size_t size, size_t *len)
+static const char *span_name(const char *m, size_t m_len, const char *route, char *buf, size_t size,
+                             size_t *len)
 {
     if (route == NULL || *route == '\0') {
-        const char *name = is_other(m) ? "HTTP" : m;
-        size_t n = 0;
-        while (name[n] != '\0') n++;
-        *len = n;
-        return name;
+        if (is_other(m)) {
+            *len = 4;
+            return "HTTP";
+        }
+        *len = m_len;
+        return m;
     }
     size_t n = otelc_http_span_name(m, route, buf, size);
     *len = n < size ? n : size - 1; /* cut to the buffer */
@@ -255,12 +266,13 @@ static bool has_parent(const otelc_context *ctx)
  * the rest of a copy (the attributes keep the strings, not the copy).
  */
 static void describe(attr_list *l, const otelc_server_request *req, const char *method,
-                     const otelc_carrier *headers, char **query, char *addr, size_t addr_size)
+                     size_t method_len, const otelc_carrier *headers, char **query, char *addr,
+                     size_t addr_size)
 {
     otelc_server_request r = *req;
     if (r.describe != NULL) r.describe(&r, r.describe_arg);
     *query = otelc_redact_query_dup(r.query);
-    request_attributes(l, &r, method, headers, *query, addr, addr_size);
+    request_attributes(l, &r, method, method_len, headers, *query, addr, addr_size);
 }
 
 /*
@@ -271,7 +283,7 @@ static void describe(attr_list *l, const otelc_server_request *req, const char *
  * and the request's describe callback.
  */
 static otelc_span *start_span(otelc_tracer *tracer, const otelc_server_request *req,
-                              const char *method, const otelc_carrier *headers,
+                              const char *method, size_t method_len, const otelc_carrier *headers,
                               const otelc_context *parent)
 {
     char name_buf[256], addr[256], *query = NULL;
@@ -292,23 +304,24 @@ static otelc_span *start_span(otelc_tracer *tracer, const otelc_server_request *
     };
 
     if (up_front) {
-        describe(&l, req, method, headers, &query, addr, sizeof addr);
+        describe(&l, req, method, method_len, headers, &query, addr, sizeof addr);
         o.attrs = l.items;
         o.attr_count = l.count;
     }
-    name = span_name(method, req->route, name_buf, sizeof name_buf, &name_len);
+    name = span_name(method, method_len, req->route, name_buf, sizeof name_buf, &name_len);
     span = otelc__span_start(tracer, name, name_len, OTELC_SPAN_INTERNAL, &o);
     if (!up_front && otelc_span_is_recording(span)) {
         l.span = span;
         otelc__span_reserve_attrs(span, START_ATTRS);
-        describe(&l, req, method, headers, &query, addr, sizeof addr);
+        describe(&l, req, method, method_len, headers, &query, addr, sizeof addr);
     }
     free(query);
     return span;
 }
 
-otelc_server_span *otelc_server_start_with_room(otelc_tracer *tracer, const otelc_carrier *headers,
-                                                const otelc_server_request *req, size_t room)
+otelc_server_span *otelc__server_start_lettered(otelc_tracer *tracer, const otelc_carrier *headers,
+                                                const otelc_server_request *req, size_t room,
+                                                uint64_t letters)
 {
     otelc_server_span *s;
 
@@ -318,10 +331,16 @@ otelc_server_span *otelc_server_start_with_room(otelc_tracer *tracer, const otel
     *s = (otelc_server_span){.size = s->size};
     if (tracer == NULL) tracer = otelc_tracer_get("otelc.instrument.server", OTELC_VERSION);
     /* An empty context, not the thread's: a request starts its own work. */
-    s->ctx = headers ? otelc_extract(headers) : otelc_context_new(NULL, NULL);
-    s->method = otelc_http_method_normalize(req->method);
-    s->span = start_span(tracer, req, s->method, headers, s->ctx);
+    s->ctx = headers ? otelc__extract_lettered(headers, letters) : otelc_context_new(NULL, NULL);
+    s->method = otelc__http_method_normalize_len(req->method, &s->method_len);
+    s->span = start_span(tracer, req, s->method, s->method_len, headers, s->ctx);
     return s;
+}
+
+otelc_server_span *otelc_server_start_with_room(otelc_tracer *tracer, const otelc_carrier *headers,
+                                                const otelc_server_request *req, size_t room)
+{
+    return otelc__server_start_lettered(tracer, headers, req, room, UINT64_MAX);
 }
 
 otelc_server_span *otelc_server_start(otelc_tracer *tracer, const otelc_carrier *headers,

@@ -186,8 +186,10 @@ static void b3_inject_multi(const otelc_propagator *p, const otelc_context *ctx,
 
 static const otelc_propagator_ops b3_single_ops = {b3_inject_single, b3_extract, NULL};
 static const otelc_propagator_ops b3_multi_ops = {b3_inject_multi, b3_extract, NULL};
-static otelc_propagator b3_single_propagator = {&b3_single_ops, 0, NULL};
-static otelc_propagator b3_multi_propagator = {&b3_multi_ops, 0, NULL};
+/* Both read "b3", then the "x-b3-" headers. */
+#define B3_LETTERS (OTELC__HEADER_LETTER('b') | OTELC__HEADER_LETTER('x'))
+static otelc_propagator b3_single_propagator = {&b3_single_ops, 0, NULL, B3_LETTERS};
+static otelc_propagator b3_multi_propagator = {&b3_multi_ops, 0, NULL, B3_LETTERS};
 
 otelc_propagator *otelc_propagator_b3(void)
 {

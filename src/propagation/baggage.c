@@ -464,7 +464,7 @@ static otelc_context *bg_extract(const otelc_propagator *p, otelc_context *ctx,
 }
 
 static const otelc_propagator_ops baggage_ops = {bg_inject, bg_extract, NULL};
-static otelc_propagator baggage_propagator = {&baggage_ops, 0, NULL};
+static otelc_propagator baggage_propagator = {&baggage_ops, 0, NULL, OTELC__HEADER_LETTER('b')};
 
 otelc_propagator *otelc_propagator_baggage(void)
 {

@@ -167,7 +167,8 @@ static void uber_inject(const otelc_propagator *p, const otelc_context *ctx,
 }
 
 static const otelc_propagator_ops jaeger_ops = {uber_inject, uber_extract, NULL};
-static otelc_propagator jaeger_propagator = {&jaeger_ops, 0, NULL};
+/* uber-trace-id and the uberctx- baggage headers. */
+static otelc_propagator jaeger_propagator = {&jaeger_ops, 0, NULL, OTELC__HEADER_LETTER('u')};
 
 otelc_propagator *otelc_propagator_jaeger(void)
 {

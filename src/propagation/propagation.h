@@ -23,6 +23,7 @@ struct otelc_propagator {
     const otelc_propagator_ops *ops;
     size_t count; /* composite only */
     otelc_propagator **parts;
+    uint64_t letters; /* OTELC__HEADER_LETTER of every header extract() reads */
 };
 
 /* W3C baggage limits. */

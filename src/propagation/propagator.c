@@ -151,7 +151,10 @@ otelc_propagator *otelc_propagator_composite(otelc_propagator *const *parts, siz
     }
     p->ops = &composite_ops;
     for (size_t i = 0; i < count; i++)
-        if (parts[i] != NULL) p->parts[p->count++] = parts[i];
+        if (parts[i] != NULL) {
+            p->parts[p->count++] = parts[i];
+            p->letters |= parts[i]->letters;
+        }
     return p;
 }
 
@@ -251,6 +254,7 @@ static void default_init(void)
     default_propagator.ops = &composite_ops;
     default_propagator.count = 2;
     default_propagator.parts = default_parts;
+    default_propagator.letters = default_parts[0]->letters | default_parts[1]->letters;
 }
 
 static const otelc_propagator *global_propagator(void)
@@ -271,4 +275,12 @@ void otelc_inject(const otelc_context *ctx, const otelc_carrier *carrier)
 otelc_context *otelc_extract(const otelc_carrier *carrier)
 {
     return otelc_propagator_extract(global_propagator(), NULL, carrier);
+}
+
+otelc_context *otelc__extract_lettered(const otelc_carrier *carrier, uint64_t letters)
+{
+    const otelc_propagator *p = global_propagator();
+
+    if (!(letters & p->letters)) return otelc_context_new(NULL, NULL);
+    return otelc_propagator_extract(p, NULL, carrier);
 }

@@ -351,7 +351,8 @@ static otelc_context *tc_extract(const otelc_propagator *p, otelc_context *ctx,
 }
 
 static const otelc_propagator_ops tracecontext_ops = {tc_inject, tc_extract, NULL};
-static otelc_propagator tracecontext_propagator = {&tracecontext_ops, 0, NULL};
+static otelc_propagator tracecontext_propagator = {&tracecontext_ops, 0, NULL,
+                                                   OTELC__HEADER_LETTER('t')};
 
 otelc_propagator *otelc_propagator_tracecontext(void)
 {

@@ -141,8 +141,10 @@ static bool attrs_reserve(struct otelc_span *s, uint32_t cap)
     otelc_attr *grown =
         otelc__arena_alloc(&s->arena, cap * (sizeof(otelc_attr) + 1), _Alignof(otelc_attr));
     if (!grown) return false;
-    memcpy(grown, s->data.attrs, s->data.attr_count * sizeof(otelc_attr));
-    memcpy(grown + cap, s->key_lens, s->data.attr_count);
+    if (s->data.attr_count) { /* a server span reserves before its first attribute */
+        memcpy(grown, s->data.attrs, s->data.attr_count * sizeof(otelc_attr));
+        memcpy(grown + cap, s->key_lens, s->data.attr_count);
+    }
     s->data.attrs = grown;
     s->key_lens = (uint8_t *)(grown + cap);
     s->attr_cap = cap;

@@ -523,6 +523,84 @@ static void test_room(void **state)
                                              SIZE_MAX));
 }
 
+/* The first letters of the names in h, as the libmicrohttpd wrapper gathers them. */
+static uint64_t letters_of(const otelc_headers *h)
+{
+    uint64_t letters = 0;
+    for (size_t i = 0; i < h->count; i++) letters |= OTELC__HEADER_LETTER(h->items[i].name[0]);
+    return letters;
+}
+
+/* A span started from h with letters, ended; whether it got a remote parent. */
+static bool continues(fixture *f, const otelc_headers *h, uint64_t letters, size_t nth)
+{
+    otelc_carrier c = otelc_headers_carrier((otelc_headers *)h);
+    otelc_server_request r = {.method = "GET", .path = "/"};
+    otelc_server_span *s = otelc__server_start_lettered(NULL, &c, &r, 0, letters);
+    assert_non_null(s);
+    otelc_server_finish(s, 200, NULL);
+    const otelc_span_data *sd = otelc_memory_exporter_get(f->mem, nth);
+    assert_non_null(sd);
+    return sd->has_parent && sd->parent_is_remote;
+}
+
+/*
+ * A carrier is searched for a context unless none of its headers starts
+ * with a letter a propagator's headers start with: the headers' case does
+ * not matter, each propagator's own headers count (tracecontext's "t",
+ * baggage's "b", B3's "b" and "x", Jaeger's "u"), and a start told of no
+ * such header does not search even headers that are there.
+ */
+static void test_lettered_start_searches_what_a_propagator_reads(void **state)
+{
+    fixture *f = *state;
+    otelc_headers h = {0};
+
+    otelc_headers_add(&h, "Host", "example.com");
+    otelc_headers_add(&h, "TraceParent", PARENT);
+    assert_true(continues(f, &h, letters_of(&h), 0));
+    assert_false(continues(f, &h, OTELC__HEADER_LETTER('h'), 1));
+    otelc_headers_clear(&h);
+
+    /* Baggage alone is extracted as well. */
+    otelc_headers_add(&h, "Baggage", "tenant=acme");
+    otelc_carrier c = otelc_headers_carrier(&h);
+    otelc_server_request r = {.method = "GET", .path = "/"};
+    otelc_server_span *s = otelc__server_start_lettered(NULL, &c, &r, 0, letters_of(&h));
+    otelc_server_enter(s);
+    assert_string_equal(otelc_baggage_get(otelc_baggage_current(), "tenant"), "acme");
+    otelc_server_leave(s);
+    otelc_server_finish(s, 200, NULL);
+    otelc_headers_clear(&h);
+
+    /* B3's multiple headers, under a provider that propagates B3 and Jaeger. */
+    otelc_exporter *exp = NULL;
+    otelc_memory_exporter *mem = otelc_memory_exporter_new(&exp);
+    otelc_processor *proc = otelc_simple_processor_new(exp);
+    int bad = 0;
+    otelc_provider_options o = {.no_env = true,
+                                .processors = &proc,
+                                .processor_count = 1,
+                                .propagator = otelc_propagator_from_list("b3multi,jaeger", &bad)};
+    otelc_provider *p = NULL;
+    assert_int_equal(otelc_provider_new(&o, &p), OTELC_OK);
+    otelc_provider_set_global(p);
+    otelc_memory_exporter *kept = f->mem;
+    f->mem = mem;
+    otelc_headers_add(&h, "X-B3-TraceId", "0af7651916cd43dd8448eb211c80319c");
+    otelc_headers_add(&h, "X-B3-SpanId", "b7ad6b7169203331");
+    otelc_headers_add(&h, "X-B3-Sampled", "1");
+    assert_true(continues(f, &h, letters_of(&h), 0));
+    assert_false(continues(f, &h, OTELC__HEADER_LETTER('t'), 1)); /* not propagated here */
+    otelc_headers_clear(&h);
+    otelc_headers_add(&h, "Uber-Trace-Id", "0af7651916cd43dd8448eb211c80319c:b7ad6b7169203331:0:1");
+    assert_true(continues(f, &h, letters_of(&h), 2));
+    otelc_headers_clear(&h);
+    f->mem = kept;
+    otelc_provider_set_global(NULL);
+    otelc_memory_exporter_free(mem);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -540,6 +618,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_describe_before_a_reading_sampler, setup, teardown),
         cmocka_unit_test_setup_teardown(test_enter_and_leave, setup, teardown),
         cmocka_unit_test_setup_teardown(test_room, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lettered_start_searches_what_a_propagator_reads, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

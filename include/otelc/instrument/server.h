@@ -110,6 +110,17 @@ otelc_server_span *otelc_server_start(otelc_tracer *tracer, const otelc_carrier 
 otelc_server_span *otelc_server_start_with_room(otelc_tracer *tracer, const otelc_carrier *headers,
                                                 const otelc_server_request *req, size_t room);
 
+/*
+ * For otelc's own instrumentation libraries: otelc_server_start_with_room()
+ * for headers whose names' first letters, as OTELC__HEADER_LETTER()
+ * gives them, are all in letters. A request without a header that any
+ * propagator reads (most requests carry no trace context) is then not
+ * searched for one.
+ */
+otelc_server_span *otelc__server_start_lettered(otelc_tracer *tracer, const otelc_carrier *headers,
+                                                const otelc_server_request *req, size_t room,
+                                                uint64_t letters);
+
 /* The room given to otelc_server_start_with_room() (NULL for NULL). */
 void *otelc_server_room(otelc_server_span *s);
 
