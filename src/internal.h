@@ -288,6 +288,13 @@ typedef struct otelc_static_key {
 } otelc_static_key;
 
 /*
+ * Or'ed into an otelc_static_key's len for otelc__span_put_static_attrs():
+ * the attribute's string value outlives every span too, and is kept
+ * rather than copied.
+ */
+#define OTELC_STATIC_VALUE 0x80000000u
+
+/*
  * otelc_span_set_str() and otelc_span_set_int() for keys that outlive
  * every span (string literals, such as the semantic conventions' names the
  * instrumentation sets): the span keeps the key's pointer instead of a
@@ -301,6 +308,17 @@ void otelc__span_put_static_str(otelc_span *span, const char *key, otelc_static_
 void otelc__span_put_static_int(otelc_span *span, const char *key, otelc_static_key k,
                                 int64_t value);
 void otelc__span_reserve_attrs(otelc_span *span, size_t n);
+
+/*
+ * attrs[0..n) set as otelc__span_put_static_str() and _int() would set
+ * them one by one, keys[i] being attrs[i]'s key's bit and length (under
+ * 256, or'ed with OTELC_STATIC_VALUE for a value that is not copied).
+ * Values are strings or scalars. A recording span with room for
+ * them all that has none of their keys yet takes them in one pass (room
+ * for extra more is made when the table grows), the rest go one by one.
+ */
+void otelc__span_put_static_attrs(otelc_span *span, const otelc_attr *attrs,
+                                  const otelc_static_key *keys, size_t n, size_t extra);
 
 /*
  * otelc__span_free() when its span's arena holds chunks: empties the arena,

@@ -88,29 +88,34 @@ static int parse_port(const char *s)
     return *s == '\0' && digits > 0 && port > 0 && port < 65536 ? port : 0;
 }
 
-/* Split a Host header value into host and port ("h", "h:80", "[::1]:80"). */
-static void parse_host(const char *host, char *addr, size_t addr_size, int *port)
+/* The longest host name taken from a Host header. */
+#define HOST_MAX 255
+
+/*
+ * Split a Host header value into host and port ("h", "h:80", "[::1]:80"):
+ * the host is the *addr[0..n) returned (inside host), 0 when there is none.
+ */
+static size_t parse_host(const char *host, const char **addr, int *port)
 {
     const char *end, *colon;
     size_t n;
 
     *port = 0;
-    addr[0] = '\0';
-    if (host == NULL) return;
+    if (host == NULL) return 0;
     if (host[0] == '[') {
         host++;
         end = strchr(host, ']');
-        if (end == NULL) return;
+        if (end == NULL) return 0;
         colon = end[1] == ':' ? end + 1 : NULL;
     } else {
         colon = strrchr(host, ':');
         end = colon ? colon : host + strlen(host);
     }
     n = (size_t)(end - host);
-    if (n == 0 || n >= addr_size) return;
-    memcpy(addr, host, n);
-    addr[n] = '\0';
+    if (n == 0 || n > HOST_MAX) return 0;
+    *addr = host;
     if (colon != NULL) *port = parse_port(colon + 1);
+    return n;
 }
 
 static int default_port(const char *scheme)
@@ -130,41 +135,61 @@ static const char *header(const otelc_carrier *c, const char *name)
  * A span's attributes as the request gives them. Every key is one of the
  * semantic conventions' string literals, kept with its length and bit,
  * both constants: the span keeps the literal itself
- * (otelc__span_put_static_*), so no key is measured, hashed or copied
+ * (otelc__span_put_static_attrs), so no key is measured, hashed or copied
  * per request.
  */
 #define ATTRS_MAX 16
 
 /*
- * Where a span's attributes go: straight onto span, or, when span is NULL,
- * into items for the span's start options (a sampler or processor that
- * sees them asks for them there).
+ * A span's attributes: set on span one by one, or, when span is NULL,
+ * gathered and then set in one call (put_gathered: a start's dozen) or
+ * given to the start options, where a sampler or processor that sees
+ * them asks for them.
  */
 typedef struct attr_list {
     otelc_span *span;
     otelc_attr items[ATTRS_MAX];
+    otelc_static_key keys[ATTRS_MAX]; /* each item's key's bit and length */
     size_t count;
 } attr_list;
 
-/* What a server span starts with, at most (its end adds up to four more). */
-#define START_ATTRS 10
+/* What a server span's end adds, at most: room is made for them at its start. */
+#define FINISH_ATTRS 4
 
-/* Only string literals as keys: sizeof is their length, and their bits are constants. */
+static void put_gathered(otelc_span *span, const attr_list *l, size_t extra)
+{
+    otelc__span_put_static_attrs(span, l->items, l->keys, l->count, extra);
+}
+
+/* Only string literals as keys, under 256 bytes: sizeof is their length, their bits constants. */
 #define STATIC_KEY(key)                                                                            \
-    ((otelc_static_key){OTELC__KEY_BIT_OF(key, sizeof(key "") - 1), sizeof(key "") - 1})
+    ((otelc_static_key){OTELC__KEY_BIT_OF(key, sizeof(key "") - 1),                                \
+                        sizeof(key "") - 1 + 0 * sizeof(char[sizeof(key "") <= 256 ? 1 : -1])})
 #define add_str(l, key, value)       add_str_key(l, key, STATIC_KEY(key), value)
 #define add_strn(l, key, value, len) add_strn_key(l, key, STATIC_KEY(key), value, len)
 #define add_int(l, key, value)       add_int_key(l, key, STATIC_KEY(key), value)
+/* A value that outlives every span (a static string): kept, not copied, by a gathered list. */
+#define add_static_strn(l, key, value, len)                                                        \
+    add_strn_key(l, key, static_value(STATIC_KEY(key)), value, len)
+
+static otelc_static_key static_value(otelc_static_key k)
+{
+    k.len |= OTELC_STATIC_VALUE;
+    return k;
+}
 
 /* value, len bytes long (not empty). */
 static void add_strn_key(attr_list *l, const char *key, otelc_static_key k, const char *value,
                          size_t len)
 {
-    if (l->span != NULL)
+    if (l->span != NULL) {
+        k.len &= ~OTELC_STATIC_VALUE;
         otelc__span_put_static_str(l->span, key, k, value, len);
-    else if (l->count < ATTRS_MAX)
-        l->items[l->count++] =
-            (otelc_attr){key, {.type = OTELC_VALUE_STRING, .u.str = {value, len}}};
+        return;
+    }
+    if (l->count >= ATTRS_MAX) return;
+    l->keys[l->count] = k;
+    l->items[l->count++] = (otelc_attr){key, {.type = OTELC_VALUE_STRING, .u.str = {value, len}}};
 }
 
 static void add_str_key(attr_list *l, const char *key, otelc_static_key k, const char *value)
@@ -174,27 +199,30 @@ static void add_str_key(attr_list *l, const char *key, otelc_static_key k, const
 
 static void add_int_key(attr_list *l, const char *key, otelc_static_key k, int64_t value)
 {
-    if (l->span != NULL)
+    if (l->span != NULL) {
         otelc__span_put_static_int(l->span, key, k, value);
-    else if (l->count < ATTRS_MAX)
-        l->items[l->count++] = OTELC_ATTR_INT(key, value);
+        return;
+    }
+    if (l->count >= ATTRS_MAX) return;
+    l->keys[l->count] = k;
+    l->items[l->count++] = OTELC_ATTR_INT(key, value);
 }
 
 /* The server.address/port pair: the Host header first, then the caller's. */
-static void add_server(attr_list *l, const otelc_carrier *headers, const otelc_server_request *r,
-                       char *addr, size_t addr_size)
+static void add_server(attr_list *l, const otelc_carrier *headers, const otelc_server_request *r)
 {
     int port = 0;
+    const char *addr = NULL;
+    size_t n = parse_host(header(headers, "host"), &addr, &port);
 
-    parse_host(header(headers, "host"), addr, addr_size, &port);
-    if (addr[0] != '\0') {
+    if (n > 0) {
+        add_strn(l, OTELC_SERVER_ADDRESS, addr, n);
         /* "Host: example.com" names the scheme's default port. */
         if (port == 0) port = default_port(r->scheme);
     } else {
-        otelc__strlcpy(addr, r->server_address ? r->server_address : "", addr_size);
+        add_str(l, OTELC_SERVER_ADDRESS, r->server_address);
         port = r->server_port;
     }
-    add_str(l, OTELC_SERVER_ADDRESS, addr);
     if (port > 0) add_int(l, OTELC_SERVER_PORT, port);
 }
 
@@ -210,16 +238,22 @@ static bool is_other(const char *m)
 /* m, m_len bytes long, is method normalised. */
 static void add_method(attr_list *l, const char *m, size_t m_len, const char *method)
 {
-    add_strn(l, OTELC_HTTP_REQUEST_METHOD, m, m_len);
+    add_static_strn(l, OTELC_HTTP_REQUEST_METHOD, m, m_len);
     if (is_other(m)) add_str(l, OTELC_HTTP_REQUEST_METHOD_ORIGINAL, method);
 }
 
-/* The attributes a server span starts with; query and addr hold their strings. */
+/* The length of one of otelc_http_protocol_version()'s answers: three letters at most. */
+static size_t short_len(const char *s)
+{
+    return s[0] == '\0' ? 0 : s[1] == '\0' ? 1 : s[2] == '\0' ? 2 : 3;
+}
+
+/* The attributes a server span starts with; query holds its string. */
 static void request_attributes(attr_list *l, const otelc_server_request *r, const char *method,
-                               size_t method_len, const otelc_carrier *headers, const char *query,
-                               char *addr, size_t addr_size)
+                               size_t method_len, const otelc_carrier *headers, const char *query)
 {
     const char *version = otelc_http_protocol_version(r->protocol_version);
+    size_t version_len = version ? short_len(version) : 0;
     const char *ua = r->user_agent ? r->user_agent : header(headers, "user-agent");
 
     add_method(l, method, method_len, r->method);
@@ -227,10 +261,13 @@ static void request_attributes(attr_list *l, const otelc_server_request *r, cons
     add_str(l, OTELC_URL_QUERY, query);
     add_str(l, OTELC_URL_SCHEME, r->scheme);
     add_str(l, OTELC_HTTP_ROUTE, r->route);
-    add_str(l, OTELC_NETWORK_PROTOCOL_VERSION, version ? version : r->protocol_version);
+    if (version != NULL)
+        add_static_strn(l, OTELC_NETWORK_PROTOCOL_VERSION, version, version_len);
+    else
+        add_str(l, OTELC_NETWORK_PROTOCOL_VERSION, r->protocol_version);
     add_str(l, OTELC_CLIENT_ADDRESS, r->client_address);
     add_str(l, OTELC_USER_AGENT_ORIGINAL, ua);
-    add_server(l, headers, r, addr, addr_size);
+    add_server(l, headers, r);
 }
 
 /*
@@ -266,13 +303,12 @@ static bool has_parent(const otelc_context *ctx)
  * the rest of a copy (the attributes keep the strings, not the copy).
  */
 static void describe(attr_list *l, const otelc_server_request *req, const char *method,
-                     size_t method_len, const otelc_carrier *headers, char **query, char *addr,
-                     size_t addr_size)
+                     size_t method_len, const otelc_carrier *headers, char **query)
 {
     otelc_server_request r = *req;
     if (r.describe != NULL) r.describe(&r, r.describe_arg);
     *query = otelc_redact_query_dup(r.query);
-    request_attributes(l, &r, method, method_len, headers, *query, addr, addr_size);
+    request_attributes(l, &r, method, method_len, headers, *query);
 }
 
 /*
@@ -286,7 +322,7 @@ static otelc_span *start_span(otelc_tracer *tracer, const otelc_server_request *
                               const char *method, size_t method_len, const otelc_carrier *headers,
                               const otelc_context *parent)
 {
-    char name_buf[256], addr[256], *query = NULL;
+    char name_buf[256], *query = NULL;
     const char *name;
     size_t name_len;
     attr_list l;
@@ -304,16 +340,15 @@ static otelc_span *start_span(otelc_tracer *tracer, const otelc_server_request *
     };
 
     if (up_front) {
-        describe(&l, req, method, method_len, headers, &query, addr, sizeof addr);
+        describe(&l, req, method, method_len, headers, &query);
         o.attrs = l.items;
         o.attr_count = l.count;
     }
     name = span_name(method, method_len, req->route, name_buf, sizeof name_buf, &name_len);
     span = otelc__span_start(tracer, name, name_len, OTELC_SPAN_INTERNAL, &o);
     if (!up_front && otelc_span_is_recording(span)) {
-        l.span = span;
-        otelc__span_reserve_attrs(span, START_ATTRS);
-        describe(&l, req, method, method_len, headers, &query, addr, sizeof addr);
+        describe(&l, req, method, method_len, headers, &query);
+        put_gathered(span, &l, FINISH_ATTRS);
     }
     free(query);
     return span;
@@ -433,7 +468,7 @@ void otelc_server_finish(otelc_server_span *s, int status_code, const char *erro
     if (otelc_span_is_recording(s->span)) { /* an unsampled span keeps none of it */
         attr_list l;
         char code[16];
-        l.span = s->span;
+        l.span = s->span; /* two or three: one by one costs less */
         l.count = 0;
         if (s->has_req_body) add_int(&l, OTELC_HTTP_REQUEST_BODY_SIZE, (int64_t)s->req_body);
         if (s->has_resp_body) add_int(&l, OTELC_HTTP_RESPONSE_BODY_SIZE, (int64_t)s->resp_body);

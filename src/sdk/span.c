@@ -483,6 +483,67 @@ void otelc__span_put_static_int(otelc_span *span, const char *key, otelc_static_
     slot->value.u.i = value;
 }
 
+/* One attribute of otelc__span_put_static_attrs() the general way. */
+static __attribute__((noinline)) void put_static_one(otelc_span *span, const otelc_attr *a,
+                                                     otelc_static_key k)
+{
+    k.len &= ~OTELC_STATIC_VALUE;
+    if (a->value.type == OTELC_VALUE_STRING)
+        otelc__span_put_static_str(span, a->key, k, a->value.u.str.ptr, a->value.u.str.len);
+    else
+        put_static_slow(span, a->key, k.len, a->value);
+}
+
+/*
+ * The usual case is one pass with nothing called but a copy per long
+ * value: each attribute costs a third of a call of its own. It stops at
+ * the first attribute that needs more (a key the span may have, a string
+ * past the length limit or the arena's block, a type it does not copy).
+ */
+void otelc__span_put_static_attrs(otelc_span *span, const otelc_attr *attrs,
+                                  const otelc_static_key *keys, size_t n, size_t extra)
+{
+    struct otelc_span *s = writable(span);
+    size_t i = 0;
+    if (!s) return;
+    if (n > s->attr_cap - s->data.attr_count) attrs_room(s, n + extra);
+    uint32_t count = s->data.attr_count, bits = s->key_bits;
+    if (n <= s->attr_cap - count) {
+        size_t max_len = limits_of(s)->attribute_value_length;
+        char *d = s->arena.pos;
+        size_t room = (size_t)(s->arena.end - d);
+        otelc_attr *slot = (otelc_attr *)&s->data.attrs[count];
+        uint8_t *lens = s->key_lens + count;
+        for (; i < n; i++, slot++) {
+            const otelc_value *v = &attrs[i].value;
+            if (bits & keys[i].bit) break;
+            if (v->type == OTELC_VALUE_STRING && !(keys[i].len & OTELC_STATIC_VALUE)) {
+                size_t len = v->u.str.len;
+                if (len > max_len || len >= room) break;
+                if (len <= QUICK_LEN)
+                    otelc__copy_short(d, v->u.str.ptr, len);
+                else
+                    memcpy(d, v->u.str.ptr, len);
+                d[len] = '\0';
+                slot->value = (otelc_value){.type = OTELC_VALUE_STRING, .u.str = {d, len}};
+                d += len + 1;
+                room -= len + 1;
+            } else if (v->type >= OTELC_VALUE_STRING && v->type <= OTELC_VALUE_DOUBLE) {
+                slot->value = *v; /* a scalar, or a string that outlives the span */
+            } else {
+                break;
+            }
+            slot->key = attrs[i].key;
+            lens[i] = (uint8_t)keys[i].len;
+            bits |= keys[i].bit;
+        }
+        s->arena.pos = d;
+        s->data.attr_count = count + (uint32_t)i;
+        s->key_bits = bits;
+    }
+    for (; i < n; i++) put_static_one(span, &attrs[i], keys[i]);
+}
+
 /*
  * The 0.1.0 entry points, which programs built with that version's
  * trace.h call with a key's length alone: its bit is worked out here.

@@ -5,8 +5,10 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
+#include "internal.h"
 #include "unit/anyvalue.h"
 #include "unit/collect.h"
 
@@ -676,6 +678,113 @@ static void test_shutdown_makes_spans_noop(void **state)
     assert_null(collect_find(&col, "late"));
 }
 
+#define SKEY(k) ((otelc_static_key){OTELC__KEY_BIT_OF(k, sizeof(k) - 1), sizeof(k) - 1})
+
+/* The attributes of two spans are the same list: keys, values and order, and drops. */
+static void assert_same_attrs(const otelc_span_data *a, const otelc_span_data *b)
+{
+    assert_int_equal(a->attr_count, b->attr_count);
+    assert_int_equal(a->dropped_attr_count, b->dropped_attr_count);
+    for (uint32_t i = 0; i < a->attr_count; i++) {
+        const otelc_value *x = &a->attrs[i].value, *y = &b->attrs[i].value;
+        assert_string_equal(a->attrs[i].key, b->attrs[i].key);
+        /* The encoders' kept key lengths (src/internal.h). */
+        assert_int_equal(otelc__span_key_lens(a)[i], strlen(a->attrs[i].key));
+        assert_int_equal(otelc__span_key_lens(b)[i], strlen(b->attrs[i].key));
+        assert_int_equal(x->type, y->type);
+        if (x->type == OTELC_VALUE_STRING) {
+            assert_int_equal(x->u.str.len, y->u.str.len);
+            assert_memory_equal(x->u.str.ptr, y->u.str.ptr, x->u.str.len + 1);
+        } else {
+            assert_memory_equal(&x->u, &y->u, sizeof x->u);
+        }
+    }
+}
+
+/*
+ * Static attributes set in one call are those set one by one: with a key
+ * the span has already (replaced in place), a value past the quick copy,
+ * values cut to the length limit, more than the count limit, scalars of
+ * every kind, and more than one arena block of values. A span that does
+ * not record takes none.
+ */
+static void test_static_attrs_at_once_as_one_by_one(void **state)
+{
+    char big[600];
+    memset(big, 'v', sizeof big - 1), big[sizeof big - 1] = '\0';
+    static const char *const keys[] = {"url.path", "a.long.value", "b",  "i",  "d", "url.scheme",
+                                       "cut",      "x1",           "x2", "x3", "x4"};
+    const otelc_static_key k[] = {SKEY("url.path"), SKEY("a.long.value"), SKEY("b"),   SKEY("i"),
+                                  SKEY("d"),        SKEY("url.scheme"),   SKEY("cut"), SKEY("x1"),
+                                  SKEY("x2"),       SKEY("x3"),           SKEY("x4")};
+    const otelc_attr attrs[] = {
+        OTELC_ATTR_STR(keys[0], "/a/b"),
+        OTELC_ATTR_STR(keys[1], "a value longer than thirty-two bytes"),
+        OTELC_ATTR_BOOL(keys[2], true),
+        OTELC_ATTR_INT(keys[3], -7),
+        OTELC_ATTR_DOUBLE(keys[4], 0.25),
+        OTELC_ATTR_STR(keys[5], "http"),
+        OTELC_ATTR_STR(keys[6], big),
+        OTELC_ATTR_STR(keys[7], big + 570),
+        OTELC_ATTR_STR(keys[8], big + 570),
+        OTELC_ATTR_STR(keys[9], big + 570),
+        OTELC_ATTR_STR(keys[10], big + 570),
+    };
+    size_t n = sizeof attrs / sizeof attrs[0];
+    /* Rounds: the usual case; a key the span has; a count limit under n. */
+    for (int round = 0; round < 3; round++) {
+        otelc_span_limits lim;
+        otelc_span_limits_default(&lim);
+        lim.attribute_value_length = 40;
+        if (round == 2) lim.attribute_count = 9;
+        otelc_provider_free(*state);
+        collect_clear(&col);
+        *state = collect_provider(&col, NULL, &lim);
+        otelc_span *at_once = otelc_span_start(tracer_of(state), "at_once", OTELC_SPAN_SERVER);
+        otelc_span *singly = otelc_span_start(tracer_of(state), "singly", OTELC_SPAN_SERVER);
+        if (round == 1) {
+            otelc_span_set_str(at_once, "url.scheme", "ftp");
+            otelc_span_set_str(singly, "url.scheme", "ftp");
+        }
+        otelc__span_put_static_attrs(at_once, attrs, k, n, 4);
+        for (size_t i = 0; i < n; i++) {
+            if (attrs[i].value.type == OTELC_VALUE_STRING)
+                otelc__span_put_static_str(singly, attrs[i].key, k[i], attrs[i].value.u.str.ptr,
+                                           attrs[i].value.u.str.len);
+            else
+                otelc__span_put_static_attrs(singly, &attrs[i], &k[i], 1, 0);
+        }
+        otelc_span_end(at_once);
+        otelc_span_end(singly);
+        const otelc_span_data *a = collect_find(&col, "at_once"), *b = collect_find(&col, "singly");
+        assert_same_attrs(a, b);
+        assert_int_equal(a->attr_count, round == 2 ? 9 : n);
+        assert_int_equal(a->dropped_attr_count, round == 2 ? 2 : 0);
+        assert_string_equal(otelc_span_data_attr(a, "url.path")->u.str.ptr, "/a/b");
+        assert_int_equal(otelc_span_data_attr(a, "cut")->u.str.len, 40);
+        assert_string_equal(otelc_span_data_attr(a, "url.scheme")->u.str.ptr, "http");
+        assert_int_equal(otelc_span_data_attr(a, "i")->u.i, -7);
+    }
+    /* A value marked static is kept, not copied; the same value unmarked is copied. */
+    static const char scheme[] = "https";
+    const otelc_attr kept[] = {OTELC_ATTR_STR("url.scheme", scheme), OTELC_ATTR_STR("x1", scheme)};
+    const otelc_static_key kept_keys[] = {
+        {SKEY("url.scheme").bit, SKEY("url.scheme").len | OTELC_STATIC_VALUE}, SKEY("x1")};
+    otelc_span *st = otelc_span_start(tracer_of(state), "static", OTELC_SPAN_SERVER);
+    otelc__span_put_static_attrs(st, kept, kept_keys, 2, 0);
+    otelc_span_end(st);
+    const otelc_span_data *sd = collect_find(&col, "static");
+    assert_ptr_equal(otelc_span_data_attr(sd, "url.scheme")->u.str.ptr, scheme);
+    assert_ptr_not_equal(otelc_span_data_attr(sd, "x1")->u.str.ptr, scheme);
+    assert_string_equal(otelc_span_data_attr(sd, "x1")->u.str.ptr, scheme);
+    assert_int_equal(otelc__span_key_lens(sd)[0], 10);
+
+    otelc_span *ended = otelc_span_start(tracer_of(state), "ended", OTELC_SPAN_SERVER);
+    otelc_span_end(ended);
+    otelc__span_put_static_attrs(ended, attrs, k, n, 0); /* nothing, and no crash */
+    otelc__span_put_static_attrs(NULL, attrs, k, n, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -690,6 +799,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_events_links_exception_status, setup, teardown),
         cmocka_unit_test_setup_teardown(test_status_ok_is_final, setup, teardown),
         cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_static_attrs_at_once_as_one_by_one, setup, teardown),
         cmocka_unit_test_setup_teardown(test_anyvalue_kinds_on_every_setter, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_value_type_is_empty, setup, teardown),
         cmocka_unit_test_setup_teardown(test_limits_inside_nested_values, setup, teardown),
