@@ -232,12 +232,18 @@ static inline size_t key_len_of(const otelc_attr *attrs, size_t i, const uint8_t
  * (which it measures again): a stream keeps them from sizing to writing
  * (otelc_proto_stream's key_lens).
  */
-static size_t attrs_size(const otelc_attr *attrs, size_t n, const uint8_t *known, uint8_t *klens)
+/* attrs_size() for known and klens each known to be NULL or not: each case its own loop. */
+static OTELC_ALWAYS_INLINE size_t attrs_size_loop(const otelc_attr *attrs, size_t n,
+                                                  const uint8_t *known, uint8_t *klens)
 {
     size_t size = 0;
     for (size_t i = 0; i < n; i++) {
         const otelc_attr *a = &attrs[i];
-        size_t key_len = key_len_of(attrs, i, known), small = small_value_size(&a->value);
+        size_t key_len = key_len_of(attrs, i, known);
+        /* Strings first, as put_small_kv() does. */
+        size_t small = a->value.type == OTELC_VALUE_STRING
+                           ? (a->value.u.str.len <= SMALL_LEN ? 2 + a->value.u.str.len : 0)
+                           : small_value_size(&a->value);
         if (OTELC_LIKELY(key_len - 1 < SMALL_LEN && small)) {
             size += 6 + key_len + small;
         } else {
@@ -247,6 +253,12 @@ static size_t attrs_size(const otelc_attr *attrs, size_t n, const uint8_t *known
         if (klens) klens[i] = (uint8_t)key_len;
     }
     return size;
+}
+
+static size_t attrs_size(const otelc_attr *attrs, size_t n, const uint8_t *known, uint8_t *klens)
+{
+    if (known && klens) return attrs_size_loop(attrs, n, known, klens);
+    return attrs_size_loop(attrs, n, known, klens);
 }
 
 static size_t event_size(const otelc_event_data *e)
@@ -307,6 +319,10 @@ static bool short_tail(const otelc_span_data *sd)
 /* The fields of a Span after its attributes. */
 static size_t span_tail_size(const otelc_span_data *sd)
 {
+    if (OTELC_LIKELY(!sd->event_count && !sd->link_count && !sd->dropped_attr_count &&
+                     !sd->dropped_event_count && !sd->dropped_link_count &&
+                     sd->status == OTELC_STATUS_UNSET && !sd->status_message))
+        return 2 + 4; /* flags alone */
     size_t size = opt_u32_size(sd->dropped_attr_count);
     for (uint32_t i = 0; i < sd->event_count; i++) size += len_field(event_size(&sd->events[i]));
     size += opt_u32_size(sd->dropped_event_count);
