@@ -203,7 +203,7 @@ bool otelc__value_copy(otelc_arena *a, otelc_value *dst, const otelc_value *src,
 #define OTELC_INLINE_ATTRS 4
 #define OTELC_RAW_SPAN_ID  1 /* the span id */
 #define OTELC_RAW_TRACE_ID 2 /* both halves of the trace id */
-#define OTELC_INLINE_BYTES 144
+#define OTELC_INLINE_BYTES 132
 
 struct otelc_span {
     otelc_span_data data; /* first member: exporters see only this */
@@ -220,10 +220,14 @@ struct otelc_span {
     struct otelc_span *next; /* pool and queue link */
     uint8_t *key_lens;       /* each attribute key's length, 0 when over 255 (see below) */
     otelc_arena arena;
-    uint8_t inline_key_lens[OTELC_INLINE_ATTRS];
     otelc_attr inline_attrs[OTELC_INLINE_ATTRS];
+    uint8_t inline_key_lens[OTELC_INLINE_ATTRS];
     char inline_buf[OTELC_INLINE_BYTES];
 };
+
+/* A queued span, with its ring slot, in 512 bytes (docs/performance.md). */
+_Static_assert(sizeof(void *) != 8 || sizeof(struct otelc_span) <= 504,
+               "struct otelc_span outgrew its 504 bytes");
 
 /*
  * The key lengths of a span the SDK made (key_lens[i] is attrs[i]'s, 0 when
