@@ -517,9 +517,10 @@ void otelc__span_put_static_attrs(otelc_span *span, const otelc_attr *attrs,
         for (; i < n; i++, slot++) {
             const otelc_value *v = &attrs[i].value;
             if (bits & keys[i].bit) break;
+            if (v->type == OTELC_VALUE_STRING && v->u.str.len > max_len) break; /* to be cut */
             if (v->type == OTELC_VALUE_STRING && !(keys[i].len & OTELC_STATIC_VALUE)) {
                 size_t len = v->u.str.len;
-                if (len > max_len || len >= room) break;
+                if (len >= room) break;
                 if (len <= QUICK_LEN)
                     otelc__copy_short(d, v->u.str.ptr, len);
                 else

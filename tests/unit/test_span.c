@@ -778,6 +778,19 @@ static void test_static_attrs_at_once_as_one_by_one(void **state)
     assert_ptr_not_equal(otelc_span_data_attr(sd, "x1")->u.str.ptr, scheme);
     assert_string_equal(otelc_span_data_attr(sd, "x1")->u.str.ptr, scheme);
     assert_int_equal(otelc__span_key_lens(sd)[0], 10);
+    /* Kept or not, a value past the length limit is cut. */
+    otelc_span_limits lim;
+    otelc_span_limits_default(&lim);
+    lim.attribute_value_length = 2;
+    otelc_provider_free(*state);
+    collect_clear(&col);
+    *state = collect_provider(&col, NULL, &lim);
+    st = otelc_span_start(tracer_of(state), "static", OTELC_SPAN_SERVER);
+    otelc__span_put_static_attrs(st, kept, kept_keys, 2, 0);
+    otelc_span_end(st);
+    sd = collect_find(&col, "static");
+    assert_string_equal(otelc_span_data_attr(sd, "url.scheme")->u.str.ptr, "ht");
+    assert_string_equal(otelc_span_data_attr(sd, "x1")->u.str.ptr, "ht");
 
     otelc_span *ended = otelc_span_start(tracer_of(state), "ended", OTELC_SPAN_SERVER);
     otelc_span_end(ended);
