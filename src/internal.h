@@ -304,14 +304,12 @@ typedef struct otelc_static_key {
  * instrumentation sets): the span keeps the key's pointer instead of a
  * copy, and k gives its length and bit, so no key is measured, hashed or
  * copied. A string value is len bytes. Nothing happens for a span that
- * does not record. otelc__span_reserve_attrs() makes room for n more
- * attributes at once, where a span is about to get several.
+ * does not record.
  */
 void otelc__span_put_static_str(otelc_span *span, const char *key, otelc_static_key k,
                                 const char *value, size_t len);
 void otelc__span_put_static_int(otelc_span *span, const char *key, otelc_static_key k,
                                 int64_t value);
-void otelc__span_reserve_attrs(otelc_span *span, size_t n);
 
 /*
  * attrs[0..n) set as otelc__span_put_static_str() and _int() would set

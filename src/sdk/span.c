@@ -265,12 +265,6 @@ void otelc_span_set_attr(otelc_span *span, const otelc_attr *attr)
     if (s && attr) set_attr(s, attr);
 }
 
-void otelc__span_reserve_attrs(otelc_span *span, size_t n)
-{
-    struct otelc_span *s = writable(span);
-    if (s) attrs_room(s, n);
-}
-
 /*
  * The typed setters go straight to the slot: scalars need no copy, and a
  * string's length is known once. This is most of a span's cost, so it skips
