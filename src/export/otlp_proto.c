@@ -199,12 +199,12 @@ static size_t other_size(const otelc_value *v, unsigned level)
  */
 #define SMALL_LEN 60
 
-/* The body of v's AnyValue when v is small, else 0. */
+/* The body of v's AnyValue when v is small, else 0. Strings first, as put_small_kv() does. */
 static inline size_t small_value_size(const otelc_value *v)
 {
-    switch (v->type) {
-    case OTELC_VALUE_STRING:
+    if (OTELC_LIKELY(v->type == OTELC_VALUE_STRING))
         return v->u.str.len <= SMALL_LEN ? 2 + v->u.str.len : 0;
+    switch (v->type) {
     case OTELC_VALUE_BOOL:
         return 2;
     case OTELC_VALUE_INT:
@@ -225,25 +225,14 @@ static inline size_t key_len_of(const otelc_attr *attrs, size_t i, const uint8_t
     return known && known[i] ? known[i] : str_len(attrs[i].key);
 }
 
-/*
- * Repeated KeyValue fields (any field number below 16); known as
- * key_len_of() reads it. With klens (not NULL), the key length of each
- * small attribute is kept there for the writer, and 0 for the others
- * (which it measures again): a stream keeps them from sizing to writing
- * (otelc_proto_stream's key_lens).
- */
-/* attrs_size() for known and klens each known to be NULL or not: each case its own loop. */
+/* attrs_size() for known known to be NULL or not: each case its own loop. */
 static OTELC_ALWAYS_INLINE size_t attrs_size_loop(const otelc_attr *attrs, size_t n,
                                                   const uint8_t *known, uint8_t *klens)
 {
     size_t size = 0;
     for (size_t i = 0; i < n; i++) {
         const otelc_attr *a = &attrs[i];
-        size_t key_len = key_len_of(attrs, i, known);
-        /* Strings first, as put_small_kv() does. */
-        size_t small = a->value.type == OTELC_VALUE_STRING
-                           ? (a->value.u.str.len <= SMALL_LEN ? 2 + a->value.u.str.len : 0)
-                           : small_value_size(&a->value);
+        size_t key_len = key_len_of(attrs, i, known), small = small_value_size(&a->value);
         if (OTELC_LIKELY(key_len - 1 < SMALL_LEN && small)) {
             size += 6 + key_len + small;
         } else {
@@ -255,10 +244,16 @@ static OTELC_ALWAYS_INLINE size_t attrs_size_loop(const otelc_attr *attrs, size_
     return size;
 }
 
+/*
+ * Repeated KeyValue fields (any field number below 16); known as
+ * key_len_of() reads it. With klens (not NULL), the key length of each
+ * small attribute is kept there for the writer, and 0 for the others
+ * (which it measures again): a stream keeps them from sizing to writing
+ * (otelc_proto_stream's key_lens).
+ */
 static size_t attrs_size(const otelc_attr *attrs, size_t n, const uint8_t *known, uint8_t *klens)
 {
-    if (known && klens) return attrs_size_loop(attrs, n, known, klens);
-    return attrs_size_loop(attrs, n, known, klens);
+    return known ? attrs_size_loop(attrs, n, known, klens) : attrs_size_loop(attrs, n, NULL, klens);
 }
 
 static size_t event_size(const otelc_event_data *e)
@@ -316,13 +311,9 @@ static bool short_tail(const otelc_span_data *sd)
     return !sd->event_count && !sd->link_count && !sd->status_message;
 }
 
-/* The fields of a Span after its attributes. */
-static size_t span_tail_size(const otelc_span_data *sd)
+/* span_tail_size() of a Span with more than flags after its attributes. */
+static __attribute__((noinline)) size_t long_tail_size(const otelc_span_data *sd)
 {
-    if (OTELC_LIKELY(!sd->event_count && !sd->link_count && !sd->dropped_attr_count &&
-                     !sd->dropped_event_count && !sd->dropped_link_count &&
-                     sd->status == OTELC_STATUS_UNSET && !sd->status_message))
-        return 2 + 4; /* flags alone */
     size_t size = opt_u32_size(sd->dropped_attr_count);
     for (uint32_t i = 0; i < sd->event_count; i++) size += len_field(event_size(&sd->events[i]));
     size += opt_u32_size(sd->dropped_event_count);
@@ -330,6 +321,19 @@ static size_t span_tail_size(const otelc_span_data *sd)
     size += opt_u32_size(sd->dropped_link_count);
     size += has_status(sd) ? len_field(status_size(sd)) : 0;
     return size + 2 + 4; /* flags: field 16 needs a two-byte key */
+}
+
+/*
+ * The fields of a Span after its attributes: in the usual Span, flags
+ * alone, told inline (out of line, the general case's registers were
+ * saved first).
+ */
+static inline size_t span_tail_size(const otelc_span_data *sd)
+{
+    if (OTELC_LIKELY(short_tail(sd) && !sd->dropped_attr_count && !sd->dropped_event_count &&
+                     !sd->dropped_link_count && !has_status(sd)))
+        return 2 + 4;
+    return long_tail_size(sd);
 }
 
 /*
