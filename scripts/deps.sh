@@ -10,7 +10,7 @@ PACKAGES="build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
 valgrind libcurl4-openssl-dev libssl-dev zlib1g-dev libyaml-dev libexpat1-dev libmicrohttpd-dev
 libpq-dev postgresql libhiredis-dev redis-server libsqlite3-dev sqlite3 libpcre2-dev libxxhash-dev openssl
 nodejs npm python3-prometheus-client chromium libnghttp2-dev groff-base mandoc
-dpkg-dev debhelper lintian fakeroot man-db"
+dpkg-dev debhelper lintian fakeroot man-db wrk"
 
 missing=""
 for p in $PACKAGES; do
