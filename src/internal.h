@@ -202,8 +202,10 @@ bool otelc__value_copy(otelc_arena *a, otelc_value *dst, const otelc_value *src,
 
 #define OTELC_INLINE_ATTRS 4
 #define OTELC_RAW_SPAN_ID  1 /* the span id */
-#define OTELC_RAW_TRACE_ID 2 /* both halves of the trace id */
-#define OTELC_INLINE_BYTES 132
+#define OTELC_RAW_TRACE_HI 2 /* the trace id's first half */
+#define OTELC_RAW_TRACE_LO 4 /* its second half, which holds its randomness */
+#define OTELC_RAW_TRACE_ID (OTELC_RAW_TRACE_HI | OTELC_RAW_TRACE_LO)
+#define OTELC_INLINE_BYTES 130
 
 struct otelc_span {
     otelc_span_data data; /* first member: exporters see only this */
@@ -222,6 +224,7 @@ struct otelc_span {
     otelc_arena arena;
     otelc_attr inline_attrs[OTELC_INLINE_ATTRS];
     uint8_t inline_key_lens[OTELC_INLINE_ATTRS];
+    uint16_t name_len; /* data.name's length, 0 when it must be measured (see below) */
     char inline_buf[OTELC_INLINE_BYTES];
 };
 
@@ -237,6 +240,12 @@ _Static_assert(sizeof(void *) != 8 || sizeof(struct otelc_span) <= 504,
 static inline const uint8_t *otelc__span_key_lens(const otelc_span_data *sd)
 {
     return ((const struct otelc_span *)(const void *)sd)->key_lens;
+}
+
+/* The length of data.name of a span the SDK made, 0 when it must be measured: as key lengths. */
+static inline size_t otelc__span_name_len(const otelc_span_data *sd)
+{
+    return ((const struct otelc_span *)(const void *)sd)->name_len;
 }
 
 /*
@@ -380,6 +389,13 @@ void otelc__span_pool_give_back(void);
 static inline struct otelc_span *otelc__span_ptr(const otelc_span *span)
 {
     return (struct otelc_span *)((uintptr_t)span & ~OTELC__SPAN_NOT_RECORDING);
+}
+
+/* otelc_span_is_recording(), inline: records, and not ended yet. */
+static inline bool otelc__span_records(const otelc_span *span)
+{
+    const struct otelc_span *s = (const struct otelc_span *)span;
+    return !((uintptr_t)span & OTELC__SPAN_NOT_RECORDING) && s && !s->ended;
 }
 
 /* Span from its data view (data is the first member). */
@@ -559,7 +575,19 @@ extern struct otelc_tracer otelc__noop_tracer;
  * reads them (a user's) or a processor with on_start. When nothing does,
  * instrumentation may compute them only for spans that record.
  */
-bool otelc__tracer_sees_start_attributes(const otelc_tracer *t);
+static inline bool otelc__tracer_sees_start_attributes(const otelc_tracer *t)
+{
+    const struct otelc_provider *p = t ? t->provider : NULL;
+    return p && atomic_load_explicit(&p->start_attrs_seen, memory_order_relaxed);
+}
+
+/*
+ * A SERVER span named name (name_len bytes), child of parent's span
+ * context or a root when parent is NULL, started at start_ns (0: now):
+ * otelc_span_start_with() with those options, each known to the compiler.
+ */
+otelc_span *otelc__span_start_server(otelc_tracer *tracer, const char *name, size_t name_len,
+                                     const otelc_context *parent, uint64_t start_ns);
 
 /* False for the built-in samplers, which decide without attributes. */
 bool otelc__sampler_reads_attributes(const otelc_sampler *s);
@@ -628,6 +656,10 @@ struct otelc_context {
     otelc_baggage *baggage;
 };
 
+/* The context that holds nothing, as otelc_context_new(NULL, NULL) returns it, without its tests.
+ */
+otelc_context *otelc__context_empty(void);
+
 /* One entry of the per-thread current-context stack: a span, a context or both. */
 typedef struct otelc_ctx_entry {
     struct otelc_span *span;
@@ -652,8 +684,45 @@ bool otelc__current_span_context(otelc_span_context *sc);
  */
 otelc_scope otelc__activate_in(otelc_span *span, const otelc_context *ctx);
 
-/* The top of this thread's current-context stack, NULL when nothing is current (context.c). */
-extern OTELC_HOT_TLS const otelc_ctx_entry *otelc__ctx_top;
+/*
+ * This thread's current-context stack (context.c). Its header is read on
+ * every push and pop: initial-exec TLS, so that a shared libotelc reaches
+ * it without a __tls_get_addr() call. entries is NULL and cap 0 until the
+ * thread's first push.
+ */
+struct otelc_ctx_stack {
+    otelc_ctx_entry *entries; /* the inline ones, or grown on the heap */
+    uint32_t depth;
+    uint32_t cap;
+    uint32_t generation;
+};
+extern OTELC_HOT_TLS struct otelc_ctx_stack otelc__ctx_stack;
+
+/*
+ * otelc__activate_in() with the usual push inline: a server span is
+ * entered and left around every handler call of every request.
+ */
+static inline otelc_scope otelc__enter_borrowed(otelc_span *span, otelc_context *ctx)
+{
+    struct otelc_ctx_stack *st = &otelc__ctx_stack;
+    if (OTELC_UNLIKELY(st->depth >= st->cap || ctx == NULL)) return otelc__activate_in(span, ctx);
+    uint32_t gen = ++st->generation;
+    st->entries[st->depth++] = (otelc_ctx_entry){span, ctx, gen, true};
+    return (otelc_scope){st->depth, gen};
+}
+
+/* otelc_scope_exit() of a scope from otelc__enter_borrowed(), the top one inline. */
+static inline void otelc__leave_borrowed(otelc_scope scope)
+{
+    struct otelc_ctx_stack *st = &otelc__ctx_stack;
+    if (OTELC_LIKELY(scope.depth != 0 && scope.depth == st->depth &&
+                     st->entries[scope.depth - 1].generation == scope.generation &&
+                     st->entries[scope.depth - 1].borrowed)) {
+        st->depth--;
+        return;
+    }
+    otelc_scope_exit(scope);
+}
 
 /* Baggage struct, implemented in propagation/baggage.c. */
 struct otelc_baggage_entry {

@@ -379,7 +379,7 @@ static request *request_start(otelc_mhd *w, struct MHD_Connection *c, const char
 {
     headers h;
     otelc_carrier carrier = {&h, carrier_get, carrier_get_all, NULL, carrier_keys};
-    details d = {.wrapper = w, .connection = c, .query = NULL};
+    details d; /* not an initialiser, which would zero addr first */
     otelc_server_request sr = {
         .method = method,
         .path = url,
@@ -390,9 +390,12 @@ static request *request_start(otelc_mhd *w, struct MHD_Connection *c, const char
     otelc_server_span *s;
     request *r;
 
+    d.wrapper = w;
+    d.connection = c;
+    d.query = NULL;
     headers_read(&h, c);
     s = otelc__server_start_lettered(wrapper_tracer(), &carrier, &sr, sizeof *r, h.letters);
-    free(d.query);
+    if (d.query != NULL) free(d.query); /* most requests have none: no call */
     if (s == NULL) return NULL;
     r = otelc_server_room(s);
     *r = (request){.wrapper = w, .connection = c, .server = s};

@@ -78,6 +78,11 @@ static otelc_context *context_make(const otelc_span_context *sc, const char *tra
     return ctx;
 }
 
+otelc_context *otelc__context_empty(void)
+{
+    return &empty_context;
+}
+
 otelc_context *otelc_context_new(const otelc_span_context *sc, const otelc_baggage *bg)
 {
     return context_make(sc, sc ? sc->trace_state : NULL, bg);
@@ -126,31 +131,14 @@ void otelc_context_release(const otelc_context *ctx)
 
 #define INLINE_DEPTH 32
 
-struct ctx_stack {
-    otelc_ctx_entry *entries; /* inline_entries, or grown on the heap */
-    uint32_t depth;
-    uint32_t cap;
-    uint32_t generation;
-};
-
 /*
- * The stack's header is read on every push and pop: initial-exec TLS, so
- * that a shared libotelc reaches it without a __tls_get_addr() call. Its
- * first entries, 768 bytes, are ordinary TLS, reached only when the stack
- * is set up or grows: that much initial-exec TLS could keep a program from
- * dlopen()ing libotelc.
+ * The stack's first entries, 768 bytes, are ordinary TLS, reached only
+ * when the stack is set up or grows: that much initial-exec TLS could keep
+ * a program from dlopen()ing libotelc.
  */
-static OTELC_HOT_TLS struct ctx_stack stack;
+OTELC_HOT_TLS struct otelc_ctx_stack otelc__ctx_stack;
 static __thread otelc_ctx_entry inline_entries[INLINE_DEPTH];
 static pthread_key_t stack_key;
-
-/* The top of this thread's stack, or NULL when it is empty: kept for internal.h's readers. */
-OTELC_HOT_TLS const otelc_ctx_entry *otelc__ctx_top;
-
-static void top_update(void)
-{
-    otelc__ctx_top = stack.depth ? &stack.entries[stack.depth - 1] : NULL;
-}
 static pthread_once_t stack_key_once = PTHREAD_ONCE_INIT;
 
 /* What a popped entry held; out of line, so that popping a borrowed one calls nothing. */
@@ -169,12 +157,11 @@ static void entry_release(const otelc_ctx_entry *e)
 /* Thread exit: whatever is still current is released, and a grown stack freed. */
 static void stack_destroy(void *arg)
 {
-    struct ctx_stack *st = arg;
+    struct otelc_ctx_stack *st = arg;
     while (st->depth > 0) entry_release(&st->entries[--st->depth]);
     if (st->entries != inline_entries) free(st->entries);
     st->entries = NULL;
     st->cap = 0;
-    otelc__ctx_top = NULL;
 }
 
 static void stack_key_create(void)
@@ -185,30 +172,30 @@ static void stack_key_create(void)
 /* The thread's first push, or a stack deeper than it has room for: out of the push's line. */
 static __attribute__((noinline)) bool stack_grow(void)
 {
-    if (stack.entries == NULL) {
+    if (otelc__ctx_stack.entries == NULL) {
         pthread_once(&stack_key_once, stack_key_create);
-        pthread_setspecific(stack_key, &stack);
-        stack.entries = inline_entries;
-        stack.cap = INLINE_DEPTH;
+        pthread_setspecific(stack_key, &otelc__ctx_stack);
+        otelc__ctx_stack.entries = inline_entries;
+        otelc__ctx_stack.cap = INLINE_DEPTH;
     }
-    if (stack.depth < stack.cap) return true;
-    uint32_t cap = stack.cap * 2;
+    if (otelc__ctx_stack.depth < otelc__ctx_stack.cap) return true;
+    uint32_t cap = otelc__ctx_stack.cap * 2;
     otelc_ctx_entry *grown = malloc(cap * sizeof(*grown));
     if (!grown) return false;
-    memcpy(grown, stack.entries, stack.depth * sizeof(*grown));
-    if (stack.entries != inline_entries) free(stack.entries);
-    stack.entries = grown;
-    stack.cap = cap;
+    memcpy(grown, otelc__ctx_stack.entries, otelc__ctx_stack.depth * sizeof(*grown));
+    if (otelc__ctx_stack.entries != inline_entries) free(otelc__ctx_stack.entries);
+    otelc__ctx_stack.entries = grown;
+    otelc__ctx_stack.cap = cap;
     return true;
 }
 
 /* The entry onto a stack with room for it. */
 static inline otelc_scope push_entry(struct otelc_span *span, otelc_context *ctx, bool borrowed)
 {
-    uint32_t gen = ++stack.generation;
-    stack.entries[stack.depth++] = (otelc_ctx_entry){span, ctx, gen, borrowed};
-    top_update();
-    return (otelc_scope){stack.depth, gen};
+    uint32_t gen = ++otelc__ctx_stack.generation;
+    otelc__ctx_stack.entries[otelc__ctx_stack.depth++] =
+        (otelc_ctx_entry){span, ctx, gen, borrowed};
+    return (otelc_scope){otelc__ctx_stack.depth, gen};
 }
 
 /* stack_push() when the stack must grow first: out of line, so the usual push calls nothing. */
@@ -223,7 +210,8 @@ static __attribute__((noinline)) otelc_scope push_grown(struct otelc_span *span,
 
 static inline otelc_scope stack_push(struct otelc_span *span, otelc_context *ctx, bool borrowed)
 {
-    if (OTELC_LIKELY(stack.entries != NULL && stack.depth < stack.cap))
+    if (OTELC_LIKELY(otelc__ctx_stack.depth <
+                     otelc__ctx_stack.cap)) /* cap is 0 before the first push */
         return push_entry(span, ctx, borrowed);
     return push_grown(span, ctx, borrowed);
 }
@@ -238,7 +226,7 @@ otelc_scope otelc_span_activate(otelc_span *span)
 otelc_scope otelc_context_attach(const otelc_context *ctx)
 {
     otelc_context *c = otelc_context_retain(ctx);
-    if (!c) c = otelc_context_new(NULL, NULL); /* attaching "nothing" hides what was current */
+    if (!c) c = otelc__context_empty(); /* attaching "nothing" hides what was current */
     if (!c) return (otelc_scope){0, 0};
     return stack_push(NULL, c, false);
 }
@@ -259,27 +247,25 @@ otelc_scope otelc__activate_in(otelc_span *span, const otelc_context *ctx)
 /* A scope that is not the top one: stale, foreign, or exited out of order. */
 static __attribute__((noinline)) void scope_exit_other(otelc_scope scope)
 {
-    if (scope.depth > stack.depth ||
-        stack.entries[scope.depth - 1].generation != scope.generation) {
+    if (scope.depth > otelc__ctx_stack.depth ||
+        otelc__ctx_stack.entries[scope.depth - 1].generation != scope.generation) {
         otelc__log(OTELC_LOG_WARN, "scope exited twice or on another thread; ignored");
         return;
     }
-    if (scope.depth != stack.depth)
+    if (scope.depth != otelc__ctx_stack.depth)
         otelc__log(OTELC_LOG_WARN, "scopes exited out of order; unwinding %u inner scope(s)",
-                   stack.depth - scope.depth);
-    while (stack.depth >= scope.depth) entry_release(&stack.entries[--stack.depth]);
-    top_update();
+                   otelc__ctx_stack.depth - scope.depth);
+    while (otelc__ctx_stack.depth >= scope.depth)
+        entry_release(&otelc__ctx_stack.entries[--otelc__ctx_stack.depth]);
 }
 
 void otelc_scope_exit(otelc_scope scope)
 {
     if (scope.depth == 0) return;
-    if (OTELC_LIKELY(scope.depth == stack.depth &&
-                     stack.entries[scope.depth - 1].generation == scope.generation)) {
+    if (OTELC_LIKELY(scope.depth == otelc__ctx_stack.depth &&
+                     otelc__ctx_stack.entries[scope.depth - 1].generation == scope.generation)) {
         /* The usual case: the top one. Its slot stays intact until the next push. */
-        const otelc_ctx_entry *e = &stack.entries[--stack.depth];
-        top_update();
-        entry_release(e);
+        entry_release(&otelc__ctx_stack.entries[--otelc__ctx_stack.depth]);
         return;
     }
     scope_exit_other(scope);
@@ -287,7 +273,7 @@ void otelc_scope_exit(otelc_scope scope)
 
 static const otelc_ctx_entry *stack_top(void)
 {
-    return stack.depth ? &stack.entries[stack.depth - 1] : NULL;
+    return otelc__ctx_stack.depth ? &otelc__ctx_stack.entries[otelc__ctx_stack.depth - 1] : NULL;
 }
 
 bool otelc__current_span_context(otelc_span_context *sc)
@@ -307,8 +293,9 @@ otelc_span *otelc_span_current(void)
 const otelc_baggage *otelc_baggage_current(void)
 {
     /* Spans do not carry baggage: the nearest attached context decides. */
-    for (uint32_t i = stack.depth; i > 0; i--)
-        if (stack.entries[i - 1].ctx) return stack.entries[i - 1].ctx->baggage;
+    for (uint32_t i = otelc__ctx_stack.depth; i > 0; i--)
+        if (otelc__ctx_stack.entries[i - 1].ctx)
+            return otelc__ctx_stack.entries[i - 1].ctx->baggage;
     return NULL;
 }
 

@@ -336,13 +336,20 @@ static inline size_t span_tail_size(const otelc_span_data *sd)
     return long_tail_size(sd);
 }
 
+/* The length of sd's name: kept by the SDK when sdk says sd is its span (otelc__span_name_len). */
+static inline size_t name_len_of(const otelc_span_data *sd, bool sdk)
+{
+    size_t n = sdk ? otelc__span_name_len(sd) : 0;
+    return n ? n : str_len(sd->name);
+}
+
 /*
  * The body of a Span; known as key_len_of() reads it; its attributes' key
  * lengths go to klens (when not NULL).
  */
 static size_t span_size(const otelc_span_data *sd, const uint8_t *known, uint8_t *klens)
 {
-    return span_head_size(sd, str_len(sd->context.trace_state), str_len(sd->name)) +
+    return span_head_size(sd, str_len(sd->context.trace_state), name_len_of(sd, known != NULL)) +
            attrs_size(sd->attrs, sd->attr_count, known, klens) + span_tail_size(sd);
 }
 
@@ -697,13 +704,14 @@ static uint8_t *put_span_head(uint8_t *p, const otelc_span_data *sd, size_t ts_l
 }
 
 /*
- * The body of a Span; klens as span_size() kept them, or NULL. With g,
- * room is made for each part first (NULL when there was no memory).
+ * The body of a Span; klens as span_size() kept them, or NULL; sdk as for
+ * name_len_of(). With g, room is made for each part first (NULL when there
+ * was no memory).
  */
-static uint8_t *put_span_body(uint8_t *p, const otelc_span_data *sd, const uint8_t *klens,
+static uint8_t *put_span_body(uint8_t *p, const otelc_span_data *sd, const uint8_t *klens, bool sdk,
                               grower *g)
 {
-    size_t ts_len = str_len(sd->context.trace_state), name_len = str_len(sd->name);
+    size_t ts_len = str_len(sd->context.trace_state), name_len = name_len_of(sd, sdk);
     /* One reservation for the usual span: its head, small attributes and a short tail. */
     if (g &&
         !room_for(g, &p, HEAD_MAX + ts_len + name_len + sd->attr_count * SMALL_KV_MAX + TAIL_SHORT))
@@ -726,10 +734,12 @@ static uint8_t *put_span_body(uint8_t *p, const otelc_span_data *sd, const uint8
     return put_fixed(p, span_flags(sd->context.trace_flags, sd->parent_is_remote), 4);
 }
 
-/* One Span as field 2 of ScopeSpans; size and klens as span_size() gave them. */
-static uint8_t *put_span(uint8_t *p, const otelc_span_data *sd, size_t size, const uint8_t *klens)
+/* One Span as field 2 of ScopeSpans; size and klens as span_size() gave them, sdk as for
+ * name_len_of(). */
+static uint8_t *put_span(uint8_t *p, const otelc_span_data *sd, size_t size, const uint8_t *klens,
+                         bool sdk)
 {
-    return put_span_body(put_key_len(p, KEY(2, WT_LEN), size), sd, klens, NULL);
+    return put_span_body(put_key_len(p, KEY(2, WT_LEN), size), sd, klens, sdk, NULL);
 }
 
 /* The body of an InstrumentationScope (see scope_size). */
@@ -805,8 +815,12 @@ static size_t scope_spans_size(otelc_proto_stream *s, size_t first)
     return size + (scope ? opt_str_size(scope->schema_url) : 0);
 }
 
-/* Size the ResourceSpans whose first span is spans[first], and list its groups. */
-static bool size_resource(otelc_proto_stream *s, size_t first)
+/*
+ * Size the ResourceSpans whose first span is spans[first], and list its
+ * groups; one_scope: every span from first on is of its ScopeSpans (the
+ * usual batch, of one tracer), which then needs no search for the others.
+ */
+static bool size_resource(otelc_proto_stream *s, size_t first, bool one_scope)
 {
     span_list spans = s->spans;
     const otelc_resource *res = spans[first]->resource;
@@ -814,7 +828,7 @@ static bool size_resource(otelc_proto_stream *s, size_t first)
     if (r == SIZE_MAX) return false;
     size_t body = res ? len_field(resource_size(res)) : 0;
     body += opt_str_size(otelc_resource_schema_url(res));
-    for (size_t i = first; i < s->n; i++) {
+    for (size_t i = first; i < (one_scope ? first + 1 : s->n); i++) {
         if (spans[i]->resource != res || !otelc__otlp_starts_group(spans, first, i, true)) continue;
         size_t size = scope_spans_size(s, i);
         if (add_group(s, G_SCOPE, i, size) == SIZE_MAX) return false;
@@ -891,7 +905,8 @@ static uint8_t *put_piece(const otelc_proto_stream *s, int kind, uint8_t *p)
         }
         return p;
     case P_SPAN:
-        return put_span(p, s->spans[s->i], s->span_size[s->i], s->key_lens + s->key_at[s->i]);
+        return put_span(p, s->spans[s->i], s->span_size[s->i], s->key_lens + s->key_at[s->i],
+                        s->sdk);
     case P_SCOPE_TAIL:
         return scope ? put_opt_str(p, 3, scope->schema_url) : p;
     default:
@@ -946,7 +961,7 @@ static size_t write_spans(otelc_proto_stream *s, uint8_t *out, size_t room)
         }
         size_t body = s->span_size[i], size = len_field(body);
         if (size > room - done) break;
-        uint8_t *end = put_span(out + done, spans[i], body, s->key_lens + s->key_at[i]);
+        uint8_t *end = put_span(out + done, spans[i], body, s->key_lens + s->key_at[i], s->sdk);
         assert((size_t)(end - (out + done)) == size);
         (void)end;
         done += size;
@@ -978,9 +993,11 @@ int otelc__otlp_proto_open(otelc_proto_stream *s, const otelc_span_data *const *
     /* One block: each span's size, where its key lengths start, then the key lengths. */
     if (n > SIZE_MAX / 4 / sizeof(size_t)) return OTELC_ERR_NOMEM;
     size_t bytes = 2 * n * sizeof(size_t);
+    bool one_scope = true;
     for (size_t i = 0; i < n; i++) {
         if (spans[i]->attr_count > SIZE_MAX - bytes) return OTELC_ERR_NOMEM;
         bytes += spans[i]->attr_count;
+        one_scope &= otelc__otlp_same_group(spans[i], spans[0], true);
     }
     if (!(s->span_size = malloc(bytes))) return OTELC_ERR_NOMEM;
     s->key_at = s->span_size + n;
@@ -989,8 +1006,8 @@ int otelc__otlp_proto_open(otelc_proto_stream *s, const otelc_span_data *const *
         s->key_at[i] = at;
         at += spans[i]->attr_count;
     }
-    for (size_t i = 0; i < n; i++)
-        if (otelc__otlp_starts_group(spans, 0, i, false) && !size_resource(s, i)) {
+    for (size_t i = 0; i < (one_scope ? 1 : n); i++)
+        if (otelc__otlp_starts_group(spans, 0, i, false) && !size_resource(s, i, one_scope)) {
             otelc__otlp_proto_close(s);
             return OTELC_ERR_NOMEM;
         }
@@ -1121,7 +1138,8 @@ static bool append_span(otelc_buf *out, const otelc_span_data *sd, bool sdk)
     size_t at = out->len;
     grower g = {out};
     if (!open_field(out, SPAN_GAP)) return false;
-    uint8_t *end = put_span_body((uint8_t *)out->data + out->len, sd, sdk_key_lens(sd, sdk), &g);
+    uint8_t *end =
+        put_span_body((uint8_t *)out->data + out->len, sd, sdk_key_lens(sd, sdk), sdk, &g);
     if (!end) return false;
     out->len = (size_t)(end - (uint8_t *)out->data);
     return close_field(out, at, SPAN_GAP, KEY(2, WT_LEN));
@@ -1246,7 +1264,7 @@ int otelc__otlp_encode_span(otelc_buf *out, const otelc_span_data *sd)
 {
     size_t size = span_size(sd, NULL, NULL);
     uint8_t *p = room_at_end(out, size);
-    return p ? wrote_at_end(out, put_span_body(p, sd, NULL, NULL), size) : OTELC_ERR_NOMEM;
+    return p ? wrote_at_end(out, put_span_body(p, sd, NULL, false, NULL), size) : OTELC_ERR_NOMEM;
 }
 
 int otelc__otlp_encode_resource(otelc_buf *out, const otelc_resource *res)

@@ -20,8 +20,7 @@ struct otelc_server_span {
     otelc_context *ctx; /* the extracted context: parent and baggage */
     const char *method; /* normalised (a static string), for renaming on set_route */
     size_t method_len;
-    otelc_scope scope; /* ctx and span, current together between enter and leave */
-    bool entered;
+    otelc_scope scope; /* ctx and span, current together between enter and leave (depth 0: not) */
     bool has_req_body, has_resp_body;
     uint64_t req_body, resp_body;
     size_t size;                                /* of the allocation, room included */
@@ -76,7 +75,7 @@ static void handle_free(otelc_server_span *s)
             return;
         }
     }
-    free(spare);
+    if (spare != NULL) free(spare); /* free(NULL) is a call too, on every request */
     spare = s;
 }
 
@@ -326,31 +325,31 @@ static otelc_span *start_span(otelc_tracer *tracer, const otelc_server_request *
     const char *name;
     size_t name_len;
     attr_list l;
-    bool up_front = otelc__tracer_sees_start_attributes(tracer);
     otelc_span *span;
-    bool child = parent != NULL && has_parent(parent);
 
+    if (parent != NULL && !has_parent(parent)) parent = NULL;
     l.span = NULL;
     l.count = 0; /* not an initialiser, which would zero all 16 items first */
-    otelc_span_options o = {
-        .kind = OTELC_SPAN_SERVER,
-        .parent = child ? parent : NULL,
-        .root = !child,
-        .start_ns = req->start_ns,
-    };
-
-    if (up_front) {
+    name = span_name(method, method_len, req->route, name_buf, sizeof name_buf, &name_len);
+    if (otelc__tracer_sees_start_attributes(tracer)) {
+        otelc_span_options o = {
+            .kind = OTELC_SPAN_SERVER,
+            .parent = parent,
+            .root = parent == NULL,
+            .start_ns = req->start_ns,
+        };
         describe(&l, req, method, method_len, headers, &query);
         o.attrs = l.items;
         o.attr_count = l.count;
+        span = otelc__span_start(tracer, name, name_len, OTELC_SPAN_INTERNAL, &o);
+    } else {
+        span = otelc__span_start_server(tracer, name, name_len, parent, req->start_ns);
+        if (otelc__span_records(span)) {
+            describe(&l, req, method, method_len, headers, &query);
+            put_gathered(span, &l, FINISH_ATTRS);
+        }
     }
-    name = span_name(method, method_len, req->route, name_buf, sizeof name_buf, &name_len);
-    span = otelc__span_start(tracer, name, name_len, OTELC_SPAN_INTERNAL, &o);
-    if (!up_front && otelc_span_is_recording(span)) {
-        describe(&l, req, method, method_len, headers, &query);
-        put_gathered(span, &l, FINISH_ATTRS);
-    }
-    free(query);
+    if (query != NULL) free(query);
     return span;
 }
 
@@ -366,7 +365,7 @@ otelc_server_span *otelc__server_start_lettered(otelc_tracer *tracer, const otel
     *s = (otelc_server_span){.size = s->size};
     if (tracer == NULL) tracer = otelc_tracer_get("otelc.instrument.server", OTELC_VERSION);
     /* An empty context, not the thread's: a request starts its own work. */
-    s->ctx = headers ? otelc__extract_lettered(headers, letters) : otelc_context_new(NULL, NULL);
+    s->ctx = headers ? otelc__extract_lettered(headers, letters) : otelc__context_empty();
     s->method = otelc__http_method_normalize_len(req->method, &s->method_len);
     s->span = start_span(tracer, req, s->method, s->method_len, headers, s->ctx);
     return s;
@@ -406,16 +405,15 @@ void otelc_server_set_route(otelc_server_span *s, const char *route)
 
 void otelc_server_enter(otelc_server_span *s)
 {
-    if (s == NULL || s->entered) return;
-    s->scope = otelc__activate_in(s->span, s->ctx);
-    s->entered = true;
+    if (s == NULL || s->scope.depth != 0) return;
+    s->scope = otelc__enter_borrowed(s->span, s->ctx);
 }
 
 void otelc_server_leave(otelc_server_span *s)
 {
-    if (s == NULL || !s->entered) return;
-    otelc_scope_exit(s->scope);
-    s->entered = false;
+    if (s == NULL || s->scope.depth == 0) return;
+    otelc__leave_borrowed(s->scope);
+    s->scope.depth = 0;
 }
 
 void otelc_server_add_request_body(otelc_server_span *s, uint64_t n)
@@ -465,7 +463,7 @@ void otelc_server_finish(otelc_server_span *s, int status_code, const char *erro
 {
     if (s == NULL) return;
     otelc_server_leave(s);
-    if (otelc_span_is_recording(s->span)) { /* an unsampled span keeps none of it */
+    if (otelc__span_records(s->span)) { /* an unsampled span keeps none of it */
         attr_list l;
         char code[16];
         l.span = s->span; /* two or three: one by one costs less */

@@ -236,7 +236,7 @@ void otelc_propagator_inject(const otelc_propagator *p, const otelc_context *ctx
 otelc_context *otelc_propagator_extract(const otelc_propagator *p, const otelc_context *base,
                                         const otelc_carrier *carrier)
 {
-    otelc_context *ctx = base ? otelc_context_retain(base) : otelc_context_new(NULL, NULL);
+    otelc_context *ctx = base ? otelc_context_retain(base) : otelc__context_empty();
 
     if (ctx == NULL || p == NULL || carrier == NULL || carrier->get == NULL) return ctx;
     return p->ops->extract(p, ctx, carrier);
@@ -281,6 +281,6 @@ otelc_context *otelc__extract_lettered(const otelc_carrier *carrier, uint64_t le
 {
     const otelc_propagator *p = global_propagator();
 
-    if (!(letters & p->letters)) return otelc_context_new(NULL, NULL);
+    if (!(letters & p->letters)) return otelc__context_empty();
     return otelc_propagator_extract(p, NULL, carrier);
 }

@@ -269,12 +269,6 @@ static struct otelc_tracer *find_tracer(struct otelc_tracer *t, const char *name
  * and none is unlinked while the provider lives. Only a miss locks, and
  * looks again under the lock so that two threads never add the same scope.
  */
-bool otelc__tracer_sees_start_attributes(const otelc_tracer *t)
-{
-    const otelc_provider *p = t ? t->provider : NULL;
-    return p && atomic_load_explicit(&p->start_attrs_seen, memory_order_relaxed);
-}
-
 otelc_tracer *otelc_provider_tracer(otelc_provider *p, const char *name, const char *version,
                                     const char *schema_url)
 {

@@ -124,9 +124,7 @@ static otelc_attr *copy_attr_list(otelc_arena *a, const otelc_attr *in, size_t n
 /* The span behind a handle that records and has not ended, or NULL. */
 static inline struct otelc_span *writable(const otelc_span *span)
 {
-    struct otelc_span *s = (struct otelc_span *)(uintptr_t)span;
-    if (((uintptr_t)span & OTELC__SPAN_NOT_RECORDING) || !s || s->ended) return NULL;
-    return s;
+    return otelc__span_records(span) ? (struct otelc_span *)(uintptr_t)span : NULL;
 }
 
 /*
@@ -155,6 +153,12 @@ static bool attrs_reserve(struct otelc_span *s, uint32_t cap)
 static inline uint8_t kept_len(size_t key_len)
 {
     return key_len <= UINT8_MAX ? (uint8_t)key_len : 0;
+}
+
+/* What name_len keeps of the name's length, as kept_len() does. */
+static inline uint16_t kept_name_len(size_t len)
+{
+    return len <= UINT16_MAX ? (uint16_t)len : 0;
 }
 
 /*
@@ -723,7 +727,8 @@ static void mix_ids(otelc_span_context *sc, uint8_t raw)
     uint64_t w[3];
     memcpy(w, sc->trace_id, 16);
     memcpy(&w[2], sc->span_id, 8);
-    if (raw & OTELC_RAW_TRACE_ID) w[0] = otelc__id_mix(w[0]), w[1] = otelc__id_mix(w[1]);
+    if (raw & OTELC_RAW_TRACE_HI) w[0] = otelc__id_mix(w[0]);
+    if (raw & OTELC_RAW_TRACE_LO) w[1] = otelc__id_mix(w[1]);
     if (raw & OTELC_RAW_SPAN_ID) w[2] = otelc__id_mix(w[2]);
     memcpy(sc->trace_id, w, 16);
     memcpy(sc->span_id, &w[2], 8);
@@ -788,8 +793,9 @@ void otelc_span_update_name(otelc_span *span, const char *name)
 {
     struct otelc_span *s = writable(span);
     if (!s || !name) return;
-    const char *copy = otelc__arena_strndup(&s->arena, name, strlen(name));
-    if (copy) s->data.name = copy;
+    size_t len = strlen(name);
+    const char *copy = otelc__arena_strndup(&s->arena, name, len);
+    if (copy) s->data.name = copy, s->name_len = kept_name_len(len);
 }
 
 bool otelc_span_is_recording(const otelc_span *span)
@@ -830,7 +836,7 @@ static bool resolve_parent(const struct otelc_provider *p, const otelc_span_opti
         *parent = otelc_context_span_context(o->parent);
         return otelc_span_context_is_valid(parent);
     }
-    if (otelc__ctx_top && otelc__current_span_context(parent))
+    if (otelc__ctx_stack.depth && otelc__current_span_context(parent))
         return otelc_span_context_is_valid(parent);
     if (p->env_parent) {
         *parent = p->env_parent->sc;
@@ -888,6 +894,7 @@ static void start_recording(struct otelc_span *s, otelc_tracer *tracer,
 {
     init_recording(s, tracer, parent, kind);
     s->data.name = otelc__arena_strndup(&s->arena, name, name_len);
+    s->name_len = kept_name_len(s->data.name ? name_len : 0);
     if (!s->data.name) s->data.name = "";
     s->data.start_ns = o && o->start_ns ? o->start_ns : otelc__now_ns();
     if (o) {
@@ -958,6 +965,35 @@ static inline bool ratio_drops(const struct otelc_provider *p, int c,
     return (parent->trace_flags & OTELC_TRACE_FLAG_RANDOM) && !(ts && strstr(ts, "ot="));
 }
 
+/*
+ * The decision for a span whose sampler must be consulted (a fixed
+ * decision below 0), its ids drawn raw: a ratio sampler's drop needs only
+ * the trace id's randomness mixed, so a dropped span leaves the rest raw;
+ * any other outcome mixes them all first, because a sampler reads the
+ * trace id and a recording span exports its ids. Sets the span's
+ * tracestate, as ask_sampler() does.
+ */
+static inline otelc_sampling_decision decide(struct otelc_provider *p, struct otelc_span *s,
+                                             int pcase, const otelc_span_context *parent,
+                                             const char *name, otelc_span_kind kind,
+                                             const otelc_span_options *o)
+{
+    otelc_span_context *sc = &s->data.context;
+    if (p->drop_below[pcase]) {
+        if (s->raw_ids & OTELC_RAW_TRACE_LO) {
+            mix_ids(sc, OTELC_RAW_TRACE_LO);
+            s->raw_ids &= (uint8_t)~OTELC_RAW_TRACE_LO;
+        }
+        if (ratio_drops(p, pcase, parent, sc->trace_id)) {
+            sc->trace_state = parent ? trace_state_copy(s, parent->trace_state) : NULL;
+            return OTELC_SAMPLING_DROP;
+        }
+    }
+    if (s->raw_ids) mix_ids(sc, s->raw_ids);
+    s->raw_ids = 0;
+    return ask_sampler(p, s, parent, name, kind, o);
+}
+
 /* A span from the pool that does not record (yet): its count, flags and arena are set. */
 static struct otelc_span *span_new(void)
 {
@@ -989,12 +1025,11 @@ static OTELC_ALWAYS_INLINE otelc_span *span_start(otelc_tracer *tracer, const ch
     otelc_span_context *sc = &s->data.context;
     /* The ids of a span that will not record stay raw; a sampler reads them mixed. */
     int pcase = otelc__parent_case_of_valid(parent), decision = p->fixed_decision[pcase];
-    set_ids(s, parent, o, decision == OTELC_SAMPLING_DROP);
-    if (decision < 0 && ratio_drops(p, pcase, parent, sc->trace_id)) decision = OTELC_SAMPLING_DROP;
+    set_ids(s, parent, o, decision == OTELC_SAMPLING_DROP || decision < 0);
     if (OTELC_LIKELY(decision >= 0))
         sc->trace_state = parent ? trace_state_copy(s, parent->trace_state) : NULL;
     else
-        decision = ask_sampler(p, s, parent, name, kind, o);
+        decision = decide(p, s, pcase, parent, name, kind, o);
     /* A root span's id comes from our PRNG, so its randomness is vouched for. */
     sc->trace_flags =
         (parent ? parent->trace_flags & OTELC_TRACE_FLAG_RANDOM : OTELC_TRACE_FLAG_RANDOM) |
@@ -1015,6 +1050,18 @@ otelc_span *otelc__span_start(otelc_tracer *tracer, const char *name, size_t nam
 {
     if (o) return span_start(tracer, name, name_len, kind, o);
     return span_start(tracer, name, name_len, kind, NULL);
+}
+
+otelc_span *otelc__span_start_server(otelc_tracer *tracer, const char *name, size_t name_len,
+                                     const otelc_context *parent, uint64_t start_ns)
+{
+    const otelc_span_options o = {
+        .kind = OTELC_SPAN_SERVER,
+        .parent = parent,
+        .root = parent == NULL,
+        .start_ns = start_ns,
+    };
+    return span_start(tracer, name, name_len, OTELC_SPAN_SERVER, &o);
 }
 
 otelc_span *otelc_span_start(otelc_tracer *tracer, const char *name, otelc_span_kind kind)

@@ -898,10 +898,20 @@ static void test_sdk_key_lengths_encode_the_same(void **state)
     otelc_span_set_str(s, "", "empty key");
     otelc_span_end(s);
     otelc_span_end(otelc_span_start(t, "none", OTELC_SPAN_INTERNAL));
+    /* The name's length is kept too: renamed, empty, and past what it keeps (measured). */
+    s = otelc_span_start(t, "before", OTELC_SPAN_INTERNAL);
+    otelc_span_update_name(s, "renamed to something longer");
+    otelc_span_end(s);
+    otelc_span_end(otelc_span_start(t, "", OTELC_SPAN_INTERNAL));
+    char *huge = malloc(70001);
+    assert_non_null(huge);
+    memset(huge, 'n', 70000), huge[70000] = '\0';
+    otelc_span_end(otelc_span_start(t, huge, OTELC_SPAN_INTERNAL));
+    free(huge);
     assert_int_equal(otelc_provider_force_flush(p, 10000), OTELC_OK);
 
     assert_true(in.trusted);
-    assert_int_equal(in.count, 3);
+    assert_int_equal(in.count, 6);
     const otelc_span_data *copy[16];
     memcpy(copy, in.spans, in.count * sizeof copy[0]);
     assert_false(otelc__exporting_sdk_spans(copy));
@@ -916,6 +926,8 @@ static void test_sdk_key_lengths_encode_the_same(void **state)
     /* The long key made it whole, and the span its attributes in order. */
     assert_non_null(otelc_span_data_attr(in.spans[0], long_key));
     assert_string_equal(otelc_span_data_attr(in.spans[0], "url.path")->u.str.ptr, "/again");
+    assert_string_equal(in.spans[3]->name, "renamed to something longer");
+    assert_int_equal(strlen(in.spans[5]->name), 70000);
 
     for (size_t i = 0; i < in.count; i++) otelc_span_data_release(in.spans[i]);
     otelc_provider_free(p);
