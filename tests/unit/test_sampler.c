@@ -288,6 +288,39 @@ static void test_ratio_in_provider(void **state)
     otelc_sampler_free(ref);
 }
 
+/*
+ * Under a ratio sampler a span's ids are drawn raw and mixed in parts
+ * (the trace id's randomness before the decision, the rest when read or
+ * recorded): every part of every span's ids, dropped or not, must read as
+ * mixed. Raw draws step by a constant, so consecutive raw words differ by
+ * one value; mixed ones all differ.
+ */
+static void test_ratio_ids_are_mixed(void **state)
+{
+    (void)state;
+    otelc_provider_options po = {.no_env = true, .sampler = otelc_sampler_trace_id_ratio(0.25)};
+    otelc_provider *p = NULL;
+    assert_int_equal(otelc_provider_new(&po, &p), OTELC_OK);
+    otelc_tracer *t = otelc_provider_tracer(p, "test", NULL, NULL);
+    enum { SPANS = 64 };
+    uint64_t words[SPANS][3];
+    for (int i = 0; i < SPANS; i++) {
+        otelc_span *span = otelc_span_start(t, "root", OTELC_SPAN_INTERNAL);
+        otelc_span_context sc = otelc_span_get_context(span);
+        memcpy(&words[i][0], sc.trace_id, 8);
+        memcpy(&words[i][1], sc.trace_id + 8, 8);
+        memcpy(&words[i][2], sc.span_id, 8);
+        otelc_span_end(span);
+    }
+    for (int w = 0; w < 3; w++) {
+        int same_step = 0;
+        for (int i = 2; i < SPANS; i++)
+            same_step += words[i][w] - words[i - 1][w] == words[i - 1][w] - words[i - 2][w];
+        assert_true(same_step < 4);
+    }
+    otelc_provider_free(p);
+}
+
 /* ---- ParentBased ------------------------------------------------------------------ */
 
 /* A user sampler that records that it was asked and answers with its decision. */
@@ -527,6 +560,7 @@ int main(void)
         cmocka_unit_test(test_rate_limit_burst_and_refill),
         cmocka_unit_test(test_rate_limit_steady),
         cmocka_unit_test(test_ratio_in_provider),
+        cmocka_unit_test(test_ratio_ids_are_mixed),
         cmocka_unit_test(test_rate_limit_slow),
         cmocka_unit_test(test_rate_limit_threads),
         cmocka_unit_test(test_rate_limit_should_sample),
