@@ -77,8 +77,27 @@ typedef struct headers {
     struct MHD_Connection *connection;
     size_t count;     /* above HEADERS_MAX: ask MHD */
     uint64_t letters; /* letter_bit() of every name's first character */
+    const char *host; /* the first Host header's value: every span asks for it */
     header items[HEADERS_MAX];
 } headers;
+
+/* The four bytes of s (at least four long) as one word, each letter in lower case. */
+static uint32_t lower4(const char *s)
+{
+    uint32_t w;
+    memcpy(&w, s, 4);
+    return w | 0x20202020u;
+}
+
+/* name, len bytes long, is "host" in any case (only 'H' and 'h' or in 0x20 to make 'h', and so on).
+ */
+static bool is_host(const char *name, size_t len)
+{
+    static const char host[4] = {'h', 'o', 's', 't'};
+    uint32_t want;
+    memcpy(&want, host, 4);
+    return len == 4 && lower4(name) == want;
+}
 
 /*
  * A name's first character, case aside, as one of 64 bits: a lookup of a
@@ -100,6 +119,7 @@ static otelc_mhd_result keep_header(void *cls, enum MHD_ValueKind kind, const ch
     if (h->count < HEADERS_MAX) h->items[h->count] = (header){key, key_len, value};
     h->count++;
     h->letters |= letter_bit(key);
+    if (h->host == NULL && is_host(key, key_len)) h->host = value;
     return MHD_YES;
 }
 
@@ -108,6 +128,7 @@ static void headers_read(headers *h, struct MHD_Connection *c)
     h->connection = c;
     h->count = 0;
     h->letters = 0;
+    h->host = NULL;
     MHD(MHD_get_connection_values_n)(c, MHD_HEADER_KIND, keep_header, h);
 }
 
@@ -156,6 +177,10 @@ static const char *carrier_get(void *self, const char *key)
     const headers *h = self;
 
     if (!(h->letters & letter_bit(key))) return NULL;
+    /* The server helper asks every request for its Host: kept by the walk. */
+    if (h->host != NULL && key[0] != '\0' && key[1] != '\0' && key[2] != '\0' && key[3] != '\0' &&
+        key[4] == '\0' && is_host(key, 4))
+        return h->host;
     if (h->count > HEADERS_MAX)
         return MHD(MHD_lookup_connection_value)(h->connection, MHD_HEADER_KIND, key);
     for (size_t i = 0; i < h->count; i++)

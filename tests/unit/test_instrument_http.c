@@ -660,6 +660,42 @@ static void test_header_count(void **state)
     }
 }
 
+/* Send request (whole, with its blank line) to the server and read until it closes. */
+static void raw_request(const fixture *f, const char *request)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)f->port)};
+    char buf[4096];
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    assert_true(fd >= 0);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(send(fd, request, strlen(request), 0), (ssize_t)strlen(request));
+    while (recv(fd, buf, sizeof buf, 0) > 0) continue;
+    close(fd);
+}
+
+/*
+ * server.address and server.port come from the Host header, whose name
+ * matches in any case; names that only start or end like it do not count,
+ * though they come first.
+ */
+static void test_host_header(void **state)
+{
+    fixture *f = *state;
+    otelc_memory_exporter_reset(f->mem);
+    raw_request(f, "GET /users/1 HTTP/1.1\r\n"
+                   "Hosts: longer.example\r\n"
+                   "Hos: short.example\r\n"
+                   "Xost: other.example\r\n"
+                   "hOST: Example.Org:8443\r\n"
+                   "Connection: close\r\n\r\n");
+    wait_spans(f, 1);
+    const otelc_span_data *ss = find(f, OTELC_SPAN_SERVER, "GET /users/{id}");
+    assert_attr(ss, "server.address", "Example.Org");
+    assert_int_equal(attr_int(ss, "server.port"), 8443);
+}
+
 #define TEST(fn) cmocka_unit_test_setup(fn, reset)
 
 int main(void)
@@ -667,7 +703,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         TEST(test_one_trace),       TEST(test_statuses),     TEST(test_user_headers),
         TEST(test_upload),          TEST(test_redirect),     TEST(test_multi),
-        TEST(test_transport_error), TEST(test_header_count),
+        TEST(test_transport_error), TEST(test_header_count), TEST(test_host_header),
     };
     int failed =
         cmocka_run_group_tests_name("internal polling thread", tests, start_polling_thread, stop);
