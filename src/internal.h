@@ -202,10 +202,9 @@ bool otelc__value_copy(otelc_arena *a, otelc_value *dst, const otelc_value *src,
 
 #define OTELC_INLINE_ATTRS 4
 #define OTELC_RAW_SPAN_ID  1 /* the span id */
-#define OTELC_RAW_TRACE_HI 2 /* the trace id's first half */
-#define OTELC_RAW_TRACE_LO 4 /* its second half, which holds its randomness */
-#define OTELC_RAW_TRACE_ID (OTELC_RAW_TRACE_HI | OTELC_RAW_TRACE_LO)
-#define OTELC_INLINE_BYTES 130
+#define OTELC_RAW_TRACE_ID 2 /* both halves of the trace id */
+#define OTELC_RAW_TRACE_HI 4 /* only its first half: its randomness is mixed */
+#define OTELC_INLINE_BYTES 126
 
 struct otelc_span {
     otelc_span_data data; /* first member: exporters see only this */
@@ -224,7 +223,8 @@ struct otelc_span {
     otelc_arena arena;
     otelc_attr inline_attrs[OTELC_INLINE_ATTRS];
     uint8_t inline_key_lens[OTELC_INLINE_ATTRS];
-    uint16_t name_len; /* data.name's length, 0 when it must be measured (see below) */
+    uint32_t attrs_wire; /* the OTLP protobuf size of the attributes counted in it (see below) */
+    uint16_t name_len;   /* data.name's length, 0 when it must be measured (see below) */
     char inline_buf[OTELC_INLINE_BYTES];
 };
 
@@ -240,6 +240,29 @@ _Static_assert(sizeof(void *) != 8 || sizeof(struct otelc_span) <= 504,
 static inline const uint8_t *otelc__span_key_lens(const otelc_span_data *sd)
 {
     return ((const struct otelc_span *)(const void *)sd)->key_lens;
+}
+
+/*
+ * The size of a span's attributes as the OTLP protobuf encoder writes them
+ * (their KeyValue fields), or OTELC_WIRE_UNKNOWN. The ways the server
+ * helper sets attributes (otelc__span_put_static_attrs and the static
+ * setters' usual case) add each small one's size (otelc__otlp_small_kv_size)
+ * to attrs_wire and count it there (OTELC_WIRE_ONE); the other setters'
+ * usual case does neither and costs nothing more, and the general path (a
+ * replaced value, a cut one, a copy through otelc__value_copy) gives
+ * attrs_wire up (OTELC_WIRE_GIVEN_UP, whose count no span reaches). So the
+ * size holds when every attribute was counted. For the encoders, as key
+ * lengths.
+ */
+#define OTELC_WIRE_ONE      (UINT32_C(1) << 20)  /* one attribute counted; below it, the size */
+#define OTELC_WIRE_SIZE_MAX (OTELC_WIRE_ONE / 2) /* a size past it is given up */
+#define OTELC_WIRE_GIVEN_UP UINT32_MAX
+#define OTELC_WIRE_UNKNOWN  UINT32_MAX
+static inline uint32_t otelc__span_attrs_wire(const otelc_span_data *sd)
+{
+    uint32_t w = ((const struct otelc_span *)(const void *)sd)->attrs_wire;
+    return w / OTELC_WIRE_ONE == sd->attr_count && w != OTELC_WIRE_GIVEN_UP ? w % OTELC_WIRE_ONE
+                                                                            : OTELC_WIRE_UNKNOWN;
 }
 
 /* The length of data.name of a span the SDK made, 0 when it must be measured: as key lengths. */
@@ -280,6 +303,12 @@ typedef struct otelc_magazine {
 } otelc_magazine;
 
 #define OTELC_MAG_SIZE 256
+/*
+ * loaded.n of a thread's cache until it registers (its magazines go back
+ * to the depot when the thread exits): past OTELC_MAG_SIZE, so that giving
+ * a span back tests one count for both.
+ */
+#define OTELC_MAG_UNREGISTERED UINT32_MAX
 
 /* A thread's spans: the magazine it uses, and a full one in reserve. */
 struct otelc_span_cache {
@@ -362,7 +391,7 @@ static inline void otelc__span_free(struct otelc_span *s)
     }
     s->arena.pos = s->inline_buf;
     struct otelc_span_cache *c = &otelc__span_cache;
-    if (OTELC_UNLIKELY(c->loaded.n >= OTELC_MAG_SIZE || !c->registered)) {
+    if (OTELC_UNLIKELY(c->loaded.n >= OTELC_MAG_SIZE)) { /* or not registered */
         otelc__span_give_slow(s);
         return;
     }
@@ -691,8 +720,8 @@ otelc_scope otelc__activate_in(otelc_span *span, const otelc_context *ctx);
  * thread's first push.
  */
 struct otelc_ctx_stack {
+    uint64_t depth;           /* first, and 64 bits: a span's start tests it with one compare */
     otelc_ctx_entry *entries; /* the inline ones, or grown on the heap */
-    uint32_t depth;
     uint32_t cap;
     uint32_t generation;
 };

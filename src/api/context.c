@@ -254,7 +254,7 @@ static __attribute__((noinline)) void scope_exit_other(otelc_scope scope)
     }
     if (scope.depth != otelc__ctx_stack.depth)
         otelc__log(OTELC_LOG_WARN, "scopes exited out of order; unwinding %u inner scope(s)",
-                   otelc__ctx_stack.depth - scope.depth);
+                   (unsigned)(otelc__ctx_stack.depth - scope.depth));
     while (otelc__ctx_stack.depth >= scope.depth)
         entry_release(&otelc__ctx_stack.entries[--otelc__ctx_stack.depth]);
 }

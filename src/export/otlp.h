@@ -11,7 +11,56 @@
 #include <stdint.h>
 #include <sys/types.h> /* ssize_t */
 
+#include "export/protobuf.h"
 #include "internal.h"
+
+/* ---- Small attributes ------------------------------------------------------ */
+
+/*
+ * Most attributes are small: a key of 1 to OTELC_OTLP_SMALL_LEN bytes and
+ * a scalar, or a string value of at most OTELC_OTLP_SMALL_LEN bytes. Every
+ * length inside such a KeyValue fits one byte (its body is at most 4 + 60
+ * + 62 = 126 bytes), so the encoder sizes it by additions and writes it by
+ * plain stores (otlp_proto.c).
+ */
+#define OTELC_OTLP_SMALL_LEN 60
+
+/* The body of a string value's AnyValue when the string, len bytes, is small, else 0. */
+static inline size_t otelc__otlp_small_str_body(size_t len)
+{
+    return len <= OTELC_OTLP_SMALL_LEN ? 2 + len : 0;
+}
+
+/*
+ * The size of a KeyValue field under a key of key_len bytes whose value's
+ * AnyValue body takes body bytes (0: not small), when it is small, else 0.
+ */
+static inline size_t otelc__otlp_small_kv(size_t key_len, size_t body)
+{
+    return key_len - 1 < OTELC_OTLP_SMALL_LEN && body ? 6 + key_len + body : 0;
+}
+
+/*
+ * The size of a KeyValue field holding v under a key of key_len bytes when
+ * it is small, else 0. The protobuf encoder sizes attributes with it, and
+ * an SDK span adds up its attributes' as they are set (otelc__span_attrs_wire).
+ */
+static inline size_t otelc__otlp_small_kv_size(size_t key_len, const otelc_value *v)
+{
+    size_t body;
+    /* Strings first: most attributes are. */
+    if (OTELC_LIKELY(v->type == OTELC_VALUE_STRING))
+        body = otelc__otlp_small_str_body(v->u.str.len);
+    else if (v->type == OTELC_VALUE_INT)
+        body = 1 + otelc__pb_varint_size((uint64_t)v->u.i);
+    else if (v->type == OTELC_VALUE_DOUBLE)
+        body = 9;
+    else if (v->type == OTELC_VALUE_BOOL)
+        body = 2;
+    else
+        body = 0;
+    return otelc__otlp_small_kv(key_len, body);
+}
 
 /* ---- Growable byte buffer (src/export/buf.c) ------------------------------- */
 
@@ -99,6 +148,7 @@ typedef struct otelc_proto_stream {
     size_t *key_at;            /* where each Span's attribute key lengths start in key_lens */
     uint8_t *key_lens;         /* measured while sizing, for the writer (otlp_proto.c) */
     bool sdk;                  /* the spans are the SDK's (otelc__exporting_sdk_spans) */
+    bool one_scope;            /* all of one resource and one scope: one ScopeSpans */
     otelc_proto_group *groups; /* resources and scopes in writing order */
     size_t ngroups, groups_cap;
     size_t g, i;     /* the cursor: current group, current span */

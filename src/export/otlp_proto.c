@@ -190,31 +190,7 @@ static size_t other_size(const otelc_value *v, unsigned level)
     }
 }
 
-/*
- * Most attributes are small: a key of 1 to SMALL_LEN bytes and a scalar,
- * or a string value of at most SMALL_LEN bytes. Every length inside such a
- * KeyValue fits one byte (its body is at most 4 + 60 + 62 = 126 bytes), so
- * it is sized by additions and written by plain stores, with no varint to
- * size or write.
- */
-#define SMALL_LEN 60
-
-/* The body of v's AnyValue when v is small, else 0. Strings first, as put_small_kv() does. */
-static inline size_t small_value_size(const otelc_value *v)
-{
-    if (OTELC_LIKELY(v->type == OTELC_VALUE_STRING))
-        return v->u.str.len <= SMALL_LEN ? 2 + v->u.str.len : 0;
-    switch (v->type) {
-    case OTELC_VALUE_BOOL:
-        return 2;
-    case OTELC_VALUE_INT:
-        return 1 + varint_size((uint64_t)v->u.i);
-    case OTELC_VALUE_DOUBLE:
-        return 9;
-    default:
-        return 0;
-    }
-}
+#define SMALL_LEN OTELC_OTLP_SMALL_LEN /* see otelc__otlp_small_kv_size */
 
 /*
  * The length of attrs[i]'s key: known[i] when known (an SDK span's, see
@@ -232,9 +208,10 @@ static OTELC_ALWAYS_INLINE size_t attrs_size_loop(const otelc_attr *attrs, size_
     size_t size = 0;
     for (size_t i = 0; i < n; i++) {
         const otelc_attr *a = &attrs[i];
-        size_t key_len = key_len_of(attrs, i, known), small = small_value_size(&a->value);
-        if (OTELC_LIKELY(key_len - 1 < SMALL_LEN && small)) {
-            size += 6 + key_len + small;
+        size_t key_len = key_len_of(attrs, i, known);
+        size_t small = otelc__otlp_small_kv_size(key_len, &a->value);
+        if (OTELC_LIKELY(small)) {
+            size += small;
         } else {
             size += len_field(kv_size(key_len, any_size(&a->value)));
             key_len = 0;
@@ -349,8 +326,13 @@ static inline size_t name_len_of(const otelc_span_data *sd, bool sdk)
  */
 static size_t span_size(const otelc_span_data *sd, const uint8_t *known, uint8_t *klens)
 {
-    return span_head_size(sd, str_len(sd->context.trace_state), name_len_of(sd, known != NULL)) +
-           attrs_size(sd->attrs, sd->attr_count, known, klens) + span_tail_size(sd);
+    size_t head =
+        span_head_size(sd, str_len(sd->context.trace_state), name_len_of(sd, known != NULL));
+    /* An SDK span (known) may have added up its attributes' size as they were set. */
+    uint32_t wire = known ? otelc__span_attrs_wire(sd) : OTELC_WIRE_UNKNOWN;
+    size_t attrs =
+        wire != OTELC_WIRE_UNKNOWN ? wire : attrs_size(sd->attrs, sd->attr_count, known, klens);
+    return head + attrs + span_tail_size(sd);
 }
 
 /* The key lengths the SDK kept for sd's attributes when sdk says sd is its span, else NULL. */
@@ -797,6 +779,21 @@ static size_t add_group(otelc_proto_stream *s, int kind, size_t first, size_t si
     return s->ngroups++;
 }
 
+/*
+ * The key lengths the writer reads for spans[i]: the SDK's own, or those
+ * its sizing kept in the stream (see attrs_size).
+ */
+static inline const uint8_t *stream_klens(const otelc_proto_stream *s, size_t i)
+{
+    return s->sdk ? otelc__span_key_lens(s->spans[i]) : s->key_lens + s->key_at[i];
+}
+
+/* What the sizing of spans[i] keeps for the writer: nothing for the SDK's spans. */
+static inline uint8_t *sizing_klens(const otelc_proto_stream *s, size_t i)
+{
+    return s->sdk ? NULL : s->key_lens + s->key_at[i];
+}
+
 /* The body of the ScopeSpans whose first span is spans[first]; records each span's size. */
 static size_t scope_spans_size(otelc_proto_stream *s, size_t first)
 {
@@ -804,12 +801,11 @@ static size_t scope_spans_size(otelc_proto_stream *s, size_t first)
     const otelc_scope_info *scope = spans[first]->scope;
     size_t size = scope ? len_field(scope_size(scope)) : 0;
     s->span_size[first] =
-        span_size(spans[first], sdk_key_lens(spans[first], s->sdk), s->key_lens + s->key_at[first]);
+        span_size(spans[first], sdk_key_lens(spans[first], s->sdk), sizing_klens(s, first));
     size += len_field(s->span_size[first]);
     for (size_t i = first + 1; i < s->n; i++) {
-        if (!otelc__otlp_same_group(spans[i], spans[first], true)) continue;
-        s->span_size[i] =
-            span_size(spans[i], sdk_key_lens(spans[i], s->sdk), s->key_lens + s->key_at[i]);
+        if (!s->one_scope && !otelc__otlp_same_group(spans[i], spans[first], true)) continue;
+        s->span_size[i] = span_size(spans[i], sdk_key_lens(spans[i], s->sdk), sizing_klens(s, i));
         size += len_field(s->span_size[i]);
     }
     return size + (scope ? opt_str_size(scope->schema_url) : 0);
@@ -905,8 +901,7 @@ static uint8_t *put_piece(const otelc_proto_stream *s, int kind, uint8_t *p)
         }
         return p;
     case P_SPAN:
-        return put_span(p, s->spans[s->i], s->span_size[s->i], s->key_lens + s->key_at[s->i],
-                        s->sdk);
+        return put_span(p, s->spans[s->i], s->span_size[s->i], stream_klens(s, s->i), s->sdk);
     case P_SCOPE_TAIL:
         return scope ? put_opt_str(p, 3, scope->schema_url) : p;
     default:
@@ -955,13 +950,13 @@ static size_t write_spans(otelc_proto_stream *s, uint8_t *out, size_t room)
     const otelc_span_data *first = spans[s->groups[s->g].first];
     size_t done = 0, i = s->i, n = s->n;
     while (i < n) {
-        if (!otelc__otlp_same_group(spans[i], first, true)) {
+        if (!s->one_scope && !otelc__otlp_same_group(spans[i], first, true)) {
             i++;
             continue;
         }
         size_t body = s->span_size[i], size = len_field(body);
         if (size > room - done) break;
-        uint8_t *end = put_span(out + done, spans[i], body, s->key_lens + s->key_at[i], s->sdk);
+        uint8_t *end = put_span(out + done, spans[i], body, stream_klens(s, i), s->sdk);
         assert((size_t)(end - (out + done)) == size);
         (void)end;
         done += size;
@@ -990,22 +985,29 @@ int otelc__otlp_proto_open(otelc_proto_stream *s, const otelc_span_data *const *
     s->n = n;
     s->sdk = otelc__exporting_sdk_spans(spans);
     if (n == 0) return OTELC_OK;
-    /* One block: each span's size, where its key lengths start, then the key lengths. */
+    /*
+     * One block: each span's size, and for spans not the SDK's (which keep
+     * their own, see stream_klens) where its key lengths start, then the
+     * key lengths.
+     */
     if (n > SIZE_MAX / 4 / sizeof(size_t)) return OTELC_ERR_NOMEM;
-    size_t bytes = 2 * n * sizeof(size_t);
-    bool one_scope = true;
+    size_t bytes = (s->sdk ? 1 : 2) * n * sizeof(size_t);
+    bool one_scope = true; /* the usual batch, of one tracer */
     for (size_t i = 0; i < n; i++) {
         if (spans[i]->attr_count > SIZE_MAX - bytes) return OTELC_ERR_NOMEM;
-        bytes += spans[i]->attr_count;
+        if (!s->sdk) bytes += spans[i]->attr_count;
         one_scope &= otelc__otlp_same_group(spans[i], spans[0], true);
     }
     if (!(s->span_size = malloc(bytes))) return OTELC_ERR_NOMEM;
-    s->key_at = s->span_size + n;
-    s->key_lens = (uint8_t *)(s->key_at + n);
-    for (size_t i = 0, at = 0; i < n; i++) {
-        s->key_at[i] = at;
-        at += spans[i]->attr_count;
+    if (!s->sdk) {
+        s->key_at = s->span_size + n;
+        s->key_lens = (uint8_t *)(s->key_at + n);
+        for (size_t i = 0, at = 0; i < n; i++) {
+            s->key_at[i] = at;
+            at += spans[i]->attr_count;
+        }
     }
+    s->one_scope = one_scope;
     for (size_t i = 0; i < (one_scope ? 1 : n); i++)
         if (otelc__otlp_starts_group(spans, 0, i, false) && !size_resource(s, i, one_scope)) {
             otelc__otlp_proto_close(s);

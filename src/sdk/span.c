@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "export/otlp.h"
 #include "internal.h"
 
 /* ---- Reference counting --------------------------------------------------- */
@@ -155,6 +156,28 @@ static inline uint8_t kept_len(size_t key_len)
     return key_len <= UINT8_MAX ? (uint8_t)key_len : 0;
 }
 
+/*
+ * Whether attrs_wire w can count n more attributes of size more bytes
+ * in all (see otelc__span_attrs_wire): its size and its count stay far
+ * from what would carry into the count or reach OTELC_WIRE_GIVEN_UP.
+ */
+static inline bool wire_has_room(uint32_t w, size_t n, size_t more)
+{
+    return w % OTELC_WIRE_ONE + more < OTELC_WIRE_SIZE_MAX && w / OTELC_WIRE_ONE + n < 2048;
+}
+
+/*
+ * A new attribute whose KeyValue takes small bytes (0: it is not small,
+ * see otelc__otlp_small_kv) counted in s->attrs_wire, or the end of
+ * keeping it.
+ */
+static inline void wire_add(struct otelc_span *s, size_t small)
+{
+    uint32_t w = s->attrs_wire;
+    s->attrs_wire = small && wire_has_room(w, 1, small) ? w + OTELC_WIRE_ONE + (uint32_t)small
+                                                        : OTELC_WIRE_GIVEN_UP;
+}
+
 /* What name_len keeps of the name's length, as kept_len() does. */
 static inline uint16_t kept_name_len(size_t len)
 {
@@ -204,6 +227,7 @@ static inline otelc_attr *attr_slot(struct otelc_span *s, const char *key, size_
                                     bool copy_key)
 {
     uint32_t bit = key_bit(key, key_len);
+    s->attrs_wire = OTELC_WIRE_GIVEN_UP; /* replaced, cut, or copied the general way */
     if (OTELC_UNLIKELY(s->key_bits & bit)) {
         otelc_attr *found = attr_find(s, key);
         if (found) return found;
@@ -395,6 +419,9 @@ static inline void put_str(otelc_span *span, const char *key, size_t key_len, un
     slot->value.type = OTELC_VALUE_STRING;
     slot->value.u.str.ptr = at;
     slot->value.u.str.len = len;
+    if (!copy_key) /* a static key's: the server helper's (see otelc__span_attrs_wire) */
+        wire_add((struct otelc_span *)span,
+                 otelc__otlp_small_kv(key_len, otelc__otlp_small_str_body(len)));
 }
 
 void otelc__span_put_str(otelc_span *span, const char *key, size_t key_len, unsigned key_bit,
@@ -479,6 +506,7 @@ void otelc__span_put_static_int(otelc_span *span, const char *key, otelc_static_
     }
     slot->value.type = OTELC_VALUE_INT;
     slot->value.u.i = value;
+    wire_add((struct otelc_span *)span, otelc__otlp_small_kv_size(k.len, &slot->value));
 }
 
 /* One attribute of otelc__span_put_static_attrs() the general way. */
@@ -507,18 +535,19 @@ void otelc__span_put_static_attrs(otelc_span *span, const otelc_attr *attrs,
     if (n > s->attr_cap - s->data.attr_count) attrs_room(s, n + extra);
     uint32_t count = s->data.attr_count, bits = s->key_bits;
     if (n <= s->attr_cap - count) {
+        size_t wire = 0; /* their size: past OTELC_WIRE_SIZE_MAX, give up */
         size_t max_len = limits_of(s)->attribute_value_length;
-        char *d = s->arena.pos;
-        size_t room = (size_t)(s->arena.end - d);
+        char *d = s->arena.pos, *end = s->arena.end;
         otelc_attr *slot = (otelc_attr *)&s->data.attrs[count];
         uint8_t *lens = s->key_lens + count;
         for (; i < n; i++, slot++) {
             const otelc_value *v = &attrs[i].value;
+            size_t key_len = (uint8_t)keys[i].len, small; /* a static key's: under 256 */
             if (bits & keys[i].bit) break;
             if (v->type == OTELC_VALUE_STRING && v->u.str.len > max_len) break; /* to be cut */
             if (v->type == OTELC_VALUE_STRING && !(keys[i].len & OTELC_STATIC_VALUE)) {
                 size_t len = v->u.str.len;
-                if (len >= room) break;
+                if (len >= (size_t)(end - d)) break;
                 if (len <= QUICK_LEN)
                     otelc__copy_short(d, v->u.str.ptr, len);
                 else
@@ -526,19 +555,24 @@ void otelc__span_put_static_attrs(otelc_span *span, const otelc_attr *attrs,
                 d[len] = '\0';
                 slot->value = (otelc_value){.type = OTELC_VALUE_STRING, .u.str = {d, len}};
                 d += len + 1;
-                room -= len + 1;
+                small = otelc__otlp_small_kv(key_len, otelc__otlp_small_str_body(len));
             } else if (v->type >= OTELC_VALUE_STRING && v->type <= OTELC_VALUE_DOUBLE) {
                 slot->value = *v; /* a scalar, or a string that outlives the span */
+                small = otelc__otlp_small_kv_size(key_len, v);
             } else {
                 break;
             }
             slot->key = attrs[i].key;
-            lens[i] = (uint8_t)keys[i].len;
+            lens[i] = (uint8_t)key_len;
             bits |= keys[i].bit;
+            wire += small ? small : OTELC_WIRE_SIZE_MAX;
         }
         s->arena.pos = d;
         s->data.attr_count = count + (uint32_t)i;
         s->key_bits = bits;
+        s->attrs_wire = wire_has_room(s->attrs_wire, i, wire)
+                            ? s->attrs_wire + (uint32_t)i * OTELC_WIRE_ONE + (uint32_t)wire
+                            : OTELC_WIRE_GIVEN_UP;
     }
     for (; i < n; i++) put_static_one(span, &attrs[i], keys[i]);
 }
@@ -727,8 +761,8 @@ static void mix_ids(otelc_span_context *sc, uint8_t raw)
     uint64_t w[3];
     memcpy(w, sc->trace_id, 16);
     memcpy(&w[2], sc->span_id, 8);
-    if (raw & OTELC_RAW_TRACE_HI) w[0] = otelc__id_mix(w[0]);
-    if (raw & OTELC_RAW_TRACE_LO) w[1] = otelc__id_mix(w[1]);
+    if (raw & (OTELC_RAW_TRACE_ID | OTELC_RAW_TRACE_HI)) w[0] = otelc__id_mix(w[0]);
+    if (raw & OTELC_RAW_TRACE_ID) w[1] = otelc__id_mix(w[1]);
     if (raw & OTELC_RAW_SPAN_ID) w[2] = otelc__id_mix(w[2]);
     memcpy(sc->trace_id, w, 16);
     memcpy(sc->span_id, &w[2], 8);
@@ -769,7 +803,7 @@ static OTELC_ALWAYS_INLINE void set_ids(struct otelc_span *s, const otelc_span_c
         memcpy(sc->span_id, &w, 8);
         raw_ids |= OTELC_RAW_SPAN_ID;
     }
-    s->raw_ids = raw ? raw_ids : 0;
+    if (raw) s->raw_ids = raw_ids; /* else 0, as span_new() left it */
 }
 
 /* ---- Status, name, queries ----------------------------------------------------- */
@@ -869,6 +903,7 @@ static void init_recording(struct otelc_span *s, otelc_tracer *tracer,
     d->end_ns = 0;
     d->attrs = s->inline_attrs;
     s->key_lens = s->inline_key_lens;
+    s->attrs_wire = 0;
     d->attr_count = d->dropped_attr_count = 0;
     d->events = NULL;
     d->event_count = d->dropped_event_count = 0;
@@ -879,7 +914,6 @@ static void init_recording(struct otelc_span *s, otelc_tracer *tracer,
     d->scope = &tracer->scope;
     d->resource = tracer->provider->resource;
     s->recording = 1;
-    s->status_final = 0;
     s->provider = tracer->provider;
     uint32_t limit = tracer->provider->limits.attribute_count;
     s->attr_cap = limit < OTELC_INLINE_ATTRS ? limit : OTELC_INLINE_ATTRS;
@@ -888,14 +922,15 @@ static void init_recording(struct otelc_span *s, otelc_tracer *tracer,
     s->key_bits = 0;
 }
 
-static void start_recording(struct otelc_span *s, otelc_tracer *tracer,
-                            const otelc_span_context *parent, const char *name, size_t name_len,
-                            otelc_span_kind kind, const otelc_span_options *o)
+static OTELC_ALWAYS_INLINE void start_recording(struct otelc_span *s, otelc_tracer *tracer,
+                                                const otelc_span_context *parent, const char *name,
+                                                size_t name_len, otelc_span_kind kind,
+                                                const otelc_span_options *o)
 {
     init_recording(s, tracer, parent, kind);
     s->data.name = otelc__arena_strndup(&s->arena, name, name_len);
-    s->name_len = kept_name_len(s->data.name ? name_len : 0);
-    if (!s->data.name) s->data.name = "";
+    s->name_len = kept_name_len(name_len);
+    if (!s->data.name) s->data.name = "", s->name_len = 0;
     s->data.start_ns = o && o->start_ns ? o->start_ns : otelc__now_ns();
     if (o) {
         if (o->attrs) set_all(s, o->attrs, o->attr_count);
@@ -923,7 +958,7 @@ static const char *trace_state_copy(struct otelc_span *s, const char *ts)
 }
 
 /*
- * Ask the provider's sampler about s (parent is NULL or valid) and give s
+ * Ask the provider's sampler about s (parent is NULL or valid), its ids mixed first, and give s
  * the tracestate it decides; returns the decision. Out of line: the
  * provider knows what the built-in samplers decide (fixed_decision) and
  * asks only the others, and their result is large.
@@ -943,6 +978,8 @@ ask_sampler(struct otelc_provider *p, struct otelc_span *s, const otelc_span_con
         .link_count = o ? o->link_count : 0,
     };
     otelc_sampling_result r;
+    if (s->raw_ids) mix_ids(&s->data.context, s->raw_ids); /* the sampler reads the trace id */
+    s->raw_ids = 0;
     otelc_sampler_should_sample(p->sampler, &params, &r);
     const char *ts = r.trace_state ? r.trace_state : parent ? parent->trace_state : NULL;
     s->data.context.trace_state = trace_state_copy(s, ts);
@@ -966,32 +1003,26 @@ static inline bool ratio_drops(const struct otelc_provider *p, int c,
 }
 
 /*
- * The decision for a span whose sampler must be consulted (a fixed
- * decision below 0), its ids drawn raw: a ratio sampler's drop needs only
- * the trace id's randomness mixed, so a dropped span leaves the rest raw;
- * any other outcome mixes them all first, because a sampler reads the
- * trace id and a recording span exports its ids. Sets the span's
- * tracestate, as ask_sampler() does.
+ * Whether the provider's ratio sampler drops s, whose ids were drawn raw
+ * (a span whose sampler must be consulted, a fixed decision below 0): a
+ * drop needs only the trace id's randomness mixed, so a dropped span
+ * leaves the rest raw. False when the sampler must be asked, which then
+ * mixes them all (ask_sampler).
  */
-static inline otelc_sampling_decision decide(struct otelc_provider *p, struct otelc_span *s,
-                                             int pcase, const otelc_span_context *parent,
-                                             const char *name, otelc_span_kind kind,
-                                             const otelc_span_options *o)
+static __attribute__((noinline)) bool ratio_drops_raw(const struct otelc_provider *p,
+                                                      struct otelc_span *s, int pcase,
+                                                      const otelc_span_context *parent)
 {
     otelc_span_context *sc = &s->data.context;
-    if (p->drop_below[pcase]) {
-        if (s->raw_ids & OTELC_RAW_TRACE_LO) {
-            mix_ids(sc, OTELC_RAW_TRACE_LO);
-            s->raw_ids &= (uint8_t)~OTELC_RAW_TRACE_LO;
-        }
-        if (ratio_drops(p, pcase, parent, sc->trace_id)) {
-            sc->trace_state = parent ? trace_state_copy(s, parent->trace_state) : NULL;
-            return OTELC_SAMPLING_DROP;
-        }
+    if (!p->drop_below[pcase]) return false;
+    if (s->raw_ids & OTELC_RAW_TRACE_ID) {
+        uint64_t w;
+        memcpy(&w, sc->trace_id + 8, 8);
+        w = otelc__id_mix(w);
+        memcpy(sc->trace_id + 8, &w, 8);
+        s->raw_ids = (uint8_t)((s->raw_ids & ~OTELC_RAW_TRACE_ID) | OTELC_RAW_TRACE_HI);
     }
-    if (s->raw_ids) mix_ids(sc, s->raw_ids);
-    s->raw_ids = 0;
-    return ask_sampler(p, s, parent, name, kind, o);
+    return ratio_drops(p, pcase, parent, sc->trace_id);
 }
 
 /* A span from the pool that does not record (yet): its count, flags and arena are set. */
@@ -1000,8 +1031,10 @@ static struct otelc_span *span_new(void)
     struct otelc_span *s = otelc__span_take();
     if (!s) return NULL;
     atomic_init(&s->refs, 1);
-    s->recording = 0;
+    s->recording = 0; /* the four flags, one store */
     s->ended = 0;
+    s->status_final = 0;
+    s->raw_ids = 0;
     return s;
 }
 
@@ -1025,11 +1058,12 @@ static OTELC_ALWAYS_INLINE otelc_span *span_start(otelc_tracer *tracer, const ch
     otelc_span_context *sc = &s->data.context;
     /* The ids of a span that will not record stay raw; a sampler reads them mixed. */
     int pcase = otelc__parent_case_of_valid(parent), decision = p->fixed_decision[pcase];
-    set_ids(s, parent, o, decision == OTELC_SAMPLING_DROP || decision < 0);
+    set_ids(s, parent, o, decision <= OTELC_SAMPLING_DROP); /* dropped, or to be decided */
+    if (decision < 0 && ratio_drops_raw(p, s, pcase, parent)) decision = OTELC_SAMPLING_DROP;
     if (OTELC_LIKELY(decision >= 0))
         sc->trace_state = parent ? trace_state_copy(s, parent->trace_state) : NULL;
     else
-        decision = decide(p, s, pcase, parent, name, kind, o);
+        decision = ask_sampler(p, s, parent, name, kind, o);
     /* A root span's id comes from our PRNG, so its randomness is vouched for. */
     sc->trace_flags =
         (parent ? parent->trace_flags & OTELC_TRACE_FLAG_RANDOM : OTELC_TRACE_FLAG_RANDOM) |
@@ -1116,6 +1150,10 @@ void otelc_span_end_at(otelc_span *span, uint64_t end_ns)
 {
     struct otelc_span *s = otelc__span_ptr(span);
     if (!s || s->ended) return;
+    if (!s->recording && atomic_load_explicit(&s->refs, memory_order_acquire) == 1) {
+        otelc__span_free(s); /* no one else holds it: no need to mark it ended */
+        return;
+    }
     s->ended = 1;
     if (s->recording)
         end_recording(s, end_ns);

@@ -42,7 +42,8 @@ static size_t shared_max(void)
     return SHARED_BASE + atomic_load_explicit(&shared_reserved, memory_order_relaxed);
 }
 
-OTELC_HOT_TLS struct otelc_span_cache otelc__span_cache;
+OTELC_HOT_TLS struct otelc_span_cache otelc__span_cache = {
+    .loaded = {NULL, OTELC_MAG_UNREGISTERED}};
 
 static pthread_mutex_t depot_lock = PTHREAD_MUTEX_INITIALIZER;
 static otelc_magazine *depot; /* a stack of magazines */
@@ -112,6 +113,7 @@ static void cache_destroy(void *arg)
     depot_put(c->loaded);
     depot_put(c->full);
     memset(c, 0, sizeof(*c));
+    c->loaded.n = OTELC_MAG_UNREGISTERED; /* a span given back later registers it again */
 }
 
 static void pool_prepare(void)
@@ -141,6 +143,7 @@ static void cache_register(struct otelc_span_cache *c)
     pthread_once(&cache_key_once, cache_key_create);
     pthread_setspecific(cache_key, c);
     c->registered = true;
+    c->loaded = (otelc_magazine){NULL, 0}; /* it held none (OTELC_MAG_UNREGISTERED) */
 }
 
 struct otelc_span *otelc__span_take_slow(void)
@@ -184,11 +187,21 @@ void otelc__span_pool_give_back(void)
     struct otelc_span_cache *c = &otelc__span_cache;
     depot_put(c->loaded);
     depot_put(c->full);
-    c->loaded = c->full = (otelc_magazine){NULL, 0};
+    c->full = (otelc_magazine){NULL, 0};
+    c->loaded = (otelc_magazine){NULL, c->registered ? 0 : OTELC_MAG_UNREGISTERED};
 }
 
 void otelc__span_free_slow(struct otelc_span *s)
 {
-    otelc__arena_reset(&s->arena, s->inline_buf, sizeof(s->inline_buf)); /* no chunk after */
+    otelc_arena *a = &s->arena;
+    otelc_arena_chunk *c = a->chunks;
+    if (!c->next && !a->spare && c->size <= OTELC_ARENA_SPARE_MAX) {
+        /* The usual case, a span that took its spare: the one chunk is the spare again. */
+        a->spare = c;
+        a->chunks = NULL;
+        a->end = s->inline_buf + sizeof(s->inline_buf);
+    } else {
+        otelc__arena_reset(a, s->inline_buf, sizeof(s->inline_buf)); /* no chunk after */
+    }
     otelc__span_free(s);
 }

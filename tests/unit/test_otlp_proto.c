@@ -898,6 +898,36 @@ static void test_sdk_key_lengths_encode_the_same(void **state)
     otelc_span_set_str(s, "", "empty key");
     otelc_span_end(s);
     otelc_span_end(otelc_span_start(t, "none", OTELC_SPAN_INTERNAL));
+    /*
+     * The attributes' encoded size is kept as the server helper sets them
+     * (static ones at once, then one by one), and trusted while each was
+     * small: not with a 70-byte value. The spans above mix in the other
+     * setters, which do not count theirs.
+     */
+    char long_value[71];
+    memset(long_value, 'v', 70), long_value[70] = '\0';
+    otelc_attr st[] = {OTELC_ATTR_STR("http.request.method", "GET"),
+                       OTELC_ATTR_INT("server.port", -5), OTELC_ATTR_STR("url.path", "/kept"),
+                       OTELC_ATTR_STR("url.query", long_value)};
+    otelc_static_key sk[] = {
+        {OTELC__KEY_BIT_OF("http.request.method", 19), 19 | OTELC_STATIC_VALUE},
+        {OTELC__KEY_BIT_OF("server.port", 11), 11},
+        {OTELC__KEY_BIT_OF("url.path", 8), 8},
+        {OTELC__KEY_BIT_OF("url.query", 9), 9},
+    };
+    s = otelc_span_start(t, "static", OTELC_SPAN_SERVER);
+    otelc__span_put_static_attrs(s, st, sk, 3, 2);
+    otelc__span_put_static_int(s, "negative",
+                               (otelc_static_key){OTELC__KEY_BIT_OF("negative", 8), 8}, -1);
+    otelc_span_end(s);
+    s = otelc_span_start(t, "static, one long", OTELC_SPAN_SERVER);
+    otelc__span_put_static_attrs(s, st, sk, 4, 0);
+    otelc_span_end(s);
+    /* A value replaced: as many attributes as were counted, but not their size. */
+    s = otelc_span_start(t, "static, one replaced", OTELC_SPAN_SERVER);
+    otelc__span_put_static_attrs(s, st, sk, 3, 0);
+    otelc_span_set_str(s, "url.path", "/replaced by a longer path");
+    otelc_span_end(s);
     /* The name's length is kept too: renamed, empty, and past what it keeps (measured). */
     s = otelc_span_start(t, "before", OTELC_SPAN_INTERNAL);
     otelc_span_update_name(s, "renamed to something longer");
@@ -911,7 +941,7 @@ static void test_sdk_key_lengths_encode_the_same(void **state)
     assert_int_equal(otelc_provider_force_flush(p, 10000), OTELC_OK);
 
     assert_true(in.trusted);
-    assert_int_equal(in.count, 6);
+    assert_int_equal(in.count, 9);
     const otelc_span_data *copy[16];
     memcpy(copy, in.spans, in.count * sizeof copy[0]);
     assert_false(otelc__exporting_sdk_spans(copy));
@@ -926,8 +956,17 @@ static void test_sdk_key_lengths_encode_the_same(void **state)
     /* The long key made it whole, and the span its attributes in order. */
     assert_non_null(otelc_span_data_attr(in.spans[0], long_key));
     assert_string_equal(otelc_span_data_attr(in.spans[0], "url.path")->u.str.ptr, "/again");
-    assert_string_equal(in.spans[3]->name, "renamed to something longer");
-    assert_int_equal(strlen(in.spans[5]->name), 70000);
+    assert_int_equal(in.spans[3]->attr_count, 4);
+    /* Sized as it was set (the case this span is here for), unlike the one with a long value. */
+    assert_int_not_equal(otelc__span_attrs_wire(in.spans[3]), OTELC_WIRE_UNKNOWN);
+    assert_int_equal(otelc__span_attrs_wire(in.spans[4]), OTELC_WIRE_UNKNOWN);
+    assert_int_equal(otelc_span_data_attr(in.spans[3], "negative")->u.i, -1);
+    assert_int_equal(in.spans[4]->attr_count, 4);
+    assert_int_equal(otelc__span_attrs_wire(in.spans[5]), OTELC_WIRE_UNKNOWN);
+    assert_string_equal(otelc_span_data_attr(in.spans[5], "url.path")->u.str.ptr,
+                        "/replaced by a longer path");
+    assert_string_equal(in.spans[6]->name, "renamed to something longer");
+    assert_int_equal(strlen(in.spans[8]->name), 70000);
 
     for (size_t i = 0; i < in.count; i++) otelc_span_data_release(in.spans[i]);
     otelc_provider_free(p);
