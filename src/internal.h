@@ -685,8 +685,7 @@ struct otelc_context {
     otelc_baggage *baggage;
 };
 
-/* The context that holds nothing, as otelc_context_new(NULL, NULL) returns it, without its tests.
- */
+/* The context that holds nothing, as otelc_context_new(NULL, NULL) returns it, untested. */
 otelc_context *otelc__context_empty(void);
 
 /* One entry of the per-thread current-context stack: a span, a context or both. */
@@ -737,7 +736,7 @@ static inline otelc_scope otelc__enter_borrowed(otelc_span *span, otelc_context 
     if (OTELC_UNLIKELY(st->depth >= st->cap || ctx == NULL)) return otelc__activate_in(span, ctx);
     uint32_t gen = ++st->generation;
     st->entries[st->depth++] = (otelc_ctx_entry){span, ctx, gen, true};
-    return (otelc_scope){st->depth, gen};
+    return (otelc_scope){(uint32_t)st->depth, gen};
 }
 
 /* otelc_scope_exit() of a scope from otelc__enter_borrowed(), the top one inline. */

@@ -195,7 +195,7 @@ static inline otelc_scope push_entry(struct otelc_span *span, otelc_context *ctx
     uint32_t gen = ++otelc__ctx_stack.generation;
     otelc__ctx_stack.entries[otelc__ctx_stack.depth++] =
         (otelc_ctx_entry){span, ctx, gen, borrowed};
-    return (otelc_scope){otelc__ctx_stack.depth, gen};
+    return (otelc_scope){(uint32_t)otelc__ctx_stack.depth, gen};
 }
 
 /* stack_push() when the stack must grow first: out of line, so the usual push calls nothing. */
@@ -210,8 +210,8 @@ static __attribute__((noinline)) otelc_scope push_grown(struct otelc_span *span,
 
 static inline otelc_scope stack_push(struct otelc_span *span, otelc_context *ctx, bool borrowed)
 {
-    if (OTELC_LIKELY(otelc__ctx_stack.depth <
-                     otelc__ctx_stack.cap)) /* cap is 0 before the first push */
+    /* cap is 0 before the thread's first push. */
+    if (OTELC_LIKELY(otelc__ctx_stack.depth < otelc__ctx_stack.cap))
         return push_entry(span, ctx, borrowed);
     return push_grown(span, ctx, borrowed);
 }

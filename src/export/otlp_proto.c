@@ -716,8 +716,10 @@ static uint8_t *put_span_body(uint8_t *p, const otelc_span_data *sd, const uint8
     return put_fixed(p, span_flags(sd->context.trace_flags, sd->parent_is_remote), 4);
 }
 
-/* One Span as field 2 of ScopeSpans; size and klens as span_size() gave them, sdk as for
- * name_len_of(). */
+/*
+ * One Span as field 2 of ScopeSpans; size and klens as span_size() gave
+ * them, sdk as for name_len_of().
+ */
 static uint8_t *put_span(uint8_t *p, const otelc_span_data *sd, size_t size, const uint8_t *klens,
                          bool sdk)
 {
@@ -813,10 +815,9 @@ static size_t scope_spans_size(otelc_proto_stream *s, size_t first)
 
 /*
  * Size the ResourceSpans whose first span is spans[first], and list its
- * groups; one_scope: every span from first on is of its ScopeSpans (the
- * usual batch, of one tracer), which then needs no search for the others.
+ * groups; a stream of one scope (s->one_scope) needs no search for them.
  */
-static bool size_resource(otelc_proto_stream *s, size_t first, bool one_scope)
+static bool size_resource(otelc_proto_stream *s, size_t first)
 {
     span_list spans = s->spans;
     const otelc_resource *res = spans[first]->resource;
@@ -824,7 +825,7 @@ static bool size_resource(otelc_proto_stream *s, size_t first, bool one_scope)
     if (r == SIZE_MAX) return false;
     size_t body = res ? len_field(resource_size(res)) : 0;
     body += opt_str_size(otelc_resource_schema_url(res));
-    for (size_t i = first; i < (one_scope ? first + 1 : s->n); i++) {
+    for (size_t i = first; i < (s->one_scope ? first + 1 : s->n); i++) {
         if (spans[i]->resource != res || !otelc__otlp_starts_group(spans, first, i, true)) continue;
         size_t size = scope_spans_size(s, i);
         if (add_group(s, G_SCOPE, i, size) == SIZE_MAX) return false;
@@ -1009,7 +1010,7 @@ int otelc__otlp_proto_open(otelc_proto_stream *s, const otelc_span_data *const *
     }
     s->one_scope = one_scope;
     for (size_t i = 0; i < (one_scope ? 1 : n); i++)
-        if (otelc__otlp_starts_group(spans, 0, i, false) && !size_resource(s, i, one_scope)) {
+        if (otelc__otlp_starts_group(spans, 0, i, false) && !size_resource(s, i)) {
             otelc__otlp_proto_close(s);
             return OTELC_ERR_NOMEM;
         }

@@ -958,10 +958,11 @@ static const char *trace_state_copy(struct otelc_span *s, const char *ts)
 }
 
 /*
- * Ask the provider's sampler about s (parent is NULL or valid), its ids mixed first, and give s
- * the tracestate it decides; returns the decision. Out of line: the
- * provider knows what the built-in samplers decide (fixed_decision) and
- * asks only the others, and their result is large.
+ * Ask the provider's sampler about s (parent is NULL or valid), its ids
+ * mixed first, and give s the tracestate it decides; returns the
+ * decision. Out of line: the provider knows what the built-in samplers
+ * decide (fixed_decision) and asks only the others, and their result is
+ * large.
  */
 static __attribute__((noinline)) otelc_sampling_decision
 ask_sampler(struct otelc_provider *p, struct otelc_span *s, const otelc_span_context *parent,
