@@ -685,8 +685,16 @@ struct otelc_context {
     otelc_baggage *baggage;
 };
 
-/* The context that holds nothing, as otelc_context_new(NULL, NULL) returns it, untested. */
-otelc_context *otelc__context_empty(void);
+/*
+ * The context that holds nothing (context.c): shared and never freed.
+ * otelc__context_empty() is it, as otelc_context_new(NULL, NULL) returns
+ * it, without the tests.
+ */
+extern otelc_context otelc__empty_context;
+static inline otelc_context *otelc__context_empty(void)
+{
+    return &otelc__empty_context;
+}
 
 /* One entry of the per-thread current-context stack: a span, a context or both. */
 typedef struct otelc_ctx_entry {

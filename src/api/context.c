@@ -48,7 +48,7 @@ char *otelc_span_id_hex(const otelc_span_context *sc, char out[17])
  * without propagation headers (and every "empty" context) costs no malloc.
  * Contexts are immutable, which is what makes sharing it safe.
  */
-static otelc_context empty_context;
+otelc_context otelc__empty_context;
 
 static bool is_empty(const otelc_span_context *sc, const char *trace_state, const otelc_baggage *bg)
 {
@@ -61,7 +61,7 @@ static bool is_empty(const otelc_span_context *sc, const char *trace_state, cons
 static otelc_context *context_make(const otelc_span_context *sc, const char *trace_state,
                                    const otelc_baggage *bg)
 {
-    if (is_empty(sc, trace_state, bg)) return &empty_context;
+    if (is_empty(sc, trace_state, bg)) return &otelc__empty_context;
     size_t ts_len = trace_state ? strlen(trace_state) : 0;
     /* malloc, not calloc: glibc's calloc skips the per-thread cache. */
     otelc_context *ctx = malloc(sizeof(*ctx) + (ts_len ? ts_len + 1 : 0));
@@ -76,11 +76,6 @@ static otelc_context *context_make(const otelc_span_context *sc, const char *tra
     }
     ctx->baggage = otelc_baggage_retain(bg);
     return ctx;
-}
-
-otelc_context *otelc__context_empty(void)
-{
-    return &empty_context;
 }
 
 otelc_context *otelc_context_new(const otelc_span_context *sc, const otelc_baggage *bg)
@@ -113,14 +108,15 @@ otelc_context *otelc_context_with_span_context(const otelc_context *ctx,
 otelc_context *otelc_context_retain(const otelc_context *ctx)
 {
     otelc_context *c = (otelc_context *)(uintptr_t)ctx;
-    if (c && c != &empty_context) atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
+    if (c && c != &otelc__empty_context)
+        atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
     return c;
 }
 
 void otelc_context_release(const otelc_context *ctx)
 {
     otelc_context *c = (otelc_context *)(uintptr_t)ctx;
-    if (!c || c == &empty_context ||
+    if (!c || c == &otelc__empty_context ||
         atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) != 1)
         return;
     otelc_baggage_release(c->baggage);
@@ -240,7 +236,7 @@ otelc_scope otelc_context_attach(const otelc_context *ctx)
 otelc_scope otelc__activate_in(otelc_span *span, const otelc_context *ctx)
 {
     /* No context: the shared empty one, never freed. */
-    otelc_context *c = ctx ? (otelc_context *)(uintptr_t)ctx : &empty_context;
+    otelc_context *c = ctx ? (otelc_context *)(uintptr_t)ctx : &otelc__empty_context;
     return stack_push(span, c, true);
 }
 

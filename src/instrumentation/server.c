@@ -317,9 +317,9 @@ static void describe(attr_list *l, const otelc_server_request *req, const char *
  * records: an unsampled request then skips the header lookups, the copies
  * and the request's describe callback.
  */
-static otelc_span *start_span(otelc_tracer *tracer, const otelc_server_request *req,
-                              const char *method, size_t method_len, const otelc_carrier *headers,
-                              const otelc_context *parent)
+static OTELC_ALWAYS_INLINE otelc_span *
+start_span(otelc_tracer *tracer, const otelc_server_request *req, const char *method,
+           size_t method_len, const otelc_carrier *headers, const otelc_context *parent)
 {
     char name_buf[256], *query = NULL;
     const char *name;
@@ -477,6 +477,6 @@ void otelc_server_finish(otelc_server_span *s, int status_code, const char *erro
             otelc_span_set_status(s->span, OTELC_STATUS_ERROR, NULL);
     }
     otelc_span_end(s->span);
-    otelc_context_release(s->ctx);
+    if (s->ctx != otelc__context_empty()) otelc_context_release(s->ctx); /* most requests' */
     handle_free(s);
 }
