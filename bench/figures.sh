@@ -23,7 +23,8 @@ medians() {
                 for (a = 1; a <= m; a++)
                     for (b = a + 1; b <= m; b++)
                         if (s[b] + 0 < s[a] + 0) { t = s[a]; s[a] = s[b]; s[b] = t }
-                med = m % 2 ? s[(m + 1) / 2] : (s[m / 2] + s[m / 2 + 1]) / 2
+                # An average is printed whole: awk would print 2197778.5 as 2.19778e+06.
+                med = m % 2 ? s[(m + 1) / 2] : sprintf("%.10g", (s[m / 2] + s[m / 2 + 1]) / 2)
                 note = "median of " m ":"
                 for (a = 1; a <= m; a++) note = note " " v[f, a]
                 if (first[f] != "") note = note "; run 1: " first[f]
