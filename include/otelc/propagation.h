@@ -22,6 +22,13 @@ extern "C" {
 #endif
 
 /*
+ * For otelc's own instrumentation libraries: a header name's first
+ * character, case aside, as one of 64 bits. A set of them tells which
+ * headers a carrier cannot hold (see otelc__server_start_lettered).
+ */
+#define OTELC__HEADER_LETTER(c) ((uint64_t)1 << (((unsigned char)(c) | 0x20) & 63))
+
+/*
  * A carrier. get returns the value of the first field named key (names
  * compare case-insensitively) or NULL. get_all, when present, stores up to
  * max values of every field named key and returns how many there are (so a
@@ -29,12 +36,6 @@ extern "C" {
  * existing one of the same name. keys, when present, lists every field name
  * (B3/Jaeger baggage prefixes need it).
  */
-/*
- * For otelc's own instrumentation libraries: a header name's first
- * character, case aside, as one of 64 bits. A set of them tells which
- * headers a carrier cannot hold (see otelc__server_start_lettered).
- */
-#define OTELC__HEADER_LETTER(c) ((uint64_t)1 << (((unsigned char)(c) | 0x20) & 63))
 
 typedef struct otelc_carrier {
     void *self;

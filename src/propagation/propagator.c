@@ -136,6 +136,13 @@ static void composite_destroy(otelc_propagator *p)
 static const otelc_propagator_ops composite_ops = {composite_inject, composite_extract,
                                                    composite_destroy};
 
+/* part as the composite p's next one (p->parts has room): its headers' letters are p's too. */
+static void composite_add(otelc_propagator *p, otelc_propagator *part)
+{
+    p->parts[p->count++] = part;
+    p->letters |= part->letters;
+}
+
 otelc_propagator *otelc_propagator_composite(otelc_propagator *const *parts, size_t count)
 {
     otelc_propagator *p = calloc(1, sizeof *p);
@@ -151,10 +158,7 @@ otelc_propagator *otelc_propagator_composite(otelc_propagator *const *parts, siz
     }
     p->ops = &composite_ops;
     for (size_t i = 0; i < count; i++)
-        if (parts[i] != NULL) {
-            p->parts[p->count++] = parts[i];
-            p->letters |= parts[i]->letters;
-        }
+        if (parts[i] != NULL) composite_add(p, parts[i]);
     return p;
 }
 
@@ -249,12 +253,10 @@ static pthread_once_t default_once = PTHREAD_ONCE_INIT;
 
 static void default_init(void)
 {
-    default_parts[0] = otelc_propagator_tracecontext();
-    default_parts[1] = otelc_propagator_baggage();
     default_propagator.ops = &composite_ops;
-    default_propagator.count = 2;
     default_propagator.parts = default_parts;
-    default_propagator.letters = default_parts[0]->letters | default_parts[1]->letters;
+    composite_add(&default_propagator, otelc_propagator_tracecontext());
+    composite_add(&default_propagator, otelc_propagator_baggage());
 }
 
 static const otelc_propagator *global_propagator(void)
