@@ -89,7 +89,9 @@ static uint32_t lower4(const char *s)
     return w | 0x20202020u;
 }
 
-/* name, len bytes long, is "host" in any case (only 'H' and 'h' or in 0x20 to make 'h', and so on).
+/*
+ * name, len bytes long, is "host" in any case: or'ing 0x20 makes 'h' only
+ * of 'H' and 'h', and so for each letter of it.
  */
 static bool is_host(const char *name, size_t len)
 {

@@ -396,14 +396,12 @@ otelc_span *otelc_server_span_get(otelc_server_span *s)
 void otelc_server_set_route(otelc_server_span *s, const char *route)
 {
     char name[256];
-    attr_list l;
 
     if (s == NULL || route == NULL || *route == '\0') return;
     otelc_http_span_name(s->method, route, name, sizeof name);
     otelc_span_update_name(s->span, name);
-    l.span = s->span; /* one by one */
-    l.count = 0;
-    add_str(&l, OTELC_HTTP_ROUTE, route);
+    otelc__span_put_static_str(s->span, OTELC_HTTP_ROUTE, STATIC_KEY(OTELC_HTTP_ROUTE), route,
+                               strlen(route));
 }
 
 void otelc_server_enter(otelc_server_span *s)
