@@ -155,12 +155,27 @@ static inline char *otelc__arena_strndup(otelc_arena *a, const char *s, size_t l
     d[len] = '\0';
     return d;
 }
+/* otelc__arena_reset() of any arena (arena.c). */
+void otelc__arena_reset_all(otelc_arena *a, char *inline_buf, size_t inline_size);
+
 /*
  * Empty the arena for reuse: inline_buf becomes the first block again, one
  * chunk of at most OTELC_ARENA_SPARE_MAX bytes is kept as the spare, the
- * others are freed.
+ * others are freed. Inline for the usual case, a recycled span's arena
+ * that took its spare for one chunk: that chunk is the spare again.
  */
-void otelc__arena_reset(otelc_arena *a, char *inline_buf, size_t inline_size);
+static inline void otelc__arena_reset(otelc_arena *a, char *inline_buf, size_t inline_size)
+{
+    otelc_arena_chunk *c = a->chunks;
+    if (c && !c->next && !a->spare && c->size <= OTELC_ARENA_SPARE_MAX) {
+        a->spare = c;
+        a->chunks = NULL;
+        a->pos = inline_buf;
+        a->end = inline_buf ? inline_buf + inline_size : NULL;
+        return;
+    }
+    otelc__arena_reset_all(a, inline_buf, inline_size);
+}
 
 /*
  * Empty an arena without an inline buffer for reuse, keeping its largest
@@ -250,19 +265,18 @@ static inline const uint8_t *otelc__span_key_lens(const otelc_span_data *sd)
  * to attrs_wire and count it there (OTELC_WIRE_ONE); the other setters'
  * usual case does neither and costs nothing more, and the general path (a
  * replaced value, a cut one, a copy through otelc__value_copy) gives
- * attrs_wire up (OTELC_WIRE_GIVEN_UP, whose count no span reaches). So the
+ * attrs_wire up (OTELC_WIRE_UNKNOWN, whose count no span reaches). So the
  * size holds when every attribute was counted. For the encoders, as key
  * lengths.
  */
 #define OTELC_WIRE_ONE      (UINT32_C(1) << 20)  /* one attribute counted; below it, the size */
 #define OTELC_WIRE_SIZE_MAX (OTELC_WIRE_ONE / 2) /* a size past it is given up */
-#define OTELC_WIRE_GIVEN_UP UINT32_MAX
 #define OTELC_WIRE_UNKNOWN  UINT32_MAX
 static inline uint32_t otelc__span_attrs_wire(const otelc_span_data *sd)
 {
     uint32_t w = ((const struct otelc_span *)(const void *)sd)->attrs_wire;
-    return w / OTELC_WIRE_ONE == sd->attr_count && w != OTELC_WIRE_GIVEN_UP ? w % OTELC_WIRE_ONE
-                                                                            : OTELC_WIRE_UNKNOWN;
+    return w / OTELC_WIRE_ONE == sd->attr_count && w != OTELC_WIRE_UNKNOWN ? w % OTELC_WIRE_ONE
+                                                                           : OTELC_WIRE_UNKNOWN;
 }
 
 /* The length of data.name of a span the SDK made, 0 when it must be measured: as key lengths. */

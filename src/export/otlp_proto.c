@@ -320,25 +320,25 @@ static inline size_t name_len_of(const otelc_span_data *sd, bool sdk)
     return n ? n : str_len(sd->name);
 }
 
-/*
- * The body of a Span; known as key_len_of() reads it; its attributes' key
- * lengths go to klens (when not NULL).
- */
-static size_t span_size(const otelc_span_data *sd, const uint8_t *known, uint8_t *klens)
-{
-    size_t head =
-        span_head_size(sd, str_len(sd->context.trace_state), name_len_of(sd, known != NULL));
-    /* An SDK span (known) may have added up its attributes' size as they were set. */
-    uint32_t wire = known ? otelc__span_attrs_wire(sd) : OTELC_WIRE_UNKNOWN;
-    size_t attrs =
-        wire != OTELC_WIRE_UNKNOWN ? wire : attrs_size(sd->attrs, sd->attr_count, known, klens);
-    return head + attrs + span_tail_size(sd);
-}
-
 /* The key lengths the SDK kept for sd's attributes when sdk says sd is its span, else NULL. */
 static inline const uint8_t *sdk_key_lens(const otelc_span_data *sd, bool sdk)
 {
     return sdk ? otelc__span_key_lens(sd) : NULL;
+}
+
+/*
+ * The body of a Span; sdk as for name_len_of(); the key lengths of its
+ * attributes that were measured go to klens (when not NULL).
+ */
+static size_t span_size(const otelc_span_data *sd, bool sdk, uint8_t *klens)
+{
+    size_t head = span_head_size(sd, str_len(sd->context.trace_state), name_len_of(sd, sdk));
+    /* The SDK's span may have added up its attributes' size as they were set. */
+    uint32_t wire = sdk ? otelc__span_attrs_wire(sd) : OTELC_WIRE_UNKNOWN;
+    size_t attrs = wire != OTELC_WIRE_UNKNOWN
+                       ? wire
+                       : attrs_size(sd->attrs, sd->attr_count, sdk_key_lens(sd, sdk), klens);
+    return head + attrs + span_tail_size(sd);
 }
 
 static size_t scope_size(const otelc_scope_info *s)
@@ -802,12 +802,11 @@ static size_t scope_spans_size(otelc_proto_stream *s, size_t first)
     span_list spans = s->spans;
     const otelc_scope_info *scope = spans[first]->scope;
     size_t size = scope ? len_field(scope_size(scope)) : 0;
-    s->span_size[first] =
-        span_size(spans[first], sdk_key_lens(spans[first], s->sdk), sizing_klens(s, first));
+    s->span_size[first] = span_size(spans[first], s->sdk, sizing_klens(s, first));
     size += len_field(s->span_size[first]);
     for (size_t i = first + 1; i < s->n; i++) {
         if (!s->one_scope && !otelc__otlp_same_group(spans[i], spans[first], true)) continue;
-        s->span_size[i] = span_size(spans[i], sdk_key_lens(spans[i], s->sdk), sizing_klens(s, i));
+        s->span_size[i] = span_size(spans[i], s->sdk, sizing_klens(s, i));
         size += len_field(s->span_size[i]);
     }
     return size + (scope ? opt_str_size(scope->schema_url) : 0);
@@ -1232,8 +1231,7 @@ int otelc__otlp_encode_proto(otelc_buf *out, const otelc_span_data *const *spans
         if (out->data) out->data[out->len] = '\0';
         return out->failed ? OTELC_ERR_NOMEM : OTELC_OK;
     }
-    q.gap = 1 + varint_size((uint64_t)n *
-                            len_field(span_size(spans[0], sdk_key_lens(spans[0], q.sdk), NULL)));
+    q.gap = 1 + varint_size((uint64_t)n * len_field(span_size(spans[0], q.sdk, NULL)));
     for (size_t i = 1; i < n && q.one_group; i++)
         q.one_group = otelc__otlp_same_group(spans[i], spans[0], true);
     if (!append_request(&q)) {
@@ -1265,7 +1263,7 @@ static int wrote_at_end(otelc_buf *out, const uint8_t *end, size_t size)
 
 int otelc__otlp_encode_span(otelc_buf *out, const otelc_span_data *sd)
 {
-    size_t size = span_size(sd, NULL, NULL);
+    size_t size = span_size(sd, false, NULL);
     uint8_t *p = room_at_end(out, size);
     return p ? wrote_at_end(out, put_span_body(p, sd, NULL, false, NULL), size) : OTELC_ERR_NOMEM;
 }

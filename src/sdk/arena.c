@@ -46,7 +46,7 @@ void *otelc__arena_alloc_slow(otelc_arena *a, size_t size, size_t align)
     return otelc__arena_alloc(a, size, align);
 }
 
-void otelc__arena_reset(otelc_arena *a, char *inline_buf, size_t inline_size)
+void otelc__arena_reset_all(otelc_arena *a, char *inline_buf, size_t inline_size)
 {
     /* Keep the largest chunk that is small enough: it is the likeliest to fit next time. */
     otelc_arena_chunk *keep = a->spare;

@@ -159,7 +159,7 @@ static inline uint8_t kept_len(size_t key_len)
 /*
  * Whether attrs_wire w can count n more attributes of size more bytes
  * in all (see otelc__span_attrs_wire): its size and its count stay far
- * from what would carry into the count or reach OTELC_WIRE_GIVEN_UP.
+ * from what would carry into the count or reach OTELC_WIRE_UNKNOWN.
  */
 static inline bool wire_has_room(uint32_t w, size_t n, size_t more)
 {
@@ -175,7 +175,7 @@ static inline void wire_add(struct otelc_span *s, size_t small)
 {
     uint32_t w = s->attrs_wire;
     s->attrs_wire = small && wire_has_room(w, 1, small) ? w + OTELC_WIRE_ONE + (uint32_t)small
-                                                        : OTELC_WIRE_GIVEN_UP;
+                                                        : OTELC_WIRE_UNKNOWN;
 }
 
 /* What name_len keeps of the name's length, as kept_len() does. */
@@ -227,7 +227,7 @@ static inline otelc_attr *attr_slot(struct otelc_span *s, const char *key, size_
                                     bool copy_key)
 {
     uint32_t bit = key_bit(key, key_len);
-    s->attrs_wire = OTELC_WIRE_GIVEN_UP; /* replaced, cut, or copied the general way */
+    s->attrs_wire = OTELC_WIRE_UNKNOWN; /* replaced, cut, or copied the general way */
     if (OTELC_UNLIKELY(s->key_bits & bit)) {
         otelc_attr *found = attr_find(s, key);
         if (found) return found;
@@ -572,7 +572,7 @@ void otelc__span_put_static_attrs(otelc_span *span, const otelc_attr *attrs,
         s->key_bits = bits;
         s->attrs_wire = wire_has_room(s->attrs_wire, i, wire)
                             ? s->attrs_wire + (uint32_t)i * OTELC_WIRE_ONE + (uint32_t)wire
-                            : OTELC_WIRE_GIVEN_UP;
+                            : OTELC_WIRE_UNKNOWN;
     }
     for (; i < n; i++) put_static_one(span, &attrs[i], keys[i]);
 }

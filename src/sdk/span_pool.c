@@ -193,15 +193,6 @@ void otelc__span_pool_give_back(void)
 
 void otelc__span_free_slow(struct otelc_span *s)
 {
-    otelc_arena *a = &s->arena;
-    otelc_arena_chunk *c = a->chunks;
-    if (!c->next && !a->spare && c->size <= OTELC_ARENA_SPARE_MAX) {
-        /* The usual case, a span that took its spare: the one chunk is the spare again. */
-        a->spare = c;
-        a->chunks = NULL;
-        a->end = s->inline_buf + sizeof(s->inline_buf);
-    } else {
-        otelc__arena_reset(a, s->inline_buf, sizeof(s->inline_buf)); /* no chunk after */
-    }
+    otelc__arena_reset(&s->arena, s->inline_buf, sizeof(s->inline_buf)); /* no chunk after */
     otelc__span_free(s);
 }
