@@ -1010,9 +1010,9 @@ static inline bool ratio_drops(const struct otelc_provider *p, int c,
  * leaves the rest raw. False when the sampler must be asked, which then
  * mixes them all (ask_sampler).
  */
-static __attribute__((noinline)) bool ratio_drops_raw(const struct otelc_provider *p,
-                                                      struct otelc_span *s, int pcase,
-                                                      const otelc_span_context *parent)
+static OTELC_ALWAYS_INLINE bool ratio_drops_raw(const struct otelc_provider *p,
+                                                struct otelc_span *s, int pcase,
+                                                const otelc_span_context *parent)
 {
     otelc_span_context *sc = &s->data.context;
     if (!p->drop_below[pcase]) return false;
@@ -1024,6 +1024,14 @@ static __attribute__((noinline)) bool ratio_drops_raw(const struct otelc_provide
         s->raw_ids = (uint8_t)((s->raw_ids & ~OTELC_RAW_TRACE_ID) | OTELC_RAW_TRACE_HI);
     }
     return ratio_drops(p, pcase, parent, sc->trace_id);
+}
+
+/* ratio_drops_raw() out of line, for otelc_span_start(): inline, it costs every other span more. */
+static __attribute__((noinline)) bool ratio_drops_raw_call(const struct otelc_provider *p,
+                                                           struct otelc_span *s, int pcase,
+                                                           const otelc_span_context *parent)
+{
+    return ratio_drops_raw(p, s, pcase, parent);
 }
 
 /* A span from the pool that does not record (yet): its count, flags and arena are set. */
@@ -1042,7 +1050,7 @@ static struct otelc_span *span_new(void)
 /* otelc__span_start(), made twice: for o NULL, the usual case, it has fewer tests. */
 static OTELC_ALWAYS_INLINE otelc_span *span_start(otelc_tracer *tracer, const char *name,
                                                   size_t name_len, otelc_span_kind kind,
-                                                  const otelc_span_options *o)
+                                                  const otelc_span_options *o, bool server)
 {
     /* A disabled provider hands out only the no-op tracer, whose provider is NULL. */
     struct otelc_provider *p = tracer ? tracer->provider : NULL;
@@ -1060,11 +1068,15 @@ static OTELC_ALWAYS_INLINE otelc_span *span_start(otelc_tracer *tracer, const ch
     /* The ids of a span that will not record stay raw; a sampler reads them mixed. */
     int pcase = otelc__parent_case_of_valid(parent), decision = p->fixed_decision[pcase];
     set_ids(s, parent, o, decision <= OTELC_SAMPLING_DROP); /* dropped, or to be decided */
-    if (decision < 0 && ratio_drops_raw(p, s, pcase, parent)) decision = OTELC_SAMPLING_DROP;
+    if (server) {
+        if (decision < 0 && ratio_drops_raw(p, s, pcase, parent)) decision = OTELC_SAMPLING_DROP;
+    } else if (decision < 0 && ratio_drops_raw_call(p, s, pcase, parent)) {
+        decision = OTELC_SAMPLING_DROP;
+    }
     if (OTELC_LIKELY(decision >= 0))
         sc->trace_state = parent ? trace_state_copy(s, parent->trace_state) : NULL;
     else
-        decision = ask_sampler(p, s, parent, name, kind, o);
+        decision = ask_sampler(p, s, parent, name, kind, server ? NULL : o);
     /* A root span's id comes from our PRNG, so its randomness is vouched for. */
     sc->trace_flags =
         (parent ? parent->trace_flags & OTELC_TRACE_FLAG_RANDOM : OTELC_TRACE_FLAG_RANDOM) |
@@ -1083,8 +1095,8 @@ static OTELC_ALWAYS_INLINE otelc_span *span_start(otelc_tracer *tracer, const ch
 otelc_span *otelc__span_start(otelc_tracer *tracer, const char *name, size_t name_len,
                               otelc_span_kind kind, const otelc_span_options *o)
 {
-    if (o) return span_start(tracer, name, name_len, kind, o);
-    return span_start(tracer, name, name_len, kind, NULL);
+    if (o) return span_start(tracer, name, name_len, kind, o, false);
+    return span_start(tracer, name, name_len, kind, NULL, false);
 }
 
 otelc_span *otelc__span_start_server(otelc_tracer *tracer, const char *name, size_t name_len,
@@ -1096,7 +1108,7 @@ otelc_span *otelc__span_start_server(otelc_tracer *tracer, const char *name, siz
         .root = parent == NULL,
         .start_ns = start_ns,
     };
-    return span_start(tracer, name, name_len, OTELC_SPAN_SERVER, &o);
+    return span_start(tracer, name, name_len, OTELC_SPAN_SERVER, &o, true);
 }
 
 otelc_span *otelc_span_start(otelc_tracer *tracer, const char *name, otelc_span_kind kind)
