@@ -610,6 +610,17 @@ struct otelc_provider {
     uint32_t exit_timeout_ms;  /* OTELC_EXIT_TIMEOUT: the bound of shutdown at exit */
 };
 
+/*
+ * The global provider (otelc_provider_set_global), read inline where a
+ * call costs a share of a request: extracting a request's context reads
+ * its propagator.
+ */
+extern OTELC_INTERNAL_API _Atomic(otelc_provider *) otelc__global_provider;
+static inline otelc_provider *otelc__provider_global(void)
+{
+    return atomic_load_explicit(&otelc__global_provider, memory_order_acquire);
+}
+
 /* The no-op tracer returned when there is no provider. */
 extern struct otelc_tracer otelc__noop_tracer;
 

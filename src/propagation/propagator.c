@@ -261,8 +261,8 @@ static void default_init(void)
 
 static const otelc_propagator *global_propagator(void)
 {
-    otelc_provider *provider = otelc_provider_global();
-    const otelc_propagator *p = provider ? otelc_provider_propagator(provider) : NULL;
+    otelc_provider *provider = otelc__provider_global();
+    const otelc_propagator *p = provider ? provider->propagator : NULL;
 
     if (p != NULL) return p;
     pthread_once(&default_once, default_init);

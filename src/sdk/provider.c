@@ -20,7 +20,7 @@
 
 struct otelc_tracer otelc__noop_tracer = {.scope = {.name = ""}};
 
-static _Atomic(otelc_provider *) global_provider;
+_Atomic(otelc_provider *) otelc__global_provider;
 static pthread_mutex_t global_lock = PTHREAD_MUTEX_INITIALIZER;
 static otelc_provider *retired[64];
 static size_t retired_count;
@@ -393,14 +393,14 @@ static void retire(otelc_provider *p)
 void otelc_provider_set_global(otelc_provider *p)
 {
     pthread_mutex_lock(&global_lock);
-    otelc_provider *old = atomic_exchange(&global_provider, p);
+    otelc_provider *old = atomic_exchange(&otelc__global_provider, p);
     pthread_mutex_unlock(&global_lock);
     if (old != p) retire(old);
 }
 
 otelc_provider *otelc_provider_global(void)
 {
-    return atomic_load_explicit(&global_provider, memory_order_acquire);
+    return otelc__provider_global();
 }
 
 otelc_tracer *otelc_tracer_get_with_schema(const char *name, const char *version,
