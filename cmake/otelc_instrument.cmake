@@ -33,8 +33,10 @@ function(otelc_instrument name)
   add_library(${lib}_static STATIC ${I_SOURCES})
   target_link_libraries(${lib}_static PUBLIC otelc_static ${I_LIBS})
   # instrument/conn_state.h and the like: shared source, private to the libraries.
-  target_include_directories(${lib} PRIVATE ${PROJECT_SOURCE_DIR}/instrument)
-  target_include_directories(${lib}_static PRIVATE ${PROJECT_SOURCE_DIR}/instrument)
+  # and src/ for libotelc's private ABI (src/instrumentation/server_span.h).
+  target_include_directories(${lib} PRIVATE ${PROJECT_SOURCE_DIR}/instrument ${PROJECT_SOURCE_DIR}/src)
+  target_include_directories(${lib}_static PRIVATE ${PROJECT_SOURCE_DIR}/instrument
+    ${PROJECT_SOURCE_DIR}/src)
   set_target_properties(${lib}_static PROPERTIES OUTPUT_NAME ${lib})
   install(TARGETS ${lib} ${lib}_static
     LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
@@ -46,7 +48,7 @@ function(otelc_instrument name)
     set_target_properties(${lib}_auto PROPERTIES POSITION_INDEPENDENT_CODE ON
       C_VISIBILITY_PRESET hidden)
     target_include_directories(${lib}_auto PRIVATE ${PROJECT_SOURCE_DIR}/instrument
-      ${PROJECT_SOURCE_DIR}/instrument/auto ${CMAKE_CURRENT_SOURCE_DIR})
+      ${PROJECT_SOURCE_DIR}/instrument/auto ${PROJECT_SOURCE_DIR}/src ${CMAKE_CURRENT_SOURCE_DIR})
     # Compile-time usage requirements only: object files link nothing.
     target_link_libraries(${lib}_auto PRIVATE otelc ${I_LIBS})
     set_property(GLOBAL APPEND PROPERTY OTELC_AUTO_PARTS ${lib}_auto)

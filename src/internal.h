@@ -67,6 +67,16 @@
  */
 #define OTELC_HOT_TLS __thread __attribute__((tls_model("initial-exec")))
 
+/*
+ * The symbol of a name of libotelc's private ABI, which otelc's own
+ * instrumentation libraries read inline (instrumentation/server_span.h):
+ * it carries the release, so that a library built against another release
+ * of libotelc fails to load instead of misreading a layout.
+ */
+#define OTELC__PRIVATE_SYMBOL(name)                                                                \
+    __asm__(#name "_" OTELC__XSTR(OTELC_VERSION_MAJOR) "_" OTELC__XSTR(                            \
+        OTELC_VERSION_MINOR) "_" OTELC__XSTR(OTELC_VERSION_PATCH))
+
 /* ---- Span memory ------------------------------------------------------- */
 
 /*
@@ -757,7 +767,8 @@ struct otelc_ctx_stack {
     uint32_t cap;
     uint32_t generation;
 };
-extern OTELC_HOT_TLS struct otelc_ctx_stack otelc__ctx_stack;
+extern OTELC_HOT_TLS struct otelc_ctx_stack
+    otelc__ctx_stack OTELC__PRIVATE_SYMBOL(otelc__ctx_stack);
 
 /*
  * otelc__activate_in() with the usual push inline: a server span is

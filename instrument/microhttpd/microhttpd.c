@@ -16,6 +16,7 @@
 #include "otelc/otelc.h"
 #include "otelc/instrument/microhttpd.h"
 #include "microhttpd_calls.h"
+#include "instrumentation/server_span.h"
 
 #define SCOPE_NAME "otelc.instrument.microhttpd"
 #define QUERY_MAX  8192
@@ -424,7 +425,7 @@ static request *request_start(otelc_mhd *w, struct MHD_Connection *c, const char
     s = otelc__server_start_lettered(wrapper_tracer(), &carrier, &sr, sizeof *r, h.letters);
     if (d.query != NULL) free(d.query); /* most requests have none: no call */
     if (s == NULL) return NULL;
-    r = otelc_server_room(s);
+    r = otelc__server_room(s);
     *r = (request){.wrapper = w, .connection = c, .server = s};
     return r;
 }
@@ -466,14 +467,14 @@ otelc_mhd_result otelc_mhd_handler(void *cls, struct MHD_Connection *connection,
         *con_cls = r;
     }
     running = r;
-    otelc_server_enter(r->server);
+    otelc__server_enter(r->server);
     res = w->handler(w->handler_cls, connection, url, method, version, upload_data,
                      upload_data_size, &r->user_cls);
-    otelc_server_leave(r->server);
+    otelc__server_leave(r->server);
     running = outer;
     /* The handler reports what it consumed by lowering *upload_data_size. */
     if (upload_data_size != NULL && before > *upload_data_size)
-        otelc_server_add_request_body(r->server, before - *upload_data_size);
+        otelc__server_add_request_body(r->server, before - *upload_data_size);
     return res;
 }
 
@@ -567,7 +568,7 @@ otelc_mhd_result otelc_mhd_queue_response(struct MHD_Connection *connection,
 
     if (r != NULL) {
         r->status = status_code;
-        if (body_size >= 0) otelc_server_add_response_body(r->server, (uint64_t)body_size);
+        if (body_size >= 0) otelc__server_add_response_body(r->server, (uint64_t)body_size);
         if (r->wrapper->opts.traceresponse && response != NULL) add_traceresponse(r, response);
     }
     return MHD(MHD_queue_response)(connection, status_code, response);

@@ -14,18 +14,7 @@
 #include "internal.h"
 #include "otelc/otelc.h"
 #include "otelc/instrument/server.h"
-
-struct otelc_server_span {
-    otelc_span *span;
-    otelc_context *ctx; /* the extracted context: parent and baggage */
-    const char *method; /* normalised (a static string), for renaming on set_route */
-    size_t method_len;
-    otelc_scope scope; /* ctx and span, current together between enter and leave (depth 0: not) */
-    bool has_req_body, has_resp_body;
-    uint64_t req_body, resp_body;
-    size_t size;                                /* of the allocation, room included */
-    _Alignas(max_align_t) unsigned char room[]; /* otelc_server_start_with_room() */
-};
+#include "instrumentation/server_span.h"
 
 /* ---- Handles ------------------------------------------------------------ */
 
@@ -385,7 +374,7 @@ otelc_server_span *otelc_server_start(otelc_tracer *tracer, const otelc_carrier 
 
 void *otelc_server_room(otelc_server_span *s)
 {
-    return s ? s->room : NULL;
+    return s ? otelc__server_room(s) : NULL;
 }
 
 otelc_span *otelc_server_span_get(otelc_server_span *s)
@@ -406,29 +395,22 @@ void otelc_server_set_route(otelc_server_span *s, const char *route)
 
 void otelc_server_enter(otelc_server_span *s)
 {
-    if (s == NULL || s->scope.depth != 0) return;
-    s->scope = otelc__enter_borrowed(s->span, s->ctx);
+    if (s != NULL) otelc__server_enter(s);
 }
 
 void otelc_server_leave(otelc_server_span *s)
 {
-    if (s == NULL || s->scope.depth == 0) return;
-    otelc__leave_borrowed(s->scope);
-    s->scope.depth = 0;
+    if (s != NULL) otelc__server_leave(s);
 }
 
 void otelc_server_add_request_body(otelc_server_span *s, uint64_t n)
 {
-    if (s == NULL) return;
-    s->req_body += n;
-    s->has_req_body = true;
+    if (s != NULL) otelc__server_add_request_body(s, n);
 }
 
 void otelc_server_add_response_body(otelc_server_span *s, uint64_t n)
 {
-    if (s == NULL) return;
-    s->resp_body += n;
-    s->has_resp_body = true;
+    if (s != NULL) otelc__server_add_response_body(s, n);
 }
 
 int otelc_server_traceresponse(const otelc_server_span *s, char out[56])

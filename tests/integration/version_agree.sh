@@ -4,7 +4,10 @@
 # OTELC_PROJECT_VERSION): `otelc --version`, telemetry.sdk.version on an
 # exported span, the pkg-config files, otelcConfigVersion.cmake, the sonames
 # of libotelc and the instrumentation libraries (the major version) and the
-# top entry of debian/changelog (when dpkg-parsechangelog is installed).
+# top entry of debian/changelog (when dpkg-parsechangelog is installed), and
+# the private-ABI symbol libotelc-microhttpd reads inline
+# (src/instrumentation/server_span.h), which must carry the release so that
+# the library refuses to load beside another release's libotelc.
 #
 # usage: sh tests/integration/version_agree.sh BUILD-DIR
 set -eu
@@ -69,6 +72,19 @@ for lib in "$build/libotelc.so.$v" "$build"/instrument/*/libotelc-*.so."$v"; do
     [ "$soname" = "$base.$major" ] || fail "$lib has soname '$soname', not $base.$major"
     echo "version_agree: $(basename "$lib"): soname $soname"
 done
+
+# The private ABI: libotelc defines the context stack under a name with the
+# release in it, and the libmicrohttpd wrapper needs that very name (a data
+# relocation: resolved at load, never lazily).
+tagged="otelc__ctx_stack_${major}_${minor}_${patch}"
+nm -D --defined-only "$build/libotelc.so.$v" | grep -q " $tagged\$" ||
+    fail "libotelc.so.$v does not define $tagged"
+mhd="$build/instrument/microhttpd/libotelc-microhttpd.so.$v"
+if [ -f "$mhd" ]; then
+    nm -D --undefined-only "$mhd" | grep -q " $tagged\$" ||
+        fail "libotelc-microhttpd does not bind the release-tagged $tagged"
+    echo "version_agree: private ABI: $tagged"
+fi
 
 # The Debian packages' version.
 if command -v dpkg-parsechangelog >/dev/null 2>&1; then
