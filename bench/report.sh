@@ -35,8 +35,9 @@ trap 'rm -f "$tmp"' EXIT
 # The generated part: header, summary table, every figure.
 awk -v targets="$targets" '
     function num(v) { return v ~ /^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$/ }
-    # 1234567 -> 1,234,567 (integers only; fractions as printed)
+    # 1234567 -> 1,234,567; 2197700.5 (an average of two medians) -> 2,197,700; smaller as printed
     function group(v,   s, out) {
+        if (v ~ /^-?[0-9]+\.[0-9]+$/ && (v + 0 < 0 ? -v : v + 0) >= 10000) v = sprintf("%.0f", v)
         if (v !~ /^-?[0-9]+$/ || length(v) < 5) return v
         s = v; out = ""
         while (length(s) > 3) { out = "," substr(s, length(s) - 2) out; s = substr(s, 1, length(s) - 3) }

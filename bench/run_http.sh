@@ -8,8 +8,8 @@
 # Saturated: wrk -t1 -cC for each C of HTTP_CONNECTIONS (default 32, which
 # saturates both vCPUs of the reference machine; "32 8" adds a run with
 # idle time), HTTP_DURATION each (default 5s) after a 1 s warm-up, in
-# HTTP_ROUNDS rounds (default 5) of the modes of HTTP_MODES (default
-# "off on on_1pct"):
+# HTTP_ROUNDS rounds (default 7) of the modes of HTTP_MODES (default
+# "on off on_1pct"):
 #   off      no tracing
 #   on       every request traced and exported (always_on)
 #   on_1pct  TraceIdRatioBased 1 %: every request still extracts, starts,
@@ -17,7 +17,8 @@
 #   normal   on, with the batch worker at the normal policy and priority
 #            (--worker-policy other) instead of stepping back
 # The modes of a round run back to back, in reverse order every other
-# round, so that each traced run has an untraced one next to it in time.
+# round; off in the middle, so that each traced run has the untraced one
+# it is divided by next to it in time.
 # Each ratio is the median over the rounds of that round's traced/untraced
 # ratio (the untraced throughput of a shared 2-vCPU guest drifts by 20 %
 # within minutes, which a ratio of medians would fold in).
@@ -45,10 +46,10 @@ if [ ! -x "$srv" ] || [ ! -x "$recv" ]; then
     echo "bench_http_server (needs libmicrohttpd) or discard_receiver not built: skipped"
     exit 0
 fi
-rounds=${HTTP_ROUNDS:-5}
+rounds=${HTTP_ROUNDS:-7}
 duration=${HTTP_DURATION:-5s}
 conn_counts=${HTTP_CONNECTIONS:-32}
-modes=${HTTP_MODES:-off on on_1pct}
+modes=${HTTP_MODES:-on off on_1pct}
 rates=${HTTP_RATES:-10000}
 rate_duration=${HTTP_RATE_DURATION:-10}
 rate_client="$build/rate_client"
