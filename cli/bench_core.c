@@ -11,10 +11,12 @@
 
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -42,16 +44,32 @@ __attribute__((noinline)) void bench_make_spans(otelc_tracer *tracer, uint64_t n
     }
 }
 
+/* While set, the discarding exporter does not return (bench_hold_exports). */
+static atomic_bool exports_held;
+
+void bench_hold_exports(bool hold)
+{
+    atomic_store(&exports_held, hold);
+}
+
 static otelc_export_result discard_export(void *self, const otelc_span_data *const *spans,
                                           size_t count)
 {
     (void)self;
     (void)spans;
     (void)count;
+    while (atomic_load(&exports_held)) usleep(1000);
     return OTELC_EXPORT_SUCCESS;
 }
 
 static const otelc_exporter_ops discard_ops = {.export_spans = discard_export};
+
+void bench_fill_pool(otelc_tracer *tracer)
+{
+    bench_hold_exports(true);
+    bench_make_spans(tracer, PIPE_QUEUE + 2 * PIPE_BATCH); /* the rest are dropped */
+    bench_hold_exports(false);
+}
 
 otelc_provider *bench_pipeline_new(bool sampled)
 {

@@ -67,6 +67,21 @@ void bench_make_spans(otelc_tracer *tracer, uint64_t n);
 otelc_provider *bench_pipeline_new(bool sampled);
 
 /*
+ * Hold (true) or release the discarding exporter of bench_pipeline_new():
+ * while held, an export in progress does not return, so spans queue up.
+ */
+void bench_hold_exports(bool hold);
+
+/*
+ * Grow the span pool of a pipeline of bench_pipeline_new() to its bound:
+ * with the exporter held, spans are made until the queue is full and one
+ * batch is in the exporter's hands (as many as can ever be in flight at
+ * once; the rest are dropped), then the exporter is released. After it,
+ * however far the worker falls behind, a span's start finds a pooled one.
+ */
+void bench_fill_pool(otelc_tracer *tracer);
+
+/*
  * Run work(tracer, n) on threads threads started together; returns the wall
  * time in ns from the common start until the last one finished, or 0 when
  * the threads cannot be started.
