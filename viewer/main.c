@@ -50,6 +50,7 @@ typedef struct view_config {
     char db_path[PATH_MAX];
     char tmpdir[PATH_MAX]; /* --db :memory:: a private directory removed at exit */
     uint64_t max_spans;
+    uint64_t max_queued; /* --max-queued; 0: the ingest queue's default */
     uint64_t retention_ms;
     bool insecure;
     const char *imports[MAX_IMPORTS]; /* --import, in order */
@@ -65,6 +66,7 @@ static void usage(FILE *f)
 {
     fputs("usage: otelc view [--port P] [--otlp-http-port P] [--otlp-grpc-port P]\n"
           "                  [--bind ADDR] [--db FILE] [--max-spans N] [--retention DURATION]\n"
+          "                  [--max-queued N]\n"
           "                  [--token TOKEN | --insecure] [--allow-host NAME]...\n"
           "                  [--cors-origin ORIGIN]... [--import FILE]...\n"
           "                  [--forward URL]... [--forward-protocol PROTOCOL]\n"
@@ -87,6 +89,9 @@ static void usage(FILE *f)
           "                            (default 1000000; 0: no limit)\n"
           "      --retention DURATION  remove traces older than this: 30m, 12h, 7d\n"
           "                            (default 7d; 0: no limit)\n"
+          "      --max-queued N        spans received but not yet in the file that the\n"
+          "                            viewer holds (default 200000); past them senders\n"
+          "                            are told to retry later (429)\n"
           "      --token TOKEN         every request must carry Authorization: Bearer TOKEN\n"
           "                            (the UI takes it once from http://HOST:PORT/#token=TOKEN)\n"
           "      --insecure            listen on an address other than loopback without a\n"
@@ -143,13 +148,13 @@ static bool parse_port(const char *opt, const char *s, int *port)
     return true;
 }
 
-static bool parse_count(const char *s, uint64_t *out)
+static bool parse_count(const char *opt, const char *s, uint64_t *out)
 {
     char *end;
     errno = 0;
     unsigned long long v = strtoull(s, &end, 10);
     if (errno || end == s || *end || s[0] == '-') {
-        cli_error("view: --max-spans expects a whole number, not \"%s\"", s);
+        cli_error("view: %s expects a whole number, not \"%s\"", opt, s);
         return false;
     }
     *out = v;
@@ -182,6 +187,7 @@ static int parse_args(int argc, char **argv, view_config *cfg)
         OPT_DB,
         OPT_MAX_SPANS,
         OPT_RETENTION,
+        OPT_MAX_QUEUED,
         OPT_TOKEN,
         OPT_INSECURE,
         OPT_ALLOW_HOST,
@@ -198,6 +204,7 @@ static int parse_args(int argc, char **argv, view_config *cfg)
         {"db", required_argument, NULL, OPT_DB},
         {"max-spans", required_argument, NULL, OPT_MAX_SPANS},
         {"retention", required_argument, NULL, OPT_RETENTION},
+        {"max-queued", required_argument, NULL, OPT_MAX_QUEUED},
         {"token", required_argument, NULL, OPT_TOKEN},
         {"insecure", no_argument, NULL, OPT_INSECURE},
         {"allow-host", required_argument, NULL, OPT_ALLOW_HOST},
@@ -232,7 +239,14 @@ static int parse_args(int argc, char **argv, view_config *cfg)
             cfg->db = optarg;
             break;
         case OPT_MAX_SPANS:
-            ok = parse_count(optarg, &cfg->max_spans);
+            ok = parse_count("--max-spans", optarg, &cfg->max_spans);
+            break;
+        case OPT_MAX_QUEUED:
+            if ((ok = parse_count("--max-queued", optarg, &cfg->max_queued)) &&
+                (cfg->max_queued == 0 || (size_t)cfg->max_queued != cfg->max_queued)) {
+                cli_error("view: --max-queued expects a whole number above 0, not \"%s\"", optarg);
+                ok = false;
+            }
             break;
         case OPT_RETENTION:
             ok = parse_retention(optarg, &cfg->retention_ms);
@@ -534,8 +548,9 @@ static vw_ingest *open_store(const view_config *cfg)
         cli_error("view: %s", err);
         return NULL;
     }
+    vw_ingest_options io = {.max_queued_spans = (size_t)cfg->max_queued};
     vw_ingest *in = NULL;
-    if (vw_ingest_start(store, NULL, &in) < 0) {
+    if (vw_ingest_start(store, &io, &in) < 0) {
         cli_error("view: cannot start the ingest thread");
         vw_store_close(store);
         return NULL;

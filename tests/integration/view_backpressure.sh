@@ -20,14 +20,17 @@ SEND="node $(cd "$(dirname "$0")" && pwd)/view_send.js"
 
 # The lock outlasts two failed commits (each gives up after the store's 5 s
 # busy timeout; retention, which needs the lock too, waits as long between
-# them). The senders have more spans in flight than the ingest queue holds
-# (200,000), so that it fills.
+# them). The senders have six times the spans in flight that the ingest
+# queue holds (--max-queued, 40,000), so that it fills even when a busy
+# machine slows the senders down.
 LOCK_S=16
 FLOOD_S=24
 SPANS=2000
 SENDERS=120
+QUEUED=40000
 
-view_start --db "$tmp/traces.db" --max-spans 0 # the default (1,000,000) would trim
+# --max-spans 0: the default (1,000,000) would trim
+view_start --db "$tmp/traces.db" --max-spans 0 --max-queued $QUEUED
 base_rss=$(rss_kb)
 
 # The sqlite3 shell keeps the lock while its input stays open.
@@ -79,7 +82,7 @@ field() { node -e "const f = $flood; const v = f.$1; if (v !== undefined) consol
 
 # ---- Memory levelled off ------------------------------------------------------------------------
 
-# The queue holds at most 200,000 spans: once full, what comes is refused, not held.
+# The queue holds at most $QUEUED spans: once full, what comes is refused, not held.
 half=$(($(wc -l <"$tmp/rss") / 2))
 first=$(head -n "$half" "$tmp/rss" | sort -n | tail -n 1)
 second=$(tail -n +$((half + 1)) "$tmp/rss" | sort -n | tail -n 1)

@@ -18,7 +18,7 @@ command -v node >/dev/null 2>&1 || { echo "view_cli: node not found; skipped"; e
 
 "$OTELC" view --help >"$tmp/help" 2>&1 || fail "otelc view --help: exit $?"
 for opt in --port --otlp-http-port --otlp-grpc-port --bind --db --max-spans --retention \
-    --token --insecure --allow-host --cors-origin; do
+    --max-queued --token --insecure --allow-host --cors-origin; do
     grep -q -- "$opt" "$tmp/help" || fail "--help does not mention $opt"
 done
 grep -q 'otelc view: ui http://127.0.0.1:16686' "$tmp/help" || fail "--help: no address lines"
@@ -37,6 +37,8 @@ usage() {
 usage --port 70000
 usage --otlp-grpc-port x
 usage --max-spans -3
+usage --max-queued 0
+usage --max-queued 12x
 usage --retention 7y
 usage --cors-origin '*'
 usage --allow-host 'a:b:c'
