@@ -173,6 +173,7 @@ measure() {
     r=0
     while [ $r -lt "$rounds" ]; do
         r=$((r + 1))
+        # shellcheck disable=SC2086 # the modes are a list of words
         for mode in $(round_order $r $modes); do
             out="$tmp/wrk.$conns.$mode.$r"
             start_server "$mode" "$tmp/srv.$conns.$mode.$r"
@@ -208,6 +209,7 @@ measure_rate() {
     r=0
     while [ $r -lt "$rounds" ]; do
         r=$((r + 1))
+        # shellcheck disable=SC2086 # the modes are a list of words
         for mode in $(round_order $r $rate_modes); do
             start_server "$mode" "$tmp/srv.rate$rate.$mode.$r"
             line=$("$rate_client" --port "$port" --rate "$rate" --connections 32 \
