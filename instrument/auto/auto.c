@@ -5,11 +5,14 @@
  * a traced library reads the switches and starts the SDK, so a program
  * that uses none of them runs exactly as without it. Spans are flushed at
  * exit() (atexit) and, when the program left them at their default, on the
- * signals that end a process (SIGTERM, SIGINT, SIGHUP).
+ * signals that end a process (SIGTERM, SIGINT, SIGHUP): by a thread of
+ * this library, the flusher, which the signal handler asks and waits for.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -18,6 +21,9 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/auxv.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "auto.h"
 #include "fork_lock.h"
@@ -124,17 +130,103 @@ static void flush_at_exit(void)
 }
 
 /*
+ * Flushing on a signal that ends the process. The handler may interrupt a
+ * thread that holds any lock (malloc's, the SDK's), so it makes only
+ * async-signal-safe calls: it counts a request in flush_asked and wakes the
+ * flusher thread, which flushes, then waits on flush_answered, a bounded
+ * time, for the flusher to say so (futexes: no lock, no descriptor the
+ * program could close or reuse). A flush held up by a lock the interrupted
+ * thread holds costs that wait, never a hang. A fork child has no flusher
+ * until its first traced call starts one (auto_adopt).
+ */
+static _Atomic uint32_t flush_asked;    /* requests, one per signal handled */
+static _Atomic uint32_t flush_answered; /* the requests the flusher has flushed for */
+static _Atomic pid_t flusher_pid;       /* the process whose flusher runs (0: none) */
+static bool signals_caught;             /* some ending signal flushes: a child needs a flusher */
+
+/* Wait while *word is seen, at most *timeout (NULL: no bound). */
+static void futex_wait(_Atomic uint32_t *word, uint32_t seen, const struct timespec *timeout)
+{
+    syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, seen, timeout, NULL, 0);
+}
+
+static void futex_wake(_Atomic uint32_t *word)
+{
+    syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+}
+
+static void *flusher_main(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        uint32_t asked = atomic_load(&flush_asked);
+        if (asked == atomic_load(&flush_answered)) {
+            futex_wait(&flush_asked, asked, NULL);
+            continue;
+        }
+        otelc_force_flush(SIGNAL_FLUSH_MS);
+        atomic_store(&flush_answered, asked);
+        futex_wake(&flush_answered);
+    }
+    return NULL;
+}
+
+/* Start this process's flusher. */
+static void flusher_start(void)
+{
+    pthread_t t;
+    sigset_t all, old;
+    atomic_store(&flush_answered, atomic_load(&flush_asked));
+    sigfillset(&all); /* the flusher takes no signal: it must not wait for itself */
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int rc = pthread_create(&t, NULL, flusher_main, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) return;
+    pthread_setname_np(t, "otelc-flush");
+    pthread_detach(t);
+    atomic_store(&flusher_pid, getpid());
+}
+
+/* Ask this process's flusher to flush and wait for it, at most SIGNAL_FLUSH_MS + 500 ms. */
+static void ask_flusher(void)
+{
+    struct timespec now, end;
+    if (atomic_load(&flusher_pid) != getpid()) return; /* a child whose flusher did not start */
+    uint32_t want = atomic_fetch_add(&flush_asked, 1) + 1;
+    futex_wake(&flush_asked);
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    end.tv_sec += (SIGNAL_FLUSH_MS + 500) / 1000;
+    end.tv_nsec += (long)((SIGNAL_FLUSH_MS + 500) % 1000) * 1000000;
+    if (end.tv_nsec >= 1000000000) end.tv_sec++, end.tv_nsec -= 1000000000;
+    for (;;) {
+        uint32_t got = atomic_load(&flush_answered);
+        if ((int32_t)(got - want) >= 0) return;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        struct timespec left = {end.tv_sec - now.tv_sec, end.tv_nsec - now.tv_nsec};
+        if (left.tv_nsec < 0) left.tv_sec--, left.tv_nsec += 1000000000;
+        if (left.tv_sec < 0) return;
+        futex_wait(&flush_answered, got, &left);
+    }
+}
+
+/*
  * A signal that ends the process: flush, then die of it as the program
- * would have. Flushing is not async-signal-safe in general; it is tried
- * only when the thread is not inside otelc, and is bounded by a timeout.
+ * would have. Not from inside an instrumented call, where this thread
+ * may be in the middle of the span the flush would export.
  */
 static void flush_and_die(int sig)
 {
     int saved = errno;
     signal(sig, SIG_DFL);
-    if (!auto_inside) otelc_force_flush(SIGNAL_FLUSH_MS);
+    if (!auto_inside) ask_flusher();
     raise(sig); /* delivered, with its default action, when the handler returns */
     errno = saved;
+}
+
+/* In a fork child: the thread that forked makes its first traced call anew. */
+static void forked_child(void)
+{
+    auto_adopted = false;
 }
 
 static void catch_ending_signals(void)
@@ -145,9 +237,12 @@ static void catch_ending_signals(void)
         sigemptyset(&sa.sa_mask);
         /* Only a disposition the program left alone is taken over. */
         if (sigaction(sigs[i], NULL, &old) == 0 && !(old.sa_flags & SA_SIGINFO) &&
-            old.sa_handler == SIG_DFL)
-            sigaction(sigs[i], &sa, NULL);
+            old.sa_handler == SIG_DFL && sigaction(sigs[i], &sa, NULL) == 0)
+            signals_caught = true;
     }
+    if (!signals_caught) return;
+    flusher_start();
+    pthread_atfork(NULL, NULL, forked_child);
 }
 
 /* Read the switches and start the SDK; the libraries to trace (0: none). */
@@ -177,6 +272,12 @@ static unsigned start(void)
 void auto_adopt(void)
 {
     auto_adopted = true;
+    /* A fork child's first traced call: its own flusher (a thread per process, not per call). */
+    if (signals_caught && atomic_load(&flusher_pid) != getpid()) {
+        fork_lock(&prepare_lock);
+        if (atomic_load(&flusher_pid) != getpid()) flusher_start();
+        pthread_mutex_unlock(&prepare_lock);
+    }
     if (!env_parent) return;
     /* A thread that is already in a span (a server's request) keeps it, and never adopts. */
     otelc_context *cur = otelc_context_current();

@@ -295,6 +295,29 @@ if [ -x "$B/auto_sqlite_app" ]; then
         'spans.every(s => s.traceId === spans.find(s => !s.parentSpanId).traceId)' \
         '[1, 2, 3].slice(0, '"$runs"').every(i => spans.filter(s => s.attrs["db.namespace"] &&
             s.attrs["db.namespace"].endsWith("/f" + i + ".db")).length === 4)'
+    # A fork child ended by SIGTERM, as a pre-forking server's workers are: its spans are
+    # flushed on the way, by the child's own flusher thread, which the signal handler asks
+    # (async-signal-safe: a pipe and poll) rather than flushing in the handler itself.
+    # Not under a sanitizer (threads started after a multi-threaded fork; see above).
+    if ! grep -aq -e '__asan_init' -e '__tsan_init' "$B/otelc"; then
+        out sqlite_term
+        OTEL_BSP_SCHEDULE_DELAY=60000 timeout -k 5 60 "$OTELC" exec --instrument -- \
+            "$B/auto_sqlite_app" "$tmp/t1.db" "$tmp/t2.db" term >"$tmp/term.out" 2>&1 &
+        term_pid=$!
+        child=""
+        for _ in $(seq 1 200); do
+            child=$(sed -n 's/^child \([0-9]*\)$/\1/p' "$tmp/term.out")
+            [ -n "$child" ] && break
+            sleep 0.05
+        done
+        [ -n "$child" ] && kill -TERM "$child"
+        wait "$term_pid"
+        status=$?
+        [ -n "$child" ] && [ "$status" = 0 ] ||
+            fail "sqlite_term: child '$child', status $status: $(cat "$tmp/term.out")"
+        check sqlite_term \
+            'spans.filter(s => s.attrs["db.namespace"] && s.attrs["db.namespace"].endsWith("/t2.db")).length === 4'
+    fi
     # Short programs exporting over OTLP exit while the batch worker may still be loading
     # libcurl and initialising OpenSSL: each exits 0 and each run's spans arrive. (OpenSSL's
     # own atexit cleanup, when the worker let it register one, ran first and crashed a few
