@@ -770,27 +770,40 @@ struct otelc_ctx_stack {
 extern OTELC_HOT_TLS struct otelc_ctx_stack
     otelc__ctx_stack OTELC__PRIVATE_SYMBOL(otelc__ctx_stack);
 
+/* The entry onto this thread's stack, which has room for it (depth < cap): its scope. */
+static inline otelc_scope otelc__ctx_push(struct otelc_span *span, otelc_context *ctx,
+                                          bool borrowed)
+{
+    struct otelc_ctx_stack *st = &otelc__ctx_stack;
+    uint32_t gen = ++st->generation;
+    st->entries[st->depth++] = (otelc_ctx_entry){span, ctx, gen, borrowed};
+    return (otelc_scope){(uint32_t)st->depth, gen};
+}
+
+/* Whether scope (depth above 0) is the top of this thread's stack: the usual exit. */
+static inline bool otelc__ctx_is_top(otelc_scope scope)
+{
+    const struct otelc_ctx_stack *st = &otelc__ctx_stack;
+    return scope.depth == st->depth && st->entries[scope.depth - 1].generation == scope.generation;
+}
+
 /*
  * otelc__activate_in() with the usual push inline: a server span is
  * entered and left around every handler call of every request.
  */
 static inline otelc_scope otelc__enter_borrowed(otelc_span *span, otelc_context *ctx)
 {
-    struct otelc_ctx_stack *st = &otelc__ctx_stack;
-    if (OTELC_UNLIKELY(st->depth >= st->cap || ctx == NULL)) return otelc__activate_in(span, ctx);
-    uint32_t gen = ++st->generation;
-    st->entries[st->depth++] = (otelc_ctx_entry){span, ctx, gen, true};
-    return (otelc_scope){(uint32_t)st->depth, gen};
+    if (OTELC_LIKELY(otelc__ctx_stack.depth < otelc__ctx_stack.cap && ctx != NULL))
+        return otelc__ctx_push(span, ctx, true);
+    return otelc__activate_in(span, ctx);
 }
 
 /* otelc_scope_exit() of a scope from otelc__enter_borrowed(), the top one inline. */
 static inline void otelc__leave_borrowed(otelc_scope scope)
 {
-    struct otelc_ctx_stack *st = &otelc__ctx_stack;
-    if (OTELC_LIKELY(scope.depth != 0 && scope.depth == st->depth &&
-                     st->entries[scope.depth - 1].generation == scope.generation &&
-                     st->entries[scope.depth - 1].borrowed)) {
-        st->depth--;
+    if (OTELC_LIKELY(scope.depth != 0 && otelc__ctx_is_top(scope) &&
+                     otelc__ctx_stack.entries[scope.depth - 1].borrowed)) {
+        otelc__ctx_stack.depth--;
         return;
     }
     otelc_scope_exit(scope);

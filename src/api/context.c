@@ -185,20 +185,11 @@ static __attribute__((noinline)) bool stack_grow(void)
     return true;
 }
 
-/* The entry onto a stack with room for it. */
-static inline otelc_scope push_entry(struct otelc_span *span, otelc_context *ctx, bool borrowed)
-{
-    uint32_t gen = ++otelc__ctx_stack.generation;
-    otelc__ctx_stack.entries[otelc__ctx_stack.depth++] =
-        (otelc_ctx_entry){span, ctx, gen, borrowed};
-    return (otelc_scope){(uint32_t)otelc__ctx_stack.depth, gen};
-}
-
 /* stack_push() when the stack must grow first: out of line, so the usual push calls nothing. */
 static __attribute__((noinline)) otelc_scope push_grown(struct otelc_span *span, otelc_context *ctx,
                                                         bool borrowed)
 {
-    if (stack_grow()) return push_entry(span, ctx, borrowed);
+    if (stack_grow()) return otelc__ctx_push(span, ctx, borrowed);
     otelc__log(OTELC_LOG_ERROR, "out of memory growing the current-context stack");
     if (!borrowed) refs_release(span, ctx);
     return (otelc_scope){0, 0};
@@ -208,7 +199,7 @@ static inline otelc_scope stack_push(struct otelc_span *span, otelc_context *ctx
 {
     /* cap is 0 before the thread's first push. */
     if (OTELC_LIKELY(otelc__ctx_stack.depth < otelc__ctx_stack.cap))
-        return push_entry(span, ctx, borrowed);
+        return otelc__ctx_push(span, ctx, borrowed);
     return push_grown(span, ctx, borrowed);
 }
 
@@ -258,8 +249,7 @@ static __attribute__((noinline)) void scope_exit_other(otelc_scope scope)
 void otelc_scope_exit(otelc_scope scope)
 {
     if (scope.depth == 0) return;
-    if (OTELC_LIKELY(scope.depth == otelc__ctx_stack.depth &&
-                     otelc__ctx_stack.entries[scope.depth - 1].generation == scope.generation)) {
+    if (OTELC_LIKELY(otelc__ctx_is_top(scope))) {
         /* The usual case: the top one. Its slot stays intact until the next push. */
         entry_release(&otelc__ctx_stack.entries[--otelc__ctx_stack.depth]);
         return;
