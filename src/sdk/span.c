@@ -1047,7 +1047,12 @@ static struct otelc_span *span_new(void)
     return s;
 }
 
-/* otelc__span_start(), made twice: for o NULL, the usual case, it has fewer tests. */
+/*
+ * otelc__span_start(), made twice: for o NULL, the usual case, it has fewer
+ * tests. server: otelc__span_start_server()'s copy, whose options never
+ * escape (ask_sampler gets none: a server span's have no attributes or
+ * links) and whose ratio decision is inline.
+ */
 static OTELC_ALWAYS_INLINE otelc_span *span_start(otelc_tracer *tracer, const char *name,
                                                   size_t name_len, otelc_span_kind kind,
                                                   const otelc_span_options *o, bool server)
@@ -1068,6 +1073,7 @@ static OTELC_ALWAYS_INLINE otelc_span *span_start(otelc_tracer *tracer, const ch
     /* The ids of a span that will not record stay raw; a sampler reads them mixed. */
     int pcase = otelc__parent_case_of_valid(parent), decision = p->fixed_decision[pcase];
     set_ids(s, parent, o, decision <= OTELC_SAMPLING_DROP); /* dropped, or to be decided */
+    /* Two branches, not one test of a ternary: that shape cost otelc_span_start() two more. */
     if (server) {
         if (decision < 0 && ratio_drops_raw(p, s, pcase, parent)) decision = OTELC_SAMPLING_DROP;
     } else if (decision < 0 && ratio_drops_raw_call(p, s, pcase, parent)) {
