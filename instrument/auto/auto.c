@@ -144,10 +144,18 @@ static _Atomic uint32_t flush_answered; /* the requests the flusher has flushed 
 static _Atomic pid_t flusher_pid;       /* the process whose flusher runs (0: none) */
 static bool signals_caught;             /* some ending signal flushes: a child needs a flusher */
 
-/* Wait while *word is seen, at most *timeout (NULL: no bound). */
-static void futex_wait(_Atomic uint32_t *word, uint32_t seen, const struct timespec *timeout)
+/* libotelc's CLOCK_MONOTONIC deadline ms from now (src/internal.h), exported for this library. */
+struct timespec otelc__deadline_in(uint32_t ms);
+
+/*
+ * Wait while *word is seen, until the CLOCK_MONOTONIC time *until at most
+ * (NULL: no bound). False once that time has passed.
+ */
+static bool futex_wait(_Atomic uint32_t *word, uint32_t seen, const struct timespec *until)
 {
-    syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, seen, timeout, NULL, 0);
+    return syscall(SYS_futex, word, FUTEX_WAIT_BITSET_PRIVATE, seen, until, NULL,
+                   FUTEX_BITSET_MATCH_ANY) == 0 ||
+           errno != ETIMEDOUT;
 }
 
 static void futex_wake(_Atomic uint32_t *word)
@@ -190,22 +198,14 @@ static void flusher_start(void)
 /* Ask this process's flusher to flush and wait for it, at most SIGNAL_FLUSH_MS + 500 ms. */
 static void ask_flusher(void)
 {
-    struct timespec now, end;
     if (atomic_load(&flusher_pid) != getpid()) return; /* a child whose flusher did not start */
     uint32_t want = atomic_fetch_add(&flush_asked, 1) + 1;
     futex_wake(&flush_asked);
-    clock_gettime(CLOCK_MONOTONIC, &end);
-    end.tv_sec += (SIGNAL_FLUSH_MS + 500) / 1000;
-    end.tv_nsec += (long)((SIGNAL_FLUSH_MS + 500) % 1000) * 1000000;
-    if (end.tv_nsec >= 1000000000) end.tv_sec++, end.tv_nsec -= 1000000000;
+    /* clock_gettime and arithmetic: async-signal-safe. */
+    struct timespec until = otelc__deadline_in(SIGNAL_FLUSH_MS + 500);
     for (;;) {
         uint32_t got = atomic_load(&flush_answered);
-        if ((int32_t)(got - want) >= 0) return;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        struct timespec left = {end.tv_sec - now.tv_sec, end.tv_nsec - now.tv_nsec};
-        if (left.tv_nsec < 0) left.tv_sec--, left.tv_nsec += 1000000000;
-        if (left.tv_sec < 0) return;
-        futex_wait(&flush_answered, got, &left);
+        if ((int32_t)(got - want) >= 0 || !futex_wait(&flush_answered, got, &until)) return;
     }
 }
 
